@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { SLUICE_VERSION } from '../sinks/remote-write/version.ts';
+import { runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
+
+const program = new Command()
+  .name('sluice')
+  .description('Stream-ETL for AI-native observability: Kafka in, per-tenant Prometheus remote-write out.')
+  .version(SLUICE_VERSION);
+
+program
+  .command('validate')
+  .description('Check pipeline files; prints each problem as file:line:col: path: message.')
+  .argument('<files...>', 'pipeline YAML files')
+  .action(async (files: string[]) => {
+    process.exitCode = await validateCommand(files);
+  });
+
+program
+  .command('run')
+  .description('Run pipelines until SIGINT or SIGTERM.')
+  .argument('<files...>', 'pipeline YAML files')
+  .action(async (files: string[]) => {
+    process.exitCode = await runCommand(files);
+  });
+
+await program.parseAsync();

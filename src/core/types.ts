@@ -1,0 +1,22 @@
+/** A Prometheus label. Label lists handed between components are sorted by name. */
+export interface Label {
+  readonly name: string;
+  readonly value: string;
+}
+
+/**
+ * One output sample of one series. `labels` includes `__name__`, is sorted by
+ * name and has no empty values (the sink relies on that and does not re-sort).
+ */
+export interface Sample {
+  readonly labels: readonly Label[];
+  readonly value: number;
+  readonly timestampMs: number;
+}
+
+/** Where a record came from: enough to find it again and to name it in the DLQ. */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}

@@ -1,0 +1,149 @@
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+import type {
+  ConsumeOptions,
+  Consumer,
+  KafkaClient,
+  OutgoingMessage,
+  PartitionEnds,
+  PartitionOffset,
+  Producer,
+  SourceRecord,
+} from './client.ts';
+
+export interface KafkajsClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+}
+
+/** kafkajs behind Sluice's `KafkaClient`: consumer groups with manual commits, producers, admin. */
+export class KafkajsClient implements KafkaClient {
+  private readonly kafka: Kafka;
+  private adminClient: Promise<Admin> | undefined;
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  constructor(private readonly options: KafkajsClientOptions) {
+    const logger = options.logger.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => logKafkajs(logger, entry),
+    });
+  }
+
+  async ensureTopics(topics: readonly { topic: string; partitions: number }[]): Promise<void> {
+    const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
+    });
+  }
+
+  async consume(options: ConsumeOptions): Promise<Consumer> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      // Stage inputs may be written transactionally; never read aborted or open transactions.
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      const partitions = Object.entries(assignment).flatMap(([topic, ids]) => ids.map((partition) => ({ topic, partition })));
+      options.onAssigned(partitions);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const records: SourceRecord[] = new Array(batch.messages.length);
+        for (let i = 0; i < batch.messages.length; i++) {
+          const message = batch.messages[i]!;
+          records[i] = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: Number(message.offset),
+            key: message.key,
+            value: message.value,
+            headers: message.headers ?? {},
+          };
+        }
+        await options.onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          records,
+          highWatermark: Number(batch.highWatermark),
+        });
+        await heartbeat();
+      },
+    });
+    const stop = () => consumer.disconnect();
+    this.closers.push(stop);
+    return {
+      commit: (offsets: readonly PartitionOffset[]) =>
+        consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) }))),
+      stop,
+    };
+  }
+
+  async producer(): Promise<Producer> {
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    const close = () => producer.disconnect();
+    this.closers.push(close);
+    return {
+      send: async (topic: string, messages: readonly OutgoingMessage[]) => {
+        if (messages.length === 0) return;
+        await producer.send({ topic, acks: -1, messages: messages as OutgoingMessage[] as never });
+      },
+      close,
+    };
+  }
+
+  async partitionEnds(topics: readonly string[]): Promise<PartitionEnds[]> {
+    const admin = await this.admin();
+    const out: PartitionEnds[] = [];
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        out.push({ topic, partition: p.partition, low: Number(p.low), high: Number(p.high) });
+      }
+    }
+    return out;
+  }
+
+  async committedOffsets(groupId: string, topics: readonly string[]): Promise<PartitionOffset[]> {
+    const admin = await this.admin();
+    const result = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    return result.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
+  }
+
+  async close(): Promise<void> {
+    const closers = this.closers.splice(0);
+    if (this.adminClient) closers.push(async () => (await this.adminClient!).disconnect());
+    this.adminClient = undefined;
+    await Promise.allSettled(closers.map((close) => close()));
+  }
+
+  private admin(): Promise<Admin> {
+    this.adminClient ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.adminClient;
+  }
+}
+
+function logKafkajs(logger: Logger, entry: LogEntry): void {
+  const { message, ...rest } = entry.log;
+  const fields = { namespace: entry.namespace, ...rest };
+  if (entry.level <= logLevel.ERROR) logger.error(fields, message);
+  else if (entry.level === logLevel.WARN) logger.warn(fields, message);
+  else logger.debug(fields, message);
+}

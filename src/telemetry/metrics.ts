@@ -1,0 +1,81 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeadLetterReason } from '../core/dead-letter-reason.ts';
+
+/**
+ * Sluice's own metrics (served on /metrics). Names follow Prometheus conventions; the remote-write
+ * ones mirror Prometheus' own `prometheus_remote_storage_*` so operators recognise them.
+ */
+export class SluiceMetrics {
+  readonly registry = new Registry();
+
+  readonly recordsIn = new Counter({
+    name: 'sluice_records_in_total',
+    help: 'Records read from source topics.',
+    labelNames: ['pipeline', 'topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLettered = new Counter({
+    name: 'sluice_dead_letter_records_total',
+    help: 'Records sent to the dead-letter topic, by reason.',
+    labelNames: ['pipeline', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly consumerLag = new Gauge({
+    name: 'sluice_consumer_lag_records',
+    help: 'Records between the consumer position and the partition end.',
+    labelNames: ['pipeline', 'topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly watermarkDelay = new Gauge({
+    name: 'sluice_watermark_delay_seconds',
+    help: 'Wall-clock time minus the event-time watermark.',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly activeSeries = new Gauge({
+    name: 'sluice_window_state_series',
+    help: 'Series held in windowed-aggregation state.',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly samplesSent = new Counter({
+    name: 'sluice_remote_write_samples_sent_total',
+    help: 'Samples a tenant receiver acknowledged with 2xx.',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+
+  readonly samplesFailed = new Counter({
+    name: 'sluice_remote_write_samples_failed_total',
+    help: 'Samples given up on, by reason.',
+    labelNames: ['tenant', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly samplesRetried = new Counter({
+    name: 'sluice_remote_write_samples_retried_total',
+    help: 'Samples re-sent after a retryable failure.',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+
+  readonly samplesQueued = new Gauge({
+    name: 'sluice_remote_write_samples_pending',
+    help: 'Samples queued for a tenant and not yet acknowledged.',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
+  }
+
+  deadLetter(pipeline: string, reason: DeadLetterReason): void {
+    this.deadLettered.inc({ pipeline, reason });
+  }
+}
