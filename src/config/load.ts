@@ -90,6 +90,15 @@ function locateIssue(
   at: (offset: number) => { line: number; col: number },
 ): ConfigProblem {
   const path = issue.path as PropertyKey[];
+  if (issue.code === 'unrecognized_keys') {
+    // Point at the first unknown key itself, not at the mapping that holds it.
+    const keyPath = [...path, issue.keys[0]!];
+    const offset = keyOffset(doc, keyPath);
+    if (offset !== undefined) {
+      const { line, col } = at(offset);
+      return { file, line, col, path: formatPath(path), message: issue.message };
+    }
+  }
   let offset = 0;
   for (let depth = path.length; depth >= 0; depth--) {
     const node = doc.getIn(path.slice(0, depth), true);

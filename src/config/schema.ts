@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../core/duration.ts';
+import { durationSchema, positiveDurationSchema } from '../core/duration.ts';
 import { remoteWriteConfigSchema } from '../sinks/remote-write/config.ts';
 
 /**
@@ -72,7 +72,7 @@ export const tenantResolutionSchema = z
 export const windowSchema = z
   .object({
     type: z.literal('tumbling').describe('Window kind. `tumbling`: fixed, non-overlapping, aligned to the epoch.'),
-    size: durationSchema().describe('Window length; samples are stamped with the window end.'),
+    size: positiveDurationSchema('size').describe('Window length; samples are stamped with the window end.'),
     max_out_of_orderness: durationSchema()
       .default(5_000)
       .describe('How far behind the newest event time of its partition a record may be and still be on time.'),
@@ -83,8 +83,7 @@ export const windowSchema = z
       .default(30_000)
       .describe('A caught-up partition with no records for this long stops holding back the watermark.'),
   })
-  .strict()
-  .refine((w) => w.size > 0, { message: 'size must be greater than 0', path: ['size'] });
+  .strict();
 
 const labelsSchema = z
   .record(z.string().regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*'), fieldPath)

@@ -26,3 +26,8 @@ export function durationSchema() {
     .regex(DURATION, 'expected a duration such as "500ms", "30s", "5m" or "1h"')
     .transform((text) => parseDuration(text)!);
 }
+
+/** A duration that must be greater than zero; `what` names the field in the message. */
+export function positiveDurationSchema(what: string) {
+  return durationSchema().refine((ms) => ms > 0, `${what} must be greater than zero`);
+}
