@@ -1,0 +1,130 @@
+/**
+ * One remote-write HTTP request and the classification of its outcome. No
+ * retrying here: the sender decides what to do with each outcome.
+ */
+import type { RemoteWriteConfig } from './config.ts';
+import { parseRetryAfter } from './retry-after.ts';
+import { USER_AGENT } from './version.ts';
+
+export type SendResult =
+  | { readonly kind: 'success'; readonly status: number }
+  | {
+      readonly kind: 'retryable';
+      /** Metric label: `http_503`, `http_429`, `network` or `timeout`. */
+      readonly reason: string;
+      readonly status?: number;
+      /** Server's Retry-After, in ms, when it sent a valid one. */
+      readonly retryAfterMs?: number;
+      readonly error: string;
+    }
+  | {
+      readonly kind: 'permanent';
+      /** Metric label: `http_400`, `http_308`, … or `aborted` (caller's signal fired). */
+      readonly reason: string;
+      readonly status?: number;
+      readonly error: string;
+    };
+
+/** Only the fields a request needs, so tests and callers need not build a full config. */
+export type ClientConfig = Pick<RemoteWriteConfig, 'endpoint' | 'headers' | 'timeout'>;
+
+/** How much of an error response body is kept for the log line. */
+export const ERROR_BODY_LIMIT = 512;
+
+/**
+ * POSTs a snappy-compressed WriteRequest. Never throws: every outcome,
+ * network failures included, comes back as a SendResult. `signal` aborts the
+ * request (used on shutdown); `config.timeout` bounds request and response body.
+ */
+export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, signal?: AbortSignal): Promise<SendResult> {
+  const headers = new Headers(config.headers);
+  // set() after the tenant's headers, and case-insensitively, so the protocol
+  // headers win even if an unvalidated config tried to override them.
+  headers.set('Content-Encoding', 'snappy');
+  headers.set('Content-Type', 'application/x-protobuf');
+  headers.set('X-Prometheus-Remote-Write-Version', '0.1.0');
+  headers.set('User-Agent', USER_AGENT);
+
+  // One controller per request, fed by our timer and the caller's signal. (Not
+  // AbortSignal.any: on Node 20 it retains every derived signal on a
+  // long-lived parent, a leak for a signal that outlives millions of requests.)
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), config.timeout);
+  const onAbort = (): void => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) controller.abort();
+
+  try {
+    const response = await fetch(config.endpoint, {
+      method: 'POST',
+      headers,
+      body,
+      signal: controller.signal,
+      // A followed POST redirect may turn into a GET (301/302/303) and would carry
+      // the tenant's headers (X-Scope-OrgID, tokens) to wherever it points.
+      redirect: 'manual',
+    });
+    const status = response.status;
+    if (status >= 200 && status < 300) {
+      // Drain so undici can reuse the keep-alive connection.
+      await response.arrayBuffer();
+      return { kind: 'success', status };
+    }
+    const text = await readSnippet(response);
+    const reason = `http_${status}`;
+    if (status >= 500 || status === 429) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      return retryAfterMs === undefined
+        ? { kind: 'retryable', reason, status, error: text }
+        : { kind: 'retryable', reason, status, retryAfterMs, error: text };
+    }
+    if (status >= 300 && status < 400) {
+      return { kind: 'permanent', reason, status, error: 'redirects are not followed; set endpoint to the final URL' };
+    }
+    return { kind: 'permanent', reason, status, error: text };
+  } catch (error) {
+    if (signal?.aborted) return { kind: 'permanent', reason: 'aborted', error: 'request aborted by the sender' };
+    if (controller.signal.aborted) {
+      return { kind: 'retryable', reason: 'timeout', error: `no complete response within ${config.timeout}ms` };
+    }
+    return { kind: 'retryable', reason: 'network', error: describeNetworkError(error) };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Start of the response body as text, without buffering a huge error page. */
+async function readSnippet(response: Response): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  // 4 bytes per char covers any UTF-8 text, so this always yields enough chars.
+  let budget = ERROR_BODY_LIMIT * 4;
+  try {
+    while (budget > 0) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      budget -= value.byteLength;
+    }
+    if (budget <= 0) await reader.cancel();
+  } catch {
+    // The status already classifies the outcome; a body cut short (timeout,
+    // reset) must not turn a 400 into a retryable network error.
+  }
+  text = text.trim();
+  return text.length > ERROR_BODY_LIMIT ? `${text.slice(0, ERROR_BODY_LIMIT)}…` : text;
+}
+
+/** undici reports "fetch failed" and hides the useful part (ECONNREFUSED …) in `cause`. */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code !== undefined && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+  }
+  return error.message;
+}
