@@ -1,0 +1,82 @@
+/**
+ * One measured phase of the benchmark, run in its own process so its peak RSS is its own:
+ *   bare      kafkajs consumer group + JSON.parse of every message (the floor to compare with)
+ *   pipeline  the shipped gateway pipeline, in process, to each tenant's real Prometheus
+ * Prints one JSON line: { phase, records, seconds, endToEndSeconds?, maxRssMiB }.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
+import { loadPipelineFile } from '../../src/config/load.ts';
+import { startPipelines } from '../../src/runtime/process.ts';
+
+const phase = process.argv[2];
+const brokers = process.env.BENCH_BROKERS!.split(',');
+const topic = process.env.BENCH_TOPIC!;
+const expected = Number(process.env.BENCH_RECORDS);
+
+function report(result: Record<string, unknown>): void {
+  const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stdout.write(`${JSON.stringify({ phase, records: expected, ...result, maxRssMiB })}\n`);
+}
+
+async function bare(): Promise<void> {
+  const kafka = new Kafka({ clientId: 'bench-bare', brokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `bench-bare-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let checksum = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          const record = JSON.parse(message.value!.toString('utf8')) as { input_tokens: number };
+          checksum += record.input_tokens;
+        }
+        seen += batch.messages.length;
+        if (seen >= expected) resolve();
+      },
+    });
+  });
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.disconnect();
+  report({ seconds, checksum });
+}
+
+async function pipeline(): Promise<void> {
+  const loaded = await loadPipelineFile(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url).pathname);
+  const running = await startPipelines([loaded], { logger: pino({ level: 'warn' }), telemetryListen: '127.0.0.1:0' });
+  const started = performance.now();
+  const total = async (name: string) =>
+    (await running.metrics.registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
+  let consumedAt = 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!consumedAt && (await total('sluice_records_in_total')) >= expected) consumedAt = performance.now();
+    // Done when every record is in and every fired window's samples are acknowledged after the
+    // final (idle) close; the pipeline's seriesCount never shrinks, so pending == 0 after the
+    // watermark passes the data is the end.
+    if (consumedAt && (await total('sluice_remote_write_samples_pending')) === 0 && (await allWindowsFired())) break;
+  }
+  const endToEnd = (performance.now() - started) / 1000;
+  await running.stop();
+  const deadLetters = (await running.metrics.deadLettered.get()).values.map((v) => `${v.labels.reason}=${v.value}`);
+  const failed = (await running.metrics.samplesFailed.get()).values.map((v) => `${v.labels.tenant}/${v.labels.reason}=${v.value}`);
+  report({
+    seconds: (consumedAt - started) / 1000,
+    endToEndSeconds: endToEnd,
+    samplesSent: await total('sluice_remote_write_samples_sent_total'),
+    deadLetters,
+    failed,
+  });
+
+  async function allWindowsFired(): Promise<boolean> {
+    const delay = (await running.metrics.watermarkDelay.get()).values[0]?.value ?? Infinity;
+    return delay < 60; // the data ends a minute before the run; a watermark this recent has passed it
+  }
+}
+
+await (phase === 'bare' ? bare() : phase === 'pipeline' ? pipeline() : Promise.reject(new Error(`unknown phase ${phase}`)));
+process.exit(0);

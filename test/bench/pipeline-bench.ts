@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: throughput and memory of the gateway pipeline against a bare consume of the
+ * same topic, measured in one run on the local real stack (ratios, because a 2-core machine is
+ * noisy). Fills a topic with ≥ 1M gateway logs, runs each phase in its own process, prints
+ * records/s of both, their ratio and each phase's peak RSS, and checks the pipeline's totals in
+ * every tenant's Prometheus against the generator's own counts.
+ *
+ *   npm run bench [-- --records 1000000]
+ */
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { queryInstant, startStack } from '../stack/index.ts';
+import { generateGatewayLogs } from '../support/gateway-traffic.ts';
+
+const TENANTS = ['acme', 'globex', 'initech'] as const;
+const TOPIC = 'bailian.gateway.logs';
+const PARTITIONS = 3;
+const WINDOW_MS = 10_000;
+
+const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' } } });
+const records = Number(values.records);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+const stack = await startStack({ runDir: join(tmpdir(), 'sluice-bench'), tenants: [...TENANTS], redis: false });
+try {
+  const kafka = new Kafka({ clientId: 'bench-fill', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
+  await admin.disconnect();
+
+  // Ten minutes of traffic ending a minute ago: recent enough for Prometheus to accept.
+  const start = Date.now() - 11 * 60_000;
+  const expected = new Map<string, { requests: number; inputTokens: number }>(TENANTS.map((t) => [t, { requests: 0, inputTokens: 0 }]));
+  let bytes = 0;
+  let lastTimestamp = 0;
+  const fillStarted = performance.now();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let batch: { value: string; partition: number }[] = [];
+  let i = 0;
+  for (const record of generateGatewayLogs({ seed: 42, tenants: TENANTS, startMs: start, spanMs: 10 * 60_000, count: records })) {
+    const value = JSON.stringify(record);
+    bytes += value.length;
+    lastTimestamp = record.timestamp;
+    const totals = expected.get(record.tenant_id)!;
+    totals.requests++;
+    totals.inputTokens += record.input_tokens;
+    batch.push({ value, partition: i++ % PARTITIONS });
+    if (batch.length === 1_500) {
+      // One send at a time: concurrent sends may reach a partition out of order.
+      await producer.send({ topic: TOPIC, acks: -1, messages: batch });
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await producer.send({ topic: TOPIC, acks: -1, messages: batch });
+  await producer.disconnect();
+  say(`filled ${TOPIC}: ${records.toLocaleString('en-US')} records, ${Math.round(bytes / records)} B average JSON, ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
+
+  const env = {
+    ...process.env,
+    BENCH_BROKERS: stack.kafka.brokers.join(','),
+    BENCH_TOPIC: TOPIC,
+    BENCH_RECORDS: String(records),
+    SLUICE_KAFKA_BROKERS: stack.kafka.brokers.join(','),
+    SLUICE_IDLE_TIMEOUT: '1s',
+    SLUICE_LOG_LEVEL: 'warn',
+    ...Object.fromEntries(TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
+  };
+  const bare = await runPhase('bare', env);
+  const pipeline = await runPhase('pipeline', env);
+  const bareRate = records / bare.seconds;
+  const pipelineRate = records / pipeline.seconds;
+  say('');
+  say(`bare kafkajs consume + JSON.parse : ${fmt(bareRate)} records/s  (${bare.seconds.toFixed(2)} s, peak RSS ${bare.maxRssMiB} MiB)`);
+  say(`sluice pipeline → Prometheus      : ${fmt(pipelineRate)} records/s  (${pipeline.seconds.toFixed(2)} s, peak RSS ${pipeline.maxRssMiB} MiB)`);
+  say(`ratio pipeline / bare             : ${(pipelineRate / bareRate).toFixed(2)}`);
+  say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
+  say(`dead letters: ${pipeline.deadLetters!.join(' ') || 'none'}; failed samples: ${pipeline.failed!.join(' ') || 'none'}`);
+
+  // The pipeline's totals, read back from each tenant's own Prometheus, against the generator's counts.
+  const at = (Math.floor(lastTimestamp / WINDOW_MS) * WINDOW_MS + WINDOW_MS) / 1000;
+  let ok = true;
+  for (const tenant of TENANTS) {
+    const url = stack.prometheus[tenant]!.url;
+    const requests = (await queryInstant(url, 'sum(bailian_gateway_requests_total)', at))[0]?.value;
+    const inputTokens = (await queryInstant(url, 'sum(bailian_gateway_input_tokens_total)', at))[0]?.value;
+    const want = expected.get(tenant)!;
+    const match = requests === want.requests && inputTokens === want.inputTokens;
+    ok &&= match;
+    say(`check ${tenant.padEnd(8)}: requests ${requests} (want ${want.requests}), input tokens ${inputTokens} (want ${want.inputTokens}) ${match ? 'OK' : 'MISMATCH'}`);
+  }
+  if (!ok) process.exitCode = 1;
+} finally {
+  await stack.stop();
+}
+
+interface PhaseResult {
+  seconds: number;
+  maxRssMiB: number;
+  endToEndSeconds?: number;
+  samplesSent?: number;
+  deadLetters?: string[];
+  failed?: string[];
+}
+
+async function runPhase(phase: string, env: NodeJS.ProcessEnv): Promise<PhaseResult> {
+  const script = fileURLToPath(new URL('./phase.ts', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, phase], {
+    env,
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 20 * 60_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as PhaseResult;
+}
+
+function fmt(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
