@@ -1,19 +1,107 @@
-import type { Decoder, DecodeResult } from '../decoder.ts';
+import { AvroContract } from '../avro/contract.ts';
+import { readSchemaFile } from '../avro/schema-file.ts';
+import {
+  accept,
+  EMPTY_CONTEXT,
+  malformed,
+  schemaViolation,
+  type DecodedRecord,
+  type DecodeContext,
+  type DecodeOutcome,
+  type Decoder,
+  type DecoderOptions,
+  type DecodeResult,
+} from '../decoder.ts';
+import { invalidUtf8Offset } from '../utf8.ts';
+import type { JsonDecodeConfig } from './config.ts';
+import { describeJsonSyntaxError } from './syntax-error.ts';
 
-/** One JSON object per Kafka message. */
-export class JsonDecoder implements Decoder {
-  decode(bytes: Buffer): DecodeResult {
+export { jsonDecodeConfigSchema, type JsonDecodeConfig } from './config.ts';
+
+/**
+ * Decodes JSON messages: one object per message (`framing: object`) or newline-delimited objects
+ * (`framing: ndjson`), each optionally checked against an Avro contract. The schema file is read
+ * and compiled here, once.
+ */
+export function createJsonDecoder(config: JsonDecodeConfig, options: DecoderOptions): Decoder {
+  const contract = config.schema === undefined ? undefined : new AvroContract(readSchemaFile(options.baseDir, config.schema, ['schema']), config.schema);
+  return config.framing === 'ndjson' ? new NdjsonDecoder(contract) : new ObjectDecoder(contract);
+}
+
+class ObjectDecoder implements Decoder {
+  constructor(private readonly contract: AvroContract | undefined) {}
+
+  decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
+    const badUtf8 = invalidUtf8Offset(bytes);
+    if (badUtf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${badUtf8}`);
+    const start = bomLength(bytes);
     let value: unknown;
     try {
-      value = JSON.parse(bytes.toString('utf8'));
-    } catch (error) {
-      return { ok: false, reason: 'malformed', detail: `not JSON: ${(error as Error).message}` };
+      value = JSON.parse(bytes.toString('utf8', start));
+    } catch {
+      return malformed(`not JSON: ${describeJsonSyntaxError(bytes, start, bytes.length)}`);
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return { ok: false, reason: 'malformed', detail: `expected a JSON object, got ${describe(value)}` };
-    }
-    return { ok: true, record: value as Record<string, unknown> };
+    if (!isPlainObject(value)) return malformed(`expected a JSON object, got ${describe(value)}`);
+    const violation = this.contract?.check(value);
+    if (violation) return schemaViolation(violation.detail);
+    return accept([value]);
   }
+}
+
+/**
+ * NDJSON (https://github.com/ndjson/ndjson-spec): lines end in `\n` (a `\r` before it is JSON
+ * whitespace); blank lines are skipped. Any bad line rejects the whole message: a message is what
+ * the dead-letter topic keeps, and accepting its other lines would make a replay from the DLQ
+ * double-count them.
+ */
+class NdjsonDecoder implements Decoder {
+  constructor(private readonly contract: AvroContract | undefined) {}
+
+  decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
+    const badUtf8 = invalidUtf8Offset(bytes);
+    if (badUtf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${badUtf8} (line ${lineOf(bytes, badUtf8)})`);
+    const records: DecodedRecord[] = [];
+    const length = bytes.length;
+    let start = bomLength(bytes);
+    for (let line = 1; start < length || line === 1; line++) {
+      let end = bytes.indexOf(NEWLINE, start);
+      if (end < 0) end = length;
+      if (!isBlank(bytes, start, end)) {
+        let value: unknown;
+        try {
+          value = JSON.parse(bytes.toString('utf8', start, end));
+        } catch {
+          return malformed(`ndjson line ${line}: not JSON: ${describeJsonSyntaxError(bytes, start, end)}`);
+        }
+        if (!isPlainObject(value)) return malformed(`ndjson line ${line}: expected a JSON object, got ${describe(value)}`);
+        const violation = this.contract?.check(value);
+        if (violation) return schemaViolation(`ndjson line ${line}: ${violation.detail}`);
+        records.push(value);
+      }
+      start = end + 1;
+    }
+    if (records.length === 0) return malformed('ndjson: the message has no JSON objects, only blank lines');
+    return accept(records);
+  }
+}
+
+/**
+ * @deprecated Compatibility shim for callers of the old single-record interface:
+ * `new JsonDecoder().decode(buf)` still returns `{ ok, record }`. New code calls
+ * `createJsonDecoder(config, { baseDir })` (or `createDecoder`) and reads `outcome.records`.
+ */
+export class JsonDecoder {
+  private readonly decoder = new ObjectDecoder(undefined);
+
+  decode(bytes: Buffer): DecodeResult {
+    const outcome = this.decoder.decode(bytes, EMPTY_CONTEXT);
+    if (!outcome.ok) return outcome;
+    return { ok: true, record: outcome.records[0]! };
+  }
+}
+
+function isPlainObject(value: unknown): value is DecodedRecord {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {
@@ -21,3 +109,24 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
 }
+
+/** RFC 8259 §8.1: a parser may ignore a leading byte order mark; producers on Windows write one. */
+function bomLength(bytes: Buffer): number {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+}
+
+function isBlank(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
+}
+
+function lineOf(bytes: Buffer, offset: number): number {
+  let line = 1;
+  for (let i = bytes.indexOf(NEWLINE); i >= 0 && i < offset; i = bytes.indexOf(NEWLINE, i + 1)) line++;
+  return line;
+}
+
+const NEWLINE = 0x0a;

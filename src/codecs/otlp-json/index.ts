@@ -1,0 +1,35 @@
+import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder, type DecoderOptions } from '../decoder.ts';
+import { describeJsonSyntaxError } from '../json/syntax-error.ts';
+import { invalidUtf8Offset } from '../utf8.ts';
+import type { OtlpJsonDecodeConfig } from './config.ts';
+import { JsonShapeError, OtlpJsonWalker } from './walker.ts';
+
+export { otlpJsonDecodeConfigSchema, type OtlpJsonDecodeConfig } from './config.ts';
+export type { OtlpSpanRecord, SpanEventRecord, AttributeValue } from '../otlp/span-record.ts';
+
+/** OTLP/JSON trace requests → one record per span, the same records `otlp_proto` gives. */
+export function createOtlpJsonDecoder(config: OtlpJsonDecodeConfig, _options: DecoderOptions): Decoder {
+  return new OtlpJsonDecoder(config.keep_content_attributes);
+}
+
+class OtlpJsonDecoder implements Decoder {
+  constructor(private readonly keepContent: boolean) {}
+
+  decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
+    const badUtf8 = invalidUtf8Offset(bytes);
+    if (badUtf8 >= 0) return malformed(`otlp_json: not UTF-8: invalid byte sequence at byte ${badUtf8}`);
+    let root: unknown;
+    try {
+      root = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      return malformed(`otlp_json: not JSON: ${describeJsonSyntaxError(bytes, 0, bytes.length)}`);
+    }
+    try {
+      return accept(new OtlpJsonWalker(this.keepContent).request(root));
+    } catch (error) {
+      if (error instanceof JsonShapeError) return malformed(`otlp_json: ${error.message}`);
+      // Not expected; still a verdict on this message rather than an exception through the pipeline.
+      return malformed(`otlp_json: cannot decode (${(error as Error).name})`);
+    }
+  }
+}

@@ -1,0 +1,245 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { describe, expect, it } from 'vitest';
+import { avroDecodeConfigSchema, createAvroDecoder } from '../../../src/codecs/avro/index.ts';
+import { CodecConfigError, EMPTY_CONTEXT, type DecodedRecord, type DecodeOutcome, type Decoder } from '../../../src/codecs/decoder.ts';
+import { createJsonDecoder } from '../../../src/codecs/json/index.ts';
+import { gatewayLogV1, gatewayLogV2, modelServingLog } from './support/avro-records.ts';
+import { expectGolden, fixture, readFixture } from './support/golden.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const V1 = 'schemas/bailian-gateway-log.avsc';
+const V2 = 'schemas/bailian-gateway-log-v2.avsc';
+
+const build = (config: Record<string, unknown>, baseDir = repoRoot): Decoder => createAvroDecoder(avroDecodeConfigSchema.parse({ codec: 'avro', ...config }), { baseDir });
+const decode = (decoder: Decoder, bytes: Buffer): DecodeOutcome => decoder.decode(bytes, EMPTY_CONTEXT);
+const records = (outcome: DecodeOutcome): readonly DecodedRecord[] => {
+  if (!outcome.ok) throw new Error(`rejected: ${outcome.detail}`);
+  return outcome.records;
+};
+const confluent = (id: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([0, id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff]), body]);
+
+/** A scratch directory with ad-hoc schemas for edge cases. */
+function schemaDir(schemas: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-avro-'));
+  for (const [file, schema] of Object.entries(schemas)) writeFileSync(join(dir, file), JSON.stringify(schema));
+  return dir;
+}
+
+describe('avro codec, framing: plain', () => {
+  const plainV1 = build({ schema: V1 });
+
+  it('decodes the golden gateway log into a plain object', () => {
+    const [record] = records(decode(plainV1, readFixture('avro/gateway-log-v1.avro')));
+    expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
+    expectGolden(record, fixture('avro/gateway-log-v1.expected.json'));
+  });
+
+  it('gives the same values the JSON codec gives for the same record', () => {
+    const [fromAvro] = records(decode(plainV1, readFixture('avro/gateway-log-v1.avro')));
+    const fromJson = records(createJsonDecoder({ codec: 'json', framing: 'object' }, { baseDir: repoRoot }).decode(Buffer.from(JSON.stringify(gatewayLogV1)), EMPTY_CONTEXT));
+    expect(fromAvro).toStrictEqual(fromJson[0]);
+  });
+
+  it('decodes the model-serving log (schemas/model-serving-log.avsc)', () => {
+    const [record] = records(decode(build({ schema: 'schemas/model-serving-log.avsc' }), readFixture('avro/model-serving-log.avro')));
+    expect(record).toStrictEqual(modelServingLog);
+    expectGolden(record, fixture('avro/model-serving-log.expected.json'));
+  });
+
+  it('rejects a truncated body and bytes after the record, precisely', () => {
+    const bytes = readFixture('avro/gateway-log-v1.avro');
+    expect(decode(plainV1, bytes.subarray(0, 50))).toEqual({
+      ok: false,
+      reason: 'malformed',
+      detail: `avro: truncated: the 50-byte body ends inside the record (${V1})`,
+    });
+    expect(decode(plainV1, Buffer.concat([bytes, Buffer.from([1, 2])]))).toEqual({
+      ok: false,
+      reason: 'malformed',
+      detail: `avro: 2 bytes after the end of the record at byte ${bytes.length} (${V1})`,
+    });
+  });
+
+  it('rejects an invalid union branch with avsc\'s reason', () => {
+    // app_id is the 5th field, ["null","string"]: its branch index follows three strings and a long.
+    const bytes = Buffer.from(readFixture('avro/gateway-log-v1.avro'));
+    const type = avro.Type.forSchema({ type: 'record', name: 'P', fields: [{ name: 'a', type: 'string' }, { name: 'b', type: 'long' }, { name: 'c', type: 'string' }, { name: 'd', type: 'string' }] });
+    const offset = type.toBuffer({ a: gatewayLogV1.request_id, b: gatewayLogV1.timestamp, c: gatewayLogV1.tenant_id, d: gatewayLogV1.workspace_id }).length;
+    bytes[offset] = 14; // zig-zag 7
+    expect(decode(plainV1, bytes)).toEqual({ ok: false, reason: 'malformed', detail: `avro: invalid union index: 7 (${V1}, ${bytes.length}-byte body)` });
+  });
+});
+
+describe('avro codec, framing: confluent, with schema evolution', () => {
+  const toV2 = build({ framing: 'confluent', schema_ids: { 1: V1, 2: V2 }, reader_schema: V2 });
+  const toV1 = build({ framing: 'confluent', schema_ids: { 1: V1, 2: V2 }, reader_schema: V1 });
+  const asWritten = build({ framing: 'confluent', schema_ids: { 1: V1, 2: V2 } });
+
+  it('resolves an old (v1) record to the new reader (v2): the added field takes its default', () => {
+    const [record] = records(decode(toV2, readFixture('avro/gateway-log-v1.confluent.avro')));
+    expect(record).toStrictEqual({ ...gatewayLogV1, finish_reason: null });
+    expectGolden(record, fixture('avro/gateway-log-v1-read-as-v2.expected.json'));
+  });
+
+  it('resolves a new (v2) record to the old reader (v1): the added field is dropped', () => {
+    const [record] = records(decode(toV1, readFixture('avro/gateway-log-v2.confluent.avro')));
+    const { finish_reason: _dropped, ...expected } = gatewayLogV2;
+    expect(record).toStrictEqual(expected);
+    expectGolden(record, fixture('avro/gateway-log-v2-read-as-v1.expected.json'));
+  });
+
+  it('without a reader schema, keeps each record in its writer schema', () => {
+    expect(records(decode(asWritten, readFixture('avro/gateway-log-v1.confluent.avro')))[0]).toStrictEqual(gatewayLogV1);
+    expect(records(decode(asWritten, readFixture('avro/gateway-log-v2.confluent.avro')))[0]).toStrictEqual(gatewayLogV2);
+  });
+
+  it('rejects a wrong magic byte, a short header and an unknown schema id', () => {
+    const v2 = readFixture('avro/gateway-log-v2.confluent.avro');
+    expect(decode(toV2, Buffer.concat([Buffer.from([7]), v2.subarray(1)]))).toEqual({ ok: false, reason: 'malformed', detail: 'confluent: magic byte 0x07, expected 0x00' });
+    expect(decode(toV2, Buffer.from([0, 0, 0]))).toEqual({
+      ok: false,
+      reason: 'malformed',
+      detail: 'confluent: 3-byte message is shorter than the 5-byte header (magic byte and schema id)',
+    });
+    expect(decode(toV2, confluent(42, v2.subarray(5)))).toEqual({ ok: false, reason: 'malformed', detail: 'confluent: unknown schema id 42 (configured: 1, 2)' });
+  });
+
+  it('names the schema id in body errors', () => {
+    const v2 = readFixture('avro/gateway-log-v2.confluent.avro');
+    expect(decode(toV2, v2.subarray(0, 40))).toEqual({ ok: false, reason: 'malformed', detail: `avro (schema id 2): truncated: the 35-byte body ends inside the record (${V2})` });
+  });
+
+  it('refuses at load time a writer the reader cannot resolve', () => {
+    const dir = schemaDir({
+      'reader.avsc': { type: 'record', name: 'GatewayCallLog', namespace: 'io.sluice.bailian', fields: [{ name: 'request_id', type: 'string' }, { name: 'region_code', type: 'string' }] },
+    });
+    expect(() => build({ framing: 'confluent', schema_ids: { 1: join(repoRoot, V1) }, reader_schema: 'reader.avsc' }, dir)).toThrow(CodecConfigError);
+    try {
+      build({ framing: 'confluent', schema_ids: { 1: join(repoRoot, V1) }, reader_schema: 'reader.avsc' }, dir);
+    } catch (error) {
+      expect((error as CodecConfigError).path).toEqual(['schema_ids', '1']);
+      expect((error as Error).message).toMatch(/^records written with .*bailian-gateway-log\.avsc cannot be read with reader_schema reader\.avsc: /);
+    }
+  });
+});
+
+describe('avro values: plain JSON-like output', () => {
+  const dir = schemaDir({
+    'edge.avsc': {
+      type: 'record',
+      name: 'Edge',
+      namespace: 't',
+      fields: [
+        { name: 'tags', type: { type: 'array', items: 'string' } },
+        { name: 'counts', type: { type: 'map', values: 'long' } },
+        { name: 'payload', type: 'bytes' },
+        { name: 'trace', type: { type: 'fixed', name: 'TraceId', size: 4 } },
+        { name: 'level', type: { type: 'enum', name: 'Level', symbols: ['DEBUG', 'INFO', 'WARN'] } },
+        { name: 'inner', type: ['null', { type: 'record', name: 'Inner', fields: [{ name: 'id', type: 'bytes' }, { name: 'n', type: 'int' }] }] },
+        { name: 'items', type: { type: 'array', items: 'Inner' } },
+        { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+      ],
+    },
+    'long.avsc': { type: 'record', name: 'L', fields: [{ name: 'v', type: 'long' }] },
+  });
+  const edge = build({ schema: 'edge.avsc' }, dir);
+
+  it('turns records into plain objects, bytes and fixed into hex, enums into strings', () => {
+    const writer = avro.Type.forSchema(JSON.parse(readFileSync(join(dir, 'edge.avsc'), 'utf8')) as avro.Schema, { wrapUnions: false });
+    const bytes = writer.toBuffer({
+      tags: ['a', 'b'],
+      counts: { x: 1, y: -2 },
+      payload: Buffer.from([0xde, 0xad]),
+      trace: Buffer.from([1, 2, 3, 4]),
+      level: 'WARN',
+      inner: { id: Buffer.from([0xff]), n: 3 },
+      items: [{ id: Buffer.from([0x0a]), n: 1 }],
+      at: 1_790_000_000_123,
+    });
+    const [record] = records(decode(edge, bytes));
+    expect(record).toStrictEqual({
+      tags: ['a', 'b'],
+      counts: { x: 1, y: -2 },
+      payload: 'dead',
+      trace: '01020304',
+      level: 'WARN',
+      inner: { id: 'ff', n: 3 },
+      items: [{ id: '0a', n: 1 }],
+      at: 1_790_000_000_123,
+    });
+    expect(Object.getPrototypeOf(record!.inner)).toBe(Object.prototype);
+  });
+
+  it('gives longs as numbers while exact and as decimal strings beyond ±2^53', () => {
+    const long = build({ schema: 'long.avsc' }, dir);
+    expect(records(decode(long, zigzag(-(2n ** 53n) + 1n)))[0]).toStrictEqual({ v: -9_007_199_254_740_991 });
+    expect(records(decode(long, zigzag(2n ** 60n + 1n)))[0]).toStrictEqual({ v: '1152921504606846977' });
+    expect(records(decode(long, zigzag(-(2n ** 63n))))[0]).toStrictEqual({ v: '-9223372036854775808' });
+  });
+
+  it('refuses a block count larger than the bytes left, before allocating (5 garbage bytes once claimed 2^31 items)', () => {
+    const started = Date.now();
+    expect(decode(edge, Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f]))).toEqual({
+      ok: false,
+      reason: 'malformed',
+      detail: 'avro: a block of 2147483647 items cannot fit in the 0 bytes left (edge.avsc, 5-byte body)',
+    });
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+
+  it('never throws on garbage', () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const gateway = build({ schema: V1 });
+    for (let n = 0; n < 3000; n++) {
+      const bytes = Buffer.alloc(Math.floor(random() * 64));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+      for (const decoder of [edge, gateway]) {
+        const outcome = decode(decoder, bytes);
+        if (!outcome.ok) expect(outcome.reason).toBe('malformed');
+      }
+    }
+  });
+});
+
+describe('avro codec config', () => {
+  it('needs a writer schema per framing, and only the one that framing uses', () => {
+    const issues = (config: Record<string, unknown>) => avroDecodeConfigSchema.safeParse({ codec: 'avro', ...config }).error?.issues.map((i) => [i.path.join('.'), i.message]);
+    expect(issues({})).toEqual([['schema', '`framing: plain` needs `schema`, the writer schema']]);
+    expect(issues({ framing: 'confluent', schema: V1 })).toEqual([
+      ['schema_ids', '`framing: confluent` needs `schema_ids`, at least one id and its writer schema'],
+      ['schema', '`framing: confluent` takes writer schemas from `schema_ids`, not `schema`'],
+    ]);
+    expect(issues({ framing: 'confluent', schema_ids: { v1: V1 } })?.[0]?.[0]).toBe('schema_ids.v1');
+    expect(issues({ framing: 'confluent', schema_ids: { 1: V1 } })).toBeUndefined();
+  });
+
+  it('refuses at load time schemas that cannot be decoded safely or unwrapped', () => {
+    const dir = schemaDir({
+      'nulls.avsc': { type: 'record', name: 'N', fields: [{ name: 'xs', type: { type: 'array', items: 'null' } }] },
+      'ambiguous.avsc': { type: 'record', name: 'A', fields: [{ name: 'x', type: ['string', { type: 'enum', name: 'E', symbols: ['ON', 'OFF'] }] }] },
+      'string.avsc': 'string',
+    });
+    expect(() => build({ schema: 'nulls.avsc' }, dir)).toThrow('Avro schema nulls.avsc: N.xs: array of null items can encode in zero bytes, so a message could claim any number of them');
+    expect(() => build({ schema: 'ambiguous.avsc' }, dir)).toThrow(/^invalid Avro schema ambiguous\.avsc: /);
+    expect(() => build({ schema: 'string.avsc' }, dir)).toThrow('Avro schema string.avsc is a string; a decoded message must be a record');
+    expect(() => build({ schema: 'missing.avsc' }, dir)).toThrow(/cannot read Avro schema .*missing\.avsc: ENOENT/);
+  });
+});
+
+/** Avro's long encoding: zig-zag, then a base-128 varint. */
+function zigzag(value: bigint): Buffer {
+  let n = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+  const bytes: number[] = [];
+  do {
+    let byte = Number(n & 0x7fn);
+    n >>= 7n;
+    if (n > 0n) byte |= 0x80;
+    bytes.push(byte);
+  } while (n > 0n);
+  return Buffer.from(bytes);
+}
