@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema, positiveDurationSchema } from '../core/duration.ts';
+import { decodeConfigSchema } from '../codecs/index.ts';
 import { remoteWriteConfigSchema } from '../sinks/remote-write/config.ts';
 
 /**
@@ -34,24 +35,19 @@ export const kafkaSourceSchema = z
       .default('earliest')
       .describe('Where a new consumer group starts reading.'),
     client_id: z.string().default('sluice').describe('Kafka client id, shown in broker logs.'),
-  })
-  .strict();
-
-export const decodeSchema = z
-  .object({
-    codec: z.literal('json').describe('Wire format of each message. `json`: one JSON object per message.'),
-    schema: z
-      .string()
-      .optional()
-      .describe('Avro schema (.avsc) the decoded record must satisfy; a path relative to the pipeline file.'),
     max_message_bytes: z
       .number()
       .int()
       .positive()
       .default(1_048_576)
-      .describe('Messages larger than this go to the dead-letter topic as `oversized`.'),
+      .describe('Messages larger than this go to the dead-letter topic as `oversized`, undecoded.'),
+    session_timeout: positiveDurationSchema('session_timeout')
+      .prefault('30s')
+      .describe('How long the consumer groups wait for a silent instance before moving its partitions.'),
   })
   .strict();
+
+export const decodeSchema = decodeConfigSchema;
 
 export const eventTimeSchema = z
   .object({
@@ -69,21 +65,45 @@ export const tenantResolutionSchema = z
   })
   .strict();
 
-export const windowSchema = z
+const eventTimeBounds = {
+  max_out_of_orderness: durationSchema()
+    .default(5_000)
+    .describe('How far behind the newest event time of its partition a record may be and still be on time.'),
+  allowed_lateness: durationSchema()
+    .default(0)
+    .describe('Extra time a window stays open after the watermark passes its end; records this much later still count.'),
+  idle_timeout: durationSchema()
+    .default(30_000)
+    .describe('A caught-up partition with no records for this long stops holding back the watermark.'),
+};
+
+const tumblingWindowSchema = z
   .object({
-    type: z.literal('tumbling').describe('Window kind. `tumbling`: fixed, non-overlapping, aligned to the epoch.'),
+    type: z.literal('tumbling').describe('Fixed, non-overlapping windows aligned to the epoch.'),
     size: positiveDurationSchema('size').describe('Window length; samples are stamped with the window end.'),
-    max_out_of_orderness: durationSchema()
-      .default(5_000)
-      .describe('How far behind the newest event time of its partition a record may be and still be on time.'),
-    allowed_lateness: durationSchema()
-      .default(0)
-      .describe('Extra time a window stays open after the watermark passes its end.'),
-    idle_timeout: durationSchema()
-      .default(30_000)
-      .describe('A caught-up partition with no records for this long stops holding back the watermark.'),
+    ...eventTimeBounds,
   })
   .strict();
+
+const hoppingWindowSchema = z
+  .object({
+    type: z.literal('hopping').describe('Overlapping windows of `size` starting every `slide`, aligned to the epoch.'),
+    size: positiveDurationSchema('size').describe('Window length.'),
+    slide: positiveDurationSchema('slide').describe('Distance between window starts; `size` must be a multiple of it.'),
+    ...eventTimeBounds,
+  })
+  .strict()
+  .refine((w) => w.size % w.slide === 0, { message: 'size must be a whole multiple of slide', path: ['size'] });
+
+const sessionWindowSchema = z
+  .object({
+    type: z.literal('session').describe('Per-series windows that close after `gap` without records.'),
+    gap: positiveDurationSchema('gap').describe('Inactivity that ends a session; samples are stamped with last event + gap.'),
+    ...eventTimeBounds,
+  })
+  .strict();
+
+export const windowSchema = z.discriminatedUnion('type', [tumblingWindowSchema, hoppingWindowSchema, sessionWindowSchema]);
 
 const labelsSchema = z
   .record(z.string().regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*'), fieldPath)
@@ -123,7 +143,110 @@ const histogramMetricSchema = z
     path: ['buckets'],
   });
 
-export const metricSchema = z.discriminatedUnion('type', [counterMetricSchema, histogramMetricSchema]);
+const windowGaugeMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z.literal('gauge').describe('One value per window and series, stamped with the window end.'),
+    help: z.string().default('').describe('HELP text.'),
+    aggregate: z
+      .enum(['count', 'sum', 'min', 'max', 'avg', 'rate', 'last'])
+      .describe('count: records; sum/min/max/avg/last of `value`; rate: per second over the window (of `value`, or of records).'),
+    value: fieldPath.optional().describe('Field aggregated per record; required except for count and rate.'),
+    labels: labelsSchema,
+  })
+  .strict()
+  .refine((m) => m.value !== undefined || m.aggregate === 'count' || m.aggregate === 'rate', {
+    message: 'value is required for this aggregate',
+    path: ['value'],
+  });
+
+const quantilesMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name; one series per quantile, label `quantile`.'),
+    type: z.literal('quantiles').describe('Quantiles per window from a mergeable DDSketch.'),
+    help: z.string().default('').describe('HELP text.'),
+    value: fieldPath.describe('Field observed per record.'),
+    quantiles: z.array(z.number().gt(0).lt(1)).min(1).describe('Quantiles to emit, each in (0, 1).'),
+    relative_accuracy: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.01)
+      .describe('Guaranteed relative error of every quantile (DDSketch alpha).'),
+    labels: labelsSchema,
+  })
+  .strict();
+
+const distinctMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z.literal('distinct').describe('Distinct values of a field per window, estimated by HyperLogLog.'),
+    help: z.string().default('').describe('HELP text.'),
+    value: fieldPath.describe('Field whose distinct values are counted.'),
+    precision: z
+      .number()
+      .int()
+      .min(4)
+      .max(16)
+      .default(14)
+      .describe('HyperLogLog precision p: 2^p registers, standard error 1.04 / sqrt(2^p).'),
+    labels: labelsSchema,
+  })
+  .strict();
+
+export const metricSchema = z.discriminatedUnion('type', [
+  counterMetricSchema,
+  histogramMetricSchema,
+  windowGaugeMetricSchema,
+  quantilesMetricSchema,
+  distinctMetricSchema,
+]);
+
+export const stateSchema = z
+  .object({
+    backend: z
+      .enum(['memory', 'redis'])
+      .default('memory')
+      .describe('Where stage 2 checkpoints its state: `memory` (embedded; lost on restart) or `redis`.'),
+    redis_url: z.string().optional().describe('redis://host:port[/db] of the Redis (or Redis Cluster node) to use.'),
+    checkpoint_interval: positiveDurationSchema('checkpoint_interval')
+      .prefault('1s')
+      .describe('How often stage 2 checkpoints its state, input offsets and outbox in one atomic write.'),
+    max_outbox_samples: z
+      .number()
+      .int()
+      .positive()
+      .default(2_000_000)
+      .describe('Unacknowledged samples a stage-2 partition may hold before it pauses its input.'),
+  })
+  .strict()
+  .refine((s) => s.backend !== 'redis' || s.redis_url !== undefined, {
+    message: 'redis_url is required when backend is redis',
+    path: ['redis_url'],
+  });
+
+export const repartitionSchema = z
+  .object({
+    partitions: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(6)
+      .describe('Partitions of the internal topic sluice.<pipeline>.partials: the stage-2 parallelism.'),
+    flush_interval: positiveDurationSchema('flush_interval')
+      .prefault('1s')
+      .describe('How often stage 1 flushes partials and commits source offsets in one transaction.'),
+  })
+  .strict();
+
+export const seriesSchema = z
+  .object({
+    expire_after: positiveDurationSchema('expire_after')
+      .prefault('5m')
+      .describe('A series with no records for this long (event time) gets a stale marker and its state is dropped.'),
+  })
+  .strict();
 
 export const deadLetterSchema = z
   .object({
@@ -152,6 +275,9 @@ export const pipelineSchema = z
     event_time: eventTimeSchema,
     tenant: tenantResolutionSchema,
     window: windowSchema,
+    state: stateSchema.prefault({}),
+    repartition: repartitionSchema.prefault({}),
+    series: seriesSchema.prefault({}),
     metrics: z.array(metricSchema).min(1).describe('Metrics computed per window and tenant.'),
     dead_letter: deadLetterSchema,
     tenants: z

@@ -1,7 +1,5 @@
-import { resolve } from 'node:path';
-import { AvroContract } from '../codecs/avro/contract.ts';
-import type { Decoder } from '../codecs/decoder.ts';
-import { JsonDecoder } from '../codecs/json/index.ts';
+import type { DecodeContext, Decoder } from '../codecs/decoder.ts';
+import { createDecoder } from '../codecs/index.ts';
 import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { LoadedPipeline } from '../config/load.ts';
 import { compileEventTime, type EventTimeExtractor } from '../operators/event-time.ts';
@@ -13,41 +11,50 @@ export interface Ingested {
   readonly record: Record<string, unknown>;
 }
 
+/** A message's usable records, and a rejection for each record that is not usable. */
+export interface IngestedMessage {
+  readonly records: Ingested[];
+  readonly rejections: Rejection[];
+}
+
 /**
- * The per-record front of a pipeline: size check, decode, contract check, tenant resolution and
- * event time. Everything is built from the config once; `ingest` only runs compiled steps.
+ * The per-message front of a pipeline: size check, decode (which also checks the record
+ * contract), then per record the tenant and the event time. Everything is built from the config
+ * once; `ingest` only runs compiled steps. A message-level failure rejects the whole message.
  */
 export class Ingest {
   private readonly maxBytes: number;
   private readonly decoder: Decoder;
-  private readonly contract: AvroContract | undefined;
   private readonly tenants: TenantResolver;
   private readonly eventTime: EventTimeExtractor;
 
   constructor({ config, baseDir }: LoadedPipeline) {
-    this.maxBytes = config.decode.max_message_bytes;
-    this.decoder = new JsonDecoder();
-    this.contract = config.decode.schema ? AvroContract.fromFile(resolve(baseDir, config.decode.schema)) : undefined;
+    this.maxBytes = config.source.max_message_bytes;
+    this.decoder = createDecoder(config.decode, { baseDir });
     this.tenants = new TenantResolver(config.tenant.field, Object.keys(config.tenants));
     this.eventTime = compileEventTime(config.event_time.field, config.event_time.format);
   }
 
-  ingest(value: Buffer | null): Ingested | Rejection {
+  ingest(value: Buffer | null, context: DecodeContext): IngestedMessage | Rejection {
     if (value === null) return { reason: 'malformed', detail: 'empty message (tombstone)' };
     if (value.length > this.maxBytes) return { reason: 'oversized', detail: `${value.length} bytes > ${this.maxBytes}` };
-    const decoded = this.decoder.decode(value);
-    if (!decoded.ok) return decoded;
-    const record = decoded.record;
-    const violation = this.contract?.check(record);
-    if (violation) return violation;
-    const tenant = this.tenants.resolve(record);
-    if (typeof tenant !== 'string') return tenant;
-    const eventTimeMs = this.eventTime(record);
-    if (eventTimeMs === undefined) return { reason: 'no_event_time', detail: 'event-time field is missing or not a valid time' };
-    return { tenant, eventTimeMs, record };
+    const decoded = this.decoder.decode(value, context);
+    if (!decoded.ok) return { reason: decoded.reason, detail: decoded.detail };
+    const records: Ingested[] = [];
+    const rejections: Rejection[] = [];
+    for (const record of decoded.records) {
+      const tenant = this.tenants.resolve(record);
+      if (typeof tenant !== 'string') {
+        rejections.push(tenant);
+        continue;
+      }
+      const eventTimeMs = this.eventTime(record);
+      if (eventTimeMs === undefined) {
+        rejections.push({ reason: 'no_event_time', detail: 'event-time field is missing or not a valid time' });
+        continue;
+      }
+      records.push({ tenant, eventTimeMs, record });
+    }
+    return { records, rejections };
   }
-}
-
-export function isRejection(result: Ingested | Rejection): result is Rejection {
-  return (result as Rejection).reason !== undefined;
 }

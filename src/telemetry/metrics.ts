@@ -36,6 +36,27 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly latePartials = new Counter({
+    name: 'sluice_late_partials_total',
+    help: 'Partial aggregates that reached stage 2 after their window fired (should stay 0).',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  readonly checkpoints = new Counter({
+    name: 'sluice_checkpoints_total',
+    help: 'Stage-2 checkpoint attempts, by result (ok, failed, fenced).',
+    labelNames: ['pipeline', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pausedPartitions = new Gauge({
+    name: 'sluice_paused_partitions',
+    help: 'Stage-2 partitions paused by backpressure (state backend down or outbox over its bound).',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
   readonly activeSeries = new Gauge({
     name: 'sluice_window_state_series',
     help: 'Series held in windowed-aggregation state.',
@@ -75,7 +96,7 @@ export class SluiceMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
   }
 
-  deadLetter(pipeline: string, reason: DeadLetterReason): void {
-    this.deadLettered.inc({ pipeline, reason });
+  deadLetter(pipeline: string, reason: DeadLetterReason, count = 1): void {
+    this.deadLettered.inc({ pipeline, reason }, count);
   }
 }

@@ -9,7 +9,9 @@ describe('schemas/pipeline.schema.json', () => {
   });
 
   it('documents durations as strings, as users write them', () => {
-    const schema = JSON.parse(pipelineJsonSchema()) as { properties: { window: { properties: { size: { type: string } } } } };
-    expect(schema.properties.window.properties.size.type).toBe('string');
+    const schema = JSON.parse(pipelineJsonSchema()) as {
+      properties: { source: { properties: { session_timeout: { type: string; default: unknown } } } };
+    };
+    expect(schema.properties.source.properties.session_timeout).toMatchObject({ type: 'string', default: '30s' });
   });
 });

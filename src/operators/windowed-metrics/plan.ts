@@ -1,42 +1,52 @@
-import type { MetricConfig } from '../../config/schema.ts';
+import type { MetricConfig, WindowConfig } from '../../config/schema.ts';
 import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
+import type { Aggregator } from '../aggregations/aggregator.ts';
+import { CounterAggregator } from '../aggregations/counter.ts';
+import { DistinctAggregator } from '../aggregations/distinct.ts';
+import { HistogramAggregator } from '../aggregations/histogram.ts';
+import { QuantilesAggregator } from '../aggregations/quantiles.ts';
+import { WindowGaugeAggregator } from '../aggregations/window-gauge.ts';
 
 /**
  * The compiled form of the `metrics` section. Metrics with the same label mapping share one
  * series group, so a record builds each distinct series key once however many metrics read it.
- *
- * Each series keeps its numbers in one Float64Array ("slots"): a counter takes one slot; a
- * histogram takes one slot per finite bucket, one for +Inf, then sum and count.
  */
-export interface CounterPlan {
-  readonly kind: 'counter';
-  readonly name: string;
-  readonly value: FieldGetter | undefined;
-  readonly valueField: string | undefined;
-  readonly slot: number;
-}
-
-export interface HistogramPlan {
-  readonly kind: 'histogram';
-  readonly name: string;
-  readonly value: FieldGetter;
-  readonly valueField: string;
-  readonly scale: number;
-  readonly bounds: Float64Array;
-  /** `le` label values, "+Inf" last, formatted once. */
-  readonly leValues: readonly string[];
-  /** First bucket slot; buckets occupy bounds.length + 1 slots, then sum, then count. */
-  readonly slot: number;
-}
-
-export type MetricPlan = CounterPlan | HistogramPlan;
-
 export interface SeriesGroupPlan {
-  /** Output label names in the order their values are read; sorted by name. */
+  /** Output label names, sorted, in the order their values are read. */
   readonly labelNames: readonly string[];
   readonly labelGetters: readonly FieldGetter[];
-  readonly metrics: readonly MetricPlan[];
-  readonly slotCount: number;
+  readonly aggregators: readonly Aggregator[];
+}
+
+/** How records map to windows: fixed panes (tumbling = one pane per window, hopping = size/slide panes) or sessions. */
+export type Windowing =
+  | { readonly kind: 'panes'; readonly sizeMs: number; readonly slideMs: number }
+  | { readonly kind: 'session'; readonly gapMs: number };
+
+export function planWindowing(window: WindowConfig): Windowing {
+  switch (window.type) {
+    case 'tumbling':
+      return { kind: 'panes', sizeMs: window.size, slideMs: window.size };
+    case 'hopping':
+      return { kind: 'panes', sizeMs: window.size, slideMs: window.slide };
+    case 'session':
+      return { kind: 'session', gapMs: window.gap };
+  }
+}
+
+export function createAggregator(metric: MetricConfig): Aggregator {
+  switch (metric.type) {
+    case 'counter':
+      return new CounterAggregator(metric.name, metric.value) as Aggregator;
+    case 'histogram':
+      return new HistogramAggregator(metric.name, metric.value, metric.scale, metric.buckets) as Aggregator;
+    case 'gauge':
+      return new WindowGaugeAggregator(metric.name, metric.aggregate, metric.value) as Aggregator;
+    case 'quantiles':
+      return new QuantilesAggregator(metric.name, metric.value, metric.quantiles, metric.relative_accuracy) as Aggregator;
+    case 'distinct':
+      return new DistinctAggregator(metric.name, metric.value, metric.precision) as Aggregator;
+  }
 }
 
 export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[] {
@@ -49,41 +59,9 @@ export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[]
     if (!group) groups.set(key, (group = { labelNames, labelFields, metrics: [] }));
     group.metrics.push(metric);
   }
-  return [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => {
-    let slot = 0;
-    const plans = groupMetrics.map((metric): MetricPlan => {
-      if (metric.type === 'counter') {
-        const plan: CounterPlan = {
-          kind: 'counter',
-          name: metric.name,
-          value: metric.value === undefined ? undefined : compileFieldGetter(metric.value),
-          valueField: metric.value,
-          slot,
-        };
-        slot += 1;
-        return plan;
-      }
-      const plan: HistogramPlan = {
-        kind: 'histogram',
-        name: metric.name,
-        value: compileFieldGetter(metric.value),
-        valueField: metric.value,
-        scale: metric.scale,
-        bounds: Float64Array.from(metric.buckets),
-        leValues: [...metric.buckets.map(formatLe), '+Inf'],
-        slot,
-      };
-      slot += metric.buckets.length + 3;
-      return plan;
-    });
-    return { labelNames, labelGetters: labelFields.map(compileFieldGetter), metrics: plans, slotCount: slot };
-  });
-}
-
-/**
- * Formats a bucket bound as Prometheus clients do (Go's shortest round-trip form: `0.01`, `1`,
- * `81.92`), so `le` values match what dashboards written for those clients expect.
- */
-export function formatLe(bound: number): string {
-  return String(bound);
+  return [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => ({
+    labelNames,
+    labelGetters: labelFields.map(compileFieldGetter),
+    aggregators: groupMetrics.map(createAggregator),
+  }));
 }

@@ -40,6 +40,8 @@ export interface PartitionEnds extends TopicPartition {
 }
 
 export interface OutgoingMessage {
+  /** Explicit partition; absent means the client's partitioner picks one from the key. */
+  readonly partition?: number;
   readonly key?: Buffer | string | null;
   readonly value: Buffer | string | null;
   readonly headers?: Record<string, Buffer | string>;
@@ -47,6 +49,8 @@ export interface OutgoingMessage {
 
 export interface ConsumeOptions {
   readonly groupId: string;
+  /** How long the group waits for a silent member before rebalancing its partitions away. */
+  readonly sessionTimeoutMs?: number;
   readonly topics: readonly string[];
   readonly fromBeginning: boolean;
   /** Called with the full set of partitions this member owns after every rebalance. */
@@ -57,7 +61,32 @@ export interface ConsumeOptions {
 
 export interface Consumer {
   commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  /** Stops fetching these partitions until `resume`; batches already fetched are not delivered. */
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  /** Continues a partition from `offset`; a batch already fetched from before is dropped. */
+  seek(partition: PartitionOffset): void;
   stop(): Promise<void>;
+}
+
+/** A committed consumer offset and the metadata string committed with it. */
+export interface CommittedOffset extends PartitionOffset {
+  readonly metadata: string | null;
+}
+
+export interface TransactionContent {
+  readonly messages: readonly (OutgoingMessage & { readonly topic: string })[];
+  /** Consumer offsets committed atomically with the messages (read-process-write). */
+  readonly offsets: { readonly groupId: string; readonly partitions: readonly (PartitionOffset & { readonly metadata: string })[] };
+}
+
+/**
+ * A transactional producer bound to one transactional id. Creating it fences any earlier
+ * producer with the same id (and completes that producer's open transaction first).
+ */
+export interface TransactionalProducer {
+  commit(content: TransactionContent): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface Producer {
@@ -69,9 +98,12 @@ export interface KafkaClient {
   ensureTopics(topics: readonly { topic: string; partitions: number }[]): Promise<void>;
   consume(options: ConsumeOptions): Promise<Consumer>;
   producer(): Promise<Producer>;
+  transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
   /** First and next-to-be-written offsets of every partition of each topic. */
   partitionEnds(topics: readonly string[]): Promise<PartitionEnds[]>;
-  /** The group's committed offsets (−1 where none). */
-  committedOffsets(groupId: string, topics: readonly string[]): Promise<PartitionOffset[]>;
+  /** The group's committed offsets (−1 where none), with their metadata. */
+  committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
+  /** Partition count of a topic. */
+  partitionCount(topic: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type {
+  CommittedOffset,
   ConsumeOptions,
   Consumer,
   KafkaClient,
@@ -9,6 +10,9 @@ import type {
   PartitionOffset,
   Producer,
   SourceRecord,
+  TopicPartition,
+  TransactionContent,
+  TransactionalProducer,
 } from './client.ts';
 
 export interface KafkajsClientOptions {
@@ -50,6 +54,7 @@ export class KafkajsClient implements KafkaClient {
       // Stage inputs may be written transactionally; never read aborted or open transactions.
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 6)) } : {}),
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
@@ -85,9 +90,17 @@ export class KafkajsClient implements KafkaClient {
     });
     const stop = () => consumer.disconnect();
     this.closers.push(stop);
+    const byTopic = (partitions: readonly TopicPartition[]) => {
+      const topics = new Map<string, number[]>();
+      for (const p of partitions) topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
+      return [...topics].map(([topic, ids]) => ({ topic, partitions: ids }));
+    };
     return {
       commit: (offsets: readonly PartitionOffset[]) =>
         consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) }))),
+      pause: (partitions) => consumer.pause(byTopic(partitions)),
+      resume: (partitions) => consumer.resume(byTopic(partitions)),
+      seek: (p) => consumer.seek({ topic: p.topic, partition: p.partition, offset: String(p.offset) }),
       stop,
     };
   }
@@ -117,10 +130,64 @@ export class KafkajsClient implements KafkaClient {
     return out;
   }
 
-  async committedOffsets(groupId: string, topics: readonly string[]): Promise<PartitionOffset[]> {
+  async committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]> {
     const admin = await this.admin();
     const result = await admin.fetchOffsets({ groupId, topics: [...topics] });
-    return result.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
+    return result.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? null })),
+    );
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const admin = await this.admin();
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    return metadata.topics[0]?.partitions.length ?? 0;
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = this.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Long enough for a flush; short enough that a dead instance's open transaction is aborted soon.
+      transactionTimeout: 30_000,
+    });
+    // connect() initialises the producer id: this fences older producers with the same id.
+    await producer.connect();
+    const close = () => producer.disconnect();
+    this.closers.push(close);
+    return {
+      commit: async (content: TransactionContent) => {
+        const transaction = await producer.transaction();
+        try {
+          const byTopic = new Map<string, OutgoingMessage[]>();
+          for (const message of content.messages) {
+            const list = byTopic.get(message.topic) ?? [];
+            list.push(message);
+            byTopic.set(message.topic, list);
+          }
+          if (byTopic.size > 0) {
+            await transaction.sendBatch({
+              acks: -1,
+              topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages as never })),
+            });
+          }
+          await transaction.sendOffsets({
+            consumerGroupId: content.offsets.groupId,
+            topics: groupByTopic(content.offsets.partitions).map(([topic, partitions]) => ({
+              topic,
+              partitions: partitions.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata })),
+            })),
+          });
+          await transaction.commit();
+        } catch (error) {
+          await transaction.abort().catch(() => {});
+          throw error;
+        }
+      },
+      close,
+    };
   }
 
   async close(): Promise<void> {
@@ -138,6 +205,12 @@ export class KafkajsClient implements KafkaClient {
     })();
     return this.adminClient;
   }
+}
+
+function groupByTopic<T extends { topic: string }>(items: readonly T[]): [string, T[]][] {
+  const topics = new Map<string, T[]>();
+  for (const item of items) topics.set(item.topic, [...(topics.get(item.topic) ?? []), item]);
+  return [...topics];
 }
 
 function logKafkajs(logger: Logger, entry: LogEntry): void {

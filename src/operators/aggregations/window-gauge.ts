@@ -1,0 +1,99 @@
+import type { Label, Sample } from '../../core/types.ts';
+import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import { numericInput } from './numeric-input.ts';
+
+export type GaugeAggregate = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'rate' | 'last';
+
+// Accumulator layout: count, sum, min, max, last value. Order-independent merges only, so a
+// replay or a different partial split gives the same bits: `last` keeps the value of the newest
+// event time, and among equal times the largest value.
+const COUNT = 0;
+const SUM = 1;
+const MIN = 2;
+const MAX = 3;
+const LAST_TIME = 4;
+const LAST_VALUE = 5;
+
+/** One value per window: count, sum, min, max, avg, rate (per second) or last. */
+export class WindowGaugeAggregator implements Aggregator<Float64Array> {
+  readonly cumulative = false;
+  readonly invalidReason: string;
+  readonly read: (record: Record<string, unknown>) => number | typeof INVALID;
+
+  constructor(
+    readonly name: string,
+    readonly aggregate: GaugeAggregate,
+    valueField: string | undefined,
+  ) {
+    this.read = valueField === undefined ? () => 1 : numericInput(valueField);
+    this.invalidReason = `${name}: field "${valueField}" is not a finite number`;
+  }
+
+  create(): Float64Array {
+    return Float64Array.of(0, 0, Infinity, -Infinity, -Infinity, 0);
+  }
+
+  add(acc: Float64Array, value: number, eventTimeMs: number): void {
+    acc[COUNT] = acc[COUNT]! + 1;
+    acc[SUM] = acc[SUM]! + value;
+    if (value < acc[MIN]!) acc[MIN] = value;
+    if (value > acc[MAX]!) acc[MAX] = value;
+    if (eventTimeMs > acc[LAST_TIME]! || (eventTimeMs === acc[LAST_TIME]! && value > acc[LAST_VALUE]!)) {
+      acc[LAST_TIME] = eventTimeMs;
+      acc[LAST_VALUE] = value;
+    }
+  }
+
+  merge(into: Float64Array, from: Float64Array): void {
+    into[COUNT] = into[COUNT]! + from[COUNT]!;
+    into[SUM] = into[SUM]! + from[SUM]!;
+    if (from[MIN]! < into[MIN]!) into[MIN] = from[MIN]!;
+    if (from[MAX]! > into[MAX]!) into[MAX] = from[MAX]!;
+    if (from[LAST_TIME]! > into[LAST_TIME]! || (from[LAST_TIME]! === into[LAST_TIME]! && from[LAST_VALUE]! > into[LAST_VALUE]!)) {
+      into[LAST_TIME] = from[LAST_TIME]!;
+      into[LAST_VALUE] = from[LAST_VALUE]!;
+    }
+  }
+
+  encode(acc: Float64Array): unknown {
+    return Array.from(acc);
+  }
+
+  decode(wire: unknown): Float64Array {
+    return Float64Array.from(wire as number[]);
+  }
+
+  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
+    return [withName(base, this.name)];
+  }
+
+  emit(acc: Float64Array, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
+    const count = acc[COUNT]!;
+    if (count === 0) return; // no records of this series in the window: no value to report
+    let value: number;
+    switch (this.aggregate) {
+      case 'count':
+        value = count;
+        break;
+      case 'sum':
+        value = acc[SUM]!;
+        break;
+      case 'min':
+        value = acc[MIN]!;
+        break;
+      case 'max':
+        value = acc[MAX]!;
+        break;
+      case 'avg':
+        value = acc[SUM]! / count;
+        break;
+      case 'rate':
+        value = acc[SUM]! / windowSeconds;
+        break;
+      case 'last':
+        value = acc[LAST_VALUE]!;
+        break;
+    }
+    out.push({ labels: labels[0]!, value, timestampMs });
+  }
+}

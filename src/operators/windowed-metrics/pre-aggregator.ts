@@ -1,0 +1,118 @@
+import type { Rejection } from '../../core/dead-letter-reason.ts';
+import { INVALID } from '../aggregations/aggregator.ts';
+import type { PartialAggregate } from './partial.ts';
+import type { SeriesGroupPlan, Windowing } from './plan.ts';
+import { readSeries } from './series-key.ts';
+
+/**
+ * Stage 1's combiner: folds accepted records into one partial per series and pane (or session
+ * fragment) until the next flush, so stage 2 receives one partial per series per window from
+ * each source partition instead of every record.
+ */
+export class PreAggregator {
+  private panes = new Map<string, Map<number, PartialAggregate>>();
+  private sessions = new Map<string, PartialAggregate[]>();
+  private readonly labelScratch: (string | undefined)[][];
+  private readonly valueScratch: (number | string)[][];
+  private readonly keyScratch: string[];
+
+  constructor(
+    private readonly groups: readonly SeriesGroupPlan[],
+    private readonly windowing: Windowing,
+  ) {
+    this.labelScratch = groups.map((g) => new Array<string | undefined>(g.labelNames.length));
+    this.valueScratch = groups.map((g) => new Array<number | string>(g.aggregators.length));
+    this.keyScratch = new Array<string>(groups.length);
+  }
+
+  /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
+  add(tenant: string, eventTimeMs: number, record: Record<string, unknown>): Rejection | undefined {
+    // Read and check everything before touching state: a record counts in every metric or none.
+    for (let g = 0; g < this.groups.length; g++) {
+      const group = this.groups[g]!;
+      const key = readSeries(group, tenant, record, this.labelScratch[g]!);
+      if (typeof key !== 'string') return key;
+      this.keyScratch[g] = `${g}\u0002${key}`;
+      const values = this.valueScratch[g]!;
+      for (let m = 0; m < group.aggregators.length; m++) {
+        const aggregator = group.aggregators[m]!;
+        const value = aggregator.read(record);
+        if (value === INVALID) return { reason: 'invalid_value', detail: aggregator.invalidReason };
+        values[m] = value;
+      }
+    }
+    for (let g = 0; g < this.groups.length; g++) {
+      const partial = this.partialFor(g, tenant, eventTimeMs);
+      const aggregators = this.groups[g]!.aggregators;
+      const values = this.valueScratch[g]!;
+      for (let m = 0; m < aggregators.length; m++) aggregators[m]!.add(partial.accs[m], values[m]!, eventTimeMs);
+    }
+    return undefined;
+  }
+
+  /** Hands over everything accumulated since the last drain. */
+  drain(): PartialAggregate[] {
+    const out: PartialAggregate[] = [];
+    for (const byPane of this.panes.values()) for (const partial of byPane.values()) out.push(partial);
+    for (const fragments of this.sessions.values()) for (const partial of fragments) out.push(partial);
+    this.panes = new Map();
+    this.sessions = new Map();
+    return out;
+  }
+
+  get isEmpty(): boolean {
+    return this.panes.size === 0 && this.sessions.size === 0;
+  }
+
+  private partialFor(g: number, tenant: string, eventTimeMs: number): PartialAggregate {
+    const key = this.keyScratch[g]!;
+    if (this.windowing.kind === 'panes') {
+      const slide = this.windowing.slideMs;
+      const start = eventTimeMs - (((eventTimeMs % slide) + slide) % slide);
+      let byPane = this.panes.get(key);
+      if (!byPane) this.panes.set(key, (byPane = new Map()));
+      let partial = byPane.get(start);
+      if (!partial) byPane.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
+      return partial;
+    }
+    return this.sessionFragment(g, key, tenant, eventTimeMs);
+  }
+
+  /** Extends the fragment within `gap` of the event, merging fragments the event bridges. */
+  private sessionFragment(g: number, key: string, tenant: string, t: number): PartialAggregate {
+    const gap = (this.windowing as { gapMs: number }).gapMs;
+    let fragments = this.sessions.get(key);
+    if (!fragments) this.sessions.set(key, (fragments = []));
+    let target: PartialAggregate | undefined;
+    for (let i = 0; i < fragments.length; i++) {
+      const fragment = fragments[i]!;
+      if (t < fragment.start - gap || t > fragment.end + gap) continue;
+      if (!target) {
+        target = fragment;
+        if (t < target.start) target.start = t;
+        if (t > target.end) target.end = t;
+      } else {
+        // The event bridges two fragments: they are one session now.
+        const aggregators = this.groups[g]!.aggregators;
+        for (let m = 0; m < aggregators.length; m++) aggregators[m]!.merge(target.accs[m], fragment.accs[m]);
+        target.start = Math.min(target.start, fragment.start);
+        target.end = Math.max(target.end, fragment.end);
+        fragments.splice(i--, 1);
+      }
+    }
+    if (!target) fragments.push((target = this.newPartial(g, key, tenant, t, t)));
+    return target;
+  }
+
+  private newPartial(g: number, key: string, tenant: string, start: number, end: number): PartialAggregate {
+    return {
+      group: g,
+      key,
+      tenant,
+      labelValues: this.labelScratch[g]!.slice(),
+      start,
+      end,
+      accs: this.groups[g]!.aggregators.map((a) => a.create()),
+    };
+  }
+}

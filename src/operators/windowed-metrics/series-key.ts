@@ -1,0 +1,51 @@
+import type { Rejection } from '../../core/dead-letter-reason.ts';
+import type { Label } from '../../core/types.ts';
+import type { SeriesGroupPlan } from './plan.ts';
+
+/** The longest label value accepted from a record; longer values are bad input, not labels. */
+export const MAX_LABEL_VALUE_LENGTH = 1024;
+// Control characters never belong in a label value; that also frees \u0000 and \u0001 for keys.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const SEPARATOR = '\u0000';
+const MISSING = '\u0001';
+
+/**
+ * Reads a record's label values for one series group into `out` (reused across records) and
+ * returns the canonical series key — tenant and values joined by a byte no value can contain —
+ * used for state, partitioning and routing alike. Returns a rejection for unusable values.
+ */
+export function readSeries(
+  group: SeriesGroupPlan,
+  tenant: string,
+  record: Record<string, unknown>,
+  out: (string | undefined)[],
+): string | Rejection {
+  let key = tenant;
+  for (let i = 0; i < group.labelGetters.length; i++) {
+    const raw = group.labelGetters[i]!(record);
+    let text: string | undefined;
+    if (raw === undefined || raw === null) text = undefined;
+    else if (typeof raw === 'string') text = raw === '' ? undefined : raw;
+    else if (typeof raw === 'number' && Number.isFinite(raw)) text = String(raw);
+    else if (typeof raw === 'boolean') text = raw ? 'true' : 'false';
+    else return invalidLabel(group, i);
+    if (text !== undefined && (text.length > MAX_LABEL_VALUE_LENGTH || CONTROL_CHARACTERS.test(text))) return invalidLabel(group, i);
+    out[i] = text;
+    key += SEPARATOR + (text ?? MISSING);
+  }
+  return key;
+}
+
+function invalidLabel(group: SeriesGroupPlan, index: number): Rejection {
+  return { reason: 'invalid_value', detail: `label "${group.labelNames[index]}" is not a short single-line scalar` };
+}
+
+/** The series' base labels (no `__name__`), sorted by name, empty values left out. */
+export function baseLabels(group: SeriesGroupPlan, values: readonly (string | undefined)[]): Label[] {
+  const labels: Label[] = [];
+  for (let i = 0; i < group.labelNames.length; i++) {
+    const value = values[i];
+    if (value !== undefined) labels.push({ name: group.labelNames[i]!, value });
+  }
+  return labels;
+}

@@ -1,0 +1,338 @@
+import { STALE_NAN } from '../../core/stale-marker.ts';
+import type { Label, Sample } from '../../core/types.ts';
+import type { PartialAggregate } from './partial.ts';
+import type { SeriesGroupPlan, Windowing } from './plan.ts';
+import { baseLabels } from './series-key.ts';
+
+/** Where a merger's output goes: the runtime's outbox, or a test's array. */
+export interface SampleEmitter {
+  emit(tenant: string, samples: Sample[]): void;
+}
+
+export interface MergerOptions {
+  readonly allowedLatenessMs: number;
+  readonly expireAfterMs: number;
+}
+
+interface SeriesState {
+  readonly group: number;
+  readonly tenant: string;
+  readonly labelValues: readonly (string | undefined)[];
+  /** Per aggregator, its output label sets (built once per series). */
+  readonly outputs: readonly (readonly (readonly Label[])[])[];
+  /** Per aggregator, the cumulative accumulator (undefined for per-window aggregators). */
+  readonly cumulative: unknown[];
+  /** End of the newest window that had data for this series. */
+  lastDataEnd: number;
+}
+
+/**
+ * Stage 2's windowing: merges partials from every source partition, fires each window once
+ * when the watermark passes its end plus the allowed lateness, and emits samples stamped with
+ * the window end — cumulative series at every window (like a scrape), per-window gauges for
+ * series with data, and a stale marker once a series has had no data for `expire_after`.
+ *
+ * Everything it does is a function of the partials and watermarks it is given, in order, so a
+ * replay from a checkpoint reproduces every sample bit for bit.
+ */
+export class WindowMerger {
+  private panes = new Map<number, Map<string, PartialAggregate>>();
+  private sessions = new Map<string, PartialAggregate[]>();
+  private readonly series = new Map<string, SeriesState>();
+  private nextEnd: number | undefined;
+  private firedThrough = Number.NEGATIVE_INFINITY;
+  private watermark = Number.NEGATIVE_INFINITY;
+  private pending = new Map<string, Sample[]>();
+
+  constructor(
+    private readonly groups: readonly SeriesGroupPlan[],
+    private readonly windowing: Windowing,
+    private readonly options: MergerOptions,
+    private readonly emitter: SampleEmitter,
+  ) {}
+
+  get currentWatermark(): number {
+    return this.watermark;
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** Merges one partial; 'late' if its window has already fired (an upstream bug, counted by the caller). */
+  addPartial(partial: PartialAggregate): 'ok' | 'late' {
+    if (this.windowing.kind === 'session') return this.addSessionFragment(partial);
+    if (partial.end <= this.firedThrough) return 'late';
+    let pane = this.panes.get(partial.start);
+    if (!pane) this.panes.set(partial.start, (pane = new Map()));
+    const existing = pane.get(partial.key);
+    if (existing) this.mergeAccs(existing, partial);
+    else pane.set(partial.key, partial);
+    if (this.nextEnd === undefined || partial.end < this.nextEnd) this.nextEnd = partial.end;
+    return 'ok';
+  }
+
+  /** Moves the watermark forward (never back), firing every window it closes, in order. */
+  advanceWatermark(watermark: number): void {
+    if (!(watermark > this.watermark)) return;
+    this.watermark = watermark;
+    if (this.windowing.kind === 'session') this.fireSessions();
+    else this.firePanes(this.windowing.sizeMs, this.windowing.slideMs);
+    this.flushPending();
+  }
+
+  private firePanes(size: number, slide: number): void {
+    const lateness = this.options.allowedLatenessMs;
+    while (this.nextEnd !== undefined && this.nextEnd + lateness <= this.watermark) {
+      const end = this.nextEnd;
+      this.fireWindow(end, size, slide);
+      this.firedThrough = end;
+      let next: number | undefined = end + slide;
+      if (this.series.size === 0) {
+        // Nothing to repeat: jump over the gap to the next pane that holds data, if any.
+        next = undefined;
+        for (const start of this.panes.keys()) if (next === undefined || start + slide < next) next = start + slide;
+      }
+      this.nextEnd = next;
+    }
+  }
+
+  private fireWindow(end: number, size: number, slide: number): void {
+    // Cumulative series take in the pane that ends here: each record is counted exactly once.
+    const closing = this.panes.get(end - slide);
+    if (closing) {
+      for (const partial of closing.values()) {
+        const series = this.seriesFor(partial);
+        series.lastDataEnd = end;
+        const aggregators = this.groups[partial.group]!.aggregators;
+        for (let m = 0; m < aggregators.length; m++) {
+          if (aggregators[m]!.cumulative) aggregators[m]!.merge(series.cumulative[m], partial.accs[m]);
+        }
+      }
+    }
+    this.emitWindowGauges(end, size, slide);
+    for (const [key, series] of this.series) {
+      if (series.lastDataEnd <= end - this.options.expireAfterMs) {
+        this.emitStale(series, end);
+        this.series.delete(key);
+        continue;
+      }
+      const aggregators = this.groups[series.group]!.aggregators;
+      const out = this.out(series.tenant);
+      for (let m = 0; m < aggregators.length; m++) {
+        if (aggregators[m]!.cumulative) aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, size / 1000, out);
+      }
+    }
+    // Panes that no later window covers are done.
+    for (const start of this.panes.keys()) if (start < end + slide - size) this.panes.delete(start);
+  }
+
+  /** Per-window aggregators: one value per series with data in [end - size, end). */
+  private emitWindowGauges(end: number, size: number, slide: number): void {
+    const merged = new Map<string, PartialAggregate>();
+    for (let start = end - size; start < end; start += slide) {
+      const pane = this.panes.get(start);
+      if (!pane) continue;
+      for (const [key, partial] of pane) {
+        const group = this.groups[partial.group]!;
+        if (!group.aggregators.some((a) => !a.cumulative)) continue;
+        const into = merged.get(key);
+        if (!into) {
+          // Panes stay intact for the next hopping window: merge into a fresh copy.
+          const copy = { ...partial, accs: group.aggregators.map((a) => (a.cumulative ? undefined : a.create())) };
+          this.mergeAccs(copy, partial, true);
+          merged.set(key, copy);
+        } else {
+          this.mergeAccs(into, partial, true);
+        }
+      }
+    }
+    for (const partial of merged.values()) {
+      const series = this.seriesFor(partial);
+      const aggregators = this.groups[partial.group]!.aggregators;
+      const out = this.out(partial.tenant);
+      for (let m = 0; m < aggregators.length; m++) {
+        if (!aggregators[m]!.cumulative) aggregators[m]!.emit(partial.accs[m], series.outputs[m]!, end, size / 1000, out);
+      }
+    }
+  }
+
+  private addSessionFragment(partial: PartialAggregate): 'ok' | 'late' {
+    const gap = (this.windowing as { gapMs: number }).gapMs;
+    let sessions = this.sessions.get(partial.key);
+    if (!sessions) this.sessions.set(partial.key, (sessions = []));
+    let target: PartialAggregate | undefined;
+    for (let i = 0; i < sessions.length; i++) {
+      const session = sessions[i]!;
+      if (partial.end < session.start - gap || partial.start > session.end + gap) continue;
+      if (!target) {
+        target = session;
+        this.mergeAccs(target, partial);
+        target.start = Math.min(target.start, partial.start);
+        target.end = Math.max(target.end, partial.end);
+      } else {
+        this.mergeAccs(target, session);
+        target.start = Math.min(target.start, session.start);
+        target.end = Math.max(target.end, session.end);
+        sessions.splice(i--, 1);
+      }
+    }
+    if (!target) {
+      if (partial.end + gap + this.options.allowedLatenessMs <= this.watermark) return 'late';
+      sessions.push(partial);
+    }
+    return 'ok';
+  }
+
+  private fireSessions(): void {
+    const gap = (this.windowing as { gapMs: number }).gapMs;
+    const closing: { key: string; session: PartialAggregate }[] = [];
+    for (const [key, sessions] of this.sessions) {
+      for (let i = 0; i < sessions.length; i++) {
+        const session = sessions[i]!;
+        if (session.end + gap + this.options.allowedLatenessMs <= this.watermark) {
+          closing.push({ key, session });
+          sessions.splice(i--, 1);
+        }
+      }
+      if (sessions.length === 0) this.sessions.delete(key);
+    }
+    closing.sort((a, b) => a.session.end - b.session.end || (a.key < b.key ? -1 : 1));
+    for (const { session } of closing) {
+      const end = session.end + gap;
+      const series = this.seriesFor(session);
+      series.lastDataEnd = end;
+      const aggregators = this.groups[session.group]!.aggregators;
+      const out = this.out(session.tenant);
+      const seconds = (end - session.start) / 1000;
+      for (let m = 0; m < aggregators.length; m++) {
+        const aggregator = aggregators[m]!;
+        if (aggregator.cumulative) {
+          aggregator.merge(series.cumulative[m], session.accs[m]);
+          aggregator.emit(series.cumulative[m], series.outputs[m]!, end, seconds, out);
+        } else {
+          aggregator.emit(session.accs[m], series.outputs[m]!, end, seconds, out);
+        }
+      }
+    }
+    for (const [key, series] of this.series) {
+      const expiry = series.lastDataEnd + this.options.expireAfterMs;
+      if (expiry <= this.watermark && !this.sessions.has(key)) {
+        this.emitStale(series, expiry);
+        this.series.delete(key);
+      }
+    }
+  }
+
+  private seriesFor(partial: PartialAggregate): SeriesState {
+    let series = this.series.get(partial.key);
+    if (!series) {
+      const group = this.groups[partial.group]!;
+      const base = baseLabels(group, partial.labelValues);
+      series = {
+        group: partial.group,
+        tenant: partial.tenant,
+        labelValues: partial.labelValues,
+        outputs: group.aggregators.map((a) => a.outputLabels(base)),
+        cumulative: group.aggregators.map((a) => (a.cumulative ? a.create() : undefined)),
+        lastDataEnd: Number.NEGATIVE_INFINITY,
+      };
+      this.series.set(partial.key, series);
+    }
+    return series;
+  }
+
+  private emitStale(series: SeriesState, timestampMs: number): void {
+    const out = this.out(series.tenant);
+    for (const outputs of series.outputs) for (const labels of outputs) out.push({ labels, value: STALE_NAN, timestampMs });
+  }
+
+  private mergeAccs(into: PartialAggregate, from: PartialAggregate, windowedOnly = false): void {
+    const aggregators = this.groups[into.group]!.aggregators;
+    for (let m = 0; m < aggregators.length; m++) {
+      if (windowedOnly && aggregators[m]!.cumulative) continue;
+      aggregators[m]!.merge(into.accs[m], from.accs[m]);
+    }
+  }
+
+  private out(tenant: string): Sample[] {
+    let samples = this.pending.get(tenant);
+    if (!samples) this.pending.set(tenant, (samples = []));
+    return samples;
+  }
+
+  private flushPending(): void {
+    if (this.pending.size === 0) return;
+    const pending = this.pending;
+    this.pending = new Map();
+    for (const [tenant, samples] of pending) if (samples.length > 0) this.emitter.emit(tenant, samples);
+  }
+
+  /** Plain data (msgpack-friendly) from which `restore` rebuilds this merger exactly. */
+  snapshot(): MergerSnapshot {
+    const encodePartial = (p: PartialAggregate): PartialWire => {
+      const aggregators = this.groups[p.group]!.aggregators;
+      return [p.group, p.key, p.tenant, p.labelValues.map((v) => v ?? null), p.start, p.end, p.accs.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc)))];
+    };
+    return {
+      watermark: this.watermark,
+      firedThrough: this.firedThrough,
+      nextEnd: this.nextEnd ?? null,
+      panes: [...this.panes.values()].flatMap((pane) => [...pane.values()].map(encodePartial)),
+      sessions: [...this.sessions.values()].flatMap((sessions) => sessions.map(encodePartial)),
+      series: [...this.series.entries()].map(([key, s]) => {
+        const aggregators = this.groups[s.group]!.aggregators;
+        return [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, s.cumulative.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc)))];
+      }),
+    };
+  }
+
+  restore(snapshot: MergerSnapshot): void {
+    this.watermark = snapshot.watermark;
+    this.firedThrough = snapshot.firedThrough;
+    this.nextEnd = snapshot.nextEnd ?? undefined;
+    this.panes.clear();
+    this.sessions.clear();
+    this.series.clear();
+    const decodePartial = ([group, key, tenant, values, start, end, accs]: PartialWire): PartialAggregate => {
+      const aggregators = this.groups[group]!.aggregators;
+      return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: accs.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w))) };
+    };
+    for (const wire of snapshot.panes) {
+      const partial = decodePartial(wire);
+      let pane = this.panes.get(partial.start);
+      if (!pane) this.panes.set(partial.start, (pane = new Map()));
+      pane.set(partial.key, partial);
+    }
+    for (const wire of snapshot.sessions) {
+      const partial = decodePartial(wire);
+      const list = this.sessions.get(partial.key) ?? [];
+      list.push(partial);
+      this.sessions.set(partial.key, list);
+    }
+    for (const [group, key, tenant, values, lastDataEnd, cumulative] of snapshot.series) {
+      const plan = this.groups[group]!;
+      const labelValues = values.map((v) => v ?? undefined);
+      const base = baseLabels(plan, labelValues);
+      this.series.set(key, {
+        group,
+        tenant,
+        labelValues,
+        outputs: plan.aggregators.map((a) => a.outputLabels(base)),
+        cumulative: cumulative.map((w, m) => (w === null ? undefined : plan.aggregators[m]!.decode(w))),
+        lastDataEnd,
+      });
+    }
+  }
+}
+
+type PartialWire = [number, string, string, (string | null)[], number, number, unknown[]];
+
+export interface MergerSnapshot {
+  watermark: number;
+  firedThrough: number;
+  nextEnd: number | null;
+  panes: PartialWire[];
+  sessions: PartialWire[];
+  series: [number, string, string, (string | null)[], number, unknown[]][];
+}

@@ -1,0 +1,73 @@
+import murmurhash from 'murmurhash';
+import { Packr } from 'msgpackr';
+import type { Aggregator } from '../operators/aggregations/aggregator.ts';
+import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
+import type { SeriesGroupPlan } from '../operators/windowed-metrics/plan.ts';
+
+/**
+ * The wire format of the internal topic `sluice.<pipeline>.partials` (msgpack): partial
+ * aggregates keyed by series, and watermark markers that stage 1 sends to every partition.
+ */
+const packr = new Packr({ useRecords: false });
+
+export const MARKER_KEY = 'wm';
+
+export interface WatermarkMarker {
+  /** Source partition, `topic/partition`. */
+  readonly source: string;
+  readonly watermark: number;
+  readonly idle: boolean;
+}
+
+/** The internal topic's name for a pipeline. */
+export function partialsTopic(pipeline: string): string {
+  return `sluice.${pipeline}.partials`;
+}
+
+/** The stage-2 partition that owns a series: a stable hash of its key. */
+export function partitionOfSeries(key: string, partitions: number): number {
+  return (murmurhash.v3(key, 0x51ce) >>> 0) % partitions;
+}
+
+export function encodePartial(partial: PartialAggregate, groups: readonly SeriesGroupPlan[]): Buffer {
+  const aggregators: readonly Aggregator[] = groups[partial.group]!.aggregators;
+  return packr.pack([
+    partial.group,
+    partial.tenant,
+    partial.labelValues.map((v) => v ?? null),
+    partial.start,
+    partial.end,
+    partial.accs.map((acc, m) => aggregators[m]!.encode(acc)),
+  ]);
+}
+
+export function decodePartial(key: string, value: Buffer, groups: readonly SeriesGroupPlan[]): PartialAggregate {
+  const [group, tenant, labelValues, start, end, accs] = packr.unpack(value) as [number, string, (string | null)[], number, number, unknown[]];
+  const aggregators = groups[group]!.aggregators;
+  return {
+    group,
+    key,
+    tenant,
+    labelValues: labelValues.map((v) => v ?? undefined),
+    start,
+    end,
+    accs: accs.map((wire, m) => aggregators[m]!.decode(wire)),
+  };
+}
+
+export function encodeMarker(marker: WatermarkMarker): Buffer {
+  return packr.pack([marker.source, marker.watermark, marker.idle]);
+}
+
+export function decodeMarker(value: Buffer): WatermarkMarker {
+  const [source, watermark, idle] = packr.unpack(value) as [string, number, boolean];
+  return { source, watermark, idle };
+}
+
+export function packState(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
+export function unpackState<T>(bytes: Buffer): T {
+  return packr.unpack(bytes) as T;
+}

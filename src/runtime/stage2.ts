@@ -1,0 +1,292 @@
+import type { Logger } from 'pino';
+import type { PipelineConfig } from '../config/schema.ts';
+import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
+import { WindowMerger, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
+import type { SampleSink } from '../sinks/sink.ts';
+import type { Consumer, KafkaClient, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
+import type { CheckpointStore } from '../state/checkpoint-store.ts';
+import type { SluiceMetrics } from '../telemetry/metrics.ts';
+import { Outbox, type OutboxSnapshot } from './outbox.ts';
+import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
+import { Serial } from './serial.ts';
+
+export interface Stage2Deps {
+  readonly config: PipelineConfig;
+  readonly groups: readonly SeriesGroupPlan[];
+  readonly windowing: Windowing;
+  readonly kafka: KafkaClient;
+  readonly sink: SampleSink;
+  readonly store: CheckpointStore;
+  readonly metrics: SluiceMetrics;
+  readonly logger: Logger;
+  readonly partialsTopic: string;
+  /** Every source partition (`topic/partition`) whose watermark stage 2 must hear from. */
+  readonly sources: readonly string[];
+  readonly sessionTimeoutMs?: number;
+}
+
+/** What one checkpoint holds: the input position, the upstream watermarks, the state, the outbox. */
+interface Checkpoint {
+  v: 1;
+  offset: number;
+  upstream: [string, number, boolean][];
+  merger: MergerSnapshot;
+  outbox: OutboxSnapshot;
+}
+
+/**
+ * Stage 2 of a pipeline, one task per partition of the internal partials topic (read
+ * committed): merge partials, track the watermark of every source partition, fire windows,
+ * and hand samples to the tenant sink through a checkpointed outbox.
+ *
+ * A task's state, its input offset and its outbox are checkpointed together in one atomic,
+ * epoch-fenced write; on assignment a task restores its checkpoint and continues from the
+ * stored offset, so a crash, restart or rebalance reproduces exactly the same samples.
+ */
+export class Stage2 {
+  private consumer: Consumer | undefined;
+  private readonly tasks = new Map<number, PartialsTask>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+  /** Rebalances are handled one at a time, and only once the consumer handle exists (kafkajs joins inside `run`). */
+  private assignment: Promise<void>;
+  private consumerStarted!: () => void;
+  assigned = false;
+
+  constructor(private readonly deps: Stage2Deps) {
+    this.log = deps.logger.child({ stage: 2 });
+    this.assignment = new Promise((resolve) => (this.consumerStarted = resolve));
+  }
+
+  async start(): Promise<void> {
+    this.consumer = await this.deps.kafka.consume({
+      groupId: `${this.deps.config.source.group_id}.stage2`,
+      topics: [this.deps.partialsTopic],
+      fromBeginning: true,
+      ...(this.deps.sessionTimeoutMs ? { sessionTimeoutMs: this.deps.sessionTimeoutMs } : {}),
+      onAssigned: (partitions) => {
+        this.assignment = this.assignment
+          .then(() => this.onAssigned(partitions))
+          .catch((error: unknown) => this.log.error({ err: error }, 'could not take over assigned partitions'));
+      },
+      onBatch: (batch) => this.onBatch(batch),
+    });
+    this.consumerStarted();
+    this.timer = setInterval(() => void this.tick(), this.deps.config.state.checkpoint_interval);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.consumer?.stop();
+    await Promise.all([...this.tasks.values()].map((task) => task.serial.run(() => task.checkpoint())));
+    for (const task of this.tasks.values()) task.close();
+    this.tasks.clear();
+  }
+
+  get seriesCount(): number {
+    let count = 0;
+    for (const task of this.tasks.values()) count += task.seriesCount;
+    return count;
+  }
+
+  /** The lowest watermark over owned partitions, for the watermark-delay gauge. */
+  get watermark(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const task of this.tasks.values()) min = Math.min(min, task.watermark);
+    return min;
+  }
+
+  private async onAssigned(partitions: readonly TopicPartition[]): Promise<void> {
+    const owned = new Set(partitions.map((p) => p.partition));
+    for (const [partition, task] of this.tasks) {
+      if (owned.has(partition)) continue;
+      await task.serial.run(async () => task.close());
+      this.tasks.delete(partition);
+    }
+    for (const partition of owned) {
+      // Restart retained tasks too: kafkajs re-reads positions after a rebalance, and the
+      // checkpoint is the truth.
+      const existing = this.tasks.get(partition);
+      if (existing) await existing.serial.run(async () => existing.close());
+      this.tasks.set(partition, new PartialsTask(partition, this.deps, this.log, () => this.consumer!));
+    }
+    this.assigned = true;
+    this.log.info({ partitions: [...owned] }, 'partials partitions assigned');
+  }
+
+  private async onBatch(batch: SourceBatch): Promise<void> {
+    await this.assignment;
+    const task = this.tasks.get(batch.partition);
+    if (!task) return;
+    await task.serial.run(async () => task.process(batch));
+  }
+
+  private async tick(): Promise<void> {
+    await this.assignment;
+    for (const task of this.tasks.values()) void task.serial.run(() => task.checkpoint());
+    this.deps.metrics.pausedPartitions.set({ pipeline: this.deps.config.name }, [...this.tasks.values()].filter((t) => t.paused).length);
+  }
+}
+
+class PartialsTask {
+  readonly serial = new Serial();
+  paused = false;
+  private readonly topicPartition: TopicPartition;
+  private readonly merger: WindowMerger;
+  private readonly outbox: Outbox;
+  private readonly upstream = new Map<string, { watermark: number; idle: boolean }>();
+  private epoch = 0;
+  private ready = false;
+  private closed = false;
+  /** Next offset to process; records below it are in the state already. */
+  private nextOffset = 0;
+  private checkpointedOffset = -1;
+  private checkpointedOutbox = -1;
+
+  constructor(
+    readonly partition: number,
+    private readonly deps: Stage2Deps,
+    private readonly log: Logger,
+    private readonly consumer: () => Consumer,
+  ) {
+    this.topicPartition = { topic: deps.partialsTopic, partition };
+    this.outbox = new Outbox(deps.sink);
+    this.merger = new WindowMerger(
+      deps.groups,
+      deps.windowing,
+      { allowedLatenessMs: deps.config.window.allowed_lateness, expireAfterMs: deps.config.series.expire_after },
+      { emit: (tenant, samples) => this.outbox.add(tenant, samples) },
+    );
+    void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition }, 'restore failed'));
+  }
+
+  get seriesCount(): number {
+    return this.merger.seriesCount;
+  }
+
+  get watermark(): number {
+    return this.merger.currentWatermark;
+  }
+
+  /** Claims the partition and loads its checkpoint, retrying while the state backend is down. */
+  private async restore(): Promise<void> {
+    this.pause();
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        const { epoch, checkpoint } = await this.deps.store.claim(this.partition);
+        this.epoch = epoch;
+        if (checkpoint) {
+          const state = unpackState<Checkpoint>(checkpoint);
+          this.nextOffset = state.offset;
+          for (const [source, watermark, idle] of state.upstream) this.upstream.set(source, { watermark, idle });
+          this.merger.restore(state.merger);
+          this.outbox.restore(state.outbox);
+          this.checkpointedOffset = state.offset;
+        }
+        this.ready = true;
+        this.consumer().seek({ ...this.topicPartition, offset: this.nextOffset });
+        this.resume();
+        return;
+      } catch (error) {
+        if (attempt % 10 === 0) this.log.warn({ err: error, partition: this.partition }, 'cannot load checkpoint; partition paused');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  process(batch: SourceBatch): void {
+    if (this.closed) return;
+    if (!this.ready || this.paused) {
+      // Not ours to process yet: make sure this data is fetched again after resuming.
+      this.consumer().seek({ ...this.topicPartition, offset: this.nextOffset });
+      return;
+    }
+    const { groups, metrics, config } = this.deps;
+    for (const record of batch.records) {
+      if (record.offset < this.nextOffset) continue;
+      this.nextOffset = record.offset + 1;
+      if (record.value === null) continue;
+      const key = record.key?.toString() ?? '';
+      if (key === MARKER_KEY) {
+        const marker = decodeMarker(record.value);
+        this.upstream.set(marker.source, { watermark: marker.watermark, idle: marker.idle });
+        continue;
+      }
+      if (this.merger.addPartial(decodePartial(key, record.value, groups)) === 'late') {
+        metrics.latePartials.inc({ pipeline: config.name });
+        this.log.error({ partition: this.partition }, 'partial arrived after its window fired');
+      }
+    }
+    this.merger.advanceWatermark(this.combinedWatermark());
+    if (this.outbox.size > config.state.max_outbox_samples) this.pause();
+  }
+
+  /** Minimum over source partitions that are not idle; when all are idle, over all of them. */
+  private combinedWatermark(): number {
+    let active = Number.POSITIVE_INFINITY;
+    let all = Number.POSITIVE_INFINITY;
+    for (const source of this.deps.sources) {
+      const state = this.upstream.get(source);
+      if (!state) return Number.NEGATIVE_INFINITY; // never heard of: it holds the watermark
+      all = Math.min(all, state.watermark);
+      if (!state.idle) active = Math.min(active, state.watermark);
+    }
+    return active !== Number.POSITIVE_INFINITY ? active : all;
+  }
+
+  async checkpoint(): Promise<void> {
+    if (this.closed || !this.ready) return;
+    if (this.nextOffset === this.checkpointedOffset && this.outbox.size === this.checkpointedOutbox) {
+      this.maybeResume();
+      return;
+    }
+    const offset = this.nextOffset;
+    const outboxSize = this.outbox.size;
+    const state: Checkpoint = {
+      v: 1,
+      offset,
+      upstream: [...this.upstream].map(([source, u]) => [source, u.watermark, u.idle]),
+      merger: this.merger.snapshot(),
+      outbox: this.outbox.snapshot(),
+    };
+    const { metrics, config } = this.deps;
+    try {
+      const result = await this.deps.store.save(this.partition, this.epoch, packState(state));
+      metrics.checkpoints.inc({ pipeline: config.name, result });
+      if (result === 'fenced') {
+        this.log.warn({ partition: this.partition }, 'checkpoint fenced: the partition moved to another instance');
+        this.close();
+        return;
+      }
+      this.checkpointedOffset = offset;
+      this.checkpointedOutbox = outboxSize;
+      this.maybeResume();
+    } catch (error) {
+      metrics.checkpoints.inc({ pipeline: config.name, result: 'failed' });
+      if (!this.paused) this.log.warn({ err: error, partition: this.partition }, 'checkpoint failed; pausing the partition until the state backend is back');
+      this.pause();
+    }
+  }
+
+  private maybeResume(): void {
+    if (this.paused && this.outbox.size <= this.deps.config.state.max_outbox_samples) this.resume();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.consumer().pause([this.topicPartition]);
+  }
+
+  private resume(): void {
+    if (!this.paused || this.closed) return;
+    this.paused = false;
+    this.consumer().seek({ ...this.topicPartition, offset: this.nextOffset });
+    this.consumer().resume([this.topicPartition]);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.outbox.close();
+  }
+}
