@@ -6,7 +6,7 @@ export async function validateCommand(files: readonly string[]): Promise<number>
   for (const file of files) {
     try {
       const { config } = await loadPipelineFile(file);
-      process.stdout.write(`${file}: ok (pipeline ${config.name}, ${config.metrics.length} metrics, ${Object.keys(config.tenants).length} tenants)\n`);
+      process.stdout.write(`${file}: ok (pipeline ${config.name}, ${config.metrics.length} metrics, ${Object.keys(config.tenants.tenants).length} tenants)\n`);
     } catch (error) {
       failed++;
       if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);

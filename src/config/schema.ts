@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationSchema, positiveDurationSchema } from '../core/duration.ts';
 import { decodeConfigSchema } from '../codecs/index.ts';
-import { remoteWriteConfigSchema } from '../sinks/remote-write/config.ts';
+import { tenantsConfigSchema } from '../tenancy/config.ts';
 
 /**
  * The pipeline config: one YAML file per pipeline under `pipelines/`. This schema is the single
@@ -11,7 +11,6 @@ import { remoteWriteConfigSchema } from '../sinks/remote-write/config.ts';
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-const TENANT_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
 const fieldPath = z
   .string()
@@ -280,10 +279,7 @@ export const pipelineSchema = z
     series: seriesSchema.prefault({}),
     metrics: z.array(metricSchema).min(1).describe('Metrics computed per window and tenant.'),
     dead_letter: deadLetterSchema,
-    tenants: z
-      .record(z.string().regex(TENANT_ID, 'tenant ids are 1-64 letters, digits, "_", "." or "-"'), remoteWriteConfigSchema)
-      .refine((t) => Object.keys(t).length > 0, { message: 'declare at least one tenant' })
-      .describe('Tenants and their remote-write endpoints; a tenant\'s samples go only to its endpoint.'),
+    tenants: tenantsConfigSchema,
     telemetry: telemetrySchema.default({ listen: '127.0.0.1:9464' }),
   })
   .strict()

@@ -31,7 +31,7 @@ export class Ingest {
   constructor({ config, baseDir }: LoadedPipeline) {
     this.maxBytes = config.source.max_message_bytes;
     this.decoder = createDecoder(config.decode, { baseDir });
-    this.tenants = new TenantResolver(config.tenant.field, Object.keys(config.tenants));
+    this.tenants = new TenantResolver(config.tenant.field, config.tenants);
     this.eventTime = compileEventTime(config.event_time.field, config.event_time.format);
   }
 

@@ -89,7 +89,7 @@ export class PipelineRunner {
     await this.stage2.start();
     await this.stage1.start();
     this.timer = setInterval(() => this.report(now()), 1_000);
-    this.log.info({ topics: config.source.topics, partials: topic, tenants: Object.keys(config.tenants) }, 'pipeline started');
+    this.log.info({ topics: config.source.topics, partials: topic, tenants: Object.keys(config.tenants.tenants), default_route: config.tenants.default_route !== undefined }, 'pipeline started');
   }
 
   /** Stops both stages: stage 1 commits what it has, stage 2 writes a last checkpoint. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedPipeline } from '../config/load.ts';
-import { RemoteWriteSink, type SenderEvents } from '../sinks/remote-write/index.ts';
+import { createSinkMetrics, RemoteWriteSink } from '../sinks/remote-write/index.ts';
 import { KafkajsClient } from '../sources/kafka/kafkajs-client.ts';
 import { startTelemetryServer } from '../telemetry/http-server.ts';
 import { SluiceMetrics } from '../telemetry/metrics.ts';
@@ -26,7 +26,7 @@ export interface StartOptions {
 export async function startPipelines(pipelines: readonly LoadedPipeline[], options: StartOptions): Promise<RunningPipelines> {
   const { logger } = options;
   const metrics = new SluiceMetrics();
-  const events = senderEvents(metrics);
+  const events = createSinkMetrics(metrics.registry);
   const parts = pipelines.map((loaded) => {
     const { config } = loaded;
     const kafka = new KafkajsClient({ brokers: config.source.brokers, clientId: config.source.client_id, logger });
@@ -54,14 +54,5 @@ export async function startPipelines(pipelines: readonly LoadedPipeline[], optio
       }
       await server.close();
     },
-  };
-}
-
-function senderEvents(metrics: SluiceMetrics): SenderEvents {
-  return {
-    sent: (tenant, samples) => metrics.samplesSent.inc({ tenant }, samples),
-    failed: (tenant, samples, reason) => metrics.samplesFailed.inc({ tenant, reason }, samples),
-    retried: (tenant, samples) => metrics.samplesRetried.inc({ tenant }, samples),
-    queued: (tenant, depth) => metrics.samplesQueued.set({ tenant }, depth),
   };
 }

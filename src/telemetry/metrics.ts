@@ -2,8 +2,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeadLetterReason } from '../core/dead-letter-reason.ts';
 
 /**
- * Sluice's own metrics (served on /metrics). Names follow Prometheus conventions; the remote-write
- * ones mirror Prometheus' own `prometheus_remote_storage_*` so operators recognise them.
+ * Sluice's own metrics (served on /metrics), by Prometheus conventions. The remote-write sink
+ * registers its own per-tenant metrics (`sluice_remote_write_*`) in the same registry.
  */
 export class SluiceMetrics {
   readonly registry = new Registry();
@@ -61,34 +61,6 @@ export class SluiceMetrics {
     name: 'sluice_window_state_series',
     help: 'Series held in windowed-aggregation state.',
     labelNames: ['pipeline'] as const,
-    registers: [this.registry],
-  });
-
-  readonly samplesSent = new Counter({
-    name: 'sluice_remote_write_samples_sent_total',
-    help: 'Samples a tenant receiver acknowledged with 2xx.',
-    labelNames: ['tenant'] as const,
-    registers: [this.registry],
-  });
-
-  readonly samplesFailed = new Counter({
-    name: 'sluice_remote_write_samples_failed_total',
-    help: 'Samples given up on, by reason.',
-    labelNames: ['tenant', 'reason'] as const,
-    registers: [this.registry],
-  });
-
-  readonly samplesRetried = new Counter({
-    name: 'sluice_remote_write_samples_retried_total',
-    help: 'Samples re-sent after a retryable failure.',
-    labelNames: ['tenant'] as const,
-    registers: [this.registry],
-  });
-
-  readonly samplesQueued = new Gauge({
-    name: 'sluice_remote_write_samples_pending',
-    help: 'Samples queued for a tenant and not yet acknowledged.',
-    labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
 

@@ -63,7 +63,8 @@ async function pipeline(): Promise<void> {
   const endToEnd = (performance.now() - started) / 1000;
   await running.stop();
   const deadLetters = (await running.metrics.deadLettered.get()).values.map((v) => `${v.labels.reason}=${v.value}`);
-  const failed = (await running.metrics.samplesFailed.get()).values.map((v) => `${v.labels.tenant}/${v.labels.reason}=${v.value}`);
+  const failedMetric = running.metrics.registry.getSingleMetric('sluice_remote_write_samples_failed_total')!;
+  const failed = (await failedMetric.get()).values.map((v) => `${v.labels.tenant}/${v.labels.reason}=${v.value}`);
   report({
     seconds: (consumedAt - started) / 1000,
     endToEndSeconds: endToEnd,

@@ -86,7 +86,7 @@ describe('event time', () => {
 });
 
 describe('tenant resolution', () => {
-  const resolver = new TenantResolver('tenant_id', ['acme', 'globex']);
+  const resolver = new TenantResolver('tenant_id', { tenants: { acme: {} as never, globex: {} as never }, default_route: undefined });
 
   it('resolves only declared tenants', () => {
     expect(resolver.resolve({ tenant_id: 'acme' })).toBe('acme');
@@ -94,5 +94,12 @@ describe('tenant resolution', () => {
     expect(resolver.resolve({ tenant_id: 'constructor' })).toMatchObject({ reason: 'unroutable' });
     expect(resolver.resolve({})).toEqual({ reason: 'unroutable', detail: 'no tenant: field "tenant_id" is empty' });
     expect(resolver.resolve({ tenant_id: ['acme'] })).toMatchObject({ reason: 'unroutable' });
+  });
+
+  it('with a default route, accepts any well-formed tenant id and still refuses malformed ones', () => {
+    const routed = new TenantResolver('tenant_id', { tenants: {}, default_route: {} as never });
+    expect(routed.resolve({ tenant_id: 'team-42' })).toBe('team-42');
+    expect(routed.resolve({ tenant_id: 'a"}\nb' })).toMatchObject({ reason: 'unroutable' });
+    expect(routed.resolve({ tenant_id: 'x'.repeat(65) })).toMatchObject({ reason: 'unroutable' });
   });
 });

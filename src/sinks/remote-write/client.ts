@@ -2,7 +2,9 @@
  * One remote-write HTTP request and the classification of its outcome. No
  * retrying here: the sender decides what to do with each outcome.
  */
-import type { RemoteWriteConfig } from './config.ts';
+import { Agent, fetch } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { TlsOptions } from '../../tenancy/secrets.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { USER_AGENT } from './version.ts';
 
@@ -25,8 +27,33 @@ export type SendResult =
       readonly error: string;
     };
 
-/** Only the fields a request needs, so tests and callers need not build a full config. */
-export type ClientConfig = Pick<RemoteWriteConfig, 'endpoint' | 'headers' | 'timeout'>;
+/** What one request needs: resolved headers (secrets included), never the raw config. */
+export interface ClientConfig {
+  readonly endpoint: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeout: number;
+  /**
+   * Connection pool (and TLS settings) of this tenant. Each tenant has its
+   * own, so one tenant's hung connections never hold another's sockets.
+   * Default: undici's global dispatcher.
+   */
+  readonly dispatcher?: Dispatcher;
+}
+
+/**
+ * A tenant's connection pool: `connections` sockets per origin (one per shard
+ * is enough, as each shard has one request in flight), with its TLS options.
+ * Node 20's global fetch cannot take TLS options; undici's Agent can.
+ */
+export function createDispatcher(tls: TlsOptions | undefined, connections: number): Agent {
+  return new Agent({
+    connections,
+    connect:
+      tls === undefined
+        ? undefined
+        : { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: tls.rejectUnauthorized },
+  });
+}
 
 /** How much of an error response body is kept for the log line. */
 export const ERROR_BODY_LIMIT = 512;
@@ -37,13 +64,7 @@ export const ERROR_BODY_LIMIT = 512;
  * request (used on shutdown); `config.timeout` bounds request and response body.
  */
 export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, signal?: AbortSignal): Promise<SendResult> {
-  const headers = new Headers(config.headers);
-  // set() after the tenant's headers, and case-insensitively, so the protocol
-  // headers win even if an unvalidated config tried to override them.
-  headers.set('Content-Encoding', 'snappy');
-  headers.set('Content-Type', 'application/x-protobuf');
-  headers.set('X-Prometheus-Remote-Write-Version', '0.1.0');
-  headers.set('User-Agent', USER_AGENT);
+  const headers = requestHeaders(config);
 
   // One controller per request, fed by our timer and the caller's signal. (Not
   // AbortSignal.any: on Node 20 it retains every derived signal on a
@@ -60,6 +81,7 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
       headers,
       body,
       signal: controller.signal,
+      dispatcher: config.dispatcher,
       // A followed POST redirect may turn into a GET (301/302/303) and would carry
       // the tenant's headers (X-Scope-OrgID, tokens) to wherever it points.
       redirect: 'manual',
@@ -94,8 +116,30 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
   }
 }
 
+const headerCache = new WeakMap<ClientConfig, Record<string, string>>();
+
+/** The tenant's headers plus the protocol headers, built once per config. */
+function requestHeaders(config: ClientConfig): Record<string, string> {
+  let headers = headerCache.get(config);
+  if (headers !== undefined) return headers;
+  headers = {};
+  const protocol: Record<string, string> = {
+    'content-encoding': 'snappy',
+    'content-type': 'application/x-protobuf',
+    'x-prometheus-remote-write-version': '0.1.0',
+    'user-agent': USER_AGENT,
+  };
+  // Protocol headers win, case-insensitively, even if an unvalidated config tried to override them.
+  for (const [name, value] of Object.entries(config.headers)) {
+    if (!(name.toLowerCase() in protocol)) headers[name] = value;
+  }
+  Object.assign(headers, protocol);
+  headerCache.set(config, headers);
+  return headers;
+}
+
 /** Start of the response body as text, without buffering a huge error page. */
-async function readSnippet(response: Response): Promise<string> {
+async function readSnippet(response: Awaited<ReturnType<typeof fetch>>): Promise<string> {
   if (response.body === null) return '';
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -126,5 +170,6 @@ function describeNetworkError(error: unknown): string {
     const code = (cause as NodeJS.ErrnoException).code;
     return code !== undefined && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
   }
+  // undici puts TLS and connect failures in `cause` too; otherwise the message is all there is.
   return error.message;
 }

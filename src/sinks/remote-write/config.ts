@@ -24,10 +24,25 @@ export const RESERVED_HEADERS: ReadonlyMap<string, string> = new Map([
 // RFC 9110 token: anything else makes fetch throw on every request.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Field values may not contain CR, LF or NUL (header injection / fetch TypeError).
-const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
+export const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
+
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as ACME_REMOTE_WRITE_TOKEN');
+
+/** A header value: literal text, or `{ value_from_env: NAME }` for a secret read from the environment at start-up. */
+const headerValueSchema = z.union([
+  z.string().describe('Literal header value (not for secrets: pipeline files are not secret).'),
+  z
+    .object({
+      value_from_env: envVarName.describe('Environment variable holding the value; read once at start-up, never logged.'),
+    })
+    .strict()
+    .describe('A header value taken from the environment.'),
+]);
 
 const headersSchema = z
-  .record(z.string(), z.string())
+  .record(z.string(), headerValueSchema)
   .superRefine((headers, ctx) => {
     const seen = new Map<string, string>();
     for (const [name, value] of Object.entries(headers)) {
@@ -49,7 +64,7 @@ const headersSchema = z
           message: `header "${name}" is given twice (also as "${seen.get(lower)}"); header names are case-insensitive`,
         });
       }
-      if (HEADER_VALUE_FORBIDDEN.test(value)) {
+      if (typeof value === 'string' && HEADER_VALUE_FORBIDDEN.test(value)) {
         ctx.addIssue({ code: 'custom', path: [name], message: `header "${name}" has a value containing CR, LF or NUL` });
       }
       seen.set(lower, name);
@@ -67,13 +82,19 @@ const batchSchema = z
       .min(1)
       .default(2000)
       .describe('Largest number of samples sent in one request.'),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024)
+      .describe('Largest uncompressed request size in bytes (estimated from label and sample sizes); a batch is cut when it is reached.'),
     max_delay: durationSchema()
       .prefault('1s')
       .describe('Longest time a sample waits for its batch to fill before the partial batch is sent.'),
   })
   .strict();
 
-const queueSchema = z
+const backlogSchema = z
   .object({
     max_samples: z
       .number()
@@ -81,8 +102,15 @@ const queueSchema = z
       .min(1)
       .default(500_000)
       .describe(
-        'Samples the tenant may have waiting (not counting the request in flight). Beyond it new samples are ' +
-          'dropped and counted as failed with reason "queue_full", so a slow or down endpoint cannot exhaust memory.',
+        'Samples this tenant may have written but not yet settled (queued or in flight). Reaching it applies `policy`, ' +
+          'so a slow or dead receiver fills only its own tenant\'s share.',
+      ),
+    policy: z
+      .enum(['block', 'drop_oldest'])
+      .default('block')
+      .describe(
+        '`block`: keep everything and report the tenant as blocked, so the runtime pauses only what feeds it. ' +
+          '`drop_oldest`: drop the oldest queued samples to make room, counted as failed with reason "backlog_full" and logged.',
       ),
   })
   .strict();
@@ -98,11 +126,11 @@ const retrySchema = z
     max_attempts: z
       .number()
       .int()
-      .min(1)
-      .default(10)
+      .min(0)
+      .default(0)
       .describe(
-        'Total tries per batch, the first one included (1 = never retry). There is no "retry forever": while a ' +
-          'batch is retried the tenant queue waits behind it, so a bound keeps one dead endpoint from stalling it.',
+        'Total tries per batch, the first one included (1 = never retry); 0 (the default) retries until delivered, ' +
+          'as Prometheus does. Only the tenant\'s own shard waits meanwhile; its backlog bound and policy cap the cost.',
       ),
   })
   .strict()
@@ -111,28 +139,100 @@ const retrySchema = z
     path: ['max_backoff'],
   });
 
-export const remoteWriteConfigSchema = z
+const authSchema = z
   .object({
-    endpoint: z
-      .url({ protocol: /^https?$/, error: 'endpoint must be an absolute http:// or https:// URL' })
-      // fetch refuses URLs with user:password@ outright, so catch it here with a way out.
-      .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), {
-        message: 'endpoint must not embed credentials (user:password@); send them with headers: { Authorization: ... }',
+    bearer_token_env: envVarName
+      .optional()
+      .describe('Send `Authorization: Bearer <token>` with the token read from this environment variable.'),
+    basic: z
+      .object({
+        username: z.string().min(1).describe('Basic-auth user name.'),
+        password_env: envVarName.describe('Environment variable holding the basic-auth password.'),
       })
-      .describe('Prometheus remote-write URL, e.g. http://127.0.0.1:9090/api/v1/write.'),
-    headers: headersSchema
-      .default({})
-      .describe(
-        'Extra HTTP headers for this tenant, e.g. X-Scope-OrgID or Authorization. Never logged. Cannot override ' +
-          'Content-Encoding, Content-Type, X-Prometheus-Remote-Write-Version, User-Agent or the framing headers.',
-      ),
-    timeout: positiveDuration('timeout')
-      .prefault('10s')
-      .describe('Limit for one HTTP request, response body included; a timeout is retried.'),
-    batch: batchSchema.prefault({}).describe('How samples are grouped into requests.'),
-    queue: queueSchema.prefault({}).describe('Bound on samples waiting to be sent.'),
-    retry: retrySchema.prefault({}).describe('Retries of 5xx, 429, timeouts and network errors; other 4xx are never retried.'),
+      .strict()
+      .optional()
+      .describe('HTTP basic auth; the password is read from the environment.'),
   })
-  .strict();
+  .strict()
+  .refine((auth) => !(auth.bearer_token_env !== undefined && auth.basic !== undefined), {
+    message: 'auth takes one of bearer_token_env or basic, not both',
+  });
+
+const tlsSchema = z
+  .object({
+    ca_file: z.string().min(1).optional().describe('PEM file of the CA(s) that sign the receiver\'s certificate (default: the system CAs).'),
+    cert_file: z.string().min(1).optional().describe('PEM client certificate, for mutual TLS (with key_file).'),
+    key_file: z.string().min(1).optional().describe('PEM private key of cert_file.'),
+    server_name: z.string().min(1).optional().describe('Name to verify the certificate against (SNI), if not the endpoint\'s host.'),
+    insecure_skip_verify: z
+      .boolean()
+      .default(false)
+      .describe('Do not verify the receiver\'s certificate. For tests only: it allows anyone in the path to read the data.'),
+  })
+  .strict()
+  .refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), {
+    message: 'tls.cert_file and tls.key_file go together',
+  });
+
+/** The remote-write fields; shared by a tenant entry and the default route (src/tenancy/config.ts). */
+export const remoteWriteFields = {
+  endpoint: z
+    .url({ protocol: /^https?$/, error: 'endpoint must be an absolute http:// or https:// URL' })
+    // fetch refuses URLs with user:password@ outright, so catch it here with a way out.
+    .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), {
+      message: 'endpoint must not embed credentials (user:password@); use auth: { basic: ... } or auth: { bearer_token_env: ... }',
+    })
+    .describe('Prometheus remote-write URL, e.g. http://127.0.0.1:9090/api/v1/write.'),
+  headers: headersSchema
+    .default({})
+    .describe(
+      'Extra HTTP headers, e.g. X-Scope-OrgID; a value may be `{ value_from_env: NAME }`. Never logged. Cannot override ' +
+        'Content-Encoding, Content-Type, X-Prometheus-Remote-Write-Version, User-Agent or the framing headers.',
+    ),
+  auth: authSchema.optional().describe('Credentials, read from the environment at start-up; never logged or shown.'),
+  tls: tlsSchema.optional().describe('TLS settings for an https:// endpoint.'),
+  timeout: positiveDuration('timeout')
+    .prefault('10s')
+    .describe('Limit for one HTTP request, response body included; a timeout is retried.'),
+  shards: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe(
+      'Parallel requests for this tenant. A series always maps to the same shard (hash of its labels) and a shard ' +
+        'has one request in flight, so each series\' samples arrive in timestamp order.',
+    ),
+  batch: batchSchema.prefault({}).describe('How samples are grouped into requests (per shard).'),
+  backlog: backlogSchema.prefault({}).describe('Bound on this tenant\'s unsettled samples, and what happens at it.'),
+  retry: retrySchema.prefault({}).describe('Retries of 5xx, 429, timeouts and network errors; other 4xx are never retried (400 is bisected).'),
+};
+
+/** Cross-field checks shared by every schema built from remoteWriteFields. */
+export function checkRemoteWrite(
+  config: { endpoint: string; headers: Record<string, unknown>; auth?: { bearer_token_env?: string; basic?: unknown } | undefined; tls?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.tls !== undefined && !config.endpoint.toLowerCase().startsWith('https:')) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but endpoint is not an https:// URL' });
+  }
+  const auth = config.auth;
+  if (auth !== undefined && (auth.bearer_token_env !== undefined || auth.basic !== undefined)) {
+    const authorization = Object.keys(config.headers).find((name) => name.toLowerCase() === 'authorization');
+    if (authorization !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headers', authorization],
+        message: `header "${authorization}" conflicts with auth; set the credentials in one place`,
+      });
+    }
+  }
+}
+
+export const remoteWriteConfigSchema = z.object(remoteWriteFields).strict().superRefine(checkRemoteWrite);
 
 export type RemoteWriteConfig = z.output<typeof remoteWriteConfigSchema>;
+export type RemoteWriteAuthConfig = z.output<typeof authSchema>;
+export type RemoteWriteTlsConfig = z.output<typeof tlsSchema>;
+export type HeaderValueConfig = z.output<typeof headerValueSchema>;

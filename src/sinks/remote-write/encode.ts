@@ -1,16 +1,21 @@
 /**
- * Turns a batch of samples into a remote-write 1.0 HTTP body: group by series,
+ * Turns an array of samples into a remote-write 1.0 HTTP body: group by series,
  * order each series by time, protobuf-encode, snappy-compress (block format,
  * which is what remote write 1.0 mandates, not the framed/stream format).
  *
  * Samples that Prometheus would reject are filtered out here, because one bad
- * series makes the receiver answer 400 for the *whole* request, and a 400 is
- * not retried: without this filter one bad label would drop a whole batch.
+ * series makes the receiver answer 400 for the *whole* request.
+ *
+ * The tenant senders do not use this function: they keep queued samples in
+ * typed arrays and normalise each series once (series-catalog.ts), then
+ * encode with the same WriteRequestWriter. This is the standalone form, for
+ * tools, tests and test receivers.
  */
 import { compressSync, uncompressSync } from 'snappy';
 import type { Label, Sample } from '../../core/types.ts';
-import { decodeWriteRequest, encodeWriteRequest } from './proto.ts';
+import { decodeWriteRequest } from './proto.ts';
 import type { WirePoint, WireSeries } from './proto.ts';
+import { WriteRequestWriter } from './wire.ts';
 
 export interface RejectedSample {
   readonly sample: Sample;
@@ -92,8 +97,23 @@ export function buildRequestBody(samples: readonly Sample[]): RequestBody {
     if (!group.inOrder) group.samples.sort(byTimestamp);
   }
   const series = groups.filter((group) => group.samples.length > 0);
+  const values = new Float64Array(accepted);
+  const timestamps = new Float64Array(accepted);
+  const indices = new Uint32Array(accepted);
+  const writer = new WriteRequestWriter(1024);
+  let offset = 0;
+  for (const group of series) {
+    const start = offset;
+    for (const point of group.samples) {
+      values[offset] = point.value;
+      timestamps[offset] = point.timestampMs;
+      indices[offset] = offset;
+      offset++;
+    }
+    writer.addSeries(group.labels, values, timestamps, indices.subarray(start), offset - start);
+  }
   return {
-    body: compressSync(encodeWriteRequest(series)),
+    body: compressSync(writer.finish()),
     accepted,
     series: series.length,
     rejected,

@@ -13,9 +13,10 @@ describe('remoteWriteConfigSchema', () => {
       endpoint: 'http://127.0.0.1:9090/api/v1/write',
       headers: {},
       timeout: 10_000,
-      batch: { max_samples: 2000, max_delay: 1_000 },
-      queue: { max_samples: 500_000 },
-      retry: { initial_backoff: 100, max_backoff: 10_000, max_attempts: 10 },
+      shards: 4,
+      batch: { max_samples: 2000, max_bytes: 4_194_304, max_delay: 1_000 },
+      backlog: { max_samples: 500_000, policy: 'block' },
+      retry: { initial_backoff: 100, max_backoff: 10_000, max_attempts: 0 },
     });
   });
 
@@ -23,18 +24,24 @@ describe('remoteWriteConfigSchema', () => {
     expect(
       remoteWriteConfigSchema.parse({
         endpoint: 'https://prom.example/api/v1/write',
-        headers: { 'X-Scope-OrgID': 'acme' },
+        headers: { 'X-Scope-OrgID': 'acme', 'X-Key': { value_from_env: 'ACME_KEY' } },
+        auth: { basic: { username: 'sluice', password_env: 'ACME_PASSWORD' } },
+        tls: { ca_file: '/etc/ca.pem', server_name: 'prom.example' },
         timeout: '30s',
-        batch: { max_samples: 500, max_delay: '250ms' },
-        queue: { max_samples: 10_000 },
+        shards: 2,
+        batch: { max_samples: 500, max_bytes: 65_536, max_delay: '250ms' },
+        backlog: { max_samples: 10_000, policy: 'drop_oldest' },
         retry: { initial_backoff: '1s', max_backoff: '1m', max_attempts: 1 },
       }),
     ).toEqual({
       endpoint: 'https://prom.example/api/v1/write',
-      headers: { 'X-Scope-OrgID': 'acme' },
+      headers: { 'X-Scope-OrgID': 'acme', 'X-Key': { value_from_env: 'ACME_KEY' } },
+      auth: { basic: { username: 'sluice', password_env: 'ACME_PASSWORD' } },
+      tls: { ca_file: '/etc/ca.pem', server_name: 'prom.example', insecure_skip_verify: false },
       timeout: 30_000,
-      batch: { max_samples: 500, max_delay: 250 },
-      queue: { max_samples: 10_000 },
+      shards: 2,
+      batch: { max_samples: 500, max_bytes: 65_536, max_delay: 250 },
+      backlog: { max_samples: 10_000, policy: 'drop_oldest' },
       retry: { initial_backoff: 1_000, max_backoff: 60_000, max_attempts: 1 },
     });
   });
@@ -68,7 +75,7 @@ describe('remoteWriteConfigSchema', () => {
     expect(issues({ endpoint: 'ftp://x/y' })).toEqual(['endpoint: endpoint must be an absolute http:// or https:// URL']);
     expect(issues({ endpoint: '/api/v1/write' })).toEqual(['endpoint: endpoint must be an absolute http:// or https:// URL']);
     expect(issues({ endpoint: 'https://user:pw@x/api/v1/write' })).toEqual([
-      'endpoint: endpoint must not embed credentials (user:password@); send them with headers: { Authorization: ... }',
+      'endpoint: endpoint must not embed credentials (user:password@); use auth: { basic: ... } or auth: { bearer_token_env: ... }',
     ]);
   });
 
@@ -78,18 +85,41 @@ describe('remoteWriteConfigSchema', () => {
         endpoint: 'http://x/',
         timeout: '0s',
         batch: { max_samples: 0, size: 1 },
-        retry: { max_attempts: 0 },
+        retry: { max_attempts: -1 },
         extra: true,
       }),
     ).toEqual([
       'timeout: timeout must be greater than zero',
       'batch.max_samples: Too small: expected number to be >=1',
       'batch: Unrecognized key: "size"',
-      'retry.max_attempts: Too small: expected number to be >=1',
+      'retry.max_attempts: Too small: expected number to be >=0',
       ': Unrecognized key: "extra"',
     ]);
     expect(issues({ endpoint: 'http://x/', retry: { initial_backoff: '5s', max_backoff: '1s' } })).toEqual([
       'retry.max_backoff: retry.max_backoff must not be smaller than retry.initial_backoff',
+    ]);
+  });
+
+  it('checks auth, tls and env-var names across fields', () => {
+    expect(
+      issues({
+        endpoint: 'http://x/',
+        headers: { authorization: 'Bearer x', 'X-A': { value_from_env: 'not a name' } },
+        auth: { bearer_token_env: 'TOKEN', basic: { username: 'u', password_env: 'P' } },
+        tls: { cert_file: '/c.pem' },
+      }),
+    ).toEqual([
+      'headers.X-A.value_from_env: expected an environment variable name such as ACME_REMOTE_WRITE_TOKEN',
+      'auth: auth takes one of bearer_token_env or basic, not both',
+      'tls: tls.cert_file and tls.key_file go together',
+      'tls: tls is set but endpoint is not an https:// URL',
+      'headers.authorization: header "authorization" conflicts with auth; set the credentials in one place',
+    ]);
+    expect(
+      issues({ endpoint: 'http://x/', headers: { Authorization: 'Bearer x' }, auth: { bearer_token_env: 'T' }, tls: {} }),
+    ).toEqual([
+      'tls: tls is set but endpoint is not an https:// URL',
+      'headers.Authorization: header "Authorization" conflicts with auth; set the credentials in one place',
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRequestBody, RemoteWriteSink, UnknownTenantError } from '../../../src/sinks/remote-write/index.ts';
+import { tenantsConfigSchema } from '../../../src/tenancy/config.ts';
 import { config, RecordingEvents, sample, TestReceiver, waitFor } from './fixtures.ts';
 
 const receivers: TestReceiver[] = [];
@@ -70,5 +71,49 @@ describe('RemoteWriteSink', () => {
     sink.write('fast', [sample('m', 2, 1)]);
     await waitFor(() => fastRx.requests.length === 1 && slowRx.requests.length === 1);
     await sink.close(AbortSignal.timeout(10));
+  });
+
+  it('serves undeclared tenants through the default route, with the tenant id in the tenant header', async () => {
+    const [declaredRx, routeRx] = [await receiver(), await receiver()];
+    const events = new RecordingEvents();
+    const sink = new RemoteWriteSink(
+      tenantsConfigSchema.parse({
+        acme: { endpoint: declaredRx.url },
+        default_route: { endpoint: routeRx.url, max_tenants: 2, headers: { 'X-Source': 'sluice' } },
+      }),
+      { logger: pino({ level: 'silent' }), events },
+    );
+    sink.write('acme', [sample('m', 1, 1)]);
+    sink.write('zeta', [sample('m', 2, 1)]);
+    sink.write('eta.2', [sample('m', 3, 1)]);
+    const refused: unknown[] = [];
+    sink.write('theta', [sample('m', 4, 1)], (o) => refused.push(o)); // beyond max_tenants
+    expect(() => sink.write('bad tenant', [sample('m', 5, 1)])).toThrow(UnknownTenantError);
+    await sink.flush();
+    expect(declaredRx.requests.map((r) => r.headers['x-scope-orgid'])).toEqual([undefined]);
+    expect(routeRx.requests.map((r) => [r.headers['x-scope-orgid'], r.headers['x-source']]).sort()).toEqual([
+      ['eta.2', 'sluice'],
+      ['zeta', 'sluice'],
+    ]);
+    expect(refused).toEqual([{ delivered: 0, failed: 1, filtered: 0 }]);
+    expect(events.calls.sort()).toEqual(['failed theta 1 too_many_tenants', 'sent acme 1', 'sent eta.2 1', 'sent zeta 1']);
+    expect(sink.tenants.sort()).toEqual(['acme', 'eta.2', 'zeta']);
+    await sink.close();
+  });
+
+  it("reports each tenant's backlog and blocked state", async () => {
+    const rx = await receiver();
+    rx.always({ status: 200, hang: true });
+    const sink = new RemoteWriteSink(
+      { slow: config({ endpoint: rx.url, timeout: '1m', shards: 1, batch: { max_delay: '0s' }, backlog: { max_samples: 2 } }) },
+      { logger: pino({ level: 'silent' }) },
+    );
+    sink.write('slow', [sample('m', 1, 1)]);
+    expect([sink.backlog('slow'), sink.isBlocked('slow')]).toEqual([1, false]);
+    sink.write('slow', [sample('m', 2, 2)]);
+    expect([sink.backlog('slow'), sink.isBlocked('slow')]).toEqual([2, true]);
+    expect([sink.backlog('other'), sink.isBlocked('other')]).toEqual([0, false]);
+    await sink.close(AbortSignal.timeout(50));
+    expect([sink.backlog('slow'), sink.isBlocked('slow')]).toEqual([0, false]);
   });
 });
