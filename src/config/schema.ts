@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { durationSchema, positiveDurationSchema } from '../core/duration.ts';
+import { FIELD_PATH } from '../core/field-path.ts';
+import { expressionSchema } from '../operators/transforms/expression.ts';
+import { transformSchema } from '../operators/transforms/index.ts';
 import { decodeConfigSchema } from '../codecs/index.ts';
 import { tenantsConfigSchema } from '../tenancy/config.ts';
 
@@ -10,11 +13,10 @@ import { tenantsConfigSchema } from '../tenancy/config.ts';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 const fieldPath = z
   .string()
-  .regex(FIELD_PATH, 'expected a field path such as "latency_ms" or "usage.input_tokens"')
+  .regex(FIELD_PATH, 'expected a field path such as "latency_ms", "usage.input_tokens" or \'attributes["gen_ai.request.model"]\'')
   .describe('A field of the decoded record; nested fields are joined with dots.');
 
 const brokerList = z
@@ -60,7 +62,11 @@ export const eventTimeSchema = z
 
 export const tenantResolutionSchema = z
   .object({
-    field: fieldPath.describe('Field whose value is the tenant id; it must name a declared tenant.'),
+    field: fieldPath.describe('Field whose value is the tenant id (or, with `map`, the key to look up).'),
+    map: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Mapping from the field\'s value (a namespace, workspace or node) to a tenant id; unmapped values are unroutable.'),
   })
   .strict();
 
@@ -104,6 +110,8 @@ const sessionWindowSchema = z
 
 export const windowSchema = z.discriminatedUnion('type', [tumblingWindowSchema, hoppingWindowSchema, sessionWindowSchema]);
 
+const metricFilter = expressionSchema('Count only records for which this is true').optional();
+
 const labelsSchema = z
   .record(z.string().regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*'), fieldPath)
   .default({})
@@ -116,6 +124,7 @@ const counterMetricSchema = z
     help: z.string().default('').describe('HELP text.'),
     value: fieldPath.optional().describe('Field to add per record; absent means count records.'),
     labels: labelsSchema,
+    filter: metricFilter,
   })
   .strict()
   .refine((m) => m.name.endsWith('_total'), { message: 'counter names must end in "_total"', path: ['name'] });
@@ -135,6 +144,7 @@ const histogramMetricSchema = z
       .min(1)
       .describe('Upper bounds (le) of the buckets, strictly increasing; +Inf is implied.'),
     labels: labelsSchema,
+    filter: metricFilter,
   })
   .strict()
   .refine((m) => m.buckets.every((b, i) => i === 0 || b > m.buckets[i - 1]!), {
@@ -152,6 +162,7 @@ const windowGaugeMetricSchema = z
       .describe('count: records; sum/min/max/avg/last of `value`; rate: per second over the window (of `value`, or of records).'),
     value: fieldPath.optional().describe('Field aggregated per record; required except for count and rate.'),
     labels: labelsSchema,
+    filter: metricFilter,
   })
   .strict()
   .refine((m) => m.value !== undefined || m.aggregate === 'count' || m.aggregate === 'rate', {
@@ -173,6 +184,7 @@ const quantilesMetricSchema = z
       .default(0.01)
       .describe('Guaranteed relative error of every quantile (DDSketch alpha).'),
     labels: labelsSchema,
+    filter: metricFilter,
   })
   .strict();
 
@@ -190,6 +202,7 @@ const distinctMetricSchema = z
       .default(14)
       .describe('HyperLogLog precision p: 2^p registers, standard error 1.04 / sqrt(2^p).'),
     labels: labelsSchema,
+    filter: metricFilter,
   })
   .strict();
 
@@ -273,6 +286,11 @@ export const pipelineSchema = z
     decode: decodeSchema,
     event_time: eventTimeSchema,
     tenant: tenantResolutionSchema,
+    constants: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.unknown())
+      .default({})
+      .describe('Named values that expressions can read, such as price tables.'),
+    transforms: z.array(transformSchema).default([]).describe('Filters, computed fields and relabelling, applied in order before tenant resolution.'),
     window: windowSchema,
     state: stateSchema.prefault({}),
     repartition: repartitionSchema.prefault({}),

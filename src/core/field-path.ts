@@ -1,21 +1,41 @@
-/** Reads one (possibly nested, dot-separated) field of a decoded record. */
+/** Reads one (possibly nested) field of a decoded record. */
 export type FieldGetter = (record: Record<string, unknown>) => unknown;
 
 /**
+ * Field paths: dot-separated names (`usage.input_tokens`, `labels.gpu`), with bracketed, quoted
+ * segments for keys that contain dots themselves, as OpenTelemetry attribute names do:
+ * `attributes["gen_ai.request.model"]`, `resource["tenant.id"]`.
+ */
+export const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\["[^"\\]+"\])*$/;
+
+const SEGMENT = /\.?([A-Za-z_][A-Za-z0-9_]*)|\["([^"\\]+)"\]/g;
+
+/** Splits a valid field path into its keys: `a.b["c.d"]` → `['a', 'b', 'c.d']`. */
+export function fieldPathSegments(path: string): string[] {
+  if (!FIELD_PATH.test(path)) throw new Error(`invalid field path: ${path}`);
+  const segments: string[] = [];
+  for (const match of path.matchAll(SEGMENT)) segments.push(match[1] ?? match[2]!);
+  return segments;
+}
+
+/**
  * Compiles a field path once at load time. The common single-segment path gets a direct
- * property read; nested paths walk their pre-split segments without allocating.
+ * property read; nested paths walk their pre-split segments without allocating. Only own
+ * properties are read, so a path can never reach `__proto__` or `constructor`.
  */
 export function compileFieldGetter(path: string): FieldGetter {
-  const segments = path.split('.');
+  const segments = fieldPathSegments(path);
   if (segments.length === 1) {
     const key = segments[0]!;
-    return (record) => record[key];
+    return (record) => (Object.hasOwn(record, key) ? record[key] : undefined);
   }
   return (record) => {
     let current: unknown = record;
     for (let i = 0; i < segments.length; i++) {
       if (current === null || typeof current !== 'object') return undefined;
-      current = (current as Record<string, unknown>)[segments[i]!];
+      const key = segments[i]!;
+      if (!Object.hasOwn(current, key)) return undefined;
+      current = (current as Record<string, unknown>)[key];
     }
     return current;
   };

@@ -3,6 +3,7 @@ import { createDecoder } from '../codecs/index.ts';
 import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { LoadedPipeline } from '../config/load.ts';
 import { compileEventTime, type EventTimeExtractor } from '../operators/event-time.ts';
+import { compileTransforms, type RecordTransform } from '../operators/transforms/index.ts';
 import { TenantResolver } from '../tenancy/resolve.ts';
 
 export interface Ingested {
@@ -11,10 +12,11 @@ export interface Ingested {
   readonly record: Record<string, unknown>;
 }
 
-/** A message's usable records, and a rejection for each record that is not usable. */
+/** A message's usable records, a rejection for each record that is not usable, and how many were filtered out. */
 export interface IngestedMessage {
   readonly records: Ingested[];
   readonly rejections: Rejection[];
+  readonly filtered: number;
 }
 
 /**
@@ -27,11 +29,13 @@ export class Ingest {
   private readonly decoder: Decoder;
   private readonly tenants: TenantResolver;
   private readonly eventTime: EventTimeExtractor;
+  private readonly transform: RecordTransform | undefined;
 
   constructor({ config, baseDir }: LoadedPipeline) {
     this.maxBytes = config.source.max_message_bytes;
     this.decoder = createDecoder(config.decode, { baseDir });
-    this.tenants = new TenantResolver(config.tenant.field, config.tenants);
+    this.tenants = new TenantResolver(config.tenant.field, config.tenants, config.tenant.map);
+    this.transform = compileTransforms(config.transforms, config.constants);
     this.eventTime = compileEventTime(config.event_time.field, config.event_time.format);
   }
 
@@ -42,7 +46,19 @@ export class Ingest {
     if (!decoded.ok) return { reason: decoded.reason, detail: decoded.detail };
     const records: Ingested[] = [];
     const rejections: Rejection[] = [];
+    let filtered = 0;
     for (const record of decoded.records) {
+      if (this.transform) {
+        const outcome = this.transform(record);
+        if (outcome === 'drop') {
+          filtered++;
+          continue;
+        }
+        if (outcome !== 'keep') {
+          rejections.push(outcome);
+          continue;
+        }
+      }
       const tenant = this.tenants.resolve(record);
       if (typeof tenant !== 'string') {
         rejections.push(tenant);
@@ -55,6 +71,6 @@ export class Ingest {
       }
       records.push({ tenant, eventTimeMs, record });
     }
-    return { records, rejections };
+    return { records, rejections, filtered };
   }
 }

@@ -189,6 +189,7 @@ class SourceTask {
         continue;
       }
       for (const rejection of message.rejections) this.reject(record, rejection);
+      if (message.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, message.filtered);
       for (const { tenant, eventTimeMs, record: fields } of message.records) {
         if (this.clock.isLate(eventTimeMs)) {
           this.reject(record, { reason: 'late', detail: 'older than its partition watermark minus allowed_lateness' });

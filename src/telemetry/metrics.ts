@@ -22,6 +22,13 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly filtered = new Counter({
+    name: 'sluice_records_filtered_total',
+    help: 'Records dropped by a filter or relabel rule of the pipeline.',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
   readonly consumerLag = new Gauge({
     name: 'sluice_consumer_lag_records',
     help: 'Records between the consumer position and the partition end.',

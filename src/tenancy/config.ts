@@ -168,6 +168,8 @@ export const tenantsConfigSchema = z
   })
   .catchall(tenantConfigSchema)
   .superRefine((section, ctx) => {
+    // `when` below runs this even when the section itself is missing or not a mapping.
+    if (section === null || typeof section !== 'object') return;
     const tenants = Object.keys(section).filter((key) => key !== 'default_route');
     for (const id of tenants) {
       if (!TENANT_ID.test(id)) {

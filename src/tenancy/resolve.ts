@@ -12,17 +12,26 @@ export class TenantResolver {
   private readonly known: ReadonlySet<string>;
   private readonly acceptAnyValidId: boolean;
 
+  private readonly map: ReadonlyMap<string, string> | undefined;
+
   constructor(
     private readonly field: string,
     tenants: TenantsConfig,
+    /** Optional mapping from the field's value (namespace, workspace, node) to a tenant id. */
+    map?: Readonly<Record<string, string>>,
   ) {
     this.get = compileFieldGetter(field);
+    this.map = map ? new Map(Object.entries(map)) : undefined;
     this.known = new Set(Object.keys(tenants.tenants));
     this.acceptAnyValidId = tenants.default_route !== undefined;
   }
 
   resolve(record: Record<string, unknown>): string | Rejection {
-    const value = this.get(record);
+    const raw = this.get(record);
+    const value = this.map && typeof raw === 'string' ? this.map.get(raw) : raw;
+    if (this.map && value === undefined && typeof raw === 'string' && raw !== '') {
+      return { reason: 'unroutable', detail: `field "${this.field}" has no tenant mapping` };
+    }
     if (typeof value === 'string' && (this.known.has(value) || (this.acceptAnyValidId && isValidTenantId(value)))) return value;
     if (value === undefined || value === null || value === '') {
       return { reason: 'unroutable', detail: `no tenant: field "${this.field}" is empty` };

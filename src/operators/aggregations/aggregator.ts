@@ -12,7 +12,7 @@ export interface Aggregator<A = unknown> {
   readonly name: string;
   readonly cumulative: boolean;
   /** Reads the record's input, or returns INVALID with `invalidReason` describing why. */
-  read(record: Record<string, unknown>): number | string | typeof INVALID;
+  read(record: Record<string, unknown>): number | string | typeof INVALID | typeof SKIP;
   readonly invalidReason: string;
   create(): A;
   /** Folds one record's value in; `eventTimeMs` is the record's event time (for `last`). */
@@ -28,6 +28,9 @@ export interface Aggregator<A = unknown> {
 }
 
 export const INVALID = Symbol('invalid input');
+
+/** The record does not take part in this metric (its `filter` is false). */
+export const SKIP = Symbol('not for this metric');
 
 /** `{__name__: name, ...base, extra}` sorted by label name. */
 export function withName(base: readonly Label[], name: string, extra?: Label): readonly Label[] {

@@ -1,6 +1,7 @@
 import type { MetricConfig, WindowConfig } from '../../config/schema.ts';
 import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
-import type { Aggregator } from '../aggregations/aggregator.ts';
+import { SKIP, type Aggregator } from '../aggregations/aggregator.ts';
+import { compileExpression } from '../transforms/expression.ts';
 import { CounterAggregator } from '../aggregations/counter.ts';
 import { DistinctAggregator } from '../aggregations/distinct.ts';
 import { HistogramAggregator } from '../aggregations/histogram.ts';
@@ -35,6 +36,24 @@ export function planWindowing(window: WindowConfig): Windowing {
 }
 
 export function createAggregator(metric: MetricConfig): Aggregator {
+  const aggregator = createUnfiltered(metric);
+  if (metric.filter === undefined) return aggregator;
+  // A metric filter reads the record before the value: false means "not for this metric".
+  const filter = compileExpression(metric.filter);
+  const read = aggregator.read.bind(aggregator);
+  aggregator.read = (record) => {
+    let keep: unknown;
+    try {
+      keep = filter(record);
+    } catch {
+      return SKIP;
+    }
+    return keep === true ? read(record) : SKIP;
+  };
+  return aggregator;
+}
+
+function createUnfiltered(metric: MetricConfig): Aggregator {
   switch (metric.type) {
     case 'counter':
       return new CounterAggregator(metric.name, metric.value) as Aggregator;

@@ -1,5 +1,5 @@
 import type { Rejection } from '../../core/dead-letter-reason.ts';
-import { INVALID } from '../aggregations/aggregator.ts';
+import { INVALID, SKIP } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
 import { readSeries } from './series-key.ts';
@@ -13,7 +13,9 @@ export class PreAggregator {
   private panes = new Map<string, Map<number, PartialAggregate>>();
   private sessions = new Map<string, PartialAggregate[]>();
   private readonly labelScratch: (string | undefined)[][];
-  private readonly valueScratch: (number | string)[][];
+  private readonly valueScratch: (number | string | typeof SKIP)[][];
+  /** Per group: does any metric of the group take this record? */
+  private readonly takes: boolean[];
   private readonly keyScratch: string[];
 
   constructor(
@@ -21,7 +23,8 @@ export class PreAggregator {
     private readonly windowing: Windowing,
   ) {
     this.labelScratch = groups.map((g) => new Array<string | undefined>(g.labelNames.length));
-    this.valueScratch = groups.map((g) => new Array<number | string>(g.aggregators.length));
+    this.valueScratch = groups.map((g) => new Array<number | string | typeof SKIP>(g.aggregators.length));
+    this.takes = groups.map(() => false);
     this.keyScratch = new Array<string>(groups.length);
   }
 
@@ -34,18 +37,25 @@ export class PreAggregator {
       if (typeof key !== 'string') return key;
       this.keyScratch[g] = `${g}\u0002${key}`;
       const values = this.valueScratch[g]!;
+      let takes = false;
       for (let m = 0; m < group.aggregators.length; m++) {
         const aggregator = group.aggregators[m]!;
         const value = aggregator.read(record);
         if (value === INVALID) return { reason: 'invalid_value', detail: aggregator.invalidReason };
         values[m] = value;
+        if (value !== SKIP) takes = true;
       }
+      this.takes[g] = takes;
     }
     for (let g = 0; g < this.groups.length; g++) {
+      if (!this.takes[g]) continue; // filtered out of every metric of the group: no series either
       const partial = this.partialFor(g, tenant, eventTimeMs);
       const aggregators = this.groups[g]!.aggregators;
       const values = this.valueScratch[g]!;
-      for (let m = 0; m < aggregators.length; m++) aggregators[m]!.add(partial.accs[m], values[m]!, eventTimeMs);
+      for (let m = 0; m < aggregators.length; m++) {
+        const value = values[m]!;
+        if (value !== SKIP) aggregators[m]!.add(partial.accs[m], value, eventTimeMs);
+      }
     }
     return undefined;
   }

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { Rejection } from '../../core/dead-letter-reason.ts';
+import { compileExpression, expressionSchema, firstLine } from './expression.ts';
+import { compileRelabel, relabelRuleSchema } from './relabel.ts';
+
+/**
+ * Record transforms, applied in order after decoding and before tenant resolution:
+ * `filter` keeps records for which a CEL expression is true, `compute` sets fields from CEL
+ * expressions, `relabel` applies Prometheus relabel rules to exposition-format records.
+ */
+export const transformSchema = z.union([
+  z.object({ filter: expressionSchema('Keep the record only when this is true') }).strict(),
+  z
+    .object({
+      compute: z
+        .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'computed field names are identifiers'), expressionSchema('Value of the field'))
+        .describe('Fields to set, each from an expression over the record (and `constants`).'),
+    })
+    .strict(),
+  z.object({ relabel: z.array(relabelRuleSchema).min(1).describe('Prometheus relabel_configs rules.') }).strict(),
+]);
+
+export type TransformConfig = z.output<typeof transformSchema>;
+
+export type TransformOutcome = 'keep' | 'drop' | Rejection;
+
+/** Runs a record through the compiled transforms; `constants` are visible to every expression. */
+export type RecordTransform = (record: Record<string, unknown>) => TransformOutcome;
+
+export function compileTransforms(transforms: readonly TransformConfig[], constants: Readonly<Record<string, unknown>>): RecordTransform | undefined {
+  if (transforms.length === 0) return undefined;
+  const hasConstants = Object.keys(constants).length > 0;
+  const steps = transforms.map((transform, index): RecordTransform => {
+    const where = `transforms[${index}]`;
+    if ('filter' in transform) {
+      const expression = compileExpression(transform.filter);
+      return (record) => {
+        try {
+          return expression(record) === true ? 'keep' : 'drop';
+        } catch (error) {
+          return { reason: 'invalid_value', detail: `${where}.filter: ${firstLine(error)}` };
+        }
+      };
+    }
+    if ('compute' in transform) {
+      const fields = Object.entries(transform.compute).map(([field, source]) => [field, compileExpression(source)] as const);
+      return (record) => {
+        for (const [field, expression] of fields) {
+          try {
+            record[field] = normalise(expression(record));
+          } catch (error) {
+            return { reason: 'invalid_value', detail: `${where}.compute.${field}: ${firstLine(error)}` };
+          }
+        }
+        return 'keep';
+      };
+    }
+    const relabel = compileRelabel(transform.relabel);
+    return (record) => (relabel(record) ? 'keep' : 'drop');
+  });
+  return (record) => {
+    // Constants are reachable by expressions through the prototype, never as own fields, so
+    // field paths (own properties only) and labels cannot pick them up.
+    if (hasConstants) Object.setPrototypeOf(record, constants);
+    for (let i = 0; i < steps.length; i++) {
+      const outcome = steps[i]!(record);
+      if (outcome !== 'keep') return outcome;
+    }
+    return 'keep';
+  };
+}
+
+/** CEL integers arrive as BigInt; metrics and labels want plain numbers. */
+function normalise(value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
+}
