@@ -112,6 +112,11 @@ export const windowSchema = z.discriminatedUnion('type', [tumblingWindowSchema, 
 
 const metricFilter = expressionSchema('Count only records for which this is true').optional();
 
+const staticLabelsSchema = z
+  .record(z.string().regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*'), z.string().min(1))
+  .default({})
+  .describe('Constant labels on every sample of this metric, e.g. {gen_ai_token_type: input}; two metrics may share a name when these differ.');
+
 const labelsSchema = z
   .record(z.string().regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*'), fieldPath)
   .default({})
@@ -124,6 +129,7 @@ const counterMetricSchema = z
     help: z.string().default('').describe('HELP text.'),
     value: fieldPath.optional().describe('Field to add per record; absent means count records.'),
     labels: labelsSchema,
+    static_labels: staticLabelsSchema,
     filter: metricFilter,
   })
   .strict()
@@ -144,6 +150,7 @@ const histogramMetricSchema = z
       .min(1)
       .describe('Upper bounds (le) of the buckets, strictly increasing; +Inf is implied.'),
     labels: labelsSchema,
+    static_labels: staticLabelsSchema,
     filter: metricFilter,
   })
   .strict()
@@ -162,6 +169,7 @@ const windowGaugeMetricSchema = z
       .describe('count: records; sum/min/max/avg/last of `value`; rate: per second over the window (of `value`, or of records).'),
     value: fieldPath.optional().describe('Field aggregated per record; required except for count and rate.'),
     labels: labelsSchema,
+    static_labels: staticLabelsSchema,
     filter: metricFilter,
   })
   .strict()
@@ -184,6 +192,7 @@ const quantilesMetricSchema = z
       .default(0.01)
       .describe('Guaranteed relative error of every quantile (DDSketch alpha).'),
     labels: labelsSchema,
+    static_labels: staticLabelsSchema,
     filter: metricFilter,
   })
   .strict();
@@ -202,11 +211,25 @@ const distinctMetricSchema = z
       .default(14)
       .describe('HyperLogLog precision p: 2^p registers, standard error 1.04 / sqrt(2^p).'),
     labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict();
+
+const passthroughMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME).describe('A name for this rule (the samples keep their own names).'),
+    type: z.literal('passthrough').describe('Forward each series of exposition-format records as it is (after relabelling): its newest value per window.'),
+    help: z.string().default('').describe('HELP text.'),
+    metric_name: fieldPath.default('name').describe('Field holding the sample\'s metric name.'),
+    metric_labels: fieldPath.default('labels').describe('Field holding the sample\'s labels (a map).'),
+    value: fieldPath.default('value').describe('Field holding the sample value.'),
     filter: metricFilter,
   })
   .strict();
 
 export const metricSchema = z.discriminatedUnion('type', [
+  passthroughMetricSchema,
   counterMetricSchema,
   histogramMetricSchema,
   windowGaugeMetricSchema,
@@ -304,7 +327,10 @@ export const pipelineSchema = z
   .superRefine((pipeline, ctx) => {
     const seen = new Map<string, number>();
     pipeline.metrics.forEach((metric, index) => {
-      const previous = seen.get(metric.name);
+      // Metrics may share a name when their static labels tell their series apart.
+      const statics = 'static_labels' in metric ? metric.static_labels : {};
+      const identity = `${metric.name}${JSON.stringify(Object.entries(statics).sort())}`;
+      const previous = seen.get(identity);
       if (previous !== undefined) {
         ctx.addIssue({
           code: 'custom',
@@ -312,7 +338,7 @@ export const pipelineSchema = z
           path: ['metrics', index, 'name'],
         });
       }
-      seen.set(metric.name, index);
+      seen.set(identity, index);
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricConfig } from '../../src/config/schema.ts';
+import { metricSchema } from '../../src/config/schema.ts';
 import { isStaleMarker } from '../../src/core/stale-marker.ts';
 import type { Sample } from '../../src/core/types.ts';
 import type { PartialAggregate } from '../../src/operators/windowed-metrics/partial.ts';
@@ -8,12 +8,12 @@ import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregat
 import { WindowMerger } from '../../src/operators/windowed-metrics/window-merger.ts';
 import { decodePartial, encodePartial } from '../../src/runtime/repartition-codec.ts';
 
-const metrics: MetricConfig[] = [
+const metrics = [
   { name: 'requests_total', type: 'counter', help: '', labels: { model: 'model', code: 'error_code' } },
   { name: 'tokens_total', type: 'counter', help: '', value: 'tokens', labels: { model: 'model', code: 'error_code' } },
   { name: 'latency_seconds', type: 'histogram', help: '', value: 'ms', scale: 0.001, buckets: [0.1, 1], labels: { model: 'model' } },
   { name: 'latency_max_ms', type: 'gauge', help: '', aggregate: 'max', value: 'ms', labels: { model: 'model' } },
-];
+].map((m) => metricSchema.parse(m));
 const groups = planMetrics(metrics);
 const tumbling: Windowing = { kind: 'panes', sizeMs: 10_000, slideMs: 10_000 };
 
@@ -162,5 +162,33 @@ describe('windowed metrics, stage 1 to stage 2', () => {
       return h.lines();
     };
     expect(run(25_000)).toEqual(run(undefined));
+  });
+
+  it('tells metrics of one name apart by static labels, and forwards passthrough series as they came', () => {
+    const plan = planMetrics(
+      [
+        { name: 'tokens_total', type: 'counter', value: 'in', static_labels: { type: 'input' }, labels: { model: 'model' } },
+        { name: 'tokens_total', type: 'counter', value: 'out', static_labels: { type: 'output' }, labels: { model: 'model' } },
+        { name: 'forward', type: 'passthrough' },
+      ].map((m) => metricSchema.parse(m)),
+    );
+    const out: string[] = [];
+    const merger = new WindowMerger(plan, tumbling, { allowedLatenessMs: 0, expireAfterMs: 60_000 }, {
+      emit: (tenant, samples) => out.push(...samples.map((s) => `${tenant} ${s.labels.map((l) => `${l.name}=${l.value}`).join(',')} ${s.value}`)),
+    });
+    const pre = new PreAggregator(plan, tumbling);
+    expect(pre.add('acme', 1_000, { model: 'm', in: 3, out: 5, name: 'DCGM_FI_DEV_GPU_UTIL', labels: { gpu: '0', Hostname: 'n1' }, value: 40 })).toBeUndefined();
+    expect(pre.add('acme', 2_000, { model: 'm', in: 1, out: 1, name: 'DCGM_FI_DEV_GPU_UTIL', labels: { gpu: '0', Hostname: 'n1' }, value: 55 })).toBeUndefined();
+    expect(pre.add('acme', 3_000, { model: 'm', in: 0, out: 0, name: 'x', labels: { __name__: 'y', 'bad-name': '1' }, value: 1 })).toEqual({
+      reason: 'invalid_value',
+      detail: 'passthrough: label "bad-name" is not a valid label',
+    });
+    for (const p of pre.drain()) merger.addPartial(decodePartial(p.key, encodePartial(p, plan), plan));
+    merger.advanceWatermark(10_000);
+    expect(out.sort()).toEqual([
+      'acme Hostname=n1,__name__=DCGM_FI_DEV_GPU_UTIL,gpu=0 55',
+      'acme __name__=tokens_total,model=m,type=input 4',
+      'acme __name__=tokens_total,model=m,type=output 6',
+    ]);
   });
 });

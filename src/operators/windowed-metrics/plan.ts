@@ -3,6 +3,7 @@ import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
 import { SKIP, type Aggregator } from '../aggregations/aggregator.ts';
 import { compileExpression } from '../transforms/expression.ts';
 import { CounterAggregator } from '../aggregations/counter.ts';
+import { PassthroughAggregator } from '../aggregations/passthrough.ts';
 import { DistinctAggregator } from '../aggregations/distinct.ts';
 import { HistogramAggregator } from '../aggregations/histogram.ts';
 import { QuantilesAggregator } from '../aggregations/quantiles.ts';
@@ -17,6 +18,11 @@ export interface SeriesGroupPlan {
   readonly labelNames: readonly string[];
   readonly labelGetters: readonly FieldGetter[];
   readonly aggregators: readonly Aggregator[];
+  /**
+   * Passthrough groups take name and labels from each record instead: label values are then
+   * the flat pairs `['__name__', name, k1, v1, ...]`, sorted by label name.
+   */
+  readonly dynamic?: { readonly name: FieldGetter; readonly labels: FieldGetter };
 }
 
 /** How records map to windows: fixed panes (tumbling = one pane per window, hopping = size/slide panes) or sessions. */
@@ -37,6 +43,13 @@ export function planWindowing(window: WindowConfig): Windowing {
 
 export function createAggregator(metric: MetricConfig): Aggregator {
   const aggregator = createUnfiltered(metric);
+  const statics = 'static_labels' in metric ? Object.entries(metric.static_labels) : [];
+  if (statics.length > 0) {
+    // Static labels win over a data label of the same name.
+    const extra = statics.map(([name, value]) => ({ name, value }));
+    const outputLabels = aggregator.outputLabels.bind(aggregator);
+    aggregator.outputLabels = (base) => outputLabels([...base.filter((l) => !extra.some((e) => e.name === l.name)), ...extra]);
+  }
   if (metric.filter === undefined) return aggregator;
   // A metric filter reads the record before the value: false means "not for this metric".
   const filter = compileExpression(metric.filter);
@@ -65,12 +78,24 @@ function createUnfiltered(metric: MetricConfig): Aggregator {
       return new QuantilesAggregator(metric.name, metric.value, metric.quantiles, metric.relative_accuracy) as Aggregator;
     case 'distinct':
       return new DistinctAggregator(metric.name, metric.value, metric.precision) as Aggregator;
+    case 'passthrough':
+      return new PassthroughAggregator(metric.name, metric.value) as Aggregator;
   }
 }
 
 export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[] {
   const groups = new Map<string, { labelNames: string[]; labelFields: string[]; metrics: MetricConfig[] }>();
+  const passthrough: SeriesGroupPlan[] = [];
   for (const metric of metrics) {
+    if (metric.type === 'passthrough') {
+      passthrough.push({
+        labelNames: [],
+        labelGetters: [],
+        aggregators: [createAggregator(metric)],
+        dynamic: { name: compileFieldGetter(metric.metric_name), labels: compileFieldGetter(metric.metric_labels) },
+      });
+      continue;
+    }
     const labelNames = Object.keys(metric.labels).sort();
     const labelFields = labelNames.map((name) => metric.labels[name]!);
     const key = labelNames.map((name, i) => `${name}=${labelFields[i]}`).join('\u0000');
@@ -78,9 +103,10 @@ export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[]
     if (!group) groups.set(key, (group = { labelNames, labelFields, metrics: [] }));
     group.metrics.push(metric);
   }
-  return [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => ({
+  const fixed = [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => ({
     labelNames,
     labelGetters: labelFields.map(compileFieldGetter),
     aggregators: groupMetrics.map(createAggregator),
   }));
+  return [...fixed, ...passthrough];
 }

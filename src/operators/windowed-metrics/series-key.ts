@@ -20,6 +20,7 @@ export function readSeries(
   record: Record<string, unknown>,
   out: (string | undefined)[],
 ): string | Rejection {
+  if (group.dynamic) return readDynamicSeries(group.dynamic, tenant, record, out);
   let key = tenant;
   for (let i = 0; i < group.labelGetters.length; i++) {
     const raw = group.labelGetters[i]!(record);
@@ -36,6 +37,36 @@ export function readSeries(
   return key;
 }
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** A passthrough series: the record's own metric name and label map, validated like data. */
+function readDynamicSeries(
+  dynamic: NonNullable<SeriesGroupPlan['dynamic']>,
+  tenant: string,
+  record: Record<string, unknown>,
+  out: (string | undefined)[],
+): string | Rejection {
+  const name = dynamic.name(record);
+  const labels = dynamic.labels(record);
+  if (typeof name !== 'string' || !METRIC_NAME.test(name)) return { reason: 'invalid_value', detail: 'passthrough: metric name is not a valid Prometheus name' };
+  if (labels === null || typeof labels !== 'object') return { reason: 'invalid_value', detail: 'passthrough: labels are not a map' };
+  const names = Object.keys(labels).filter((n) => n !== '__name__').sort();
+  out.length = 0;
+  out.push('__name__', name);
+  let key = `${tenant}${SEPARATOR}${name}`;
+  for (const labelName of names) {
+    const value = (labels as Record<string, unknown>)[labelName];
+    if (value === '' || value === undefined || value === null) continue;
+    if (!LABEL_NAME.test(labelName) || labelName.startsWith('__') || typeof value !== 'string' || value.length > MAX_LABEL_VALUE_LENGTH || CONTROL_CHARACTERS.test(value)) {
+      return { reason: 'invalid_value', detail: `passthrough: label "${labelName.slice(0, 64)}" is not a valid label` };
+    }
+    out.push(labelName, value);
+    key += `${SEPARATOR}${labelName}${MISSING}${value}`;
+  }
+  return key;
+}
+
 function invalidLabel(group: SeriesGroupPlan, index: number): Rejection {
   return { reason: 'invalid_value', detail: `label "${group.labelNames[index]}" is not a short single-line scalar` };
 }
@@ -43,6 +74,10 @@ function invalidLabel(group: SeriesGroupPlan, index: number): Rejection {
 /** The series' base labels (no `__name__`), sorted by name, empty values left out. */
 export function baseLabels(group: SeriesGroupPlan, values: readonly (string | undefined)[]): Label[] {
   const labels: Label[] = [];
+  if (group.dynamic) {
+    for (let i = 0; i < values.length; i += 2) labels.push({ name: values[i]!, value: values[i + 1]! });
+    return labels;
+  }
   for (let i = 0; i < group.labelNames.length; i++) {
     const value = values[i];
     if (value !== undefined) labels.push({ name: group.labelNames[i]!, value });

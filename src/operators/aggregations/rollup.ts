@@ -1,0 +1,197 @@
+import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
+import type { Label, Sample } from '../../core/types.ts';
+import { INVALID, withName, type Aggregator } from './aggregator.ts';
+
+export type RollupAggregate = 'avg' | 'sum' | 'min' | 'max' | 'count';
+
+// What `read` hands to `add` (the Aggregator interface passes `number | string`): the value's
+// shortest round-trip text, \u0000, then the member key (member field values joined by \u0001).
+// The value comes first and never contains \u0000, so splitting at the first \u0000 is exact
+// whatever the member values contain; `Number(String(v)) === v` for every finite double.
+const VALUE_END = '\u0000';
+const MEMBER_SEPARATOR = '\u0001';
+
+/**
+ * Reads a numeric value and a member key (one source series, e.g. `labels.Hostname` +
+ * `labels.gpu`) from a record, for the aggregators that keep per-member state. A rejected
+ * record leaves a precise reason in `invalidReason` (one fixed text per field and cause).
+ */
+export class MemberInput {
+  invalidReason: string;
+  private readonly getValue: FieldGetter;
+  private readonly getMembers: readonly FieldGetter[];
+  private readonly reasons: {
+    readonly missingValue: string;
+    readonly notFinite: ReadonlyMap<string, string>;
+    readonly negative: string;
+    readonly missingMember: readonly string[];
+    readonly badMember: readonly ReadonlyMap<string, string>[];
+  };
+
+  constructor(
+    name: string,
+    valueField: string,
+    memberFields: readonly string[],
+    private readonly nonNegative: boolean,
+  ) {
+    this.getValue = compileFieldGetter(valueField);
+    this.getMembers = memberFields.map((field) => compileFieldGetter(field));
+    const kinds = ['null', 'a string', 'a boolean', 'an object', 'an array', 'NaN', 'Infinity', '-Infinity', 'a bigint', 'a function', 'a symbol'];
+    const value = `${name}: field "${valueField}"`;
+    const member = (field: string) => `${name}: member field "${field}"`;
+    this.reasons = {
+      missingValue: `${value} is missing`,
+      notFinite: new Map(kinds.map((kind) => [kind, `${value} is not a finite number (got ${kind})`])),
+      negative: `${value} is negative (a counter is >= 0)`,
+      missingMember: memberFields.map((field) => `${member(field)} is missing`),
+      badMember: memberFields.map(
+        (field) => new Map(kinds.map((kind) => [kind, `${member(field)} is not a string, number or boolean (got ${kind})`])),
+      ),
+    };
+    this.invalidReason = `${value} is not a finite number${nonNegative ? ' >= 0' : ''}, or a member field (${memberFields.join(', ')}) is missing`;
+  }
+
+  /** `value \u0000 memberKey`, or INVALID with `invalidReason` set. */
+  read(record: Record<string, unknown>): string | typeof INVALID {
+    const raw = this.getValue(record);
+    if (typeof raw !== 'number' || !Number.isFinite(raw)) {
+      this.invalidReason = raw === undefined ? this.reasons.missingValue : this.reasons.notFinite.get(kindOf(raw))!;
+      return INVALID;
+    }
+    if (this.nonNegative && raw < 0) {
+      this.invalidReason = this.reasons.negative;
+      return INVALID;
+    }
+    let key = '';
+    for (let i = 0; i < this.getMembers.length; i++) {
+      const part = this.getMembers[i]!(record);
+      let text: string;
+      if (typeof part === 'string') text = part;
+      else if (typeof part === 'number' || typeof part === 'boolean') text = String(part);
+      else {
+        this.invalidReason = part === undefined ? this.reasons.missingMember[i]! : this.reasons.badMember[i]!.get(kindOf(part))!;
+        return INVALID;
+      }
+      key = i === 0 ? text : key + MEMBER_SEPARATOR + text;
+    }
+    return String(raw) + VALUE_END + key;
+  }
+}
+
+/** Splits what `MemberInput.read` produced; `value` is exactly the number that was read. */
+export function splitMemberInput(input: string): { readonly key: string; readonly value: number } {
+  const end = input.indexOf(VALUE_END);
+  return { key: input.slice(end + 1), value: Number(input.slice(0, end)) };
+}
+
+function kindOf(raw: unknown): string {
+  if (raw === null) return 'null';
+  if (typeof raw === 'number') return Number.isNaN(raw) ? 'NaN' : raw > 0 ? 'Infinity' : '-Infinity';
+  if (typeof raw === 'object') return Array.isArray(raw) ? 'an array' : 'an object';
+  return typeof raw === 'string' ? 'a string' : typeof raw === 'boolean' ? 'a boolean' : `a ${typeof raw}`;
+}
+
+/** One member's newest sample in the window: [event time ms, value]. Never mutated, only replaced. */
+export type MemberLast = readonly [timeMs: number, value: number];
+
+/**
+ * A rollup over member series, one value per window: each member (a source series, identified
+ * by `memberFields`) contributes its last value in the window — newest event time, and among
+ * equal times the largest value, so any merge order gives the same result — and the window's
+ * value is the `aggregate` (avg, sum, min, max or count) over those values. Windows in which
+ * the series has no member emit nothing. Accumulator: member key → [time, value].
+ */
+export class RollupAggregator implements Aggregator<Map<string, MemberLast>> {
+  readonly cumulative = false;
+  private readonly input: MemberInput;
+
+  constructor(
+    readonly name: string,
+    valueField: string,
+    memberFields: readonly string[],
+    readonly aggregate: RollupAggregate,
+  ) {
+    this.input = new MemberInput(name, valueField, memberFields, false);
+  }
+
+  get invalidReason(): string {
+    return this.input.invalidReason;
+  }
+
+  read(record: Record<string, unknown>): string | typeof INVALID {
+    return this.input.read(record);
+  }
+
+  create(): Map<string, MemberLast> {
+    return new Map();
+  }
+
+  add(acc: Map<string, MemberLast>, value: string, eventTimeMs: number): void {
+    const input = splitMemberInput(value);
+    const current = acc.get(input.key);
+    if (current === undefined || newer(eventTimeMs, input.value, current)) acc.set(input.key, [eventTimeMs, input.value]);
+  }
+
+  /** Per member, newest wins. Entries are immutable, so sharing them with `from` is safe. */
+  merge(into: Map<string, MemberLast>, from: Map<string, MemberLast>): void {
+    for (const [key, last] of from) {
+      const current = into.get(key);
+      if (current === undefined || newer(last[0], last[1], current)) into.set(key, last);
+    }
+  }
+
+  encode(acc: Map<string, MemberLast>): unknown {
+    const wire: [string, number, number][] = [];
+    for (const [key, [t, v]] of acc) wire.push([key, t, v]);
+    return wire;
+  }
+
+  decode(wire: unknown): Map<string, MemberLast> {
+    const acc = new Map<string, MemberLast>();
+    for (const [key, t, v] of wire as [string, number, number][]) acc.set(key, [t, v]);
+    return acc;
+  }
+
+  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
+    return [withName(base, this.name)];
+  }
+
+  emit(acc: Map<string, MemberLast>, labels: readonly (readonly Label[])[], timestampMs: number, _w: number, out: Sample[]): void {
+    if (acc.size === 0) return; // no member reported in the window: no value to report
+    let value: number;
+    if (this.aggregate === 'count') {
+      value = acc.size;
+    } else {
+      // Sorted, so a sum's rounding does not depend on the order members were merged in.
+      const values = new Float64Array(acc.size);
+      let i = 0;
+      for (const last of acc.values()) values[i++] = last[1];
+      values.sort();
+      switch (this.aggregate) {
+        case 'min':
+          value = values[0]!;
+          break;
+        case 'max':
+          value = values[values.length - 1]!;
+          break;
+        case 'sum':
+          value = sum(values);
+          break;
+        case 'avg':
+          value = sum(values) / values.length;
+          break;
+      }
+    }
+    out.push({ labels: labels[0]!, value, timestampMs });
+  }
+}
+
+function newer(t: number, v: number, than: MemberLast): boolean {
+  return t > than[0] || (t === than[0] && v > than[1]);
+}
+
+function sum(values: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i]!;
+  return total;
+}
