@@ -38,11 +38,12 @@ export function encodePartial(partial: PartialAggregate, groups: readonly Series
     partial.start,
     partial.end,
     partial.accs.map((acc, m) => aggregators[m]!.encode(acc)),
+    partial.touched,
   ]);
 }
 
 export function decodePartial(key: string, value: Buffer, groups: readonly SeriesGroupPlan[]): PartialAggregate {
-  const [group, tenant, labelValues, start, end, accs] = packr.unpack(value) as [number, string, (string | null)[], number, number, unknown[]];
+  const [group, tenant, labelValues, start, end, accs, touched] = packr.unpack(value) as [number, string, (string | null)[], number, number, unknown[], number];
   const aggregators = groups[group]!.aggregators;
   return {
     group,
@@ -52,6 +53,7 @@ export function decodePartial(key: string, value: Buffer, groups: readonly Serie
     start,
     end,
     accs: accs.map((wire, m) => aggregators[m]!.decode(wire)),
+    touched,
   };
 }
 

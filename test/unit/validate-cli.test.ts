@@ -22,7 +22,7 @@ async function sluice(args: string[], env: NodeJS.ProcessEnv = {}) {
 describe('sluice validate', () => {
   it('passes every shipped pipeline', async () => {
     const result = await sluice(['validate', 'pipelines/bailian-gateway.yaml']);
-    expect(result).toMatchObject({ code: 0, stdout: 'pipelines/bailian-gateway.yaml: ok (pipeline bailian-gateway, 4 metrics, 3 tenants)\n' });
+    expect(result).toMatchObject({ code: 0, stdout: 'pipelines/bailian-gateway.yaml: ok (pipeline bailian-gateway, 11 metrics, 3 tenants)\n' });
   });
 
   it('fails with file:line:col and never prints a secret from the environment', async () => {

@@ -5,11 +5,13 @@ import { INVALID, withName, type Aggregator } from './aggregator.ts';
 export type RollupAggregate = 'avg' | 'sum' | 'min' | 'max' | 'count';
 
 // What `read` hands to `add` (the Aggregator interface passes `number | string`): the value's
-// shortest round-trip text, \u0000, then the member key (member field values joined by \u0001).
-// The value comes first and never contains \u0000, so splitting at the first \u0000 is exact
-// whatever the member values contain; `Number(String(v)) === v` for every finite double.
-const VALUE_END = '\u0000';
+// eight bytes as four UTF-16 code units, then the member key (member field values joined by
+// \u0001). Fixed width, so the split is exact whatever the member values contain, and the value
+// comes back bit for bit; about 4x cheaper than decimal text and parsing. The string only lives
+// between `read` and `add` in one process, so neither byte order nor lone surrogates matter.
 const MEMBER_SEPARATOR = '\u0001';
+const VALUE_BITS = new Float64Array(1);
+const VALUE_UNITS = new Uint16Array(VALUE_BITS.buffer);
 
 /**
  * Reads a numeric value and a member key (one source series, e.g. `labels.Hostname` +
@@ -51,7 +53,7 @@ export class MemberInput {
     this.invalidReason = `${value} is not a finite number${nonNegative ? ' >= 0' : ''}, or a member field (${memberFields.join(', ')}) is missing`;
   }
 
-  /** `value \u0000 memberKey`, or INVALID with `invalidReason` set. */
+  /** The value (four code units) followed by the member key, or INVALID with `invalidReason` set. */
   read(record: Record<string, unknown>): string | typeof INVALID {
     const raw = this.getValue(record);
     if (typeof raw !== 'number' || !Number.isFinite(raw)) {
@@ -74,14 +76,18 @@ export class MemberInput {
       }
       key = i === 0 ? text : key + MEMBER_SEPARATOR + text;
     }
-    return String(raw) + VALUE_END + key;
+    VALUE_BITS[0] = raw;
+    return String.fromCharCode(VALUE_UNITS[0]!, VALUE_UNITS[1]!, VALUE_UNITS[2]!, VALUE_UNITS[3]!) + key;
   }
 }
 
 /** Splits what `MemberInput.read` produced; `value` is exactly the number that was read. */
 export function splitMemberInput(input: string): { readonly key: string; readonly value: number } {
-  const end = input.indexOf(VALUE_END);
-  return { key: input.slice(end + 1), value: Number(input.slice(0, end)) };
+  VALUE_UNITS[0] = input.charCodeAt(0);
+  VALUE_UNITS[1] = input.charCodeAt(1);
+  VALUE_UNITS[2] = input.charCodeAt(2);
+  VALUE_UNITS[3] = input.charCodeAt(3);
+  return { key: input.slice(4), value: VALUE_BITS[0]! };
 }
 
 function kindOf(raw: unknown): string {

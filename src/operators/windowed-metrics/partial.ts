@@ -12,4 +12,9 @@ export interface PartialAggregate {
   start: number;
   end: number;
   readonly accs: unknown[];
+  /**
+   * Bit m is set once metric m took a record. A metric's series appears only after it has data,
+   * so a filtered metric sharing a group with others does not show up as zeros everywhere.
+   */
+  touched: number;
 }

@@ -103,6 +103,10 @@ export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[]
     if (!group) groups.set(key, (group = { labelNames, labelFields, metrics: [] }));
     group.metrics.push(metric);
   }
+  for (const { labelNames, metrics: groupMetrics } of groups.values()) {
+    // Each partial tracks which of its group's metrics took data in one 31-bit mask.
+    if (groupMetrics.length > 31) throw new Error(`more than 31 metrics share the labels {${labelNames.join(', ')}}; split them`);
+  }
   const fixed = [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => ({
     labelNames,
     labelGetters: labelFields.map(compileFieldGetter),

@@ -54,7 +54,10 @@ export class PreAggregator {
       const values = this.valueScratch[g]!;
       for (let m = 0; m < aggregators.length; m++) {
         const value = values[m]!;
-        if (value !== SKIP) aggregators[m]!.add(partial.accs[m], value, eventTimeMs);
+        if (value !== SKIP) {
+          aggregators[m]!.add(partial.accs[m], value, eventTimeMs);
+          partial.touched |= 1 << m;
+        }
       }
     }
     return undefined;
@@ -105,6 +108,7 @@ export class PreAggregator {
         // The event bridges two fragments: they are one session now.
         const aggregators = this.groups[g]!.aggregators;
         for (let m = 0; m < aggregators.length; m++) aggregators[m]!.merge(target.accs[m], fragment.accs[m]);
+        target.touched |= fragment.touched;
         target.start = Math.min(target.start, fragment.start);
         target.end = Math.max(target.end, fragment.end);
         fragments.splice(i--, 1);
@@ -123,6 +127,7 @@ export class PreAggregator {
       start,
       end,
       accs: this.groups[g]!.aggregators.map((a) => a.create()),
+      touched: 0,
     };
   }
 }

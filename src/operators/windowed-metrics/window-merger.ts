@@ -24,6 +24,8 @@ interface SeriesState {
   readonly cumulative: unknown[];
   /** End of the newest window that had data for this series. */
   lastDataEnd: number;
+  /** Metrics (bits) of this series that have had data: only those are emitted. */
+  touched: number;
 }
 
 /**
@@ -104,6 +106,7 @@ export class WindowMerger {
       for (const partial of closing.values()) {
         const series = this.seriesFor(partial);
         series.lastDataEnd = end;
+        series.touched |= partial.touched;
         const aggregators = this.groups[partial.group]!.aggregators;
         for (let m = 0; m < aggregators.length; m++) {
           if (aggregators[m]!.cumulative) aggregators[m]!.merge(series.cumulative[m], partial.accs[m]);
@@ -120,7 +123,7 @@ export class WindowMerger {
       const aggregators = this.groups[series.group]!.aggregators;
       const out = this.out(series.tenant);
       for (let m = 0; m < aggregators.length; m++) {
-        if (aggregators[m]!.cumulative) aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, size / 1000, out);
+        if (aggregators[m]!.cumulative && series.touched & (1 << m)) aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, size / 1000, out);
       }
     }
     // Panes that no later window covers are done.
@@ -139,7 +142,7 @@ export class WindowMerger {
         const into = merged.get(key);
         if (!into) {
           // Panes stay intact for the next hopping window: merge into a fresh copy.
-          const copy = { ...partial, accs: group.aggregators.map((a) => (a.cumulative ? undefined : a.create())) };
+          const copy = { ...partial, accs: group.aggregators.map((a) => (a.cumulative ? undefined : a.create())), touched: 0 };
           this.mergeAccs(copy, partial, true);
           merged.set(key, copy);
         } else {
@@ -152,7 +155,7 @@ export class WindowMerger {
       const aggregators = this.groups[partial.group]!.aggregators;
       const out = this.out(partial.tenant);
       for (let m = 0; m < aggregators.length; m++) {
-        if (!aggregators[m]!.cumulative) aggregators[m]!.emit(partial.accs[m], series.outputs[m]!, end, size / 1000, out);
+        if (!aggregators[m]!.cumulative && partial.touched & (1 << m)) aggregators[m]!.emit(partial.accs[m], series.outputs[m]!, end, size / 1000, out);
       }
     }
   }
@@ -202,11 +205,13 @@ export class WindowMerger {
       const end = session.end + gap;
       const series = this.seriesFor(session);
       series.lastDataEnd = end;
+      series.touched |= session.touched;
       const aggregators = this.groups[session.group]!.aggregators;
       const out = this.out(session.tenant);
       const seconds = (end - session.start) / 1000;
       for (let m = 0; m < aggregators.length; m++) {
         const aggregator = aggregators[m]!;
+        if (!(session.touched & (1 << m)) && !(aggregator.cumulative && series.touched & (1 << m))) continue;
         if (aggregator.cumulative) {
           aggregator.merge(series.cumulative[m], session.accs[m]);
           aggregator.emit(series.cumulative[m], series.outputs[m]!, end, seconds, out);
@@ -236,6 +241,7 @@ export class WindowMerger {
         outputs: group.aggregators.map((a) => a.outputLabels(base)),
         cumulative: group.aggregators.map((a) => (a.cumulative ? a.create() : undefined)),
         lastDataEnd: Number.NEGATIVE_INFINITY,
+        touched: 0,
       };
       this.series.set(partial.key, series);
     }
@@ -244,10 +250,13 @@ export class WindowMerger {
 
   private emitStale(series: SeriesState, timestampMs: number): void {
     const out = this.out(series.tenant);
-    for (const outputs of series.outputs) for (const labels of outputs) out.push({ labels, value: STALE_NAN, timestampMs });
+    series.outputs.forEach((outputs, m) => {
+      if (series.touched & (1 << m)) for (const labels of outputs) out.push({ labels, value: STALE_NAN, timestampMs });
+    });
   }
 
   private mergeAccs(into: PartialAggregate, from: PartialAggregate, windowedOnly = false): void {
+    into.touched |= from.touched;
     const aggregators = this.groups[into.group]!.aggregators;
     for (let m = 0; m < aggregators.length; m++) {
       if (windowedOnly && aggregators[m]!.cumulative) continue;
@@ -272,7 +281,7 @@ export class WindowMerger {
   snapshot(): MergerSnapshot {
     const encodePartial = (p: PartialAggregate): PartialWire => {
       const aggregators = this.groups[p.group]!.aggregators;
-      return [p.group, p.key, p.tenant, p.labelValues.map((v) => v ?? null), p.start, p.end, p.accs.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc)))];
+      return [p.group, p.key, p.tenant, p.labelValues.map((v) => v ?? null), p.start, p.end, p.accs.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc))), p.touched];
     };
     return {
       watermark: this.watermark,
@@ -282,7 +291,7 @@ export class WindowMerger {
       sessions: [...this.sessions.values()].flatMap((sessions) => sessions.map(encodePartial)),
       series: [...this.series.entries()].map(([key, s]) => {
         const aggregators = this.groups[s.group]!.aggregators;
-        return [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, s.cumulative.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc)))];
+        return [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, s.cumulative.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc))), s.touched];
       }),
     };
   }
@@ -294,9 +303,9 @@ export class WindowMerger {
     this.panes.clear();
     this.sessions.clear();
     this.series.clear();
-    const decodePartial = ([group, key, tenant, values, start, end, accs]: PartialWire): PartialAggregate => {
+    const decodePartial = ([group, key, tenant, values, start, end, accs, touched]: PartialWire): PartialAggregate => {
       const aggregators = this.groups[group]!.aggregators;
-      return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: accs.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w))) };
+      return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: accs.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w))), touched };
     };
     for (const wire of snapshot.panes) {
       const partial = decodePartial(wire);
@@ -310,7 +319,7 @@ export class WindowMerger {
       list.push(partial);
       this.sessions.set(partial.key, list);
     }
-    for (const [group, key, tenant, values, lastDataEnd, cumulative] of snapshot.series) {
+    for (const [group, key, tenant, values, lastDataEnd, cumulative, touched] of snapshot.series) {
       const plan = this.groups[group]!;
       const labelValues = values.map((v) => v ?? undefined);
       const base = baseLabels(plan, labelValues);
@@ -321,12 +330,13 @@ export class WindowMerger {
         outputs: plan.aggregators.map((a) => a.outputLabels(base)),
         cumulative: cumulative.map((w, m) => (w === null ? undefined : plan.aggregators[m]!.decode(w))),
         lastDataEnd,
+        touched,
       });
     }
   }
 }
 
-type PartialWire = [number, string, string, (string | null)[], number, number, unknown[]];
+type PartialWire = [number, string, string, (string | null)[], number, number, unknown[], number];
 
 export interface MergerSnapshot {
   watermark: number;
@@ -334,5 +344,5 @@ export interface MergerSnapshot {
   nextEnd: number | null;
   panes: PartialWire[];
   sessions: PartialWire[];
-  series: [number, string, string, (string | null)[], number, unknown[]][];
+  series: [number, string, string, (string | null)[], number, unknown[], number][];
 }
