@@ -228,8 +228,41 @@ const passthroughMetricSchema = z
   })
   .strict();
 
+const rollupMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z.literal('rollup').describe('Per window: each member series\' newest value, combined across members.'),
+    help: z.string().default('').describe('HELP text.'),
+    aggregate: z.enum(['avg', 'sum', 'min', 'max', 'count']).describe('How members\' newest values combine.'),
+    value: fieldPath.default('value').describe('Field holding the sample value.'),
+    members: z.array(fieldPath).default([]).describe('Fields that identify a member series, e.g. [labels.Hostname, labels.gpu].'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict();
+
+const counterRateMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z.literal('counter_rate').describe('Prometheus counters in, reset-corrected: a counter that never resets, or a per-second rate.'),
+    help: z.string().default('').describe('HELP text.'),
+    output: z.enum(['total', 'rate']).default('total').describe('`total`: the summed increase as a counter (name it `_total`); `rate`: per second since the previous window.'),
+    value: fieldPath.default('value').describe('Field holding the counter value.'),
+    members: z.array(fieldPath).default([]).describe('Fields that identify a member counter, e.g. [labels.instance, labels.device, labels.port].'),
+    member_expiry: positiveDurationSchema('member_expiry').optional().describe('Forget a member counter after this long without samples.'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict()
+  .refine((m) => m.output !== 'total' || m.name.endsWith('_total'), { message: 'counter_rate with output total must be named "..._total"', path: ['name'] })
+  .refine((m) => m.output !== 'rate' || !m.name.endsWith('_total'), { message: 'a rate is not a counter: do not end its name in "_total"', path: ['name'] });
+
 export const metricSchema = z.discriminatedUnion('type', [
   passthroughMetricSchema,
+  rollupMetricSchema,
+  counterRateMetricSchema,
   counterMetricSchema,
   histogramMetricSchema,
   windowGaugeMetricSchema,

@@ -3,7 +3,9 @@ import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
 import { SKIP, type Aggregator } from '../aggregations/aggregator.ts';
 import { compileExpression } from '../transforms/expression.ts';
 import { CounterAggregator } from '../aggregations/counter.ts';
+import { CounterRateAggregator } from '../aggregations/counter-rate.ts';
 import { PassthroughAggregator } from '../aggregations/passthrough.ts';
+import { RollupAggregator } from '../aggregations/rollup.ts';
 import { DistinctAggregator } from '../aggregations/distinct.ts';
 import { HistogramAggregator } from '../aggregations/histogram.ts';
 import { QuantilesAggregator } from '../aggregations/quantiles.ts';
@@ -80,6 +82,13 @@ function createUnfiltered(metric: MetricConfig): Aggregator {
       return new DistinctAggregator(metric.name, metric.value, metric.precision) as Aggregator;
     case 'passthrough':
       return new PassthroughAggregator(metric.name, metric.value) as Aggregator;
+    case 'rollup':
+      return new RollupAggregator(metric.name, metric.value, metric.members, metric.aggregate) as unknown as Aggregator;
+    case 'counter_rate':
+      return new CounterRateAggregator(metric.name, metric.value, metric.members, {
+        output: metric.output,
+        ...(metric.member_expiry !== undefined ? { memberExpiryMs: metric.member_expiry } : {}),
+      }) as unknown as Aggregator;
   }
 }
 
