@@ -9,6 +9,7 @@ import { deadLetterMessage } from './dead-letter.ts';
 import type { Ingest } from './ingest.ts';
 import { encodeMarker, encodePartial, MARKER_KEY, partitionOfSeries } from './repartition-codec.ts';
 import { PartitionClock } from './partition-clock.ts';
+import { GroupMember } from './group-member.ts';
 import { Serial } from './serial.ts';
 
 export interface Stage1Deps {
@@ -36,41 +37,37 @@ export interface Stage1Deps {
  * fences the old one, so a paused instance that lost the partition cannot commit late.
  */
 export class Stage1 {
-  private consumer: Consumer | undefined;
+  private readonly member: GroupMember;
   private readonly tasks = new Map<string, SourceTask>();
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
-  /** Rebalances are handled one at a time, and only once the consumer handle exists (kafkajs joins inside `run`). */
-  private assignment: Promise<void>;
-  private consumerStarted!: () => void;
-  assigned = false;
 
   constructor(private readonly deps: Stage1Deps) {
     this.log = deps.logger.child({ stage: 1 });
-    this.assignment = new Promise((resolve) => (this.consumerStarted = resolve));
-  }
-
-  async start(): Promise<void> {
-    const { config } = this.deps;
-    this.consumer = await this.deps.kafka.consume({
+    const { config } = deps;
+    this.member = new GroupMember(deps.kafka, {
       groupId: config.source.group_id,
       topics: config.source.topics,
       fromBeginning: config.source.start_from === 'earliest',
-      ...(this.deps.sessionTimeoutMs ? { sessionTimeoutMs: this.deps.sessionTimeoutMs } : {}),
-      onAssigned: (partitions) => {
-        this.assignment = this.assignment
-          .then(() => this.onAssigned(partitions))
-          .catch((error: unknown) => this.log.error({ err: error }, 'could not take over assigned partitions'));
-      },
+      ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
+      log: this.log,
+      onAssigned: (partitions) => this.onAssigned(partitions),
       onBatch: (batch) => this.onBatch(batch),
     });
-    this.consumerStarted();
+  }
+
+  get assigned(): boolean {
+    return this.member.assigned;
+  }
+
+  async start(): Promise<void> {
+    await this.member.start();
     this.timer = setInterval(() => void this.tick(), Math.min(this.deps.config.repartition.flush_interval, 1_000));
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.consumer?.stop();
+    await this.member.stop();
     await Promise.all([...this.tasks.values()].map((task) => task.serial.run(() => task.flush(true))));
     await Promise.all([...this.tasks.values()].map((task) => task.close()));
     this.tasks.clear();
@@ -83,15 +80,13 @@ export class Stage1 {
     await Promise.all(previous.map((task) => task.close()));
     this.tasks.clear();
     for (const partition of partitions) {
-      const task = new SourceTask(partition, this.deps, this.log, () => this.consumer!);
+      const task = new SourceTask(partition, this.deps, this.log, () => this.member.handle);
       this.tasks.set(keyOf(partition), task);
     }
-    this.assigned = true;
     this.log.info({ partitions: [...keys] }, 'source partitions assigned');
   }
 
   private async onBatch(batch: SourceBatch): Promise<void> {
-    await this.assignment;
     const task = this.tasks.get(keyOf(batch));
     if (!task) return; // not ours (any more); kafkajs is rebalancing
     await task.ready;
@@ -102,7 +97,7 @@ export class Stage1 {
   }
 
   private async tick(): Promise<void> {
-    await this.assignment;
+    await this.member.settled();
     const tasks = [...this.tasks.values()];
     if (tasks.length === 0) return;
     try {

@@ -8,6 +8,7 @@ import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
+import { GroupMember } from './group-member.ts';
 import { Serial } from './serial.ts';
 
 export interface Stage2Deps {
@@ -44,40 +45,36 @@ interface Checkpoint {
  * stored offset, so a crash, restart or rebalance reproduces exactly the same samples.
  */
 export class Stage2 {
-  private consumer: Consumer | undefined;
+  private readonly member: GroupMember;
   private readonly tasks = new Map<number, PartialsTask>();
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
-  /** Rebalances are handled one at a time, and only once the consumer handle exists (kafkajs joins inside `run`). */
-  private assignment: Promise<void>;
-  private consumerStarted!: () => void;
-  assigned = false;
 
   constructor(private readonly deps: Stage2Deps) {
     this.log = deps.logger.child({ stage: 2 });
-    this.assignment = new Promise((resolve) => (this.consumerStarted = resolve));
+    this.member = new GroupMember(deps.kafka, {
+      groupId: `${deps.config.source.group_id}.stage2`,
+      topics: [deps.partialsTopic],
+      fromBeginning: true,
+      ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
+      log: this.log,
+      onAssigned: (partitions) => this.onAssigned(partitions),
+      onBatch: (batch) => this.onBatch(batch),
+    });
+  }
+
+  get assigned(): boolean {
+    return this.member.assigned;
   }
 
   async start(): Promise<void> {
-    this.consumer = await this.deps.kafka.consume({
-      groupId: `${this.deps.config.source.group_id}.stage2`,
-      topics: [this.deps.partialsTopic],
-      fromBeginning: true,
-      ...(this.deps.sessionTimeoutMs ? { sessionTimeoutMs: this.deps.sessionTimeoutMs } : {}),
-      onAssigned: (partitions) => {
-        this.assignment = this.assignment
-          .then(() => this.onAssigned(partitions))
-          .catch((error: unknown) => this.log.error({ err: error }, 'could not take over assigned partitions'));
-      },
-      onBatch: (batch) => this.onBatch(batch),
-    });
-    this.consumerStarted();
+    await this.member.start();
     this.timer = setInterval(() => void this.tick(), this.deps.config.state.checkpoint_interval);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.consumer?.stop();
+    await this.member.stop();
     await Promise.all([...this.tasks.values()].map((task) => task.serial.run(() => task.checkpoint())));
     for (const task of this.tasks.values()) task.close();
     this.tasks.clear();
@@ -108,21 +105,19 @@ export class Stage2 {
       // checkpoint is the truth.
       const existing = this.tasks.get(partition);
       if (existing) await existing.serial.run(async () => existing.close());
-      this.tasks.set(partition, new PartialsTask(partition, this.deps, this.log, () => this.consumer!));
+      this.tasks.set(partition, new PartialsTask(partition, this.deps, this.log, () => this.member.handle));
     }
-    this.assigned = true;
     this.log.info({ partitions: [...owned] }, 'partials partitions assigned');
   }
 
   private async onBatch(batch: SourceBatch): Promise<void> {
-    await this.assignment;
     const task = this.tasks.get(batch.partition);
     if (!task) return;
     await task.serial.run(async () => task.process(batch));
   }
 
   private async tick(): Promise<void> {
-    await this.assignment;
+    await this.member.settled();
     for (const task of this.tasks.values()) void task.serial.run(() => task.checkpoint());
     this.deps.metrics.pausedPartitions.set({ pipeline: this.deps.config.name }, [...this.tasks.values()].filter((t) => t.paused).length);
   }

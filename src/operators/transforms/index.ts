@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Rejection } from '../../core/dead-letter-reason.ts';
-import { compileExpression, expressionSchema, firstLine } from './expression.ts';
+import { bindExpression, expressionSchema, firstLine } from './expression.ts';
 import { compileRelabel, relabelRuleSchema } from './relabel.ts';
 
 /**
@@ -29,11 +29,10 @@ export type RecordTransform = (record: Record<string, unknown>) => TransformOutc
 
 export function compileTransforms(transforms: readonly TransformConfig[], constants: Readonly<Record<string, unknown>>): RecordTransform | undefined {
   if (transforms.length === 0) return undefined;
-  const hasConstants = Object.keys(constants).length > 0;
   const steps = transforms.map((transform, index): RecordTransform => {
     const where = `transforms[${index}]`;
     if ('filter' in transform) {
-      const expression = compileExpression(transform.filter);
+      const expression = bindExpression(transform.filter, constants);
       return (record) => {
         try {
           return expression(record) === true ? 'keep' : 'drop';
@@ -43,7 +42,7 @@ export function compileTransforms(transforms: readonly TransformConfig[], consta
       };
     }
     if ('compute' in transform) {
-      const fields = Object.entries(transform.compute).map(([field, source]) => [field, compileExpression(source)] as const);
+      const fields = Object.entries(transform.compute).map(([field, source]) => [field, bindExpression(source, constants)] as const);
       return (record) => {
         for (const [field, expression] of fields) {
           try {
@@ -59,9 +58,6 @@ export function compileTransforms(transforms: readonly TransformConfig[], consta
     return (record) => (relabel(record) ? 'keep' : 'drop');
   });
   return (record) => {
-    // Constants are reachable by expressions through the prototype, never as own fields, so
-    // field paths (own properties only) and labels cannot pick them up.
-    if (hasConstants) Object.setPrototypeOf(record, constants);
     for (let i = 0; i < steps.length; i++) {
       const outcome = steps[i]!(record);
       if (outcome !== 'keep') return outcome;
