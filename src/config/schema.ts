@@ -184,6 +184,7 @@ const quantilesMetricSchema = z
     type: z.literal('quantiles').describe('Quantiles per window from a mergeable DDSketch.'),
     help: z.string().default('').describe('HELP text.'),
     value: fieldPath.describe('Field observed per record.'),
+    scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
     quantiles: z.array(z.number().gt(0).lt(1)).min(1).describe('Quantiles to emit, each in (0, 1).'),
     relative_accuracy: z
       .number()

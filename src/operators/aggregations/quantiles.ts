@@ -18,8 +18,9 @@ export class QuantilesAggregator implements Aggregator<DDSketch> {
     valueField: string,
     private readonly quantiles: readonly number[],
     private readonly relativeAccuracy: number,
+    scale = 1,
   ) {
-    this.read = numericInput(valueField);
+    this.read = numericInput(valueField, { scale });
     this.invalidReason = `${name}: field "${valueField}" is not a finite number`;
   }
 

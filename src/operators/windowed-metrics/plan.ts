@@ -77,7 +77,7 @@ function createUnfiltered(metric: MetricConfig): Aggregator {
     case 'gauge':
       return new WindowGaugeAggregator(metric.name, metric.aggregate, metric.value) as Aggregator;
     case 'quantiles':
-      return new QuantilesAggregator(metric.name, metric.value, metric.quantiles, metric.relative_accuracy) as Aggregator;
+      return new QuantilesAggregator(metric.name, metric.value, metric.quantiles, metric.relative_accuracy, metric.scale) as Aggregator;
     case 'distinct':
       return new DistinctAggregator(metric.name, metric.value, metric.precision) as Aggregator;
     case 'passthrough':

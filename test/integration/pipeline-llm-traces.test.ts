@@ -1,0 +1,144 @@
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RunningPipelines } from '../../src/runtime/process.ts';
+import { TEST_TENANTS } from '../stack/index.ts';
+import { seededRandom } from '../support/gateway-traffic.ts';
+import { generateGenAiTraffic, hrToNs, type GenAiTraffic } from '../support/pipelines/genai-traces.ts';
+import {
+  awaitTenantsMatch,
+  createTopic,
+  DLQ_HEADERS,
+  metricValue,
+  produce,
+  readDeadLetters,
+  startShippedPipeline,
+  summarize,
+  testKafka,
+  type PartitionedMessage,
+} from '../support/pipelines/harness.ts';
+import { llmTracesOracle } from '../support/pipelines/llm-traces-oracle.ts';
+import { listSeries } from '../support/pipelines/prometheus.ts';
+import type { WindowedOracle } from '../support/pipelines/windowed-oracle.ts';
+
+/**
+ * pipelines/llm-traces.yaml end to end on the real stack: spans made by the OpenTelemetry JS SDK,
+ * serialized by its own OTLP protobuf serializer into ExportTraceServiceRequest messages (a few
+ * spans each, several resources per message, as the Collector's Kafka exporter writes them) on
+ * a 3-partition `otlp_spans`, the shipped pipeline in process (default codec otlp_proto), each
+ * tenant's own Prometheus. Every GenAI histogram series is checked at every window end.
+ */
+const stack = inject('stack');
+const PIPELINE = 'llm-traces';
+const TOPIC = 'otlp_spans';
+const DLQ_TOPIC = 'sluice.llm-traces.dlq';
+const PARTITIONS = 3;
+const WINDOW_MS = 15_000;
+const UNTENANTED_KEY = 'untenanted';
+
+const kafka = testKafka(stack, 'llm-traces-test');
+const start = Math.floor((Date.now() - 180_000) / WINDOW_MS) * WINDOW_MS + 2_345;
+
+let traffic: GenAiTraffic;
+let oracle: WindowedOracle;
+let messages: PartitionedMessage[][];
+let untenantedBytes: Buffer;
+let running: RunningPipelines | undefined;
+
+beforeAll(async () => {
+  traffic = await generateGenAiTraffic({ seed: 23, tenants: TEST_TENANTS, startMs: start, spanMs: 120_000, callsPerService: 400 });
+  oracle = llmTracesOracle(traffic.genAi);
+  messages = partitionedMessages(traffic);
+  await createTopic(kafka, TOPIC, PARTITIONS);
+  await produce(kafka, TOPIC, messages);
+  running = await startShippedPipeline(stack, new URL('../../pipelines/llm-traces.yaml', import.meta.url));
+});
+
+afterAll(async () => {
+  await running?.stop();
+});
+
+describe('OTLP GenAI spans (protobuf) → OpenTelemetry GenAI metrics per tenant', () => {
+  it('covers the cases it claims to (generated traffic sanity)', () => {
+    const ids = TEST_TENANTS.flatMap((t) => [...oracle.expected(t).cumulative.keys()]);
+    const some = (re: RegExp) => expect(ids.some((id) => re.test(id)), String(re)).toBe(true);
+    some(/^gen_ai_client_token_usage_bucket\{.*gen_ai_token_type="input"/);
+    some(/^gen_ai_client_token_usage_bucket\{.*gen_ai_token_type="output"/);
+    some(/error_type="_OTHER"/); // ERROR status without error.type
+    some(/error_type="rate_limit_exceeded"/);
+    some(/gen_ai_provider_name="anthropic"/); // from gen_ai.system only
+    some(/^gen_ai_client_operation_duration_seconds_count\{(?!.*gen_ai_operation_name).*gen_ai_provider_name="openai"/); // no operation name: label absent
+    some(/^gen_ai_client_operation_duration_seconds_count\{(?!.*gen_ai_response_model)/); // failed calls: no response model
+    some(/^gen_ai_server_time_to_first_token_seconds_count\{/);
+    some(/^gen_ai_server_time_per_output_token_seconds_count\{/);
+    expect(ids.some((id) => id.includes('az.ai.openai')), 'gen_ai.provider.name wins over gen_ai.system').toBe(false);
+    expect(traffic.genAi.some((s) => 'gen_ai.usage.prompt_tokens' in s.attributes && 'gen_ai.usage.input_tokens' in s.attributes)).toBe(true);
+  });
+
+  it('delivers every token-usage, duration, TTFT and TPOT histogram of each tenant exactly, at every window end', async () => {
+    const lastWindowEnd = oracle.lastWindowEnd;
+    const expected = new Map(TEST_TENANTS.map((t) => [t, oracle.expected(t, lastWindowEnd)]));
+    const { problems } = await awaitTenantsMatch(stack, '{__name__=~"gen_ai_.+"}', start, lastWindowEnd, expected, { relativeAccuracy: 0, timeoutMs: 40_000 });
+    for (const tenant of TEST_TENANTS) expect(summarize(problems.get(tenant)!), `${tenant}'s Prometheus vs the oracle`).toEqual([]);
+  });
+
+  it("keeps each tenant's series in its own Prometheus, and no content attribute anywhere in any Prometheus", async () => {
+    for (const tenant of TEST_TENANTS) {
+      const url = stack.prometheus[tenant]!.url;
+      const ours = await listSeries(url, '{__name__=~"gen_ai_.+"}', start / 1000, Date.now() / 1000);
+      const want = new Set([...oracle.expected(tenant).cumulative.keys()].map((id) => id.replace(/\{.*$/, '')));
+      expect(new Set(ours.map((s) => s.__name__!.replace(/_(bucket|sum|count)$/, '')))).toEqual(new Set([...want].map((n) => n.replace(/_(bucket|sum|count)$/, ''))));
+      // Every series of every metric family, from any test, over the whole run.
+      const everything = JSON.stringify(await listSeries(url, '{__name__=~".+"}', start / 1000 - 600, Date.now() / 1000 + 60));
+      expect(everything.includes(traffic.contentMarker), `content in ${tenant}'s Prometheus`).toBe(false);
+      expect(everything).not.toMatch(/4111 1111|gen_ai_(input|output)_messages|gen_ai_system_instructions|gen_ai_prompt/);
+    }
+  });
+
+  it('sends the span without tenant.id to the dead-letter topic as unroutable, and nothing else', async () => {
+    const dead = await readDeadLetters(kafka, DLQ_TOPIC, 1);
+    expect(dead.map((d) => [d.key, d.headers[DLQ_HEADERS.reason]])).toEqual([[UNTENANTED_KEY, 'unroutable']]);
+    expect(dead[0]!.headers[DLQ_HEADERS.topic]).toBe(TOPIC);
+    expect(dead[0]!.headers[DLQ_HEADERS.pipeline]).toBe(PIPELINE);
+    expect(dead[0]!.headers[DLQ_HEADERS.partition]).toBe('1');
+    expect(dead[0]!.value).toEqual(untenantedBytes);
+  });
+
+  it('counts messages in, non-GenAI spans filtered and the dead letter on /metrics', async () => {
+    const body = await (await fetch(`${running!.telemetryUrl}/metrics`)).text();
+    expect(metricValue(body, 'sluice_records_in_total', { pipeline: PIPELINE, topic: TOPIC })).toBe(messages.flat().length);
+    // Every non-GenAI span, the untenanted resource's HTTP span included: the filter runs before tenant resolution.
+    expect(metricValue(body, 'sluice_records_filtered_total', { pipeline: PIPELINE })).toBe(traffic.nonGenAiCount + 1);
+    expect(metricValue(body, 'sluice_dead_letter_records_total', { pipeline: PIPELINE, reason: 'unroutable' })).toBe(1);
+    expect(body).not.toMatch(/sluice_dead_letter_records_total\{pipeline="llm-traces",reason="(?!unroutable)/);
+  });
+});
+
+/**
+ * Spans in end-time order jittered by up to 3 s (inside max_out_of_orderness 10 s), cut into
+ * ExportTraceServiceRequest messages of 1–6 spans, round-robin over the partitions; the
+ * untenanted resource's message in the middle of partition 1.
+ */
+function partitionedMessages({ spans, untenanted }: GenAiTraffic): PartitionedMessage[][] {
+  const random = seededRandom(4321);
+  const jittered = spans.map((span) => ({ span, sortKey: Number(hrToNs(span.endTime) / 1_000_000n) + random() * 3_000 })).sort((a, b) => a.sortKey - b.sortKey);
+  const perPartition: PartitionedMessage[][] = Array.from({ length: PARTITIONS }, () => []);
+  let n = 0;
+  for (let i = 0; i < jittered.length; ) {
+    const size = 1 + Math.floor(random() * 6);
+    const chunk: ReadableSpan[] = jittered.slice(i, i + size).map((j) => j.span);
+    i += size;
+    const partition = n % PARTITIONS;
+    perPartition[partition]!.push({ partition, key: `otlp-${n++}`, value: serialize(chunk) });
+  }
+  untenantedBytes = serialize(untenanted);
+  const list = perPartition[1]!;
+  list.splice(Math.floor(list.length / 2), 0, { partition: 1, key: UNTENANTED_KEY, value: untenantedBytes });
+  return perPartition;
+}
+
+function serialize(spans: ReadableSpan[]): Buffer {
+  const bytes = ProtobufTraceSerializer.serializeRequest(spans);
+  if (!bytes) throw new Error('the OTLP serializer produced nothing');
+  return Buffer.from(bytes);
+}
