@@ -7,7 +7,8 @@ import { startPipelines, type RunningPipelines } from '../../src/runtime/process
 import { queryInstant } from '../stack/prometheus-query.ts';
 import { TEST_TENANTS } from '../stack/index.ts';
 import { generateGatewayLogs, seededRandom, type GatewayCallLog } from '../support/gateway-traffic.ts';
-import { gatewayOracle, isFloatSum, seriesId } from '../support/gateway-oracle.ts';
+import { gatewayOracle, isFloatSum } from '../support/gateway-oracle.ts';
+import { seriesId } from '../support/series-id.ts';
 
 /**
  * The walking skeleton end to end on the real stack: gateway logs on a 3-partition topic of a

@@ -1,4 +1,5 @@
 import type { GatewayCallLog } from './gateway-traffic.ts';
+import { seriesId } from './series-id.ts';
 
 /**
  * A plain reference computation of what the shipped gateway pipeline must deliver: final
@@ -19,16 +20,6 @@ const PRICES: Record<string, { input: number; cached: number; output: number }> 
 /** Series whose values are float sums: compared with a tolerance, not exactly. */
 export function isFloatSum(id: string): boolean {
   return id.includes('_seconds_sum{') || id.startsWith('bailian_gateway_cost_total{');
-}
-
-/** `name{a="x",b="y"}` with labels sorted and `__name__` taken out: a stable id for a series. */
-export function seriesId(labels: Record<string, string>): string {
-  const { __name__: name, ...rest } = labels;
-  const body = Object.keys(rest)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(rest[k])}`)
-    .join(',');
-  return `${name}{${body}}`;
 }
 
 export function gatewayOracle(records: readonly GatewayCallLog[]): Map<string, Map<string, number>> {

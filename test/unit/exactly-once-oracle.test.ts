@@ -7,10 +7,10 @@ import {
   EO_METRICS,
   quantileCandidates,
   quantileWithin,
-  seriesId,
   type Oracle,
 } from '../support/exactly-once/oracle.ts';
 import type { SeriesSamples } from '../support/exactly-once/prometheus.ts';
+import { seriesId } from '../support/series-id.ts';
 import { verifyTenant } from '../support/exactly-once/verify.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { seriesId } from '../series-id.ts';
 import { EO_RULES, type EventTimeRules, type ProducedRecord } from './dataset.ts';
 
 /**
@@ -73,16 +74,6 @@ export interface Oracle {
   /** First and last window end over accepted records. */
   firstWindowEnd: number;
   lastWindowEnd: number;
-}
-
-/** `name{a="x",b="y"}`, labels sorted, `__name__` taken out: one id per series. */
-export function seriesId(labels: Record<string, string>): string {
-  const { __name__: name, ...rest } = labels;
-  const body = Object.keys(rest)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(rest[k])}`)
-    .join(',');
-  return `${name ?? ''}{${body}}`;
 }
 
 export function windowEnd(ts: number, windowMs: number): number {

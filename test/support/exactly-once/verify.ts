@@ -4,11 +4,11 @@ import {
   EO_METRICS,
   quantileCandidates,
   quantileWithin,
-  seriesId,
   type Oracle,
   type TenantOracle,
 } from './oracle.ts';
 import type { SeriesSamples } from './prometheus.ts';
+import { seriesId } from '../series-id.ts';
 
 /**
  * Compares what one tenant's Prometheus holds with the oracle:

@@ -1,14 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '../../../src/runtime/dead-letter.ts';
+import { querySamples } from '../../stack/prometheus-query.ts';
 
 /** Kafka and Prometheus plumbing for the gpu-rdma pipeline test. */
-
-interface PromResponse {
-  status: 'success' | 'error';
-  errorType?: string;
-  error?: string;
-  data?: { resultType: string; result: unknown };
-}
 
 /**
  * Every stored sample of the series matching `selector` in (atSec − rangeSec, atSec], with its
@@ -22,32 +16,8 @@ export async function rawSeries(
   atSec: number,
   idOf: (metric: Record<string, string>) => string,
 ): Promise<Map<string, [number, number][]>> {
-  const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/query`;
-  const params = new URLSearchParams({ query: `${selector}[${Math.max(1, Math.ceil(rangeSec))}s]`, time: String(atSec) });
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: params.toString(),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let body: PromResponse;
-  try {
-    body = JSON.parse(text) as PromResponse;
-  } catch {
-    throw new Error(`Prometheus query at ${url}: HTTP ${res.status}: ${text.slice(0, 500)}`);
-  }
-  if (!res.ok || body.status !== 'success' || body.data?.resultType !== 'matrix') {
-    throw new Error(`Prometheus query ${params.get('query')} at ${url}: HTTP ${res.status}: ${body.error ?? text.slice(0, 500)}`);
-  }
-  const out = new Map<string, [number, number][]>();
-  for (const s of body.data.result as { metric: Record<string, string>; values: [number, string][] }[]) {
-    out.set(
-      idOf(s.metric),
-      s.values.map(([t, v]) => [Math.round(t * 1000), v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : Number(v)]),
-    );
-  }
-  return out;
+  const series = await querySamples(baseUrl, selector, rangeSec, atSec);
+  return new Map(series.map((s) => [idOf(s.metric), s.samples]));
 }
 
 export interface DeadLetter {

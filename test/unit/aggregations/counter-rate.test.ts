@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { metricSchema } from '../../../src/config/schema.ts';
 import type { Sample } from '../../../src/core/types.ts';
 import { INVALID, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
 import { CounterRateAggregator, type CounterRateOptions, type CounterRateState } from '../../../src/operators/aggregations/counter-rate.ts';
-import type { PartialAggregate } from '../../../src/operators/windowed-metrics/partial.ts';
-import { planMetrics, type SeriesGroupPlan, type Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
+import type { Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
-import { decodePartial, encodePartial, packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
-
-/** A sample of one member series: [Hostname, gpu, event time ms, counter value]. */
-type S = readonly [host: string, gpu: string, t: number, v: number];
-
-const LABELS = [[{ name: '__name__', value: 'x' }]];
+import { packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
+import { buildAcc, LABELS, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
 
 function aggregator(options: CounterRateOptions = {}) {
   return new CounterRateAggregator('rdma_rx_bytes_total', 'value', ['labels.Hostname', 'labels.gpu'], options);
@@ -22,14 +16,9 @@ function record(host: string, gpu: string, v: unknown): Record<string, unknown> 
   return { name: 'rdma_rx_bytes', type: 'counter', labels: { Hostname: host, gpu, cluster: 'c1' }, value: v };
 }
 
+/** A sample's value is the member's counter value. */
 function build(agg: CounterRateAggregator, samples: readonly S[]): CounterRateState {
-  const acc = agg.create();
-  for (const [host, gpu, t, v] of samples) {
-    const value = agg.read(record(host, gpu, v));
-    if (value === INVALID) throw new Error(agg.invalidReason);
-    agg.add(acc, value, t);
-  }
-  return acc;
+  return buildAcc(agg, record, samples);
 }
 
 function emit(agg: CounterRateAggregator, acc: CounterRateState, timestampMs: number, windowSeconds = 10): number | undefined {
@@ -330,8 +319,7 @@ describe('CounterRateAggregator', () => {
   it('runs through stage 1 and stage 2: two partitions, several flushes per pane, the wire, a checkpoint', () => {
     const agg = aggregator();
     const windowing: Windowing = { kind: 'panes', sizeMs: 10_000, slideMs: 10_000 };
-    const [base] = planMetrics([metricSchema.parse({ name: 'placeholder', type: 'gauge', aggregate: 'max', value: 'value', labels: { cluster: 'labels.cluster' } })]);
-    const groups: SeriesGroupPlan[] = [{ ...base!, aggregators: [agg as Aggregator] }];
+    const groups = singleGroupPlan([agg as Aggregator]);
     const run = (checkpointAfterWindow: number | undefined) => {
       const lines: string[] = [];
       const emitter = { emit: (_tenant: string, samples: Sample[]) => lines.push(...samples.map((s) => `${s.value} @${s.timestampMs}`)) };
@@ -339,18 +327,15 @@ describe('CounterRateAggregator', () => {
       let merger = new WindowMerger(groups, windowing, options, emitter);
       const p0 = new PreAggregator(groups, windowing);
       const p1 = new PreAggregator(groups, windowing);
-      const ship = (partials: PartialAggregate[]) => {
-        for (const p of partials) expect(merger.addPartial(decodePartial(p.key, encodePartial(p, groups), groups))).toBe('ok');
-      };
       const add = (pre: PreAggregator, host: string, t: number, v: number) => expect(pre.add('acme', t, record(host, '0', v))).toBeUndefined();
       // window 1: h1 10 → 30 (+20) over two flushes; h2 5 → 2 (reset, +2)
       add(p0, 'h1', 1_000, 10);
-      ship(p0.drain());
+      ship(merger, groups, p0.drain());
       add(p0, 'h1', 6_000, 30);
       add(p1, 'h2', 2_000, 5);
       add(p1, 'h2', 7_000, 2);
-      ship(p1.drain());
-      ship(p0.drain());
+      ship(merger, groups, p1.drain());
+      ship(merger, groups, p0.drain());
       merger.advanceWatermark(10_000);
       if (checkpointAfterWindow === 1) {
         const snapshot = unpackState<ReturnType<WindowMerger['snapshot']>>(packState(merger.snapshot()));
@@ -359,13 +344,13 @@ describe('CounterRateAggregator', () => {
       }
       // window 2: h1 bridges 30 → 31 (+1) then resets to 4 (+4); h2 silent
       add(p0, 'h1', 12_000, 31);
-      ship(p0.drain());
+      ship(merger, groups, p0.drain());
       add(p0, 'h1', 18_000, 4);
-      ship(p0.drain());
+      ship(merger, groups, p0.drain());
       merger.advanceWatermark(20_000);
       // window 3: h2 comes back 2 → 9 (+7)
       add(p1, 'h2', 25_000, 9);
-      ship(p1.drain());
+      ship(merger, groups, p1.drain());
       merger.advanceWatermark(30_000);
       return lines;
     };
@@ -373,14 +358,3 @@ describe('CounterRateAggregator', () => {
     expect(run(1)).toEqual(['22 @10000', '27 @20000', '34 @30000']);
   });
 });
-
-function* permutations<T>(items: readonly T[]): Generator<T[]> {
-  if (items.length <= 1) {
-    yield [...items];
-    return;
-  }
-  for (let i = 0; i < items.length; i++) {
-    const rest = [...items.slice(0, i), ...items.slice(i + 1)];
-    for (const tail of permutations(rest)) yield [items[i]!, ...tail];
-  }
-}

@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { metricSchema } from '../../../src/config/schema.ts';
 import type { Sample } from '../../../src/core/types.ts';
 import { INVALID, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
 import { RollupAggregator, splitMemberInput, type MemberLast, type RollupAggregate } from '../../../src/operators/aggregations/rollup.ts';
-import type { PartialAggregate } from '../../../src/operators/windowed-metrics/partial.ts';
-import { planMetrics, type SeriesGroupPlan, type Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
+import type { Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
-import { decodePartial, encodePartial, packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
+import { packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
+import { buildAcc, LABELS, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
 
-/** A sample of one member series: [Hostname, gpu, event time ms, value]. */
-type S = readonly [host: string, gpu: string, t: number, v: number];
 type Acc = Map<string, MemberLast>;
-
-const LABELS = [[{ name: '__name__', value: 'x' }]];
 
 function aggregator(aggregate: RollupAggregate) {
   return new RollupAggregator('gpu_util', 'value', ['labels.Hostname', 'labels.gpu'], aggregate);
@@ -24,13 +19,7 @@ function record(host: unknown, gpu: unknown, v: unknown): Record<string, unknown
 }
 
 function build(agg: RollupAggregator, samples: readonly S[]): Acc {
-  const acc = agg.create();
-  for (const [host, gpu, t, v] of samples) {
-    const value = agg.read(record(host, gpu, v));
-    if (value === INVALID) throw new Error(agg.invalidReason);
-    agg.add(acc, value, t);
-  }
-  return acc;
+  return buildAcc(agg, record, samples);
 }
 
 function emit(agg: RollupAggregator, acc: Acc): number | undefined {
@@ -167,27 +156,23 @@ describe('RollupAggregator', () => {
     const windowing: Windowing = { kind: 'panes', sizeMs: 20_000, slideMs: 10_000 };
     const avg = new RollupAggregator('gpu_util_avg', 'value', ['labels.Hostname', 'labels.gpu'], 'avg');
     const max = new RollupAggregator('gpu_util_max', 'value', ['labels.Hostname', 'labels.gpu'], 'max');
-    const [base] = planMetrics([metricSchema.parse({ name: 'placeholder', type: 'gauge', aggregate: 'max', value: 'value', labels: { cluster: 'labels.cluster' } })]);
-    const groups: SeriesGroupPlan[] = [{ ...base!, aggregators: [avg as Aggregator, max as Aggregator] }];
+    const groups = singleGroupPlan([avg as Aggregator, max as Aggregator]);
     const lines: string[] = [];
     const merger = new WindowMerger(groups, windowing, { allowedLatenessMs: 0, expireAfterMs: 600_000 }, {
       emit: (_tenant, samples) => lines.push(...samples.map((s) => `${s.labels.find((l) => l.name === '__name__')!.value} ${s.value} @${s.timestampMs}`)),
     });
     const p0 = new PreAggregator(groups, windowing);
     const p1 = new PreAggregator(groups, windowing);
-    const ship = (partials: PartialAggregate[]) => {
-      for (const p of partials) expect(merger.addPartial(decodePartial(p.key, encodePartial(p, groups), groups))).toBe('ok');
-    };
     const add = (pre: PreAggregator, host: string, gpu: string, t: number, v: number) => expect(pre.add('acme', t, record(host, gpu, v))).toBeUndefined();
     add(p0, 'h1', '0', 1_000, 50);
     add(p0, 'h1', '0', 8_000, 70); // h1/0's last in [0, 10s)
     add(p1, 'h2', '0', 4_000, 30);
-    ship(p0.drain());
-    ship(p1.drain());
+    ship(merger, groups, p0.drain());
+    ship(merger, groups, p1.drain());
     add(p0, 'h1', '0', 12_000, 90); // h1/0's last in [0, 20s) and [10s, 30s)
     add(p1, 'h2', '0', 9_000, 10); // a later flush into the first pane
-    ship(p1.drain());
-    ship(p0.drain());
+    ship(merger, groups, p1.drain());
+    ship(merger, groups, p0.drain());
     merger.advanceWatermark(30_000);
     expect(lines.sort()).toEqual([
       'gpu_util_avg 40 @10000', // [-10s, 10s): h1/0 70, h2/0 10
@@ -199,14 +184,3 @@ describe('RollupAggregator', () => {
     ].sort());
   });
 });
-
-function* permutations<T>(items: readonly T[]): Generator<T[]> {
-  if (items.length <= 1) {
-    yield [...items];
-    return;
-  }
-  for (let i = 0; i < items.length; i++) {
-    const rest = [...items.slice(0, i), ...items.slice(i + 1)];
-    for (const tail of permutations(rest)) yield [items[i]!, ...tail];
-  }
-}
