@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,19 @@ async function sluice(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('sluice validate', () => {
   it('passes every shipped pipeline', async () => {
-    const result = await sluice(['validate', 'pipelines/bailian-gateway.yaml']);
-    expect(result).toMatchObject({ code: 0, stdout: 'pipelines/bailian-gateway.yaml: ok (pipeline bailian-gateway, 11 metrics, 3 tenants)\n' });
+    const files = readdirSync(join(repo, 'pipelines')).filter((f) => f.endsWith('.yaml')).sort().map((f) => `pipelines/${f}`);
+    expect(files).toEqual(['pipelines/bailian-gateway.yaml', 'pipelines/gpu-rdma.yaml', 'pipelines/llm-traces.yaml', 'pipelines/model-serving.yaml']);
+    const result = await sluice(['validate', ...files]);
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: [
+        'pipelines/bailian-gateway.yaml: ok (pipeline bailian-gateway, 11 metrics, 3 tenants)',
+        'pipelines/gpu-rdma.yaml: ok (pipeline gpu-rdma, 13 metrics, 3 tenants)',
+        'pipelines/llm-traces.yaml: ok (pipeline llm-traces, 5 metrics, 3 tenants)',
+        'pipelines/model-serving.yaml: ok (pipeline model-serving, 12 metrics, 3 tenants)',
+        '',
+      ].join('\n'),
+    });
   });
 
   it('fails with file:line:col and never prints a secret from the environment', async () => {
