@@ -21,8 +21,9 @@ export interface IngestedMessage {
 
 /**
  * The per-message front of a pipeline: size check, decode (which also checks the record
- * contract), then per record the tenant and the event time. Everything is built from the config
- * once; `ingest` only runs compiled steps. A message-level failure rejects the whole message.
+ * contract), then per record the transforms (filter, compute, relabel), the tenant and the event
+ * time. Everything is built from the config once; `ingest` only runs compiled steps. A
+ * message-level failure rejects the whole message.
  */
 export class Ingest {
   private readonly maxBytes: number;
