@@ -40,6 +40,8 @@ const pipeline = spawn(process.execPath, [join(repo, 'src/cli/bin.js'), 'run', j
     ...process.env,
     SLUICE_KAFKA_BROKERS: stack.kafka.brokers.join(','),
     SLUICE_TELEMETRY_LISTEN: `127.0.0.1:${telemetryPort}`,
+    // Stage 2 checkpoints in the stack's Redis, as a production deployment would.
+    ...(stack.redis ? { SLUICE_STATE_BACKEND: 'redis', SLUICE_REDIS_URL: stack.redis.url } : {}),
     ...Object.fromEntries(DEMO_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
   },
   stdio: ['ignore', openSync(sluiceLog, 'a'), openSync(sluiceLog, 'a')],

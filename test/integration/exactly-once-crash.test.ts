@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { seededRandom } from '../support/gateway-traffic.ts';
 import { sleep } from '../support/exactly-once/kafka.ts';
 import { Scenario, scenarioDataset } from '../support/exactly-once/harness.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 /**
  * Issue 3, crash test: the oracle dataset's shape (smaller) while the pipeline process is

@@ -1,13 +1,12 @@
-import { Kafka, logLevel, type Message } from 'kafkajs';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadPipelineFile } from '../../src/config/load.ts';
-import { DEAD_LETTER_HEADERS } from '../../src/runtime/dead-letter.ts';
-import { startPipelines, type RunningPipelines } from '../../src/runtime/process.ts';
+import type { RunningPipelines } from '../../src/runtime/process.ts';
 import { queryInstant } from '../stack/prometheus-query.ts';
 import { TEST_TENANTS } from '../stack/index.ts';
-import { generateGatewayLogs, seededRandom, type GatewayCallLog } from '../support/gateway-traffic.ts';
+import { generateGatewayLogs, type GatewayCallLog } from '../support/gateway-traffic.ts';
 import { gatewayOracle, isFloatSum } from '../support/gateway-oracle.ts';
+import { createTopic, eventually, produce, readDeadLetters, testKafka, type PartitionedMessage } from '../support/kafka-io.ts';
+import { startShippedPipeline } from '../support/pipelines/harness.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 import { seriesId } from '../support/series-id.ts';
 
 /**
@@ -21,7 +20,7 @@ const PARTITIONS = 3;
 const WINDOW_MS = 10_000;
 const LATE_PARTITION = 2;
 
-const kafka = new Kafka({ clientId: 'gateway-test', brokers: stack.brokers, logLevel: logLevel.NOTHING });
+const kafka = testKafka(stack.brokers, 'gateway-test');
 
 // Event times: two minutes of traffic ending a minute ago, so every window is final by wall clock.
 const start = Math.floor((Date.now() - 180_000) / WINDOW_MS) * WINDOW_MS + 1_234;
@@ -53,21 +52,9 @@ const badBytes = new Map<string, Buffer | null>();
 let running: RunningPipelines | undefined;
 
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-  await admin.disconnect();
-
-  await produce(partitionedMessages());
-
-  const env = {
-    SLUICE_KAFKA_BROKERS: stack.brokers.join(','),
-    SLUICE_IDLE_TIMEOUT: '2s',
-    SLUICE_TELEMETRY_LISTEN: '127.0.0.1:0',
-    ...Object.fromEntries(TEST_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
-  };
-  const loaded = await loadPipelineFile(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url).pathname, env);
-  running = await startPipelines([loaded], { logger: pino({ level: 'warn' }) });
+  await createTopic(kafka, TOPIC, PARTITIONS);
+  await produce(kafka, TOPIC, partitionedMessages());
+  running = await startShippedPipeline(stack, new URL('../../pipelines/bailian-gateway.yaml', import.meta.url));
 });
 
 afterAll(async () => {
@@ -81,7 +68,7 @@ describe('gateway logs → per-tenant Prometheus', () => {
       const perTenant = new Map<string, Map<string, number>>();
       for (const tenant of TEST_TENANTS) perTenant.set(tenant, await tenantSeries(tenant));
       return perTenant;
-    }, (perTenant) => TEST_TENANTS.every((t) => sameCounts(perTenant.get(t)!, expected.get(t)!)));
+    }, (perTenant) => TEST_TENANTS.every((t) => sameCounts(perTenant.get(t)!, expected.get(t)!)), 90_000);
 
     for (const tenant of TEST_TENANTS) {
       const want = expected.get(tenant)!;
@@ -100,7 +87,7 @@ describe('gateway logs → per-tenant Prometheus', () => {
 
   it('sends every bad record to the dead-letter topic with its reason and origin', async () => {
     const expectedReasons = new Map([...bad.map((b) => [b.key, b.reason] as const), ['late-record', 'late']]);
-    const dead = await readDeadLetters(expectedReasons.size);
+    const dead = await readDeadLetters(kafka, DLQ_TOPIC, expectedReasons.size, { timeoutMs: 90_000, graceMs: 500 });
     expect(new Map(dead.map((d) => [d.key, d.reason]))).toEqual(expectedReasons);
     for (const d of dead) {
       expect(d.topic).toBe(TOPIC);
@@ -122,9 +109,9 @@ describe('gateway logs → per-tenant Prometheus', () => {
 });
 
 /** Good records spread round-robin over partitions, shuffled within 3 s (inside the 5 s bound), bad ones mixed in. */
-function partitionedMessages(): (Message & { partition: number })[][] {
+function partitionedMessages(): PartitionedMessage[][] {
   const random = seededRandom(99);
-  const perPartition: (Message & { partition: number; sortKey: number })[][] = Array.from({ length: PARTITIONS }, () => []);
+  const perPartition: (PartitionedMessage & { sortKey: number })[][] = Array.from({ length: PARTITIONS }, () => []);
   good.forEach((record, i) => {
     const partition = i % PARTITIONS;
     perPartition[partition]!.push({ partition, key: record.request_id, value: json(record), sortKey: record.timestamp + random() * 3_000 });
@@ -147,17 +134,6 @@ function partitionedMessages(): (Message & { partition: number })[][] {
   return perPartition.map((list) => list.map(({ sortKey: _sortKey, ...message }) => message));
 }
 
-async function produce(partitions: (Message & { partition: number })[][]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (const messages of partitions) {
-    for (let i = 0; i < messages.length; i += 500) {
-      await producer.send({ topic: TOPIC, acks: -1, messages: messages.slice(i, i + 500) });
-    }
-  }
-  await producer.disconnect();
-}
-
 /** Every series of a tenant's Prometheus at the last window end, as `name{labels}` → value. */
 async function tenantSeries(tenant: string): Promise<Map<string, number>> {
   const rows = await queryInstant(stack.prometheus[tenant]!.url, '{__name__=~"bailian_gateway_.+"}', lastWindowEnd / 1000);
@@ -171,43 +147,6 @@ function sameCounts(got: Map<string, number>, want: Map<string, number>): boolea
     if (actual === undefined || Math.abs(actual - value) > 1e-6 * Math.max(1, Math.abs(value))) return false;
   }
   return true;
-}
-
-async function readDeadLetters(count: number) {
-  const consumer = kafka.consumer({ groupId: `dlq-reader-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: DLQ_TOPIC, fromBeginning: true });
-  const seen: { key: string; value: Buffer | null; reason: string; topic: string; partition: string; offset: string }[] = [];
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const header = (name: string) => message.headers?.[name]?.toString() ?? '';
-      seen.push({
-        key: message.key?.toString() ?? '',
-        value: message.value,
-        reason: header(DEAD_LETTER_HEADERS.reason),
-        topic: header(DEAD_LETTER_HEADERS.topic),
-        partition: header(DEAD_LETTER_HEADERS.partition),
-        offset: header(DEAD_LETTER_HEADERS.offset),
-      });
-    },
-  });
-  try {
-    await eventually(async () => seen.length, (n) => n >= count);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // anything beyond the expected count would be a defect
-    return seen;
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
-/** Polls `read` until `done` holds or 90 s pass; returns the last value either way, so assertions show the difference. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 function json(value: unknown): Buffer {

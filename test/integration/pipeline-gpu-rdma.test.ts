@@ -1,12 +1,11 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadPipelineFile } from '../../src/config/load.ts';
-import { startPipelines, type RunningPipelines } from '../../src/runtime/process.ts';
+import type { RunningPipelines } from '../../src/runtime/process.ts';
 import { TEST_TENANTS } from '../stack/index.ts';
-import { eventually, rawSeries, readDeadLetters } from '../support/gpu-rdma/harness.ts';
+import { rawSeries } from '../support/gpu-rdma/harness.ts';
 import { diffTenant, gpuRdmaOracle, relabel, seriesId, WINDOW_MS, windowEnd, type TenantSeries } from '../support/gpu-rdma/oracle.ts';
 import { generateScrapes, pushPath, toMessage, TOPIC } from '../support/gpu-rdma/traffic.ts';
+import { createTopic, eventually, produce, readDeadLetters, testKafka } from '../support/kafka-io.ts';
+import { startShippedPipeline } from '../support/pipelines/harness.ts';
 
 /**
  * pipelines/gpu-rdma.yaml end to end on the real stack: Pushgateway-style pushes of dcgm-exporter
@@ -18,11 +17,11 @@ import { generateScrapes, pushPath, toMessage, TOPIC } from '../support/gpu-rdma
 const stack = inject('stack');
 const DLQ_TOPIC = 'sluice.gpu-rdma.dlq';
 const PARTITIONS = 3;
-const PIPELINE = new URL('../../pipelines/gpu-rdma.yaml', import.meta.url).pathname;
+const PIPELINE = new URL('../../pipelines/gpu-rdma.yaml', import.meta.url);
 /** Only this pipeline's families: the tenant Prometheus instances are shared by every test file. */
 const FAMILIES = '{__name__=~"gpu_.+|rdma_.+|DCGM_.+|node_infiniband_.+"}';
 
-const kafka = new Kafka({ clientId: 'gpu-rdma-test', brokers: stack.brokers, logLevel: logLevel.NOTHING });
+const kafka = testKafka(stack.brokers, 'gpu-rdma-test');
 
 // Three minutes of scrapes from a window start, ending 70–100 s ago: every window is final by wall clock.
 const start = Math.floor((Date.now() - 250_000) / WINDOW_MS) * WINDOW_MS;
@@ -41,30 +40,10 @@ const filteredOut = scrapes.filter((s) => !s.truncated).reduce((n, s) => n + s.f
 let running: RunningPipelines | undefined;
 
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-  await admin.disconnect();
-
-  // The pushers' order: by push time. The key (the push path) keeps each exporter on one partition.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (let i = 0; i < messages.length; i += 20) {
-    await producer.send({
-      topic: TOPIC,
-      acks: -1,
-      messages: messages.slice(i, i + 20).map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-    });
-  }
-  await producer.disconnect();
-
-  const env = {
-    SLUICE_KAFKA_BROKERS: stack.brokers.join(','),
-    SLUICE_IDLE_TIMEOUT: '2s',
-    SLUICE_TELEMETRY_LISTEN: '127.0.0.1:0',
-    ...Object.fromEntries(TEST_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
-  };
-  running = await startPipelines([await loadPipelineFile(PIPELINE, env)], { logger: pino({ level: 'warn' }) });
+  await createTopic(kafka, TOPIC, PARTITIONS);
+  // The pushers' order: by push time, 20 pushes a send. The key (the push path) keeps each exporter on one partition.
+  await produce(kafka, TOPIC, [messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }))], 20);
+  running = await startShippedPipeline(stack, PIPELINE);
 });
 
 afterAll(async () => {
@@ -198,7 +177,7 @@ describe('gpu-rdma: dcgm-exporter and node_exporter pushes → per-tenant Promet
   });
 
   it('dead-letters the unmapped node\'s samples as unroutable and the truncated push as malformed', async () => {
-    const dead = await readDeadLetters(kafka, DLQ_TOPIC, unroutable.length + truncated.length);
+    const dead = await readDeadLetters(kafka, DLQ_TOPIC, unroutable.length + truncated.length, { timeoutMs: 30_000 });
     const byReason = new Map<string, Set<string>>();
     for (const d of dead) {
       if (!byReason.has(d.reason)) byReason.set(d.reason, new Set());

@@ -3,23 +3,13 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningPipelines } from '../../src/runtime/process.ts';
 import { TEST_TENANTS } from '../stack/index.ts';
-import { seededRandom } from '../support/gateway-traffic.ts';
+import { createTopic, produce, readDeadLetters, testKafka, type PartitionedMessage } from '../support/kafka-io.ts';
 import { generateGenAiTraffic, hrToNs, type GenAiTraffic } from '../support/pipelines/genai-traces.ts';
-import {
-  awaitTenantsMatch,
-  createTopic,
-  DLQ_HEADERS,
-  metricValue,
-  produce,
-  readDeadLetters,
-  startShippedPipeline,
-  summarize,
-  testKafka,
-  type PartitionedMessage,
-} from '../support/pipelines/harness.ts';
+import { awaitTenantsMatch, metricValue, startShippedPipeline, summarize } from '../support/pipelines/harness.ts';
 import { llmTracesOracle } from '../support/pipelines/llm-traces-oracle.ts';
 import { listSeries } from '../support/pipelines/prometheus.ts';
 import type { WindowedOracle } from '../support/pipelines/windowed-oracle.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 /**
  * pipelines/llm-traces.yaml end to end on the real stack: spans made by the OpenTelemetry JS SDK,
@@ -36,7 +26,7 @@ const PARTITIONS = 3;
 const WINDOW_MS = 15_000;
 const UNTENANTED_KEY = 'untenanted';
 
-const kafka = testKafka(stack, 'llm-traces-test');
+const kafka = testKafka(stack.brokers, 'llm-traces-test');
 const start = Math.floor((Date.now() - 180_000) / WINDOW_MS) * WINDOW_MS + 2_345;
 
 let traffic: GenAiTraffic;
@@ -97,10 +87,10 @@ describe('OTLP GenAI spans (protobuf) → OpenTelemetry GenAI metrics per tenant
 
   it('sends the span without tenant.id to the dead-letter topic as unroutable, and nothing else', async () => {
     const dead = await readDeadLetters(kafka, DLQ_TOPIC, 1);
-    expect(dead.map((d) => [d.key, d.headers[DLQ_HEADERS.reason]])).toEqual([[UNTENANTED_KEY, 'unroutable']]);
-    expect(dead[0]!.headers[DLQ_HEADERS.topic]).toBe(TOPIC);
-    expect(dead[0]!.headers[DLQ_HEADERS.pipeline]).toBe(PIPELINE);
-    expect(dead[0]!.headers[DLQ_HEADERS.partition]).toBe('1');
+    expect(dead.map((d) => [d.key, d.reason])).toEqual([[UNTENANTED_KEY, 'unroutable']]);
+    expect(dead[0]!.topic).toBe(TOPIC);
+    expect(dead[0]!.pipeline).toBe(PIPELINE);
+    expect(dead[0]!.partition).toBe('1');
     expect(dead[0]!.value).toEqual(untenantedBytes);
   });
 

@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningPipelines } from '../../src/runtime/process.ts';
 import { TEST_TENANTS } from '../stack/index.ts';
-import { seededRandom } from '../support/gateway-traffic.ts';
-import {
-  awaitTenantsMatch,
-  createTopic,
-  DLQ_HEADERS,
-  metricValue,
-  produce,
-  readDeadLetters,
-  startShippedPipeline,
-  summarize,
-  testKafka,
-  type PartitionedMessage,
-} from '../support/pipelines/harness.ts';
+import { createTopic, produce, readDeadLetters, testKafka, type PartitionedMessage } from '../support/kafka-io.ts';
+import { awaitTenantsMatch, metricValue, startShippedPipeline, summarize } from '../support/pipelines/harness.ts';
 import { modelServingOracle, SERVING_RELATIVE_ACCURACY } from '../support/pipelines/model-serving-oracle.ts';
 import { confluentFrame, generateServingLogs, servingLogType, type ModelServingLog } from '../support/pipelines/model-serving-traffic.ts';
 import { listSeries } from '../support/pipelines/prometheus.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 /**
  * pipelines/model-serving.yaml end to end on the real stack: Avro inference logs in the Confluent
@@ -31,7 +21,7 @@ const DLQ_TOPIC = 'sluice.model-serving.dlq';
 const PARTITIONS = 3;
 const WINDOW_MS = 15_000;
 
-const kafka = testKafka(stack, 'model-serving-test');
+const kafka = testKafka(stack.brokers, 'model-serving-test');
 const avroType = servingLogType();
 
 // Two minutes of event time ending about a minute ago: every window is final by wall clock.
@@ -93,12 +83,12 @@ describe('model-serving logs (Avro, Confluent framing) → per-tenant Prometheus
     expect(dead.map((d) => d.key).sort()).toEqual(bad.map((b) => b.key).sort());
     for (const d of dead) {
       const b = bad.find((x) => x.key === d.key)!;
-      expect(d.headers[DLQ_HEADERS.reason], d.key).toBe('malformed');
-      expect(d.headers[DLQ_HEADERS.pipeline], d.key).toBe(PIPELINE);
-      expect(d.headers[DLQ_HEADERS.topic], d.key).toBe(TOPIC);
-      expect(d.headers[DLQ_HEADERS.partition], d.key).toBe(String(b.partition));
-      expect(d.headers[DLQ_HEADERS.offset], d.key).toBe(String(badOffsets.get(d.key)));
-      expect(d.headers[DLQ_HEADERS.detail], d.key).toMatch(/\S/);
+      expect(d.reason, d.key).toBe('malformed');
+      expect(d.pipeline, d.key).toBe(PIPELINE);
+      expect(d.topic, d.key).toBe(TOPIC);
+      expect(d.partition, d.key).toBe(String(b.partition));
+      expect(d.offset, d.key).toBe(String(badOffsets.get(d.key)));
+      expect(d.detail, d.key).toMatch(/\S/);
       expect(d.value, d.key).toEqual(badBytes.get(d.key));
     }
   });

@@ -1,3 +1,5 @@
+import { seededRandom } from './seeded-random.ts';
+
 /**
  * Realistic synthetic model-gateway call logs (Bailian-style), deterministic for a seed:
  * several tenants and models, streaming and not, throttling, content-safety and auth errors,
@@ -24,18 +26,6 @@ export interface GatewayCallLog {
   source_ip: string | null;
   user_agent: string | null;
   trace_id: string | null;
-}
-
-/** mulberry32: a tiny, fast, seedable PRNG; quality is ample for synthetic traffic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SHARED_MODELS = ['qwen-plus', 'qwen-max', 'qwen-turbo', 'qwen3-coder-plus', 'deepseek-v3'] as const;

@@ -1,4 +1,4 @@
-import { seededRandom } from '../gateway-traffic.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 /**
  * The input of the exactly-once scenarios (test/fixtures/pipelines/exactly-once.yaml):

@@ -7,12 +7,12 @@ import type { Admin, Kafka } from 'kafkajs';
 import { startPrometheus, type PrometheusHandle } from '../../stack/prometheus.ts';
 import { queryInstant } from '../../stack/prometheus-query.ts';
 import type { StackInfo } from '../../stack/types.ts';
+import { testKafka } from '../kafka-io.ts';
 import { encodeRecord, EO_TENANTS, generateDataset, type Dataset, type EoRecord } from './dataset.ts';
 import {
   committedOffsets,
   createTopic,
   describeGroup,
-  kafkaClient,
   Production,
   readDeadLetters,
   sleep,
@@ -130,7 +130,7 @@ export class Scenario {
     this.dlqTopic = `${ids.pipeline}.dlq`;
     this.dir = ids.dir;
     this.oracle = oracle;
-    this.kafka = kafkaClient(options.stack.brokers, `eo-harness-${options.name}`);
+    this.kafka = testKafka(options.stack.brokers, `eo-harness-${options.name}`);
   }
 
   /** Computes the oracle, starts the five receivers and creates the source topic. */
@@ -143,7 +143,7 @@ export class Scenario {
     const oracle = computeOracle(options.dataset.sequence, options.dataset.options.rules);
     const oracleMs = Date.now() - oracleStarted;
 
-    const kafka = kafkaClient(options.stack.brokers, `eo-admin-${options.name}`);
+    const kafka = testKafka(options.stack.brokers, `eo-admin-${options.name}`);
     const admin = kafka.admin();
     await admin.connect();
     const receivers: Record<string, PrometheusHandle> = {};

@@ -1,11 +1,8 @@
-import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
+import type { Admin, Kafka, Message } from 'kafkajs';
+import { sleep } from '../kafka-io.ts';
 import { encodeRecord, type ProducedRecord } from './dataset.ts';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function kafkaClient(brokers: readonly string[], clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING });
-}
+export { sleep };
 
 export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
   const created = await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });

@@ -1,3 +1,5 @@
+import { seededRandom } from '../seeded-random.ts';
+
 /**
  * Synthetic GPU / RDMA node metrics for pipelines/gpu-rdma.yaml, deterministic for a seed: what
  * dcgm-exporter and node_exporter's InfiniBand collector expose (the label sets and families of
@@ -58,18 +60,6 @@ export interface ScrapeMessage {
   readonly key: string;
   readonly value: Buffer;
   readonly headers: { push_time_ms: string };
-}
-
-/** mulberry32 */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

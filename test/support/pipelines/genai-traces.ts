@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type AttributeValue, type Context, type HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type IdGenerator, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { seededRandom } from '../gateway-traffic.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 /**
  * Real OpenTelemetry JS SDK spans of LLM applications, deterministic for a seed: per tenant a

@@ -1,43 +1,13 @@
-import { Kafka, logLevel, type Message } from 'kafkajs';
 import { pino } from 'pino';
 import { loadPipelineFile } from '../../../src/config/load.ts';
-import { DEAD_LETTER_HEADERS } from '../../../src/runtime/dead-letter.ts';
 import { startPipelines, type RunningPipelines } from '../../../src/runtime/process.ts';
 import type { StackInfo } from '../../stack/index.ts';
 import { TEST_TENANTS } from '../../stack/index.ts';
+import { eventually } from '../kafka-io.ts';
 import { querySamples } from './prometheus.ts';
 import { compareTenant, type Expected } from './windowed-oracle.ts';
 
-/** Shared plumbing of the shipped-pipeline tests: Kafka in, the pipeline in process, Prometheus out. */
-
-export type PartitionedMessage = Message & { partition: number };
-
-export function testKafka(stack: StackInfo, clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: stack.brokers, logLevel: logLevel.NOTHING });
-}
-
-export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions }] });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Produces each partition's messages in order (idempotent, acks=all), in batches. */
-export async function produce(kafka: Kafka, topic: string, perPartition: readonly (readonly PartitionedMessage[])[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    for (const messages of perPartition) {
-      for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-}
+/** Shared plumbing of the shipped-pipeline tests: the pipeline in process, Prometheus out (Kafka in: ../kafka-io.ts). */
 
 /**
  * Starts a shipped pipeline file in this process against the test stack, with the overrides the
@@ -55,39 +25,6 @@ export async function startShippedPipeline(stack: StackInfo, file: URL, extraEnv
   const loaded = await loadPipelineFile(file.pathname, env);
   return startPipelines([loaded], { logger: pino({ level: 'warn' }) });
 }
-
-export interface DeadLetter {
-  key: string;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
-
-/**
- * Reads the dead-letter topic from the beginning (read committed) until `count` records arrived
- * or 60 s passed, then 1 s more: anything beyond the expected count is a defect too.
- */
-export async function readDeadLetters(kafka: Kafka, topic: string, count: number): Promise<DeadLetter[]> {
-  const consumer = kafka.consumer({ groupId: `dlq-reader-${topic}-${Date.now()}` });
-  await consumer.connect();
-  const seen: DeadLetter[] = [];
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = value?.toString() ?? '';
-        seen.push({ key: message.key?.toString() ?? '', value: message.value, headers });
-      },
-    });
-    await eventually(async () => seen.length, (n) => n >= count, 60_000);
-    await sleep(1_000);
-    return seen;
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
-export const DLQ_HEADERS = DEAD_LETTER_HEADERS;
 
 /**
  * Polls every tenant's Prometheus (raw samples of `selector` from `fromMs` to the last window
@@ -125,6 +62,7 @@ export async function awaitTenantsMatch(
       return all.length === 0 || settled;
     },
     options.timeoutMs,
+    1_000,
   );
 }
 
@@ -141,20 +79,6 @@ export function summarize(problems: readonly string[], limit = 25): string[] {
   }
   const overview = `${problems.length} problems: ${[...counts].map(([k, n]) => `${n}× ${k}`).join('; ')}`;
   return [overview, ...problems.slice(0, limit), ...(problems.length > limit ? [`… and ${problems.length - limit} more`] : [])];
-}
-
-/** Polls `read` until `done` holds or `timeoutMs` pass; returns the last value either way. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await sleep(1_000);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A sample line of `/metrics` text, e.g. metricValue(body, 'sluice_records_in_total', { pipeline: 'x' }). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import { seededRandom } from '../gateway-traffic.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 /**
  * Realistic inference-service logs (vLLM / SGLang-style, one record per finished request),
