@@ -63,8 +63,7 @@ export class PipelineRunner {
     }
     const sources: string[] = [];
     for (const source of config.source.topics) {
-      const count = await kafka.partitionCount(source);
-      if (count === 0) throw new Error(`source topic ${source} does not exist`);
+      const count = await this.awaitTopic(source);
       for (let p = 0; p < count; p++) sources.push(`${source}/${p}`);
     }
     const groups = planMetrics(config.metrics);
@@ -90,6 +89,20 @@ export class PipelineRunner {
     await this.stage1.start();
     this.timer = setInterval(() => this.report(now()), 1_000);
     this.log.info({ topics: config.source.topics, partials: topic, tenants: Object.keys(config.tenants.tenants), default_route: config.tenants.default_route !== undefined }, 'pipeline started');
+  }
+
+  /**
+   * The partition count of a source topic, waiting for the topic to exist: producers often create
+   * their topics (as the demo and docker-compose ones do), and stage 2 must know every source
+   * partition before its watermark can move.
+   */
+  private async awaitTopic(topic: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const count = await this.deps.kafka.partitionCount(topic).catch(() => 0);
+      if (count > 0) return count;
+      if (attempt % 10 === 0) this.log.warn({ topic }, 'waiting for source topic to exist');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
   }
 
   /** Stops both stages: stage 1 commits what it has, stage 2 writes a last checkpoint. */

@@ -700,10 +700,12 @@ export class TenantSender {
         await this.sendRange(shard, mid, hi, budget, reason);
         return;
       }
+      // Name the first rejected sample's metric and time (never label values: they are data).
+      const first = { metric: shard.batchRefs[lo]?.labels.find((l) => l.name === '__name__')?.value, timestampMs: shard.batchTimestamps[lo] };
       this.settleBatch(shard, lo, hi, 'failed', reason);
       this.warnLimited(
         `rejected:${reason}`,
-        { status: 400, reason, error: this.scrub(result.error), samples: count },
+        { status: 400, reason, error: this.scrub(result.error), samples: count, first },
         'remote-write receiver rejected samples',
       );
       return;
