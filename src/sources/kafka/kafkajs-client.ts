@@ -27,7 +27,7 @@ export class KafkajsClient implements KafkaClient {
   private adminClient: Promise<Admin> | undefined;
   private readonly closers: (() => Promise<void>)[] = [];
 
-  constructor(private readonly options: KafkajsClientOptions) {
+  constructor(options: KafkajsClientOptions) {
     const logger = options.logger.child({ component: 'kafkajs' });
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -90,11 +90,8 @@ export class KafkajsClient implements KafkaClient {
     });
     const stop = () => consumer.disconnect();
     this.closers.push(stop);
-    const byTopic = (partitions: readonly TopicPartition[]) => {
-      const topics = new Map<string, number[]>();
-      for (const p of partitions) topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
-      return [...topics].map(([topic, ids]) => ({ topic, partitions: ids }));
-    };
+    const byTopic = (partitions: readonly TopicPartition[]) =>
+      groupByTopic(partitions).map(([topic, list]) => ({ topic, partitions: list.map((p) => p.partition) }));
     return {
       commit: (offsets: readonly PartitionOffset[]) =>
         consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) }))),
