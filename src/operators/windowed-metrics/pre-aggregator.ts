@@ -10,13 +10,15 @@ import { readSeries } from './series-key.ts';
  * each source partition instead of every record.
  */
 export class PreAggregator {
-  private panes = new Map<string, Map<number, PartialAggregate>>();
+  private panes = new Map<string, { current: PartialAggregate | undefined; byPane: Map<number, PartialAggregate> }>();
   private sessions = new Map<string, PartialAggregate[]>();
   private readonly labelScratch: (string | undefined)[][];
   private readonly valueScratch: (number | string | typeof SKIP)[][];
   /** Per group: does any metric of the group take this record? */
   private readonly takes: boolean[];
   private readonly keyScratch: string[];
+  /** Per group, the key prefix that keeps series of different groups apart. */
+  private readonly keyPrefix: string[];
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -26,6 +28,7 @@ export class PreAggregator {
     this.valueScratch = groups.map((g) => new Array<number | string | typeof SKIP>(g.aggregators.length));
     this.takes = groups.map(() => false);
     this.keyScratch = new Array<string>(groups.length);
+    this.keyPrefix = groups.map((_, g) => `${g}\u0002`);
   }
 
   /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
@@ -33,9 +36,9 @@ export class PreAggregator {
     // Read and check everything before touching state: a record counts in every metric or none.
     for (let g = 0; g < this.groups.length; g++) {
       const group = this.groups[g]!;
-      const key = readSeries(group, tenant, record, this.labelScratch[g]!);
+      const key = readSeries(group, this.keyPrefix[g]!, tenant, record, this.labelScratch[g]!);
       if (typeof key !== 'string') return key;
-      this.keyScratch[g] = `${g}\u0002${key}`;
+      this.keyScratch[g] = key;
       const values = this.valueScratch[g]!;
       let takes = false;
       for (let m = 0; m < group.aggregators.length; m++) {
@@ -66,7 +69,7 @@ export class PreAggregator {
   /** Hands over everything accumulated since the last drain. */
   drain(): PartialAggregate[] {
     const out: PartialAggregate[] = [];
-    for (const byPane of this.panes.values()) for (const partial of byPane.values()) out.push(partial);
+    for (const series of this.panes.values()) for (const partial of series.byPane.values()) out.push(partial);
     for (const fragments of this.sessions.values()) for (const partial of fragments) out.push(partial);
     this.panes = new Map();
     this.sessions = new Map();
@@ -82,10 +85,14 @@ export class PreAggregator {
     if (this.windowing.kind === 'panes') {
       const slide = this.windowing.slideMs;
       const start = eventTimeMs - (((eventTimeMs % slide) + slide) % slide);
-      let byPane = this.panes.get(key);
-      if (!byPane) this.panes.set(key, (byPane = new Map()));
-      let partial = byPane.get(start);
-      if (!partial) byPane.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
+      let series = this.panes.get(key);
+      if (!series) this.panes.set(key, (series = { current: undefined, byPane: new Map() }));
+      // Within a flush almost every record of a series falls into its newest pane: check it first.
+      const current = series.current;
+      if (current !== undefined && current.start === start) return current;
+      let partial = series.byPane.get(start);
+      if (!partial) series.byPane.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
+      series.current = partial;
       return partial;
     }
     return this.sessionFragment(g, key, tenant, eventTimeMs);

@@ -11,17 +11,19 @@ const MISSING = '\u0001';
 
 /**
  * Reads a record's label values for one series group into `out` (reused across records) and
- * returns the canonical series key — tenant and values joined by a byte no value can contain —
+ * returns the canonical series key — the group's prefix, tenant and values joined by a byte no
+ * value can contain —
  * used for state, partitioning and routing alike. Returns a rejection for unusable values.
  */
 export function readSeries(
   group: SeriesGroupPlan,
+  prefix: string,
   tenant: string,
   record: Record<string, unknown>,
   out: (string | undefined)[],
 ): string | Rejection {
-  if (group.dynamic) return readDynamicSeries(group.dynamic, tenant, record, out);
-  let key = tenant;
+  if (group.dynamic) return readDynamicSeries(group.dynamic, prefix, tenant, record, out);
+  let key = prefix + tenant;
   for (let i = 0; i < group.labelGetters.length; i++) {
     const raw = group.labelGetters[i]!(record);
     let text: string | undefined;
@@ -43,6 +45,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** A passthrough series: the record's own metric name and label map, validated like data. */
 function readDynamicSeries(
   dynamic: NonNullable<SeriesGroupPlan['dynamic']>,
+  prefix: string,
   tenant: string,
   record: Record<string, unknown>,
   out: (string | undefined)[],
@@ -54,7 +57,7 @@ function readDynamicSeries(
   const names = Object.keys(labels).filter((n) => n !== '__name__').sort();
   out.length = 0;
   out.push('__name__', name);
-  let key = `${tenant}${SEPARATOR}${name}`;
+  let key = `${prefix}${tenant}${SEPARATOR}${name}`;
   for (const labelName of names) {
     const value = (labels as Record<string, unknown>)[labelName];
     if (value === '' || value === undefined || value === null) continue;
