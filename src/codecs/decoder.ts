@@ -1,4 +1,4 @@
-import type { DeadLetterReason, Rejection } from '../core/dead-letter-reason.ts';
+import type { DeadLetterReason } from '../core/dead-letter-reason.ts';
 
 /** A decoded record: a plain JSON-like object. Operators read it through compiled field getters. */
 export type DecodedRecord = Record<string, unknown>;
@@ -58,9 +58,3 @@ export function malformed(detail: string): DecodeOutcome {
 export function schemaViolation(detail: string): DecodeOutcome {
   return { ok: false, reason: 'schema', detail };
 }
-
-/**
- * @deprecated The one-record result of the old `Decoder`; only `JsonDecoder` (the compatibility
- * shim in `json/index.ts`) still returns it. Use `DecodeOutcome`.
- */
-export type DecodeResult = { readonly ok: true; readonly record: DecodedRecord } | ({ readonly ok: false } & Rejection);

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AvroContract } from '../../src/codecs/avro/contract.ts';
-import { JsonDecoder } from '../../src/codecs/json/index.ts';
+import { EMPTY_CONTEXT } from '../../src/codecs/decoder.ts';
+import { createJsonDecoder } from '../../src/codecs/json/index.ts';
 import { compileEventTime } from '../../src/operators/event-time.ts';
 import { TenantResolver } from '../../src/tenancy/resolve.ts';
 
@@ -27,10 +28,10 @@ const goodLog = {
 };
 
 describe('JSON decoder', () => {
-  const decoder = new JsonDecoder();
+  const decoder = createJsonDecoder({ codec: 'json', framing: 'object' }, { baseDir: '.' });
 
   it('decodes one object per message', () => {
-    expect(decoder.decode(Buffer.from('{"a":1,"b":"x"}'))).toEqual({ ok: true, record: { a: 1, b: 'x' } });
+    expect(decoder.decode(Buffer.from('{"a":1,"b":"x"}'), EMPTY_CONTEXT)).toEqual({ ok: true, records: [{ a: 1, b: 'x' }] });
   });
 
   it.each([
@@ -40,7 +41,7 @@ describe('JSON decoder', () => {
     ['"text"', /^expected a JSON object, got a string$/],
     ['\u00ff\u00fe', /^not JSON: /],
   ])('rejects %j as malformed', (input, detail) => {
-    const result = decoder.decode(Buffer.from(input));
+    const result = decoder.decode(Buffer.from(input), EMPTY_CONTEXT);
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.reason).toBe('malformed');

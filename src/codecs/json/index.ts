@@ -2,7 +2,6 @@ import { AvroContract } from '../avro/contract.ts';
 import { readSchemaFile } from '../avro/schema-file.ts';
 import {
   accept,
-  EMPTY_CONTEXT,
   malformed,
   schemaViolation,
   type DecodedRecord,
@@ -10,7 +9,6 @@ import {
   type DecodeOutcome,
   type Decoder,
   type DecoderOptions,
-  type DecodeResult,
 } from '../decoder.ts';
 import { invalidUtf8Offset } from '../utf8.ts';
 import type { JsonDecodeConfig } from './config.ts';
@@ -82,21 +80,6 @@ class NdjsonDecoder implements Decoder {
     }
     if (records.length === 0) return malformed('ndjson: the message has no JSON objects, only blank lines');
     return accept(records);
-  }
-}
-
-/**
- * @deprecated Compatibility shim for callers of the old single-record interface:
- * `new JsonDecoder().decode(buf)` still returns `{ ok, record }`. New code calls
- * `createJsonDecoder(config, { baseDir })` (or `createDecoder`) and reads `outcome.records`.
- */
-export class JsonDecoder {
-  private readonly decoder = new ObjectDecoder(undefined);
-
-  decode(bytes: Buffer): DecodeResult {
-    const outcome = this.decoder.decode(bytes, EMPTY_CONTEXT);
-    if (!outcome.ok) return outcome;
-    return { ok: true, record: outcome.records[0]! };
   }
 }
 

@@ -45,13 +45,17 @@ export class WindowMerger {
   private firedThrough = Number.NEGATIVE_INFINITY;
   private watermark = Number.NEGATIVE_INFINITY;
   private pending = new Map<string, Sample[]>();
+  /** Per group: does it have per-window aggregators at all (decided once, not per series and window)? */
+  private readonly hasWindowed: readonly boolean[];
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
     private readonly windowing: Windowing,
     private readonly options: MergerOptions,
     private readonly emitter: SampleEmitter,
-  ) {}
+  ) {
+    this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
+  }
 
   get currentWatermark(): number {
     return this.watermark;
@@ -137,8 +141,8 @@ export class WindowMerger {
       const pane = this.panes.get(start);
       if (!pane) continue;
       for (const [key, partial] of pane) {
+        if (!this.hasWindowed[partial.group]) continue;
         const group = this.groups[partial.group]!;
-        if (!group.aggregators.some((a) => !a.cumulative)) continue;
         const into = merged.get(key);
         if (!into) {
           // Panes stay intact for the next hopping window: merge into a fresh copy.

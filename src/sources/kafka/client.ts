@@ -55,12 +55,11 @@ export interface ConsumeOptions {
   readonly fromBeginning: boolean;
   /** Called with the full set of partitions this member owns after every rebalance. */
   readonly onAssigned: (partitions: readonly TopicPartition[]) => void;
-  /** Processes one fetched batch; offsets are committed only through `Consumer.commit`. */
+  /** Processes one fetched batch. Offsets are never auto-committed: stage 1 commits them in its transactions, stage 2 keeps them in its checkpoint. */
   readonly onBatch: (batch: SourceBatch) => Promise<void>;
 }
 
 export interface Consumer {
-  commit(offsets: readonly PartitionOffset[]): Promise<void>;
   /** Stops fetching these partitions until `resume`; batches already fetched are not delivered. */
   pause(partitions: readonly TopicPartition[]): void;
   resume(partitions: readonly TopicPartition[]): void;
@@ -89,15 +88,9 @@ export interface TransactionalProducer {
   close(): Promise<void>;
 }
 
-export interface Producer {
-  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
-  close(): Promise<void>;
-}
-
 export interface KafkaClient {
   ensureTopics(topics: readonly { topic: string; partitions: number }[]): Promise<void>;
   consume(options: ConsumeOptions): Promise<Consumer>;
-  producer(): Promise<Producer>;
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
   /** First and next-to-be-written offsets of every partition of each topic. */
   partitionEnds(topics: readonly string[]): Promise<PartitionEnds[]>;

@@ -5,10 +5,7 @@ import type {
   ConsumeOptions,
   Consumer,
   KafkaClient,
-  OutgoingMessage,
   PartitionEnds,
-  PartitionOffset,
-  Producer,
   SourceRecord,
   TopicPartition,
   TransactionContent,
@@ -93,26 +90,10 @@ export class KafkajsClient implements KafkaClient {
     const byTopic = (partitions: readonly TopicPartition[]) =>
       groupByTopic(partitions).map(([topic, list]) => ({ topic, partitions: list.map((p) => p.partition) }));
     return {
-      commit: (offsets: readonly PartitionOffset[]) =>
-        consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) }))),
       pause: (partitions) => consumer.pause(byTopic(partitions)),
       resume: (partitions) => consumer.resume(byTopic(partitions)),
       seek: (p) => consumer.seek({ topic: p.topic, partition: p.partition, offset: String(p.offset) }),
       stop,
-    };
-  }
-
-  async producer(): Promise<Producer> {
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
-    const close = () => producer.disconnect();
-    this.closers.push(close);
-    return {
-      send: async (topic: string, messages: readonly OutgoingMessage[]) => {
-        if (messages.length === 0) return;
-        await producer.send({ topic, acks: -1, messages: messages as OutgoingMessage[] as never });
-      },
-      close,
     };
   }
 
@@ -158,16 +139,10 @@ export class KafkajsClient implements KafkaClient {
       commit: async (content: TransactionContent) => {
         const transaction = await producer.transaction();
         try {
-          const byTopic = new Map<string, OutgoingMessage[]>();
-          for (const message of content.messages) {
-            const list = byTopic.get(message.topic) ?? [];
-            list.push(message);
-            byTopic.set(message.topic, list);
-          }
-          if (byTopic.size > 0) {
+          if (content.messages.length > 0) {
             await transaction.sendBatch({
               acks: -1,
-              topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages as never })),
+              topicMessages: groupByTopic(content.messages).map(([topic, messages]) => ({ topic, messages: messages as never })),
             });
           }
           await transaction.sendOffsets({
@@ -206,7 +181,11 @@ export class KafkajsClient implements KafkaClient {
 
 function groupByTopic<T extends { topic: string }>(items: readonly T[]): [string, T[]][] {
   const topics = new Map<string, T[]>();
-  for (const item of items) topics.set(item.topic, [...(topics.get(item.topic) ?? []), item]);
+  for (const item of items) {
+    const list = topics.get(item.topic);
+    if (list) list.push(item);
+    else topics.set(item.topic, [item]);
+  }
   return [...topics];
 }
 

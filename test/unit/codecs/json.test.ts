@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CodecConfigError, EMPTY_CONTEXT, type DecodeOutcome } from '../../../src/codecs/decoder.ts';
-import { createJsonDecoder, JsonDecoder, jsonDecodeConfigSchema } from '../../../src/codecs/json/index.ts';
+import { createJsonDecoder, jsonDecodeConfigSchema } from '../../../src/codecs/json/index.ts';
 import { describeJsonSyntaxError } from '../../../src/codecs/json/syntax-error.ts';
 import { expectGolden, fixture, readFixture } from './support/golden.ts';
 
@@ -106,13 +106,6 @@ describe('json codec config', () => {
     } catch (error) {
       expect((error as CodecConfigError).path).toEqual(['schema']);
     }
-  });
-});
-
-describe('compatibility shim: new JsonDecoder().decode(buf)', () => {
-  it('keeps the old one-record result shape', () => {
-    expect(new JsonDecoder().decode(Buffer.from('{"a":1}'))).toEqual({ ok: true, record: { a: 1 } });
-    expect(new JsonDecoder().decode(Buffer.from('[1]'))).toEqual({ ok: false, reason: 'malformed', detail: 'expected a JSON object, got an array' });
   });
 });
 
