@@ -11,13 +11,16 @@ export interface GroupMemberOptions {
   readonly onAssigned: (partitions: readonly TopicPartition[]) => Promise<void>;
   /** Processes a batch; called only after the assignment it belongs to has been taken over. */
   readonly onBatch: (batch: SourceBatch) => Promise<void>;
+  /** The consumer crashed and is being re-created; a new assignment follows once it re-joined. */
+  readonly onRestart?: () => void;
 }
 
 /**
  * A consumer-group member whose partitions are served by per-partition tasks (both stages use
  * one). kafkajs joins the group inside `run`, before it hands back the consumer, so assignments
  * are queued until the handle exists, and handled strictly one after another; batches wait for
- * the assignment they belong to.
+ * the assignment they belong to. When the consumer crashes the client re-creates it; its re-join
+ * is one more assignment, so the tasks re-take their partitions as after any rebalance.
  */
 export class GroupMember {
   private consumer: Consumer | undefined;
@@ -56,6 +59,7 @@ export class GroupMember {
         await this.assignment;
         await this.options.onBatch(batch);
       },
+      onRestart: () => this.options.onRestart?.(),
     });
     this.started();
   }

@@ -8,6 +8,7 @@ import { MemoryCheckpointStore, type CheckpointStore } from '../state/checkpoint
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { Ingest } from './ingest.ts';
+import { ProgressWatch, stallBoundMs, type StalledPartition } from './progress-watch.ts';
 import { partialsTopic } from './repartition-codec.ts';
 import { Stage1 } from './stage1.ts';
 import { Stage2 } from './stage2.ts';
@@ -34,6 +35,8 @@ export class PipelineRunner {
   private store: CheckpointStore | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  private readonly progress: ProgressWatch;
+  private readonly now: () => number;
 
   constructor(
     private readonly loaded: LoadedPipeline,
@@ -42,11 +45,18 @@ export class PipelineRunner {
     this.config = loaded.config;
     this.name = loaded.config.name;
     this.log = deps.logger.child({ pipeline: this.name });
+    this.now = deps.now ?? Date.now;
+    this.progress = new ProgressWatch(this.name, stallBoundMs(this.config.source.session_timeout), deps.metrics, this.log);
   }
 
-  /** True once both stages own their partitions. */
+  /** True once both stages own their partitions, and while none of them is stalled (see ProgressWatch). */
   get ready(): boolean {
-    return (this.stage1?.assigned ?? false) && (this.stage2?.assigned ?? false);
+    return (this.stage1?.assigned ?? false) && (this.stage2?.assigned ?? false) && this.stalled().length === 0;
+  }
+
+  /** Owned partitions that have had records to read and made no progress for longer than the bound. */
+  stalled(): StalledPartition[] {
+    return this.progress.stalled(this.now());
   }
 
   async start(): Promise<void> {
@@ -68,10 +78,11 @@ export class PipelineRunner {
     }
     const groups = planMetrics(config.metrics);
     const windowing = planWindowing(config.window);
-    const now = this.deps.now ?? Date.now;
+    const now = this.now;
+    const progress = this.progress;
     const sessionTimeoutMs = config.source.session_timeout;
     this.store = config.state.backend === 'redis' ? new RedisCheckpointStore(config.state.redis_url!, config.name) : new MemoryCheckpointStore();
-    this.stage2 = new Stage2({ config, groups, windowing, kafka, sink, store: this.store, metrics, logger: this.log, partialsTopic: topic, sources, sessionTimeoutMs });
+    this.stage2 = new Stage2({ config, groups, windowing, kafka, sink, store: this.store, metrics, logger: this.log, partialsTopic: topic, sources, sessionTimeoutMs, progress, now });
     this.stage1 = new Stage1({
       config,
       groups,
@@ -84,6 +95,7 @@ export class PipelineRunner {
       partialsPartitions: partitions,
       now,
       sessionTimeoutMs,
+      progress,
     });
     await this.stage2.start();
     await this.stage1.start();

@@ -3,14 +3,19 @@ import type { DeadLetterReason, Rejection } from '../core/dead-letter-reason.ts'
 import type { PipelineConfig } from '../config/schema.ts';
 import { PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
-import type { Consumer, KafkaClient, OutgoingMessage, SourceBatch, SourceRecord, TopicPartition, TransactionalProducer } from '../sources/kafka/client.ts';
+import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../core/backoff.ts';
+import { FencedError, type Consumer, type KafkaClient, type OutgoingMessage, type PartitionEnds, type SourceBatch, type SourceRecord, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { deadLetterMessage } from './dead-letter.ts';
 import type { Ingest } from './ingest.ts';
 import { encodeMarker, encodePartial, MARKER_KEY, partitionOfSeries } from './repartition-codec.ts';
 import { PartitionClock } from './partition-clock.ts';
 import { GroupMember } from './group-member.ts';
+import type { ProgressWatch } from './progress-watch.ts';
 import { Serial } from './serial.ts';
+
+/** Re-creating a task's producer after a failed transaction: first try within 0.5 s, ceiling doubling up to 10 s (full jitter). */
+const TASK_RESTART_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000 };
 
 export interface Stage1Deps {
   readonly config: PipelineConfig;
@@ -24,6 +29,7 @@ export interface Stage1Deps {
   readonly partialsPartitions: number;
   readonly now: () => number;
   readonly sessionTimeoutMs?: number;
+  readonly progress: ProgressWatch;
 }
 
 /**
@@ -35,12 +41,20 @@ export interface Stage1Deps {
  *
  * The transactional id is derived from the source partition: a new owner of the partition
  * fences the old one, so a paused instance that lost the partition cannot commit late.
+ *
+ * A transaction that fails (broker gone, coordinator moving, producer in a bad state) leaves its
+ * outcome unknown. The task is then replaced, after a backoff, by a new one that starts like a
+ * newly assigned task: a new producer (which completes or aborts what the old one left open), the
+ * committed offset and clock, and a seek there. So it never re-reads from a guess, and never
+ * stays stuck, for as long as the broker takes to come back.
  */
 export class Stage1 {
   private readonly member: GroupMember;
   private readonly tasks = new Map<string, SourceTask>();
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  /** Partition ends could not be read at the last tick (logged once per outage). */
+  private endsUnreadable = false;
 
   constructor(private readonly deps: Stage1Deps) {
     this.log = deps.logger.child({ stage: 1 });
@@ -53,6 +67,7 @@ export class Stage1 {
       log: this.log,
       onAssigned: (partitions) => this.onAssigned(partitions),
       onBatch: (batch) => this.onBatch(batch),
+      onRestart: () => deps.metrics.kafkaClientRestarts.inc({ pipeline: config.name, client: 'stage1-consumer' }),
     });
   }
 
@@ -79,11 +94,30 @@ export class Stage1 {
     // Every task restarts from what is committed: kafkajs re-reads committed offsets after a rebalance.
     await Promise.all(previous.map((task) => task.close()));
     this.tasks.clear();
-    for (const partition of partitions) {
-      const task = new SourceTask(partition, this.deps, this.log, () => this.member.handle);
-      this.tasks.set(keyOf(partition), task);
-    }
+    for (const partition of partitions) this.tasks.set(keyOf(partition), this.newTask(partition));
+    this.deps.progress.retain('1', partitions);
     this.log.info({ partitions: [...keys] }, 'source partitions assigned');
+  }
+
+  private newTask(partition: TopicPartition, restart?: TaskRestart): SourceTask {
+    return new SourceTask(partition, this.deps, this.log, () => this.member.handle, (task, error) => this.replace(task, error), restart);
+  }
+
+  /**
+   * Replaces a task whose transaction failed by a new one that starts from the last commit after
+   * a backoff (growing while its successors fail too). A fenced task's partition probably moved
+   * to another instance: its successor waits a session timeout, time for the rebalance to arrive
+   * here and drop it; if the partition is still ours (the broker aborted our transaction after its
+   * timeout, which fences too), it takes over again.
+   */
+  private replace(failed: SourceTask, error: unknown): void {
+    const key = keyOf(failed.partition);
+    if (this.tasks.get(key) !== failed) return; // unassigned or replaced meanwhile
+    const attempt = failed.committed ? 1 : failed.attempt + 1;
+    const backoff = backoffDelay(TASK_RESTART_BACKOFF, attempt, undefined, Math.random);
+    const delayMs = error instanceof FencedError ? Math.max(backoff, this.deps.sessionTimeoutMs ?? 30_000) : backoff;
+    this.deps.metrics.kafkaClientRestarts.inc({ pipeline: this.deps.config.name, client: 'stage1-producer' });
+    this.tasks.set(key, this.newTask(failed.partition, { attempt, delayMs }));
   }
 
   private async onBatch(batch: SourceBatch): Promise<void> {
@@ -91,6 +125,7 @@ export class Stage1 {
     if (!task) return; // not ours (any more); kafkajs is rebalancing
     await task.ready;
     await task.serial.run(async () => {
+      if (batch.superseded()) return; // fetched before the task (or its predecessor) seeked
       task.process(batch);
       if (this.deps.now() - task.lastFlushAt >= this.deps.config.repartition.flush_interval) await task.flush(false);
     });
@@ -100,61 +135,103 @@ export class Stage1 {
     await this.member.settled();
     const tasks = [...this.tasks.values()];
     if (tasks.length === 0) return;
+    const ends = new Map<string, PartitionEnds>();
     try {
-      const ends = await this.deps.kafka.partitionEnds(this.deps.config.source.topics);
-      for (const end of ends) this.tasks.get(keyOf(end))?.observeEnd(end.low, end.high);
+      for (const end of await this.deps.kafka.partitionEnds(this.deps.config.source.topics)) ends.set(keyOf(end), end);
+      if (this.endsUnreadable) this.log.info('partition ends readable again');
+      this.endsUnreadable = false;
     } catch (error) {
-      this.log.warn({ err: error }, 'could not read partition ends');
+      if (!this.endsUnreadable) this.log.warn({ err: error }, 'could not read partition ends');
+      this.endsUnreadable = true;
     }
+    for (const task of tasks) task.observeEnd(ends.get(keyOf(task.partition)));
     for (const task of tasks) {
-      if (this.deps.now() - task.lastFlushAt < this.deps.config.repartition.flush_interval) continue;
-      void task.ready.then(() => task.serial.run(() => task.flush(false))).catch(() => {});
+      if (!task.initialised || this.deps.now() - task.lastFlushAt < this.deps.config.repartition.flush_interval) continue;
+      void task.serial.run(() => task.flush(false));
     }
   }
 }
 
 const keyOf = (p: TopicPartition) => `${p.topic}/${p.partition}`;
 
+/** Why a task starts: its predecessor's transaction failed this many times in a row; wait this long first. */
+interface TaskRestart {
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+
 class SourceTask {
   readonly serial = new Serial();
   readonly ready: Promise<void>;
   lastFlushAt = 0;
+  /** Holds its producer and knows its committed offset. */
+  initialised = false;
+  /** At least one of its transactions committed. */
+  committed = false;
+  readonly attempt: number;
   private producer: TransactionalProducer | undefined;
   private readonly source: string;
   private readonly preAggregator: PreAggregator;
   private deadLetters: OutgoingMessage[] = [];
   /** Dead letters by reason since the last commit; counted once their transaction commits. */
   private deadLetterReasons = new Map<DeadLetterReason, number>();
-  /** The clock as of the last commit, and the live one. */
-  private committedClock = 'null';
   private readonly clock: PartitionClock;
   /** Records below this offset are already covered by a committed transaction. */
   private committedOffset = -1;
   private position = -1;
+  /** The first offset this task processed: where a partition never committed is read again from. */
+  private firstOffset = -1;
   private lastRecordAt: number;
   private caughtUp = false;
   private announced: { watermark: number; idle: boolean } | undefined;
   private closed = false;
+  /** Ends the start-up retries when the task closes. */
+  private readonly closing = new AbortController();
 
   constructor(
-    private readonly partition: TopicPartition,
+    readonly partition: TopicPartition,
     private readonly deps: Stage1Deps,
     private readonly log: Logger,
     private readonly consumer: () => Consumer,
+    private readonly failed: (task: SourceTask, error: unknown) => void,
+    private readonly restart?: TaskRestart,
   ) {
+    this.attempt = restart?.attempt ?? 0;
     this.source = keyOf(partition);
     this.preAggregator = new PreAggregator(deps.groups, deps.windowing);
     const window = deps.config.window;
     this.clock = new PartitionClock({ maxOutOfOrdernessMs: window.max_out_of_orderness, allowedLatenessMs: window.allowed_lateness });
     this.lastRecordAt = deps.now();
-    this.ready = this.init();
+    this.ready = this.start();
+  }
+
+  /** Takes the partition over, retrying with backoff while the broker cannot be reached. */
+  private async start(): Promise<void> {
+    let delayMs = this.restart?.delayMs ?? 0;
+    for (let attempt = this.attempt; ; attempt++) {
+      if (delayMs > 0) await sleepUnlessAborted(delayMs, this.closing.signal);
+      if (this.closed) return;
+      try {
+        await this.init();
+        this.initialised = !this.closed;
+        return;
+      } catch (error) {
+        await this.producer?.close().catch(() => {});
+        this.producer = undefined;
+        if (this.closed) return;
+        if (attempt === this.attempt || attempt % 10 === 0) this.log.warn({ err: error, partition: this.source, attempt }, 'cannot take over the source partition yet; retrying');
+        delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt + 1, undefined, Math.random);
+      }
+    }
   }
 
   private async init(): Promise<void> {
     const { config, kafka } = this.deps;
     // Fence first: this completes any transaction a previous owner left open, so the committed
     // offset read next is final.
-    this.producer = await kafka.transactionalProducer(`sluice-${config.name}-${this.partition.topic}-${this.partition.partition}`);
+    const producer = await kafka.transactionalProducer(`sluice-${config.name}-${this.partition.topic}-${this.partition.partition}`);
+    this.producer = producer;
+    if (this.closed) throw new Error('closed while starting'); // start() closes the producer and ends
     const committed = (await kafka.committedOffsets(config.source.group_id, [this.partition.topic])).find(
       (c) => c.partition === this.partition.partition,
     );
@@ -162,7 +239,6 @@ class SourceTask {
       this.committedOffset = committed.offset;
       this.position = committed.offset;
       this.clock.restore(committed.metadata);
-      this.committedClock = committed.metadata ?? 'null';
       // kafkajs may have started fetching from an older offset it read before the fence.
       this.consumer().seek({ ...this.partition, offset: committed.offset });
     }
@@ -176,6 +252,7 @@ class SourceTask {
     for (const record of batch.records) {
       if (record.offset < this.committedOffset || record.offset < this.position) continue; // already handled
       counted++;
+      if (this.firstOffset < 0) this.firstOffset = record.offset;
       this.position = record.offset + 1;
       this.lastRecordAt = now;
       const message = this.deps.ingest.ingest(record.value, record);
@@ -199,11 +276,18 @@ class SourceTask {
     this.caughtUp = this.position >= batch.highWatermark;
   }
 
-  observeEnd(low: number, high: number): void {
-    const position = this.position >= 0 ? this.position : this.deps.config.source.start_from === 'earliest' ? low : high;
-    const lag = Math.max(0, high - position);
-    this.deps.metrics.consumerLag.set({ pipeline: this.deps.config.name, topic: this.partition.topic, partition: String(this.partition.partition) }, lag);
+  /** The partition's current ends (undefined: unreadable now): lag, caught-up state and progress. */
+  observeEnd(end: { low: number; high: number } | undefined): void {
+    const { topic, partition } = this.partition;
+    if (!end) {
+      this.deps.progress.observe('1', topic, partition, this.initialised ? this.position : undefined, undefined, this.deps.now());
+      return;
+    }
+    const position = this.position >= 0 ? this.position : this.deps.config.source.start_from === 'earliest' ? end.low : end.high;
+    const lag = Math.max(0, end.high - position);
+    this.deps.metrics.consumerLag.set({ pipeline: this.deps.config.name, topic, partition: String(partition) }, lag);
     this.caughtUp = lag === 0;
+    this.deps.progress.observe('1', topic, partition, this.initialised ? position : undefined, end.high, this.deps.now());
   }
 
   /** One transaction: partials, dead letters, markers and the source offset. */
@@ -239,26 +323,32 @@ class SourceTask {
         },
       });
       if (offset !== undefined) this.committedOffset = offset;
-      this.committedClock = this.clock.serialize();
+      this.committed = true;
       this.announced = { watermark, idle };
       for (const [reason, count] of reasons) this.deps.metrics.deadLetter(config.name, reason, count);
     } catch (error) {
-      if (isFenced(error)) {
-        // Another instance owns this partition now; it re-reads from the last commit.
-        this.closed = true;
-        this.log.warn({ partition: this.source }, 'stage-1 producer fenced: the partition moved to another instance');
-        return;
-      }
-      // The transaction is aborted: forget everything since the last commit and read it again.
-      this.log.warn({ err: error, partition: this.source }, 'stage-1 transaction failed; re-reading from the last commit');
-      this.preAggregator.drain();
-      this.deadLetters = [];
-      this.deadLetterReasons = new Map();
-      this.clock.restore(this.committedClock);
-      this.position = this.committedOffset;
-      if (this.committedOffset >= 0) this.consumer().seek({ ...this.partition, offset: this.committedOffset });
-      throw error;
+      this.fail(error);
     }
+  }
+
+  /**
+   * After a failed transaction: stop, point the consumer back at the last commit this task knows
+   * of (so what it fetches next is what the successor needs; batches fetched before are
+   * superseded), and hand over to a successor, which asks the broker what really committed.
+   */
+  private fail(error: unknown): void {
+    this.closed = true;
+    this.closing.abort();
+    if (error instanceof FencedError) {
+      this.log.warn({ partition: this.source }, 'stage-1 producer fenced: the partition moved to another instance, or the broker expired its transaction');
+    } else {
+      this.log.warn({ err: error, partition: this.source }, 'stage-1 transaction failed; re-reading from the last commit with a new producer');
+    }
+    const from = this.committedOffset >= 0 ? this.committedOffset : this.firstOffset;
+    if (from >= 0) this.consumer().seek({ ...this.partition, offset: from });
+    void this.producer?.close().catch(() => {});
+    this.producer = undefined;
+    this.failed(this, error);
   }
 
   private reject(record: SourceRecord, rejection: Rejection): void {
@@ -267,14 +357,10 @@ class SourceTask {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     await this.serial.run(async () => {
       this.closed = true;
       await this.producer?.close().catch(() => {});
     });
   }
-}
-
-function isFenced(error: unknown): boolean {
-  const { type, message } = error as { type?: string; message?: string };
-  return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || /fenced|epoch/i.test(message ?? '');
 }

@@ -3,12 +3,13 @@ import type { PipelineConfig } from '../config/schema.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
 import { WindowMerger, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
 import type { SampleSink } from '../sinks/sink.ts';
-import type { Consumer, KafkaClient, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
+import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
 import { GroupMember } from './group-member.ts';
+import type { ProgressWatch } from './progress-watch.ts';
 import { Serial } from './serial.ts';
 
 export interface Stage2Deps {
@@ -24,7 +25,12 @@ export interface Stage2Deps {
   /** Every source partition (`topic/partition`) whose watermark stage 2 must hear from. */
   readonly sources: readonly string[];
   readonly sessionTimeoutMs?: number;
+  readonly progress: ProgressWatch;
+  readonly now: () => number;
 }
+
+/** Stage 2 reads its partitions' ends for the progress watch at most this often. */
+const ENDS_INTERVAL_MS = 1_000;
 
 /** What one checkpoint holds: the input position, the upstream watermarks, the state, the outbox. */
 interface Checkpoint {
@@ -49,6 +55,7 @@ export class Stage2 {
   private readonly tasks = new Map<number, PartialsTask>();
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  private endsReadAt = 0;
 
   constructor(private readonly deps: Stage2Deps) {
     this.log = deps.logger.child({ stage: 2 });
@@ -60,6 +67,7 @@ export class Stage2 {
       log: this.log,
       onAssigned: (partitions) => this.onAssigned(partitions),
       onBatch: (batch) => this.onBatch(batch),
+      onRestart: () => deps.metrics.kafkaClientRestarts.inc({ pipeline: deps.config.name, client: 'stage2-consumer' }),
     });
   }
 
@@ -107,19 +115,40 @@ export class Stage2 {
       if (existing) await existing.serial.run(async () => existing.close());
       this.tasks.set(partition, new PartialsTask(partition, this.deps, this.log, () => this.member.handle));
     }
+    this.deps.progress.retain('2', partitions);
     this.log.info({ partitions: [...owned] }, 'partials partitions assigned');
   }
 
   private async onBatch(batch: SourceBatch): Promise<void> {
     const task = this.tasks.get(batch.partition);
     if (!task) return;
-    await task.serial.run(async () => task.process(batch));
+    await task.serial.run(async () => {
+      if (!batch.superseded()) task.process(batch); // else fetched before the task seeked
+    });
   }
 
   private async tick(): Promise<void> {
     await this.member.settled();
     for (const task of this.tasks.values()) void task.serial.run(() => task.checkpoint());
     this.deps.metrics.pausedPartitions.set({ pipeline: this.deps.config.name }, [...this.tasks.values()].filter((t) => t.paused).length);
+    await this.watchProgress();
+  }
+
+  /** Feeds the progress watch (a paused partition with input waiting counts as not progressing). */
+  private async watchProgress(): Promise<void> {
+    const now = this.deps.now();
+    if (now - this.endsReadAt < ENDS_INTERVAL_MS || this.tasks.size === 0) return;
+    this.endsReadAt = now;
+    let ends: PartitionEnds[] = [];
+    try {
+      ends = await this.deps.kafka.partitionEnds([this.deps.partialsTopic]);
+    } catch {
+      // the broker is away: the last known ends stand (stage 1 logs this)
+    }
+    const byPartition = new Map(ends.map((e) => [e.partition, e.high]));
+    for (const task of this.tasks.values()) {
+      this.deps.progress.observe('2', this.deps.partialsTopic, task.partition, task.position, byPartition.get(task.partition), this.deps.now());
+    }
   }
 }
 
@@ -161,6 +190,11 @@ class PartialsTask {
 
   get watermark(): number {
     return this.merger.currentWatermark;
+  }
+
+  /** The next offset to process, once the checkpoint is loaded. */
+  get position(): number | undefined {
+    return this.ready ? this.nextOffset : undefined;
   }
 
   /** Claims the partition and loads its checkpoint, retrying while the state backend is down. */

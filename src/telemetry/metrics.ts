@@ -71,6 +71,20 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly partitionStalledSince = new Gauge({
+    name: 'sluice_partition_stalled_since_seconds',
+    help: 'Unix time since which a partition with records to read has made no progress; 0 while it progresses or has nothing to read. /readyz fails once one is stalled longer than max(30 s, 3 x session_timeout).',
+    labelNames: ['pipeline', 'stage', 'topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly kafkaClientRestarts = new Counter({
+    name: 'sluice_kafka_client_restarts_total',
+    help: 'Kafka clients re-created after a crash or a failed transaction (stage1-consumer, stage2-consumer, stage1-producer).',
+    labelNames: ['pipeline', 'client'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
   }

@@ -1,6 +1,8 @@
 // Starts a single-node Apache Kafka (KRaft, combined broker+controller) from
 // the cached Maven jars, on free loopback ports, and waits until a kafkajs
-// admin client gets an answer to describeCluster().
+// admin client gets an answer to describeCluster(). The handle can stop() and
+// start() the broker again on the same ports and data dir: fault tests use that
+// for a broker restart and a broker outage.
 
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import {
   freePorts,
   requireBinary,
   spawnService,
+  type SpawnedService,
   stopProcess,
   waitReadyOrStop,
   withPortRetry,
@@ -40,7 +43,8 @@ export interface KafkaOptions {
 }
 
 export interface KafkaHandle {
-  pid: number;
+  /** pid of the running JVM, or undefined while stopped. */
+  readonly pid: number | undefined;
   port: number;
   controllerPort: number;
   brokers: string[];
@@ -49,7 +53,10 @@ export interface KafkaHandle {
   version: string;
   /** Substring of the JVM's command line that identifies this broker (see process.ts). */
   match: string;
+  /** SIGTERM (a controlled shutdown; SIGKILL after 10 s); ports and data dir are kept. */
   stop(): Promise<void>;
+  /** Starts the broker again on the same ports and data dir, and waits until it serves groups (no-op while it runs). */
+  start(): Promise<void>;
 }
 
 function serverProperties(port: number, controllerPort: number, dataDir: string): string {
@@ -137,54 +144,53 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   const log4jFile = join(opts.dir, 'log4j2.yaml');
   writeFileSync(log4jFile, LOG4J2_YAML);
 
+  const match = `${configFile} `; // the whole (last) argument, see isProcessAlive
+
+  /** Spawns the JVM on the ports in configFile and waits until it is ready and serves consumer groups. */
+  const launch = async (port: number, controllerPort: number): Promise<SpawnedService> => {
+    const cds = cdsJvmArgs(kafkaHomeDir(), java, join(libs, JARS_MARKER), JVM_ARGS);
+    if (cds.mode === 'record') log('kafka: no class-data archive yet; this broker records one when it stops');
+    const args = [...JVM_ARGS, ...cds.args, `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', `${libs}/*`, 'kafka.Kafka', configFile];
+    const started = Date.now();
+    const service = spawnService(java, args, { logFile: opts.logFile, cwd: opts.dir });
+    opts.onSpawn?.({ pid: service.pid, match, port, controllerPort });
+    const brokers = [`127.0.0.1:${port}`];
+    await waitReadyOrStop(`Kafka ${KAFKA_VERSION} (127.0.0.1:${port})`, service, match, () => kafkaReady(brokers), opts.timeoutMs ?? 90_000);
+    await warmGroupCoordinator(brokers).catch(async (err: unknown) => {
+      await stopProcess(service.pid, match, 5_000, service);
+      throw new Error(`Kafka at ${brokers[0]} started but its group coordinator did not come up: ${String(err)}`);
+    });
+    log(`kafka: ${KAFKA_VERSION} ready on ${brokers[0]} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return service;
+  };
+
   return withPortRetry(async () => {
     const [port, controllerPort] = (await freePorts(2)) as [number, number];
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
     for (const f of readdirSync(template)) copyFileSync(join(template, f), join(dataDir, f));
     writeFileSync(configFile, serverProperties(port, controllerPort, dataDir));
-
-    const cds = cdsJvmArgs(kafkaHomeDir(), java, join(libs, JARS_MARKER), JVM_ARGS);
-    if (cds.mode === 'record') log('kafka: no class-data archive yet; this broker records one when it stops');
-    const started = Date.now();
-    const service = spawnService(
-      java,
-      [
-        ...JVM_ARGS,
-        ...cds.args,
-        `-Dlog4j2.configurationFile=${log4jFile}`,
-        '-cp',
-        `${libs}/*`,
-        'kafka.Kafka',
-        configFile,
-      ],
-      { logFile: opts.logFile, cwd: opts.dir },
-    );
-    const match = `${configFile} `; // the whole (last) argument, see isProcessAlive
-    opts.onSpawn?.({ pid: service.pid, match, port, controllerPort });
-    const brokers = [`127.0.0.1:${port}`];
-    await waitReadyOrStop(
-      `Kafka ${KAFKA_VERSION} (127.0.0.1:${port})`,
-      service,
-      match,
-      () => kafkaReady(brokers),
-      opts.timeoutMs ?? 90_000,
-    );
-    await warmGroupCoordinator(brokers).catch(async (err: unknown) => {
-      await stopProcess(service.pid, match, 5_000, service);
-      throw new Error(`Kafka at ${brokers[0]} started but its group coordinator did not come up: ${String(err)}`);
-    });
-    log(`kafka: ${KAFKA_VERSION} ready on ${brokers[0]} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    let current: SpawnedService | undefined = await launch(port, controllerPort);
     return {
-      pid: service.pid,
+      get pid() {
+        return current?.pid;
+      },
       port,
       controllerPort,
-      brokers,
+      brokers: [`127.0.0.1:${port}`],
       dataDir,
       logFile: opts.logFile,
       version: KAFKA_VERSION,
       match,
-      stop: () => stopProcess(service.pid, match, 10_000, service),
+      async stop() {
+        const service = current;
+        current = undefined;
+        if (service) await stopProcess(service.pid, match, 10_000, service);
+      },
+      async start() {
+        if (current && !current.hasExited()) return;
+        current = await launch(port, controllerPort);
+      },
     };
   });
 }

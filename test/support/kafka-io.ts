@@ -1,12 +1,13 @@
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Message, type RetryOptions } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '../../src/runtime/dead-letter.ts';
 
 /** Kafka plumbing shared by the integration tests: a client, topics, an ordered producer, the dead-letter reader, a poller. */
 
 export type PartitionedMessage = Message & { partition: number };
 
-export function testKafka(brokers: readonly string[], clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING });
+/** `retry`: kafkajs' retry policy, e.g. long enough for an idempotent producer to ride out a broker outage. */
+export function testKafka(brokers: readonly string[], clientId: string, retry?: RetryOptions): Kafka {
+  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING, ...(retry ? { retry } : {}) });
 }
 
 export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {

@@ -30,7 +30,7 @@ import { isStaleMarker } from '../../core/stale-marker.ts';
 import type { Label, Sample } from '../../core/types.ts';
 import { resolveEndpoint, scrubSecrets } from '../../tenancy/secrets.ts';
 import type { Environment, ResolvedEndpoint } from '../../tenancy/secrets.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '../../core/backoff.ts';
 import { createDispatcher, sendWriteRequest } from './client.ts';
 import type { ClientConfig, SendResult } from './client.ts';
 import type { RemoteWriteConfig } from './config.ts';

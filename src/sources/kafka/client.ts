@@ -22,6 +22,11 @@ export interface SourceBatch {
   readonly records: readonly SourceRecord[];
   /** The partition's high watermark when the batch was fetched (next offset to be written). */
   readonly highWatermark: number;
+  /**
+   * True once a seek of this partition was requested after the batch was fetched: its records
+   * are not where the partition's owner continues, so it must process none of them.
+   */
+  readonly superseded: () => boolean;
 }
 
 export interface TopicPartition {
@@ -57,8 +62,20 @@ export interface ConsumeOptions {
   readonly onAssigned: (partitions: readonly TopicPartition[]) => void;
   /** Processes one fetched batch. Offsets are never auto-committed: stage 1 commits them in its transactions, stage 2 keeps them in its checkpoint. */
   readonly onBatch: (batch: SourceBatch) => Promise<void>;
+  /**
+   * Called when the consumer crashed (coordinator not found, broker gone, ...) and is about to be
+   * re-created after `delayMs`. The new one re-joins the group, so `onAssigned` follows: owners
+   * re-take their partitions from what is committed or checkpointed.
+   */
+  readonly onRestart?: (error: unknown, delayMs: number) => void;
 }
 
+/**
+ * A group consumer that survives broker restarts: when the client crashes it is re-created (with
+ * exponential backoff and jitter, for as long as it takes) and re-joins the group. While it is
+ * being re-created, pause / resume / seek have nothing to act on and do nothing: the re-join
+ * hands every partition over again.
+ */
 export interface Consumer {
   /** Stops fetching these partitions until `resume`; batches already fetched are not delivered. */
   pause(partitions: readonly TopicPartition[]): void;
@@ -84,6 +101,13 @@ export interface TransactionContent {
  * producer with the same id (and completes that producer's open transaction first).
  */
 export interface TransactionalProducer {
+  /**
+   * Commits the messages and offsets in one transaction. Throws `FencedError` when a newer
+   * producer with the same id exists (or the broker expired this one's transaction); any other
+   * error leaves the outcome unknown (the transaction may even have committed) and the producer
+   * unusable: close it, and let a new producer (which completes or aborts what is open) and the
+   * committed offsets say where to continue.
+   */
   commit(content: TransactionContent): Promise<void>;
   close(): Promise<void>;
 }
@@ -99,4 +123,12 @@ export interface KafkaClient {
   /** Partition count of a topic. */
   partitionCount(topic: string): Promise<number>;
   close(): Promise<void>;
+}
+
+/** A newer producer with the same transactional id exists: this one may never commit again. */
+export class FencedError extends Error {
+  constructor(readonly transactionalId: string, options?: { cause?: unknown }) {
+    super(`producer ${transactionalId} is fenced by a newer producer with the same transactional id`, options);
+    this.name = 'FencedError';
+  }
 }

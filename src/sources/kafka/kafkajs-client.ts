@@ -1,16 +1,17 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
-import type {
-  CommittedOffset,
-  ConsumeOptions,
-  Consumer,
-  KafkaClient,
-  PartitionEnds,
-  SourceRecord,
-  TopicPartition,
-  TransactionContent,
-  TransactionalProducer,
+import {
+  FencedError,
+  type CommittedOffset,
+  type ConsumeOptions,
+  type Consumer,
+  type KafkaClient,
+  type PartitionEnds,
+  type TransactionContent,
+  type TransactionalProducer,
 } from './client.ts';
+import { groupByTopic } from './group-by-topic.ts';
+import { RestartingConsumer } from './kafkajs-consumer.ts';
 
 export interface KafkajsClientOptions {
   readonly brokers: readonly string[];
@@ -21,11 +22,13 @@ export interface KafkajsClientOptions {
 /** kafkajs behind Sluice's `KafkaClient`: consumer groups with manual commits, producers, admin. */
 export class KafkajsClient implements KafkaClient {
   private readonly kafka: Kafka;
+  private readonly log: Logger;
   private adminClient: Promise<Admin> | undefined;
   private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(options: KafkajsClientOptions) {
     const logger = options.logger.child({ component: 'kafkajs' });
+    this.log = logger;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -46,55 +49,10 @@ export class KafkajsClient implements KafkaClient {
   }
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      // Stage inputs may be written transactionally; never read aborted or open transactions.
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 6)) } : {}),
-    });
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const assignment = event.payload.memberAssignment as Record<string, number[]>;
-      const partitions = Object.entries(assignment).flatMap(([topic, ids]) => ids.map((partition) => ({ topic, partition })));
-      options.onAssigned(partitions);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const records: SourceRecord[] = new Array(batch.messages.length);
-        for (let i = 0; i < batch.messages.length; i++) {
-          const message = batch.messages[i]!;
-          records[i] = {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: Number(message.offset),
-            key: message.key,
-            value: message.value,
-            headers: message.headers ?? {},
-          };
-        }
-        await options.onBatch({
-          topic: batch.topic,
-          partition: batch.partition,
-          records,
-          highWatermark: Number(batch.highWatermark),
-        });
-        await heartbeat();
-      },
-    });
-    const stop = () => consumer.disconnect();
-    this.closers.push(stop);
-    const byTopic = (partitions: readonly TopicPartition[]) =>
-      groupByTopic(partitions).map(([topic, list]) => ({ topic, partitions: list.map((p) => p.partition) }));
-    return {
-      pause: (partitions) => consumer.pause(byTopic(partitions)),
-      resume: (partitions) => consumer.resume(byTopic(partitions)),
-      seek: (p) => consumer.seek({ topic: p.topic, partition: p.partition, offset: String(p.offset) }),
-      stop,
-    };
+    const consumer = new RestartingConsumer(this.kafka, options, this.log);
+    await consumer.start();
+    this.closers.push(() => consumer.stop());
+    return consumer;
   }
 
   async partitionEnds(topics: readonly string[]): Promise<PartitionEnds[]> {
@@ -133,7 +91,12 @@ export class KafkajsClient implements KafkaClient {
     });
     // connect() initialises the producer id: this fences older producers with the same id.
     await producer.connect();
-    const close = () => producer.disconnect();
+    const close = async () => {
+      // Producers are re-created after failures: forget the closed ones.
+      const index = this.closers.indexOf(close);
+      if (index >= 0) this.closers.splice(index, 1);
+      await producer.disconnect();
+    };
     this.closers.push(close);
     return {
       commit: async (content: TransactionContent) => {
@@ -155,7 +118,7 @@ export class KafkajsClient implements KafkaClient {
           await transaction.commit();
         } catch (error) {
           await transaction.abort().catch(() => {});
-          throw error;
+          throw isFenced(error) ? new FencedError(transactionalId, { cause: error }) : error;
         }
       },
       close,
@@ -170,23 +133,30 @@ export class KafkajsClient implements KafkaClient {
   }
 
   private admin(): Promise<Admin> {
-    this.adminClient ??= (async () => {
+    const connecting = (this.adminClient ??= (async () => {
       const admin = this.kafka.admin();
       await admin.connect();
       return admin;
-    })();
-    return this.adminClient;
+    })());
+    // A failed connect (broker down) must not stick: the next call tries again.
+    connecting.catch(() => {
+      if (this.adminClient === connecting) this.adminClient = undefined;
+    });
+    return connecting;
   }
 }
 
-function groupByTopic<T extends { topic: string }>(items: readonly T[]): [string, T[]][] {
-  const topics = new Map<string, T[]>();
-  for (const item of items) {
-    const list = topics.get(item.topic);
-    if (list) list.push(item);
-    else topics.set(item.topic, [item]);
-  }
-  return [...topics];
+/**
+ * The broker refuses this producer's epoch: a newer producer with the same transactional id
+ * exists, or the coordinator aborted this producer's transaction after its timeout (which also
+ * bumps the epoch). kafkajs wraps protocol errors (retries exceeded, aggregates), so look inside.
+ */
+function isFenced(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 5) return false;
+  const { type, cause, errors } = error as { type?: unknown; cause?: unknown; errors?: unknown };
+  if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true;
+  if (Array.isArray(errors) && errors.some((e) => isFenced(e, depth + 1))) return true;
+  return isFenced(cause, depth + 1);
 }
 
 function logKafkajs(logger: Logger, entry: LogEntry): void {

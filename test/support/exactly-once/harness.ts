@@ -64,6 +64,11 @@ export interface ScenarioOptions {
   redisUrl?: string;
   /** Extra environment for every instance. */
   env?: Record<string, string>;
+  /**
+   * The longest broker outage the scenario's producer must ride out: its sends then retry (the
+   * idempotent producer keeps their sequence numbers, so nothing is written twice) for longer.
+   */
+  brokerOutageMs?: number;
 }
 
 export interface Instance {
@@ -130,7 +135,10 @@ export class Scenario {
     this.dlqTopic = `${ids.pipeline}.dlq`;
     this.dir = ids.dir;
     this.oracle = oracle;
-    this.kafka = testKafka(options.stack.brokers, `eo-harness-${options.name}`);
+    const outage = options.brokerOutageMs;
+    // kafkajs retries with a ceiling of maxRetryTime each: enough retries to outlast the outage twice over.
+    const retry = outage ? { retries: Math.ceil((2 * outage) / 2_000) + 5, initialRetryTime: 300, maxRetryTime: 2_000 } : undefined;
+    this.kafka = testKafka(options.stack.brokers, `eo-harness-${options.name}`, retry);
   }
 
   /** Computes the oracle, starts the five receivers and creates the source topic. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, MAX_RETRY_AFTER_MS } from '../../../src/sinks/remote-write/backoff.ts';
+import { backoffDelay, MAX_RETRY_AFTER_MS } from '../../../src/core/backoff.ts';
 
 const policy = { initialMs: 100, maxMs: 1_000 };
 
