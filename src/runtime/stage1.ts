@@ -123,7 +123,12 @@ export class Stage1 {
   private async onBatch(batch: SourceBatch): Promise<void> {
     const task = this.tasks.get(keyOf(batch));
     if (!task) return; // not ours (any more); kafkajs is rebalancing
-    await task.ready;
+    if (!task.initialised) {
+      // Never hold the consumer (and its heartbeats) while a task starts, which takes as long as
+      // the broker is away: the task seeks back to what it skips once it knows where to start.
+      task.skip(batch);
+      return;
+    }
     await task.serial.run(async () => {
       if (batch.superseded()) return; // fetched before the task (or its predecessor) seeked
       task.process(batch);
@@ -162,7 +167,6 @@ interface TaskRestart {
 
 class SourceTask {
   readonly serial = new Serial();
-  readonly ready: Promise<void>;
   lastFlushAt = 0;
   /** Holds its producer and knows its committed offset. */
   initialised = false;
@@ -181,6 +185,8 @@ class SourceTask {
   private position = -1;
   /** The first offset this task processed: where a partition never committed is read again from. */
   private firstOffset = -1;
+  /** The first offset of the batches skipped while starting: where to read from if nothing is committed. */
+  private skippedFrom = -1;
   private lastRecordAt: number;
   private caughtUp = false;
   private announced: { watermark: number; idle: boolean } | undefined;
@@ -202,10 +208,10 @@ class SourceTask {
     const window = deps.config.window;
     this.clock = new PartitionClock({ maxOutOfOrdernessMs: window.max_out_of_orderness, allowedLatenessMs: window.allowed_lateness });
     this.lastRecordAt = deps.now();
-    this.ready = this.start();
+    void this.start();
   }
 
-  /** Takes the partition over, retrying with backoff while the broker cannot be reached. */
+  /** Takes the partition over, retrying with backoff while the broker cannot be reached; never rejects. */
   private async start(): Promise<void> {
     let delayMs = this.restart?.delayMs ?? 0;
     for (let attempt = this.attempt; ; attempt++) {
@@ -213,7 +219,6 @@ class SourceTask {
       if (this.closed) return;
       try {
         await this.init();
-        this.initialised = !this.closed;
         return;
       } catch (error) {
         await this.producer?.close().catch(() => {});
@@ -235,13 +240,26 @@ class SourceTask {
     const committed = (await kafka.committedOffsets(config.source.group_id, [this.partition.topic])).find(
       (c) => c.partition === this.partition.partition,
     );
+    if (this.closed) throw new Error('closed while starting');
+    // From here on synchronous: a batch is either skipped before the seek below, or processed.
     if (committed && committed.offset >= 0) {
       this.committedOffset = committed.offset;
       this.position = committed.offset;
       this.clock.restore(committed.metadata);
       // kafkajs may have started fetching from an older offset it read before the fence.
       this.consumer().seek({ ...this.partition, offset: committed.offset });
+    } else if (this.skippedFrom >= 0) {
+      this.consumer().seek({ ...this.partition, offset: this.skippedFrom });
     }
+    this.initialised = true;
+  }
+
+  /** A batch that arrived while the task was starting; fetched again after the start's seek. */
+  skip(batch: SourceBatch): void {
+    const first = batch.records[0]?.offset;
+    // A superseded batch lies past where the predecessor seeked back to: not a place to restart from.
+    if (first === undefined || batch.superseded()) return;
+    if (this.skippedFrom < 0 || first < this.skippedFrom) this.skippedFrom = first;
   }
 
   process(batch: SourceBatch): void {

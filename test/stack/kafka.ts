@@ -53,7 +53,7 @@ export interface KafkaHandle {
   version: string;
   /** Substring of the JVM's command line that identifies this broker (see process.ts). */
   match: string;
-  /** SIGTERM (a controlled shutdown; SIGKILL after 10 s); ports and data dir are kept. */
+  /** SIGTERM (a controlled shutdown; SIGKILL after 30 s); ports and data dir are kept. */
   stop(): Promise<void>;
   /** Starts the broker again on the same ports and data dir, and waits until it serves groups (no-op while it runs). */
   start(): Promise<void>;
@@ -185,7 +185,8 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
       async stop() {
         const service = current;
         current = undefined;
-        if (service) await stopProcess(service.pid, match, 10_000, service);
+        // A controlled shutdown on a busy machine can take longer than the stack's usual 10 s.
+        if (service) await stopProcess(service.pid, match, 30_000, service);
       },
       async start() {
         if (current && !current.hasExited()) return;

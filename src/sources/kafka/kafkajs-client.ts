@@ -10,6 +10,7 @@ import {
   type TransactionContent,
   type TransactionalProducer,
 } from './client.ts';
+import { chunkBySize } from './chunk-messages.ts';
 import { groupByTopic } from './group-by-topic.ts';
 import { RestartingConsumer } from './kafkajs-consumer.ts';
 
@@ -102,10 +103,11 @@ export class KafkajsClient implements KafkaClient {
       commit: async (content: TransactionContent) => {
         const transaction = await producer.transaction();
         try {
-          if (content.messages.length > 0) {
+          // Several requests in one transaction: no partition's record batch may outgrow the broker's limit.
+          for (const chunk of chunkBySize(content.messages)) {
             await transaction.sendBatch({
               acks: -1,
-              topicMessages: groupByTopic(content.messages).map(([topic, messages]) => ({ topic, messages: messages as never })),
+              topicMessages: groupByTopic(chunk).map(([topic, messages]) => ({ topic, messages: messages as never })),
             });
           }
           await transaction.sendOffsets({
