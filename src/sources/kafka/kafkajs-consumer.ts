@@ -146,6 +146,7 @@ export class RestartingConsumer implements Consumer {
   /** Builds new consumers until one runs, or the consumer is stopped. */
   private async restart(cause: unknown): Promise<void> {
     const signal = this.stopped.signal;
+    // kafkajs disconnects a consumer before it reports the crash; this only makes sure.
     await this.current?.consumer.disconnect().catch(() => {});
     for (let error = cause; !signal.aborted; ) {
       this.failures++;
@@ -164,8 +165,7 @@ export class RestartingConsumer implements Consumer {
         this.log.info({ groupId: this.options.groupId, attempt: this.failures }, 'kafka consumer re-created; re-joining the group');
         return;
       }
-      error = next.crashed.error;
-      await next.consumer.disconnect().catch(() => {});
+      error = next.crashed.error; // run() or kafkajs' own crash handling disconnected it
     }
   }
 }

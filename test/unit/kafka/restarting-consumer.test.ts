@@ -1,0 +1,113 @@
+import type { Kafka } from 'kafkajs';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { ConsumeOptions, TopicPartition } from '../../../src/sources/kafka/client.ts';
+import { chunkBySize } from '../../../src/sources/kafka/chunk-messages.ts';
+import { RestartingConsumer } from '../../../src/sources/kafka/kafkajs-consumer.ts';
+
+const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
+
+/** A kafkajs consumer stand-in: records calls, lets the test emit GROUP_JOIN and CRASH. */
+class FakeConsumer {
+  readonly events = EVENTS;
+  readonly listeners = new Map<string, (event: { payload: Record<string, unknown> }) => void>();
+  readonly calls: string[] = [];
+  constructor(private readonly failConnect: boolean) {}
+  on(event: string, listener: (event: { payload: Record<string, unknown> }) => void): void {
+    this.listeners.set(event, listener);
+  }
+  async connect(): Promise<void> {
+    this.calls.push('connect');
+    if (this.failConnect) throw new Error('Connection error: connect ECONNREFUSED');
+  }
+  async subscribe(): Promise<void> {
+    this.calls.push('subscribe');
+  }
+  async run(): Promise<void> {
+    this.calls.push('run');
+  }
+  async disconnect(): Promise<void> {
+    this.calls.push('disconnect');
+  }
+  seek(): void {
+    this.calls.push('seek');
+  }
+  pause(): void {}
+  resume(): void {}
+  emit(event: string, payload: Record<string, unknown>): void {
+    this.listeners.get(event)?.({ payload });
+  }
+}
+
+function fakeKafka(failConnects: number): { kafka: Kafka; consumers: FakeConsumer[] } {
+  const consumers: FakeConsumer[] = [];
+  let failures = failConnects;
+  const kafka = {
+    consumer: () => {
+      // the first consumer starts; then `failConnects` re-creations fail to connect
+      const consumer = new FakeConsumer(consumers.length > 0 && failures-- > 0);
+      consumers.push(consumer);
+      return consumer;
+    },
+  } as unknown as Kafka;
+  return { kafka, consumers };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('RestartingConsumer', () => {
+  it('re-creates a consumer that crashed for good, retrying while the broker refuses, and hands over the new assignment', async () => {
+    const { kafka, consumers } = fakeKafka(2);
+    const assigned: TopicPartition[][] = [];
+    const restarts: number[] = [];
+    const options: ConsumeOptions = {
+      groupId: 'g',
+      topics: ['in'],
+      fromBeginning: true,
+      onAssigned: (partitions) => assigned.push([...partitions]),
+      onBatch: async () => {},
+      onRestart: (_error, delayMs) => restarts.push(delayMs),
+    };
+    const consumer = new RestartingConsumer(kafka, options, pino({ level: 'silent' }), () => 0);
+    await consumer.start();
+    expect(consumers).toHaveLength(1);
+    expect(consumers[0]!.calls).toEqual(['connect', 'subscribe', 'run']);
+    consumers[0]!.emit(EVENTS.GROUP_JOIN, { memberAssignment: { in: [0, 1] } });
+    expect(assigned).toEqual([[{ topic: 'in', partition: 0 }, { topic: 'in', partition: 1 }]]);
+
+    // kafkajs gives up: "Failed to find group coordinator", restart: false.
+    consumers[0]!.emit(EVENTS.CRASH, { error: new Error('Failed to find group coordinator'), restart: false });
+    await until(() => consumers.length === 4 && consumers[3]!.calls.includes('run'), 'a running replacement');
+    expect(consumers[1]!.calls).toEqual(['connect', 'disconnect']); // broker still away
+    expect(consumers[2]!.calls).toEqual(['connect', 'disconnect']);
+    expect(restarts).toHaveLength(3);
+    consumer.seek({ topic: 'in', partition: 0, offset: 7 });
+    expect(consumers[3]!.calls).toContain('seek');
+
+    consumers[3]!.emit(EVENTS.GROUP_JOIN, { memberAssignment: { in: [1] } });
+    expect(assigned.at(-1)).toEqual([{ topic: 'in', partition: 1 }]);
+    // An old consumer's late events change nothing.
+    consumers[0]!.emit(EVENTS.GROUP_JOIN, { memberAssignment: { in: [0] } });
+    expect(assigned).toHaveLength(2);
+
+    await consumer.stop();
+    expect(consumers[3]!.calls.at(-1)).toBe('disconnect');
+    consumers[3]!.emit(EVENTS.CRASH, { error: new Error('late'), restart: false });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(consumers).toHaveLength(4); // stopped: no more re-creation
+  });
+});
+
+describe('chunkBySize', () => {
+  const message = (bytes: number) => ({ value: Buffer.alloc(bytes) });
+
+  it('splits in order so no request exceeds the bound, and sends an oversized message alone', () => {
+    const messages = [message(300), message(300), message(300), message(2_000), message(10)];
+    const chunks = chunkBySize(messages, 700);
+    expect(chunks.map((c) => c.map((m) => m.value.length))).toEqual([[300, 300], [300], [2_000], [10]]);
+    expect(chunks.flat()).toEqual(messages);
+  });
+});
