@@ -46,7 +46,7 @@ it.each([
     await s.waitFinished();
     const report = await s.verify();
     expect(report.ok, s.describe(report)).toBe(true);
-    expect(await instanceAfterFault(s, instance)).toEqual({ ready: true, stalled: 0 });
+    expect(await instanceAfterFault(s, instance)).toEqual({ ready: true, stalled: [] });
   } finally {
     s.printFacts();
     await s.close();

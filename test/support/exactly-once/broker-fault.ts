@@ -59,18 +59,27 @@ async function committedTotal(s: Scenario): Promise<number> {
   }
 }
 
-/** The instance's own account of the fault, from its /metrics and /readyz (facts for the note), and whether it is ready again. */
-export async function instanceAfterFault(s: Scenario, instance: Instance): Promise<{ ready: boolean; stalled: number }> {
+/**
+ * The instance's own account of the fault (facts for the note): client restarts from /metrics,
+ * and the time until /readyz answers 200 and no partition reports a stall (a partition paused a
+ * moment by backpressure may show one briefly). Returns the last state seen, within `timeoutMs`.
+ */
+export async function instanceAfterFault(s: Scenario, instance: Instance, timeoutMs = 60_000): Promise<{ ready: boolean; stalled: string[] }> {
   const base = instance.telemetryUrl;
   if (!base) throw new Error(`instance ${instance.name} has no telemetry URL`);
-  const metrics = await (await fetch(`${base}/metrics`)).text();
-  const restarts = metrics
-    .split('\n')
-    .filter((line) => line.startsWith('sluice_kafka_client_restarts_total{'))
-    .map((line) => `${/client="([^"]+)"/.exec(line)?.[1]}=${line.slice(line.lastIndexOf(' ') + 1)}`);
-  s.fact('client_restarts', restarts.join(',') || 'none');
-  const stalled = metrics.split('\n').filter((line) => line.startsWith('sluice_partition_stalled_since_seconds{') && !line.endsWith(' 0')).length;
-  const ready = (await fetch(`${base}/readyz`)).status === 200;
-  s.fact('ready_after', ready);
-  return { ready, stalled };
+  const started = Date.now();
+  for (;;) {
+    const lines = (await (await fetch(`${base}/metrics`)).text()).split('\n');
+    const restarts = lines
+      .filter((line) => line.startsWith('sluice_kafka_client_restarts_total{'))
+      .map((line) => `${/client="([^"]+)"/.exec(line)?.[1]}=${line.slice(line.lastIndexOf(' ') + 1)}`);
+    s.fact('client_restarts', restarts.join(',') || 'none');
+    const stalled = lines.filter((line) => line.startsWith('sluice_partition_stalled_since_seconds{') && !line.endsWith(' 0'));
+    const ready = (await fetch(`${base}/readyz`)).status === 200;
+    if ((ready && stalled.length === 0) || Date.now() - started > timeoutMs) {
+      s.fact('ready_and_unstalled_after_finish_ms', Date.now() - started);
+      return { ready, stalled };
+    }
+    await sleep(1_000);
+  }
 }
