@@ -40,6 +40,19 @@ describe('passthrough keeps NaN and ±Inf, as Prometheus stores them from a scra
     expect(out.some((s) => isStaleMarker(s.value))).toBe(false);
   });
 
+  it('is not refused by another metric whose filter leaves the sample out (gpu-rdma labels XID reports by value)', () => {
+    const plan = planMetrics(
+      [
+        { name: 'forward', type: 'passthrough' },
+        { name: 'xid_reports_total', type: 'counter', filter: 'name == "DCGM_FI_DEV_XID_ERRORS" && value > 0.0', labels: { xid: 'value' } },
+      ].map((m) => metricSchema.parse(m)),
+    );
+    const pre = new PreAggregator(plan, tumbling);
+    expect(pre.add('acme', 1_000, { name: 'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', labels: { gpu: '1' }, value: Number.NaN })).toBeUndefined();
+    expect(pre.add('acme', 1_000, { name: 'DCGM_FI_DEV_XID_ERRORS', labels: { gpu: '1' }, value: 79 })).toBeUndefined();
+    expect(pre.drain()).toHaveLength(3);
+  });
+
   it('picks the same value among equal event times whatever the order, NaN included', () => {
     const passthrough = new PassthroughAggregator('forward', 'value');
     const orders = [
