@@ -26,6 +26,12 @@ export interface Decoder {
 export interface DecoderOptions {
   /** Directory that relative paths in the config (schema files) resolve against: the pipeline file's. */
   readonly baseDir: string;
+  /**
+   * The pipeline's `source.max_message_bytes` (default 1 MiB, the source's default). A codec
+   * whose output can outgrow its input (prometheus_text applies the message key's grouping
+   * labels to every sample) bounds that growth by it.
+   */
+  readonly maxMessageBytes?: number;
 }
 
 /** For callers with no Kafka context at hand (tests, tools). */

@@ -34,7 +34,7 @@ export class Ingest {
 
   constructor({ config, baseDir }: LoadedPipeline) {
     this.maxBytes = config.source.max_message_bytes;
-    this.decoder = createDecoder(config.decode, { baseDir });
+    this.decoder = createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes });
     this.tenants = new TenantResolver(config.tenant.field, config.tenants, config.tenant.map);
     this.transform = compileTransforms(config.transforms, config.constants);
     this.eventTime = compileEventTime(config.event_time.field, config.event_time.format);

@@ -122,7 +122,7 @@ describe('gpu-rdma: dcgm-exporter and node_exporter pushes → per-tenant Promet
       cluster: 'bj-h800-b',
       device: 'mlx5_1',
       hostname: 'ib-node-01',
-      instance: 'ib-node-01',
+      instance: 'ib-node-01:9100',
       job: 'node',
       port: '1',
     });
@@ -143,6 +143,22 @@ describe('gpu-rdma: dcgm-exporter and node_exporter pushes → per-tenant Promet
         expect(new Map(got), `${tenant} ${family}`).toEqual(new Map(want));
       }
     }
+  });
+
+  it('routes node_exporter pushes whose instance is host:9100 or fully qualified by the node name (the shipped relabel rule)', () => {
+    const instancesOf = (tenant: string, family: string) =>
+      new Set([...actual.get(tenant)!.keys()].filter((id) => id.startsWith(family)).map((id) => `${labelsOf(id).instance} → ${labelsOf(id).hostname}`));
+    expect(instancesOf('initech', 'node_infiniband_port_data_received_bytes_total{')).toEqual(new Set(['ib-node-01:9100 → ib-node-01']));
+    expect(instancesOf('globex', 'node_infiniband_port_data_received_bytes_total{')).toEqual(new Set(['gpu-node-18.cluster.local:9100 → gpu-node-18']));
+    expect(actual.get('initech')!.get('rdma_link_downed_total{hostname="ib-node-01"}')?.at(-1)?.[1]).toBe(4);
+    expect(actual.get('globex')!.has('rdma_receive_bytes_per_second{hostname="gpu-node-18"}')).toBe(true);
+  });
+
+  it('stores NaN passthrough values as Prometheus stores them from a scrape', () => {
+    const idleTensor = [...actual.get('acme')!].find(([id]) => id.startsWith('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE{') && labelsOf(id).gpu === '1');
+    expect(idleTensor, 'the idle GPU\'s tensor activity').toBeDefined();
+    expect(idleTensor![1].length).toBeGreaterThan(0);
+    expect(idleTensor![1].every(([, v]) => Number.isNaN(v))).toBe(true);
   });
 
   it('keeps each tenant\'s GPUs, rollups and ports to itself', () => {

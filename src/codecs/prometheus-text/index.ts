@@ -1,5 +1,6 @@
 import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder, type DecoderOptions } from '../decoder.ts';
 import { readTextHeader } from '../headers.ts';
+import { isWellFormedUtf8 } from '../text-validity.ts';
 import { invalidUtf8Offset } from '../utf8.ts';
 import type { PrometheusTextDecodeConfig } from './config.ts';
 import { compileGroupingKey, type GroupingKeyReader } from './grouping-key.ts';
@@ -8,12 +9,16 @@ import { ExpositionError, parseExposition } from './parser.ts';
 export { prometheusTextDecodeConfigSchema, type PrometheusTextDecodeConfig } from './config.ts';
 export type { MetricType, PrometheusSampleRecord } from './parser.ts';
 
+/** The source's own default for `max_message_bytes`, for callers that build a decoder without a source. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
+
 /**
  * A Pushgateway payload (text exposition 0.0.4) → one record per sample, with the message's
  * grouping key (from the Kafka key or headers) applied to every sample's labels.
  */
-export function createPrometheusTextDecoder(config: PrometheusTextDecodeConfig, _options: DecoderOptions): Decoder {
-  return new PrometheusTextDecoder(compileGroupingKey(config.grouping_key), config.on_label_conflict, config.timestamp_header);
+export function createPrometheusTextDecoder(config: PrometheusTextDecodeConfig, options: DecoderOptions): Decoder {
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  return new PrometheusTextDecoder(compileGroupingKey(config.grouping_key, maxBytes), config.on_label_conflict, config.timestamp_header, maxBytes);
 }
 
 class PrometheusTextDecoder implements Decoder {
@@ -21,11 +26,12 @@ class PrometheusTextDecoder implements Decoder {
     private readonly groupingKey: GroupingKeyReader,
     private readonly onLabelConflict: 'reject' | 'override',
     private readonly timestampHeader: string | undefined,
+    private readonly groupingBudget: number,
   ) {}
 
   decode(bytes: Buffer, context: DecodeContext): DecodeOutcome {
     const grouping = this.groupingKey(context);
-    if (typeof grouping === 'string') return malformed(`prometheus_text: ${grouping}`);
+    if ('detail' in grouping) return { ok: false, reason: grouping.reason, detail: `prometheus_text: ${grouping.detail}` };
     let defaultTimestampMs: number | undefined;
     if (this.timestampHeader !== undefined) {
       const header = readTextHeader(context, this.timestampHeader);
@@ -37,12 +43,15 @@ class PrometheusTextDecoder implements Decoder {
         }
       }
     }
-    const badUtf8 = invalidUtf8Offset(bytes);
-    if (badUtf8 >= 0) return malformed(`prometheus_text line ${lineOf(bytes, badUtf8)}: not UTF-8 (invalid byte sequence at byte ${badUtf8})`);
+    if (!isWellFormedUtf8(bytes)) {
+      const offset = invalidUtf8Offset(bytes);
+      return malformed(`prometheus_text line ${lineOf(bytes, offset)}: not UTF-8 (invalid byte sequence at byte ${offset})`);
+    }
     try {
-      return accept(parseExposition(bytes.toString('utf8'), { grouping, onLabelConflict: this.onLabelConflict, defaultTimestampMs }));
+      const options = { grouping, onLabelConflict: this.onLabelConflict, defaultTimestampMs, groupingBudget: this.groupingBudget };
+      return accept(parseExposition(bytes.toString('utf8'), options));
     } catch (error) {
-      if (error instanceof ExpositionError) return malformed(`prometheus_text line ${error.line}: ${error.message}`);
+      if (error instanceof ExpositionError) return { ok: false, reason: error.reason, detail: `prometheus_text line ${error.line}: ${error.message}` };
       return malformed(`prometheus_text: cannot decode (${(error as Error).name})`);
     }
   }

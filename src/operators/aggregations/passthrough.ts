@@ -1,11 +1,17 @@
+import { compileFieldGetter } from '../../core/field-path.ts';
 import type { Label, Sample } from '../../core/types.ts';
-import { type Aggregator } from './aggregator.ts';
+import { INVALID, type Aggregator } from './aggregator.ts';
 import { WindowGaugeAggregator } from './window-gauge.ts';
 
 /**
  * Forwards samples as they came (after relabelling): per window and series, the newest value,
  * under the record's own metric name and labels. The series' labels, `__name__` included, come
  * from the record (see the dynamic series groups in plan.ts), so the output labels are the base.
+ *
+ * Any number passes, NaN and ±Inf included: Prometheus stores them from a scrape (a summary
+ * quantile with no observations is NaN, a gauge may be +Inf), so a forwarded series keeps them;
+ * remote write carries them as IEEE doubles (never Prometheus' stale-marker bits, which only
+ * the window merger writes).
  */
 export class PassthroughAggregator implements Aggregator<Float64Array> {
   readonly cumulative = false;
@@ -15,8 +21,12 @@ export class PassthroughAggregator implements Aggregator<Float64Array> {
 
   constructor(readonly name: string, valueField: string) {
     this.last = new WindowGaugeAggregator(name, 'last', valueField);
-    this.invalidReason = this.last.invalidReason;
-    this.read = this.last.read;
+    this.invalidReason = `${name}: field "${valueField}" is not a number`;
+    const get = compileFieldGetter(valueField);
+    this.read = (record: Record<string, unknown>): number | typeof INVALID => {
+      const raw = get(record);
+      return typeof raw === 'number' ? raw : INVALID;
+    };
   }
 
   create(): Float64Array {

@@ -38,7 +38,7 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
     acc[SUM] = acc[SUM]! + value;
     if (value < acc[MIN]!) acc[MIN] = value;
     if (value > acc[MAX]!) acc[MAX] = value;
-    if (eventTimeMs > acc[LAST_TIME]! || (eventTimeMs === acc[LAST_TIME]! && value > acc[LAST_VALUE]!)) {
+    if (eventTimeMs > acc[LAST_TIME]! || (eventTimeMs === acc[LAST_TIME]! && ranksAbove(value, acc[LAST_VALUE]!))) {
       acc[LAST_TIME] = eventTimeMs;
       acc[LAST_VALUE] = value;
     }
@@ -49,7 +49,7 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
     into[SUM] = into[SUM]! + from[SUM]!;
     if (from[MIN]! < into[MIN]!) into[MIN] = from[MIN]!;
     if (from[MAX]! > into[MAX]!) into[MAX] = from[MAX]!;
-    if (from[LAST_TIME]! > into[LAST_TIME]! || (from[LAST_TIME]! === into[LAST_TIME]! && from[LAST_VALUE]! > into[LAST_VALUE]!)) {
+    if (from[LAST_TIME]! > into[LAST_TIME]! || (from[LAST_TIME]! === into[LAST_TIME]! && ranksAbove(from[LAST_VALUE]!, into[LAST_VALUE]!))) {
       into[LAST_TIME] = from[LAST_TIME]!;
       into[LAST_VALUE] = from[LAST_VALUE]!;
     }
@@ -96,4 +96,13 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
     }
     out.push({ labels: labels[0]!, value, timestampMs });
   }
+}
+
+/**
+ * The tie-break of `last` among equal event times: the larger value, with NaN above every
+ * number (passthrough forwards NaN). A plain `>` is false both ways with NaN, so which value won
+ * would depend on arrival order, and a replay could differ.
+ */
+function ranksAbove(a: number, b: number): boolean {
+  return a > b || (a !== a && b === b);
 }

@@ -36,9 +36,6 @@ export class PreAggregator {
     // Read and check everything before touching state: a record counts in every metric or none.
     for (let g = 0; g < this.groups.length; g++) {
       const group = this.groups[g]!;
-      const key = readSeries(group, this.keyPrefix[g]!, tenant, record, this.labelScratch[g]!);
-      if (typeof key !== 'string') return key;
-      this.keyScratch[g] = key;
       const values = this.valueScratch[g]!;
       let takes = false;
       for (let m = 0; m < group.aggregators.length; m++) {
@@ -49,6 +46,12 @@ export class PreAggregator {
         if (value !== SKIP) takes = true;
       }
       this.takes[g] = takes;
+      // The series labels only of groups that take the record: a record its filters leave out
+      // (a NaN passthrough sample, say, where another group labels by `value`) is not theirs to refuse.
+      if (!takes) continue;
+      const key = readSeries(group, this.keyPrefix[g]!, tenant, record, this.labelScratch[g]!);
+      if (typeof key !== 'string') return key;
+      this.keyScratch[g] = key;
     }
     for (let g = 0; g < this.groups.length; g++) {
       if (!this.takes[g]) continue; // filtered out of every metric of the group: no series either

@@ -44,7 +44,8 @@ const KEEP = /^(?:DCGM_FI_(DEV|PROF)_.+|node_infiniband_.+)$/;
 /**
  * The pipeline's decode + relabel + compute + tenant steps, restated: grouping labels override
  * sample labels; keep only DCGM_FI_(DEV|PROF)_* and node_infiniband_*; `hostname` from `Hostname`,
- * else from `instance`; drop Hostname, pci_bus_id, DCGM_FI_DRIVER_VERSION; tenant by namespace,
+ * else from `instance`, as the node's short name (port and domain dropped); drop Hostname,
+ * pci_bus_id, DCGM_FI_DRIVER_VERSION; tenant by namespace,
  * else by hostname. Returns the kept samples of the pushes that are not truncated.
  */
 export function relabel(scrapes: readonly Scrape[]): RelabelledSample[] {
@@ -55,9 +56,9 @@ export function relabel(scrapes: readonly Scrape[]): RelabelledSample[] {
       if (!KEEP.test(family.name)) continue;
       for (const s of family.samples) {
         const labels: Record<string, string> = Object.fromEntries(s.labels);
-        Object.assign(labels, { job: scrape.job, instance: scrape.node, cluster: scrape.cluster });
-        if ((labels.Hostname ?? '') !== '') labels.hostname = labels.Hostname!;
-        if ((labels.hostname ?? '') === '' && (labels.instance ?? '') !== '') labels.hostname = labels.instance!;
+        Object.assign(labels, { job: scrape.job, instance: scrape.instance, cluster: scrape.cluster });
+        if ((labels.Hostname ?? '') !== '') labels.hostname = nodeName(labels.Hostname!);
+        if ((labels.hostname ?? '') === '' && (labels.instance ?? '') !== '') labels.hostname = nodeName(labels.instance!);
         delete labels.Hostname;
         delete labels.pci_bus_id;
         delete labels.DCGM_FI_DRIVER_VERSION;
@@ -67,6 +68,14 @@ export function relabel(scrapes: readonly Scrape[]): RelabelledSample[] {
     }
   }
   return out;
+}
+
+/** `host:port` or `host.domain[:port]` → `host`; an IPv4 address keeps its dots. */
+export function nodeName(instance: string): string {
+  const colon = instance.lastIndexOf(':');
+  const host = colon >= 0 && /^[0-9]+$/.test(instance.slice(colon + 1)) ? instance.slice(0, colon) : instance;
+  const parts = host.split('.');
+  return parts.length === 4 && parts.every((p) => /^[0-9]+$/.test(p)) ? host : parts[0]!;
 }
 
 export function windowEnd(timeMs: number): number {
@@ -229,6 +238,6 @@ export function diffTenant(tenant: string, expected: ReadonlyMap<string, [number
 }
 
 function close(a: number, b: number): boolean {
-  if (a === b) return true;
+  if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return true;
   return Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
 }

@@ -5,13 +5,17 @@ import { seededRandom } from '../seeded-random.ts';
  * dcgm-exporter and node_exporter's InfiniBand collector expose (the label sets and families of
  * test/fixtures/codecs/prometheus-text/dcgm-exporter.prom and node-infiniband.prom, values
  * generated), pushed Pushgateway-style once per node per scrape (every 5 s). Each push is one Kafka
- * message: key = push path `job/<job>/instance/<node>/cluster/<cluster>`, header `push_time_ms` =
- * the scrape time, value = the exposition text exactly as the exporter writes it.
+ * message: key = push path `job/<job>/instance/<instance>/cluster/<cluster>`, header `push_time_ms` =
+ * the scrape time, value = the exposition text exactly as the exporter writes it. dcgm pushes name
+ * the bare node as instance; node_exporter pushes name the scrape target as Prometheus does,
+ * `host:9100` (ib-node-01:9100) or fully qualified (gpu-node-18.cluster.local:9100): the
+ * pipeline must still route them by node name.
  *
  * The fleet:
  * - gpu-node-17 (cluster bj-h800-a): GPU 0 runs a vLLM pod in namespace llm-serving (→ acme), GPU 1
- *   is unallocated (empty namespace: routed by node, gpu-node-17 → acme). Scrapes exactly on the
- *   5 s grid, so some samples sit exactly on a window start.
+ *   is unallocated (empty namespace: routed by node, gpu-node-17 → acme; its profiling fields read
+ *   NaN, which Prometheus stores and the passthrough forwards). Scrapes exactly on the 5 s grid,
+ *   so some samples sit exactly on a window start.
  * - gpu-node-18 (cluster bj-h800-b): GPUs 0 and 1 run a training job (namespace training → globex),
  *   GPU 2 a vLLM pod of llm-serving (→ acme: the namespace wins over the node). GPU 1 reports XID 79
  *   for four scrapes across a window boundary. Also runs node_exporter with one HCA (→ globex).
@@ -46,6 +50,8 @@ export interface ExposedFamily {
 export interface Scrape {
   readonly job: ExporterJob;
   readonly node: string;
+  /** The push path's instance: the node, or its scrape target `host:port`. */
+  readonly instance: string;
   readonly cluster: string;
   /** Scrape index 0..SCRAPES-1. */
   readonly k: number;
@@ -107,6 +113,8 @@ interface HcaSpec {
 
 interface IbNode {
   readonly node: string;
+  /** The scrape target the pusher names as instance. */
+  readonly instance: string;
   readonly cluster: string;
   readonly offsetMs: number;
   readonly hcas: readonly HcaSpec[];
@@ -202,6 +210,7 @@ export const DCGM_NODES: readonly DcgmNode[] = [
 export const IB_NODES: readonly IbNode[] = [
   {
     node: 'ib-node-01',
+    instance: 'ib-node-01:9100',
     cluster: 'bj-h800-b',
     offsetMs: 893,
     driverReloadAt: 20,
@@ -226,6 +235,7 @@ export const IB_NODES: readonly IbNode[] = [
   },
   {
     node: 'gpu-node-18',
+    instance: 'gpu-node-18.cluster.local:9100',
     cluster: 'bj-h800-b',
     offsetMs: 2_950,
     hcas: [
@@ -241,9 +251,9 @@ export const IB_NODES: readonly IbNode[] = [
   },
 ];
 
-/** The push path (the Kafka key) of a node's exporter. */
-export function pushPath(job: ExporterJob, node: string, cluster: string): string {
-  return `job/${job}/instance/${node}/cluster/${cluster}`;
+/** The push path (the Kafka key) of a node's exporter; `instance` is URL-encoded, as a pusher does. */
+export function pushPath(job: ExporterJob, instance: string, cluster: string): string {
+  return `job/${job}/instance/${encodeURIComponent(instance)}/cluster/${cluster}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,14 +356,16 @@ function dcgmScrapes(spec: DcgmNode, startMs: number, random: () => number): Scr
       push('DCGM_FI_DEV_FB_FREE', String(FB_TOTAL_MIB - state.fbUsed));
       push('DCGM_FI_DEV_FB_USED', String(state.fbUsed));
       push('DCGM_FI_PROF_GR_ENGINE_ACTIVE', (active * (0.95 + random() * 0.05)).toFixed(6));
-      push('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', (active * (0.45 + random() * 0.2)).toFixed(6));
+      // An unallocated GPU's profiling fields are not sampled: dcgm-exporter prints NaN.
+      const tensor = (active * (0.45 + random() * 0.2)).toFixed(6);
+      push('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', gpu.profile === 'idle' ? 'NaN' : tensor);
       push('DCGM_FI_PROF_DRAM_ACTIVE', (util === 0 ? 0.00001 : active * (0.6 + random() * 0.15)).toFixed(6));
     }
     const families = DCGM_FAMILIES.map((f) => ({
       ...f,
       samples: values.get(f.name)!.map((text, i) => sample(dcgmLabels(spec.node, spec.gpus[i]!), text)),
     }));
-    out.push({ job: 'dcgm', node: spec.node, cluster: spec.cluster, k, timeMs, families, truncated: spec.truncatedAt === k });
+    out.push({ job: 'dcgm', node: spec.node, instance: spec.node, cluster: spec.cluster, k, timeMs, families, truncated: spec.truncatedAt === k });
   }
   return out;
 }
@@ -512,7 +524,7 @@ function ibScrapes(spec: IbNode, startMs: number, random: () => number): Scrape[
       })),
       { name: 'node_load1', help: '1m load average.', type: 'gauge', samples: [sample([], goFloat(Math.round((20 + random() * 8) * 100) / 100))] },
     ];
-    out.push({ job: 'node', node: spec.node, cluster: spec.cluster, k, timeMs, families, truncated: false });
+    out.push({ job: 'node', node: spec.node, instance: spec.instance, cluster: spec.cluster, k, timeMs, families, truncated: false });
   }
   return out;
 }
@@ -559,7 +571,7 @@ export function toMessage(scrape: Scrape): ScrapeMessage {
   }
   return {
     scrape,
-    key: pushPath(scrape.job, scrape.node, scrape.cluster),
+    key: pushPath(scrape.job, scrape.instance, scrape.cluster),
     value: Buffer.from(text, 'utf8'),
     headers: { push_time_ms: String(scrape.timeMs) },
   };

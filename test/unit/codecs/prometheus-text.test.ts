@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodeContext, DecodeOutcome } from '../../../src/codecs/decoder.ts';
-import { createPrometheusTextDecoder, prometheusTextDecodeConfigSchema } from '../../../src/codecs/prometheus-text/index.ts';
+import { createPrometheusTextDecoder, prometheusTextDecodeConfigSchema, type PrometheusSampleRecord } from '../../../src/codecs/prometheus-text/index.ts';
 import { expectGolden, fixture, readFixture } from './support/golden.ts';
 
 const build = (config: Record<string, unknown> = {}) =>
@@ -118,10 +118,16 @@ describe('prometheus_text codec: bad lines reject the message, naming the line',
     ['foo 1\r\nbar 2\r\n', 'line 1: line ends in \\r\\n; the format requires \\n line ends'],
     ['# TYPE foo gauge\n# TYPE foo counter\nfoo 1', 'line 2: second TYPE line for foo'],
     ['foo 1\n# TYPE foo gauge', 'line 2: TYPE line for foo after its samples'],
-    ['# TYPE foo meter', 'line 1: unknown type in the TYPE line of foo (counter, gauge, histogram, summary or untyped)'],
-    ['# TYPE foo', 'line 1: TYPE line of foo has no type'],
+    ['# TYPE foo meter', 'line 1: unknown type in the TYPE line of foo (counter, gauge, histogram, gaugehistogram, summary or untyped)'],
     ['# TYPE foo gauge extra', 'line 1: unexpected text after the type in the TYPE line of foo'],
-    ['# HELP foo a\\tb', 'line 1: invalid escape sequence in the HELP text of foo (only \\\\ and \\n)'],
+    ['# HELP foo a\\tb', 'line 1: invalid escape sequence in the HELP text of foo (only \\\\, \\" and \\n)'],
+    ['foo 1 ', 'line 1: blank after the value of foo: a line ends with its value or its timestamp'],
+    ['foo 1 1790000000000 \nbar 2', 'line 1: unexpected text after the timestamp of foo'],
+    ['# TYPE h histogram\nh_bucket{le="1"} -3', 'line 2: negative bucket population in h_bucket of histogram h'],
+    ['# TYPE h gaugehistogram\nh_count -0.5', 'line 2: negative count in h_count of histogram h'],
+    ['# TYPE h histogram\n# TYPE h_count counter', 'line 2: second TYPE line for h'],
+    ['# TYPE h histogram\nh_bucket{le="1",le="2"} 1', 'line 2: label le is given twice in h_bucket'],
+    ['foo 1 0000000000000000001\nbar 1 12345678901234567', 'line 2: timestamp of bar is not an integer number of milliseconds within ±2^53'],
     ['# HELP foo a\n# HELP foo b', 'line 2: second HELP line for foo'],
     ['# HELP foo{ x', 'line 1: invalid metric name in HELP line'],
     ['# TYPE h histogram\nh_bucket 1', 'line 2: histogram bucket h_bucket has no le label'],
@@ -133,10 +139,11 @@ describe('prometheus_text codec: bad lines reject the message, naming the line',
     expect(decoder.decode(Buffer.from(input), KEY)).toEqual(rejected(`prometheus_text ${detail}`));
   });
 
-  it('rejects bytes that are not UTF-8, naming the line', () => {
-    expect(decoder.decode(Buffer.concat([Buffer.from('up 1\nfoo{a="'), Buffer.from([0xc0, 0xaf]), Buffer.from('"} 1\n')]), KEY)).toEqual(
-      rejected('prometheus_text line 2: not UTF-8 (invalid byte sequence at byte 12)'),
-    );
+  it('rejects bytes that are not UTF-8 (overlongs and encoded surrogates too), naming the line', () => {
+    for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]]) {
+      const outcome = decoder.decode(Buffer.concat([Buffer.from('up 1\nfoo{a="'), Buffer.from(bad), Buffer.from('"} 1\n')]), KEY);
+      expect(outcome).toEqual(rejected('prometheus_text line 2: not UTF-8 (invalid byte sequence at byte 12)'));
+    }
   });
 
   it('never echoes label values or HELP text', () => {
@@ -153,6 +160,94 @@ describe('prometheus_text codec: bad lines reject the message, naming the line',
       const outcome = decoder.decode(Buffer.from(text), KEY);
       if (!outcome.ok) expect(outcome.detail).toMatch(/^prometheus_text line \d+: /);
     }
+  });
+});
+
+describe('prometheus_text codec: as Prometheus reads it', () => {
+  const decode = (text: string) => records(build({ grouping_key: { from: 'none' } }).decode(Buffer.from(text), KEY)) as PrometheusSampleRecord[];
+
+  it('takes gauge histograms (both spellings), HELP / TYPE lines without text, and \\" in HELP', () => {
+    const samples = decode(
+      [
+        '# HELP q',
+        '# HELP q Queue depth \\"now\\".',
+        '# TYPE q',
+        '# TYPE q gauge_histogram',
+        'q_bucket{le="10"} 3',
+        'q_bucket{le="+Inf"} 4',
+        'q_count 4',
+        '# TYPE r GaugeHistogram',
+        'r_sum 2.5',
+      ].join('\n'),
+    );
+    expect(samples.map((s) => [s.name, s.family, s.type, s.labels.le])).toEqual([
+      ['q_bucket', 'q', 'gaugehistogram', '10'],
+      ['q_bucket', 'q', 'gaugehistogram', '+Inf'],
+      ['q_count', 'q', 'gaugehistogram', undefined],
+      ['r_sum', 'r', 'gaugehistogram', undefined],
+    ]);
+  });
+
+  it('writes a histogram le and a summary quantile as Prometheus does ("1" → "1.0"), other labels as sent', () => {
+    const samples = decode(
+      [
+        '# TYPE h histogram',
+        ...['1', '.5', '1e3', '1e6', '0.000012', '100000', '-0', '+inf', '2.50'].map((le, n) => `h_bucket{le="${le}",n="${n}"} ${n}`),
+        '# TYPE s summary',
+        's{quantile="0"} 1',
+        's{quantile=".99"} 2',
+        'untyped_bucket{le="1"} 3',
+      ].join('\n'),
+    );
+    expect(samples.map((s) => s.labels.le ?? s.labels.quantile)).toEqual(['1.0', '0.5', '1000.0', '1e+06', '1.2e-05', '100000.0', '0.0', '+Inf', '2.5', '0.0', '0.99', '1']);
+  });
+
+  it('refuses two spellings of one bucket as a duplicate series, as Prometheus would see one series', () => {
+    expect(build().decode(Buffer.from('# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="1.0"} 1\n'), KEY)).toEqual(
+      rejected('prometheus_text line 3: duplicate sample: h_bucket with the same labels as on line 2'),
+    );
+  });
+
+  it('keeps NaN and ±Inf sample values and negative values outside histogram buckets and counts', () => {
+    const samples = decode('# TYPE h histogram\nh_sum -2\nh_count NaN\ng -Inf\n# TYPE s summary\ns_count -1');
+    expect(samples.map((s) => s.value)).toEqual([-2, Number.NaN, Number.NEGATIVE_INFINITY, -1]);
+  });
+});
+
+describe('prometheus_text codec: grouping keys are bounded by max_message_bytes', () => {
+  const small = (config: Record<string, unknown> = {}) =>
+    createPrometheusTextDecoder(prometheusTextDecodeConfigSchema.parse({ codec: 'prometheus_text', ...config }), { baseDir: '.', maxMessageBytes: 200 });
+
+  it('refuses a message key longer than max_message_bytes, as oversized', () => {
+    const key = `job/batch/${Array.from({ length: 40 }, (_, n) => `l${n}/v`).join('/')}`;
+    expect(key.length).toBeGreaterThan(200);
+    expect(small().decode(Buffer.from('up 1\n'), context(key))).toEqual({ ok: false, reason: 'oversized', detail: `prometheus_text: grouping key: the message key has ${key.length} bytes > 200 (source.max_message_bytes)` });
+  });
+
+  it('refuses grouping headers longer than max_message_bytes together, as oversized', () => {
+    const headers = { 'grouping.job': 'batch', 'grouping.a': 'x'.repeat(120), 'grouping.b': 'y'.repeat(120) };
+    expect(small({ grouping_key: { from: 'headers' } }).decode(Buffer.from('up 1\n'), context(null, headers))).toEqual({
+      ok: false,
+      reason: 'oversized',
+      detail: 'prometheus_text: grouping key: the grouping headers have more than 200 characters (source.max_message_bytes)',
+    });
+  });
+
+  it('refuses a message whose grouping labels, applied to every sample, would add more than max_message_bytes', () => {
+    // job=batch is 8 characters a sample: 25 samples fit in 200, the 26th does not.
+    const lines = (n: number) => Array.from({ length: n }, (_, k) => `m{k="${k}"} 1`).join('\n');
+    expect(records(small().decode(Buffer.from(lines(25)), KEY))).toHaveLength(25);
+    expect(small().decode(Buffer.from(lines(26)), KEY)).toEqual({
+      ok: false,
+      reason: 'oversized',
+      detail: "prometheus_text line 26: the grouping key's 1 labels on every sample add more than 200 characters (source.max_message_bytes); send fewer samples per message or a shorter key",
+    });
+  });
+
+  it('refuses lone surrogates in grouping headers given as strings', () => {
+    expect(build({ grouping_key: { from: 'headers' } }).decode(Buffer.from('up 1\n'), context(null, { 'grouping.job': 'a\ud800' }))).toEqual(
+      rejected('prometheus_text: grouping key: header "grouping.job" is not UTF-8'),
+    );
   });
 });
 
