@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { compileTemplate } from './expand-template.ts';
+import { MatchCache } from './match-cache.ts';
 import { compileRe2, re2Problem } from './re2.ts';
 
 /**
@@ -46,9 +47,13 @@ export function compileRelabel(rules: readonly RelabelRule[]): Relabeler {
   const compiled = rules.map((rule) => {
     const pattern = compileRe2(anchored(rule.regex));
     const groups = pattern.namedGroups();
+    const tests = new MatchCache((input) => pattern.test(input));
+    // null (no match) is cached as false: the cache treats undefined as "not known".
+    const execs = new MatchCache((input): readonly (string | undefined)[] | false => pattern.exec(input) ?? false);
     return {
       ...rule,
-      pattern,
+      test: (input: string) => tests.get(input),
+      exec: (input: string) => execs.get(input) || undefined,
       target: compileTemplate(rule.target_label ?? '', groups),
       replacement: compileTemplate(rule.replacement, groups),
     };
@@ -61,13 +66,13 @@ export function compileRelabel(rules: readonly RelabelRule[]): Relabeler {
       const value = rule.source_labels.map((name) => labels[name] ?? '').join(rule.separator);
       switch (rule.action) {
         case 'keep':
-          if (!rule.pattern.test(value)) return false;
+          if (!rule.test(value)) return false;
           break;
         case 'drop':
-          if (rule.pattern.test(value)) return false;
+          if (rule.test(value)) return false;
           break;
         case 'replace': {
-          const match = rule.pattern.exec(value);
+          const match = rule.exec(value);
           if (!match) break;
           const target = rule.target(match);
           if (!LABEL_NAME.test(target)) break;
@@ -82,15 +87,15 @@ export function compileRelabel(rules: readonly RelabelRule[]): Relabeler {
           break;
         case 'labelmap':
           for (const name of Object.keys(labels)) {
-            const match = rule.pattern.exec(name);
+            const match = rule.exec(name);
             if (match) labels[rule.replacement(match)] = labels[name]!;
           }
           break;
         case 'labeldrop':
-          for (const name of Object.keys(labels)) if (rule.pattern.test(name)) delete labels[name];
+          for (const name of Object.keys(labels)) if (rule.test(name)) delete labels[name];
           break;
         case 'labelkeep':
-          for (const name of Object.keys(labels)) if (name !== '__name__' && !rule.pattern.test(name)) delete labels[name];
+          for (const name of Object.keys(labels)) if (name !== '__name__' && !rule.test(name)) delete labels[name];
           break;
       }
     }
