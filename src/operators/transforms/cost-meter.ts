@@ -55,6 +55,8 @@ export class CostMeter {
   private active = false;
   private spent = 0;
   private limit = 0;
+  private maxTime = 0;
+  /** Set at the first charge: records that never charge (most) never read the clock. */
   private deadline = 0;
   private charges = 0;
   private readonly signal = new BudgetExceeded();
@@ -65,7 +67,8 @@ export class CostMeter {
     this.active = true;
     this.spent = 0;
     this.limit = budget.max_cost;
-    this.deadline = performance.now() + budget.max_time;
+    this.maxTime = budget.max_time;
+    this.deadline = 0;
     this.charges = 0;
     this.exceededBy = undefined;
     return true;
@@ -88,6 +91,7 @@ export class CostMeter {
   charge(units: number): void {
     if (!this.active) return;
     if (this.exceededBy === undefined) {
+      if (this.deadline === 0) this.deadline = performance.now() + this.maxTime;
       this.spent += units;
       if (this.spent > this.limit) this.exceededBy = 'cost';
       else if ((++this.charges % CLOCK_EVERY === 0 || units >= LARGE_CHARGE) && performance.now() > this.deadline) this.exceededBy = 'time';

@@ -107,7 +107,8 @@ function summary(error: unknown): string {
  * own messages quote values ("No such key: <the record's model>").
  */
 export function expressionRejection(where: string, error: unknown): Rejection {
-  if (error instanceof BudgetExceeded) {
+  // Once the record ran out, whatever the evaluation threw is a consequence of that.
+  if (error instanceof BudgetExceeded || costMeter.exceededBy !== undefined) {
     const limit = costMeter.exceededBy === 'time' ? 'max_time' : 'max_cost';
     return { reason: 'budget_exceeded', detail: `${where}: over expression_budget.${limit}` };
   }
