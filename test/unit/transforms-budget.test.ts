@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parse } from '@marcbachmann/cel-js';
 import { describe, expect, it } from 'vitest';
+import { EMPTY_CONTEXT } from '../../src/codecs/decoder.ts';
 import { ConfigError, parsePipeline } from '../../src/config/load.ts';
 import { compileExpression } from '../../src/operators/transforms/expression.ts';
 import { compileTransforms, type TransformConfig } from '../../src/operators/transforms/index.ts';
 import { compileRelabel, relabelRuleSchema } from '../../src/operators/transforms/relabel.ts';
+import { Ingest } from '../../src/runtime/ingest.ts';
 
 /*
  * The hostile inputs of issue 8: each took a backtracking engine or an unmetered evaluator from
@@ -109,6 +113,37 @@ describe('CEL evaluation has a cost limit', () => {
       expect(compileExpression(source)(context), source).toEqual(parse(source)(context));
     }
     expect(() => compileExpression('[1, 0].all(x, 1 / x == 1)')({})).toThrow(); // and raised when none does
+  });
+});
+
+describe('a pipeline dead-letters the record over budget and keeps the others', () => {
+  const file = fileURLToPath(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url));
+  const text = readFileSync(file, 'utf8').replace(
+    'transforms:\n',
+    ['expression_budget: { max_cost: 50000, max_time: 10m }', 'transforms:', '  - filter: \'model.split("").all(a, model.split("").all(b, a != "" && b != ""))\'', ''].join('\n'),
+  );
+  const loaded = parsePipeline(text, file, {});
+  const ingest = new Ingest(loaded);
+  const log = (model: string) =>
+    Buffer.from(JSON.stringify({
+      request_id: 'r-1', timestamp: 1_790_000_000_123, tenant_id: 'acme', workspace_id: 'ws-1', app_id: null, api_key_id: 'k-1', model,
+      api: 'chat.completions', http_status: 200, error_code: null, latency_ms: 12.5, ttft_ms: 3.0, input_tokens: 100, cached_tokens: 0, output_tokens: 20,
+      stream: true, region: 'cn-beijing',
+    }));
+
+  it('reads expression_budget from the pipeline, and defaults it', () => {
+    expect(loaded.config.expression_budget).toEqual({ max_cost: 50_000, max_time: 600_000 });
+    expect(parsePipeline(readFileSync(file, 'utf8'), file, {}).config.expression_budget).toEqual({ max_cost: 100_000, max_time: 100 });
+  });
+
+  it('rejects the hostile record as budget_exceeded, then takes the next one', () => {
+    expect(ingest.ingest(log('x'.repeat(2_000)), EMPTY_CONTEXT)).toEqual({
+      records: [],
+      rejections: [{ reason: 'budget_exceeded', detail: 'transforms[0].filter: over expression_budget.max_cost' }],
+      filtered: 0,
+    });
+    const good = ingest.ingest(log('qwen-plus'), EMPTY_CONTEXT);
+    expect(good).toMatchObject({ records: [{ tenant: 'acme', record: { model: 'qwen-plus' } }], rejections: [], filtered: 0 });
   });
 });
 

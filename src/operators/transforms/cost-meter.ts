@@ -7,9 +7,9 @@ import { durationSchema } from '../../core/duration.ts';
  * `list.all(x, list.all(y, ...))` over a 300-element array took 2.7 s before this meter. The cost
  * model follows cel-go's: each comprehension step costs the number of nodes of the expression it
  * evaluates, a regex match costs its input length scaled by the compiled program's size (see
- * cel-environment.ts). One unit is ~120 ns on the development machine, so the default 100,000
- * units are ~12 ms; an ordinary record spends none (no comprehension, no `matches`) or a few
- * hundred. Cost is deterministic, so a replayed record meets the same verdict; `max_time` is a
+ * cel-environment.ts). One unit measured 140–450 ns on the shared 2-core development machine
+ * (numbers vs. dynamically typed string comparisons), so the default 100,000 units are 15–50 ms;
+ * an ordinary record spends none (no comprehension, no `matches`) or a few hundred. Cost is deterministic, so a replayed record meets the same verdict; `max_time` is a
  * wall-clock safety net for work the model does not see (such as `x in list` inside a step), read
  * every 16th charge.
  */
