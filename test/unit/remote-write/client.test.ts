@@ -180,40 +180,34 @@ class BigBodyReceiver {
   }
 }
 
+/** Sends `requests` write requests, one after another on one connection pool, to a receiver answering 200 with `bodyBytes`. */
+async function sendTo200(bodyBytes: number, requests: number): Promise<BigBodyReceiver> {
+  const receiver = new BigBodyReceiver(bodyBytes);
+  const dispatcher = new Agent({ connections: 1 });
+  try {
+    const endpoint = await receiver.start();
+    for (let i = 0; i < requests; i++) {
+      expect(await sendWriteRequest({ endpoint, headers: {}, timeout: 60_000, dispatcher }, body)).toEqual({ kind: 'success', status: 200 });
+    }
+    await receiver.settled();
+    return receiver;
+  } finally {
+    await dispatcher.close();
+    await receiver.stop();
+  }
+}
+
 describe('sendWriteRequest and 2xx bodies', () => {
   it('reads at most a few KB of a huge 200 body: the receiver can neither fill memory nor stall the shard', async () => {
-    const huge = 256 * 1024 * 1024;
-    const big = new BigBodyReceiver(huge);
-    const dispatcher = new Agent({ connections: 1 });
-    try {
-      const endpoint = await big.start();
-      for (let i = 0; i < 4; i++) {
-        expect(await sendWriteRequest({ endpoint, headers: {}, timeout: 60_000, dispatcher }, body)).toEqual({ kind: 'success', status: 200 });
-      }
-      await big.settled();
-      expect(big.acknowledged).toHaveLength(4);
-      // What the kernel took: the client's few KB plus socket buffers (3.75 MiB measured), not 256 MiB.
-      for (const bytes of big.acknowledged) expect(bytes).toBeLessThan(32 * 1024 * 1024);
-    } finally {
-      await dispatcher.close();
-      await big.stop();
-    }
+    const big = await sendTo200(256 * 1024 * 1024, 4);
+    expect(big.acknowledged).toHaveLength(4);
+    // What the kernel took: the client's few KB plus socket buffers (3.75 MiB measured), not 256 MiB.
+    for (const bytes of big.acknowledged) expect(bytes).toBeLessThan(32 * 1024 * 1024);
   });
 
   it('drains a small 2xx body so the keep-alive connection is reused', async () => {
-    const small = new BigBodyReceiver(SUCCESS_BODY_LIMIT - 100);
-    const dispatcher = new Agent({ connections: 1 });
-    try {
-      const endpoint = await small.start();
-      for (let i = 0; i < 3; i++) {
-        expect(await sendWriteRequest({ endpoint, headers: {}, timeout: 5_000, dispatcher }, body)).toEqual({ kind: 'success', status: 200 });
-      }
-      await small.settled();
-      expect(small.acknowledged).toEqual([SUCCESS_BODY_LIMIT - 100, SUCCESS_BODY_LIMIT - 100, SUCCESS_BODY_LIMIT - 100]);
-      expect(small.connections).toBe(1);
-    } finally {
-      await dispatcher.close();
-      await small.stop();
-    }
+    const small = await sendTo200(SUCCESS_BODY_LIMIT - 100, 3);
+    expect(small.acknowledged).toEqual([SUCCESS_BODY_LIMIT - 100, SUCCESS_BODY_LIMIT - 100, SUCCESS_BODY_LIMIT - 100]);
+    expect(small.connections).toBe(1);
   });
 });
