@@ -261,4 +261,10 @@ describe('config messages never print a value from the environment', () => {
     expect(found.length).toBeGreaterThanOrEqual(4);
     expect(found.join('\n')).not.toContain('s3cr3t');
   });
+
+  it('scrubs a value that messages quote JSON-escaped', () => {
+    const text = edit('  allowed_lateness: 0s', '  "${KEY}": 0s');
+    const found = startupProblems(text, { KEY: `"${SECRET}"` });
+    expect(found).toEqual([`p.yaml:${lineOf(text, '${KEY}')}:3: window: Unrecognized key: "\${KEY}"`]);
+  });
 });
