@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, visit } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import { EnvRedactions } from './env-redactions.ts';
 import { interpolateEnv } from './interpolate.ts';
@@ -46,6 +46,17 @@ export function parsePipeline(text: string, file: string, env: NodeJS.ProcessEnv
         node.value = result.value;
       } else {
         problems.push(source.problem([], result.error, node.range?.[0] ?? 0));
+      }
+    },
+  });
+  // The parser refused duplicate keys as written; interpolated keys (tenant ids) may still collide.
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        const value = isScalar(key) ? key.value : key;
+        if (seen.has(value)) problems.push(source.problem([], 'this key repeats an earlier key of its mapping once the environment is interpolated', (key as Scalar).range?.[0] ?? 0));
+        seen.add(value);
       }
     },
   });

@@ -94,6 +94,13 @@ describe('pipeline config errors', () => {
     expect(problems(text)).toEqual([`p.yaml:${lineOf(text, '${ACME_URL}')}:15: environment variable ACME_URL is not set`]);
   });
 
+  it('refuses keys that collide once the environment is interpolated, naming no value', () => {
+    const text = edit('  initech:', '  ${OTHER_TENANT}:');
+    expect(problems(text, { OTHER_TENANT: 'acme' })).toEqual([
+      `p.yaml:${lineOf(text, '${OTHER_TENANT}')}:3: this key repeats an earlier key of its mapping once the environment is interpolated`,
+    ]);
+  });
+
   it('reports YAML syntax errors with their position', () => {
     expect(problems('name: x\nsource: [\n')).toEqual([expect.stringMatching(/^p\.yaml:\d+:\d+: /)]);
   });
