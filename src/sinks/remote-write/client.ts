@@ -94,6 +94,7 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
       // Receivers answer 2xx with an empty or tiny body. Reading it lets undici reuse the
       // keep-alive connection; a larger one is cut off (closing that connection), so a receiver
       // cannot make us hold its answer: four 400 MB "200 OK" bodies read whole once cost 2 GB.
+      // A body that breaks off after the status does not undo the receiver's acceptance.
       await readCapped(response, SUCCESS_BODY_LIMIT).catch(() => undefined);
       return { kind: 'success', status };
     }
