@@ -205,6 +205,24 @@ describe('sendWriteRequest and 2xx bodies', () => {
     for (const bytes of big.acknowledged) expect(bytes).toBeLessThan(32 * 1024 * 1024);
   });
 
+  it('keeps a 2xx a success when its body breaks off (the receiver accepted the samples)', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-length': '10000' });
+        res.write('partial', () => res.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+      expect(await sendWriteRequest({ endpoint, headers: {}, timeout: 5_000 }, body)).toEqual({ kind: 'success', status: 200 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('drains a small 2xx body so the keep-alive connection is reused', async () => {
     const small = await sendTo200(SUCCESS_BODY_LIMIT - 100, 3);
     expect(small.acknowledged).toEqual([SUCCESS_BODY_LIMIT - 100, SUCCESS_BODY_LIMIT - 100, SUCCESS_BODY_LIMIT - 100]);
