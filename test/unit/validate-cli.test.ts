@@ -20,7 +20,7 @@ async function sluice(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 // Each test spawns the CLI (tsx compiles on start), which takes seconds on a busy machine.
-const CLI_TIMEOUT_MS = 60_000;
+const CLI_TIMEOUT_MS = 120_000;
 
 const SECRET = 's3cr3t-token-value';
 
