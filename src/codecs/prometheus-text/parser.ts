@@ -144,6 +144,7 @@ class ExpositionParser {
   }
 
   parse(): PrometheusSampleRecord[] {
+    if (this.groupingSize > 0) this.checkGroupingBudget();
     const text = this.text;
     const length = text.length;
     let start = 0;
@@ -157,6 +158,37 @@ class ExpositionParser {
       start = end + 1;
     }
     return this.records;
+  }
+
+  /**
+   * Refuses a message whose sample lines, each given the grouping labels, would overspend the
+   * budget, before parsing any of them: one cheap pass (a line is a sample unless blank or a
+   * comment), so a long key on many samples costs a scan, not the label objects it would build
+   * (1,000 grouping labels on 10k samples: refused in one pass instead of after ~500 samples).
+   */
+  private checkGroupingBudget(): void {
+    const text = this.text;
+    const length = text.length;
+    const allowed = Math.floor(this.options.groupingBudget / this.groupingSize);
+    let samples = 0;
+    let line = 0;
+    for (let start = 0; start < length; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = length;
+      line++;
+      let i = start;
+      while (i < end && isBlank(text.charCodeAt(i))) i++;
+      if (i < end && text.charCodeAt(i) !== HASH && ++samples > allowed) throw this.overBudget(line);
+      start = end + 1;
+    }
+  }
+
+  private overBudget(line: number): ExpositionError {
+    return new ExpositionError(
+      line,
+      `the grouping key's ${this.options.grouping.names.length} labels on every sample add more than ${this.options.groupingBudget} characters (source.max_message_bytes); send fewer samples per message or a shorter key`,
+      'oversized',
+    );
   }
 
   private parseLine(): void {
@@ -389,14 +421,9 @@ class ExpositionParser {
   private mergeGroupingLabels(metric: string, labels: Record<string, string>): number {
     const { names: groupNames, values: groupValues } = this.options.grouping;
     if (groupNames.length === 0) return 0;
+    // checkGroupingBudget counted the sample lines up front; this is the exact account.
     this.groupingSpent += this.groupingSize;
-    if (this.groupingSpent > this.options.groupingBudget) {
-      throw new ExpositionError(
-        this.line,
-        `the grouping key's ${groupNames.length} labels on every sample add more than ${this.options.groupingBudget} characters (source.max_message_bytes); send fewer samples per message or a shorter key`,
-        'oversized',
-      );
-    }
+    if (this.groupingSpent > this.options.groupingBudget) throw this.overBudget(this.line);
     let hash = 0;
     for (let g = 0; g < groupNames.length; g++) {
       const name = groupNames[g]!;
