@@ -51,7 +51,7 @@ const extraLabelsSchema = z
   .superRefine((labels, ctx) => {
     for (const [name, value] of Object.entries(labels)) {
       if (!LABEL_NAME.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `label names must match [a-zA-Z_][a-zA-Z0-9_]*, got "${name}"` });
+        ctx.addIssue({ code: 'custom', path: [name], message: 'label names must match [a-zA-Z_][a-zA-Z0-9_]*' });
       } else if (name.startsWith('__')) {
         ctx.addIssue({ code: 'custom', path: [name], message: `label "${name}" is reserved (names starting with "__")` });
       } else if (name === OVERFLOW_LABEL) {
