@@ -13,6 +13,7 @@ import {
 import { chunkBySize } from './chunk-messages.ts';
 import { groupByTopic } from './group-by-topic.ts';
 import { RestartingConsumer } from './kafkajs-consumer.ts';
+import { isFenced } from './kafkajs-errors.ts';
 
 export interface KafkajsClientOptions {
   readonly brokers: readonly string[];
@@ -146,21 +147,6 @@ export class KafkajsClient implements KafkaClient {
     });
     return connecting;
   }
-}
-
-/**
- * The broker refuses this producer's epoch: a newer producer with the same transactional id
- * exists, or the coordinator aborted this producer's transaction after its timeout (which also
- * bumps the epoch). kafkajs wraps protocol errors (retries exceeded, aggregates), so look inside.
- */
-function isFenced(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 5) return false;
-  const { type, message, cause, errors } = error as { type?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true;
-  // kafkajs 2.2 predates PRODUCER_FENCED (90); brokers answer its request versions with 47, but be sure.
-  if (type === 'KAFKAJS_UNKNOWN_ERROR_CODE' && message === 'Unknown error code 90') return true;
-  if (Array.isArray(errors) && errors.some((e) => isFenced(e, depth + 1))) return true;
-  return isFenced(cause, depth + 1);
 }
 
 function logKafkajs(logger: Logger, entry: LogEntry): void {

@@ -1,9 +1,10 @@
-import type { Kafka } from 'kafkajs';
+import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Kafka } from 'kafkajs';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConsumeOptions, TopicPartition } from '../../../src/sources/kafka/client.ts';
 import { chunkBySize } from '../../../src/sources/kafka/chunk-messages.ts';
 import { RestartingConsumer } from '../../../src/sources/kafka/kafkajs-consumer.ts';
+import { isFenced } from '../../../src/sources/kafka/kafkajs-errors.ts';
 
 const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
 
@@ -109,5 +110,16 @@ describe('chunkBySize', () => {
     const chunks = chunkBySize(messages, 700);
     expect(chunks.map((c) => c.map((m) => m.value.length))).toEqual([[300, 300], [300], [2_000], [10]]);
     expect(chunks.flat()).toEqual(messages);
+  });
+});
+
+describe('isFenced', () => {
+  it('finds the fencing error inside the wrappers kafkajs puts around protocol errors', () => {
+    const epoch = new KafkaJSProtocolError({ type: 'INVALID_PRODUCER_EPOCH', code: 47, retriable: false, message: 'old epoch' } as unknown as Error);
+    expect(isFenced(epoch)).toBe(true);
+    expect(isFenced(new KafkaJSNumberOfRetriesExceeded(epoch, { retryCount: 5, retryTime: 100 }))).toBe(true);
+    expect(isFenced(new KafkaJSNonRetriableError('Connection error: connect ECONNREFUSED'))).toBe(false);
+    expect(isFenced(new KafkaJSProtocolError({ type: 'CONCURRENT_TRANSACTIONS', code: 51, retriable: true, message: 'concurrent' } as unknown as Error))).toBe(false);
+    expect(isFenced(new Error('Cannot call "beginTransaction" in state "COMMITTING"'))).toBe(false);
   });
 });
