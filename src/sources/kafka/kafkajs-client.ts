@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import { Closers } from '../../core/closers.ts';
 import type {
   CommittedOffset,
   ConsumeOptions,
@@ -21,11 +22,12 @@ export interface KafkajsClientOptions {
 /** kafkajs behind Sluice's `KafkaClient`: consumer groups with manual commits, producers, admin. */
 export class KafkajsClient implements KafkaClient {
   private readonly kafka: Kafka;
-  private adminClient: Promise<Admin> | undefined;
-  private readonly closers: (() => Promise<void>)[] = [];
+  private adminClient: { admin: Admin; connected: Promise<Admin> } | undefined;
+  private readonly closers: Closers;
 
   constructor(options: KafkajsClientOptions) {
     const logger = options.logger.child({ component: 'kafkajs' });
+    this.closers = new Closers((error) => logger.warn({ err: error }, 'a Kafka client did not disconnect cleanly'));
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -162,20 +164,27 @@ export class KafkajsClient implements KafkaClient {
     };
   }
 
+  /** Disconnects every consumer, producer and the admin client; a failed disconnect is logged. */
   async close(): Promise<void> {
-    const closers = this.closers.splice(0);
-    if (this.adminClient) closers.push(async () => (await this.adminClient!).disconnect());
+    const admin = this.adminClient?.admin;
     this.adminClient = undefined;
-    await Promise.allSettled(closers.map((close) => close()));
+    if (admin) this.closers.push(() => admin.disconnect());
+    await this.closers.closeAll();
   }
 
   private admin(): Promise<Admin> {
-    this.adminClient ??= (async () => {
+    if (this.closers.isClosed) return Promise.reject(new Error('the Kafka client is closed'));
+    if (!this.adminClient) {
       const admin = this.kafka.admin();
-      await admin.connect();
-      return admin;
-    })();
-    return this.adminClient;
+      const entry = { admin, connected: admin.connect().then(() => admin) };
+      this.adminClient = entry;
+      // A failed connect is not cached: the next call connects again (the broker may be back).
+      entry.connected.catch(() => {
+        if (this.adminClient === entry) this.adminClient = undefined;
+        void admin.disconnect().catch(() => {});
+      });
+    }
+    return this.adminClient.connected;
   }
 }
 
