@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
  */
 export const SHUTDOWN_BUDGET_MS = 9_000;
 /** From the signal, how long the sinks may keep delivering; the rest waits in the checkpointed outbox. */
-export const DELIVERY_BUDGET_MS = 6_000;
+export const DELIVERY_BUDGET_MS = 4_000;
 /** Exit code when the watchdog ends a shutdown that did not finish within the budget. */
 export const FORCED_EXIT_CODE = 1;
 /** After a clean stop the process exits by itself; if something still holds it open, this long later it is ended. */
