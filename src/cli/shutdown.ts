@@ -27,7 +27,11 @@ export class ShutdownSignals {
   private requestedAt = 0;
   private watchdog: NodeJS.Timeout | undefined;
 
-  constructor(private readonly log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    /** SHUTDOWN_BUDGET_MS; shorter in tests of the watchdog. */
+    private readonly budgetMs = SHUTDOWN_BUDGET_MS,
+  ) {
     for (const name of SIGNALS) process.on(name, this.onSignal);
   }
 
@@ -63,16 +67,16 @@ export class ShutdownSignals {
 
   private readonly onSignal = (name: NodeJS.Signals): void => {
     if (this.requested) {
-      const left = Math.max(0, this.requestedAt + SHUTDOWN_BUDGET_MS - Date.now());
+      const left = Math.max(0, this.requestedAt + this.budgetMs - Date.now());
       this.log.warn({ signal: name, forced_exit_in_ms: left }, 'shutdown already in progress');
       return;
     }
     this.requestedAt = Date.now();
-    this.log.info({ signal: name, budget_ms: SHUTDOWN_BUDGET_MS }, 'shutting down');
+    this.log.info({ signal: name, budget_ms: this.budgetMs }, 'shutting down');
     this.watchdog = setTimeout(() => {
-      this.log.error({ budget_ms: SHUTDOWN_BUDGET_MS, open: process.getActiveResourcesInfo() }, 'shutdown did not finish in time; forcing exit');
+      this.log.error({ budget_ms: this.budgetMs, open: process.getActiveResourcesInfo() }, 'shutdown did not finish in time; forcing exit');
       process.exit(FORCED_EXIT_CODE);
-    }, SHUTDOWN_BUDGET_MS);
+    }, this.budgetMs);
     this.controller.abort();
   };
 }

@@ -53,7 +53,8 @@ export class SluiceProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.exitStatus) throw new Error(`sluice exited during start (${JSON.stringify(this.exitStatus)})\n${this.tail()}`);
-      this.telemetryUrl ||= telemetryUrlFromLog(this.logFile) ?? '';
+      // From the "sluice running" line.
+      this.telemetryUrl ||= /"telemetry":"(http:\/\/[^"]+)"/.exec(this.log())?.[1] ?? '';
       if (this.telemetryUrl && (await fetch(`${this.telemetryUrl}/readyz`).then((r) => r.ok, () => false))) return;
       await sleep(200);
     }
@@ -109,15 +110,4 @@ export class SluiceProcess {
   tail(lines = 30): string {
     return `--- ${this.logFile} (last ${lines} lines)\n${this.log().replace(/\n$/, '').split('\n').slice(-lines).join('\n')}`;
   }
-}
-
-/** The telemetry URL from `sluice run`'s "sluice running" pino line, once it is there. */
-function telemetryUrlFromLog(file: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return /"telemetry":"(http:\/\/[^"]+)"/.exec(text)?.[1];
 }
