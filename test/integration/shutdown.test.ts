@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { unpackState } from '../../src/runtime/repartition-codec.ts';
 import { freePort, queryInstant } from '../stack/index.ts';
+import { startRedis } from '../stack/redis.ts';
 import { createTopic, eventually, produce, testKafka, type PartitionedMessage } from '../support/kafka-io.ts';
 import { SluiceProcess } from '../support/sluice-process.ts';
 
@@ -83,8 +84,8 @@ async function checkpointOffsets(): Promise<number[]> {
   return offsets;
 }
 
-function start(name: string): SluiceProcess {
-  const instance = SluiceProcess.spawn(PIPELINE_FILE, env, join(dir, `${name}.log`));
+function start(name: string, overrides: Record<string, string> = {}): SluiceProcess {
+  const instance = SluiceProcess.spawn(PIPELINE_FILE, { ...env, ...overrides }, join(dir, `${name}.log`));
   started.push(instance);
   return instance;
 }
@@ -92,7 +93,7 @@ function start(name: string): SluiceProcess {
 /** Signals, and checks the exit: code 0, within the bound, nothing forced or left open. */
 async function stopAndCheck(instance: SluiceProcess, signal: NodeJS.Signals): Promise<void> {
   const { status, ms } = await instance.stopWith(signal, 20_000);
-  exitTimes[signal] = ms;
+  exitTimes[`${signal} (${basename(instance.logFile, '.log')})`] = ms;
   expect(status, `no exit within 20 s of ${signal}\n${instance.tail()}`).toEqual({ code: 0, signal: null });
   expect(ms, `exit took ${ms} ms after ${signal}\n${instance.tail()}`).toBeLessThan(EXIT_BOUND_MS);
   const log = instance.log();
@@ -181,5 +182,23 @@ describe('sluice run on SIGTERM and SIGINT', () => {
     // SIGTERM's last transaction): only the SIGINT's last checkpoint can have stored them.
     const checkpoints = await checkpointOffsets();
     expect(checkpoints.every((o, p) => o > checkpointsAfterSigterm[p]!), `checkpoints ${checkpoints}, after SIGTERM ${checkpointsAfterSigterm}`).toBe(true);
+  });
+
+  it('SIGTERM while the state backend is down and partitions wait for their checkpoint: exits 0 within 10 s', async () => {
+    // Its own pipeline and its own redis-server, stopped before sluice starts: every stage-2
+    // partition keeps retrying to load its checkpoint when the signal comes.
+    const other = `${pipeline}-redis-down`;
+    await createTopic(kafka, `${other}.in`, PARTITIONS);
+    const redisDown = await startRedis({ dir: join(dir, 'redis-down'), logFile: join(dir, 'redis-down.log') });
+    await redisDown.stop();
+    try {
+      const sluice = start('redis-down', { SD_PIPELINE: other, SD_TOPIC: `${other}.in`, SLUICE_REDIS_URL: redisDown.url });
+      await sluice.ready();
+      const retrying = await eventually(async () => sluice.log().includes('cannot load checkpoint'), Boolean, 30_000, 250);
+      expect(retrying, sluice.tail()).toBe(true);
+      await stopAndCheck(sluice, 'SIGTERM');
+    } finally {
+      await redisDown.stop();
+    }
   });
 });
