@@ -2,6 +2,7 @@ import { ConfigError, type LoadedPipeline } from '../config/load.ts';
 import { loadCheckedPipeline } from '../config/startup-check.ts';
 import { startPipelines, type RunningPipelines } from '../runtime/process.ts';
 import { createLogger } from '../telemetry/logger.ts';
+import { ShutdownSignals } from './shutdown.ts';
 
 /** Exit code for a pipeline file that cannot be read or used (sysexits' EX_CONFIG), before anything starts. */
 export const EXIT_CONFIG = 78;
@@ -10,6 +11,8 @@ export const EXIT_CONFIG = 78;
  * `sluice run`: loads and checks every file first (all or nothing, as `sluice validate` does), then
  * runs until a signal. A config problem prints `file:line:col: path: message` lines and exits 78;
  * a failure while connecting logs one fatal line and exits 1. Neither prints a stack trace.
+ * SIGINT or SIGTERM closes every client and exits 0 (see ShutdownSignals for the time bound); a
+ * signal during start stops what has started and exits 0 as well.
  */
 export async function runCommand(files: readonly string[]): Promise<number> {
   const logger = createLogger();
@@ -26,19 +29,22 @@ export async function runCommand(files: readonly string[]): Promise<number> {
     process.stderr.write(`${problems.join('\n')}\n`);
     return EXIT_CONFIG;
   }
+  const shutdown = new ShutdownSignals(logger);
   let running: RunningPipelines;
   try {
-    running = await startPipelines(loaded, { logger });
+    running = await startPipelines(loaded, { logger, signal: shutdown.signal });
   } catch (error) {
+    if (shutdown.requested) {
+      shutdown.finished();
+      return 0;
+    }
     logger.fatal({ error: (error as Error).message }, 'sluice could not start');
+    shutdown.finished();
     return 1;
   }
   logger.info({ telemetry: running.telemetryUrl }, 'sluice running');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  logger.info('shutting down');
-  await running.stop();
+  await shutdown.untilRequested();
+  await running.stop(shutdown.deliveryDeadline());
+  shutdown.finished();
   return 0;
 }

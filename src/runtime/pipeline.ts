@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LoadedPipeline } from '../config/load.ts';
 import type { PipelineConfig } from '../config/schema.ts';
@@ -59,7 +60,8 @@ export class PipelineRunner {
     return this.progress.stalled(this.now());
   }
 
-  async start(): Promise<void> {
+  /** Starts both stages; `signal` aborts waiting for source topics (a shutdown during start). */
+  async start(signal?: AbortSignal): Promise<void> {
     const { kafka, metrics, sink } = this.deps;
     const config = this.config;
     const topic = partialsTopic(config.name);
@@ -73,7 +75,7 @@ export class PipelineRunner {
     }
     const sources: string[] = [];
     for (const source of config.source.topics) {
-      const count = await this.awaitTopic(source);
+      const count = await this.awaitTopic(source, signal);
       for (let p = 0; p < count; p++) sources.push(`${source}/${p}`);
     }
     const groups = planMetrics(config.metrics);
@@ -108,21 +110,27 @@ export class PipelineRunner {
    * their topics (as the demo and docker-compose ones do), and stage 2 must know every source
    * partition before its watermark can move.
    */
-  private async awaitTopic(topic: string): Promise<number> {
+  private async awaitTopic(topic: string, signal: AbortSignal | undefined): Promise<number> {
     for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
       const count = await this.deps.kafka.partitionCount(topic).catch(() => 0);
       if (count > 0) return count;
       if (attempt % 10 === 0) this.log.warn({ topic }, 'waiting for source topic to exist');
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await sleep(1_000, undefined, { signal });
     }
   }
 
-  /** Stops both stages: stage 1 commits what it has, stage 2 writes a last checkpoint. */
+  /**
+   * Stops both stages: stage 1 commits what it has, stage 2 writes a last checkpoint. The two are
+   * independent and each first waits for its consumer's fetch in flight, so they stop together.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.stage1?.stop();
-    await this.stage2?.stop();
+    const stages = await Promise.allSettled([this.stage1?.stop(), this.stage2?.stop()]);
     await this.store?.close();
+    stages.forEach((result, i) => {
+      if (result.status === 'rejected') this.log.error({ err: result.reason, stage: i + 1 }, 'stage did not stop cleanly');
+    });
     this.log.info('pipeline stopped');
   }
 

@@ -10,13 +10,22 @@ export interface RunningPipelines {
   readonly telemetryUrl: string;
   readonly metrics: SluiceMetrics;
   readonly runners: readonly PipelineRunner[];
-  stop(): Promise<void>;
+  /**
+   * Stops every pipeline (stage 1 commits, stage 2 checkpoints), then closes every client: sink
+   * senders, Kafka consumers, producers and admin, Redis, the telemetry server. When
+   * `deliveryDeadline` fires, the sinks give up on samples not yet acknowledged: they are in the
+   * last checkpoint's outbox and are sent again on the next start. Never rejects; what fails to
+   * close is logged.
+   */
+  stop(deliveryDeadline?: AbortSignal): Promise<void>;
 }
 
 export interface StartOptions {
   readonly logger: Logger;
   /** Overrides the first pipeline's `telemetry.listen`, e.g. `127.0.0.1:0` in tests. */
   readonly telemetryListen?: string;
+  /** Aborts a start in progress (a shutdown signal during start): what started is stopped again. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -34,25 +43,43 @@ export async function startPipelines(pipelines: readonly LoadedPipeline[], optio
     return { kafka, sink, runner: new PipelineRunner(loaded, { kafka, sink, metrics, logger }) };
   });
   const listen = options.telemetryListen ?? pipelines[0]?.config.telemetry.listen ?? '127.0.0.1:9464';
-  const server = await startTelemetryServer(listen, metrics.registry, () => parts.every((p) => p.runner.ready));
+  let stopping = false;
+  const server = await startTelemetryServer(listen, metrics.registry, () => !stopping && parts.every((p) => p.runner.ready));
+  const stop = async (deliveryDeadline?: AbortSignal): Promise<void> => {
+    stopping = true;
+    await Promise.all(
+      parts.map(async ({ runner, sink, kafka }) => {
+        const log = logger.child({ pipeline: runner.name });
+        await closeLogged(log, 'pipeline', () => runner.stop());
+        await Promise.all([closeLogged(log, 'sink', () => sink.close(deliveryDeadline)), closeLogged(log, 'kafka', () => kafka.close())]);
+      }),
+    );
+    await closeLogged(logger, 'telemetry server', () => server.close());
+  };
   try {
-    for (const part of parts) await part.runner.start();
+    for (const part of parts) {
+      options.signal?.throwIfAborted();
+      await part.runner.start(options.signal);
+    }
+    options.signal?.throwIfAborted();
   } catch (error) {
-    await Promise.allSettled(parts.map((p) => p.kafka.close()));
-    await server.close();
+    // Little can be queued yet: a short grace, then the outbox of the last checkpoint holds it.
+    await stop(AbortSignal.timeout(1_000));
     throw error;
   }
   return {
     telemetryUrl: server.url,
     metrics,
     runners: parts.map((p) => p.runner),
-    stop: async () => {
-      for (const part of parts) {
-        await part.runner.stop();
-        await part.sink.close();
-        await part.kafka.close();
-      }
-      await server.close();
-    },
+    stop,
   };
+}
+
+/** Runs one close step; a failure is logged and does not keep the other clients open. */
+async function closeLogged(log: Logger, what: string, close: () => Promise<void>): Promise<void> {
+  try {
+    await close();
+  } catch (error) {
+    log.error({ err: error }, `${what} did not close cleanly`);
+  }
 }

@@ -82,6 +82,9 @@ export class Stage2 {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    // A task still loading its checkpoint (state backend down) has nothing to save, and its retry
+    // loop holds the consumer's batch in flight, so the consumer could not stop: close it first.
+    for (const task of this.tasks.values()) if (!task.restored) task.close();
     await this.member.stop();
     await Promise.all([...this.tasks.values()].map((task) => task.serial.run(() => task.checkpoint())));
     for (const task of this.tasks.values()) task.close();
@@ -195,6 +198,11 @@ class PartialsTask {
   /** The next offset to process, once the checkpoint is loaded. */
   get position(): number | undefined {
     return this.ready ? this.nextOffset : undefined;
+  }
+
+  /** True once the partition's checkpoint is loaded. */
+  get restored(): boolean {
+    return this.ready;
   }
 
   /** Claims the partition and loads its checkpoint, retrying while the state backend is down. */

@@ -41,6 +41,11 @@ export async function startTelemetryServer(
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A scraper's keep-alive or half-sent request must not hold the shutdown.
+        server.closeAllConnections();
+      }),
   };
 }

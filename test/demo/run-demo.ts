@@ -3,86 +3,185 @@
  * gateway traffic for three tenants, the shipped pipeline run through the `sluice` CLI, and a
  * table of each tenant's metrics read back from that tenant's own Prometheus as they arrive.
  *
- *   npm run demo [-- --duration 2m] [-- --rate 300] [-- --keep]
+ *   npm run demo [-- --duration 2m] [-- --rate 300] [-- --settle 20s] [-- --keep]
  *
- * Everything listens on 127.0.0.1 on free ports and is stopped at the end (or on Ctrl-C)
- * unless --keep is given; then `npm run stack -- down` stops it.
+ * Everything listens on 127.0.0.1 on free ports. The demo ends by itself after --duration of
+ * traffic and --settle more (the last windows close and are delivered), and on Ctrl-C (SIGINT) or
+ * SIGTERM at any point, startup included: it stops the pipeline (SIGTERM; sluice exits within
+ * 10 s), then every service of the stack unless --keep is given (then `npm run stack -- down`
+ * stops it). Exit code: 0 when it ran its course, 130 / 143 after SIGINT / SIGTERM, 1 on a failure.
  */
-import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/core/duration.ts';
-import { freePort, queryInstant, startStack, type Stack } from '../stack/index.ts';
+import { defaultRunDir, freePort, queryInstant, startStack, stopStack, type Stack } from '../stack/index.ts';
 import { DEMO_TENANTS, runDemoProducer } from './producer.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
+/** sluice exits within 10 s of SIGTERM; past this the demo kills it rather than leave it behind. */
+const PIPELINE_STOP_TIMEOUT_MS = 15_000;
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '90s' },
     rate: { type: 'string', default: '200' },
+    settle: { type: 'string', default: '20s' },
     keep: { type: 'boolean', default: false },
   },
 });
 const durationMs = parseDuration(values.duration) ?? 90_000;
+const settleMs = parseDuration(values.settle) ?? 20_000;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-say('Starting the local stack (Kafka in KRaft mode, Redis, one Prometheus per tenant)...');
-const stack = await startStack({ tenants: [...DEMO_TENANTS], redis: true, log: (line) => say(`  ${line}`) });
-const telemetryPort = await freePort();
-const sluiceLog = join(stack.runDir, 'sluice.log');
-const pipeline = spawn(process.execPath, [join(repo, 'src/cli/bin.js'), 'run', join(repo, 'pipelines/bailian-gateway.yaml')], {
-  cwd: repo,
-  env: {
-    ...process.env,
-    SLUICE_KAFKA_BROKERS: stack.kafka.brokers.join(','),
-    SLUICE_TELEMETRY_LISTEN: `127.0.0.1:${telemetryPort}`,
-    // Stage 2 checkpoints in the stack's Redis, as a production deployment would.
-    ...(stack.redis ? { SLUICE_STATE_BACKEND: 'redis', SLUICE_REDIS_URL: stack.redis.url } : {}),
-    ...Object.fromEntries(DEMO_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
-  },
-  stdio: ['ignore', openSync(sluiceLog, 'a'), openSync(sluiceLog, 'a')],
-});
-
-const controller = new AbortController();
-let stopping = false;
-const stopAll = async () => {
-  if (stopping) return;
-  stopping = true;
-  controller.abort();
-  pipeline.kill('SIGTERM');
-  await new Promise((resolve) => (pipeline.exitCode !== null ? resolve(undefined) : pipeline.once('exit', resolve)));
-  if (values.keep) say(`\nThe stack keeps running (--keep); stop it with: npm run stack -- down`);
-  else await stack.stop();
+// Installed before anything starts: a signal at any moment stops whatever has been started.
+const stopping = new AbortController();
+let exitCode = 0;
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (stopping.signal.aborted) {
+    say(`${signal}: already stopping`);
+    return;
+  }
+  exitCode = 128 + constants.signals[signal];
+  say(`\n${signal}: stopping the pipeline and the stack...`);
+  stopping.abort();
 };
-process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
-say(`\nSluice runs pipelines/bailian-gateway.yaml (log: ${sluiceLog}); its own metrics: http://127.0.0.1:${telemetryPort}/metrics`);
-say('Each tenant\'s Prometheus (query it in a browser or with curl):');
-for (const tenant of DEMO_TENANTS) say(`  ${tenant.padEnd(8)} ${stack.prometheus[tenant]!.url}/graph`);
-say(`\nProducing ~${values.rate} gateway calls/s for ${values.duration}; windows are 10 s and close ~5 s after they end.\n`);
+let stack: Stack | undefined;
+let pipeline: ChildProcess | undefined;
+try {
+  say('Starting the local stack (Kafka in KRaft mode, Redis, one Prometheus per tenant)...');
+  stack = await startStackUnlessStopped(stopping.signal);
+  if (stack) {
+    pipeline = startPipeline(stack, await freePort());
+    await runDemo(stack, stopping.signal);
+  }
+} catch (error) {
+  exitCode = 1;
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+} finally {
+  stopping.abort();
+  await stopPipeline(pipeline);
+  if (stack && values.keep) say(`\nThe stack keeps running (--keep); stop it with: npm run stack -- down`);
+  else if (stack) await stopAll(stack);
+}
+process.exitCode = exitCode;
+// Everything is closed, so the process ends now; if anything were still open, say what and end anyway.
+setTimeout(() => {
+  process.stderr.write(`still open after the demo: ${process.getActiveResourcesInfo().join(', ')}\n`);
+  process.exit(exitCode);
+}, 2_000).unref();
 
-const producing = runDemoProducer({
-  brokers: stack.kafka.brokers,
-  ratePerSecond: Number(values.rate),
-  durationMs,
-  signal: controller.signal,
-});
-const reporter = setInterval(() => void report(stack), 10_000);
-const result = await producing;
-// Let the last windows close (idle timeout, then the out-of-orderness bound) and be delivered.
-await new Promise((resolve) => setTimeout(resolve, 20_000));
-clearInterval(reporter);
-await report(stack);
-say(`\nProduced ${result.produced} records, ${result.malformed} of them malformed (see sluice_dead_letter_records_total).`);
-say('Try in any tenant\'s Prometheus:');
-say('  sum by (model) (rate(bailian_gateway_requests_total[1m]))');
-say('  histogram_quantile(0.95, sum by (le, model) (rate(bailian_gateway_request_duration_seconds_bucket[1m])))');
-say('  sum by (error_code) (increase(bailian_gateway_requests_total{error_code!=""}[5m]))');
-await stopAll();
+/**
+ * startStack, or undefined when a signal came first. A signal during start stops every service
+ * spawned so far (startStack then fails on its own and stops the rest).
+ */
+async function startStackUnlessStopped(signal: AbortSignal): Promise<Stack | undefined> {
+  const runDir = defaultRunDir();
+  const starting = startStack({ runDir, tenants: [...DEMO_TENANTS], redis: true, log: (line) => say(`  ${line}`) });
+  const stopEarly = (): void => void stopStack(runDir).catch(() => {});
+  signal.addEventListener('abort', stopEarly, { once: true });
+  try {
+    const started = await starting;
+    if (!signal.aborted) return started;
+    await stopAll(started);
+    return undefined;
+  } catch (error) {
+    if (signal.aborted) return undefined;
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', stopEarly);
+  }
+}
+
+/**
+ * `sluice run pipelines/bailian-gateway.yaml` in its own process group, so a terminal's Ctrl-C
+ * reaches the demo only, and the demo stops the pipeline once, before the stack it depends on.
+ */
+function startPipeline(stack: Stack, telemetryPort: number): ChildProcess {
+  const sluiceLog = join(stack.runDir, 'sluice.log');
+  const fd = openSync(sluiceLog, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [join(repo, 'src/cli/bin.js'), 'run', join(repo, 'pipelines/bailian-gateway.yaml')], {
+      cwd: repo,
+      detached: true,
+      env: {
+        ...process.env,
+        SLUICE_KAFKA_BROKERS: stack.kafka.brokers.join(','),
+        SLUICE_TELEMETRY_LISTEN: `127.0.0.1:${telemetryPort}`,
+        // Stage 2 checkpoints in the stack's Redis, as a production deployment would.
+        ...(stack.redis ? { SLUICE_STATE_BACKEND: 'redis', SLUICE_REDIS_URL: stack.redis.url } : {}),
+        ...Object.fromEntries(DEMO_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
+      },
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  child.once('exit', (code, signal) => {
+    if (stopping.signal.aborted) return;
+    say(`\nsluice exited unexpectedly (code ${code}, signal ${signal}); see ${sluiceLog}`);
+    exitCode = 1;
+    stopping.abort();
+  });
+  say(`\nSluice runs pipelines/bailian-gateway.yaml (log: ${sluiceLog}); its own metrics: http://127.0.0.1:${telemetryPort}/metrics`);
+  return child;
+}
+
+/** Traffic for --duration, then --settle for the last windows, with a table every 10 s. */
+async function runDemo(stack: Stack, signal: AbortSignal): Promise<void> {
+  say("Each tenant's Prometheus (query it in a browser or with curl):");
+  for (const tenant of DEMO_TENANTS) say(`  ${tenant.padEnd(8)} ${stack.prometheus[tenant]!.url}/graph`);
+  say(`\nProducing ~${values.rate} gateway calls/s for ${values.duration}; windows are 10 s and close ~5 s after they end.\n`);
+  const reporter = setInterval(() => void report(stack), 10_000);
+  try {
+    const result = await runDemoProducer({ brokers: stack.kafka.brokers, ratePerSecond: Number(values.rate), durationMs, signal });
+    if (signal.aborted) return;
+    // Let the last windows close (idle timeout, then the out-of-orderness bound) and be delivered.
+    await sleep(settleMs, undefined, { signal }).catch(() => {});
+    if (signal.aborted) return;
+    await report(stack);
+    say(`\nProduced ${result.produced} records, ${result.malformed} of them malformed (see sluice_dead_letter_records_total).`);
+    say("Try in any tenant's Prometheus:");
+    say('  sum by (model) (rate(bailian_gateway_requests_total[1m]))');
+    say('  histogram_quantile(0.95, sum by (le, model) (rate(bailian_gateway_request_duration_seconds_bucket[1m])))');
+    say('  sum by (error_code) (increase(bailian_gateway_requests_total{error_code!=""}[5m]))');
+  } finally {
+    clearInterval(reporter);
+  }
+}
+
+/** SIGTERM, and the exit within PIPELINE_STOP_TIMEOUT_MS; SIGKILL (said so) if it does not come. */
+async function stopPipeline(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `exit code ${code}`)));
+  const started = Date.now();
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([exited, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), PIPELINE_STOP_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+  if (outcome === undefined) {
+    say(`sluice did not exit within ${PIPELINE_STOP_TIMEOUT_MS / 1000} s of SIGTERM; killing it`);
+    child.kill('SIGKILL');
+    await exited;
+    return;
+  }
+  say(`\nsluice stopped in ${((Date.now() - started) / 1000).toFixed(1)} s (${outcome})`);
+}
+
+async function stopAll(stack: Stack): Promise<void> {
+  const started = Date.now();
+  await stack.stop();
+  say(`stack stopped in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
 
 /** One table row per tenant, read from that tenant's own Prometheus. */
 async function report(stack: Stack): Promise<void> {

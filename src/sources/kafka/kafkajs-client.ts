@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import { Closers } from '../../core/closers.ts';
 import {
   FencedError,
   type CommittedOffset,
@@ -25,12 +26,13 @@ export interface KafkajsClientOptions {
 export class KafkajsClient implements KafkaClient {
   private readonly kafka: Kafka;
   private readonly log: Logger;
-  private adminClient: Promise<Admin> | undefined;
-  private readonly closers: (() => Promise<void>)[] = [];
+  private adminClient: { admin: Admin; connected: Promise<Admin> } | undefined;
+  private readonly closers: Closers;
 
   constructor(options: KafkajsClientOptions) {
     const logger = options.logger.child({ component: 'kafkajs' });
     this.log = logger;
+    this.closers = new Closers((error) => logger.warn({ err: error }, 'a Kafka client did not disconnect cleanly'));
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -95,8 +97,7 @@ export class KafkajsClient implements KafkaClient {
     await producer.connect();
     const close = async () => {
       // Producers are re-created after failures: forget the closed ones.
-      const index = this.closers.indexOf(close);
-      if (index >= 0) this.closers.splice(index, 1);
+      this.closers.remove(close);
       await producer.disconnect();
     };
     this.closers.push(close);
@@ -128,24 +129,27 @@ export class KafkajsClient implements KafkaClient {
     };
   }
 
+  /** Disconnects every consumer, producer and the admin client; a failed disconnect is logged. */
   async close(): Promise<void> {
-    const closers = this.closers.splice(0);
-    if (this.adminClient) closers.push(async () => (await this.adminClient!).disconnect());
+    const admin = this.adminClient?.admin;
     this.adminClient = undefined;
-    await Promise.allSettled(closers.map((close) => close()));
+    if (admin) this.closers.push(() => admin.disconnect());
+    await this.closers.closeAll();
   }
 
   private admin(): Promise<Admin> {
-    const connecting = (this.adminClient ??= (async () => {
+    if (this.closers.isClosed) return Promise.reject(new Error('the Kafka client is closed'));
+    if (!this.adminClient) {
       const admin = this.kafka.admin();
-      await admin.connect();
-      return admin;
-    })());
-    // A failed connect (broker down) must not stick: the next call tries again.
-    connecting.catch(() => {
-      if (this.adminClient === connecting) this.adminClient = undefined;
-    });
-    return connecting;
+      const entry = { admin, connected: admin.connect().then(() => admin) };
+      this.adminClient = entry;
+      // A failed connect (broker down) is not cached: the next call connects again.
+      entry.connected.catch(() => {
+        if (this.adminClient === entry) this.adminClient = undefined;
+        void admin.disconnect().catch(() => {});
+      });
+    }
+    return this.adminClient.connected;
   }
 }
 

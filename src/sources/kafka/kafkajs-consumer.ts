@@ -81,6 +81,8 @@ export class RestartingConsumer implements Consumer {
       // Stage inputs may be written transactionally; never read aborted or open transactions.
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      // A fetch on an idle topic waits at most this long: shutdown (and a seek) never waits out kafkajs's 5 s default.
+      maxWaitTimeInMs: 1_000,
       // Every crash is ours to handle (onCrash): one policy, one counter, whatever kafkajs thinks of the error.
       retry: { retries: 5, restartOnFailure: async () => false },
       ...(options.sessionTimeoutMs
