@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { DeadLetterReason, Rejection } from '../core/dead-letter-reason.ts';
+import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
 import type { Consumer, KafkaClient, OutgoingMessage, SourceBatch, SourceRecord, TopicPartition, TransactionalProducer } from '../sources/kafka/client.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
-import { deadLetterMessage } from './dead-letter.ts';
+import { DeadLetters, deadLetterTopicMaxBytes } from './dead-letter.ts';
 import type { Ingest } from './ingest.ts';
 import { encodeMarker, encodePartial, MARKER_KEY, partitionOfSeries } from './repartition-codec.ts';
 import { PartitionClock } from './partition-clock.ts';
@@ -122,13 +122,15 @@ class SourceTask {
   private producer: TransactionalProducer | undefined;
   private readonly source: string;
   private readonly preAggregator: PreAggregator;
-  private deadLetters: OutgoingMessage[] = [];
-  /** Dead letters by reason since the last commit; counted once their transaction commits. */
-  private deadLetterReasons = new Map<DeadLetterReason, number>();
-  /** The clock as of the last commit, and the live one. */
+  /** One dead letter per rejected source message since the last commit; counted once their transaction commits. */
+  private readonly deadLetters: DeadLetters;
+  /** The clock as of the last commit ('null': none yet, a fresh clock), and the live one. */
   private committedClock = 'null';
   private readonly clock: PartitionClock;
-  /** Records below this offset are already covered by a committed transaction. */
+  /**
+   * Records below this offset are already covered by a committed transaction; a failed one is
+   * read again from here. On a partition never committed: the first offset this task read.
+   */
   private committedOffset = -1;
   private position = -1;
   private lastRecordAt: number;
@@ -146,6 +148,12 @@ class SourceTask {
     this.preAggregator = new PreAggregator(deps.groups, deps.windowing);
     const window = deps.config.window;
     this.clock = new PartitionClock({ maxOutOfOrdernessMs: window.max_out_of_orderness, allowedLatenessMs: window.allowed_lateness });
+    this.deadLetters = new DeadLetters({
+      pipeline: deps.config.name,
+      topic: deps.config.dead_letter.topic,
+      topicMaxBytes: deadLetterTopicMaxBytes(deps.config.source.max_message_bytes),
+      log,
+    });
     this.lastRecordAt = deps.now();
     this.ready = this.init();
   }
@@ -174,26 +182,28 @@ class SourceTask {
     const { metrics, config } = this.deps;
     let counted = 0;
     for (const record of batch.records) {
+      if (this.committedOffset < 0) this.committedOffset = record.offset; // where a replay of this never-committed partition starts
       if (record.offset < this.committedOffset || record.offset < this.position) continue; // already handled
       counted++;
       this.position = record.offset + 1;
       this.lastRecordAt = now;
       const message = this.deps.ingest.ingest(record.value, record);
       if ('reason' in message) {
-        this.reject(record, message);
+        this.reject(record, [message]);
         continue;
       }
-      for (const rejection of message.rejections) this.reject(record, rejection);
+      const rejected: Rejection[] = [...message.rejections];
       if (message.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, message.filtered);
       for (const { tenant, eventTimeMs, record: fields } of message.records) {
         if (this.clock.isLate(eventTimeMs)) {
-          this.reject(record, { reason: 'late', detail: 'older than its partition watermark minus allowed_lateness' });
+          rejected.push(LATE);
           continue;
         }
         const rejection = this.preAggregator.add(tenant, eventTimeMs, fields);
-        if (rejection) this.reject(record, rejection);
+        if (rejection) rejected.push(rejection);
         else this.clock.observe(eventTimeMs);
       }
+      if (rejected.length > 0) this.reject(record, rejected);
     }
     if (counted > 0) metrics.recordsIn.inc({ pipeline: config.name, topic: batch.topic }, counted);
     this.caughtUp = this.position >= batch.highWatermark;
@@ -214,7 +224,7 @@ class SourceTask {
     const idle = !final && this.caughtUp && now - this.lastRecordAt >= this.deps.config.window.idle_timeout;
     if (idle) this.clock.idleAt(now);
     const watermark = this.clock.watermark;
-    const changed = !this.preAggregator.isEmpty || this.deadLetters.length > 0 || this.position > this.committedOffset;
+    const changed = !this.preAggregator.isEmpty || this.deadLetters.size > 0 || this.position > this.committedOffset;
     if (!changed && this.announced?.watermark === watermark && this.announced.idle === idle) return;
 
     const { groups, partialsTopic, partialsPartitions, config } = this.deps;
@@ -224,10 +234,8 @@ class SourceTask {
     }
     const marker = encodeMarker({ source: this.source, watermark, idle });
     for (let p = 0; p < partialsPartitions; p++) messages.push({ topic: partialsTopic, partition: p, key: MARKER_KEY, value: marker });
-    for (const deadLetter of this.deadLetters) messages.push({ topic: config.dead_letter.topic, ...deadLetter });
-    const reasons = this.deadLetterReasons;
-    this.deadLetters = [];
-    this.deadLetterReasons = new Map();
+    const deadLetters = this.deadLetters.drain();
+    for (const deadLetter of deadLetters.messages) messages.push(deadLetter);
     // Nothing read yet on a partition new to the group: commit nothing, announce only.
     const offset = this.position >= 0 ? this.position : undefined;
     try {
@@ -241,7 +249,8 @@ class SourceTask {
       if (offset !== undefined) this.committedOffset = offset;
       this.committedClock = this.clock.serialize();
       this.announced = { watermark, idle };
-      for (const [reason, count] of reasons) this.deps.metrics.deadLetter(config.name, reason, count);
+      this.deadLetters.committed(deadLetters);
+      this.deps.metrics.deadLetters(config.name, deadLetters.tally);
     } catch (error) {
       if (isFenced(error)) {
         // Another instance owns this partition now; it re-reads from the last commit.
@@ -252,8 +261,7 @@ class SourceTask {
       // The transaction is aborted: forget everything since the last commit and read it again.
       this.log.warn({ err: error, partition: this.source }, 'stage-1 transaction failed; re-reading from the last commit');
       this.preAggregator.drain();
-      this.deadLetters = [];
-      this.deadLetterReasons = new Map();
+      this.deadLetters.aborted(deadLetters, error);
       this.clock.restore(this.committedClock);
       this.position = this.committedOffset;
       if (this.committedOffset >= 0) this.consumer().seek({ ...this.partition, offset: this.committedOffset });
@@ -261,9 +269,9 @@ class SourceTask {
     }
   }
 
-  private reject(record: SourceRecord, rejection: Rejection): void {
-    this.deadLetters.push(deadLetterMessage(record, rejection, this.deps.config.name));
-    this.deadLetterReasons.set(rejection.reason, (this.deadLetterReasons.get(rejection.reason) ?? 0) + 1);
+  /** One dead letter for the message, whatever number of its records were rejected. */
+  private reject(record: SourceRecord, rejections: readonly Rejection[]): void {
+    this.deadLetters.add(record, rejections);
   }
 
   async close(): Promise<void> {
@@ -273,6 +281,8 @@ class SourceTask {
     });
   }
 }
+
+const LATE: Rejection = { reason: 'late', detail: 'older than its partition watermark minus allowed_lateness' };
 
 function isFenced(error: unknown): boolean {
   const { type, message } = error as { type?: string; message?: string };
