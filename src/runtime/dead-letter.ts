@@ -71,7 +71,8 @@ interface Letter {
   readonly counts: ReadonlyMap<DeadLetterReason, number>;
   readonly reason: DeadLetterReason;
   readonly bytes: number;
-  readonly valueDropped: boolean;
+  /** Written without its original value or key: it would not fit. */
+  readonly stripped: boolean;
 }
 
 export interface DeadLetterOptions {
@@ -137,7 +138,7 @@ export class DeadLetters {
     for (const letter of letters) {
       for (const [reason, n] of letter.counts) records.set(reason, (records.get(reason) ?? 0) + n);
       messages.set(letter.reason, (messages.get(letter.reason) ?? 0) + 1);
-      if (letter.valueDropped) unwritable++;
+      if (letter.stripped) unwritable++;
     }
     return { messages: letters.map((l) => l.message), tally: { records, messages, unwritable }, letters };
   }
@@ -145,7 +146,7 @@ export class DeadLetters {
   /** The batch's transaction committed: its letters are written, their offsets need no memory. */
   committed(batch: DeadLetterBatch): void {
     for (const letter of batch.letters) {
-      if (!letter.valueDropped) continue;
+      if (!letter.stripped) continue;
       this.tooLarge.delete(letter.offset);
       const { headers } = letter.message;
       this.options.log.warn(
@@ -162,7 +163,7 @@ export class DeadLetters {
    */
   aborted(batch: DeadLetterBatch, error: unknown): void {
     if (!isTooLarge(error)) return;
-    const carrying = batch.letters.filter((l) => !l.valueDropped && l.message.value !== null);
+    const carrying = batch.letters.filter((l) => !l.stripped && l.message.value !== null);
     if (carrying.length === 0) return;
     const over = carrying.filter((l) => l.bytes > KAFKA_DEFAULT_MESSAGE_BYTES - RECORD_BATCH_OVERHEAD);
     const largest = carrying.reduce((a, b) => (b.bytes > a.bytes ? b : a));
@@ -170,17 +171,16 @@ export class DeadLetters {
   }
 
   /** The letter as it fits the topic: whole, else without the value, else without key and value. */
-  private fit(message: OutgoingMessage & { topic: string }, forceDrop: boolean): Omit<Letter, 'offset' | 'counts' | 'reason'> {
+  private fit(message: OutgoingMessage & { readonly topic: string }, forceDrop: boolean): Omit<Letter, 'offset' | 'counts' | 'reason'> {
     const bytes = recordBytes(message);
-    if (!forceDrop && bytes <= this.fitBytes) return { message, bytes, valueDropped: false };
-    const headers = {
-      ...message.headers,
-      [DEAD_LETTER_HEADERS.valueDropped]: 'too_large',
-      [DEAD_LETTER_HEADERS.valueBytes]: String(message.value?.length ?? 0),
-    };
-    let slim: OutgoingMessage & { topic: string } = { ...message, value: null, headers };
-    if (recordBytes(slim) > this.fitBytes) slim = { ...slim, key: null, headers: { ...headers, [DEAD_LETTER_HEADERS.keyDropped]: 'too_large' } };
-    return { message: slim, bytes: recordBytes(slim), valueDropped: true };
+    if (!forceDrop && bytes <= this.fitBytes) return { message, bytes, stripped: false };
+    let slim: OutgoingMessage & { topic: string } = message;
+    if (message.value !== null) {
+      const headers = { ...message.headers, [DEAD_LETTER_HEADERS.valueDropped]: 'too_large', [DEAD_LETTER_HEADERS.valueBytes]: String(message.value.length) };
+      slim = { ...message, value: null, headers };
+    }
+    if (recordBytes(slim) > this.fitBytes) slim = { ...slim, key: null, headers: { ...slim.headers, [DEAD_LETTER_HEADERS.keyDropped]: 'too_large' } };
+    return { message: slim, bytes: recordBytes(slim), stripped: true };
   }
 }
 

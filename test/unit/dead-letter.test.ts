@@ -118,6 +118,18 @@ describe('dead letters: one per source message', () => {
     expect(batch.tally.unwritable).toBe(2);
   });
 
+  it('leaves out only what is there: a tombstone with a huge key loses the key, and says so', () => {
+    const letters = deadLetters(100_000);
+    letters.add(record(1, null, Buffer.alloc(150_000)), [{ reason: 'malformed', detail: 'empty message (tombstone)' }]);
+    const batch = letters.drain();
+    const [letter] = batch.messages;
+    expect(letter!.key).toBeNull();
+    expect(letter!.value).toBeNull();
+    expect(header(letter!, H.keyDropped)).toBe('too_large');
+    expect(header(letter!, H.valueDropped)).toBeUndefined();
+    expect(batch.tally.unwritable).toBe(1);
+  });
+
   it('after Kafka refuses a transaction as too large, the replay writes the largest letter without its bytes', () => {
     const letters = deadLetters();
     const add = () => {
