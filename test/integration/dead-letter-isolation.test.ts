@@ -57,6 +57,8 @@ const broken = [
   brokenPush({ job: 'node', node: 'ib-node-01', cluster: 'bj-h800-b', timeMs: start + 95_000, bytes: 2 * 1024 * 1024, nameBytes: 500 * 1024 }),
 ];
 const bigCounts = keptAndFiltered(big[0]!);
+/** The fleet's own dead letters: three pushes of the unmapped gpu-node-42 and one truncated push. */
+const fleetDead = fleet.filter((m) => m.scrape.truncated || m.scrape.node === 'gpu-node-42');
 
 const asMessage = (m: { key: string; value: Buffer; headers: { push_time_ms: string } }, partition: number): PartitionedMessage => ({ partition, key: m.key, value: m.value, headers: m.headers });
 /** Partition 0: the hostile pushes first (offsets 0 and 1, in one producer batch), then the DCGM pushes. */
@@ -159,8 +161,6 @@ describe('dead letters cannot amplify or fail: 380 KB unroutable push and 2 MiB 
   });
 
   it('writes exactly one dead letter per hostile push, with the original bytes and capped headers', async () => {
-    // The fleet's own: three pushes of the unmapped gpu-node-42 and one truncated push; then the four hostile ones.
-    const fleetDead = fleet.filter((m) => m.scrape.truncated || m.scrape.node === 'gpu-node-42');
     const dead = await readDeadLetters(kafka, DLQ_TOPIC, fleetDead.length + 4, { timeoutMs: 60_000, graceMs: 3_000 });
     expect(dead).toHaveLength(fleetDead.length + 4);
 
@@ -216,5 +216,26 @@ describe('dead letters cannot amplify or fail: 380 KB unroutable push and 2 MiB 
     expect(value('sluice_dead_letter_unwritable_total')).toBe(0);
     expect(value('sluice_consumer_lag_records', { topic: TOPIC, partition: '0' })).toBe(0);
     expect(value('sluice_consumer_lag_records', { topic: TOPIC, partition: '1' })).toBe(0);
+  });
+
+  it('isolates a dead letter the topic refuses after all (its limit lowered under the running pipeline): written without its bytes, counted; the partition moves on', async () => {
+    await admin!.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: DLQ_TOPIC, configEntries: [{ name: 'max.message.bytes', value: '200000' }, { name: 'retention.ms', value: '3600000' }] }],
+    });
+    const push = unmappedNodeExporterPush({ node: 'ib-node-98:9100', cluster: 'bj-h800-b', timeMs: Date.now(), minBytes: 380 * 1024 });
+    await produce(kafka, TOPIC, [[asMessage(push, 1)]], 1);
+    const end = partition1Before.length + partition1After.length + 1;
+    expect(await eventually(() => committedOffset(1), (offset) => offset === end, 90_000)).toBe(end);
+
+    const dead = await readDeadLetters(kafka, DLQ_TOPIC, fleetDead.length + 4 + 1, { timeoutMs: 30_000, graceMs: 2_000 });
+    const letters = dead.filter((d) => d.partition === '1' && d.offset === String(end - 1));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ key: push.key, value: null, reason: 'unroutable', reasons: `unroutable=${bigCounts.unroutable}`, valueDropped: 'too_large', valueBytes: String(push.value.length) });
+    expect(dead).toHaveLength(fleetDead.length + 4 + 1);
+
+    const body = await (await fetch(`${running!.telemetryUrl}/metrics`)).text();
+    expect(metricValue(body, 'sluice_dead_letter_unwritable_total', { pipeline: NAME })).toBe(1);
+    expect(metricValue(body, 'sluice_dead_letter_messages_total', { pipeline: NAME, reason: 'unroutable' })).toBe(3 + 2 + 1);
   });
 });

@@ -191,12 +191,13 @@ const MAX_MESSAGE_BYTES = 'max.message.bytes';
  * has) replaces a topic's whole override set, so the current overrides are sent along.
  */
 async function raiseMaxMessageBytes(admin: Admin, topic: string, min: number): Promise<void> {
-  const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
-  const entries = described.resources[0]?.configEntries ?? [];
-  const current = Number(entries.find((e) => e.configName === MAX_MESSAGE_BYTES)?.configValue);
-  if (current >= min) return;
-  const overrides = entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configName !== MAX_MESSAGE_BYTES && typeof e.configValue === 'string' && !e.isSensitive);
+  let current = Number.NaN;
   try {
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    const entries = described.resources[0]?.configEntries ?? [];
+    current = Number(entries.find((e) => e.configName === MAX_MESSAGE_BYTES)?.configValue);
+    if (current >= min) return;
+    const overrides = entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configName !== MAX_MESSAGE_BYTES && typeof e.configValue === 'string' && !e.isSensitive);
     await admin.alterConfigs({
       validateOnly: false,
       resources: [
@@ -209,7 +210,7 @@ async function raiseMaxMessageBytes(admin: Admin, topic: string, min: number): P
     });
   } catch (error) {
     throw new Error(
-      `topic ${topic} accepts messages up to ${Number.isFinite(current) ? current : 'an unknown number of'} bytes (max.message.bytes) and raising it to ${min} failed: ${(error as Error).message}. ` +
+      `topic ${topic} must accept messages of ${min} bytes (max.message.bytes; now ${Number.isFinite(current) ? current : 'unknown'}) and raising it failed: ${(error as Error).message}. ` +
         `Raise it on the broker (kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config ${MAX_MESSAGE_BYTES}=${min}) and start again.`,
       { cause: error },
     );
