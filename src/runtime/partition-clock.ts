@@ -40,17 +40,31 @@ export class PartitionClock {
     return JSON.stringify({ v: 1, m: finiteOrNull(this.maxEventTime), w: finiteOrNull(this.idleWatermark) });
   }
 
-  /** Restores from offset metadata; anything unreadable starts a fresh clock. */
+  /**
+   * Restores from offset metadata; anything unreadable starts a fresh clock. That includes `null`
+   * and the string `'null'`: a partition never committed has no clock yet.
+   */
   restore(metadata: string | null): void {
-    let parsed: { m?: number | null; w?: number | null } = {};
-    try {
-      parsed = JSON.parse(metadata ?? '{}') as typeof parsed;
-    } catch {
-      // a fresh clock
-    }
-    this.maxEventTime = parsed.m ?? Number.NEGATIVE_INFINITY;
-    this.idleWatermark = parsed.w ?? Number.NEGATIVE_INFINITY;
+    const parsed = parseClock(metadata);
+    this.maxEventTime = parsed.m;
+    this.idleWatermark = parsed.w;
   }
+}
+
+/** The two times of a serialized clock, each −∞ where absent or not a finite number. */
+function parseClock(metadata: string | null): { m: number; w: number } {
+  let value: unknown;
+  try {
+    value = JSON.parse(metadata ?? 'null');
+  } catch {
+    value = null;
+  }
+  const fields = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  return { m: finiteOrNegativeInfinity(fields.m), w: finiteOrNegativeInfinity(fields.w) };
+}
+
+function finiteOrNegativeInfinity(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : Number.NEGATIVE_INFINITY;
 }
 
 function finiteOrNull(value: number): number | null {

@@ -8,6 +8,7 @@ import type { KafkaClient } from '../sources/kafka/client.ts';
 import { MemoryCheckpointStore, type CheckpointStore } from '../state/checkpoint-store.ts';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
+import { deadLetterTopicMaxBytes } from './dead-letter.ts';
 import { Ingest } from './ingest.ts';
 import { ProgressWatch, stallBoundMs, type StalledPartition } from './progress-watch.ts';
 import { partialsTopic } from './repartition-codec.ts';
@@ -66,9 +67,11 @@ export class PipelineRunner {
     const config = this.config;
     const topic = partialsTopic(config.name);
     await kafka.ensureTopics([
-      { topic: config.dead_letter.topic, partitions: 1 },
+      // The dead-letter topic takes the pipeline's largest message with its headers, so writing a dead letter cannot fail as too large.
+      { topic: config.dead_letter.topic, partitions: 1, minMaxMessageBytes: deadLetterTopicMaxBytes(config.source.max_message_bytes) },
       { topic, partitions: config.repartition.partitions },
     ]);
+    metrics.deadLetterUnwritable.inc({ pipeline: config.name }, 0); // present from the start, for alerts on any increase
     const partitions = await kafka.partitionCount(topic);
     if (partitions !== config.repartition.partitions) {
       throw new Error(`${topic} has ${partitions} partitions but repartition.partitions is ${config.repartition.partitions}; series would move between stage-2 tasks`);

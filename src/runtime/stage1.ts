@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { DeadLetterReason, Rejection } from '../core/dead-letter-reason.ts';
+import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
 import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../core/backoff.ts';
-import { FencedError, type Consumer, type KafkaClient, type OutgoingMessage, type PartitionEnds, type SourceBatch, type SourceRecord, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
+import { FencedError, type Consumer, type KafkaClient, type OutgoingMessage, type PartitionEnds, type SourceBatch, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
-import { deadLetterMessage } from './dead-letter.ts';
+import { DeadLetters, deadLetterTopicMaxBytes, type DeadLetterBatch } from './dead-letter.ts';
 import type { Ingest } from './ingest.ts';
 import { encodeMarker, encodePartial, MARKER_KEY, partitionOfSeries } from './repartition-codec.ts';
 import { PartitionClock } from './partition-clock.ts';
@@ -117,7 +117,7 @@ export class Stage1 {
     const backoff = backoffDelay(TASK_RESTART_BACKOFF, attempt, undefined, Math.random);
     const delayMs = error instanceof FencedError ? Math.max(backoff, this.deps.sessionTimeoutMs ?? 30_000) : backoff;
     this.deps.metrics.kafkaClientRestarts.inc({ pipeline: this.deps.config.name, client: 'stage1-producer' });
-    this.tasks.set(key, this.newTask(failed.partition, { attempt, delayMs }));
+    this.tasks.set(key, this.newTask(failed.partition, { attempt, delayMs, deadLetters: failed.deadLetters }));
   }
 
   private async onBatch(batch: SourceBatch): Promise<void> {
@@ -163,6 +163,8 @@ const keyOf = (p: TopicPartition) => `${p.topic}/${p.partition}`;
 interface TaskRestart {
   readonly attempt: number;
   readonly delayMs: number;
+  /** The predecessor's dead letters: which of them Kafka refused as too large. */
+  readonly deadLetters: DeadLetters;
 }
 
 class SourceTask {
@@ -176,9 +178,12 @@ class SourceTask {
   private producer: TransactionalProducer | undefined;
   private readonly source: string;
   private readonly preAggregator: PreAggregator;
-  private deadLetters: OutgoingMessage[] = [];
-  /** Dead letters by reason since the last commit; counted once their transaction commits. */
-  private deadLetterReasons = new Map<DeadLetterReason, number>();
+  /**
+   * One dead letter per rejected source message since the last commit, counted once their
+   * transaction commits. Handed to a successor task, which must remember which letters Kafka
+   * refused as too large.
+   */
+  readonly deadLetters: DeadLetters;
   private readonly clock: PartitionClock;
   /** Records below this offset are already covered by a committed transaction. */
   private committedOffset = -1;
@@ -207,6 +212,14 @@ class SourceTask {
     this.preAggregator = new PreAggregator(deps.groups, deps.windowing);
     const window = deps.config.window;
     this.clock = new PartitionClock({ maxOutOfOrdernessMs: window.max_out_of_orderness, allowedLatenessMs: window.allowed_lateness });
+    this.deadLetters =
+      restart?.deadLetters ??
+      new DeadLetters({
+        pipeline: deps.config.name,
+        topic: deps.config.dead_letter.topic,
+        topicMaxBytes: deadLetterTopicMaxBytes(deps.config.source.max_message_bytes),
+        log,
+      });
     this.lastRecordAt = deps.now();
     void this.start();
   }
@@ -275,20 +288,22 @@ class SourceTask {
       this.lastRecordAt = now;
       const message = this.deps.ingest.ingest(record.value, record);
       if ('reason' in message) {
-        this.reject(record, message);
+        this.deadLetters.add(record, [message]);
         continue;
       }
-      for (const rejection of message.rejections) this.reject(record, rejection);
+      const rejected: Rejection[] = [...message.rejections];
       if (message.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, message.filtered);
       for (const { tenant, eventTimeMs, record: fields } of message.records) {
         if (this.clock.isLate(eventTimeMs)) {
-          this.reject(record, { reason: 'late', detail: 'older than its partition watermark minus allowed_lateness' });
+          rejected.push(LATE);
           continue;
         }
         const rejection = this.preAggregator.add(tenant, eventTimeMs, fields);
-        if (rejection) this.reject(record, rejection);
+        if (rejection) rejected.push(rejection);
         else this.clock.observe(eventTimeMs);
       }
+      // One dead letter for the message, whatever number of its records were rejected.
+      if (rejected.length > 0) this.deadLetters.add(record, rejected);
     }
     if (counted > 0) metrics.recordsIn.inc({ pipeline: config.name, topic: batch.topic }, counted);
     this.caughtUp = this.position >= batch.highWatermark;
@@ -316,7 +331,7 @@ class SourceTask {
     const idle = !final && this.caughtUp && now - this.lastRecordAt >= this.deps.config.window.idle_timeout;
     if (idle) this.clock.idleAt(now);
     const watermark = this.clock.watermark;
-    const changed = !this.preAggregator.isEmpty || this.deadLetters.length > 0 || this.position > this.committedOffset;
+    const changed = !this.preAggregator.isEmpty || this.deadLetters.size > 0 || this.position > this.committedOffset;
     if (!changed && this.announced?.watermark === watermark && this.announced.idle === idle) return;
 
     const { groups, partialsTopic, partialsPartitions, config } = this.deps;
@@ -326,10 +341,8 @@ class SourceTask {
     }
     const marker = encodeMarker({ source: this.source, watermark, idle });
     for (let p = 0; p < partialsPartitions; p++) messages.push({ topic: partialsTopic, partition: p, key: MARKER_KEY, value: marker });
-    for (const deadLetter of this.deadLetters) messages.push({ topic: config.dead_letter.topic, ...deadLetter });
-    const reasons = this.deadLetterReasons;
-    this.deadLetters = [];
-    this.deadLetterReasons = new Map();
+    const deadLetters = this.deadLetters.drain();
+    for (const deadLetter of deadLetters.messages) messages.push(deadLetter);
     // Nothing read yet on a partition new to the group: commit nothing, announce only.
     const offset = this.position >= 0 ? this.position : undefined;
     try {
@@ -343,9 +356,10 @@ class SourceTask {
       if (offset !== undefined) this.committedOffset = offset;
       this.committed = true;
       this.announced = { watermark, idle };
-      for (const [reason, count] of reasons) this.deps.metrics.deadLetter(config.name, reason, count);
+      this.deadLetters.committed(deadLetters);
+      this.deps.metrics.deadLetters(config.name, deadLetters.tally);
     } catch (error) {
-      this.fail(error);
+      this.fail(error, deadLetters);
     }
   }
 
@@ -354,8 +368,9 @@ class SourceTask {
    * of (so what it fetches next is what the successor needs; batches fetched before are
    * superseded), and hand over to a successor, which asks the broker what really committed.
    */
-  private fail(error: unknown): void {
+  private fail(error: unknown, deadLetters: DeadLetterBatch): void {
     this.closed = true;
+    this.deadLetters.aborted(deadLetters, error);
     this.closing.abort();
     if (error instanceof FencedError) {
       this.log.warn({ partition: this.source }, 'stage-1 producer fenced: the partition moved to another instance, or the broker expired its transaction');
@@ -369,11 +384,6 @@ class SourceTask {
     this.failed(this, error);
   }
 
-  private reject(record: SourceRecord, rejection: Rejection): void {
-    this.deadLetters.push(deadLetterMessage(record, rejection, this.deps.config.name));
-    this.deadLetterReasons.set(rejection.reason, (this.deadLetterReasons.get(rejection.reason) ?? 0) + 1);
-  }
-
   async close(): Promise<void> {
     this.closing.abort();
     await this.serial.run(async () => {
@@ -382,3 +392,5 @@ class SourceTask {
     });
   }
 }
+
+const LATE: Rejection = { reason: 'late', detail: 'older than its partition watermark minus allowed_lateness' };

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DeadLetterReason } from '../core/dead-letter-reason.ts';
+import type { DeadLetterTally } from '../runtime/dead-letter.ts';
 
 /**
  * Sluice's own metrics (served on /metrics), by Prometheus conventions. The remote-write sink
@@ -17,8 +17,22 @@ export class SluiceMetrics {
 
   readonly deadLettered = new Counter({
     name: 'sluice_dead_letter_records_total',
-    help: 'Records sent to the dead-letter topic, by reason.',
+    help: 'Rejected records, by reason, in dead letters written (a message that fails as a whole counts once).',
     labelNames: ['pipeline', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLetterMessages = new Counter({
+    name: 'sluice_dead_letter_messages_total',
+    help: 'Dead-letter messages written (one per source message with rejected records), by their sluice.reason.',
+    labelNames: ['pipeline', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLetterUnwritable = new Counter({
+    name: 'sluice_dead_letter_unwritable_total',
+    help: 'Dead letters written without the original bytes because the dead-letter topic would not take them.',
+    labelNames: ['pipeline'] as const,
     registers: [this.registry],
   });
 
@@ -89,7 +103,10 @@ export class SluiceMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
   }
 
-  deadLetter(pipeline: string, reason: DeadLetterReason, count = 1): void {
-    this.deadLettered.inc({ pipeline, reason }, count);
+  /** Counts the dead letters of a committed transaction. */
+  deadLetters(pipeline: string, tally: DeadLetterTally): void {
+    for (const [reason, count] of tally.records) this.deadLettered.inc({ pipeline, reason }, count);
+    for (const [reason, count] of tally.messages) this.deadLetterMessages.inc({ pipeline, reason }, count);
+    if (tally.unwritable > 0) this.deadLetterUnwritable.inc({ pipeline }, tally.unwritable);
   }
 }

@@ -34,6 +34,10 @@ const throughEnd = lastDataEnd + WINDOW_MS;
 const expected = gpuRdmaOracle(samples, throughEnd);
 
 const unroutable = samples.filter((s) => s.tenant === undefined);
+/** The pushes with unroutable samples, and how many each has: one dead letter per push. */
+const unroutablePushes = messages
+  .map((m) => ({ message: m, count: relabel([m.scrape]).filter((s) => s.tenant === undefined).length }))
+  .filter((p) => p.count > 0);
 const truncated = messages.filter((m) => m.scrape.truncated);
 const filteredOut = scrapes.filter((s) => !s.truncated).reduce((n, s) => n + s.families.filter((f) => !/^(DCGM_FI_(DEV|PROF)_|node_infiniband_)/.test(f.name)).reduce((m, f) => m + f.samples.length, 0), 0);
 
@@ -193,7 +197,8 @@ describe('gpu-rdma: dcgm-exporter and node_exporter pushes → per-tenant Promet
   });
 
   it('dead-letters the unmapped node\'s samples as unroutable and the truncated push as malformed', async () => {
-    const dead = await readDeadLetters(kafka, DLQ_TOPIC, unroutable.length + truncated.length, { timeoutMs: 30_000 });
+    const dead = await readDeadLetters(kafka, DLQ_TOPIC, unroutablePushes.length + truncated.length, { timeoutMs: 30_000 });
+    expect(dead).toHaveLength(unroutablePushes.length + truncated.length);
     const byReason = new Map<string, Set<string>>();
     for (const d of dead) {
       if (!byReason.has(d.reason)) byReason.set(d.reason, new Set());
@@ -206,8 +211,13 @@ describe('gpu-rdma: dcgm-exporter and node_exporter pushes → per-tenant Promet
       unroutable: [pushPath('dcgm', 'gpu-node-42', 'bj-h800-a')],
       malformed: [pushPath('dcgm', 'gpu-node-18', 'bj-h800-b')],
     });
-    // One dead letter per rejected sample (each carrying its whole push), one for the malformed push.
-    expect(dead.filter((d) => d.reason === 'unroutable').length).toBe(unroutable.length);
+    // One dead letter per push, whatever number of its samples failed, counted per reason in its headers.
+    const unroutableDead = dead.filter((d) => d.reason === 'unroutable');
+    expect(unroutableDead).toHaveLength(unroutablePushes.length);
+    for (const p of unroutablePushes) {
+      const letters = unroutableDead.filter((d) => d.value?.equals(p.message.value));
+      expect(letters.map((d) => d.reasons), p.message.key).toEqual([`unroutable=${p.count}`]);
+    }
     expect(dead.filter((d) => d.reason === 'malformed').map((d) => d.value)).toEqual([truncated[0]!.value]);
     expect(dead.find((d) => d.reason === 'malformed')!.detail).toMatch(/^prometheus_text line \d+:/);
   });
@@ -218,6 +228,8 @@ describe('gpu-rdma: dcgm-exporter and node_exporter pushes → per-tenant Promet
     expect(body).toContain(`sluice_records_filtered_total{pipeline="gpu-rdma"} ${filteredOut}`);
     expect(body).toContain(`sluice_dead_letter_records_total{pipeline="gpu-rdma",reason="unroutable"} ${unroutable.length}`);
     expect(body).toContain('sluice_dead_letter_records_total{pipeline="gpu-rdma",reason="malformed"} 1');
+    expect(body).toContain(`sluice_dead_letter_messages_total{pipeline="gpu-rdma",reason="unroutable"} ${unroutablePushes.length}`);
+    expect(body).toContain('sluice_dead_letter_unwritable_total{pipeline="gpu-rdma"} 0');
     expect(body).not.toMatch(/sluice_dead_letter_records_total\{pipeline="gpu-rdma",reason="(late|invalid_value|no_event_time)"\}/);
   });
 });

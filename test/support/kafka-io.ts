@@ -10,11 +10,13 @@ export function testKafka(brokers: readonly string[], clientId: string, retry?: 
   return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING, ...(retry ? { retry } : {}) });
 }
 
-export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+/** Creates a topic, with topic-level settings where given (e.g. `{ 'max.message.bytes': '8388608' }`). */
+export async function createTopic(kafka: Kafka, topic: string, numPartitions: number, configs: Record<string, string> = {}): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions }] });
+    const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions, configEntries }] });
   } finally {
     await admin.disconnect();
   }

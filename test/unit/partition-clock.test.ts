@@ -40,4 +40,23 @@ describe('partition clock', () => {
     restored.restore('not json');
     expect(restored.watermark).toBe(Number.NEGATIVE_INFINITY);
   });
+
+  it('starts fresh from the metadata of a partition never committed, or anything that is not a clock', () => {
+    // Stage 1 keeps 'null' as the committed clock of a partition that has no commit yet, and
+    // restores it when a transaction fails: that must not throw.
+    for (const metadata of [null, 'null', '', '""', '42', '[]', 'true', '{"m":"x","w":{}}', '{"m":null}']) {
+      const clock = new PartitionClock(options);
+      clock.observe(100_000);
+      clock.idleAt(500_000);
+      expect(() => clock.restore(metadata), String(metadata)).not.toThrow();
+      expect(clock.watermark, String(metadata)).toBe(Number.NEGATIVE_INFINITY);
+      expect(clock.isLate(0), String(metadata)).toBe(false);
+    }
+  });
+
+  it('restores one time without the other', () => {
+    const clock = new PartitionClock(options);
+    clock.restore('{"v":1,"m":null,"w":70000}');
+    expect(clock.watermark).toBe(70_000);
+  });
 });

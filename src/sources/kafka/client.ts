@@ -112,8 +112,20 @@ export interface TransactionalProducer {
   close(): Promise<void>;
 }
 
+/** A topic Sluice writes to, and what it must accept. */
+export interface TopicSpec {
+  readonly topic: string;
+  /** Partitions when the topic is created (an existing topic keeps its own). */
+  readonly partitions: number;
+  /**
+   * The topic's `max.message.bytes` is at least this: set when it is created, raised (other
+   * settings kept) when an existing topic's is lower; a higher one is left alone.
+   */
+  readonly minMaxMessageBytes?: number;
+}
+
 export interface KafkaClient {
-  ensureTopics(topics: readonly { topic: string; partitions: number }[]): Promise<void>;
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   consume(options: ConsumeOptions): Promise<Consumer>;
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
   /** First and next-to-be-written offsets of every partition of each topic. */

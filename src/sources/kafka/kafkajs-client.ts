@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSource, Kafka, logLevel, type Admin, type LogEntry, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Closers } from '../../core/closers.ts';
 import {
@@ -8,13 +8,14 @@ import {
   type Consumer,
   type KafkaClient,
   type PartitionEnds,
+  type TopicSpec,
   type TransactionContent,
   type TransactionalProducer,
 } from './client.ts';
-import { chunkBySize } from './chunk-messages.ts';
 import { groupByTopic } from './group-by-topic.ts';
 import { RestartingConsumer } from './kafkajs-consumer.ts';
 import { isFenced } from './kafkajs-errors.ts';
+import { chunksBySize, RECORD_BATCH_OVERHEAD } from './record-size.ts';
 
 export interface KafkajsClientOptions {
   readonly brokers: readonly string[];
@@ -41,15 +42,23 @@ export class KafkajsClient implements KafkaClient {
     });
   }
 
-  async ensureTopics(topics: readonly { topic: string; partitions: number }[]): Promise<void> {
+  async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
     const admin = await this.admin();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
-    });
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          configEntries: t.minMaxMessageBytes === undefined ? [] : [{ name: MAX_MESSAGE_BYTES, value: String(t.minMaxMessageBytes) }],
+        })),
+      });
+    }
+    for (const t of topics) {
+      if (existing.has(t.topic) && t.minMaxMessageBytes !== undefined) await raiseMaxMessageBytes(admin, t.topic, t.minMaxMessageBytes);
+    }
   }
 
   async consume(options: ConsumeOptions): Promise<Consumer> {
@@ -105,13 +114,7 @@ export class KafkajsClient implements KafkaClient {
       commit: async (content: TransactionContent) => {
         const transaction = await producer.transaction();
         try {
-          // Several requests in one transaction: no partition's record batch may outgrow the broker's limit.
-          for (const chunk of chunkBySize(content.messages)) {
-            await transaction.sendBatch({
-              acks: -1,
-              topicMessages: groupByTopic(chunk).map(([topic, messages]) => ({ topic, messages: messages as never })),
-            });
-          }
+          await sendInChunks(transaction, content.messages);
           await transaction.sendOffsets({
             consumerGroupId: content.offsets.groupId,
             topics: groupByTopic(content.offsets.partitions).map(([topic, partitions]) => ({
@@ -150,6 +153,56 @@ export class KafkajsClient implements KafkaClient {
       });
     }
     return this.adminClient.connected;
+  }
+}
+
+const MAX_MESSAGE_BYTES = 'max.message.bytes';
+
+/**
+ * Raises a topic's `max.message.bytes` to `min` if it is lower. AlterConfigs (the API kafkajs
+ * has) replaces a topic's whole override set, so the current overrides are sent along.
+ */
+async function raiseMaxMessageBytes(admin: Admin, topic: string, min: number): Promise<void> {
+  let current = Number.NaN;
+  try {
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    const entries = described.resources[0]?.configEntries ?? [];
+    current = Number(entries.find((e) => e.configName === MAX_MESSAGE_BYTES)?.configValue);
+    if (current >= min) return;
+    const overrides = entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configName !== MAX_MESSAGE_BYTES && typeof e.configValue === 'string' && !e.isSensitive);
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: [...overrides.map((e) => ({ name: e.configName, value: e.configValue })), { name: MAX_MESSAGE_BYTES, value: String(min) }],
+        },
+      ],
+    });
+  } catch (error) {
+    throw new Error(
+      `topic ${topic} must accept messages of ${min} bytes (max.message.bytes; now ${Number.isFinite(current) ? current : 'unknown'}) and raising it failed: ${(error as Error).message}. ` +
+        `Raise it on the broker (kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config ${MAX_MESSAGE_BYTES}=${min}) and start again.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * A producer sends each call's messages for a partition as one record batch, and a broker
+ * refuses a batch over the topic's `max.message.bytes` (Kafka's default: 1 MiB). So a
+ * transaction's messages go out in sends of at most this many bytes; a larger message goes
+ * alone (its topic was made to take it, see ensureTopics).
+ */
+const SEND_CHUNK_BYTES = 1_000_000 - RECORD_BATCH_OVERHEAD;
+
+async function sendInChunks(transaction: Transaction, messages: TransactionContent['messages']): Promise<void> {
+  for (const chunk of chunksBySize(messages, SEND_CHUNK_BYTES)) {
+    await transaction.sendBatch({
+      acks: -1,
+      topicMessages: groupByTopic(chunk).map(([topic, list]) => ({ topic, messages: list as never })),
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtoc
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConsumeOptions, TopicPartition } from '../../../src/sources/kafka/client.ts';
-import { chunkBySize } from '../../../src/sources/kafka/chunk-messages.ts';
+import { chunksBySize } from '../../../src/sources/kafka/record-size.ts';
 import { RestartingConsumer } from '../../../src/sources/kafka/kafkajs-consumer.ts';
 import { isFenced } from '../../../src/sources/kafka/kafkajs-errors.ts';
 
@@ -102,12 +102,12 @@ describe('RestartingConsumer', () => {
   });
 });
 
-describe('chunkBySize', () => {
+describe('chunksBySize', () => {
   const message = (bytes: number) => ({ value: Buffer.alloc(bytes) });
 
   it('splits in order so no request exceeds the bound, and sends an oversized message alone', () => {
     const messages = [message(300), message(300), message(300), message(2_000), message(10)];
-    const chunks = chunkBySize(messages, 700);
+    const chunks = chunksBySize(messages, 700);
     expect(chunks.map((c) => c.map((m) => m.value.length))).toEqual([[300, 300], [300], [2_000], [10]]);
     expect(chunks.flat()).toEqual(messages);
   });
