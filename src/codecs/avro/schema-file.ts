@@ -3,8 +3,12 @@ import { resolve } from 'node:path';
 import avro from 'avsc';
 import { CodecConfigError } from '../decoder.ts';
 
-/** Reads and parses one `.avsc` file (relative to `baseDir`) at load time, with config-path errors. */
-export function readSchemaFile(baseDir: string, file: string, path: readonly (string | number)[]): avro.Schema {
+/**
+ * Reads and parses one `.avsc` file (relative to `baseDir`) at load time, with config-path errors.
+ * With `exactIntegers`, an integer literal beyond ±2^53 (a `long` default) is read as its exact
+ * decimal string, the representation decoded longs take there, instead of a rounded double.
+ */
+export function readSchemaFile(baseDir: string, file: string, path: readonly (string | number)[], exactIntegers = false): avro.Schema {
   const absolute = resolve(baseDir, file);
   let text: string;
   try {
@@ -13,18 +17,29 @@ export function readSchemaFile(baseDir: string, file: string, path: readonly (st
     throw new CodecConfigError(path, `cannot read Avro schema ${absolute}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   try {
-    return JSON.parse(text) as avro.Schema;
+    return JSON.parse(exactIntegers ? quoteUnsafeIntegers(text) : text) as avro.Schema;
   } catch (error) {
     throw new CodecConfigError(path, `Avro schema ${absolute} is not JSON: ${(error as Error).message}`);
   }
 }
 
+/** Rewrites integer literals outside strings that a double cannot hold exactly as JSON strings. */
+function quoteUnsafeIntegers(text: string): string {
+  return text.replace(STRING_OR_NUMBER, (token) => {
+    if (token.startsWith('"') || !/^-?\d+$/.test(token) || Number.isSafeInteger(Number(token))) return token;
+    return `"${token}"`;
+  });
+}
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
 /**
  * Compiles a schema for decoding untrusted bytes. Differences from avsc's defaults, and why:
- * - `wrapUnions: false`: `["null","string"]` decodes to `null` or a string, as the same record
- *   decodes from JSON; a union whose branches JavaScript cannot tell apart (a string and an enum)
- *   fails here, at load time.
- * - longs: numbers while exact, decimal strings beyond ±2^53 (avsc would throw and lose the message).
+ * - `wrapUnions: 'auto'`: `["null","string"]` decodes to `null` or a string, as the same record
+ *   decodes from JSON. A union whose branches JavaScript cannot tell apart (two records, a string
+ *   and an enum) is read wrapped (`{ Name: value }`) and unwrapped by the plainer, so it gives
+ *   the branch's value too; the Avro spec allows any union of distinct named types.
+ * - longs: numbers while exact, decimal strings beyond ±2^53 (avsc would throw and lose the message);
+ *   defaults too (read with `exactIntegers`).
  * - arrays and maps: a block count larger than the bytes left is rejected before any allocation.
  *   avsc trusts the count, so five garbage bytes can claim 2^31 items and exhaust the heap; and an
  *   array whose items can encode in zero bytes (`null`, an empty record) is refused at load time,
@@ -35,7 +50,7 @@ export function readSchemaFile(baseDir: string, file: string, path: readonly (st
 export function compileDecodingType(schema: avro.Schema, path: readonly (string | number)[], label: string): avro.Type {
   let type: avro.Type;
   try {
-    type = avro.Type.forSchema(schema, { wrapUnions: false, omitRecordMethods: true, typeHook: guardedTypes });
+    type = avro.Type.forSchema(schema, { wrapUnions: 'auto', omitRecordMethods: true, typeHook: guardedTypes });
   } catch (error) {
     throw new CodecConfigError(path, `invalid Avro schema ${label}: ${(error as Error).message}`);
   }
@@ -103,15 +118,15 @@ class GuardedMapType extends avro.types.MapType {
   }
 }
 
+// avsc encodes every field default once, when it compiles a record's writer, so `toBuffer` is
+// needed for schemas whose longs have defaults (timestamps, `["long","null"]`, evolution).
 const customLong = avro.types.LongType.__with(
   {
     fromBuffer: readZigZagVarint,
-    toBuffer: () => {
-      throw new Error('Sluice decodes Avro; it does not encode it');
-    },
+    toBuffer: writeZigZagVarint,
     fromJSON: (value: unknown) => value,
     toJSON: (value: unknown) => value,
-    isValid: (value: unknown) => (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'string' && /^-?\d+$/.test(value)),
+    isValid: isLongValue,
     compare: (a: number | string, b: number | string) => {
       const x = BigInt(a);
       const y = BigInt(b);
@@ -130,7 +145,27 @@ function guardedTypes(schema: avro.Schema, opts: unknown): avro.Type | undefined
   return undefined;
 }
 
-/** Decodes an Avro long (zig-zag varint): a number while exact, else its decimal string. */
+/** A long as Sluice represents it: a safe integer, or a decimal string of a 64-bit integer (any size). */
+function isLongValue(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value);
+  if (typeof value !== 'string' || !/^-?\d{1,20}$/.test(value)) return false;
+  const n = BigInt(value);
+  return BigInt.asIntN(64, n) === n;
+}
+
+/** Encodes a long (number or decimal string) as its zig-zag varint bytes: for field defaults. */
+function writeZigZagVarint(value: number | string): Buffer {
+  let n = BigInt.asUintN(64, (BigInt(value) << 1n) ^ (BigInt(value) < 0n ? -1n : 0n));
+  const bytes: number[] = [];
+  do {
+    const low = Number(n & 0x7fn);
+    n >>= 7n;
+    bytes.push(n > 0n ? low | 0x80 : low);
+  } while (n > 0n);
+  return Buffer.from(bytes);
+}
+
+/** Decodes an Avro long (zig-zag varint, at most 10 bytes: bounded-tap.ts): a number while exact, else its decimal string. */
 function readZigZagVarint(bytes: Buffer): number | string {
   if (bytes.length <= 7) {
     // 49 bits at most: exact in a double.

@@ -10,9 +10,10 @@ import {
   type Decoder,
   type DecoderOptions,
 } from '../decoder.ts';
+import { escapedLoneSurrogateOffset } from '../text-validity.ts';
 import { invalidUtf8Offset } from '../utf8.ts';
 import type { JsonDecodeConfig } from './config.ts';
-import { describeJsonSyntaxError } from './syntax-error.ts';
+import { describeJsonSyntaxError, loneSurrogateDetail } from './syntax-error.ts';
 
 export { jsonDecodeConfigSchema, type JsonDecodeConfig } from './config.ts';
 
@@ -40,6 +41,8 @@ class ObjectDecoder implements Decoder {
       return malformed(`not JSON: ${describeJsonSyntaxError(bytes, start, bytes.length)}`);
     }
     if (!isPlainObject(value)) return malformed(`expected a JSON object, got ${describe(value)}`);
+    const surrogate = escapedLoneSurrogateOffset(bytes, start);
+    if (surrogate >= 0) return malformed(loneSurrogateDetail(surrogate));
     const violation = this.contract?.check(value);
     if (violation) return schemaViolation(violation.detail);
     return accept([value]);
@@ -79,6 +82,9 @@ class NdjsonDecoder implements Decoder {
       start = end + 1;
     }
     if (records.length === 0) return malformed('ndjson: the message has no JSON objects, only blank lines');
+    // Once for the whole message, not per line: every line parsed, so each backslash is in a string.
+    const surrogate = escapedLoneSurrogateOffset(bytes);
+    if (surrogate >= 0) return malformed(`ndjson line ${lineOf(bytes, surrogate)}: ${loneSurrogateDetail(surrogate)}`);
     return accept(records);
   }
 }

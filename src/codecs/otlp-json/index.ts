@@ -1,5 +1,6 @@
 import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder, type DecoderOptions } from '../decoder.ts';
-import { describeJsonSyntaxError } from '../json/syntax-error.ts';
+import { describeJsonSyntaxError, loneSurrogateDetail } from '../json/syntax-error.ts';
+import { escapedLoneSurrogateOffset } from '../text-validity.ts';
 import { invalidUtf8Offset } from '../utf8.ts';
 import type { OtlpJsonDecodeConfig } from './config.ts';
 import { JsonShapeError, OtlpJsonWalker } from './walker.ts';
@@ -24,6 +25,8 @@ class OtlpJsonDecoder implements Decoder {
     } catch {
       return malformed(`otlp_json: not JSON: ${describeJsonSyntaxError(bytes, 0, bytes.length)}`);
     }
+    const surrogate = escapedLoneSurrogateOffset(bytes);
+    if (surrogate >= 0) return malformed(`otlp_json: ${loneSurrogateDetail(surrogate)}`);
     try {
       return accept(new OtlpJsonWalker(this.keepContent).request(root));
     } catch (error) {
