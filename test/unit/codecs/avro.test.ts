@@ -206,6 +206,43 @@ describe('avro values: plain JSON-like output', () => {
   });
 });
 
+describe('avro varints and schema evolution (issue 8)', () => {
+  const dir = schemaDir({
+    'long.avsc': { type: 'record', name: 'L', fields: [{ name: 'v', type: 'long' }] },
+    'int.avsc': { type: 'record', name: 'I', fields: [{ name: 'v', type: 'int' }] },
+    'status-v2.avsc': { type: 'record', name: 'S', fields: [{ name: 's', type: { type: 'enum', name: 'Status', symbols: ['OK', 'ERROR', 'PAUSED', 'GONE'] } }] },
+    'status-v1.avsc': { type: 'record', name: 'S', fields: [{ name: 's', type: { type: 'enum', name: 'Status', symbols: ['OK', 'ERROR'] } }] },
+    'status-v1-default.avsc': { type: 'record', name: 'S', fields: [{ name: 's', type: { type: 'enum', name: 'Status', symbols: ['OK', 'ERROR', 'OTHER'], default: 'OTHER' } }] },
+  });
+
+  it('refuses a long varint over 10 bytes, and one of 120 KB without reading it (it took 1.1 s and was accepted)', () => {
+    const long = build({ schema: 'long.avsc' }, dir);
+    const huge = Buffer.alloc(120_000, 0x80);
+    huge[huge.length - 1] = 0;
+    expect(decode(long, huge)).toEqual({ ok: false, reason: 'malformed', detail: 'avro: invalid long at byte 0: the varint is longer than 10 bytes (long.avsc, 120000-byte body)' });
+    expect(decode(long, Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02]))).toEqual({
+      ok: false,
+      reason: 'malformed',
+      detail: 'avro: invalid long at byte 0: the varint overflows 64 bits (long.avsc, 10-byte body)',
+    });
+    expect(decode(long, Buffer.from([0x80, 0x80]))).toMatchObject({ ok: false, detail: 'avro: truncated: the 2-byte body ends inside the record (long.avsc)' });
+  });
+
+  it('refuses an int varint over 5 bytes or beyond 32 bits', () => {
+    const int = build({ schema: 'int.avsc' }, dir);
+    expect(decode(int, Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f]))).toEqual({ ok: true, records: [{ v: 2_147_483_647 }] });
+    expect(decode(int, Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x00]))).toMatchObject({ ok: false, detail: 'avro: invalid int at byte 0: the varint is longer than 5 bytes (int.avsc, 6-byte body)' });
+    expect(decode(int, Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x1f]))).toMatchObject({ ok: false, detail: 'avro: invalid int at byte 0: the varint overflows 32 bits (int.avsc, 5-byte body)' });
+  });
+
+  it('names the enum symbols a reader cannot read (it said: cannot read "Status" as "Status")', () => {
+    expect(() => build({ schema: 'status-v2.avsc', reader_schema: 'status-v1.avsc' }, dir)).toThrow(
+      'records written with status-v2.avsc cannot be read with reader_schema status-v1.avsc: enum Status: the writer\'s symbols "PAUSED", "GONE" are not in the reader\'s symbols, and the reader\'s enum has no `default` to read them as',
+    );
+    expect(decode(build({ schema: 'status-v2.avsc', reader_schema: 'status-v1-default.avsc' }, dir), Buffer.from([4]))).toEqual({ ok: true, records: [{ s: 'OTHER' }] });
+  });
+});
+
 describe('avro codec config', () => {
   it('needs a writer schema per framing, and only the one that framing uses', () => {
     const issues = (config: Record<string, unknown>) => avroDecodeConfigSchema.safeParse({ codec: 'avro', ...config }).error?.issues.map((i) => [i.path.join('.'), i.message]);

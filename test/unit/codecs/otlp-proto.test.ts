@@ -83,6 +83,20 @@ describe('otlp_proto codec: values and forward compatibility', () => {
     expect(Object.getPrototypeOf(record!.attributes.map)).toBe(Object.prototype);
   });
 
+  it('reads an empty request as zero spans, as protobuf does (it was refused as malformed)', () => {
+    expect(decode(Buffer.alloc(0))).toEqual({ ok: true, records: [] });
+  });
+
+  it('merges an attribute value given more than once, as protobuf merges embedded messages', () => {
+    const twice = (build: (w: Writer) => void) => message((kv) => build(text(kv, 1, 'k')));
+    const list = (item: string) => (v: Writer) => embed(v, 5, message((a) => embed(a, 1, message((x) => text(x, 1, item)))));
+    const span = message((s) => {
+      embed(s, 9, twice((kv) => embed(embed(kv, 2, message(list('a'))), 2, message(list('b')))));
+    });
+    const [record] = spansOf(decode(request(span))) as { attributes: Record<string, unknown> }[];
+    expect(record!.attributes).toStrictEqual({ k: ['a', 'b'] });
+  });
+
   it('skips unknown fields, and takes fields in any order (value before key, spans before resource)', () => {
     const span = message((s) => {
       s.uint32((99 << 3) | 0).uint32(1); // a field from the future
