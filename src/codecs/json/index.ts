@@ -13,6 +13,7 @@ import {
 import { escapedLoneSurrogateOffset } from '../text-validity.ts';
 import { invalidUtf8Offset } from '../utf8.ts';
 import type { JsonDecodeConfig } from './config.ts';
+import { tooDeepDetail, tooDeepOffset } from './depth.ts';
 import { describeJsonSyntaxError, loneSurrogateDetail } from './syntax-error.ts';
 
 export { jsonDecodeConfigSchema, type JsonDecodeConfig } from './config.ts';
@@ -34,6 +35,8 @@ class ObjectDecoder implements Decoder {
     const badUtf8 = invalidUtf8Offset(bytes);
     if (badUtf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${badUtf8}`);
     const start = bomLength(bytes);
+    const tooDeep = tooDeepOffset(bytes, start, bytes.length);
+    if (tooDeep >= 0) return malformed(tooDeepDetail(tooDeep));
     let value: unknown;
     try {
       value = JSON.parse(bytes.toString('utf8', start));
@@ -68,6 +71,8 @@ class NdjsonDecoder implements Decoder {
       let end = bytes.indexOf(NEWLINE, start);
       if (end < 0) end = length;
       if (!isBlank(bytes, start, end)) {
+        const tooDeep = tooDeepOffset(bytes, start, end);
+        if (tooDeep >= 0) return malformed(`ndjson line ${line}: ${tooDeepDetail(tooDeep)}`);
         let value: unknown;
         try {
           value = JSON.parse(bytes.toString('utf8', start, end));
