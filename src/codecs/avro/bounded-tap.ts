@@ -18,6 +18,8 @@ import { isWellFormedUtf8 } from '../text-validity.ts';
 export interface AvroTap {
   buf: Buffer;
   pos: number;
+  /** Arrays and maps open around the read: schema-file.ts bounds it. */
+  depth: number;
   isValid(): boolean;
 }
 
@@ -41,6 +43,8 @@ const LONG_LAST_MAX = 0x01;
 const INT_LAST_MAX = 0x0f;
 
 class BoundedTap extends Tap {
+  override depth = 0;
+
   /** Ends the varint at `pos`: its end position, or `buf.length + 1` when the buffer ends inside it. */
   private varintEnd(maxBytes: number, lastMax: number, kind: string): number {
     const buf = this.buf;

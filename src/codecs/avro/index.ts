@@ -92,17 +92,19 @@ function decodeBody(writer: WriterPlan, bytes: Buffer, start: number, prefix: st
   let value: unknown;
   try {
     value = writer.read._read(tap);
+    if (!tap.isValid()) {
+      return malformed(`${prefix}: truncated: the ${bytes.length - start}-byte body ends inside the record (${writer.label})`);
+    }
+    if (tap.pos !== bytes.length) {
+      return malformed(`${prefix}: ${bytes.length - tap.pos} bytes after the end of the record at byte ${tap.pos} (${writer.label})`);
+    }
+    return accept([writer.plain(value) as DecodedRecord]);
   } catch (error) {
+    // A recursive schema nested through unions alone (a linked list) is bounded by the stack only.
+    const why = error instanceof RangeError ? 'records nested too deeply to read' : (error as Error).message;
     // avsc's messages and the tap's name indexes, counts and offsets ("invalid union index: 7"), never decoded content.
-    return malformed(`${prefix}: ${(error as Error).message} (${writer.label}, ${bytes.length - start}-byte body)`);
+    return malformed(`${prefix}: ${why} (${writer.label}, ${bytes.length - start}-byte body)`);
   }
-  if (!tap.isValid()) {
-    return malformed(`${prefix}: truncated: the ${bytes.length - start}-byte body ends inside the record (${writer.label})`);
-  }
-  if (tap.pos !== bytes.length) {
-    return malformed(`${prefix}: ${bytes.length - tap.pos} bytes after the end of the record at byte ${tap.pos} (${writer.label})`);
-  }
-  return accept([writer.plain(value) as DecodedRecord]);
 }
 
 /** avsc's reader entry point on types and resolvers (not in its typings). */

@@ -65,6 +65,8 @@ export function compileDecodingType(schema: avro.Schema, path: readonly (string 
 interface Tap {
   buf: Buffer;
   pos: number;
+  /** Arrays and maps open around the read (bounded-tap.ts). */
+  depth: number;
   readLong(): number;
   skipLong(): void;
   readString(): string;
@@ -85,23 +87,37 @@ function blockCount(tap: Tap): number {
   return n;
 }
 
-// Same decoding as avsc's ArrayType/MapType `_read`, plus the bound. Resolvers copy `_read` from
+/**
+ * How deep arrays and maps may nest in one record. Only a recursive schema (a tree: a record
+ * whose array holds records of its own type) can nest deeper than it is written, and then each
+ * level costs 2 bytes: 1 MB of them reads (and turns into plain values) far past the stack.
+ */
+export const MAX_AVRO_NESTING = 128;
+
+function enter(tap: Tap): void {
+  if (++tap.depth > MAX_AVRO_NESTING) throw new Error(`arrays and maps nested deeper than ${MAX_AVRO_NESTING} levels at byte ${tap.pos}`);
+}
+
+// Same decoding as avsc's ArrayType/MapType `_read`, plus the bounds. Resolvers copy `_read` from
 // the reader type, so evolved schemas are guarded too.
 class GuardedArrayType extends avro.types.ArrayType {
   _read(this: { itemsType: ItemsReader }, tap: Tap): unknown[] {
+    enter(tap);
     const items = this.itemsType;
     const values: unknown[] = [];
     let n: number;
     while ((n = blockCount(tap)) !== 0) {
       while (n-- > 0) values.push(items._read(tap));
-      if (tap.pos > tap.buf.length) return values; // truncated: decode() reports it
+      if (tap.pos > tap.buf.length) break; // truncated: decode() reports it
     }
+    tap.depth--;
     return values;
   }
 }
 
 class GuardedMapType extends avro.types.MapType {
   _read(this: { valuesType: ItemsReader }, tap: Tap): Record<string, unknown> {
+    enter(tap);
     const values = this.valuesType;
     const map: Record<string, unknown> = {};
     let n: number;
@@ -112,8 +128,9 @@ class GuardedMapType extends avro.types.MapType {
         if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
         else map[key] = value;
       }
-      if (tap.pos > tap.buf.length) return map;
+      if (tap.pos > tap.buf.length) break;
     }
+    tap.depth--;
     return map;
   }
 }
