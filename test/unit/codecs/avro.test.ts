@@ -235,6 +235,25 @@ describe('avro varints and schema evolution (issue 8)', () => {
     expect(decode(int, Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x1f]))).toMatchObject({ ok: false, detail: 'avro: invalid int at byte 0: the varint overflows 32 bits (int.avsc, 5-byte body)' });
   });
 
+  it('refuses a recursive record nested past 128 arrays, and one nested past the stack through unions', () => {
+    const tree = build({ schema: 'avro/hostile-tree.avsc' }, fixture('').pathname);
+    const nest = (levels: number) => Buffer.concat([Buffer.alloc(levels, 0x02), Buffer.alloc(levels + 1, 0x00)]);
+    expect(decode(tree, nest(127))).toMatchObject({ ok: true });
+    expect(decode(tree, nest(100_000))).toEqual({
+      ok: false,
+      reason: 'malformed',
+      detail: 'avro: arrays and maps nested deeper than 128 levels at byte 128 (avro/hostile-tree.avsc, 200001-byte body)',
+    });
+    const listDir = schemaDir({ 'list.avsc': { type: 'record', name: 'Cell', fields: [{ name: 'next', type: ['null', 'Cell'] }] } });
+    const list = build({ schema: 'list.avsc' }, listDir);
+    expect(decode(list, Buffer.from([2, 2, 0]))).toEqual({ ok: true, records: [{ next: { next: { next: null } } }] });
+    expect(decode(list, Buffer.concat([Buffer.alloc(1_000_000, 2), Buffer.from([0])]))).toEqual({
+      ok: false,
+      reason: 'malformed',
+      detail: 'avro: records nested too deeply to read (list.avsc, 1000001-byte body)',
+    });
+  });
+
   it('names the enum symbols a reader cannot read (it said: cannot read "Status" as "Status")', () => {
     expect(() => build({ schema: 'status-v2.avsc', reader_schema: 'status-v1.avsc' }, dir)).toThrow(
       'records written with status-v2.avsc cannot be read with reader_schema status-v1.avsc: enum Status: the writer\'s symbols "PAUSED", "GONE" are not in the reader\'s symbols, and the reader\'s enum has no `default` to read them as',
