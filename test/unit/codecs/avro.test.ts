@@ -179,6 +179,14 @@ describe('avro values: plain JSON-like output', () => {
     expect(records(decode(long, zigzag(-(2n ** 53n) + 1n)))[0]).toStrictEqual({ v: -9_007_199_254_740_991 });
     expect(records(decode(long, zigzag(2n ** 60n + 1n)))[0]).toStrictEqual({ v: '1152921504606846977' });
     expect(records(decode(long, zigzag(-(2n ** 63n))))[0]).toStrictEqual({ v: '-9223372036854775808' });
+    // Around every boundary of the 8-10 byte path (2^49, 2^53, 2^56, 2^63), both signs.
+    for (const edge of [2n ** 49n, 2n ** 53n, 2n ** 56n, 2n ** 62n, 2n ** 63n - 1n]) {
+      for (const value of [edge - 1n, edge, edge + 1n, -edge - 1n, -edge, 1n - edge]) {
+        if (value >= 2n ** 63n || value < -(2n ** 63n)) continue;
+        const safe = value >= -BigInt(Number.MAX_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER);
+        expect(records(decode(long, zigzag(value)))[0]).toStrictEqual({ v: safe ? Number(value) : value.toString() });
+      }
+    }
   });
 
   it('refuses a block count larger than the bytes left, before allocating (5 garbage bytes once claimed 2^31 items)', () => {
