@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { DecodeOutcome } from '../../../src/codecs/decoder.ts';
+import { seededRandom } from '../../support/seeded-random.ts';
 import { readFixture } from './support/golden.ts';
 import { hostileShapes, scalingDecoders } from './support/hostile-shapes.ts';
 
@@ -50,18 +51,6 @@ const SEEDS: Record<string, readonly Seed[]> = {
     ...shapesOf('prometheus_text'),
   ],
 };
-
-/** mulberry32: a small seeded PRNG, so every run decodes the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x0a, 0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x23, 0x3d, 0x2c, 0xc3, 0xed];
 /** What opens one more level of nesting, per codec (protobuf: AnyValue.array_value with a huge length). */
@@ -130,7 +119,7 @@ function isVerdict(outcome: DecodeOutcome): boolean {
 describe('codec fuzzing: no throw, a verdict for every message, none over 50 ms', () => {
   it.each(Object.keys(SEEDS))('%s', (codec) => {
     const seeds = SEEDS[codec]!;
-    const random = prng(0x51c3 + codec.length * 7919 + codec.charCodeAt(0));
+    const random = seededRandom(0x51c3 + codec.length * 7919 + codec.charCodeAt(0));
     const failures: string[] = [];
     const slow: string[] = [];
     let accepted = 0;

@@ -1,10 +1,10 @@
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import protobuf from 'protobufjs/minimal.js';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_CONTEXT, type DecodeOutcome } from '../../../src/codecs/decoder.ts';
 import { createOtlpProtoDecoder, otlpProtoDecodeConfigSchema } from '../../../src/codecs/otlp-proto/index.ts';
 import { buildGenAiSpans } from './support/genai-spans.ts';
 import { expectGolden, fixture, readFixture } from './support/golden.ts';
+import { embed, LEN, message, text, type Writer } from './support/protobuf-writer.ts';
 import { bySpanId, expectedSpanRecords } from './support/otlp-expectations.ts';
 
 const decoder = createOtlpProtoDecoder(otlpProtoDecodeConfigSchema.parse({ codec: 'otlp_proto' }), { baseDir: '.' });
@@ -16,16 +16,6 @@ const spansOf = (outcome: DecodeOutcome) => {
 };
 const rejected = (detail: string) => ({ ok: false, reason: 'malformed', detail: `otlp_proto: ${detail}` });
 
-// Hand-built protobuf for the cases the SDK cannot produce (wrong wire types, unsafe int64, kvlists).
-type Writer = protobuf.Writer;
-const LEN = 2;
-const message = (build: (w: Writer) => void): Uint8Array => {
-  const w = protobuf.Writer.create();
-  build(w);
-  return w.finish();
-};
-const embed = (w: Writer, field: number, body: Uint8Array): Writer => w.uint32((field << 3) | LEN).bytes(body);
-const text = (w: Writer, field: number, value: string): Writer => w.uint32((field << 3) | LEN).string(value);
 /** A request with one resource, one scope and the given spans. */
 const request = (...spans: Uint8Array[]): Uint8Array =>
   message((w) => embed(w, 1, message((rs) => embed(rs, 2, message((ss) => spans.forEach((span) => embed(ss, 2, span)))))));

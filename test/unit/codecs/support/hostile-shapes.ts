@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs/minimal.js';
 import { createDecoder, decodeConfigSchema, type DecodeContext, type Decoder } from '../../../../src/codecs/index.ts';
+import { embed, LEN, message, text, type Writer } from './protobuf-writer.ts';
 
 /**
  * Messages shaped to make a decoder work hard per byte: deep nesting, long varints, many
@@ -56,16 +56,6 @@ function repeatText(bytes: number, prefix: string, unit: (i: number) => string, 
   return Buffer.from(parts.join(''));
 }
 
-// --- protobuf, written by hand (the shapes no SDK writes) ---
-type Writer = protobuf.Writer;
-const LEN = 2;
-const message = (build: (w: Writer) => void): Uint8Array => {
-  const w = protobuf.Writer.create();
-  build(w);
-  return w.finish();
-};
-const embed = (w: Writer, field: number, body: Uint8Array): Writer => w.uint32((field << 3) | LEN).bytes(body);
-const text = (w: Writer, field: number, value: string): Writer => w.uint32((field << 3) | LEN).string(value);
 const request = (spans: (w: Writer) => void): Buffer =>
   Buffer.from(message((w) => embed(w, 1, message((rs) => embed(rs, 2, message(spans))))));
 const spanWith = (fill: (s: Writer) => void): Uint8Array =>
