@@ -37,7 +37,12 @@ const SEEDS: Record<string, readonly Seed[]> = {
     { decoder: 'json/ndjson', bytes: readFixture('json/gateway-logs.ndjson') },
     ...shapesOf('json'),
   ],
-  avro: [{ decoder: 'avro', bytes: readFixture('avro/gateway-log-v1.avro') }, ...shapesOf('avro')],
+  avro: [
+    { decoder: 'avro', bytes: readFixture('avro/gateway-log-v1.avro') },
+    { decoder: 'avro/confluent', bytes: readFixture('avro/gateway-log-v1.confluent.avro') }, // resolved to v2
+    { decoder: 'avro/confluent', bytes: readFixture('avro/gateway-log-v2.confluent.avro') },
+    ...shapesOf('avro'),
+  ],
   otlp_proto: [{ decoder: 'otlp_proto', bytes: readFixture('otlp/genai-spans.pb') }, ...shapesOf('otlp_proto')],
   otlp_json: [
     { decoder: 'otlp_json', bytes: readFixture('otlp/genai-spans.sdk.json') },

@@ -34,6 +34,15 @@ export function scalingDecoders(): ReadonlyMap<string, NamedDecoder> {
     ['json', build({ codec: 'json', framing: 'object' })],
     ['json/ndjson', build({ codec: 'json', framing: 'ndjson' })],
     ['avro', build({ codec: 'avro', framing: 'plain', schema: '../../../schemas/bailian-gateway-log.avsc' })],
+    [
+      'avro/confluent',
+      build({
+        codec: 'avro',
+        framing: 'confluent',
+        schema_ids: { 1: '../../../schemas/bailian-gateway-log.avsc', 2: '../../../schemas/bailian-gateway-log-v2.avsc' },
+        reader_schema: '../../../schemas/bailian-gateway-log-v2.avsc',
+      }),
+    ],
     ['avro/longs', build({ codec: 'avro', framing: 'plain', schema: 'avro/hostile-longs.avsc' })],
     ['avro/map', build({ codec: 'avro', framing: 'plain', schema: 'avro/hostile-map.avsc' })],
     ['avro/tree', build({ codec: 'avro', framing: 'plain', schema: 'avro/hostile-tree.avsc' })],
