@@ -149,8 +149,9 @@ export class Stage1 {
       if (!this.endsUnreadable) this.log.warn({ err: error }, 'could not read partition ends');
       this.endsUnreadable = true;
     }
-    for (const task of tasks) task.observeEnd(ends.get(keyOf(task.partition)));
-    for (const task of tasks) {
+    // The current tasks: some may have been replaced while the ends were read.
+    for (const task of this.tasks.values()) task.observeEnd(ends.get(keyOf(task.partition)));
+    for (const task of this.tasks.values()) {
       if (!task.initialised || this.deps.now() - task.lastFlushAt < this.deps.config.repartition.flush_interval) continue;
       void task.serial.run(() => task.flush(false));
     }
