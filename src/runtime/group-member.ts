@@ -69,6 +69,11 @@ export class GroupMember {
     return this.assignment;
   }
 
+  /** Joins the group again as a new member; the assignment that follows re-creates every task. */
+  rejoin(reason: string): void {
+    this.consumer?.rejoin(reason);
+  }
+
   async stop(): Promise<void> {
     await this.consumer?.stop();
   }

@@ -105,17 +105,21 @@ export class Stage1 {
 
   /**
    * Replaces a task whose transaction failed by a new one that starts from the last commit after
-   * a backoff (growing while its successors fail too). A fenced task's partition probably moved
-   * to another instance: its successor waits a session timeout, time for the rebalance to arrive
-   * here and drop it; if the partition is still ours (the broker aborted our transaction after its
-   * timeout, which fences too), it takes over again.
+   * a backoff (growing while its successors fail too). A fenced task is not replaced: its
+   * partition probably moved to another instance, and a successor here would fence the new owner
+   * back and announce watermarks for records this consumer no longer reads. Instead the member
+   * re-joins its group: the assignment that follows says who owns what (the partition comes back
+   * if the broker merely expired our transaction, which fences too).
    */
   private replace(failed: SourceTask, error: unknown): void {
     const key = keyOf(failed.partition);
     if (this.tasks.get(key) !== failed) return; // unassigned or replaced meanwhile
+    if (error instanceof FencedError) {
+      this.member.rejoin('a stage-1 producer was fenced');
+      return;
+    }
     const attempt = failed.committed ? 1 : failed.attempt + 1;
-    const backoff = backoffDelay(TASK_RESTART_BACKOFF, attempt, undefined, Math.random);
-    const delayMs = error instanceof FencedError ? Math.max(backoff, this.deps.sessionTimeoutMs ?? 30_000) : backoff;
+    const delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt, undefined, Math.random);
     this.deps.metrics.kafkaClientRestarts.inc({ pipeline: this.deps.config.name, client: 'stage1-producer' });
     this.tasks.set(key, this.newTask(failed.partition, { attempt, delayMs, deadLetters: failed.deadLetters }));
   }
@@ -149,8 +153,9 @@ export class Stage1 {
       if (!this.endsUnreadable) this.log.warn({ err: error }, 'could not read partition ends');
       this.endsUnreadable = true;
     }
-    for (const task of tasks) task.observeEnd(ends.get(keyOf(task.partition)));
-    for (const task of tasks) {
+    // The current tasks: some may have been replaced while the ends were read.
+    for (const task of this.tasks.values()) task.observeEnd(ends.get(keyOf(task.partition)));
+    for (const task of this.tasks.values()) {
       if (!task.initialised || this.deps.now() - task.lastFlushAt < this.deps.config.repartition.flush_interval) continue;
       void task.serial.run(() => task.flush(false));
     }
@@ -369,11 +374,12 @@ class SourceTask {
    * superseded), and hand over to a successor, which asks the broker what really committed.
    */
   private fail(error: unknown, deadLetters: DeadLetterBatch): void {
+    const closing = this.closing.signal.aborted; // a new assignment replaces this task anyway
     this.closed = true;
     this.deadLetters.aborted(deadLetters, error);
     this.closing.abort();
     if (error instanceof FencedError) {
-      this.log.warn({ partition: this.source }, 'stage-1 producer fenced: the partition moved to another instance, or the broker expired its transaction');
+      this.log.warn({ partition: this.source }, 'stage-1 producer fenced: the partition moved to another instance, or the broker expired its transaction; re-joining the group');
     } else {
       this.log.warn({ err: error, partition: this.source }, 'stage-1 transaction failed; re-reading from the last commit with a new producer');
     }
@@ -381,7 +387,7 @@ class SourceTask {
     if (from >= 0) this.consumer().seek({ ...this.partition, offset: from });
     void this.producer?.close().catch(() => {});
     this.producer = undefined;
-    this.failed(this, error);
+    if (!closing) this.failed(this, error);
   }
 
   async close(): Promise<void> {

@@ -32,7 +32,8 @@ it.each([
     name,
     stack: stack!,
     dataset: scenarioDataset(seed, 60_000, 150_000),
-    rate: 1_500,
+    // Slow enough that production (75 s) still runs when the broker stops.
+    rate: 800,
     brokerOutageMs: downMs + 30_000,
     // The dataset's event times lie in the past; no partition may look idle while the broker shuts down.
     env: { EO_IDLE_TIMEOUT: '10s' },
@@ -41,7 +42,7 @@ it.each([
     const production = s.produce();
     await production.waitFor(0.02);
     const instance = await s.startInstance('a');
-    await brokerFault(s, broker!, { at: 0.3, downMs });
+    await brokerFault(s, broker!, { at: 0.2, downMs });
     await s.productionDone();
     await s.waitFinished();
     const report = await s.verify();

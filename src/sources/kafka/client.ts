@@ -82,6 +82,11 @@ export interface Consumer {
   resume(partitions: readonly TopicPartition[]): void;
   /** Continues a partition from `offset`; a batch already fetched from before is dropped. */
   seek(partition: PartitionOffset): void;
+  /**
+   * Leaves the group and joins it again as a new member (with the restart backoff): for an owner
+   * that learnt it may have lost partitions without being told (its producer was fenced).
+   */
+  rejoin(reason: string): void;
   stop(): Promise<void>;
 }
 

@@ -54,6 +54,13 @@ export class RestartingConsumer implements Consumer {
     this.act('seek', (c) => c.seek({ topic: p.topic, partition: p.partition, offset: String(p.offset) }));
   }
 
+  rejoin(reason: string): void {
+    const current = this.current;
+    if (!current || current.crashed || this.restarting || this.stopped.signal.aborted) return;
+    this.log.warn({ groupId: this.options.groupId, reason }, 'leaving the consumer group to join it again');
+    this.onCrash(current, new Error(reason));
+  }
+
   async stop(): Promise<void> {
     this.stopped.abort();
     await this.restarting;

@@ -95,7 +95,7 @@ class FakeKafka implements KafkaClient {
     this.consumers.set(options.groupId, options);
     const assigned = options.topics.flatMap((topic) => Array.from({ length: this.partitions[topic] ?? 0 }, (_, partition) => ({ topic, partition })));
     queueMicrotask(() => options.onAssigned(assigned));
-    return { pause() {}, resume() {}, seek() {}, stop: async () => {} };
+    return { pause() {}, resume() {}, seek() {}, rejoin() {}, stop: async () => {} };
   }
 
   async transactionalProducer(): Promise<TransactionalProducer> {
