@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeadLetterReason, Rejection } from '../core/dead-letter-reason.ts';
 import type { PipelineConfig } from '../config/schema.ts';
-import { PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
+import { MAX_COMBINER_SERIES, PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
 import type { Consumer, KafkaClient, OutgoingMessage, SourceBatch, SourceRecord, TopicPartition, TransactionalProducer } from '../sources/kafka/client.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
@@ -92,7 +92,7 @@ export class Stage1 {
     await task.ready;
     await task.serial.run(async () => {
       task.process(batch);
-      if (this.deps.now() - task.lastFlushAt >= this.deps.config.repartition.flush_interval) await task.flush(false);
+      if (this.deps.now() - task.lastFlushAt >= this.deps.config.repartition.flush_interval || task.combinerFull) await task.flush(false);
     });
   }
 
@@ -148,6 +148,11 @@ class SourceTask {
     this.clock = new PartitionClock({ maxOutOfOrdernessMs: window.max_out_of_orderness, allowedLatenessMs: window.allowed_lateness });
     this.lastRecordAt = deps.now();
     this.ready = this.init();
+  }
+
+  /** The combiner holds enough series that it flushes early, bounding stage 1's memory. */
+  get combinerFull(): boolean {
+    return this.preAggregator.seriesCount >= MAX_COMBINER_SERIES;
   }
 
   private async init(): Promise<void> {
