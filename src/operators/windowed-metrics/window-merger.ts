@@ -175,12 +175,24 @@ export class WindowMerger {
     this.budget.release(partial.tenant, this.cost[partial.group]!);
   }
 
-  /** Drops an expired series' state, keeping its cumulative totals for its return. */
-  private expire(key: string, series: SeriesState): void {
+  /**
+   * Drops an expired series' state, keeping its cumulative totals for its return. A series
+   * with data already waiting in a later pane keeps its place in the budget (as a series not
+   * born yet), exactly as a restore from a snapshot taken now would count it.
+   */
+  private expire(key: string, series: SeriesState, end: number): void {
     this.series.delete(key);
-    if (!isOverflowKey(key)) this.budget.release(series.tenant, this.cost[series.group]!);
+    if (!isOverflowKey(key)) {
+      if (this.waitsInLaterPane(key, end)) this.unborn.add(key);
+      else this.budget.release(series.tenant, this.cost[series.group]!);
+    }
     const touched = series.touched & this.cumulativeMask[series.group]!;
     if (touched !== 0) this.retired.retire(key, { group: series.group, tenant: series.tenant, labelValues: series.labelValues, cumulative: series.cumulative, touched });
+  }
+
+  private waitsInLaterPane(key: string, end: number): boolean {
+    for (const [start, pane] of this.panes) if (start >= end && pane.has(key)) return true;
+    return false;
   }
 
   private fireWindow(end: number, size: number, slide: number): void {
@@ -201,7 +213,7 @@ export class WindowMerger {
     for (const [key, series] of this.series) {
       if (series.lastDataEnd <= end - this.options.expireAfterMs) {
         this.emitStale(series, end);
-        this.expire(key, series);
+        this.expire(key, series, end);
         continue;
       }
       const aggregators = this.groups[series.group]!.aggregators;
@@ -308,7 +320,7 @@ export class WindowMerger {
       const expiry = series.lastDataEnd + this.options.expireAfterMs;
       if (expiry <= this.watermark && !this.sessions.has(key)) {
         this.emitStale(series, expiry);
-        this.expire(key, series);
+        this.expire(key, series, Number.POSITIVE_INFINITY); // sessions: none waits (checked above)
       }
     }
   }
