@@ -176,6 +176,7 @@ class PartialsTask {
         allowedLatenessMs: config.window.allowed_lateness,
         expireAfterMs: config.series.expire_after,
         seriesBudget: stateSeriesShare(config),
+        partition,
         onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
       },

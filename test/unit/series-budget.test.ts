@@ -83,6 +83,26 @@ describe('series budget (limits.max_state_series)', () => {
     expect(h.merger.seriesCount).toBe(4); // a, b, acme's overflow, z
   });
 
+  it('names its stage-2 partition on the overflow series: each partition folds on its own', () => {
+    const h = harness({ seriesBudget: () => KEY_COST, partition: 3 });
+    h.send([
+      ['acme', 1_000, { code: 'a', ms: 1 }],
+      ['acme', 2_000, { code: 'b', ms: 1 }],
+    ]);
+    h.merger.advanceWatermark(10_000);
+    expect(h.out.filter((l) => l.includes('requests_total'))).toEqual([
+      'acme requests_total{code="a"} 1 @10000',
+      'acme requests_total{otel_metric_overflow="true",sluice_partition="3"} 1 @10000',
+    ]);
+    const restored = harness({ seriesBudget: () => KEY_COST, partition: 3 });
+    restored.merger.restore(unpackState(packState(h.merger.snapshot())));
+    restored.merger.advanceWatermark(20_000);
+    expect(restored.out.filter((l) => l.includes('requests_total'))).toEqual([
+      'acme requests_total{code="a"} 1 @20000',
+      'acme requests_total{otel_metric_overflow="true",sluice_partition="3"} 1 @20000',
+    ]);
+  });
+
   it('admits a new series once an expired one has freed its place', () => {
     const h = harness({ seriesBudget: () => KEY_COST });
     h.send([['acme', 1_000, { code: 'a', ms: 1 }]]);

@@ -20,6 +20,8 @@ export interface MergerOptions {
    * Absent: no limit.
    */
   readonly seriesBudget?: (tenant: string) => number;
+  /** This merger's stage-2 partition, named on its overflow series (absent: a single merger). */
+  readonly partition?: number;
   /** A partial of a new series beyond the budget was folded into its overflow series. */
   readonly onFolded?: (tenant: string) => void;
   /** The retained totals of an expired series were dropped to stay within the budget. */
@@ -73,6 +75,7 @@ export class WindowMerger {
   /** Keys admitted to the budget whose partials wait in panes or sessions, with no state yet. */
   private readonly unborn = new Set<string>();
   private readonly retired: RetiredTotals;
+  private readonly overflowPartition: string | undefined;
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -86,6 +89,7 @@ export class WindowMerger {
     this.cost = groups.map((group) => outputs(group, false));
     this.cumulativeCost = groups.map((group) => outputs(group, true));
     this.cumulativeMask = groups.map((group) => group.aggregators.reduce((mask, a, m) => (a.cumulative ? mask | (1 << m) : mask), 0));
+    this.overflowPartition = options.partition === undefined ? undefined : String(options.partition);
     const limitOf = options.seriesBudget ?? UNLIMITED;
     this.budget = new SeriesBudget(limitOf);
     const onDrop = options.onTotalsDropped ?? (() => {});
@@ -166,7 +170,7 @@ export class WindowMerger {
       return partial;
     }
     this.options.onFolded?.(partial.tenant);
-    const overflow = overflowSeries(this.groups[partial.group]!, partial.group, partial.tenant, partial.labelValues);
+    const overflow = overflowSeries(this.groups[partial.group]!, partial.group, partial.tenant, partial.labelValues, this.overflowPartition);
     return { ...partial, key: overflow.key, labelValues: overflow.labelValues };
   }
 
