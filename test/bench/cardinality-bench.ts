@@ -98,7 +98,9 @@ async function run(stack: Stack, name: string, floodCount: number): Promise<RunR
       initech: { url: stack.prometheus.initech!.remoteWriteUrl, ...(budget === undefined ? {} : { limits: { max_state_series: budget } }) },
     },
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./cardinality-phase.ts', import.meta.url))], {
+  // BENCH_PHASE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside a run.
+  const nodeArgs = process.env.BENCH_PHASE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./cardinality-phase.ts', import.meta.url))], {
     env: { ...process.env, BENCH_VARIANT: JSON.stringify(variant), BENCH_WATCHED_TENANT: 'acme', SLUICE_LOG_LEVEL: 'warn' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
