@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { PipelineConfig } from '../config/schema.ts';
-import { PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
+import { MAX_COMBINER_SERIES, PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
 import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../core/backoff.ts';
 import { FencedError, type Consumer, type KafkaClient, type OutgoingMessage, type PartitionEnds, type SourceBatch, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
@@ -136,7 +136,7 @@ export class Stage1 {
     await task.serial.run(async () => {
       if (batch.superseded()) return; // fetched before the task (or its predecessor) seeked
       task.process(batch);
-      if (this.deps.now() - task.lastFlushAt >= this.deps.config.repartition.flush_interval) await task.flush(false);
+      if (this.deps.now() - task.lastFlushAt >= this.deps.config.repartition.flush_interval || task.combinerFull) await task.flush(false);
     });
   }
 
@@ -246,6 +246,11 @@ class SourceTask {
         delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt + 1, undefined, Math.random);
       }
     }
+  }
+
+  /** The combiner holds enough series that it flushes early, bounding stage 1's memory. */
+  get combinerFull(): boolean {
+    return this.preAggregator.seriesCount >= MAX_COMBINER_SERIES;
   }
 
   private async init(): Promise<void> {

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { PipelineConfig } from '../config/schema.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
 import { WindowMerger, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
+import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
+import { DEFAULT_MAX_STATE_SERIES } from '../tenancy/config.ts';
 import type { SampleSink } from '../sinks/sink.ts';
 import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
@@ -155,6 +157,25 @@ export class Stage2 {
   }
 }
 
+/**
+ * Per tenant, the share of its `limits.max_state_series` one stage-2 task enforces. Tenants of
+ * the default route take its limits; the lookups are cached (tenants are few and fixed).
+ */
+function stateSeriesShare(config: PipelineConfig): (tenant: string) => number {
+  const shares = new Map<string, number>();
+  const partitions = config.repartition.partitions;
+  const { tenants, default_route: route } = config.tenants;
+  return (tenant) => {
+    let share = shares.get(tenant);
+    if (share === undefined) {
+      const limits = Object.hasOwn(tenants, tenant) ? tenants[tenant]!.limits : route?.limits;
+      share = taskShare(limits?.max_state_series ?? DEFAULT_MAX_STATE_SERIES, partitions);
+      shares.set(tenant, share);
+    }
+    return share;
+  };
+}
+
 class PartialsTask {
   readonly serial = new Serial();
   paused = false;
@@ -178,10 +199,19 @@ class PartialsTask {
   ) {
     this.topicPartition = { topic: deps.partialsTopic, partition };
     this.outbox = new Outbox(deps.sink);
+    const { config, metrics } = deps;
+    const pipeline = config.name;
     this.merger = new WindowMerger(
       deps.groups,
       deps.windowing,
-      { allowedLatenessMs: deps.config.window.allowed_lateness, expireAfterMs: deps.config.series.expire_after },
+      {
+        allowedLatenessMs: config.window.allowed_lateness,
+        expireAfterMs: config.series.expire_after,
+        seriesBudget: stateSeriesShare(config),
+        partition,
+        onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
+        onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
+      },
       { emit: (tenant, samples) => this.outbox.add(tenant, samples) },
     );
     void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition }, 'restore failed'));
@@ -247,6 +277,10 @@ class PartialsTask {
       if (key === MARKER_KEY) {
         const marker = decodeMarker(record.value);
         this.upstream.set(marker.source, { watermark: marker.watermark, idle: marker.idle });
+        // Fire at this record, not at the end of the batch: batches split differently on a
+        // replay, and what fires (and expires, freeing series budget) before a later partial
+        // is admitted must not depend on that.
+        this.merger.advanceWatermark(this.combinedWatermark());
         continue;
       }
       if (this.merger.addPartial(decodePartial(key, record.value, groups)) === 'late') {
@@ -254,7 +288,6 @@ class PartialsTask {
         this.log.error({ partition: this.partition }, 'partial arrived after its window fired');
       }
     }
-    this.merger.advanceWatermark(this.combinedWatermark());
     if (this.outbox.size > config.state.max_outbox_samples) this.pause();
   }
 

@@ -99,6 +99,20 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly stateSeriesFolded = new Counter({
+    name: 'sluice_state_series_folded_total',
+    help: 'Partial aggregates of new series beyond the tenant\'s limits.max_state_series, folded into its overflow series.',
+    labelNames: ['pipeline', 'tenant'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retainedTotalsDropped = new Counter({
+    name: 'sluice_retained_totals_dropped_total',
+    help: 'Totals of expired counter / histogram series dropped to stay within limits.max_state_series (such a series restarts from 0 if it returns).',
+    labelNames: ['pipeline', 'tenant'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
   }

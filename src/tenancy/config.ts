@@ -86,6 +86,9 @@ const metricsFilterSchema = z
   })
   .strict();
 
+/** Generous for one tenant's real series (Mimir's default per-tenant limit is 150k), small enough for a flood. */
+export const DEFAULT_MAX_STATE_SERIES = 100_000;
+
 const limitsSchema = z
   .object({
     max_active_series: z
@@ -97,6 +100,18 @@ const limitsSchema = z
         'Most active series. Samples of new series beyond it are folded into one overflow series per metric name ' +
           `(and \`le\`), labelled ${OVERFLOW_LABEL}="true", values of one timestamp summed; a histogram is admitted or ` +
           'folded as a whole. Absent: no limit.',
+      ),
+    max_state_series: z
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULT_MAX_STATE_SERIES)
+      .describe(
+        "Most series of this tenant Sluice keeps window state for, counted as the receiver counts them (every histogram " +
+          'bucket, _sum and _count), enforced where series are born (in stage 2, a share per partition of the internal ' +
+          `topic). New series beyond it fold into the overflow series of their metrics, labelled ${OVERFLOW_LABEL}="true", ` +
+          'their values merged; totals kept of expired counters and histograms are bounded by the same number, oldest ' +
+          'dropped first. Bounds memory under label floods.',
       ),
     max_samples_per_second: z
       .number()

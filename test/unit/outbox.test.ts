@@ -27,7 +27,11 @@ describe('outbox', () => {
     expect(outbox.size).toBe(3);
     writes[0]!.settle();
     expect(outbox.size).toBe(2);
-    expect(outbox.snapshot().map(([tenant, samples]) => [tenant, samples.length])).toEqual([['globex', 2]]);
+    expect(outbox.snapshot().map(([tenant]) => tenant)).toEqual(['globex']);
+    // What a restore re-sends is exactly what is still unacknowledged.
+    const restored = new Outbox(sink);
+    restored.restore(unpackState(packState(outbox.snapshot())));
+    expect(writes.at(-1)!.samples.map((s) => s.value)).toEqual([2, 3]);
   });
 
   it('restores through the checkpoint codec and re-sends in order, stale markers bit-exact', () => {
@@ -46,5 +50,12 @@ describe('outbox', () => {
     expect(resent.samples[0]!.value).toBe(5);
     expect(isStaleMarker(resent.samples[1]!.value)).toBe(true);
     expect(after.size).toBe(2);
+  });
+
+  it('restores checkpoints written before entries were packed', () => {
+    const { sink, writes } = recordingSink();
+    const outbox = new Outbox(sink);
+    outbox.restore([['acme', [[['__name__', 'x_total', 'model', 'm'], 7, 10_000]]]]);
+    expect(writes[0]!.samples).toEqual([{ labels, value: 7, timestampMs: 10_000 }]);
   });
 });

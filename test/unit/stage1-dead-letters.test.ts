@@ -28,7 +28,7 @@ class FakeKafka implements KafkaClient {
   async ensureTopics(): Promise<void> {}
   async consume(options: ConsumeOptions) {
     this.consumer = options;
-    return { pause: () => {}, resume: () => {}, seek: (p: PartitionOffset) => void this.seeks.push(p), stop: async () => {} };
+    return { pause: () => {}, resume: () => {}, rejoin: () => {}, seek: (p: PartitionOffset) => void this.seeks.push(p), stop: async () => {} };
   }
   async transactionalProducer() {
     return {

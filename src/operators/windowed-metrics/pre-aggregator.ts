@@ -2,7 +2,15 @@ import type { Rejection } from '../../core/dead-letter-reason.ts';
 import { INVALID, SKIP } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
-import { readSeries } from './series-key.ts';
+import { groupKeyPrefix, readSeries } from './series-key.ts';
+
+/**
+ * Past this many series held, stage 1 flushes before its `flush_interval`: a label flood then
+ * costs stage 1 more, smaller transactions instead of memory. Stage 2, which sees each series
+ * in one place, decides which series are within the tenant's budget; stage 1 folds nothing,
+ * since what it could decide alone per partition would differ from stage 2's decision.
+ */
+export const MAX_COMBINER_SERIES = 20_000;
 
 /**
  * Stage 1's combiner: folds accepted records into one partial per series and pane (or session
@@ -28,7 +36,7 @@ export class PreAggregator {
     this.valueScratch = groups.map((g) => new Array<number | string | typeof SKIP>(g.aggregators.length));
     this.takes = groups.map(() => false);
     this.keyScratch = new Array<string>(groups.length);
-    this.keyPrefix = groups.map((_, g) => `${g}\u0002`);
+    this.keyPrefix = groups.map((_, g) => groupKeyPrefix(g));
   }
 
   /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
@@ -77,6 +85,11 @@ export class PreAggregator {
     this.panes = new Map();
     this.sessions = new Map();
     return out;
+  }
+
+  /** Series (keys) held since the last drain. */
+  get seriesCount(): number {
+    return this.panes.size + this.sessions.size;
   }
 
   get isEmpty(): boolean {

@@ -1,5 +1,6 @@
 import type { Rejection } from '../../core/dead-letter-reason.ts';
 import type { Label } from '../../core/types.ts';
+import { OVERFLOW_LABEL } from '../../sinks/remote-write/series-catalog.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 
 /** The longest label value accepted from a record; longer values are bad input, not labels. */
@@ -8,6 +9,13 @@ export const MAX_LABEL_VALUE_LENGTH = 1024;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const SEPARATOR = '\u0000';
 const MISSING = '\u0001';
+/** Ends an overflow series' key: no tenant id or label value contains it, so no data key ends in it. */
+const OVERFLOW_MARK = '\u0003';
+
+/** The key prefix that keeps series of different groups apart. */
+export function groupKeyPrefix(group: number): string {
+  return `${group}\u0002`;
+}
 
 /**
  * Reads a record's label values for one series group into `out` (reused across records) and
@@ -74,8 +82,50 @@ function invalidLabel(group: SeriesGroupPlan, index: number): Rejection {
   return { reason: 'invalid_value', detail: `label "${group.labelNames[index]}" is not a short single-line scalar` };
 }
 
+/**
+ * Names the stage-2 partition on an overflow series. Each partition decides alone which series
+ * it folds (so a replay of one partition decides the same), so each has its own overflow series,
+ * and Prometheus needs one writer per series: `sum without (sluice_partition)` gives the total.
+ */
+export const OVERFLOW_PARTITION_LABEL = 'sluice_partition';
+
+/**
+ * The series a partial of a series beyond its tenant's budget folds into: per group and tenant
+ * (per metric name for passthrough), the data labels dropped and otel_metric_overflow="true"
+ * added, as the sink's max_active_series and the OpenTelemetry SDK's cardinality limit do, plus
+ * the folding partition's `sluice_partition` when there are several.
+ */
+export function overflowSeries(
+  group: SeriesGroupPlan,
+  groupIndex: number,
+  tenant: string,
+  labelValues: readonly (string | undefined)[],
+  partition: string | undefined,
+): { key: string; labelValues: (string | undefined)[] } {
+  const prefix = groupKeyPrefix(groupIndex) + tenant;
+  if (group.dynamic) {
+    const name = labelValues[1]!;
+    const values = ['__name__', name, OVERFLOW_LABEL, 'true'];
+    if (partition !== undefined) values.push(OVERFLOW_PARTITION_LABEL, partition);
+    return { key: `${prefix}${SEPARATOR}${name}${OVERFLOW_MARK}`, labelValues: values };
+  }
+  // The partition rides in the otherwise empty label values, so a snapshot keeps it.
+  return { key: prefix + OVERFLOW_MARK, labelValues: [...group.labelNames.map(() => undefined), partition] };
+}
+
+export function isOverflowKey(key: string): boolean {
+  return key.endsWith(OVERFLOW_MARK);
+}
+
 /** The series' base labels (no `__name__`), sorted by name, empty values left out. */
-export function baseLabels(group: SeriesGroupPlan, values: readonly (string | undefined)[]): Label[] {
+export function baseLabels(group: SeriesGroupPlan, values: readonly (string | undefined)[], key: string): Label[] {
+  // An overflow series of a fixed group has no data labels left, only the overflow mark.
+  if (!group.dynamic && isOverflowKey(key)) {
+    const partition = values[group.labelNames.length];
+    const labels: Label[] = [{ name: OVERFLOW_LABEL, value: 'true' }];
+    if (partition !== undefined) labels.push({ name: OVERFLOW_PARTITION_LABEL, value: partition });
+    return labels;
+  }
   const labels: Label[] = [];
   if (group.dynamic) {
     for (let i = 0; i < values.length; i += 2) labels.push({ name: values[i]!, value: values[i + 1]! });

@@ -2,7 +2,9 @@ import { STALE_NAN } from '../../core/stale-marker.ts';
 import type { Label, Sample } from '../../core/types.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
-import { baseLabels } from './series-key.ts';
+import { RetiredTotals } from './retired-totals.ts';
+import { SeriesBudget, UNLIMITED } from './series-budget.ts';
+import { baseLabels, isOverflowKey, overflowSeries } from './series-key.ts';
 
 /** Where a merger's output goes: the runtime's outbox, or a test's array. */
 export interface SampleEmitter {
@@ -12,6 +14,18 @@ export interface SampleEmitter {
 export interface MergerOptions {
   readonly allowedLatenessMs: number;
   readonly expireAfterMs: number;
+  /**
+   * Per tenant, the most series (as the receiver counts them: every histogram bucket) this
+   * merger keeps state for, and, separately, the most it keeps totals of after they expired.
+   * Absent: no limit.
+   */
+  readonly seriesBudget?: (tenant: string) => number;
+  /** This merger's stage-2 partition, named on its overflow series (absent: a single merger). */
+  readonly partition?: number;
+  /** A partial of a new series beyond the budget was folded into its overflow series. */
+  readonly onFolded?: (tenant: string) => void;
+  /** The retained totals of an expired series were dropped to stay within the budget. */
+  readonly onTotalsDropped?: (tenant: string) => void;
 }
 
 interface SeriesState {
@@ -34,8 +48,14 @@ interface SeriesState {
  * the window end — cumulative series at every window (like a scrape), per-window gauges for
  * series with data, and a stale marker once a series has had no data for `expire_after`.
  *
- * Everything it does is a function of the partials and watermarks it is given, in order, so a
- * replay from a checkpoint reproduces every sample bit for bit.
+ * Series are born when their first partial arrives: within the tenant's series budget they get
+ * state of their own, beyond it they fold into the tenant's overflow series, so memory follows
+ * the configuration, not the input. An expired cumulative series leaves its totals behind and
+ * resumes from them when it returns.
+ *
+ * Everything it does is a function of the partials and watermarks it is given, in order (the
+ * budget's decisions included: they depend only on the series held, which the snapshot holds),
+ * so a replay from a checkpoint reproduces every sample bit for bit.
  */
 export class WindowMerger {
   private panes = new Map<number, Map<string, PartialAggregate>>();
@@ -47,6 +67,15 @@ export class WindowMerger {
   private pending = new Map<string, Sample[]>();
   /** Per group: does it have per-window aggregators at all (decided once, not per series and window)? */
   private readonly hasWindowed: readonly boolean[];
+  /** Per group: the series one key stands for at the receiver, all metrics / cumulative ones. */
+  private readonly cost: readonly number[];
+  private readonly cumulativeCost: readonly number[];
+  private readonly cumulativeMask: readonly number[];
+  private readonly budget: SeriesBudget;
+  /** Keys admitted to the budget whose partials wait in panes or sessions, with no state yet. */
+  private readonly unborn = new Set<string>();
+  private readonly retired: RetiredTotals;
+  private readonly overflowPartition: string | undefined;
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -55,6 +84,16 @@ export class WindowMerger {
     private readonly emitter: SampleEmitter,
   ) {
     this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
+    const outputs = (group: SeriesGroupPlan, cumulativeOnly: boolean) =>
+      group.aggregators.reduce((sum, a) => sum + (cumulativeOnly && !a.cumulative ? 0 : a.outputLabels([]).length), 0);
+    this.cost = groups.map((group) => outputs(group, false));
+    this.cumulativeCost = groups.map((group) => outputs(group, true));
+    this.cumulativeMask = groups.map((group) => group.aggregators.reduce((mask, a, m) => (a.cumulative ? mask | (1 << m) : mask), 0));
+    this.overflowPartition = options.partition === undefined ? undefined : String(options.partition);
+    const limitOf = options.seriesBudget ?? UNLIMITED;
+    this.budget = new SeriesBudget(limitOf);
+    const onDrop = options.onTotalsDropped ?? (() => {});
+    this.retired = new RetiredTotals(limitOf, (g) => this.cumulativeCost[g]!, onDrop);
   }
 
   get currentWatermark(): number {
@@ -65,10 +104,23 @@ export class WindowMerger {
     return this.series.size;
   }
 
+  /** Expired series whose totals are kept for their return. */
+  get retainedCount(): number {
+    return this.retired.size;
+  }
+
   /** Merges one partial; 'late' if its window has already fired (an upstream bug, counted by the caller). */
-  addPartial(partial: PartialAggregate): 'ok' | 'late' {
-    if (this.windowing.kind === 'session') return this.addSessionFragment(partial);
-    if (partial.end <= this.firedThrough) return 'late';
+  addPartial(incoming: PartialAggregate): 'ok' | 'late' {
+    if (this.windowing.kind === 'session') {
+      const known = this.isKnown(incoming.key);
+      const partial = this.admit(incoming);
+      const result = this.addSessionFragment(partial);
+      // A late fragment of a series it just admitted leaves nothing behind: give the budget back.
+      if (result === 'late' && !known && partial === incoming) this.unadmit(incoming);
+      return result;
+    }
+    if (incoming.end <= this.firedThrough) return 'late';
+    const partial = this.admit(incoming);
     let pane = this.panes.get(partial.start);
     if (!pane) this.panes.set(partial.start, (pane = new Map()));
     const existing = pane.get(partial.key);
@@ -103,6 +155,50 @@ export class WindowMerger {
     }
   }
 
+  private isKnown(key: string): boolean {
+    return this.series.has(key) || this.unborn.has(key) || isOverflowKey(key);
+  }
+
+  /**
+   * The partial as this merger keeps it: as it came for a known series or a new one within its
+   * tenant's budget, else re-keyed onto the tenant's overflow series (its values merge there).
+   */
+  private admit(partial: PartialAggregate): PartialAggregate {
+    if (this.isKnown(partial.key)) return partial;
+    if (this.budget.tryTake(partial.tenant, this.cost[partial.group]!)) {
+      this.unborn.add(partial.key);
+      return partial;
+    }
+    this.options.onFolded?.(partial.tenant);
+    const overflow = overflowSeries(this.groups[partial.group]!, partial.group, partial.tenant, partial.labelValues, this.overflowPartition);
+    return { ...partial, key: overflow.key, labelValues: overflow.labelValues };
+  }
+
+  private unadmit(partial: PartialAggregate): void {
+    this.unborn.delete(partial.key);
+    this.budget.release(partial.tenant, this.cost[partial.group]!);
+  }
+
+  /**
+   * Drops an expired series' state, keeping its cumulative totals for its return. A series
+   * with data already waiting in a later pane keeps its place in the budget (as a series not
+   * born yet), exactly as a restore from a snapshot taken now would count it.
+   */
+  private expire(key: string, series: SeriesState, end: number): void {
+    this.series.delete(key);
+    if (!isOverflowKey(key)) {
+      if (this.waitsInLaterPane(key, end)) this.unborn.add(key);
+      else this.budget.release(series.tenant, this.cost[series.group]!);
+    }
+    const touched = series.touched & this.cumulativeMask[series.group]!;
+    if (touched !== 0) this.retired.retire(key, { group: series.group, tenant: series.tenant, labelValues: series.labelValues, cumulative: series.cumulative, touched });
+  }
+
+  private waitsInLaterPane(key: string, end: number): boolean {
+    for (const [start, pane] of this.panes) if (start >= end && pane.has(key)) return true;
+    return false;
+  }
+
   private fireWindow(end: number, size: number, slide: number): void {
     // Cumulative series take in the pane that ends here: each record is counted exactly once.
     const closing = this.panes.get(end - slide);
@@ -121,7 +217,7 @@ export class WindowMerger {
     for (const [key, series] of this.series) {
       if (series.lastDataEnd <= end - this.options.expireAfterMs) {
         this.emitStale(series, end);
-        this.series.delete(key);
+        this.expire(key, series, end);
         continue;
       }
       const aggregators = this.groups[series.group]!.aggregators;
@@ -228,7 +324,7 @@ export class WindowMerger {
       const expiry = series.lastDataEnd + this.options.expireAfterMs;
       if (expiry <= this.watermark && !this.sessions.has(key)) {
         this.emitStale(series, expiry);
-        this.series.delete(key);
+        this.expire(key, series, Number.POSITIVE_INFINITY); // sessions: none waits (checked above)
       }
     }
   }
@@ -237,17 +333,20 @@ export class WindowMerger {
     let series = this.series.get(partial.key);
     if (!series) {
       const group = this.groups[partial.group]!;
-      const base = baseLabels(group, partial.labelValues);
+      const base = baseLabels(group, partial.labelValues, partial.key);
+      // A series that expired resumes from its totals: its counters never go backwards unseen.
+      const retired = this.retired.take(partial.tenant, partial.key);
       series = {
         group: partial.group,
         tenant: partial.tenant,
         labelValues: partial.labelValues,
         outputs: group.aggregators.map((a) => a.outputLabels(base)),
-        cumulative: group.aggregators.map((a) => (a.cumulative ? a.create() : undefined)),
+        cumulative: retired ? [...retired.cumulative] : group.aggregators.map((a) => (a.cumulative ? a.create() : undefined)),
         lastDataEnd: Number.NEGATIVE_INFINITY,
-        touched: 0,
+        touched: retired?.touched ?? 0,
       };
       this.series.set(partial.key, series);
+      this.unborn.delete(partial.key);
     }
     return series;
   }
@@ -293,11 +392,19 @@ export class WindowMerger {
       nextEnd: this.nextEnd ?? null,
       panes: [...this.panes.values()].flatMap((pane) => [...pane.values()].map(encodePartial)),
       sessions: [...this.sessions.values()].flatMap((sessions) => sessions.map(encodePartial)),
-      series: [...this.series.entries()].map(([key, s]) => {
-        const aggregators = this.groups[s.group]!.aggregators;
-        return [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, s.cumulative.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc))), s.touched];
-      }),
+      series: [...this.series.entries()].map(([key, s]) => [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, this.encodeCumulative(s), s.touched]),
+      retired: [...this.retired.entries()].map(([key, r]) => [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), this.encodeCumulative(r), r.touched]),
     };
+  }
+
+  private encodeCumulative(series: { readonly group: number; readonly cumulative: readonly unknown[] }): unknown[] {
+    const aggregators = this.groups[series.group]!.aggregators;
+    return series.cumulative.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc)));
+  }
+
+  private decodeCumulative(group: number, wire: readonly unknown[]): unknown[] {
+    const aggregators = this.groups[group]!.aggregators;
+    return wire.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w)));
   }
 
   restore(snapshot: MergerSnapshot): void {
@@ -307,6 +414,9 @@ export class WindowMerger {
     this.panes.clear();
     this.sessions.clear();
     this.series.clear();
+    this.unborn.clear();
+    this.budget.clear();
+    this.retired.clear();
     const decodePartial = ([group, key, tenant, values, start, end, accs, touched]: PartialWire): PartialAggregate => {
       const aggregators = this.groups[group]!.aggregators;
       return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: accs.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w))), touched };
@@ -326,17 +436,34 @@ export class WindowMerger {
     for (const [group, key, tenant, values, lastDataEnd, cumulative, touched] of snapshot.series) {
       const plan = this.groups[group]!;
       const labelValues = values.map((v) => v ?? undefined);
-      const base = baseLabels(plan, labelValues);
+      const base = baseLabels(plan, labelValues, key);
       this.series.set(key, {
         group,
         tenant,
         labelValues,
         outputs: plan.aggregators.map((a) => a.outputLabels(base)),
-        cumulative: cumulative.map((w, m) => (w === null ? undefined : plan.aggregators[m]!.decode(w))),
+        cumulative: this.decodeCumulative(group, cumulative),
         lastDataEnd,
         touched,
       });
     }
+    // Checkpoints written before totals were retained have none.
+    for (const [group, key, tenant, values, cumulative, touched] of snapshot.retired ?? []) {
+      this.retired.retire(key, { group, tenant, labelValues: values.map((v) => v ?? undefined), cumulative: this.decodeCumulative(group, cumulative), touched });
+    }
+    this.recountBudget();
+  }
+
+  /** The budget's counts follow from the state: every non-overflow series, born or waiting. */
+  private recountBudget(): void {
+    for (const [key, series] of this.series) if (!isOverflowKey(key)) this.budget.take(series.tenant, this.cost[series.group]!);
+    const waiting = (partial: PartialAggregate) => {
+      if (this.isKnown(partial.key)) return;
+      this.unborn.add(partial.key);
+      this.budget.take(partial.tenant, this.cost[partial.group]!);
+    };
+    for (const pane of this.panes.values()) for (const partial of pane.values()) waiting(partial);
+    for (const sessions of this.sessions.values()) for (const partial of sessions) waiting(partial);
   }
 }
 
@@ -349,4 +476,6 @@ export interface MergerSnapshot {
   panes: PartialWire[];
   sessions: PartialWire[];
   series: [number, string, string, (string | null)[], number, unknown[], number][];
+  /** Totals of expired cumulative series, oldest first per tenant (absent in older checkpoints). */
+  retired?: [number, string, string, (string | null)[], unknown[], number][];
 }
