@@ -12,7 +12,7 @@ export const anomalyConfigSchema = z
       .max(1)
       .default(0.2227)
       .describe('A score at or above this is a detection (an anomaly event); also starts the rest period. Tuned on NAB.'),
-    rest_points: z.number().int().min(0).max(100_000).default(100).describe('Points after a detection during which scores are held under the threshold.'),
+    rest_points: z.number().int().min(0).max(100_000).default(30).describe('Points after a detection during which scores are held under the threshold (a value outside the running range still scores 1).'),
     range_tolerance: z
       .number()
       .min(0)
@@ -20,7 +20,12 @@ export const anomalyConfigSchema = z
       .default(0.05)
       .describe('A value beyond the running [min, max] by more than this fraction of its width scores 1.'),
     season_slot_ms: z.number().int().min(1).default(3_600_000).describe('Width of one seasonal slot, in milliseconds of event time (default: one hour).'),
-    season_slots: z.number().int().min(1).max(10_080).default(24).describe('Slots per season (default 24: hour of day, UTC).'),
+    season_slots: z
+      .array(z.number().int().min(1).max(10_080))
+      .min(1)
+      .max(4)
+      .default([24, 168])
+      .describe('One seasonal profile per entry, with this many slots (default: hour of day and hour of week, UTC). The seasonal likelihood is the highest of theirs; the first gives the expected range.'),
     season_alpha: z.number().gt(0).lt(1).default(0.05).describe('Weight of a new point in its slot’s mean and variance.'),
     volatility_fast_alpha: z.number().gt(0).lt(1).default(0.05).describe('Weight of a new step in the fast average of log |step|.'),
     volatility_slow_alpha: z.number().gt(0).lt(1).default(0.005).describe('Weight of a new step in the slow average of log |step|.'),
