@@ -14,7 +14,14 @@ import { bestThreshold, PROFILES, weighFile } from '../support/nab/scorer.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 // ../shared/data/nab from the main checkout; worktrees sit one level deeper.
-const dir = resolve(process.env.NAB_DIR ?? [join(repo, '..', 'shared', 'data', 'nab'), join(repo, '..', '..', 'shared', 'data', 'nab')].find((d) => existsSync(d))!);
+const candidates = process.env.NAB_DIR ? [process.env.NAB_DIR] : [join(repo, '..', 'shared', 'data', 'nab'), join(repo, '..', '..', 'shared', 'data', 'nab')];
+const found = candidates.find((d) => existsSync(join(d, 'windows.json')));
+if (found === undefined) {
+  // NAB's data is not part of the repository (licence, size): say where it was looked for.
+  console.log(`nab-bench: no NAB corpus (windows.json) at ${candidates.join(' or ')}; set NAB_DIR to run it`);
+  process.exit(0);
+}
+const dir = resolve(found);
 const configAt = process.argv.indexOf('--config');
 const config = (configAt > 0 ? parseYaml(readFileSync(process.argv[configAt + 1]!, 'utf8')) : {}) as AnomalyConfigInput;
 
