@@ -54,7 +54,7 @@ export class AnomalyDetector {
 
   constructor(config: AnomalyConfigInput = {}) {
     const c = (this.config = anomalyConfig(config));
-    this.range = new RangeGuard(c.range_tolerance);
+    this.range = new RangeGuard(c.range_tolerance, c.learn_points);
     this.seasons = c.season_slots.map((slots) => new SeasonalProfile(c.season_slot_ms, slots, c.season_alpha));
     this.volatility = new VolatilityShift(c.volatility_fast_alpha, c.volatility_slow_alpha);
     this.novelty = new TransitionNovelty(c.novelty_bins, c.novelty_order, c.novelty_quantile_rate, c.novelty_decay);

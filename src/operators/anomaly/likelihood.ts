@@ -43,7 +43,7 @@ export class AnomalyLikelihood implements Persistent {
     const mean = Math.max(this.averages.mean, 0.03);
     const tail = 1 - normalCdf((average - mean) / spread);
     this.averages.push(average);
-    if (this.seen < this.learn) return 0;
+    if (this.seen <= this.learn) return 0;
     return Math.log(1.0000000001 - (1 - tail)) / Math.log(1 - 0.9999999999);
   }
 

@@ -78,6 +78,13 @@ describe('AnomalyDetector', () => {
     expect(flagged(1500, 2900)).toBe(false);
   });
 
+  it('flags nothing while it learns, not even the first points’ tiny range being broken', () => {
+    const detector = new AnomalyDetector();
+    const scores = Array.from({ length: 200 }, (_, i) => detector.update(i * i, START + i * FIVE_MINUTES).score);
+    expect(scores.every((s) => s === 0)).toBe(true);
+    expect(detector.update(1e9, START + 200 * FIVE_MINUTES).score).toBe(1);
+  });
+
   it('skips a non-finite value: score 0, nothing learnt', () => {
     const points = series(600);
     const a = new AnomalyDetector();

@@ -32,7 +32,7 @@ function writeCorpus(dir: string): Record<string, string[]> {
   const hour = (month: number, i: number) => `2024-${String(month).padStart(2, '0')}-${String(1 + Math.floor(i / 24)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:00:00`;
   const files: Record<string, string[]> = {
     'alpha/flat.csv': Array.from({ length: 300 }, (_, i) => `${hour(1, i)},${10 + (i % 3)}`),
-    'beta/jump.csv': Array.from({ length: 260 }, (_, i) => `${hour(2, i)},${i === 150 ? 12 : 5 + (i % 2)}`),
+    'beta/jump.csv': Array.from({ length: 260 }, (_, i) => `${hour(2, i)},${i === 250 ? 12 : 5 + (i % 2)}`),
   };
   for (const [name, rows] of Object.entries(files)) {
     mkdirSync(join(dir, name.split('/')[0]!), { recursive: true });
@@ -67,7 +67,7 @@ describe('sluice score anomaly', { timeout: 60_000 }, () => {
       });
     }
     const jump = readFileSync(join(out, 'sluice', 'beta', 'sluice_jump.csv'), 'utf8').split('\n');
-    expect(jump[151]).toMatch(/,12,1$/);
+    expect(jump[251]).toMatch(/,12,1$/);
   });
 
   it('applies --config and rejects an unknown parameter', async () => {
@@ -78,7 +78,7 @@ describe('sluice score anomaly', { timeout: 60_000 }, () => {
     writeFileSync(config, 'range_tolerance: 10\n');
     expect((await sluice(['score', 'anomaly', '--data', data, '--out', out, '--config', config])).code).toBe(0);
     const jump = readFileSync(join(out, 'sluice', 'beta', 'sluice_jump.csv'), 'utf8').split('\n');
-    expect(jump[151]).not.toMatch(/,12,1$/);
+    expect(jump[251]).not.toMatch(/,12,1$/);
     writeFileSync(config, 'tresh: 0.5\n');
     const bad = await sluice(['score', 'anomaly', '--data', data, '--out', out, '--config', config]);
     expect(bad.code).toBe(1);
