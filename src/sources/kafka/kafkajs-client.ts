@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, ConfigSource, Kafka, logLevel, type Admin, type LogEntry, type Transaction } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type Admin, type LogEntry, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Closers } from '../../core/closers.ts';
 import {
@@ -16,6 +16,9 @@ import { groupByTopic } from './group-by-topic.ts';
 import { RestartingConsumer } from './kafkajs-consumer.ts';
 import { isFenced } from './kafkajs-errors.ts';
 import { chunksBySize, RECORD_BATCH_OVERHEAD } from './record-size.ts';
+
+// Node's ESM loader cannot see these two enums among kafkajs's CommonJS exports (Kafka and logLevel it can).
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 export interface KafkajsClientOptions {
   readonly brokers: readonly string[];
