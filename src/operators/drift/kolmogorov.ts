@@ -303,16 +303,20 @@ export function smirnovSurvival(n: number, x: number): number {
   if (n === 1) return 1 - x;
   if (x === 0) return 1;
   if (x === 1) return 0;
-  const nx = n * x;
-  const nxFloor = Math.floor(nx);
-  if (nxFloor === 0 || (nxFloor === 1 && nx === 1)) return 1 - x * (1 + x) ** (n - 1);
+  // floor(n x) and whether n x is an integer, from the exact product (cephes uses double-double).
+  const [nx, nxError] = twoProduct(n, x);
+  let nxFloor = Math.floor(nx);
+  if (nx === nxFloor && nxError < 0) nxFloor -= 1;
+  const nxIsInteger = nx === nxFloor && nxError === 0;
+  if (nxFloor === 0 || (nxFloor === 1 && nxIsInteger)) return 1 - x * (1 + x) ** (n - 1);
   if (-2 * n * x * x < CEPHES_MINLOG) return 0;
   if (nxFloor >= n - 1) return (1 - x) ** n;
   if (n > 1_000_000) {
     const logp = -((6 * n * x + 1) ** 2) / 18 / n;
     return logp < -Math.LN2 ? Math.exp(logp) : 1 + Math.expm1(logp);
   }
-  const last = n - nxFloor - (nx === nxFloor ? 2 : 1);
+  // v runs to floor(n(1 - x)), leaving out the zero term at v = n(1 - x) when that is an integer.
+  const last = n - nxFloor - 1;
   let logBinomial = 0;
   let sum = 0;
   for (let v = 0; v <= last; v++) {
@@ -323,4 +327,19 @@ export function smirnovSurvival(n: number, x: number): number {
     sum += Math.exp(logBinomial + (n - v) * Math.log(low) + (v - 1) * Math.log(high));
   }
   return clip(x * sum);
+}
+
+/** a·b as an unevaluated sum hi + lo, exactly (Dekker's product with Veltkamp splitting). */
+function twoProduct(a: number, b: number): [number, number] {
+  const hi = a * b;
+  const [aHi, aLo] = split(a);
+  const [bHi, bLo] = split(b);
+  const lo = aLo * bLo - (((hi - aHi * bHi) - aLo * bHi) - aHi * bLo);
+  return [hi, lo];
+}
+
+function split(a: number): [number, number] {
+  const c = 134217729 * a; // 2^27 + 1
+  const hi = c - (c - a);
+  return [hi, a - hi];
 }

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { DriftMethod } from '../../../src/operators/drift/methods.ts';
-import { categoricalSample, numericSample } from '../../../src/operators/drift/sample.ts';
-import type { DriftSample, FeatureType } from '../../../src/operators/drift/sample.ts';
-import { scoreAllMethods } from '../../../src/operators/drift/score.ts';
+import { DriftWindow, scoreDrift, scoreDriftAll } from '../../../src/operators/drift/index.ts';
+import type { DriftMethod, FeatureType } from '../../../src/operators/drift/index.ts';
+import { kolmogorovTwoSidedSurvival } from '../../../src/operators/drift/kolmogorov.ts';
 import { replaySample } from './replay.ts';
 import type { SampleRecipe } from './replay.ts';
 
@@ -26,18 +25,34 @@ interface FixtureCase {
   default_method: DriftMethod;
 }
 
+/** What `sluice score drift --json` must print for the CLI fixture's columns. */
+export interface CliExpectation {
+  evidently: FixtureCase['evidently'];
+  default_method: DriftMethod;
+  reference_size: number;
+  current_size: number;
+}
+
 const fixture = JSON.parse(readFileSync(new URL('../../fixtures/drift/evidently-cases.json', import.meta.url), 'utf8')) as {
   versions: Record<string, string>;
   cases: FixtureCase[];
+  kstwo_sf: [number, number, number][];
 };
 
 const TOLERANCE = 1e-6;
 
-function sampleOf(type: FeatureType, values: (number | string)[]): DriftSample {
-  if (type === 'numerical') return numericSample(values as number[]);
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
-  return categoricalSample(counts);
+function windowOf(featureType: FeatureType, values: (number | string)[]): DriftWindow {
+  // Large enough to stay exact: the sketch's error is tested in window.test.ts.
+  const window = new DriftWindow({ featureType, maxExactValues: 100_000 });
+  for (const v of values) window.add(v);
+  return window;
+}
+
+/** Agreement within 1e-6, absolute up to 1 and relative above. */
+export function expectScore(actual: number, expected: number | string, label: string): void {
+  const want = Number(expected);
+  if (Number.isNaN(want)) expect(actual, label).toBeNaN();
+  else expect(Math.abs(actual - want), `${label}: ${actual} vs ${want}`).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(want)));
 }
 
 function valuesOf(stored: (number | string)[] | null, recipe: SampleRecipe | undefined, expectedSum: number | undefined): (number | string)[] {
@@ -57,19 +72,25 @@ describe('drift scores equal Evidently 0.7.23', () => {
 
   for (const c of fixture.cases) {
     it(c.name, () => {
-      const reference = sampleOf(c.type, valuesOf(c.reference, c.reference_recipe, c.reference_sum));
-      const current = sampleOf(c.type, valuesOf(c.current, c.current_recipe, c.current_sum));
-      const report = scoreAllMethods(reference, current, c.type);
+      const reference = windowOf(c.type, valuesOf(c.reference, c.reference_recipe, c.reference_sum));
+      const current = windowOf(c.type, valuesOf(c.current, c.current_recipe, c.current_sum));
+      const report = scoreDriftAll(reference, current);
       expect(report.defaultMethod).toBe(c.default_method);
+      expect(scoreDrift(reference, current, 'default').method).toBe(c.default_method);
       expect(report.results.map((r) => r.method).sort()).toEqual(Object.keys(c.evidently).sort());
       for (const result of report.results) {
         const expected = c.evidently[result.method]!;
-        const want = Number(expected.score);
-        if (Number.isNaN(want)) expect(result.score, result.method).toBeNaN();
-        else expect(Math.abs(result.score - want), `${result.method}: ${result.score} vs ${want}`).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(want)));
+        expectScore(result.score, expected.score, result.method);
         expect(result.detected, result.method).toBe(expected.detected);
         expect(result.threshold, result.method).toBe(expected.threshold);
       }
     });
   }
+});
+
+describe('kstwo.sf (asymptotic K-S p-value) equals scipy 1.17', () => {
+  it(`on a grid of ${fixture.kstwo_sf.length} (n, x) points reaching every branch`, () => {
+    expect(fixture.kstwo_sf.length).toBeGreaterThan(150);
+    for (const [n, x, sf] of fixture.kstwo_sf) expectScore(kolmogorovTwoSidedSurvival(n, x), sf, `n=${n} x=${x}`);
+  });
 });
