@@ -29,24 +29,6 @@ export interface CategoricalSample {
 
 export type DriftSample = NumericSample | CategoricalSample;
 
-/** Builds a numerical sample from raw values (non-finite values are the caller's to drop). */
-export function numericSample(raw: ArrayLike<number>): NumericSample {
-  const sorted = Float64Array.from(raw).sort();
-  const values: number[] = [];
-  const cumulative: number[] = [];
-  let integral = true;
-  for (let i = 0; i < sorted.length; i++) {
-    const v = sorted[i]!;
-    if (!Number.isInteger(v)) integral = false;
-    if (values.length > 0 && values[values.length - 1] === v) cumulative[cumulative.length - 1] = i + 1;
-    else {
-      values.push(v);
-      cumulative.push(i + 1);
-    }
-  }
-  return weightedNumericSample(values, cumulative, integral);
-}
-
 /** A numerical sample from ascending distinct values and their running counts. */
 export function weightedNumericSample(values: readonly number[], cumulative: readonly number[], integral: boolean): NumericSample {
   return {
