@@ -75,6 +75,7 @@ export class DriftWindow {
   }
 
   add(value: number | string, weight = 1): void {
+    if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError('a drift value weight must be positive and finite');
     if (this.options.featureType === 'categorical') {
       this.addCategory(String(value), weight);
       return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DriftWindow, OVERFLOW_CATEGORY, scoreDriftAll } from '../../../src/operators/drift/index.ts';
+import { DriftWindow, OVERFLOW_CATEGORY, scoreDrift, scoreDriftAll } from '../../../src/operators/drift/index.ts';
 import type { DriftReport, DriftWindowSnapshot } from '../../../src/operators/drift/index.ts';
 import { ksTwoSample } from '../../../src/operators/drift/ks.ts';
 import type { NumericSample } from '../../../src/operators/drift/sample.ts';
@@ -86,8 +86,23 @@ describe('DriftWindow', () => {
     expect(roundTrip(w).snapshot()).toEqual(w.snapshot());
   });
 
+  it('scores one method with a chosen threshold, and refuses a method the feature type lacks', () => {
+    const ref = windowOf(normal(5, 400));
+    const cur = windowOf(normal(6, 400, 0.5));
+    const psi = scoreDrift(ref, cur, 'psi');
+    expect(psi).toMatchObject({ method: 'psi', threshold: 0.1, detected: true });
+    expect(scoreDrift(ref, cur, 'psi', psi.score + 0.01)).toMatchObject({ score: psi.score, detected: false });
+    expect(scoreDrift(ref, cur, 'psi', psi.score).detected).toBe(true);
+    const cats = new DriftWindow({ featureType: 'categorical' });
+    cats.add('a');
+    expect(() => scoreDrift(cats, cats, 'ks')).toThrow('drift method ks does not apply to categorical features');
+    expect(() => scoreDrift(ref, cats, 'psi')).toThrow(TypeError);
+    expect(scoreDrift(windowOf([]), cur, 'wasserstein')).toMatchObject({ score: Number.NaN, detected: false });
+  });
+
   it('rejects non-finite numbers, bad options and merging unlike windows', () => {
     const w = windowOf([1, 2]);
+    expect(() => w.add(3, 0)).toThrow(RangeError);
     expect(() => w.add(Number.NaN)).toThrow(RangeError);
     expect(() => w.add(Number.POSITIVE_INFINITY)).toThrow(RangeError);
     expect(() => new DriftWindow({ featureType: 'numerical', maxExactValues: 0 })).toThrow(RangeError);
