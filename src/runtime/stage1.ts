@@ -174,7 +174,8 @@ interface TaskRestart {
 
 class SourceTask {
   readonly serial = new Serial();
-  lastFlushAt = 0;
+  /** A task flushes every `flush_interval`, counted from when it starts (so a batch that arrives first does not flush at once). */
+  lastFlushAt: number;
   /** Holds its producer and knows its committed offset. */
   initialised = false;
   /** At least one of its transactions committed. */
@@ -226,6 +227,7 @@ class SourceTask {
         log,
       });
     this.lastRecordAt = deps.now();
+    this.lastFlushAt = deps.now();
     void this.start();
   }
 

@@ -131,7 +131,7 @@ describe('sluice run on SIGTERM and SIGINT', () => {
     await sluice.ready();
     const inTopic = { pipeline, topic };
 
-    // Windows 0 and 1. Stage 1's only flush so far came at its first tick (1 h flush interval).
+    // Windows 0 and 1. Stage 1 has not flushed yet: its tasks flush every hour (flush_interval: 1h), counted from their start.
     await produce(kafka, topic, [...batch(0), ...batch(1)]);
     const records = 2 * PARTITIONS * PER_PARTITION;
     expect(await sluice.metricUntil('sluice_records_in_total', inTopic, (n) => n >= records)).toBe(records);

@@ -71,7 +71,8 @@ async function deliverUntil(kafka: FakeKafka, done: () => boolean): Promise<void
 
 async function startStage1(kafka: FakeKafka, metrics: SluiceMetrics): Promise<Stage1> {
   const loaded = await loadPipelineFile(new URL('../../pipelines/gpu-rdma.yaml', import.meta.url).pathname, {});
-  const { config } = loaded;
+  // Every batch flushes (as after flush_interval): the test sees each transaction as the batch that made it.
+  const config = { ...loaded.config, repartition: { ...loaded.config.repartition, flush_interval: 1 } };
   const logger = pino({ level: 'silent' });
   stage1 = new Stage1({
     config,
@@ -106,7 +107,7 @@ describe('stage 1 dead letters', () => {
     const kafka = new FakeKafka();
     const metrics = new SluiceMetrics();
     await startStage1(kafka, metrics);
-    await deliverUntil(kafka, () => kafka.commits.length > 0);
+    await deliverUntil(kafka, () => kafka.commits.some((c) => c.messages.some((m) => m.topic === DLQ)));
     await stage1!.stop();
     const messages = kafka.commits.flatMap((c) => c.messages);
     const letters = messages.filter((m) => m.topic === DLQ);
@@ -130,7 +131,7 @@ describe('stage 1 dead letters', () => {
     // Read again from where this partition's reading began: nothing of the failed transaction is lost.
     expect(kafka.seeks).toContainEqual({ topic: TOPIC, partition: 0, offset: 5 });
 
-    await deliverUntil(kafka, () => kafka.commits.length > 0);
+    await deliverUntil(kafka, () => kafka.commits.some((c) => c.messages.some((m) => m.topic === DLQ)));
     await stage1!.stop();
     const letters = kafka.commits.flatMap((c) => c.messages).filter((m) => m.topic === DLQ);
     expect(letters).toHaveLength(1);
