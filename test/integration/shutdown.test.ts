@@ -145,7 +145,8 @@ describe('sluice run on SIGTERM and SIGINT', () => {
     const after = await committedUpToEnd();
     expect(after.committed).toEqual(after.end);
     checkpointsAfterSigterm = await checkpointOffsets();
-    expect(checkpointsAfterSigterm.every((o) => o > 0), `checkpoints ${checkpointsAfterSigterm}`).toBe(true);
+    // Before the signal there were none (−1); stage 1 commits only now, so stage 2 had read nothing yet (offset 0).
+    expect(checkpointsAfterSigterm.every((o) => o >= 0), `checkpoints ${checkpointsAfterSigterm}`).toBe(true);
   });
 
   it('SIGINT: a restart reads only what is new, and stops the same way', async () => {
