@@ -52,20 +52,36 @@ describe('OTLP GenAI spans (protobuf) → OpenTelemetry GenAI metrics per tenant
   it('covers the cases it claims to (generated traffic sanity)', () => {
     const ids = TEST_TENANTS.flatMap((t) => [...oracle.expected(t).cumulative.keys()]);
     const some = (re: RegExp) => expect(ids.some((id) => re.test(id)), String(re)).toBe(true);
-    some(/^gen_ai_client_token_usage_bucket\{.*gen_ai_token_type="input"/);
-    some(/^gen_ai_client_token_usage_bucket\{.*gen_ai_token_type="output"/);
+    some(/^gen_ai_client_inference_operation_input_tokens_bucket\{/);
+    some(/^gen_ai_client_inference_usage_output_tokens_total\{/);
+    some(/^gen_ai_client_inference_usage_cache_read_input_tokens_total\{/);
     some(/error_type="_OTHER"/); // ERROR status without error.type
     some(/error_type="rate_limit_exceeded"/);
+    some(/error_type="RateLimitError"/); // from "<class 'openai.RateLimitError'>"
     some(/gen_ai_provider_name="anthropic"/); // from gen_ai.system only
-    some(/^gen_ai_client_operation_duration_seconds_count\{(?!.*gen_ai_operation_name).*gen_ai_provider_name="openai"/); // no operation name: label absent
-    some(/^gen_ai_client_operation_duration_seconds_count\{(?!.*gen_ai_response_model)/); // failed calls: no response model
-    some(/^gen_ai_server_time_to_first_token_seconds_count\{/);
-    some(/^gen_ai_server_time_per_output_token_seconds_count\{/);
+    some(/^gen_ai_client_inference_duration_seconds_count\{.*gen_ai_operation_name="chat".*gen_ai_provider_name="openai"/); // "OpenAI" + llm.request.type
+    some(/^gen_ai_client_operation_duration_seconds_count\{.*gen_ai_operation_name="embeddings"/);
+    some(/^gen_ai_client_inference_duration_seconds_count\{(?!.*gen_ai_response_model)/); // failed calls: no response model
+    some(/^gen_ai_client_inference_time_to_first_chunk_seconds_count\{/);
+    some(/^gen_ai_client_inference_time_per_output_chunk_seconds_count\{/);
+    some(/^gen_ai_invoke_agent_duration_seconds_count\{.*gen_ai_agent_name="travel-planner"/);
+    some(/^gen_ai_execute_tool_duration_seconds_count\{.*error_type="TimeoutError"/);
+    some(/^gen_ai_invoke_workflow_duration_seconds_count\{/);
+    some(/^gen_ai_invoke_agent_inference_calls_count\{/);
+    some(/^gen_ai_invoke_agent_tool_calls_count\{/);
+    some(/^gen_ai_usage_cost_total\{.*gen_ai_token_type="cache_read"/);
+    expect(ids.some((id) => /OpenAI|<class/.test(id)), 'provider and error.type normalised').toBe(false);
+    // TTFT from chunk events: spans streamed with chunk events and no TTFT attribute exist.
+    expect(traffic.genAi.some((s) => s.events.some((e) => e.name === 'llm.content.completion.chunk') && !('gen_ai.server.time_to_first_token' in s.attributes))).toBe(true);
+    // Agent runs with several model and tool calls, and agents without any.
+    const calls = traffic.genAi.filter((s) => s.attributes['gen_ai.operation.name'] === 'invoke_agent').map((agent) => traffic.genAi.filter((c) => c.parentSpanId === agent.spanId).length);
+    expect(Math.max(...calls)).toBeGreaterThan(4);
+    expect(calls).toContain(0);
     expect(ids.some((id) => id.includes('az.ai.openai')), 'gen_ai.provider.name wins over gen_ai.system').toBe(false);
     expect(traffic.genAi.some((s) => 'gen_ai.usage.prompt_tokens' in s.attributes && 'gen_ai.usage.input_tokens' in s.attributes)).toBe(true);
   });
 
-  it('delivers every token-usage, duration, TTFT and TPOT histogram of each tenant exactly, at every window end', async () => {
+  it('delivers every inference, usage, cost, agent, tool and workflow metric of each tenant exactly, at every window end', async () => {
     const lastWindowEnd = oracle.lastWindowEnd;
     const expected = new Map(TEST_TENANTS.map((t) => [t, oracle.expected(t, lastWindowEnd)]));
     const { problems } = await awaitTenantsMatch(stack, '{__name__=~"gen_ai_.+"}', start, lastWindowEnd, expected, { relativeAccuracy: 0, timeoutMs: 40_000 });
@@ -81,7 +97,7 @@ describe('OTLP GenAI spans (protobuf) → OpenTelemetry GenAI metrics per tenant
       // Every series of every metric family, from any test, over the whole run.
       const everything = JSON.stringify(await listSeries(url, '{__name__=~".+"}', start / 1000 - 600, Date.now() / 1000 + 60));
       expect(everything.includes(traffic.contentMarker), `content in ${tenant}'s Prometheus`).toBe(false);
-      expect(everything).not.toMatch(/4111 1111|gen_ai_(input|output)_messages|gen_ai_system_instructions|gen_ai_prompt/);
+      expect(everything).not.toMatch(/4111 1111|gen_ai_(input|output)_messages|gen_ai_system_instructions|gen_ai_prompt|Bearer|Traceback|Error code/);
     }
   });
 
