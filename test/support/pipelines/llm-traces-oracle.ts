@@ -84,7 +84,7 @@ export function deriveGenAi(span: GenAiSpanFacts): DerivedGenAi {
     durationSeconds,
     inputTokens,
     outputTokens,
-    cacheReadTokens: num(a['gen_ai.usage.cache_read.input_tokens']),
+    cacheReadTokens: num(a['gen_ai.usage.cache_read.input_tokens']) ?? num(a['gen_ai.usage.cache_read_input_tokens']),
     ttftSeconds,
     tpocSeconds,
   };
