@@ -135,6 +135,10 @@ const counterMetricSchema = z
   .strict()
   .refine((m) => m.name.endsWith('_total'), { message: 'counter names must end in "_total"', path: ['name'] });
 
+const bucketsSchema = z.array(z.number().finite()).min(1).describe('Upper bounds (le) of the buckets, strictly increasing; +Inf is implied.');
+const bucketsIncrease = (m: { buckets: number[] }): boolean => m.buckets.every((b, i) => i === 0 || b > m.buckets[i - 1]!);
+const BUCKETS_INCREASE = { message: 'buckets must be strictly increasing', path: ['buckets'] };
+
 const histogramMetricSchema = z
   .object({
     name: z
@@ -145,19 +149,13 @@ const histogramMetricSchema = z
     help: z.string().default('').describe('HELP text.'),
     value: fieldPath.describe('Field observed per record.'),
     scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
-    buckets: z
-      .array(z.number().finite())
-      .min(1)
-      .describe('Upper bounds (le) of the buckets, strictly increasing; +Inf is implied.'),
+    buckets: bucketsSchema,
     labels: labelsSchema,
     static_labels: staticLabelsSchema,
     filter: metricFilter,
   })
   .strict()
-  .refine((m) => m.buckets.every((b, i) => i === 0 || b > m.buckets[i - 1]!), {
-    message: 'buckets must be strictly increasing',
-    path: ['buckets'],
-  });
+  .refine(bucketsIncrease, BUCKETS_INCREASE);
 
 const windowGaugeMetricSchema = z
   .object({
@@ -269,10 +267,7 @@ const childCountMetricSchema = z
     help: z.string().default('').describe('HELP text.'),
     join_key: fieldPath.describe("Field joining a child to its parent: the parent's own id on the parent, the parent's id on a child."),
     role: fieldPath.describe('Field that is 1 on the parent record and 0 on a child record.'),
-    buckets: z
-      .array(z.number().finite())
-      .min(1)
-      .describe('Upper bounds (le) of the buckets, strictly increasing; +Inf is implied.'),
+    buckets: bucketsSchema,
     max_wait: positiveDurationSchema('max_wait').describe(
       'How long (event time, after its newest record) a key waits for its parent; then it is dropped uncounted.',
     ),
@@ -281,10 +276,7 @@ const childCountMetricSchema = z
     filter: metricFilter,
   })
   .strict()
-  .refine((m) => m.buckets.every((b, i) => i === 0 || b > m.buckets[i - 1]!), {
-    message: 'buckets must be strictly increasing',
-    path: ['buckets'],
-  });
+  .refine(bucketsIncrease, BUCKETS_INCREASE);
 
 export const metricSchema = z.discriminatedUnion('type', [
   childCountMetricSchema,
