@@ -10,7 +10,7 @@ import { otlpProtoDecodeConfigSchema } from '../../src/codecs/otlp-proto/config.
 import { drive, genAiPython, type DriveResult } from '../support/genai-python/venv.ts';
 import { generateGenAiTraffic, hrToNs, type GenAiSpanFacts, type GenAiTraffic } from '../support/pipelines/genai-traces.ts';
 import { awaitTenantsMatch, metricValue, startShippedPipeline, summarize } from '../support/pipelines/harness.ts';
-import { llmTracesOracle, llmTracesV141Oracle } from '../support/pipelines/llm-traces-oracle.ts';
+import { llmTracesOracle } from '../support/pipelines/llm-traces-oracle.ts';
 import { listSeries } from '../support/pipelines/prometheus.ts';
 import type { Expected, WindowedOracle } from '../support/pipelines/windowed-oracle.ts';
 import { seededRandom } from '../support/seeded-random.ts';
@@ -40,8 +40,6 @@ let oracle: WindowedOracle;
 let messages: PartitionedMessage[][];
 let untenantedBytes: Buffer;
 let running: RunningPipelines | undefined;
-/** The second block's spans, for the third. */
-const pythonSpans: GenAiSpanFacts[] = [];
 
 describe('OTLP GenAI spans (protobuf) → OpenTelemetry GenAI metrics per tenant', () => {
   beforeAll(async () => {
@@ -182,7 +180,6 @@ describe('spans from the real Python instrumentations → the same metrics, exac
     runs.push({ tenant: 'acme', result: await drive(python, 'openai-v2', 'acme') });
     runs.push({ tenant: 'globex', result: await drive(python, 'traceloop', 'globex') });
     const facts = runs.flatMap(({ tenant, result }) => result.spans.map((s) => pythonFacts(tenant, s)));
-    pythonSpans.push(...facts);
     pyOracle = llmTracesOracle(facts);
     bothOracle = llmTracesOracle([...traffic.genAi, ...facts]);
     // From the first window end the Python spans reach: the first block's pipeline wrote none that late.
@@ -297,36 +294,3 @@ function pythonFacts(tenant: string, span: DriveResult['spans'][number]): GenAiS
   };
 }
 
-/**
- * The old-names switch: pipelines/llm-traces-v1.41.yaml (its own consumer group, so it reads
- * otlp_spans from the start) over both blocks' spans delivers the v1.41 metrics
- * (gen_ai.client.token.usage, gen_ai.client.operation.duration for every operation,
- * gen_ai.server.time_to_first_token / time_per_output_token), with the same normalisation.
- */
-describe('the v1.41 names by the switch (pipelines/llm-traces-v1.41.yaml)', () => {
-  let oldRunning: RunningPipelines | undefined;
-
-  beforeAll(async () => {
-    oldRunning = await startShippedPipeline(stack, new URL('../../pipelines/llm-traces-v1.41.yaml', import.meta.url));
-  });
-
-  afterAll(async () => {
-    await oldRunning?.stop();
-  });
-
-  it('delivers gen_ai_client_token_usage, gen_ai_client_operation_duration_seconds and the server TTFT / TPOT histograms exactly', async () => {
-    const oldOracle = llmTracesV141Oracle([...traffic.genAi, ...pythonSpans]);
-    const lastWindowEnd = oldOracle.lastWindowEnd;
-    const expected = new Map(TEST_TENANTS.map((t) => [t, oldOracle.expected(t, lastWindowEnd)]));
-    const ids = [...expected.values()].flatMap((e) => [...e.cumulative.keys()]);
-    expect(ids.some((id) => id.startsWith('gen_ai_client_token_usage_bucket{') && id.includes('gen_ai_provider_name="openai"') && id.includes('gen_ai_operation_name="chat"'))).toBe(true);
-    expect(ids.some((id) => id.startsWith('gen_ai_client_operation_duration_seconds_count{') && id.includes('gen_ai_operation_name="invoke_agent"'))).toBe(true);
-    // gen_ai_client_operation_duration_seconds is left out: the first block already wrote its
-    // embeddings series (same name, same labels) up to later times, so Prometheus refuses the
-    // replayed older samples as out of order. That is why the two files are not run side by side.
-    const selector = '{__name__=~"gen_ai_client_token_usage_.+|gen_ai_server_.+"}';
-    const only = (e: Expected) => ({ ...e, cumulative: new Map([...e.cumulative].filter(([id]) => !id.startsWith('gen_ai_client_operation_duration_seconds'))) });
-    const { problems } = await awaitTenantsMatch(stack, selector, start, lastWindowEnd, new Map([...expected].map(([t, e]) => [t, only(e)])), { relativeAccuracy: 0, timeoutMs: 150_000 });
-    for (const tenant of TEST_TENANTS) expect(summarize(problems.get(tenant)!), `${tenant}'s Prometheus vs the v1.41 oracle`).toEqual([]);
-  });
-});
