@@ -131,6 +131,10 @@ export function llmTracesOracle(spans: readonly GenAiSpanFacts[]): WindowedOracl
   return oracle;
 }
 
+function str(v: AttributeValue | undefined): string | undefined {
+  return v === undefined ? undefined : String(v);
+}
+
 /** Inference and tool spans by their parent's `traceId/spanId`. */
 function directChildren(spans: readonly GenAiSpanFacts[]): Map<string, DerivedGenAi[]> {
   const byParent = new Map<string, DerivedGenAi[]>();
