@@ -177,6 +177,10 @@ const counterMetricSchema = z
   .strict()
   .refine((m) => m.name.endsWith('_total'), { message: 'counter names must end in "_total"', path: ['name'] });
 
+const bucketsSchema = z.array(z.number().finite()).min(1).describe('Upper bounds (le) of the buckets, strictly increasing; +Inf is implied.');
+const bucketsIncrease = (m: { buckets: number[] }): boolean => m.buckets.every((b, i) => i === 0 || b > m.buckets[i - 1]!);
+const BUCKETS_INCREASE = { message: 'buckets must be strictly increasing', path: ['buckets'] };
+
 const histogramMetricSchema = z
   .object({
     name: z
@@ -187,19 +191,13 @@ const histogramMetricSchema = z
     help: z.string().default('').describe('HELP text.'),
     value: fieldPath.describe('Field observed per record.'),
     scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
-    buckets: z
-      .array(z.number().finite())
-      .min(1)
-      .describe('Upper bounds (le) of the buckets, strictly increasing; +Inf is implied.'),
+    buckets: bucketsSchema,
     labels: labelsSchema,
     static_labels: staticLabelsSchema,
     filter: metricFilter,
   })
   .strict()
-  .refine((m) => m.buckets.every((b, i) => i === 0 || b > m.buckets[i - 1]!), {
-    message: 'buckets must be strictly increasing',
-    path: ['buckets'],
-  });
+  .refine(bucketsIncrease, BUCKETS_INCREASE);
 
 const windowGaugeMetricSchema = z
   .object({
@@ -302,7 +300,28 @@ const counterRateMetricSchema = z
   .refine((m) => m.output !== 'total' || m.name.endsWith('_total'), { message: 'counter_rate with output total must be named "..._total"', path: ['name'] })
   .refine((m) => m.output !== 'rate' || !m.name.endsWith('_total'), { message: 'a rate is not a counter: do not end its name in "_total"', path: ['name'] });
 
+const childCountMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z
+      .literal('child_count')
+      .describe('A histogram of children per parent (e.g. model calls per agent invocation), joined by a key in event time.'),
+    help: z.string().default('').describe('HELP text.'),
+    join_key: fieldPath.describe("Field joining a child to its parent: the parent's own id on the parent, the parent's id on a child."),
+    role: fieldPath.describe('Field that is 1 on the parent record and 0 on a child record.'),
+    buckets: bucketsSchema,
+    max_wait: positiveDurationSchema('max_wait').describe(
+      'How long (event time, after its newest record) a key waits for its parent; then it is dropped uncounted.',
+    ),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict()
+  .refine(bucketsIncrease, BUCKETS_INCREASE);
+
 export const metricSchema = z.discriminatedUnion('type', [
+  childCountMetricSchema,
   passthroughMetricSchema,
   rollupMetricSchema,
   counterRateMetricSchema,

@@ -46,14 +46,15 @@ function lineOf(file: string, needle: string): number {
 describe('sluice validate', { timeout: CLI_TIMEOUT_MS }, () => {
   it('passes every shipped pipeline', async () => {
     const files = readdirSync(join(repo, 'pipelines')).filter((f) => f.endsWith('.yaml')).sort().map((f) => `pipelines/${f}`);
-    expect(files).toEqual(['pipelines/bailian-gateway.yaml', 'pipelines/gpu-rdma.yaml', 'pipelines/llm-traces.yaml', 'pipelines/model-serving.yaml']);
+    expect(files).toEqual(['pipelines/bailian-gateway.yaml', 'pipelines/gpu-rdma.yaml', 'pipelines/llm-traces-v1.41.yaml', 'pipelines/llm-traces.yaml', 'pipelines/model-serving.yaml']);
     const result = await sluice(['validate', ...files]);
     expect(result).toMatchObject({
       code: 0,
       stdout: [
         'pipelines/bailian-gateway.yaml: ok (pipeline bailian-gateway, 11 metrics, 3 tenants)',
         'pipelines/gpu-rdma.yaml: ok (pipeline gpu-rdma, 13 metrics, 3 tenants)',
-        'pipelines/llm-traces.yaml: ok (pipeline llm-traces, 5 metrics, 3 tenants)',
+        'pipelines/llm-traces-v1.41.yaml: ok (pipeline llm-traces-v1-41, 5 metrics, 3 tenants)',
+        'pipelines/llm-traces.yaml: ok (pipeline llm-traces, 19 metrics, 3 tenants)',
         'pipelines/model-serving.yaml: ok (pipeline model-serving, 12 metrics, 3 tenants)',
         '',
       ].join('\n'),

@@ -84,7 +84,9 @@ export class OtlpJsonWalker {
     const statusValue = span.status;
     if (statusValue !== undefined && statusValue !== null) {
       const status = object(statusValue, `${path}.status`);
-      record.status_message = string(status.message, `${path}.status.message`);
+      // Exception text (see content.ts): validated, but kept only on request.
+      const message = string(status.message, `${path}.status.message`);
+      if (this.keepContent) record.status_message = message;
       record.status_code = enumValue(status.code, STATUS_CODES, 'STATUS_CODE_', statusCodeName, `${path}.status.code`);
     }
     return record;

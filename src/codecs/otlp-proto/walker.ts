@@ -298,9 +298,12 @@ export class OtlpProtoWalker {
     const r = this.r;
     while (r.pos < r.len) {
       switch (this.field(STATUS)) {
-        case 2:
-          record.status_message = this.text(2);
+        case 2: {
+          // Exception text (see content.ts): read, so it is validated, but kept only on request.
+          const message = this.text(2);
+          if (this.keepContent) record.status_message = message;
           break;
+        }
         case 3:
           record.status_code = statusCodeName(r.int32());
           break;

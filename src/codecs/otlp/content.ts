@@ -10,6 +10,12 @@
  * - Indexed forms from OpenLLMetry-style instrumentations: gen_ai.prompt.0.content, gen_ai.completion.*.
  * - OpenInference (Arize / Phoenix): input.value, output.value, llm.input_messages.*, llm.output_messages.*.
  * - Anything whose last segment is `content` (`*.content`, e.g. gen_ai.choice.message.content).
+ * - HTTP headers the instrumentations copy onto spans: gen_ai.headers (Traceloop's request headers,
+ *   which carry API keys and user ids), llm.headers, and any `*.headers` / `http.request.header.*` /
+ *   `http.response.header.*`.
+ * - Exceptions: exception.message and exception.stacktrace (on `exception` events, or on the span
+ *   since semconv 1.40), which quote request bodies and prompts; the span's status message, which
+ *   instrumentations fill with the exception text, is dropped by the decoders for the same reason.
  */
 const EXACT = new Set([
   'gen_ai.input.messages',
@@ -24,13 +30,23 @@ const EXACT = new Set([
   'output.value',
   'llm.input_messages',
   'llm.output_messages',
+  'exception.message',
+  'exception.stacktrace',
 ]);
 
-const PREFIXES = ['gen_ai.prompt.', 'gen_ai.completion.', 'llm.input_messages.', 'llm.output_messages.'];
+const PREFIXES = [
+  'gen_ai.prompt.',
+  'gen_ai.completion.',
+  'llm.input_messages.',
+  'llm.output_messages.',
+  'http.request.header.',
+  'http.response.header.',
+];
 
 export function isContentAttribute(key: string): boolean {
   if (EXACT.has(key)) return true;
   if (key.endsWith('.content') || key === 'content') return true;
+  if (key.endsWith('.headers') || key === 'headers') return true;
   for (const prefix of PREFIXES) if (key.startsWith(prefix)) return true;
   return false;
 }

@@ -3,6 +3,7 @@ import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
 import { SKIP, type Aggregator } from '../aggregations/aggregator.ts';
 import { compileExpression } from '../transforms/expression.ts';
 import { CounterAggregator } from '../aggregations/counter.ts';
+import { ChildCountAggregator } from '../aggregations/child-count.ts';
 import { CounterRateAggregator } from '../aggregations/counter-rate.ts';
 import { PassthroughAggregator } from '../aggregations/passthrough.ts';
 import { RollupAggregator } from '../aggregations/rollup.ts';
@@ -89,6 +90,8 @@ function createUnfiltered(metric: MetricConfig): Aggregator {
         output: metric.output,
         ...(metric.member_expiry !== undefined ? { memberExpiryMs: metric.member_expiry } : {}),
       }) as unknown as Aggregator;
+    case 'child_count':
+      return new ChildCountAggregator(metric.name, metric.role, metric.join_key, metric.buckets, metric.max_wait) as unknown as Aggregator;
   }
 }
 

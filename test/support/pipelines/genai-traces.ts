@@ -20,6 +20,11 @@ export interface GenAiSpanFacts {
   readonly endNs: bigint;
   readonly attributes: Readonly<Record<string, AttributeValue>>;
   readonly statusCode: 'UNSET' | 'OK' | 'ERROR';
+  readonly traceId: string;
+  readonly spanId: string;
+  /** '' for a root span. */
+  readonly parentSpanId: string;
+  readonly events: readonly { readonly name: string; readonly timeNs: bigint }[];
 }
 
 export interface GenAiTraffic {
@@ -92,14 +97,26 @@ export async function generateGenAiTraffic(options: GenAiTrafficOptions): Promis
     parent: Context,
     status?: { code: SpanStatusCode; message?: string },
     genAiTenant?: string,
+    events: readonly { name: string; timeNs: bigint; attributes?: Attributes }[] = [],
   ) => {
     const s = tracerOf.startSpan(name, { kind, startTime: hrTime(startNs), attributes }, parent);
+    for (const event of events) s.addEvent(event.name, event.attributes ?? {}, hrTime(event.timeNs));
     if (status) s.setStatus(status);
     s.end(hrTime(endNs));
     if (genAiTenant !== undefined) {
       const plain: Record<string, AttributeValue> = {};
       for (const [k, v] of Object.entries(attributes)) if (v !== undefined) plain[k] = v;
-      genAi.push({ tenant: genAiTenant, startNs, endNs, attributes: plain, statusCode: status === undefined ? 'UNSET' : status.code === SpanStatusCode.ERROR ? 'ERROR' : status.code === SpanStatusCode.OK ? 'OK' : 'UNSET' });
+      genAi.push({
+        tenant: genAiTenant,
+        startNs,
+        endNs,
+        attributes: plain,
+        statusCode: status === undefined ? 'UNSET' : status.code === SpanStatusCode.ERROR ? 'ERROR' : status.code === SpanStatusCode.OK ? 'OK' : 'UNSET',
+        traceId: s.spanContext().traceId,
+        spanId: s.spanContext().spanId,
+        parentSpanId: trace.getSpan(parent)?.spanContext().spanId ?? '',
+        events: events.map((e) => ({ name: e.name, timeNs: e.timeNs })),
+      });
     } else {
       nonGenAiCount++;
     }
@@ -186,6 +203,92 @@ export async function generateGenAiTraffic(options: GenAiTrafficOptions): Promis
       span(ragTracer, embedding ? 'openai.embeddings' : `${route.system}.chat`, SpanKind.CLIENT, llmStart, llmEnd, attributes, parent, failed ? { code: SpanStatusCode.ERROR, message: 'Request timed out.' } : undefined, tenant);
       root.end(hrTime(pipelineEnd));
       nonGenAiCount++;
+    }
+    generateAgentRuns(tenant, options.callsPerService / 4);
+  }
+
+  /**
+   * Agent runs in the conventions' shape: an invoke_workflow root now and then, invoke_agent
+   * spans (gen_ai.agent.name) whose children are Traceloop-style chat spans (llm.request.type,
+   * provider "OpenAI", streamed ones with one llm.content.completion.chunk event per chunk,
+   * openai-v2's "<class '...'>" error.type, request headers, exception events) and execute_tool
+   * spans; children end before their agent, often in an earlier window.
+   */
+  function generateAgentRuns(tenant: string, runs: number): void {
+    const agents = newProvider({ 'service.name': 'agent-runner', 'tenant.id': tenant });
+    const agentTracer = agents.getTracer('opentelemetry.instrumentation.openai_agents', '0.1.0');
+    const chatTracer = agents.getTracer('opentelemetry.instrumentation.openai.v1', '0.40.14');
+    for (let run = 0; run < runs; run++) {
+      const agentName = pick(['travel-planner', 'support-triage']);
+      const agentEnd = endTime();
+      const steps = Math.floor(random() * 5); // 0 … 4 model calls, each maybe followed by a tool call
+      let cursor = agentEnd - seconds(0.2 + steps * 4 + random() * 3);
+      const agentStart = cursor - seconds(0.05);
+      const workflow = random() < 0.3;
+      const root = workflow
+        ? agentTracer.startSpan('invoke_workflow trip', { kind: SpanKind.INTERNAL, startTime: hrTime(agentStart - seconds(0.01)), attributes: { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'trip' } }, ROOT_CONTEXT)
+        : undefined;
+      const agentParentContext = root ? trace.setSpan(ROOT_CONTEXT, root) : ROOT_CONTEXT;
+      const agentSpan = agentTracer.startSpan(`invoke_agent ${agentName}`, { kind: SpanKind.INTERNAL, startTime: hrTime(agentStart), attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': agentName, 'gen_ai.request.model': 'gpt-4o-mini' } }, agentParentContext);
+      const inAgent = trace.setSpan(ROOT_CONTEXT, agentSpan);
+      let agentFailed = false;
+      for (let step = 0; step < steps; step++) {
+        const callStart = cursor;
+        const failed = random() < 0.1;
+        const stream = !failed && random() < 0.6;
+        const chunkCount = stream ? 1 + Math.floor(random() * 12) : 0;
+        const ttft = seconds(0.05 + random() * 0.6);
+        const gaps = Array.from({ length: chunkCount }, () => seconds(0.002 + random() * 0.08));
+        const events: { name: string; timeNs: bigint; attributes?: Attributes }[] = [];
+        let at = callStart + ttft;
+        for (let c = 0; c < chunkCount; c++) {
+          events.push({ name: 'llm.content.completion.chunk', timeNs: at });
+          at += gaps[c]!;
+        }
+        const callEnd = stream ? at : callStart + seconds(0.1 + random() * 2);
+        const attributes: Attributes = {
+          'llm.request.type': 'chat',
+          'gen_ai.system': 'OpenAI',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'llm.is_streaming': stream,
+          'gen_ai.headers': `{'Authorization': 'Bearer ${CONTENT_MARKER}-sk-live'}`,
+          'gen_ai.prompt.0.content': `${CONTENT_MARKER} plan a trip for ${tenant}`,
+        };
+        if (failed) {
+          attributes['error.type'] = "<class 'openai.RateLimitError'>";
+          events.push({ name: 'exception', timeNs: callEnd, attributes: { 'exception.type': 'openai.RateLimitError', 'exception.message': `${CONTENT_MARKER} Error code: 429`, 'exception.stacktrace': `Traceback: ${CONTENT_MARKER}` } });
+          agentFailed ||= random() < 0.5;
+        } else {
+          attributes['gen_ai.response.model'] = 'gpt-4o-mini-2024-07-18';
+          const input = 100 + Math.floor(random() * 3000);
+          attributes['gen_ai.usage.prompt_tokens'] = input;
+          attributes['gen_ai.usage.completion_tokens'] = Math.max(1, chunkCount) + Math.floor(random() * 200);
+          if (random() < 0.5) attributes['gen_ai.usage.cache_read.input_tokens'] = Math.floor(input * random());
+        }
+        span(chatTracer, 'openai.chat', SpanKind.CLIENT, callStart, callEnd, attributes, inAgent, failed ? { code: SpanStatusCode.ERROR, message: `${CONTENT_MARKER} Error code: 429` } : undefined, tenant, events);
+        cursor = callEnd + seconds(0.01);
+        if (!failed && random() < 0.6) {
+          const toolEnd = cursor + seconds(0.005 + random() * 1.5);
+          const toolFailed = random() < 0.1;
+          const toolAttributes: Attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': pick(['get_weather', 'search_flights']), 'gen_ai.tool.type': 'function', 'gen_ai.tool.call.arguments': `{"q": "${CONTENT_MARKER}"}` };
+          if (toolFailed) toolAttributes['error.type'] = 'TimeoutError';
+          span(agentTracer, `execute_tool ${String(toolAttributes['gen_ai.tool.name'])}`, SpanKind.INTERNAL, cursor, toolEnd, toolAttributes, inAgent, toolFailed ? { code: SpanStatusCode.ERROR } : undefined, tenant);
+          cursor = toolEnd + seconds(0.01);
+        }
+      }
+      const agentAttributes: Attributes = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': agentName, 'gen_ai.request.model': 'gpt-4o-mini' };
+      if (agentFailed) agentAttributes['error.type'] = 'openai.RateLimitError';
+      const agentEndNs = cursor > agentEnd ? cursor : agentEnd;
+      if (agentFailed) agentSpan.setAttribute('error.type', 'openai.RateLimitError');
+      agentSpan.end(hrTime(agentEndNs));
+      const plain: Record<string, AttributeValue> = {};
+      for (const [k, v] of Object.entries(agentAttributes)) if (v !== undefined) plain[k] = v;
+      genAi.push({ tenant, startNs: agentStart, endNs: agentEndNs, attributes: plain, statusCode: 'UNSET', traceId: agentSpan.spanContext().traceId, spanId: agentSpan.spanContext().spanId, parentSpanId: root?.spanContext().spanId ?? '', events: [] });
+      if (root) {
+        const rootEnd = agentEndNs + seconds(0.003);
+        root.end(hrTime(rootEnd));
+        genAi.push({ tenant, startNs: agentStart - seconds(0.01), endNs: rootEnd, attributes: { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'trip' }, statusCode: 'UNSET', traceId: root.spanContext().traceId, spanId: root.spanContext().spanId, parentSpanId: '', events: [] });
+      }
     }
   }
 

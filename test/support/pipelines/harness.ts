@@ -37,9 +37,9 @@ export async function awaitTenantsMatch(
   fromMs: number,
   lastWindowEnd: number,
   expected: ReadonlyMap<string, Expected>,
-  options: { relativeAccuracy: number; timeoutMs: number },
+  options: { relativeAccuracy: number; timeoutMs: number; rangeSlackSeconds?: number },
 ): Promise<{ problems: Map<string, string[]>; samples: Map<string, Awaited<ReturnType<typeof querySamples>>> }> {
-  const rangeSec = (lastWindowEnd - fromMs) / 1000 + 30;
+  const rangeSec = (lastWindowEnd - fromMs) / 1000 + (options.rangeSlackSeconds ?? 30);
   const read = async () => {
     const problems = new Map<string, string[]>();
     const samples = new Map<string, Awaited<ReturnType<typeof querySamples>>>();

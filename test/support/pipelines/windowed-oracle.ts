@@ -40,8 +40,8 @@ export function promSeriesId(metric: Record<string, string>): string {
   return seriesId(name ?? '', rest);
 }
 
-/** `_sum` series are float sums; everything else cumulative is a count of records or integers. */
-export const isFloatSum = (id: string): boolean => /_sum\{/.test(id);
+/** `_sum` series and cost counters are float sums; everything else cumulative is a count of records or integers. */
+export const isFloatSum = (id: string): boolean => /_sum\{/.test(id) || /^[a-z_]*cost_total\{/.test(id);
 
 export class WindowedOracle {
   private readonly deltas = new Map<string, Map<string, Map<number, number>>>();

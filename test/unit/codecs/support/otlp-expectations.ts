@@ -20,14 +20,23 @@ export function expectedSpanRecords(spans: readonly ReadableSpan[], { keepConten
     end_time_ms: Number(nanos(span.endTime) / 1_000_000n),
     duration_seconds: Number(nanos(span.endTime) - nanos(span.startTime)) / 1e9,
     status_code: ['UNSET', 'OK', 'ERROR'][span.status.code]!,
-    status_message: span.status.message ?? '',
+    status_message: keepContent ? (span.status.message ?? '') : '', // exception text: content
     attributes: keep(span.attributes) as OtlpSpanRecord['attributes'],
     events: span.events.map((event) => ({ name: event.name, time_ms: Number(nanos(event.time) / 1_000_000n), attributes: keep(event.attributes ?? {}) as OtlpSpanRecord['attributes'] })),
   }));
 }
 
 /** The content attributes the fixture spans carry (see support/genai-spans.ts). */
-const CONTENT = new Set(['gen_ai.input.messages', 'gen_ai.output.messages', 'gen_ai.system_instructions', 'gen_ai.choice.message.content', 'gen_ai.prompt']);
+const CONTENT = new Set([
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
+  'gen_ai.system_instructions',
+  'gen_ai.choice.message.content',
+  'gen_ai.prompt',
+  'gen_ai.headers',
+  'exception.message',
+  'exception.stacktrace',
+]);
 
 const nanos = ([seconds, fraction]: HrTime): bigint => BigInt(seconds) * 1_000_000_000n + BigInt(fraction);
 

@@ -1,0 +1,128 @@
+import type { Label, Sample } from '../../core/types.ts';
+import { INVALID, type Aggregator } from './aggregator.ts';
+import { HistogramAggregator } from './histogram.ts';
+import { MemberInput, splitMemberInput } from './rollup.ts';
+
+/**
+ * One parent (say an `invoke_agent` span) as far as it has been seen: whether the parent record
+ * itself arrived, how many child records (its `chat` or `execute_tool` spans) arrived, and the
+ * newest event time among them (for the bounded wait).
+ */
+export interface PendingParent {
+  parent: boolean;
+  children: number;
+  lastT: number;
+}
+
+/** `histogram`: as HistogramAggregator's accumulator. `pending`: parents not yet observed. */
+export interface ChildCountState {
+  readonly histogram: Float64Array;
+  readonly pending: Map<string, PendingParent>;
+}
+
+type PendingWire = [key: string, parent: 0 | 1, children: number, lastT: number];
+type StateWire = [histogram: number[], pending: PendingWire[]];
+
+/**
+ * A histogram of how many children each parent has, joined in event time: each record carries a
+ * join key (the parent's own id on the parent, the parent's id on a child) and a role (`1` for
+ * the parent, `0` for a child). Records are folded per key; at each window end every key whose
+ * parent has arrived is observed once with its number of children and forgotten.
+ *
+ * Children end before their parent, so they often fall into an earlier window: a key without its
+ * parent stays pending across window ends, for at most `maxWaitMs` of event time after its newest
+ * record, and is then dropped unobserved. Children that arrive after their parent was observed
+ * (the parent's window closed) start a new key that never gets a parent and is dropped the same
+ * way: they are not counted. Merging is exact and associative (flags or'ed, counts added, newest
+ * time kept), so stage-1 partials, panes and replays give the same observations.
+ */
+export class ChildCountAggregator implements Aggregator<ChildCountState> {
+  readonly cumulative = true;
+  private readonly input: MemberInput;
+  private readonly histogram: HistogramAggregator;
+
+  constructor(
+    readonly name: string,
+    roleField: string,
+    joinKeyField: string,
+    buckets: readonly number[],
+    private readonly maxWaitMs: number,
+  ) {
+    if (!(maxWaitMs > 0)) throw new Error(`${name}: maxWaitMs must be > 0`);
+    this.input = new MemberInput(name, roleField, [joinKeyField], true);
+    this.histogram = new HistogramAggregator(name, roleField, 1, buckets);
+  }
+
+  get invalidReason(): string {
+    return this.input.invalidReason;
+  }
+
+  read(record: Record<string, unknown>): string | typeof INVALID {
+    return this.input.read(record);
+  }
+
+  create(): ChildCountState {
+    return { histogram: this.histogram.create(), pending: new Map() };
+  }
+
+  add(acc: ChildCountState, value: string, eventTimeMs: number): void {
+    const { key, value: role } = splitMemberInput(value);
+    const isParent = role === 1;
+    const entry = acc.pending.get(key);
+    if (entry === undefined) acc.pending.set(key, { parent: isParent, children: isParent ? 0 : 1, lastT: eventTimeMs });
+    else {
+      if (isParent) entry.parent = true;
+      else entry.children++;
+      if (eventTimeMs > entry.lastT) entry.lastT = eventTimeMs;
+    }
+  }
+
+  /** Never keeps a reference to `from`'s entries: panes stay intact in the merger's state. */
+  merge(into: ChildCountState, from: ChildCountState): void {
+    this.histogram.merge(into.histogram, from.histogram);
+    for (const [key, p] of from.pending) {
+      const entry = into.pending.get(key);
+      if (entry === undefined) into.pending.set(key, { ...p });
+      else {
+        entry.parent ||= p.parent;
+        entry.children += p.children;
+        if (p.lastT > entry.lastT) entry.lastT = p.lastT;
+      }
+    }
+  }
+
+  encode(acc: ChildCountState): unknown {
+    const pending: PendingWire[] = [];
+    for (const [key, p] of acc.pending) pending.push([key, p.parent ? 1 : 0, p.children, p.lastT]);
+    const wire: StateWire = [Array.from(acc.histogram), pending];
+    return wire;
+  }
+
+  decode(wire: unknown): ChildCountState {
+    const [histogram, pending] = wire as StateWire;
+    const acc: ChildCountState = { histogram: Float64Array.from(histogram), pending: new Map() };
+    for (const [key, parent, children, lastT] of pending) acc.pending.set(key, { parent: parent === 1, children, lastT });
+    return acc;
+  }
+
+  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
+    return this.histogram.outputLabels(base);
+  }
+
+  /**
+   * Observes every key whose parent has arrived, drops keys that waited too long, then emits the
+   * histogram (nothing before its first observation, so a series starts with a real value).
+   * Mutates `acc`; the merger calls it once per window end, in window order.
+   */
+  emit(acc: ChildCountState, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
+    const expiredBefore = timestampMs - this.maxWaitMs;
+    for (const [key, p] of acc.pending) {
+      if (p.parent) {
+        this.histogram.add(acc.histogram, p.children);
+        acc.pending.delete(key);
+      } else if (p.lastT < expiredBefore) acc.pending.delete(key);
+    }
+    if (acc.histogram[acc.histogram.length - 1] === 0) return;
+    this.histogram.emit(acc.histogram, labels, timestampMs, windowSeconds, out);
+  }
+}
