@@ -174,8 +174,7 @@ interface TaskRestart {
 
 class SourceTask {
   readonly serial = new Serial();
-  /** A task flushes every `flush_interval`, counted from when it starts (so a batch that arrives first does not flush at once). */
-  lastFlushAt: number;
+  lastFlushAt = 0;
   /** Holds its producer and knows its committed offset. */
   initialised = false;
   /** At least one of its transactions committed. */
@@ -227,7 +226,6 @@ class SourceTask {
         log,
       });
     this.lastRecordAt = deps.now();
-    this.lastFlushAt = deps.now();
     void this.start();
   }
 

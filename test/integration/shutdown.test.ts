@@ -131,13 +131,14 @@ describe('sluice run on SIGTERM and SIGINT', () => {
     await sluice.ready();
     const inTopic = { pipeline, topic };
 
-    // Windows 0 and 1. Stage 1 has not flushed yet: its tasks flush every hour (flush_interval: 1h), counted from their start.
+    // Windows 0 and 1.
     await produce(kafka, topic, [...batch(0), ...batch(1)]);
     const records = 2 * PARTITIONS * PER_PARTITION;
     expect(await sluice.metricUntil('sluice_records_in_total', inTopic, (n) => n >= records)).toBe(records);
     const before = await sourceOffsets();
     expect(before.end).toEqual(Array(PARTITIONS).fill(2 * PER_PARTITION));
-    expect(before.committed.every((c, p) => c < before.end[p]!), `committed ${before.committed} before the signal`).toBe(true);
+    // Stage 1 may have committed the first batch it read at once (its first flush is due at once);
+    // what arrived after that stays uncommitted until the signal (flush_interval: 1h).
     expect(await checkpointOffsets()).toEqual(Array(PARTIALS_PARTITIONS).fill(-1));
 
     await stopAndCheck(sluice, 'SIGTERM');
