@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationSchema, positiveDurationSchema } from '../core/duration.ts';
 import { FIELD_PATH } from '../core/field-path.ts';
 import { expressionSchema } from '../operators/transforms/expression.ts';
+import { expressionBudgetSchema } from '../operators/transforms/cost-meter.ts';
 import { transformSchema } from '../operators/transforms/index.ts';
 import { decodeConfigSchema } from '../codecs/index.ts';
 import { tenantsConfigSchema } from '../tenancy/config.ts';
@@ -348,6 +349,7 @@ export const pipelineSchema = z
       .default({})
       .describe('Named values that expressions can read, such as price tables.'),
     transforms: z.array(transformSchema).default([]).describe('Filters, computed fields and relabelling, applied in order before tenant resolution.'),
+    expression_budget: expressionBudgetSchema.prefault({}).describe('Work one record may cost its transform expressions; over it the record is dead-lettered as budget_exceeded.'),
     window: windowSchema,
     state: stateSchema.prefault({}),
     repartition: repartitionSchema.prefault({}),

@@ -10,6 +10,7 @@ export const DEAD_LETTER_REASONS = [
   'unroutable', // no tenant could be resolved, or the tenant is not declared
   'invalid_value', // a metric value is not a finite number (or negative for a counter)
   'late', // older than the watermark allows, or its window has already fired
+  'budget_exceeded', // its transform expressions ran over expression_budget (cost or time)
 ] as const;
 
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

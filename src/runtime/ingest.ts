@@ -36,7 +36,7 @@ export class Ingest {
     this.maxBytes = config.source.max_message_bytes;
     this.decoder = createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes });
     this.tenants = new TenantResolver(config.tenant.field, config.tenants, config.tenant.map);
-    this.transform = compileTransforms(config.transforms, config.constants);
+    this.transform = compileTransforms(config.transforms, config.constants, config.expression_budget);
     this.eventTime = compileEventTime(config.event_time.field, config.event_time.format);
   }
 

@@ -28,7 +28,7 @@ describe('record transforms (CEL)', () => {
   it('turns an evaluation error into a rejection naming the transform, not the data', () => {
     expect(run({ api: 'chat', model: 'qwen-plus', output_tokens: 1 })).toEqual({
       reason: 'invalid_value',
-      detail: 'transforms[1].compute.cost_usd: Unknown variable: input_tokens',
+      detail: 'transforms[1].compute.cost_usd: unknown variable: input_tokens',
     });
   });
 });
@@ -59,6 +59,43 @@ describe('relabel (Prometheus relabel_configs semantics)', () => {
     const record = { name: 'x', labels: { namespace: 'team-a' } as Record<string, string> };
     expect(relabel(record)).toBe(true);
     expect(record.labels).toEqual({ namespace: 'team-a', k8s_space: 'team-a' });
+  });
+});
+
+describe('relabel replacement expands as Go does (Prometheus semantics)', () => {
+  const replace = (regex: string, replacement: string, value = 'team-a/train-0') => {
+    const record = { name: 'm', labels: { src: value } as Record<string, string> };
+    compileRelabel(rules([{ source_labels: ['src'], regex, target_label: 'out', replacement }]))(record);
+    return record.labels.out;
+  };
+
+  it('reads $name greedily, braces delimit, unknown groups expand to nothing', () => {
+    expect(replace('(.+)/(.+)', '$2')).toBe('train-0');
+    expect(replace('(.+)/(.+)', '${1}x')).toBe('team-ax');
+    expect(replace('(.+)/(.+)', '$1x')).toBeUndefined(); // `$1x` is the group named "1x": empty, so the label is deleted
+    expect(replace('(.+)/(.+)', '$1_$2')).toBe('train-0'); // `$1_` is a (missing) group name too
+    expect(replace('(.+)/(.+)', '$3-$1')).toBe('-team-a');
+    expect(replace('(?P<ns>.+)/(?P<pod>.+)', '${pod}@${ns}')).toBe('train-0@team-a');
+    expect(replace('(.+)/(.+)', '$$1 costs $')).toBe('$1 costs $');
+    expect(replace('(.+)/(x)?(.+)', '[$2]$3')).toBe('[]train-0'); // a group outside the match is empty
+  });
+
+  it('writes the target label from the template and skips invalid label names', () => {
+    const record = { name: 'm', labels: { kind: 'gpu', v: '1' } as Record<string, string> };
+    compileRelabel(rules([{ source_labels: ['kind'], regex: '(.+)', target_label: '${1}_count', replacement: '$1' }]))(record);
+    expect(record.labels).toEqual({ kind: 'gpu', v: '1', gpu_count: 'gpu' });
+    const invalid = { name: 'm', labels: { kind: 'a-b' } as Record<string, string> };
+    compileRelabel(rules([{ source_labels: ['kind'], regex: '(.+)', target_label: '$1', replacement: 'x' }]))(invalid);
+    expect(invalid.labels).toEqual({ kind: 'a-b' });
+  });
+
+  it('anchors the regex at both ends, as Prometheus does', () => {
+    const keep = compileRelabel(rules([{ action: 'keep', source_labels: ['src'], regex: 'team-.' }]));
+    expect(keep({ name: 'm', labels: { src: 'team-a' } })).toBe(true);
+    expect(keep({ name: 'm', labels: { src: 'xteam-a' } })).toBe(false);
+    expect(keep({ name: 'm', labels: { src: 'team-ab' } })).toBe(false);
+    const alternation = compileRelabel(rules([{ action: 'drop', source_labels: ['src'], regex: 'a|b' }]));
+    expect(alternation({ name: 'm', labels: { src: 'ab' } })).toBe(true); // ^(?:a|b)$, not ^a|b$
   });
 });
 

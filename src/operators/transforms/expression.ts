@@ -1,16 +1,21 @@
-import { parse } from '@marcbachmann/cel-js';
 import { z } from 'zod';
+import type { Rejection } from '../../core/dead-letter-reason.ts';
+import { celEnvironment } from './cel-environment.ts';
+import { BudgetExceeded, costMeter, DEFAULT_EXPRESSION_BUDGET } from './cost-meter.ts';
 
 /**
  * Expressions in pipelines are CEL (Common Expression Language, as Kubernetes and Envoy use it):
  * side-effect free, no loops, no access outside the record, parsed once at load time — never
  * `eval`. Record fields are variables (`model`, `usage.input_tokens`); `constants` from the
  * pipeline are visible too. JSON numbers are doubles, so write `1000.0`, not `1000`.
+ * Every evaluation is metered (cost-meter.ts): one that runs over its budget throws BudgetExceeded.
  */
 export type CompiledExpression = (context: Record<string, unknown>) => unknown;
 
+type Parsed = CompiledExpression & { ast: unknown };
+
 export function compileExpression(source: string): CompiledExpression {
-  return parse(source) as unknown as CompiledExpression;
+  return metered(celEnvironment.parse(source) as unknown as Parsed);
 }
 
 /**
@@ -23,16 +28,34 @@ export function compileExpression(source: string): CompiledExpression {
  * A record field named like a constant is shadowed by the constant.
  */
 export function bindExpression(source: string, constants: Readonly<Record<string, unknown>>): CompiledExpression {
-  const parsed = parse(source) as unknown as CompiledExpression & { ast: unknown };
-  if (Object.keys(constants).length === 0) return parsed;
+  const parsed = celEnvironment.parse(source) as unknown as Parsed;
+  if (Object.keys(constants).length === 0) return metered(parsed);
   const fields = [...identifiers(parsed.ast)].filter((name) => !Object.hasOwn(constants, name));
   const context = Object.create(constants) as Record<string, unknown>;
-  return (record) => {
+  return metered((record) => {
     for (let i = 0; i < fields.length; i++) {
       const name = fields[i]!;
       context[name] = Object.hasOwn(record, name) ? record[name] : undefined;
     }
     return parsed(context);
+  });
+}
+
+/**
+ * Evaluates inside a cost-meter scope: the record's scope when transforms opened one, else a
+ * scope of the default budget (metric filters). The verdict is taken after the evaluation,
+ * since CEL's `all` and `exists` absorb errors of single steps.
+ */
+function metered(evaluate: CompiledExpression): CompiledExpression {
+  return (context) => {
+    const opened = costMeter.begin(DEFAULT_EXPRESSION_BUDGET);
+    try {
+      const value = evaluate(context);
+      costMeter.settle();
+      return value;
+    } finally {
+      if (opened) costMeter.end();
+    }
   };
 }
 
@@ -48,22 +71,82 @@ function identifiers(node: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-/** A zod string that must parse as CEL; the parse error becomes a config error at the expression. */
+/**
+ * A zod string that must parse and type-check as CEL (so an unknown function or a bad `matches`
+ * pattern is a config error at the expression, not a failure of every record).
+ */
 export function expressionSchema(description: string) {
   return z
     .string()
     .min(1)
     .superRefine((source, ctx) => {
-      try {
-        parse(source);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `invalid expression: ${firstLine(error)}` });
-      }
+      const problem = expressionProblem(source);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid expression: ${problem}` });
     })
     .describe(`${description} (a CEL expression).`);
 }
 
-/** The first line of an evaluation error: CEL names the failing variable or overload, not values. */
-export function firstLine(error: unknown): string {
+/** Why `source` is not a usable expression, or undefined. Checked on a parse of its own: checking marks the AST. */
+export function expressionProblem(source: string): string | undefined {
+  try {
+    const checked = (celEnvironment.parse(source) as unknown as { check(): { valid: boolean; error?: unknown } }).check();
+    return checked.valid ? undefined : summary(checked.error);
+  } catch (error) {
+    return summary(error);
+  }
+}
+
+/** The first line of a parse or type error about the expression itself (never about a record). */
+function summary(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200);
+}
+
+/**
+ * The rejection for a record whose expression at `where` (`transforms[1].compute.cost`) failed.
+ * It names the rule, the kind of failure and the part of the expression, never a value: cel-js's
+ * own messages quote values ("No such key: <the record's model>").
+ */
+export function expressionRejection(where: string, error: unknown): Rejection {
+  // Once the record ran out, whatever the evaluation threw is a consequence of that.
+  if (error instanceof BudgetExceeded || costMeter.exceededBy !== undefined) {
+    const limit = costMeter.exceededBy === 'time' ? 'max_time' : 'max_cost';
+    return { reason: 'budget_exceeded', detail: `${where}: over expression_budget.${limit}` };
+  }
+  return { reason: 'invalid_value', detail: `${where}: ${failureOf(error)}` };
+}
+
+interface CelFailure {
+  readonly code?: unknown;
+  readonly node?: { readonly op: string; readonly args: unknown };
+  readonly range?: { readonly start: number };
+}
+
+function failureOf(error: unknown): string {
+  const { code, node, range } = (error ?? {}) as CelFailure;
+  if (typeof code !== 'string') return 'evaluation failed';
+  const kind = code.replaceAll('_', ' ');
+  const subject = node ? nameOf(node) : undefined;
+  if (subject !== undefined) return `${kind}: ${subject}`;
+  return range ? `${kind} at character ${range.start + 1}` : kind;
+}
+
+/** An expression node as written, when it is made of names only (`usage.input_tokens`, `prices[…]`). */
+function nameOf(node: { readonly op: string; readonly args: unknown }): string | undefined {
+  const args = node.args as [typeof node, unknown];
+  switch (node.op) {
+    case 'id':
+      return typeof node.args === 'string' ? node.args : undefined;
+    case '.':
+    case '.?': {
+      const left = nameOf(args[0]);
+      return left === undefined ? undefined : `${left}.${String(args[1])}`;
+    }
+    case '[]':
+    case '[?]': {
+      const left = nameOf(args[0]);
+      return left === undefined ? undefined : `${left}[…]`;
+    }
+    default:
+      return undefined;
+  }
 }

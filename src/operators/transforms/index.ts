@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Rejection } from '../../core/dead-letter-reason.ts';
-import { bindExpression, expressionSchema, firstLine } from './expression.ts';
+import { costMeter, DEFAULT_EXPRESSION_BUDGET, type ExpressionBudget } from './cost-meter.ts';
+import { bindExpression, expressionRejection, expressionSchema } from './expression.ts';
 import { compileRelabel, relabelRuleSchema } from './relabel.ts';
 
 /**
@@ -27,7 +28,16 @@ export type TransformOutcome = 'keep' | 'drop' | Rejection;
 /** Runs a record through the compiled transforms; `constants` are visible to every expression. */
 export type RecordTransform = (record: Record<string, unknown>) => TransformOutcome;
 
-export function compileTransforms(transforms: readonly TransformConfig[], constants: Readonly<Record<string, unknown>>): RecordTransform | undefined {
+/**
+ * Compiles the transforms of a pipeline. All expressions of one record share one `budget`; a
+ * record over it is rejected as `budget_exceeded`. Details name the transform and the field, never
+ * a value of the record.
+ */
+export function compileTransforms(
+  transforms: readonly TransformConfig[],
+  constants: Readonly<Record<string, unknown>>,
+  budget: ExpressionBudget = DEFAULT_EXPRESSION_BUDGET,
+): RecordTransform | undefined {
   if (transforms.length === 0) return undefined;
   const steps = transforms.map((transform, index): RecordTransform => {
     const where = `transforms[${index}]`;
@@ -37,7 +47,7 @@ export function compileTransforms(transforms: readonly TransformConfig[], consta
         try {
           return expression(record) === true ? 'keep' : 'drop';
         } catch (error) {
-          return { reason: 'invalid_value', detail: `${where}.filter: ${firstLine(error)}` };
+          return expressionRejection(`${where}.filter`, error);
         }
       };
     }
@@ -48,7 +58,7 @@ export function compileTransforms(transforms: readonly TransformConfig[], consta
           try {
             record[field] = normalise(expression(record));
           } catch (error) {
-            return { reason: 'invalid_value', detail: `${where}.compute.${field}: ${firstLine(error)}` };
+            return expressionRejection(`${where}.compute.${field}`, error);
           }
         }
         return 'keep';
@@ -58,11 +68,16 @@ export function compileTransforms(transforms: readonly TransformConfig[], consta
     return (record) => (relabel(record) ? 'keep' : 'drop');
   });
   return (record) => {
-    for (let i = 0; i < steps.length; i++) {
-      const outcome = steps[i]!(record);
-      if (outcome !== 'keep') return outcome;
+    const opened = costMeter.begin(budget);
+    try {
+      for (let i = 0; i < steps.length; i++) {
+        const outcome = steps[i]!(record);
+        if (outcome !== 'keep') return outcome;
+      }
+      return 'keep';
+    } finally {
+      if (opened) costMeter.end();
     }
-    return 'keep';
   };
 }
 
