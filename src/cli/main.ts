@@ -18,7 +18,7 @@ program
 
 program
   .command('run')
-  .description('Run pipelines until SIGINT or SIGTERM.')
+  .description('Run pipelines until SIGINT or SIGTERM; exits 78 on a config problem (printed as validate prints it).')
   .argument('<files...>', 'pipeline YAML files')
   .action(async (files: string[]) => {
     process.exitCode = await runCommand(files);

@@ -1,27 +1,22 @@
-import { CodecConfigError } from '../codecs/decoder.ts';
-import { ConfigError, formatPath, loadPipelineFile } from '../config/load.ts';
-import { planMetrics } from '../operators/windowed-metrics/plan.ts';
-import { Ingest } from '../runtime/ingest.ts';
+import { ConfigError } from '../config/load.ts';
+import { loadCheckedPipeline } from '../config/startup-check.ts';
 
 /**
- * Validates each file: the schema, then everything built from it at start-up (codecs and their
- * schema files, expressions, metric plans), so a file that validates also starts. Prints problems,
- * never interpolated values (they may be secrets).
+ * Validates each file: the schema, then everything start-up builds from it (codecs and their
+ * schema files, expressions, metric plans, tenant secrets and TLS files), through the same code
+ * `sluice run` loads with, so a file that validates also starts. Prints each problem as
+ * file:line:col: path: message, never an environment-derived value (it may be a secret).
  */
 export async function validateCommand(files: readonly string[]): Promise<number> {
   let failed = 0;
   for (const file of files) {
     try {
-      const loaded = await loadPipelineFile(file);
-      new Ingest(loaded);
-      planMetrics(loaded.config.metrics);
-      const { config } = loaded;
-      process.stdout.write(`${file}: ok (pipeline ${config.name}, ${config.metrics.length} metrics, ${Object.keys(config.tenants.tenants).length} tenants)\n`);
+      const { config, source } = await loadCheckedPipeline(file);
+      const name = source?.redact(config.name) ?? config.name;
+      process.stdout.write(`${file}: ok (pipeline ${name}, ${config.metrics.length} metrics, ${Object.keys(config.tenants.tenants).length} tenants)\n`);
     } catch (error) {
       failed++;
-      if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-      else if (error instanceof CodecConfigError) process.stderr.write(`${file}: ${formatPath(['decode', ...error.path])}: ${error.message}\n`);
-      else process.stderr.write(`${file}: ${(error as Error).message}\n`);
+      process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `${file}: ${(error as Error).message}\n`);
     }
   }
   return failed === 0 ? 0 : 1;

@@ -1,46 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Scalar } from 'yaml';
 import type { z } from 'zod';
-import { pipelineSchema, type PipelineConfig } from './schema.ts';
+import { EnvRedactions } from './env-redactions.ts';
 import { interpolateEnv } from './interpolate.ts';
+import { pipelineSchema, type PipelineConfig } from './schema.ts';
+import { ConfigError, ConfigSource, type ConfigProblem } from './source.ts';
+
+export { ConfigError, ConfigSource, formatPath, formatProblem, type ConfigProblem } from './source.ts';
 
 /** A loaded, validated pipeline and where it came from (relative paths resolve against `baseDir`). */
 export interface LoadedPipeline {
   readonly file: string;
   readonly baseDir: string;
   readonly config: PipelineConfig;
-}
-
-/** One problem in a config file, located as `file:line:col` and by its path in the document. */
-export interface ConfigProblem {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-  readonly path: string;
-  readonly message: string;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
-}
-
-/** `['metrics', 1, 'buckets']` → `metrics[1].buckets`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else if (typeof key === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out += out ? `.${key}` : key;
-    else out += `[${JSON.stringify(String(key))}]`;
-  }
-  return out;
+  /** The parsed file, to locate problems found after loading; absent for a config built in code. */
+  readonly source?: ConfigSource;
 }
 
 export async function loadPipelineFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedPipeline> {
@@ -50,72 +25,54 @@ export async function loadPipelineFile(file: string, env: NodeJS.ProcessEnv = pr
 
 /**
  * Parses and validates one pipeline document. Environment references (`${VAR}`, `${VAR:-default}`)
- * are resolved per scalar after parsing, so every reported line and column is the file's own.
+ * are resolved per scalar after parsing, so every reported line and column is the file's own, and
+ * what came from the environment is remembered so no message prints it.
  */
 export function parsePipeline(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedPipeline {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number) => lineCounter.linePos(offset);
+  const redactions = new EnvRedactions();
+  const source = new ConfigSource(file, doc, lineCounter, redactions);
 
-  const problems: ConfigProblem[] = doc.errors.map((error) => {
-    const { line, col } = at(error.pos[0]);
-    return { file, line, col, path: '', message: error.message.split('\n')[0]! };
-  });
+  const problems: ConfigProblem[] = doc.errors.map((error) => source.problem([], error.message.split('\n')[0]!, error.pos[0]));
   if (problems.length > 0) throw new ConfigError(problems);
 
   visit(doc, {
-    Scalar(_key, node) {
+    Scalar(key, node) {
       if (typeof node.value !== 'string' || !node.value.includes('$')) return;
       const result = interpolateEnv(node.value, env);
       if (result.ok) {
+        redactions.add(node.value, result.value, result.fromEnv, key === 'key');
         node.value = result.value;
       } else {
-        const { line, col } = at(node.range?.[0] ?? 0);
-        problems.push({ file, line, col, path: '', message: result.error });
+        problems.push(source.problem([], result.error, node.range?.[0] ?? 0));
+      }
+    },
+  });
+  // The parser refused duplicate keys as written; interpolated keys (tenant ids) may still collide.
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        const value = isScalar(key) ? key.value : key;
+        if (seen.has(value)) problems.push(source.problem([], 'this key repeats an earlier key of its mapping once the environment is interpolated', (key as Scalar).range?.[0] ?? 0));
+        seen.add(value);
       }
     },
   });
   if (problems.length > 0) throw new ConfigError(problems);
 
   const parsed = pipelineSchema.safeParse(doc.toJS());
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => locateIssue(doc, issue, file, at)));
-  return { file, baseDir: dirname(resolve(file)), config: parsed.data };
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => locateIssue(source, issue)));
+  return { file, baseDir: dirname(resolve(file)), config: parsed.data, source };
 }
 
-/** Points an issue at the deepest node of its path that exists in the document. */
-function locateIssue(
-  doc: Document,
-  issue: z.core.$ZodIssue,
-  file: string,
-  at: (offset: number) => { line: number; col: number },
-): ConfigProblem {
+function locateIssue(source: ConfigSource, issue: z.core.$ZodIssue): ConfigProblem {
   const path = issue.path as PropertyKey[];
   if (issue.code === 'unrecognized_keys') {
     // Point at the first unknown key itself, not at the mapping that holds it.
-    const keyPath = [...path, issue.keys[0]!];
-    const offset = keyOffset(doc, keyPath);
-    if (offset !== undefined) {
-      const { line, col } = at(offset);
-      return { file, line, col, path: formatPath(path), message: issue.message };
-    }
+    const offset = source.keyOffset([...path, issue.keys[0]!]);
+    if (offset !== undefined) return source.problem(path, issue.message, offset);
   }
-  let offset = 0;
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true);
-    if (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range)) {
-      offset = node.range[0] as number;
-      // For an unknown or missing key, point at the key itself when we can.
-      if (depth < path.length && !isScalar(node)) offset = keyOffset(doc, path.slice(0, depth + 1)) ?? offset;
-      break;
-    }
-  }
-  const { line, col } = at(offset);
-  return { file, line, col, path: formatPath(path), message: issue.message };
-}
-
-function keyOffset(doc: Document, path: readonly PropertyKey[]): number | undefined {
-  const parent = doc.getIn(path.slice(0, -1), true) as { items?: Array<{ key?: { value?: unknown; range?: number[] } }> };
-  const last = path[path.length - 1];
-  const pair = parent?.items?.find((item) => item.key?.value === last);
-  return pair?.key?.range?.[0];
+  return source.problem(path, issue.message);
 }

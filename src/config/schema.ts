@@ -20,17 +20,58 @@ const fieldPath = z
   .regex(FIELD_PATH, 'expected a field path such as "latency_ms", "usage.input_tokens" or \'attributes["gen_ai.request.model"]\'')
   .describe('A field of the decoded record; nested fields are joined with dots.');
 
+/** `host:port` with a port a socket can use (a larger one passes a regex and fails at start-up). */
+const hostPort = () =>
+  z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
+    .refine((address) => Number(address.slice(address.lastIndexOf(':') + 1)) <= 65_535, 'the port must be at most 65535');
+
+/**
+ * Kafka's own topic rule (Topic.validate in the Kafka clients): legal characters only, at most
+ * 249 of them, not "." or "..". The broker refuses anything else when the topic is created.
+ */
+const KAFKA_TOPIC_MAX_LENGTH = 249;
+const topicName = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/, 'Kafka topic names use only letters, digits, ".", "_" and "-"')
+    .max(KAFKA_TOPIC_MAX_LENGTH, `Kafka topic names are at most ${KAFKA_TOPIC_MAX_LENGTH} characters`)
+    .refine((topic) => topic !== '.' && topic !== '..', 'a Kafka topic cannot be named "." or ".."')
+    .describe(what);
+
+/** The internal topic `sluice.<name>.partials` must be a legal topic name too. */
+const PIPELINE_NAME_MAX_LENGTH = KAFKA_TOPIC_MAX_LENGTH - 'sluice.'.length - '.partials'.length;
+
+/** Where ioredis connects; never echoed in a message, as it may hold a password. */
+const redisUrl = z.string().superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected a URL such as redis://host:6379/0 or rediss://host:6380' });
+    return;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    ctx.addIssue({ code: 'custom', message: 'redis_url must start with redis:// or rediss:// (TLS)' });
+  } else if (url.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: 'redis_url names no host' });
+  } else if (!/^\/?\d*$/.test(url.pathname)) {
+    ctx.addIssue({ code: 'custom', message: 'the database in redis_url must be a number, as in redis://host:6379/0' });
+  }
+});
+
 const brokerList = z
   .union([z.string(), z.array(z.string()).min(1)])
   .transform((value) => (typeof value === 'string' ? value.split(',').map((b) => b.trim()).filter(Boolean) : value))
-  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1, 'at least one broker is required'))
+  .pipe(z.array(hostPort()).min(1, 'at least one broker is required'))
   .describe('Kafka bootstrap brokers, as a list or a comma-separated string of host:port.');
 
 export const kafkaSourceSchema = z
   .object({
     type: z.literal('kafka').describe('Source kind. Only `kafka` for now.'),
     brokers: brokerList,
-    topics: z.array(z.string().min(1)).min(1).describe('Topics to consume.'),
+    topics: z.array(topicName('A topic to consume.')).min(1).describe('Topics to consume.'),
     group_id: z.string().min(1).describe('Consumer group id shared by every instance of this pipeline.'),
     start_from: z
       .enum(['earliest', 'latest'])
@@ -278,7 +319,7 @@ export const stateSchema = z
       .enum(['memory', 'redis'])
       .default('memory')
       .describe('Where stage 2 checkpoints its state: `memory` (embedded; lost on restart) or `redis`.'),
-    redis_url: z.string().optional().describe('redis://host:port[/db] of the Redis (or Redis Cluster node) to use.'),
+    redis_url: redisUrl.optional().describe('redis://host:port[/db] of the Redis (or Redis Cluster node) to use.'),
     checkpoint_interval: positiveDurationSchema('checkpoint_interval')
       .prefault('1s')
       .describe('How often stage 2 checkpoints its state, input offsets and outbox in one atomic write.'),
@@ -320,15 +361,13 @@ export const seriesSchema = z
 
 export const deadLetterSchema = z
   .object({
-    topic: z.string().min(1).describe('Topic that receives rejected records with the reason in headers.'),
+    topic: topicName('Topic that receives rejected records with the reason in headers.'),
   })
   .strict();
 
 export const telemetrySchema = z
   .object({
-    listen: z
-      .string()
-      .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
+    listen: hostPort()
       .default('127.0.0.1:9464')
       .describe('Address of the /metrics, /healthz and /readyz endpoint; port 0 picks a free port.'),
   })
@@ -339,6 +378,7 @@ export const pipelineSchema = z
     name: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/, 'pipeline names are lower-case letters, digits and dashes')
+      .max(PIPELINE_NAME_MAX_LENGTH, `pipeline names are at most ${PIPELINE_NAME_MAX_LENGTH} characters, so the internal topic name stays within Kafka's limit`)
       .describe('Pipeline name; internal topic names derive from it.'),
     source: kafkaSourceSchema,
     decode: decodeSchema,

@@ -51,7 +51,7 @@ const extraLabelsSchema = z
   .superRefine((labels, ctx) => {
     for (const [name, value] of Object.entries(labels)) {
       if (!LABEL_NAME.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `label names must match [a-zA-Z_][a-zA-Z0-9_]*, got "${name}"` });
+        ctx.addIssue({ code: 'custom', path: [name], message: 'label names must match [a-zA-Z_][a-zA-Z0-9_]*' });
       } else if (name.startsWith('__')) {
         ctx.addIssue({ code: 'custom', path: [name], message: `label "${name}" is reserved (names starting with "__")` });
       } else if (name === OVERFLOW_LABEL) {
@@ -70,7 +70,9 @@ const metricPattern = z.string().superRefine((pattern, ctx) => {
   try {
     new RegExp(`^(?:${pattern})$`, 'u');
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(error as Error).message}` });
+    // The engine's message quotes the pattern ("Invalid regular expression: /…/u: reason"); keep the reason only.
+    const message = (error as Error).message;
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${message.slice(message.lastIndexOf(': ') + 2)}` });
   }
 });
 
@@ -149,7 +151,7 @@ export const defaultRouteSchema = z
     checkRemoteWrite(route, ctx);
     const lower = route.tenant_header.toLowerCase();
     if (RESERVED_HEADERS.has(lower)) {
-      ctx.addIssue({ code: 'custom', path: ['tenant_header'], message: `tenant_header cannot be ${route.tenant_header}` });
+      ctx.addIssue({ code: 'custom', path: ['tenant_header'], message: `tenant_header cannot be ${RESERVED_HEADERS.get(lower)}: the sink sets it itself` });
     }
     const clash = Object.keys(route.headers).find((name) => name.toLowerCase() === lower);
     if (clash !== undefined) {

@@ -9,9 +9,11 @@
  * never a value. The resolved secret values are also returned so the sender
  * can scrub them from anything a receiver echoes back (error bodies).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { HEADER_VALUE_FORBIDDEN } from '../sinks/remote-write/config.ts';
-import type { RemoteWriteConfig } from '../sinks/remote-write/config.ts';
+import type { RemoteWriteConfig, RemoteWriteTlsConfig } from '../sinks/remote-write/config.ts';
 
 export interface TlsOptions {
   readonly ca?: Buffer;
@@ -31,15 +33,17 @@ export interface ResolvedEndpoint {
   readonly tls: TlsOptions | undefined;
 }
 
-/** A tenant's config cannot be made usable (a missing variable or unreadable file). */
+/** A tenant's config cannot be made usable (a missing variable, an unreadable or unusable file). */
 export class TenantConfigError extends Error {
   override readonly name = 'TenantConfigError';
   constructor(
     readonly tenant: string,
-    readonly path: string,
-    detail: string,
+    /** Where in the tenant's entry, e.g. `['auth', 'bearer_token_env']`. */
+    readonly path: readonly string[],
+    /** What is wrong; names variables and config fields, never a value or a file name (either may be secret). */
+    readonly detail: string,
   ) {
-    super(`tenant ${JSON.stringify(tenant)}: ${path}: ${detail}`);
+    super(`tenant ${JSON.stringify(tenant)}: ${path.join('.')}: ${detail}`);
   }
 }
 
@@ -57,7 +61,7 @@ export function resolveEndpoint(
 ): ResolvedEndpoint {
   const headers: Record<string, string> = {};
   const secrets: string[] = [];
-  const fromEnv = (name: string, path: string): string => {
+  const fromEnv = (name: string, path: readonly string[]): string => {
     const value = env[name];
     if (value === undefined || value === '') {
       throw new TenantConfigError(tenant, path, `environment variable ${name} is not set`);
@@ -74,42 +78,66 @@ export function resolveEndpoint(
       headers[name] = value;
       if (name.toLowerCase() === 'authorization') secrets.push(value);
     } else {
-      headers[name] = fromEnv(value.value_from_env, `headers.${name}.value_from_env`);
+      headers[name] = fromEnv(value.value_from_env, ['headers', name, 'value_from_env']);
     }
   }
   const auth = config.auth;
   if (auth?.bearer_token_env !== undefined) {
-    headers.Authorization = `Bearer ${fromEnv(auth.bearer_token_env, 'auth.bearer_token_env')}`;
+    headers.Authorization = `Bearer ${fromEnv(auth.bearer_token_env, ['auth', 'bearer_token_env'])}`;
   } else if (auth?.basic !== undefined) {
-    const password = fromEnv(auth.basic.password_env, 'auth.basic.password_env');
+    const password = fromEnv(auth.basic.password_env, ['auth', 'basic', 'password_env']);
     const token = Buffer.from(`${auth.basic.username}:${password}`, 'utf8').toString('base64');
     secrets.push(token);
     headers.Authorization = `Basic ${token}`;
   }
   Object.assign(headers, extraHeaders);
 
-  let tls: TlsOptions | undefined;
-  if (config.tls !== undefined) {
-    const read = (file: string | undefined, path: string): Buffer | undefined => {
-      if (file === undefined) return undefined;
-      try {
-        return readFileSync(file);
-      } catch (error) {
-        throw new TenantConfigError(tenant, path, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
-    };
-    const t = config.tls;
-    tls = {
-      ca: read(t.ca_file, 'tls.ca_file'),
-      cert: read(t.cert_file, 'tls.cert_file'),
-      key: read(t.key_file, 'tls.key_file'),
-      servername: t.server_name,
-      rejectUnauthorized: !t.insecure_skip_verify,
-    };
-  }
+  const tls = config.tls === undefined ? undefined : readTls(tenant, config.tls);
   // Longest first, so a secret containing another is scrubbed whole.
   secrets.sort((a, b) => b.length - a.length);
   return { endpoint: config.endpoint, headers, secrets, tls };
+}
+
+/**
+ * Reads the TLS files and checks they are usable PEM, so a wrong file fails start-up (and
+ * `sluice validate`) instead of every connection attempt, retried for ever.
+ */
+function readTls(tenant: string, config: RemoteWriteTlsConfig): TlsOptions {
+  const read = (file: string | undefined, field: string): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new TenantConfigError(tenant, ['tls', field], `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  };
+  const tls = {
+    ca: read(config.ca_file, 'ca_file'),
+    cert: read(config.cert_file, 'cert_file'),
+    key: read(config.key_file, 'key_file'),
+    servername: config.server_name,
+    rejectUnauthorized: !config.insecure_skip_verify,
+  };
+  if (tls.ca !== undefined) {
+    try {
+      new X509Certificate(tls.ca);
+    } catch (error) {
+      throw new TenantConfigError(tenant, ['tls', 'ca_file'], `not a PEM certificate (${openSslCode(error)})`);
+    }
+  }
+  if (tls.cert !== undefined || tls.key !== undefined) {
+    try {
+      createSecureContext({ cert: tls.cert, key: tls.key });
+    } catch (error) {
+      throw new TenantConfigError(tenant, ['tls', 'cert_file'], `cert_file and key_file are not a matching PEM certificate and key (${openSslCode(error)})`);
+    }
+  }
+  return tls;
+}
+
+/** OpenSSL's error code only: its messages are generic, but a code is all a user needs to search for. */
+function openSslCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? 'unreadable';
 }
 
 /** Replaces every secret in `text` with [redacted]. */

@@ -3,7 +3,7 @@
  * retrying here: the sender decides what to do with each outcome.
  */
 import { Agent, fetch } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Response } from 'undici';
 import type { TlsOptions } from '../../tenancy/secrets.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { USER_AGENT } from './version.ts';
@@ -58,6 +58,9 @@ export function createDispatcher(tls: TlsOptions | undefined, connections: numbe
 /** How much of an error response body is kept for the log line. */
 export const ERROR_BODY_LIMIT = 512;
 
+/** Most bytes of a 2xx body read (and discarded); beyond it the connection is closed instead. */
+export const SUCCESS_BODY_LIMIT = 4096;
+
 /**
  * POSTs a snappy-compressed WriteRequest. Never throws: every outcome,
  * network failures included, comes back as a SendResult. `signal` aborts the
@@ -88,8 +91,11 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
     });
     const status = response.status;
     if (status >= 200 && status < 300) {
-      // Drain so undici can reuse the keep-alive connection.
-      await response.arrayBuffer();
+      // Receivers answer 2xx with an empty or tiny body. Reading it lets undici reuse the
+      // keep-alive connection; a larger one is cut off (closing that connection), so a receiver
+      // cannot make us hold its answer: four 400 MB "200 OK" bodies read whole once cost 2 GB.
+      // A body that breaks off after the status does not undo the receiver's acceptance.
+      await readCapped(response, SUCCESS_BODY_LIMIT).catch(() => undefined);
       return { kind: 'success', status };
     }
     const text = await readSnippet(response);
@@ -139,27 +145,38 @@ function requestHeaders(config: ClientConfig): Record<string, string> {
 }
 
 /** Start of the response body as text, without buffering a huge error page. */
-async function readSnippet(response: Awaited<ReturnType<typeof fetch>>): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
+async function readSnippet(response: Response): Promise<string> {
   let text = '';
-  // 4 bytes per char covers any UTF-8 text, so this always yields enough chars.
-  let budget = ERROR_BODY_LIMIT * 4;
   try {
-    while (budget > 0) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-      budget -= value.byteLength;
-    }
-    if (budget <= 0) await reader.cancel();
+    // 4 bytes per char covers any UTF-8 text, so this always yields enough chars.
+    const decoder = new TextDecoder();
+    for (const chunk of await readCapped(response, ERROR_BODY_LIMIT * 4)) text += decoder.decode(chunk, { stream: true });
   } catch {
     // The status already classifies the outcome; a body cut short (timeout,
     // reset) must not turn a 400 into a retryable network error.
   }
   text = text.trim();
   return text.length > ERROR_BODY_LIMIT ? `${text.slice(0, ERROR_BODY_LIMIT)}…` : text;
+}
+
+/**
+ * The body's first chunks, at least `limit` bytes of them when the body is that long (at most one
+ * chunk more). The rest is cancelled, never read: undici then closes the connection instead of
+ * reading on, so memory and bandwidth stay bounded whatever the receiver sends.
+ */
+async function readCapped(response: Response, limit: number): Promise<Uint8Array[]> {
+  if (response.body === null) return [];
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let budget = limit;
+  while (budget > 0) {
+    const { done, value } = await reader.read();
+    if (done) return chunks;
+    chunks.push(value);
+    budget -= value.byteLength;
+  }
+  await reader.cancel();
+  return chunks;
 }
 
 /** undici reports "fetch failed" and hides the useful part (ECONNREFUSED …) in `cause`. */

@@ -55,7 +55,8 @@ const headersSchema = z
           message: `header "${name}" cannot be set: the remote-write sink sets ${reserved} itself`,
         });
       } else if (!HEADER_NAME.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a valid HTTP header name` });
+        // The path names the header; the message does not repeat it (it may come from the environment).
+        ctx.addIssue({ code: 'custom', path: [name], message: "not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)" });
       } else if (seen.has(lower)) {
         // Header names are case-insensitive: fetch would merge both values into "a, b".
         ctx.addIssue({

@@ -1,5 +1,8 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sendWriteRequest } from '../../../src/sinks/remote-write/client.ts';
+import { SUCCESS_BODY_LIMIT, sendWriteRequest } from '../../../src/sinks/remote-write/client.ts';
 import type { ClientConfig } from '../../../src/sinks/remote-write/client.ts';
 import { buildRequestBody } from '../../../src/sinks/remote-write/encode.ts';
 import { sample, TestReceiver } from './fixtures.ts';
@@ -117,5 +120,112 @@ describe('sendWriteRequest', () => {
     const pending = sendWriteRequest(cfg, body, controller.signal);
     setTimeout(() => controller.abort(), 50);
     expect(await pending).toEqual({ kind: 'permanent', reason: 'aborted', error: 'request aborted by the sender' });
+  });
+});
+
+/**
+ * A receiver answering "200 OK" with a body of `bodyBytes`, streamed with backpressure, so it
+ * only produces what the client's socket takes. `acknowledged` counts the bytes the kernel took
+ * from it per response; `connections` the TCP connections opened.
+ */
+class BigBodyReceiver {
+  acknowledged: number[] = [];
+  connections = 0;
+  private readonly server: Server;
+  private readonly finished: Array<Promise<void>> = [];
+
+  constructor(private readonly bodyBytes: number) {
+    this.server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const index = this.acknowledged.push(0) - 1;
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(this.bodyBytes) });
+        let offered = 0;
+        this.finished.push(
+          new Promise<void>((resolve) => {
+            res.on('close', resolve);
+            const pump = (): void => {
+              while (offered < this.bodyBytes && !res.destroyed) {
+                const piece = chunk.subarray(0, Math.min(chunk.length, this.bodyBytes - offered));
+                offered += piece.length;
+                const more = res.write(piece, (error) => {
+                  if (!error) this.acknowledged[index]! += piece.length;
+                });
+                if (!more) return void res.once('drain', pump);
+              }
+              if (offered >= this.bodyBytes) res.end();
+            };
+            pump();
+          }),
+        );
+      });
+    });
+    this.server.on('connection', () => this.connections++);
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/v1/write`;
+  }
+
+  /** Resolves when every response so far has ended or its connection closed. */
+  async settled(): Promise<void> {
+    await Promise.all(this.finished);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Sends `requests` write requests, one after another on one connection pool, to a receiver answering 200 with `bodyBytes`. */
+async function sendTo200(bodyBytes: number, requests: number): Promise<BigBodyReceiver> {
+  const receiver = new BigBodyReceiver(bodyBytes);
+  const dispatcher = new Agent({ connections: 1 });
+  try {
+    const endpoint = await receiver.start();
+    for (let i = 0; i < requests; i++) {
+      expect(await sendWriteRequest({ endpoint, headers: {}, timeout: 60_000, dispatcher }, body)).toEqual({ kind: 'success', status: 200 });
+    }
+    await receiver.settled();
+    return receiver;
+  } finally {
+    await dispatcher.close();
+    await receiver.stop();
+  }
+}
+
+describe('sendWriteRequest and 2xx bodies', () => {
+  it('reads at most a few KB of a huge 200 body: the receiver can neither fill memory nor stall the shard', async () => {
+    const big = await sendTo200(256 * 1024 * 1024, 4);
+    expect(big.acknowledged).toHaveLength(4);
+    // What the kernel took: the client's few KB plus socket buffers (3.75 MiB measured), not 256 MiB.
+    for (const bytes of big.acknowledged) expect(bytes).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('keeps a 2xx a success when its body breaks off (the receiver accepted the samples)', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-length': '10000' });
+        res.write('partial', () => res.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+      expect(await sendWriteRequest({ endpoint, headers: {}, timeout: 5_000 }, body)).toEqual({ kind: 'success', status: 200 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('drains a small 2xx body so the keep-alive connection is reused', async () => {
+    const small = await sendTo200(SUCCESS_BODY_LIMIT - 100, 3);
+    expect(small.acknowledged).toEqual([SUCCESS_BODY_LIMIT - 100, SUCCESS_BODY_LIMIT - 100, SUCCESS_BODY_LIMIT - 100]);
+    expect(small.connections).toBe(1);
   });
 });

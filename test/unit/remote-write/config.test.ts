@@ -64,7 +64,7 @@ describe('remoteWriteConfigSchema', () => {
     expect(
       issues({ endpoint: 'http://x/', headers: { 'bad name': 'a', 'X-A': 'b', 'x-a': 'c', 'X-B': 'evil\r\nX-C: 1' } }),
     ).toEqual([
-      'headers.bad name: "bad name" is not a valid HTTP header name',
+      "headers.bad name: not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)",
       'headers.x-a: header "x-a" is given twice (also as "X-A"); header names are case-insensitive',
       'headers.X-B: header "X-B" has a value containing CR, LF or NUL',
     ]);
