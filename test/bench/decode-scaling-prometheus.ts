@@ -10,7 +10,7 @@
  * a 1,000-label grouping key on 10k samples 7.7 s and 472 MB.
  */
 import { pathToFileURL } from 'node:url';
-import type { DecodeContext } from '../../src/codecs/decoder.ts';
+import type { DecodeContext, Decoder } from '../../src/codecs/decoder.ts';
 import { createDecoder, decodeConfigSchema } from '../../src/codecs/index.ts';
 
 export interface DecodeScalingCase {
@@ -92,11 +92,16 @@ export const prometheusDecodeScalingCases: readonly DecodeScalingCase[] = [
   },
 ];
 
+/** The decoder and the message's key and headers for a message of this case of about `bytes` bytes. */
+export function decoderFor(c: DecodeScalingCase, bytes: number): { decoder: Decoder; context: DecodeContext } {
+  const decoder = createDecoder(decodeConfigSchema.parse(c.config), { baseDir: '.', maxMessageBytes: c.maxMessageBytes?.(bytes) ?? Math.max(bytes, 1 << 20) });
+  return { decoder, context: c.context?.(bytes) ?? NO_KEY };
+}
+
 /** Median wall time of decoding one message of this case, in ms. */
 export function timeDecode(c: DecodeScalingCase, bytes: number, runs = 5): { ms: number; outcome: string } {
-  const decoder = createDecoder(decodeConfigSchema.parse(c.config), { baseDir: '.', maxMessageBytes: c.maxMessageBytes?.(bytes) ?? Math.max(bytes, 1 << 20) });
+  const { decoder, context } = decoderFor(c, bytes);
   const message = c.make(bytes);
-  const context = c.context?.(bytes) ?? NO_KEY;
   const times: number[] = [];
   let outcome = '';
   for (let run = 0; run < runs; run++) {

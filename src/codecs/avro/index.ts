@@ -11,8 +11,10 @@ import {
   type DecoderOptions,
 } from '../decoder.ts';
 import type { AvroDecodeConfig } from './config.ts';
+import { boundedTap, type AvroTap } from './bounded-tap.ts';
 import { CONFLUENT_HEADER_BYTES, readConfluentHeader } from './confluent.ts';
 import { compilePlainer, type Plainer } from './plain-values.ts';
+import { describeResolutionError } from './resolution-error.ts';
 import { compileDecodingType, readSchemaFile } from './schema-file.ts';
 
 export { avroDecodeConfigSchema, type AvroDecodeConfig } from './config.ts';
@@ -26,9 +28,8 @@ const UNKNOWN_SCHEMA_REASON: DeadLetterReason = 'malformed';
 
 /** Everything needed to decode bodies written with one writer schema, compiled once. */
 interface WriterPlan {
-  /** The type values come out as: the reader schema when there is one, else the writer's. */
-  readonly type: avro.Type;
-  readonly resolver: avro.Resolver | undefined;
+  /** Reads one body: the writer type itself, or the resolver from it to the reader schema. */
+  readonly read: Reader;
   readonly plain: Plainer;
   /** For details: the writer schema's file. */
   readonly label: string;
@@ -82,36 +83,49 @@ class ConfluentAvroDecoder implements Decoder {
   }
 }
 
+/**
+ * What `avro.Type#decode` does, on a bounded tap (varint sizes, UTF-8: see bounded-tap.ts).
+ * `_read` is avsc's per-type reader; a resolver's reads the writer's encoding into the reader's shape.
+ */
 function decodeBody(writer: WriterPlan, bytes: Buffer, start: number, prefix: string): DecodeOutcome {
-  let decoded: { value: unknown; offset: number };
+  const tap = boundedTap(bytes, start);
+  let value: unknown;
   try {
-    decoded = writer.type.decode(bytes, start, writer.resolver);
+    value = writer.read._read(tap);
+    if (!tap.isValid()) {
+      return malformed(`${prefix}: truncated: the ${bytes.length - start}-byte body ends inside the record (${writer.label})`);
+    }
+    if (tap.pos !== bytes.length) {
+      return malformed(`${prefix}: ${bytes.length - tap.pos} bytes after the end of the record at byte ${tap.pos} (${writer.label})`);
+    }
+    return accept([writer.plain(value) as DecodedRecord]);
   } catch (error) {
-    // avsc's messages name indexes and counts ("invalid union index: 7"), never decoded content.
-    return malformed(`${prefix}: ${(error as Error).message} (${writer.label}, ${bytes.length - start}-byte body)`);
+    // A recursive schema nested through unions alone (a linked list) is bounded by the stack only.
+    const why = error instanceof RangeError ? 'records nested too deeply to read' : (error as Error).message;
+    // avsc's messages and the tap's name indexes, counts and offsets ("invalid union index: 7"), never decoded content.
+    return malformed(`${prefix}: ${why} (${writer.label}, ${bytes.length - start}-byte body)`);
   }
-  if (decoded.offset < 0) {
-    return malformed(`${prefix}: truncated: the ${bytes.length - start}-byte body ends inside the record (${writer.label})`);
-  }
-  if (decoded.offset !== bytes.length) {
-    return malformed(`${prefix}: ${bytes.length - decoded.offset} bytes after the end of the record at byte ${decoded.offset} (${writer.label})`);
-  }
-  return accept([writer.plain(decoded.value) as DecodedRecord]);
+}
+
+/** avsc's reader entry point on types and resolvers (not in its typings). */
+interface Reader {
+  _read(tap: AvroTap): unknown;
 }
 
 function loadType(baseDir: string, file: string, path: readonly (string | number)[]): avro.Type {
-  const type = compileDecodingType(readSchemaFile(baseDir, file, path), path, file);
+  const type = compileDecodingType(readSchemaFile(baseDir, file, path, true), path, file);
   if (type.typeName !== 'record') throw new CodecConfigError(path, `Avro schema ${file} is a ${type.typeName}; a decoded message must be a record`);
   return type;
 }
 
 function plan(writer: avro.Type, reader: avro.Type | undefined, writerFile: string, readerFile: string | undefined, path: readonly (string | number)[]): WriterPlan {
-  if (reader === undefined) return { type: writer, resolver: undefined, plain: compilePlainer(writer), label: writerFile };
+  if (reader === undefined) return { read: writer as unknown as Reader, plain: compilePlainer(writer), label: writerFile };
   let resolver: avro.Resolver;
   try {
     resolver = reader.createResolver(writer);
   } catch (error) {
-    throw new CodecConfigError(path, `records written with ${writerFile} cannot be read with reader_schema ${readerFile}: ${(error as Error).message}`);
+    const why = describeResolutionError(reader, writer, (error as Error).message);
+    throw new CodecConfigError(path, `records written with ${writerFile} cannot be read with reader_schema ${readerFile}: ${why}`);
   }
-  return { type: reader, resolver, plain: compilePlainer(reader), label: writerFile };
+  return { read: resolver as unknown as Reader, plain: compilePlainer(reader), label: writerFile };
 }

@@ -42,6 +42,8 @@ function plainerFor(type: avro.Type, compiled: Map<avro.Type, Plainer | undefine
       return recordPlainer(type as avro.types.RecordType, compiled);
     case 'union:unwrapped':
       return unionPlainer((type as unknown as { types: avro.Type[] }).types, compiled);
+    case 'union:wrapped':
+      return wrappedUnionPlainer((type as unknown as { types: avro.Type[] }).types, compiled);
     default:
       return undefined;
   }
@@ -96,6 +98,25 @@ function unionPlainer(branches: readonly avro.Type[], compiled: Map<avro.Type, P
     if (Buffer.isBuffer(value)) return bytes === undefined ? value : bytes(value);
     if (Array.isArray(value)) return array === undefined ? value : array(value);
     return object === undefined ? value : object(value);
+  };
+}
+
+/**
+ * A union whose branches JavaScript cannot tell apart (two records, a string and an enum) is read
+ * wrapped, `{ BranchName: value }`; the record gets the value alone, as from JSON.
+ */
+function wrappedUnionPlainer(branches: readonly avro.Type[], compiled: Map<avro.Type, Plainer | undefined>): Plainer {
+  const byName = new Map<string, Plainer>();
+  for (const branch of branches) {
+    const plainer = plainerFor(branch, compiled);
+    if (plainer !== undefined) byName.set(branch.branchName!, plainer);
+  }
+  return (value) => {
+    if (value === null) return null;
+    const wrapper = value as Record<string, unknown>;
+    const name = Object.keys(wrapper)[0]!;
+    const plainer = byName.get(name);
+    return plainer === undefined ? wrapper[name] : plainer(wrapper[name]);
   };
 }
 

@@ -3,8 +3,12 @@ import { resolve } from 'node:path';
 import avro from 'avsc';
 import { CodecConfigError } from '../decoder.ts';
 
-/** Reads and parses one `.avsc` file (relative to `baseDir`) at load time, with config-path errors. */
-export function readSchemaFile(baseDir: string, file: string, path: readonly (string | number)[]): avro.Schema {
+/**
+ * Reads and parses one `.avsc` file (relative to `baseDir`) at load time, with config-path errors.
+ * With `exactIntegers`, an integer literal beyond ±2^53 (a `long` default) is read as its exact
+ * decimal string, the representation decoded longs take there, instead of a rounded double.
+ */
+export function readSchemaFile(baseDir: string, file: string, path: readonly (string | number)[], exactIntegers = false): avro.Schema {
   const absolute = resolve(baseDir, file);
   let text: string;
   try {
@@ -13,18 +17,29 @@ export function readSchemaFile(baseDir: string, file: string, path: readonly (st
     throw new CodecConfigError(path, `cannot read Avro schema ${absolute}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   try {
-    return JSON.parse(text) as avro.Schema;
+    return JSON.parse(exactIntegers ? quoteUnsafeIntegers(text) : text) as avro.Schema;
   } catch (error) {
     throw new CodecConfigError(path, `Avro schema ${absolute} is not JSON: ${(error as Error).message}`);
   }
 }
 
+/** Rewrites integer literals outside strings that a double cannot hold exactly as JSON strings. */
+function quoteUnsafeIntegers(text: string): string {
+  return text.replace(STRING_OR_NUMBER, (token) => {
+    if (token.startsWith('"') || !/^-?\d+$/.test(token) || Number.isSafeInteger(Number(token))) return token;
+    return `"${token}"`;
+  });
+}
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
 /**
  * Compiles a schema for decoding untrusted bytes. Differences from avsc's defaults, and why:
- * - `wrapUnions: false`: `["null","string"]` decodes to `null` or a string, as the same record
- *   decodes from JSON; a union whose branches JavaScript cannot tell apart (a string and an enum)
- *   fails here, at load time.
- * - longs: numbers while exact, decimal strings beyond ±2^53 (avsc would throw and lose the message).
+ * - `wrapUnions: 'auto'`: `["null","string"]` decodes to `null` or a string, as the same record
+ *   decodes from JSON. A union whose branches JavaScript cannot tell apart (two records, a string
+ *   and an enum) is read wrapped (`{ Name: value }`) and unwrapped by the plainer, so it gives
+ *   the branch's value too; the Avro spec allows any union of distinct named types.
+ * - longs: numbers while exact, decimal strings beyond ±2^53 (avsc would throw and lose the message);
+ *   defaults too (read with `exactIntegers`).
  * - arrays and maps: a block count larger than the bytes left is rejected before any allocation.
  *   avsc trusts the count, so five garbage bytes can claim 2^31 items and exhaust the heap; and an
  *   array whose items can encode in zero bytes (`null`, an empty record) is refused at load time,
@@ -35,7 +50,7 @@ export function readSchemaFile(baseDir: string, file: string, path: readonly (st
 export function compileDecodingType(schema: avro.Schema, path: readonly (string | number)[], label: string): avro.Type {
   let type: avro.Type;
   try {
-    type = avro.Type.forSchema(schema, { wrapUnions: false, omitRecordMethods: true, typeHook: guardedTypes });
+    type = avro.Type.forSchema(schema, { wrapUnions: 'auto', omitRecordMethods: true, typeHook: guardedTypes });
   } catch (error) {
     throw new CodecConfigError(path, `invalid Avro schema ${label}: ${(error as Error).message}`);
   }
@@ -50,6 +65,8 @@ export function compileDecodingType(schema: avro.Schema, path: readonly (string 
 interface Tap {
   buf: Buffer;
   pos: number;
+  /** Arrays and maps open around the read (bounded-tap.ts). */
+  depth: number;
   readLong(): number;
   skipLong(): void;
   readString(): string;
@@ -70,23 +87,37 @@ function blockCount(tap: Tap): number {
   return n;
 }
 
-// Same decoding as avsc's ArrayType/MapType `_read`, plus the bound. Resolvers copy `_read` from
+/**
+ * How deep arrays and maps may nest in one record. Only a recursive schema (a tree: a record
+ * whose array holds records of its own type) can nest deeper than it is written, and then each
+ * level costs 2 bytes: 1 MB of them reads (and turns into plain values) far past the stack.
+ */
+export const MAX_AVRO_NESTING = 128;
+
+function enter(tap: Tap): void {
+  if (++tap.depth > MAX_AVRO_NESTING) throw new Error(`arrays and maps nested deeper than ${MAX_AVRO_NESTING} levels at byte ${tap.pos}`);
+}
+
+// Same decoding as avsc's ArrayType/MapType `_read`, plus the bounds. Resolvers copy `_read` from
 // the reader type, so evolved schemas are guarded too.
 class GuardedArrayType extends avro.types.ArrayType {
   _read(this: { itemsType: ItemsReader }, tap: Tap): unknown[] {
+    enter(tap);
     const items = this.itemsType;
     const values: unknown[] = [];
     let n: number;
     while ((n = blockCount(tap)) !== 0) {
       while (n-- > 0) values.push(items._read(tap));
-      if (tap.pos > tap.buf.length) return values; // truncated: decode() reports it
+      if (tap.pos > tap.buf.length) break; // truncated: decode() reports it
     }
+    tap.depth--;
     return values;
   }
 }
 
 class GuardedMapType extends avro.types.MapType {
   _read(this: { valuesType: ItemsReader }, tap: Tap): Record<string, unknown> {
+    enter(tap);
     const values = this.valuesType;
     const map: Record<string, unknown> = {};
     let n: number;
@@ -97,21 +128,22 @@ class GuardedMapType extends avro.types.MapType {
         if (key === '__proto__') Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
         else map[key] = value;
       }
-      if (tap.pos > tap.buf.length) return map;
+      if (tap.pos > tap.buf.length) break;
     }
+    tap.depth--;
     return map;
   }
 }
 
+// avsc encodes every field default once, when it compiles a record's writer, so `toBuffer` is
+// needed for schemas whose longs have defaults (timestamps, `["long","null"]`, evolution).
 const customLong = avro.types.LongType.__with(
   {
     fromBuffer: readZigZagVarint,
-    toBuffer: () => {
-      throw new Error('Sluice decodes Avro; it does not encode it');
-    },
+    toBuffer: writeZigZagVarint,
     fromJSON: (value: unknown) => value,
     toJSON: (value: unknown) => value,
-    isValid: (value: unknown) => (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'string' && /^-?\d+$/.test(value)),
+    isValid: isLongValue,
     compare: (a: number | string, b: number | string) => {
       const x = BigInt(a);
       const y = BigInt(b);
@@ -130,7 +162,27 @@ function guardedTypes(schema: avro.Schema, opts: unknown): avro.Type | undefined
   return undefined;
 }
 
-/** Decodes an Avro long (zig-zag varint): a number while exact, else its decimal string. */
+/** A long as Sluice represents it: a safe integer, or a decimal string of a 64-bit integer (any size). */
+function isLongValue(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value);
+  if (typeof value !== 'string' || !/^-?\d{1,20}$/.test(value)) return false;
+  const n = BigInt(value);
+  return BigInt.asIntN(64, n) === n;
+}
+
+/** Encodes a long (number or decimal string) as its zig-zag varint bytes: for field defaults. */
+function writeZigZagVarint(value: number | string): Buffer {
+  let n = BigInt.asUintN(64, (BigInt(value) << 1n) ^ (BigInt(value) < 0n ? -1n : 0n));
+  const bytes: number[] = [];
+  do {
+    const low = Number(n & 0x7fn);
+    n >>= 7n;
+    bytes.push(n > 0n ? low | 0x80 : low);
+  } while (n > 0n);
+  return Buffer.from(bytes);
+}
+
+/** Decodes an Avro long (zig-zag varint, at most 10 bytes: bounded-tap.ts): a number while exact, else its decimal string. */
 function readZigZagVarint(bytes: Buffer): number | string {
   if (bytes.length <= 7) {
     // 49 bits at most: exact in a double.
@@ -142,16 +194,21 @@ function readZigZagVarint(bytes: Buffer): number | string {
     }
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
-  let n = 0n;
-  let shift = 0n;
-  for (let i = 0; i < bytes.length; i++) {
-    n |= BigInt(bytes[i]! & 0x7f) << shift;
-    shift += 7n;
+  // 8 to 10 bytes: the low 28 bits and the high ones (at most 36) are each exact in a double, so
+  // BigInt is needed only for a value beyond ±2^53 (a varint loop in BigInt took 8.7 µs a long).
+  let low = 0;
+  for (let i = 0, scale = 1; i < 4; i++, scale *= 128) low += (bytes[i]! & 0x7f) * scale;
+  let high = 0;
+  for (let i = 4, scale = 1; i < bytes.length; i++, scale *= 128) high += (bytes[i]! & 0x7f) * scale;
+  const negative = low % 2 === 1;
+  if (high < 2 ** 26) {
+    const magnitude = high * 2 ** 27 + Math.floor(low / 2); // < 2^53: exact
+    const value = negative ? -magnitude - 1 : magnitude;
+    if (Number.isSafeInteger(value)) return value;
   }
-  const value = (n >> 1n) ^ -(n & 1n);
-  return value >= -MAX_SAFE && value <= MAX_SAFE ? Number(value) : value.toString();
+  const magnitude = (BigInt(high) << 27n) | BigInt(Math.floor(low / 2));
+  return (negative ? -magnitude - 1n : magnitude).toString();
 }
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The dotted name of an array whose items may be zero bytes long, if any. */
 function findZeroSizedItems(type: avro.Type, seen: Set<avro.Type>): string | undefined {

@@ -10,9 +10,11 @@ import {
   type Decoder,
   type DecoderOptions,
 } from '../decoder.ts';
+import { escapedLoneSurrogateOffset } from '../text-validity.ts';
 import { invalidUtf8Offset } from '../utf8.ts';
 import type { JsonDecodeConfig } from './config.ts';
-import { describeJsonSyntaxError } from './syntax-error.ts';
+import { tooDeepDetail, tooDeepOffset } from './depth.ts';
+import { describeJsonSyntaxError, loneSurrogateDetail } from './syntax-error.ts';
 
 export { jsonDecodeConfigSchema, type JsonDecodeConfig } from './config.ts';
 
@@ -33,6 +35,8 @@ class ObjectDecoder implements Decoder {
     const badUtf8 = invalidUtf8Offset(bytes);
     if (badUtf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${badUtf8}`);
     const start = bomLength(bytes);
+    const tooDeep = tooDeepOffset(bytes, start, bytes.length);
+    if (tooDeep >= 0) return malformed(tooDeepDetail(tooDeep));
     let value: unknown;
     try {
       value = JSON.parse(bytes.toString('utf8', start));
@@ -40,6 +44,8 @@ class ObjectDecoder implements Decoder {
       return malformed(`not JSON: ${describeJsonSyntaxError(bytes, start, bytes.length)}`);
     }
     if (!isPlainObject(value)) return malformed(`expected a JSON object, got ${describe(value)}`);
+    const surrogate = escapedLoneSurrogateOffset(bytes, start);
+    if (surrogate >= 0) return malformed(loneSurrogateDetail(surrogate));
     const violation = this.contract?.check(value);
     if (violation) return schemaViolation(violation.detail);
     return accept([value]);
@@ -65,6 +71,8 @@ class NdjsonDecoder implements Decoder {
       let end = bytes.indexOf(NEWLINE, start);
       if (end < 0) end = length;
       if (!isBlank(bytes, start, end)) {
+        const tooDeep = tooDeepOffset(bytes, start, end);
+        if (tooDeep >= 0) return malformed(`ndjson line ${line}: ${tooDeepDetail(tooDeep)}`);
         let value: unknown;
         try {
           value = JSON.parse(bytes.toString('utf8', start, end));
@@ -79,6 +87,9 @@ class NdjsonDecoder implements Decoder {
       start = end + 1;
     }
     if (records.length === 0) return malformed('ndjson: the message has no JSON objects, only blank lines');
+    // Once for the whole message, not per line: every line parsed, so each backslash is in a string.
+    const surrogate = escapedLoneSurrogateOffset(bytes);
+    if (surrogate >= 0) return malformed(`ndjson line ${lineOf(bytes, surrogate)}: ${loneSurrogateDetail(surrogate)}`);
     return accept(records);
   }
 }

@@ -169,3 +169,8 @@ const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
 const NULL = [0x6e, 0x75, 0x6c, 0x6c];
 // The characters allowed after a backslash, besides `u`: " \ / b f n r t
 const ESCAPES = [0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74];
+
+/** Why JSON text that parsed is still refused: an escape spells half a character (see text-validity.ts). */
+export function loneSurrogateDetail(offset: number): string {
+  return `not Unicode: the \\u escape at byte ${offset} is a lone surrogate`;
+}

@@ -1,5 +1,7 @@
 import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder, type DecoderOptions } from '../decoder.ts';
-import { describeJsonSyntaxError } from '../json/syntax-error.ts';
+import { tooDeepDetail, tooDeepOffset } from '../json/depth.ts';
+import { describeJsonSyntaxError, loneSurrogateDetail } from '../json/syntax-error.ts';
+import { escapedLoneSurrogateOffset } from '../text-validity.ts';
 import { invalidUtf8Offset } from '../utf8.ts';
 import type { OtlpJsonDecodeConfig } from './config.ts';
 import { JsonShapeError, OtlpJsonWalker } from './walker.ts';
@@ -18,12 +20,16 @@ class OtlpJsonDecoder implements Decoder {
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
     const badUtf8 = invalidUtf8Offset(bytes);
     if (badUtf8 >= 0) return malformed(`otlp_json: not UTF-8: invalid byte sequence at byte ${badUtf8}`);
+    const tooDeep = tooDeepOffset(bytes, 0, bytes.length);
+    if (tooDeep >= 0) return malformed(`otlp_json: ${tooDeepDetail(tooDeep)}`);
     let root: unknown;
     try {
       root = JSON.parse(bytes.toString('utf8'));
     } catch {
       return malformed(`otlp_json: not JSON: ${describeJsonSyntaxError(bytes, 0, bytes.length)}`);
     }
+    const surrogate = escapedLoneSurrogateOffset(bytes);
+    if (surrogate >= 0) return malformed(`otlp_json: ${loneSurrogateDetail(surrogate)}`);
     try {
       return accept(new OtlpJsonWalker(this.keepContent).request(root));
     } catch (error) {

@@ -13,6 +13,7 @@ import {
   type SpanEventRecord,
 } from '../otlp/span-record.ts';
 import * as wire from '../otlp/wire.ts';
+import { isWellFormedUtf8 } from '../text-validity.ts';
 
 /**
  * Reads an `ExportTraceServiceRequest` straight into flat span records, on protobufjs's `Reader`.
@@ -42,10 +43,12 @@ export class OtlpProtoWalker {
     this.r = protobuf.Reader.create(bytes);
   }
 
-  /** The spans of the whole request; throws `WireError` (or a protobufjs error) on bad input. */
+  /**
+   * The spans of the whole request; throws `WireError` (or a protobufjs error) on bad input.
+   * An empty message is a request with no spans, as protobuf reads it: zero records, not an error.
+   */
   request(): OtlpSpanRecord[] {
     const r = this.r;
-    if (r.len === 0) throw new WireError('empty message');
     while (r.pos < r.len) {
       const at = r.pos;
       const tag = r.tag();
@@ -308,12 +311,15 @@ export class OtlpProtoWalker {
   /**
    * One KeyValue into `target`. The key decides whether the value is decoded at all, and protobuf
    * allows the value to come first, so the value is located first and decoded after the loop.
+   * A value field given more than once is one AnyValue merged from all of them, as protobuf
+   * merges a repeated embedded message; the extra occurrences are rare, so only they cost an array.
    */
   private keyValue(target: Record<string, AttributeValue>, depth: number): void {
     const r = this.r;
     let key = '';
     let valueStart = -1;
     let valueEnd = -1;
+    let moreValues: number[] | undefined; // [start, end] pairs of further occurrences
     while (r.pos < r.len) {
       switch (this.field(KEY_VALUE)) {
         case 1:
@@ -321,9 +327,13 @@ export class OtlpProtoWalker {
           break;
         case 2: {
           const length = this.lengthOf(2);
-          valueStart = r.pos;
-          valueEnd = r.pos + length;
-          r.pos = valueEnd;
+          if (valueStart < 0) {
+            valueStart = r.pos;
+            valueEnd = r.pos + length;
+          } else {
+            (moreValues ??= []).push(r.pos, r.pos + length);
+          }
+          r.pos += length;
           break;
         }
       }
@@ -333,22 +343,36 @@ export class OtlpProtoWalker {
     if (valueStart >= 0) {
       const end = r.pos;
       const saved = r.len;
-      r.pos = valueStart;
-      r.len = valueEnd;
-      value = this.anyValue(depth);
+      value = this.anyValueAt(valueStart, valueEnd, depth, null, 0);
+      if (moreValues !== undefined) {
+        for (let i = 0; i < moreValues.length; i += 2) value = this.anyValueAt(moreValues[i]!, moreValues[i + 1]!, depth, value, this.anyValueField);
+      }
       r.len = saved;
       r.pos = end;
     }
     setAttribute(target, key, value);
   }
 
-  /** An AnyValue; the oneof's last field wins, as protobuf merges them; empty is null. */
-  private anyValue(depth: number): AttributeValue {
+  private anyValueAt(start: number, end: number, depth: number, value: AttributeValue, field: number): AttributeValue {
+    this.r.pos = start;
+    this.r.len = end;
+    return this.anyValue(depth, value, field);
+  }
+
+  /** The oneof field the last `anyValue` call ended with (0: none), for merging a repeated value. */
+  private anyValueField = 0;
+
+  /**
+   * An AnyValue, merged into `value` (set by oneof field `field`, 0 for none) as protobuf merges
+   * messages: a scalar field replaces the value; an array_value or kvlist_value that follows the
+   * same field extends it (its `values` are a repeated field); empty is null.
+   */
+  private anyValue(depth: number, value: AttributeValue, field: number): AttributeValue {
     if (depth > MAX_VALUE_DEPTH) throw new WireError(`attribute values nested deeper than ${MAX_VALUE_DEPTH} ${this.location()}`);
     const r = this.r;
-    let value: AttributeValue = null;
     while (r.pos < r.len) {
-      switch (this.field(ANY_VALUE)) {
+      const number = this.field(ANY_VALUE);
+      switch (number) {
         case 1:
           value = this.text(1);
           break;
@@ -364,11 +388,11 @@ export class OtlpProtoWalker {
           break;
         case 5: {
           const saved = this.enter(5);
-          const values: AttributeValue[] = [];
+          const values = field === 5 ? (value as AttributeValue[]) : [];
           while (r.pos < r.len) {
             if (this.field(ARRAY_VALUE) !== 1) continue;
             const savedItem = this.enter(1);
-            values.push(this.anyValue(depth + 1));
+            values.push(this.anyValue(depth + 1, null, 0));
             r.len = savedItem;
           }
           r.len = saved;
@@ -377,7 +401,7 @@ export class OtlpProtoWalker {
         }
         case 6: {
           const saved = this.enter(6);
-          const map: Record<string, AttributeValue> = {};
+          const map = field === 6 ? (value as Record<string, AttributeValue>) : {};
           while (r.pos < r.len) {
             if (this.field(KEY_VALUE_LIST) !== 1) continue;
             const savedItem = this.enter(1);
@@ -395,7 +419,9 @@ export class OtlpProtoWalker {
           break;
         }
       }
+      if (number !== 0) field = number;
     }
+    this.anyValueField = field;
     return value;
   }
 
@@ -482,6 +508,8 @@ export class OtlpProtoWalker {
     const length = this.lengthOf(number);
     const start = r.pos;
     r.pos += length;
+    // proto3 strings are UTF-8; protobuf's own parsers refuse anything else, and so do we.
+    if (!isWellFormedUtf8(this.bytes, start, start + length)) throw new WireError(`invalid UTF-8 at byte ${start} in ${this.where()} (field ${number})`);
     return this.bytes.toString('utf8', start, start + length);
   }
 

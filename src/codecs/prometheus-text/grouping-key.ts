@@ -1,6 +1,6 @@
 import type { DecodeContext } from '../decoder.ts';
 import { readTextHeader } from '../headers.ts';
-import { isWellFormedString, isWellFormedUtf8 } from '../text-validity.ts';
+import { hasLoneSurrogate, isWellFormedUtf8 } from '../text-validity.ts';
 import type { GroupingKeyConfig } from './config.ts';
 
 /** The grouping labels of one message, in the order given; `job` is always first when present. */
@@ -108,7 +108,7 @@ function fromHeaders(context: DecodeContext, prefix: string, maxBytes: number): 
     const text = readTextHeader(context, header);
     if (!text.ok) return text.detail;
     if (text.value === undefined) continue;
-    if (!isWellFormedString(text.value)) return `header "${header}" is not UTF-8`;
+    if (hasLoneSurrogate(text.value)) return `header "${header}" is not UTF-8`;
     size += header.length + text.value.length;
     if (size > maxBytes) return oversized(`the grouping headers have more than ${maxBytes} characters (source.max_message_bytes)`);
     if (name === 'job') {

@@ -49,6 +49,14 @@ describe('json codec, framing: object', () => {
     });
   });
 
+  it('refuses nesting deeper than 1000 levels before parsing (V8 took 1 s for 512k levels), brackets in strings not counted', () => {
+    const deep = (levels: number) => `{"a":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    expect(decode(object, deep(1000))).toMatchObject({ ok: true });
+    expect(decode(object, deep(1001))).toEqual({ ok: false, reason: 'malformed', detail: 'nested deeper than 1000 levels at byte 1004' });
+    expect(decode(object, `{"s":"${'[\\"'.repeat(2000)}"}`)).toMatchObject({ ok: true });
+    expect(decode(ndjson, `{"a":1}\n${deep(1001)}\n`)).toEqual({ ok: false, reason: 'malformed', detail: 'ndjson line 2: nested deeper than 1000 levels at byte 1012' });
+  });
+
   it('never puts the message content in the detail', () => {
     const outcome = decode(object, '{"prompt": "my password is hunter2" oops}');
     expect(outcome).toEqual({ ok: false, reason: 'malformed', detail: 'not JSON: unexpected character at byte 36' });
