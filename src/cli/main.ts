@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { SLUICE_VERSION } from '../sinks/remote-write/version.ts';
 import { runCommand } from './run.ts';
+import { registerScoreAnomaly } from './score-anomaly.ts';
 import { validateCommand } from './validate.ts';
 
 const program = new Command()
@@ -23,5 +24,7 @@ program
   .action(async (files: string[]) => {
     process.exitCode = await runCommand(files);
   });
+
+registerScoreAnomaly(program);
 
 await program.parseAsync();
