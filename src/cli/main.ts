@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { SLUICE_VERSION } from '../sinks/remote-write/version.ts';
 import { runCommand } from './run.ts';
 import { registerScoreAnomaly } from './score-anomaly.ts';
+import { registerScoreDriftCommand } from './score-drift.ts';
 import { validateCommand } from './validate.ts';
 
 const program = new Command()
@@ -26,5 +27,6 @@ program
   });
 
 registerScoreAnomaly(program);
+registerScoreDriftCommand(program);
 
 await program.parseAsync();

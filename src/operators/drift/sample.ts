@@ -1,0 +1,70 @@
+/**
+ * The read-only view of a window the drift tests score: a numerical sample as its distinct values in
+ * ascending order with their weights (counts), or a categorical sample as counts per category.
+ * Exact windows give exact counts; a sketched window gives each sketch bin's representative value
+ * with its count (see window.ts for the error that adds).
+ */
+export type FeatureType = 'numerical' | 'categorical';
+
+export interface NumericSample {
+  readonly kind: 'numerical';
+  /** Distinct values, ascending. */
+  readonly values: Float64Array;
+  /** cumulativeWeights[i] = how many values are <= values[i]. */
+  readonly cumulativeWeights: Float64Array;
+  readonly total: number;
+  readonly distinct: number;
+  readonly min: number;
+  readonly max: number;
+  /** Every value is an integer: pandas would read the column as int64, which changes numpy's bins. */
+  readonly integral: boolean;
+}
+
+export interface CategoricalSample {
+  readonly kind: 'categorical';
+  readonly counts: ReadonlyMap<string, number>;
+  readonly total: number;
+  readonly distinct: number;
+}
+
+export type DriftSample = NumericSample | CategoricalSample;
+
+/** A numerical sample from ascending distinct values and their running counts. */
+export function weightedNumericSample(values: readonly number[], cumulative: readonly number[], integral: boolean): NumericSample {
+  return {
+    kind: 'numerical',
+    values: Float64Array.from(values),
+    cumulativeWeights: Float64Array.from(cumulative),
+    total: cumulative.length === 0 ? 0 : cumulative[cumulative.length - 1]!,
+    distinct: values.length,
+    min: values.length === 0 ? Number.NaN : values[0]!,
+    max: values.length === 0 ? Number.NaN : values[values.length - 1]!,
+    integral,
+  };
+}
+
+export function categoricalSample(counts: ReadonlyMap<string, number>): CategoricalSample {
+  let total = 0;
+  for (const c of counts.values()) total += c;
+  return { kind: 'categorical', counts, total, distinct: counts.size };
+}
+
+/** pandas' value_counts: weight per distinct value. */
+export function valueCounts(sample: DriftSample): Map<string | number, number> {
+  if (sample.kind === 'categorical') return new Map(sample.counts);
+  const counts = new Map<string | number, number>();
+  let previous = 0;
+  for (let i = 0; i < sample.values.length; i++) {
+    const c = sample.cumulativeWeights[i]!;
+    counts.set(sample.values[i]!, c - previous);
+    previous = c;
+  }
+  return counts;
+}
+
+/** Number of distinct values in reference ∪ current (pandas' nunique of the concatenation). */
+export function distinctInUnion(reference: DriftSample, current: DriftSample): number {
+  const keys = new Set<string | number>(valueCounts(reference).keys());
+  for (const key of valueCounts(current).keys()) keys.add(key);
+  return keys.size;
+}

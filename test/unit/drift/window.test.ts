@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { DriftWindow, OVERFLOW_CATEGORY, scoreDrift, scoreDriftAll } from '../../../src/operators/drift/index.ts';
+import type { DriftReport, DriftWindowSnapshot } from '../../../src/operators/drift/index.ts';
+import { ksTwoSample } from '../../../src/operators/drift/ks.ts';
+import type { NumericSample } from '../../../src/operators/drift/sample.ts';
+import { replaySample } from './replay.ts';
+
+const normal = (seed: number, n: number, loc = 0, scale = 1): number[] => replaySample({ kind: 'normal', seed, n, loc, scale });
+
+function windowOf(values: readonly number[], maxExactValues = 10_000, relativeAccuracy = 0.01): DriftWindow {
+  const w = new DriftWindow({ featureType: 'numerical', maxExactValues, relativeAccuracy });
+  for (const v of values) w.add(v);
+  return w;
+}
+
+const roundTrip = (w: DriftWindow): DriftWindow => DriftWindow.restore(JSON.parse(JSON.stringify(w.snapshot())) as DriftWindowSnapshot);
+const scores = (report: DriftReport): Record<string, number> => Object.fromEntries(report.results.map((r) => [r.method, r.score]));
+
+describe('DriftWindow', () => {
+  it('merged partial windows score exactly like one window, in any merge order, and survive a snapshot', () => {
+    const ref = normal(1, 3000);
+    const cur = normal(2, 2000, 0.2);
+    const whole = scoreDriftAll(windowOf(ref), windowOf(cur));
+    const parts = [windowOf(cur.slice(0, 700)), windowOf(cur.slice(700, 1500)), windowOf(cur.slice(1500))];
+    const forward = roundTrip(parts[0]!);
+    forward.merge(parts[1]!);
+    forward.merge(roundTrip(parts[2]!));
+    const backward = windowOf([]);
+    for (const p of [...parts].reverse()) backward.merge(p);
+    expect(scores(scoreDriftAll(windowOf(ref), forward))).toEqual(scores(whole));
+    expect(scores(scoreDriftAll(roundTrip(windowOf(ref)), backward))).toEqual(scores(whole));
+    expect(forward.isExact).toBe(true);
+  });
+
+  it('stays exact at any volume while distinct values are few', () => {
+    const w = windowOf([], 50);
+    for (let i = 0; i < 100_000; i++) w.add(i % 40);
+    expect(w.isExact).toBe(true);
+    expect(w.size).toBe(100_000);
+  });
+
+  it('switches to a sketch past max_exact_values and keeps within its stated error', () => {
+    const alpha = 0.01;
+    const refValues = normal(3, 20_000, 10, 2);
+    const curValues = normal(4, 15_000, 10.3, 2);
+    const exact = scoreDriftAll(windowOf(refValues, 100_000), windowOf(curValues, 100_000));
+    const ref = windowOf(refValues, 1000);
+    const cur = windowOf(curValues, 1000);
+    expect(ref.isExact).toBe(false);
+    expect(cur.isExact).toBe(false);
+    const sketched = scoreDriftAll(ref, cur);
+    expect(sketched.referenceSize).toBe(20_000);
+    expect(sketched.defaultMethod).toBe(exact.defaultMethod);
+
+    // K-S statistic: off by at most the largest sketch-bin share of each sample.
+    const refSample = ref.sample() as NumericSample;
+    const curSample = cur.sample() as NumericSample;
+    const ksBound = maxBinShare(refSample) + maxBinShare(curSample);
+    const exactD = ksTwoSample(windowOf(refValues, 100_000).sample() as NumericSample, windowOf(curValues, 100_000).sample() as NumericSample).statistic;
+    expect(Math.abs(ksTwoSample(refSample, curSample).statistic - exactD)).toBeLessThanOrEqual(ksBound);
+    // Sketch bins are 2α|x| wide: N(10, 2) puts ~4 % of the mass in one bin at α = 0.01, ~0.4 % at 0.001.
+    expect(ksBound).toBeGreaterThan(0.05);
+    expect(maxBinShare(windowOf(refValues, 1000, 0.001).sample() as NumericSample) * 2).toBeLessThan(0.01);
+
+    // Wasserstein: off by at most α (mean|ref| + mean|cur|), plus the std's error, before normalising.
+    const meanAbs = (xs: number[]): number => xs.reduce((a, b) => a + Math.abs(b), 0) / xs.length;
+    const std = (xs: number[]): number => {
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length);
+    };
+    const rms = Math.sqrt(refValues.reduce((a, b) => a + b * b, 0) / refValues.length);
+    const w = scores(exact).wasserstein! * std(refValues);
+    const wBound = (w + alpha * (meanAbs(refValues) + meanAbs(curValues))) / (std(refValues) - alpha * rms) - w / std(refValues);
+    expect(Math.abs(scores(sketched).wasserstein! - scores(exact).wasserstein!)).toBeLessThanOrEqual(wBound);
+
+    // The sketch, its merge and its snapshot are deterministic.
+    const merged = windowOf(curValues.slice(0, 9000), 1000);
+    merged.merge(roundTrip(windowOf(curValues.slice(9000), 1000)));
+    expect(scores(scoreDriftAll(roundTrip(ref), merged))).toEqual(scores(sketched));
+  });
+
+  it('counts categories past max_categories under one overflow category', () => {
+    const w = new DriftWindow({ featureType: 'categorical', maxCategories: 3 });
+    for (const c of ['a', 'b', 'c', 'd', 'e', 'a', 'd']) w.add(c);
+    expect(w.snapshot()).toMatchObject({ counts: [[OVERFLOW_CATEGORY, 3], ['a', 2], ['b', 1], ['c', 1]] });
+    expect(roundTrip(w).snapshot()).toEqual(w.snapshot());
+  });
+
+  it('scores one method with a chosen threshold, and refuses a method the feature type lacks', () => {
+    const ref = windowOf(normal(5, 400));
+    const cur = windowOf(normal(6, 400, 0.5));
+    const psi = scoreDrift(ref, cur, 'psi');
+    expect(psi).toMatchObject({ method: 'psi', threshold: 0.1, detected: true });
+    expect(scoreDrift(ref, cur, 'psi', psi.score + 0.01)).toMatchObject({ score: psi.score, detected: false });
+    expect(scoreDrift(ref, cur, 'psi', psi.score).detected).toBe(true);
+    const cats = new DriftWindow({ featureType: 'categorical' });
+    cats.add('a');
+    expect(() => scoreDrift(cats, cats, 'ks')).toThrow('drift method ks does not apply to categorical features');
+    expect(() => scoreDrift(ref, cats, 'psi')).toThrow(TypeError);
+    expect(scoreDrift(windowOf([]), cur, 'wasserstein')).toMatchObject({ score: Number.NaN, detected: false });
+  });
+
+  it('rejects non-finite numbers, bad options and merging unlike windows', () => {
+    const w = windowOf([1, 2]);
+    expect(() => w.add(3, 0)).toThrow(RangeError);
+    expect(() => w.add(Number.NaN)).toThrow(RangeError);
+    expect(() => w.add(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    expect(() => new DriftWindow({ featureType: 'numerical', maxExactValues: 0 })).toThrow(RangeError);
+    expect(() => new DriftWindow({ featureType: 'numerical', relativeAccuracy: 1 })).toThrow(RangeError);
+    expect(() => w.merge(windowOf([1], 5))).toThrow(TypeError);
+    expect(w.size).toBe(2);
+  });
+});
+
+function maxBinShare(sample: NumericSample): number {
+  let previous = 0;
+  let max = 0;
+  for (const c of sample.cumulativeWeights) {
+    max = Math.max(max, c - previous);
+    previous = c;
+  }
+  return max / sample.total;
+}
