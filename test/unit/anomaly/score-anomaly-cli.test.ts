@@ -1,25 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { repo, runSluice } from '../../support/sluice-cli.ts';
 import { AnomalyDetector, parseTimestamp } from '../../../src/operators/anomaly/index.ts';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const bin = join(repo, 'src/cli/bin.js');
 const made: string[] = [];
 
-async function sluice(args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: repo });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const sluice = runSluice;
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-score-anomaly-'));

@@ -1,26 +1,14 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { repo, runSluice } from '../../support/sluice-cli.ts';
 import { describe, expect, it } from 'vitest';
 import type { CliExpectation } from './fixture.ts';
 import { expectScore } from './fixture.ts';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const bin = join(repo, 'src/cli/bin.js');
 const fixtures = 'test/fixtures/drift';
 const expected = (JSON.parse(readFileSync(join(repo, fixtures, 'evidently-cases.json'), 'utf8')) as { cli: Record<string, CliExpectation> }).cli;
 
-async function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: repo });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const sluice = runSluice;
 
 const scoreDrift = (column: string, ...extra: string[]) =>
   sluice(['score', 'drift', '--reference', `${fixtures}/cli-reference.csv`, '--current', `${fixtures}/cli-current.csv`, '--column', column, ...extra]);
