@@ -10,6 +10,7 @@
  *
  *   node --import tsx test/bench/cardinality-bench.ts [--distinct 200000] [--seconds 180] [--rate 300] [--budget N]
  */
+import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,6 +4,7 @@
  *   pipeline  the shipped gateway pipeline, in process, to each tenant's real Prometheus
  * Prints one JSON line: { phase, records, seconds, endToEndSeconds?, maxRssMiB }.
  */
+import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { loadPipelineFile } from '../../src/config/load.ts';

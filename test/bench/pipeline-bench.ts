@@ -7,6 +7,7 @@
  *
  *   npm run bench [-- --records 1000000]
  */
+import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

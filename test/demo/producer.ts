@@ -4,6 +4,7 @@
  *
  *   node --import tsx test/demo/producer.ts --brokers 127.0.0.1:9092 [--rate 200] [--duration 120s]
  */
+import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { parseDuration } from '../../src/core/duration.ts';

@@ -1,3 +1,4 @@
+import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { Kafka, logLevel, type Message, type RetryOptions } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '../../src/runtime/dead-letter.ts';
 

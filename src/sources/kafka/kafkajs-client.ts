@@ -1,3 +1,4 @@
+import './kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import kafkajs, { Kafka, logLevel, type Admin, type LogEntry, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Closers } from '../../core/closers.ts';

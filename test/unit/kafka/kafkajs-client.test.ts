@@ -1,3 +1,4 @@
+import '../../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Kafka } from 'kafkajs';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
