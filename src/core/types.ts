@@ -1,3 +1,5 @@
+import type { MetricDescriptor } from './metric-model.ts';
+
 /** A Prometheus label. Label lists handed between components are sorted by name. */
 export interface Label {
   readonly name: string;
@@ -12,6 +14,10 @@ export interface Sample {
   readonly labels: readonly Label[];
   readonly value: number;
   readonly timestampMs: number;
+  /** The metric this series was flattened from (remote-write 2.0 sends it as metadata); shared, never per sample. */
+  readonly metric?: MetricDescriptor;
+  /** Cumulative series: when its running total started (remote-write 2.0's start timestamp). */
+  readonly startTimestampMs?: number;
 }
 
 /** Where a record came from: enough to find it again and to name it in the DLQ. */
