@@ -275,6 +275,7 @@ class SourceTask {
       this.consumer().seek({ ...this.partition, offset: this.skippedFrom });
     }
     this.initialised = true;
+    this.log.debug({ partition: this.source, committed: committed?.offset, skippedFrom: this.skippedFrom }, 'stage-1 task took the partition over');
   }
 
   /** A batch that arrived while the task was starting; fetched again after the start's seek. */
@@ -363,6 +364,7 @@ class SourceTask {
           partitions: offset === undefined ? [] : [{ ...this.partition, offset, metadata: this.clock.serialize() }],
         },
       });
+      this.log.debug({ partition: this.source, from: this.committedOffset, to: offset, partials: messages.length - partialsPartitions - deadLetters.messages.length }, 'stage-1 transaction committed');
       if (offset !== undefined) this.committedOffset = offset;
       this.committed = true;
       this.announced = { watermark, idle };

@@ -106,8 +106,20 @@ export class KafkajsClient implements KafkaClient {
       // Long enough for a flush; short enough that a dead instance's open transaction is aborted soon.
       transactionTimeout: 30_000,
     });
-    // connect() initialises the producer id: this fences older producers with the same id.
     await producer.connect();
+    // Fence NOW, before the caller reads committed offsets. kafkajs's connect() only gets an
+    // idempotent producer id; the transactional id's InitProducerId (which fences older producers
+    // with this id, and makes the broker finish or abort their open transaction first) waits for
+    // the first transaction(). Until then an older owner could still commit, after the caller read
+    // the offsets it starts from: the records of that commit were counted twice (the fencing and
+    // crash tests over-counted a source partition's first transaction). An abort with nothing
+    // sent ends the transaction locally, without a request.
+    try {
+      await (await producer.transaction()).abort();
+    } catch (error) {
+      await producer.disconnect().catch(() => {});
+      throw isFenced(error) ? new FencedError(transactionalId, { cause: error }) : error;
+    }
     const close = async () => {
       // Producers are re-created after failures: forget the closed ones.
       this.closers.remove(close);

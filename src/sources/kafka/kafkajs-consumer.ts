@@ -121,7 +121,10 @@ export class RestartingConsumer implements Consumer {
           // Fetched before a seek of its partition: the seek's own fetch brings the right records.
           // (kafkajs fetches again only once this batch is handled, so a seek requested while the
           // batch waits in the stage keeps it stale until then.)
-          if (isStale()) return;
+          // Fetched by a consumer since replaced (a crash or re-join): the owners restarted from what
+          // is committed, and this batch is not where their new consumer reads from.
+          const superseded = () => isStale() || incarnation !== this.current;
+          if (superseded()) return;
           const records: SourceRecord[] = new Array(batch.messages.length);
           for (let i = 0; i < batch.messages.length; i++) {
             const message = batch.messages[i]!;
@@ -134,7 +137,7 @@ export class RestartingConsumer implements Consumer {
               headers: message.headers ?? {},
             };
           }
-          await options.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: Number(batch.highWatermark), superseded: isStale });
+          await options.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: Number(batch.highWatermark), superseded });
           await heartbeat();
         },
       });

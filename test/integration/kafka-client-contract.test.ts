@@ -1,7 +1,44 @@
 import { expect, inject, it } from 'vitest';
+import { pino } from 'pino';
+import { FencedError } from '../../src/sources/kafka/client.ts';
 import { KafkajsClient } from '../../src/sources/kafka/kafkajs-client.ts';
 import { createTopic, testKafka } from '../support/kafka-io.ts';
-import { pino } from 'pino';
+
+/**
+ * What the stages rely on from Sluice's Kafka client, checked against the real broker.
+ *
+ * Fencing: creating a transactional producer fences the older one with the same id at once, so a
+ * new owner reads committed offsets only after the old owner can no longer commit. kafkajs fences
+ * at the first transaction, not at connect: an old owner's commit landed after the new owner had
+ * read its starting offset, and those records were counted twice.
+ */
+const stack = inject('stack');
+
+it('a new transactional producer fences the old one before it returns: the old one can no longer commit', async () => {
+  const topic = `fencing-contract-${Date.now().toString(36)}`;
+  const kafka = testKafka(stack.brokers, 'fencing-contract-test');
+  await createTopic(kafka, topic, 1);
+  const logger = pino({ level: 'silent' });
+  const oldOwner = new KafkajsClient({ brokers: [...stack.brokers], clientId: 'old-owner', logger });
+  const newOwner = new KafkajsClient({ brokers: [...stack.brokers], clientId: 'new-owner', logger });
+  try {
+    const transactionalId = `${topic}-task-0`;
+    const old = await oldOwner.transactionalProducer(transactionalId);
+    await old.commit({ messages: [{ topic, partition: 0, key: null, value: Buffer.from('before') }], offsets: { groupId: `${topic}-g`, partitions: [] } });
+    await newOwner.transactionalProducer(transactionalId);
+    // The old owner, unaware, tries to commit records and a source offset: it must be refused.
+    const late = old.commit({
+      messages: [{ topic, partition: 0, key: null, value: Buffer.from('late') }],
+      offsets: { groupId: `${topic}-g`, partitions: [{ topic, partition: 0, offset: 42, metadata: '' }] },
+    });
+    await expect(late).rejects.toBeInstanceOf(FencedError);
+    const committed = await newOwner.committedOffsets(`${topic}-g`, [topic]);
+    expect(committed.find((c) => c.partition === 0)?.offset ?? -1).toBe(-1);
+  } finally {
+    await oldOwner.close();
+    await newOwner.close();
+  }
+}, 120_000);
 
 /**
  * What stage 2 meets after a crash: several transactional producers' records interleaved in one
@@ -9,7 +46,6 @@ import { pino } from 'pino';
  * that starts reading INSIDE the aborted transactions must see exactly the committed records.
  * kafkajs 2.2.4's own filter let records of all but one of the open aborted transactions through.
  */
-const stack = inject('stack');
 
 it('a read_committed consumer starting inside several aborted transactions gets only committed records', async () => {
   const topic = `read-committed-${Date.now().toString(36)}`;
