@@ -3,7 +3,7 @@ import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { MAX_COMBINER_SERIES, PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
-import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../core/backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '../core/backoff.ts';
 import { FencedError, type Consumer, type KafkaClient, type OutgoingMessage, type PartitionEnds, type SourceBatch, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { DeadLetters, deadLetterTopicMaxBytes, type DeadLetterBatch } from './dead-letter.ts';
@@ -12,6 +12,7 @@ import { encodeMarker, encodePartial, MARKER_KEY, partitionOfSeries } from './re
 import { PartitionClock } from './partition-clock.ts';
 import { GroupMember } from './group-member.ts';
 import type { ProgressWatch } from './progress-watch.ts';
+import type { Cancel, Scheduler } from './scheduler.ts';
 import { Serial } from './serial.ts';
 
 /** Re-creating a task's producer after a failed transaction: first try within 0.5 s, ceiling doubling up to 10 s (full jitter). */
@@ -27,7 +28,8 @@ export interface Stage1Deps {
   readonly logger: Logger;
   readonly partialsTopic: string;
   readonly partialsPartitions: number;
-  readonly now: () => number;
+  /** Wall clock, punctuations, sleeps and jitter (a manual one in unit tests). */
+  readonly clock: Scheduler;
   readonly sessionTimeoutMs?: number;
   readonly progress: ProgressWatch;
 }
@@ -51,7 +53,7 @@ export interface Stage1Deps {
 export class Stage1 {
   private readonly member: GroupMember;
   private readonly tasks = new Map<string, SourceTask>();
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTick: Cancel | undefined;
   private readonly log: Logger;
   /** Partition ends could not be read at the last tick (logged once per outage). */
   private endsUnreadable = false;
@@ -77,11 +79,11 @@ export class Stage1 {
 
   async start(): Promise<void> {
     await this.member.start();
-    this.timer = setInterval(() => void this.tick(), Math.min(this.deps.config.repartition.flush_interval, 1_000));
+    this.cancelTick = this.deps.clock.schedule(Math.min(this.deps.config.repartition.flush_interval, 1_000), () => void this.tick());
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.cancelTick?.();
     await this.member.stop();
     await Promise.all([...this.tasks.values()].map((task) => task.serial.run(() => task.flush(true))));
     await Promise.all([...this.tasks.values()].map((task) => task.close()));
@@ -119,7 +121,7 @@ export class Stage1 {
       return;
     }
     const attempt = failed.committed ? 1 : failed.attempt + 1;
-    const delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt, undefined, Math.random);
+    const delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt, undefined, this.deps.clock.random);
     this.deps.metrics.kafkaClientRestarts.inc({ pipeline: this.deps.config.name, client: 'stage1-producer' });
     this.tasks.set(key, this.newTask(failed.partition, { attempt, delayMs, deadLetters: failed.deadLetters }));
   }
@@ -136,7 +138,7 @@ export class Stage1 {
     await task.serial.run(async () => {
       if (batch.superseded()) return; // fetched before the task (or its predecessor) seeked
       task.process(batch);
-      if (this.deps.now() - task.lastFlushAt >= this.deps.config.repartition.flush_interval || task.combinerFull) await task.flush(false);
+      if (this.deps.clock.now() - task.lastFlushAt >= this.deps.config.repartition.flush_interval || task.combinerFull) await task.flush(false);
     });
   }
 
@@ -156,7 +158,7 @@ export class Stage1 {
     // The current tasks: some may have been replaced while the ends were read.
     for (const task of this.tasks.values()) task.observeEnd(ends.get(keyOf(task.partition)));
     for (const task of this.tasks.values()) {
-      if (!task.initialised || this.deps.now() - task.lastFlushAt < this.deps.config.repartition.flush_interval) continue;
+      if (!task.initialised || this.deps.clock.now() - task.lastFlushAt < this.deps.config.repartition.flush_interval) continue;
       void task.serial.run(() => task.flush(false));
     }
   }
@@ -225,7 +227,7 @@ class SourceTask {
         topicMaxBytes: deadLetterTopicMaxBytes(deps.config.source.max_message_bytes),
         log,
       });
-    this.lastRecordAt = deps.now();
+    this.lastRecordAt = deps.clock.now();
     void this.start();
   }
 
@@ -233,7 +235,7 @@ class SourceTask {
   private async start(): Promise<void> {
     let delayMs = this.restart?.delayMs ?? 0;
     for (let attempt = this.attempt; ; attempt++) {
-      if (delayMs > 0) await sleepUnlessAborted(delayMs, this.closing.signal);
+      if (delayMs > 0) await this.deps.clock.sleep(delayMs, this.closing.signal);
       if (this.closed) return;
       try {
         await this.init();
@@ -243,7 +245,7 @@ class SourceTask {
         this.producer = undefined;
         if (this.closed) return;
         if (attempt === this.attempt || attempt % 10 === 0) this.log.warn({ err: error, partition: this.source, attempt }, 'cannot take over the source partition yet; retrying');
-        delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt + 1, undefined, Math.random);
+        delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt + 1, undefined, this.deps.clock.random);
       }
     }
   }
@@ -287,7 +289,7 @@ class SourceTask {
 
   process(batch: SourceBatch): void {
     if (this.closed) return;
-    const now = this.deps.now();
+    const now = this.deps.clock.now();
     const { metrics, config } = this.deps;
     let counted = 0;
     for (const record of batch.records) {
@@ -323,20 +325,20 @@ class SourceTask {
   observeEnd(end: { low: number; high: number } | undefined): void {
     const { topic, partition } = this.partition;
     if (!end) {
-      this.deps.progress.observe('1', topic, partition, this.initialised ? this.position : undefined, undefined, this.deps.now());
+      this.deps.progress.observe('1', topic, partition, this.initialised ? this.position : undefined, undefined, this.deps.clock.now());
       return;
     }
     const position = this.position >= 0 ? this.position : this.deps.config.source.start_from === 'earliest' ? end.low : end.high;
     const lag = Math.max(0, end.high - position);
     this.deps.metrics.consumerLag.set({ pipeline: this.deps.config.name, topic, partition: String(partition) }, lag);
     this.caughtUp = lag === 0;
-    this.deps.progress.observe('1', topic, partition, this.initialised ? position : undefined, end.high, this.deps.now());
+    this.deps.progress.observe('1', topic, partition, this.initialised ? position : undefined, end.high, this.deps.clock.now());
   }
 
   /** One transaction: partials, dead letters, markers and the source offset. */
   async flush(final: boolean): Promise<void> {
     if (this.closed || !this.producer) return;
-    const now = this.deps.now();
+    const now = this.deps.clock.now();
     this.lastFlushAt = now;
     const idle = !final && this.caughtUp && now - this.lastRecordAt >= this.deps.config.window.idle_timeout;
     if (idle) this.clock.idleAt(now);

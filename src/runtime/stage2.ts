@@ -12,6 +12,7 @@ import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
 import { GroupMember } from './group-member.ts';
 import type { ProgressWatch } from './progress-watch.ts';
+import type { Cancel, Scheduler } from './scheduler.ts';
 import { Serial } from './serial.ts';
 
 export interface Stage2Deps {
@@ -28,7 +29,8 @@ export interface Stage2Deps {
   readonly sources: readonly string[];
   readonly sessionTimeoutMs?: number;
   readonly progress: ProgressWatch;
-  readonly now: () => number;
+  /** Wall clock, punctuations and sleeps (a manual one in unit tests). */
+  readonly clock: Scheduler;
 }
 
 /** Stage 2 reads its partitions' ends for the progress watch at most this often. */
@@ -55,7 +57,7 @@ interface Checkpoint {
 export class Stage2 {
   private readonly member: GroupMember;
   private readonly tasks = new Map<number, PartialsTask>();
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTick: Cancel | undefined;
   private readonly log: Logger;
   private endsReadAt = 0;
 
@@ -79,11 +81,11 @@ export class Stage2 {
 
   async start(): Promise<void> {
     await this.member.start();
-    this.timer = setInterval(() => void this.tick(), this.deps.config.state.checkpoint_interval);
+    this.cancelTick = this.deps.clock.schedule(this.deps.config.state.checkpoint_interval, () => void this.tick());
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.cancelTick?.();
     // A task still loading its checkpoint (state backend down) has nothing to save, and its retry
     // loop holds the consumer's batch in flight, so the consumer could not stop: close it first.
     for (const task of this.tasks.values()) if (!task.restored) task.close();
@@ -141,7 +143,7 @@ export class Stage2 {
 
   /** Feeds the progress watch (a paused partition with input waiting counts as not progressing). */
   private async watchProgress(): Promise<void> {
-    const now = this.deps.now();
+    const now = this.deps.clock.now();
     if (now - this.endsReadAt < ENDS_INTERVAL_MS || this.tasks.size === 0) return;
     this.endsReadAt = now;
     let ends: PartitionEnds[] = [];
@@ -152,7 +154,7 @@ export class Stage2 {
     }
     const byPartition = new Map(ends.map((e) => [e.partition, e.high]));
     for (const task of this.tasks.values()) {
-      this.deps.progress.observe('2', this.deps.partialsTopic, task.partition, task.position, byPartition.get(task.partition), this.deps.now());
+      this.deps.progress.observe('2', this.deps.partialsTopic, task.partition, task.position, byPartition.get(task.partition), this.deps.clock.now());
     }
   }
 }
@@ -256,7 +258,7 @@ class PartialsTask {
         return;
       } catch (error) {
         if (attempt % 10 === 0) this.log.warn({ err: error, partition: this.partition }, 'cannot load checkpoint; partition paused');
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await this.deps.clock.sleep(500);
       }
     }
   }
