@@ -1,0 +1,33 @@
+import type { Sample } from '../../src/core/types.ts';
+import type { SampleSink } from '../../src/sinks/sink.ts';
+
+/**
+ * A SampleSink in memory that acknowledges every write at once. Samples are kept per series and
+ * timestamp, as a receiver stores them: a write sent again after a restore lands on the same
+ * point, and a point written twice with different values is recorded as a conflict.
+ */
+export class MemorySink implements SampleSink {
+  /** `tenant|series@timestamp` → value. */
+  readonly points = new Map<string, number>();
+  readonly conflicts: string[] = [];
+  writes = 0;
+
+  write(tenant: string, samples: readonly Sample[], onSettled?: () => void): void {
+    this.writes++;
+    for (const sample of samples) {
+      const key = `${tenant}|${sample.labels.map((l) => `${l.name}=${l.value}`).join(',')}@${sample.timestampMs}`;
+      const previous = this.points.get(key);
+      if (previous !== undefined && !Object.is(previous, sample.value)) this.conflicts.push(`${key}: ${previous} then ${sample.value}`);
+      this.points.set(key, sample.value);
+    }
+    onSettled?.();
+  }
+
+  /** The points, sorted: two runs that emitted the same results compare equal. */
+  sorted(): [string, number][] {
+    return [...this.points].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}
