@@ -98,7 +98,10 @@ export class ManualScheduler implements Scheduler {
   }
 }
 
-/** Lets every promise chain started so far run until it waits on something not yet due. */
-export async function settle(rounds = 20): Promise<void> {
+/**
+ * Lets every promise chain started so far run until it waits on something not yet due. One
+ * macrotask turn drains the whole microtask queue; a few more cover chains that hop through one.
+ */
+export async function settle(rounds = 3): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
 }

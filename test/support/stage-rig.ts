@@ -8,7 +8,7 @@ import { Stage1 } from '../../src/runtime/stage1.ts';
 import { Stage2 } from '../../src/runtime/stage2.ts';
 import { SluiceMetrics } from '../../src/telemetry/metrics.ts';
 import { FlakyCheckpointStore } from './flaky-checkpoint-store.ts';
-import { FakeKafka, type FakeKafkaClient } from './kafka-fake/index.ts';
+import { FakeKafka, type FakeKafkaClient, type FakeMember } from './kafka-fake/index.ts';
 import { ManualScheduler } from './manual-scheduler.ts';
 import { MemorySink } from './memory-sink.ts';
 
@@ -53,6 +53,8 @@ tenants:
   t2: { endpoint: "http://127.0.0.1:9/api/v1/write" }
 `;
 
+/** The rig pipeline's tumbling window. */
+const WINDOW_MS = 10_000;
 export const SOURCE = 'in';
 export const SOURCE_PARTITIONS = 2;
 /** Wall and event time start here, on a window boundary. */
@@ -81,7 +83,9 @@ export class StageRig {
   readonly loaded: LoadedPipeline = parsePipeline(PIPELINE, 'rig.yaml', {});
   readonly partials = partialsTopic('rig');
   readonly instances: RigInstance[] = [];
-  produced = 0;
+  /** Every record produced, for the oracle. */
+  readonly inputs: { ts: number; tenant: string; model: string; tokens: number }[] = [];
+  private fedSteps = 0;
 
   constructor() {
     this.cluster.createTopic(this.partials, 2);
@@ -124,11 +128,19 @@ export class StageRig {
     return instance;
   }
 
+  /** The group member of `instance`'s stage 1 or stage 2. */
+  member(instance: RigInstance, stage: 1 | 2): FakeMember {
+    const groupId = stage === 1 ? 'rig' : 'rig.stage2';
+    const member = instance.client.members.find((m) => m.options.groupId === groupId);
+    if (!member) throw new Error(`no stage-${stage} member`);
+    return member;
+  }
+
   /** Writes one source record (event time `ts`). */
   produce(partition: number, ts: number, fields: { tenant?: string; model?: string; tokens?: number } = {}): void {
     const record = { ts, tenant: fields.tenant ?? 't1', model: fields.model ?? 'm1', tokens: fields.tokens ?? 1 };
     this.cluster.produce(SOURCE, partition, JSON.stringify(record));
-    this.produced++;
+    this.inputs.push(record);
   }
 
   /** Fetches and delivers what is readable, then moves time by `ms` (firing the stages' ticks). */
@@ -144,7 +156,9 @@ export class StageRig {
 
   /** Produces `count` records per source partition, one per step, event time following the clock. */
   async feed(count: number, stepMs = 100): Promise<void> {
-    for (let i = 0; i < count; i++) {
+    for (let n = 0; n < count; n++) {
+      // The record pattern follows the steps fed so far: runs fed in different chunks get the same records.
+      const i = this.fedSteps++;
       for (let p = 0; p < SOURCE_PARTITIONS; p++) this.produce(p, this.clock.now(), { model: i % 2 === 0 ? 'm1' : 'm2', tokens: (i % 5) + 1, tenant: i % 3 === 0 ? 't2' : 't1' });
       await this.step(stepMs);
     }
@@ -164,6 +178,39 @@ export class StageRig {
       .join(',');
     return this.sink.points.get(`${tenant}|${series}@${timestampMs}`);
   }
+}
+
+/**
+ * Where the sink's points differ from the input: each counter point must be the running total of
+ * its tenant and model over the records before its window end (none late here), every write of a
+ * point the same value. Empty when the run was exact.
+ */
+export function mismatches(rig: StageRig): string[] {
+  const problems = [...rig.sink.conflicts];
+  for (const [key, value] of rig.sink.points) {
+    const match = /^(\w+)\|__name__=(\w+),model=(\w+)@(\d+)$/.exec(key);
+    if (!match) {
+      problems.push(`unexpected point ${key}`);
+      continue;
+    }
+    const [, tenant, name, model, end] = match;
+    let expected = 0;
+    for (const r of rig.inputs) {
+      if (r.tenant === tenant && r.model === model && r.ts < Number(end)) expected += name === 'rig_tokens_total' ? r.tokens : 1;
+    }
+    if (value !== expected) problems.push(`${key}: ${value}, expected ${expected}`);
+  }
+  // Every window up to the last input's has fired, for every series with input.
+  const windowMs = WINDOW_MS;
+  const lastEnd = Math.max(...rig.inputs.map((r) => Math.floor(r.ts / windowMs + 1) * windowMs));
+  for (const series of new Set(rig.inputs.map((r) => `${r.tenant}|${r.model}`))) {
+    const [tenant, model] = series.split('|');
+    const firstEnd = Math.min(...rig.inputs.filter((r) => `${r.tenant}|${r.model}` === series).map((r) => Math.floor(r.ts / windowMs + 1) * windowMs));
+    for (let end = firstEnd; end <= lastEnd; end += windowMs) {
+      if (rig.value(tenant!, 'rig_requests_total', { model: model! }, end) === undefined) problems.push(`missing ${series} at ${end}`);
+    }
+  }
+  return problems;
 }
 
 /** The points an uninterrupted run of `scenario` emits: what every disturbed run must equal. */

@@ -29,6 +29,8 @@ export interface CommitFault {
 export class TransactionCoordinator {
   private readonly epochs = new Map<string, number>();
   private readonly open = new Map<string, OpenTransaction>();
+  /** Commits refused because a newer producer with the same id exists. */
+  fencedCommits = 0;
 
   constructor(private readonly cluster: TransactionCluster) {}
 
@@ -44,7 +46,7 @@ export class TransactionCoordinator {
   /** One commit of producer `epoch` of `transactionalId`, with what the broker would do at each step. */
   async commit(transactionalId: string, epoch: number, content: TransactionContent): Promise<void> {
     this.cluster.checkAvailable();
-    if (this.epochs.get(transactionalId) !== epoch) throw new FencedError(transactionalId);
+    if (this.epochs.get(transactionalId) !== epoch) throw this.fenced(transactionalId);
     const fault = this.cluster.takeCommitFault();
     const transaction = new OpenTransaction();
     this.open.set(transactionalId, transaction);
@@ -54,9 +56,10 @@ export class TransactionCoordinator {
       log.append(toBuffer(message.key), toBuffer(message.value), message.headers ?? {}, transaction.state);
       transaction.logs.add(log);
     }
-    if (fault?.hold) await fault.hold;
+    // Held open: until released, or until a newer producer aborts it (the coordinator answers at once then).
+    if (fault?.hold) await Promise.race([fault.hold, transaction.ended]);
     // A newer producer came meanwhile: it aborted this transaction.
-    if (this.epochs.get(transactionalId) !== epoch) throw new FencedError(transactionalId);
+    if (this.epochs.get(transactionalId) !== epoch) throw this.fenced(transactionalId);
     this.open.delete(transactionalId);
     if (fault?.error !== undefined && !fault.afterCommit) {
       transaction.end('aborted');
@@ -66,16 +69,25 @@ export class TransactionCoordinator {
     this.cluster.commitOffsets(content.offsets);
     if (fault?.error !== undefined) throw fault.error;
   }
+
+  private fenced(transactionalId: string): FencedError {
+    this.fencedCommits++;
+    return new FencedError(transactionalId);
+  }
 }
 
 class OpenTransaction {
   readonly state: TransactionState = { status: 'open' };
   readonly logs = new Set<PartitionLog>();
+  private markEnded!: () => void;
+  /** Resolves once the transaction is committed or aborted. */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
 
   end(status: 'committed' | 'aborted'): void {
     if (this.state.status !== 'open') return;
     this.state.status = status;
     for (const log of this.logs) log.appendMarker();
+    this.markEnded();
   }
 }
 
