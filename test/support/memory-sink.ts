@@ -12,8 +12,16 @@ export class MemorySink implements SampleSink {
   readonly conflicts: string[] = [];
   writes = 0;
 
+  /** While true, writes wait unacknowledged (a receiver that is slow or away). */
+  hold = false;
+  private held: (() => void)[] = [];
+
   write(tenant: string, samples: readonly Sample[], onSettled?: () => void): void {
     this.writes++;
+    if (this.hold) {
+      this.held.push(() => this.write(tenant, samples, onSettled));
+      return;
+    }
     for (const sample of samples) {
       const key = `${tenant}|${sample.labels.map((l) => `${l.name}=${l.value}`).join(',')}@${sample.timestampMs}`;
       const previous = this.points.get(key);
@@ -21,6 +29,13 @@ export class MemorySink implements SampleSink {
       this.points.set(key, sample.value);
     }
     onSettled?.();
+  }
+
+  /** The writes held and not delivered are lost (the process holding them died); returns how many. */
+  dropHeld(): number {
+    const dropped = this.held.length;
+    this.held = [];
+    return dropped;
   }
 
   /** The points, sorted: two runs that emitted the same results compare equal. */

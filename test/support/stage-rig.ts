@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { expect } from 'vitest';
 import { parsePipeline, type LoadedPipeline } from '../../src/config/load.ts';
 import { planMetrics, planWindowing } from '../../src/operators/windowed-metrics/plan.ts';
 import { Ingest } from '../../src/runtime/ingest.ts';
@@ -220,4 +221,22 @@ export async function referenceRun(scenario: (rig: StageRig) => Promise<void>): 
   await scenario(rig);
   await rig.finish();
   return rig.sink.sorted();
+}
+
+const undisturbed = new Map<number, Promise<[string, number][]>>();
+
+/**
+ * Asserts the run was exact: its points are the running totals of its input (`mismatches`), and
+ * the same as a run fed the same `steps` that nothing disturbed.
+ */
+export async function expectExact(rig: StageRig, steps: number): Promise<void> {
+  expect(mismatches(rig)).toEqual([]);
+  let reference = undisturbed.get(steps);
+  if (!reference) {
+    reference = referenceRun(async (r) => r.feed(steps));
+    undisturbed.set(steps, reference);
+  }
+  const points = await reference;
+  expect(points.length, 'the undisturbed run fired windows').toBeGreaterThan(8);
+  expect(rig.sink.sorted()).toEqual(points);
 }
