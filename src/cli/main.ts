@@ -3,6 +3,7 @@ import { SLUICE_VERSION } from '../sinks/remote-write/version.ts';
 import { runCommand } from './run.ts';
 import { registerScoreAnomaly } from './score-anomaly.ts';
 import { registerScoreDriftCommand } from './score-drift.ts';
+import { registerTestCommand } from './test.ts';
 import { validateCommand } from './validate.ts';
 
 const program = new Command()
@@ -28,5 +29,6 @@ program
 
 registerScoreAnomaly(program);
 registerScoreDriftCommand(program);
+registerTestCommand(program);
 
 await program.parseAsync();
