@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadPipelineFile } from '../config/load.ts';
-import { compareOutput } from '../testing/compare.ts';
+import { compareOutput, describeOutput } from '../testing/compare.ts';
 import { InputError } from '../testing/encode-input.ts';
 import { buildTestPipeline, runPipelineTest, type TestPipeline } from '../testing/run-test.ts';
 import { EXIT_CONFIG } from './run.ts';
@@ -10,8 +10,10 @@ export function registerTestCommand(program: Command): void {
     .command('test')
     .description('Run the `tests:` of pipeline files offline (no Kafka): one line per test; a failure prints a diff per series and exits 1.')
     .argument('<files...>', 'pipeline YAML files')
-    .action(async (files: string[]) => {
-      process.exitCode = await testCommand(files, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+    .option('--print', 'also print every emitted sample and dead letter (for writing expectations)')
+    .action(async (files: string[], options: { print?: boolean }) => {
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      process.exitCode = await testCommand(files, out, (line) => process.stderr.write(`${line}\n`), options.print === true);
     });
 }
 
@@ -21,7 +23,7 @@ export function registerTestCommand(program: Command): void {
  * and dead letters are compared with the test's expectations. Exit code: 0 when every test
  * passes, 1 when one fails (or a file has no tests), 78 when a file does not load.
  */
-export async function testCommand(files: readonly string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function testCommand(files: readonly string[], out: (line: string) => void, err: (line: string) => void, print = false): Promise<number> {
   let failed = 0;
   let passed = 0;
   for (const file of files) {
@@ -45,6 +47,7 @@ export async function testCommand(files: readonly string[], out: (line: string) 
       let summary = '';
       try {
         const output = runPipelineTest(pipeline, test);
+        if (print) for (const line of describeOutput(output)) out(`     | ${line}`);
         problems = compareOutput(test, output);
         const samples = [...output.samples.values()].reduce((sum, list) => sum + list.length, 0);
         const checked = Object.values(test.expect.samples).reduce((sum, list) => sum + list.length, 0);

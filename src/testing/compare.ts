@@ -115,3 +115,13 @@ function formatValue(value: number): string {
 function formatTime(ms: number): string {
   return `${new Date(ms).toISOString()} (${ms})`;
 }
+
+/** Every emitted sample (per tenant, in emission order) and dead letter, one line each: what `--print` shows. */
+export function describeOutput(output: TestOutput): string[] {
+  const lines: string[] = [];
+  for (const [tenant, samples] of output.samples) {
+    for (const sample of samples) lines.push(`${tenant}: ${sampleSeries(sample.labels)} @ ${formatTime(sample.timestampMs)} = ${formatValue(sample.value)}`);
+  }
+  for (const letter of output.deadLetters) lines.push(`dead letter: input ${letter.input}: ${letter.reasons.join(', ')}`);
+  return lines;
+}
