@@ -3,6 +3,7 @@ import { SLUICE_VERSION } from '../sinks/remote-write/version.ts';
 import { runCommand } from './run.ts';
 import { registerScoreAnomaly } from './score-anomaly.ts';
 import { registerScoreDriftCommand } from './score-drift.ts';
+import { registerReplayCommand } from './replay.ts';
 import { registerTestCommand } from './test.ts';
 import { validateCommand } from './validate.ts';
 
@@ -30,5 +31,6 @@ program
 registerScoreAnomaly(program);
 registerScoreDriftCommand(program);
 registerTestCommand(program);
+registerReplayCommand(program);
 
 await program.parseAsync();
