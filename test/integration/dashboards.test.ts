@@ -57,11 +57,6 @@ beforeAll(async () => {
   const spanMessages = [];
   for (let i = 0; i < traces.spans.length; i += 5) spanMessages.push({ partition: (i / 5) % PARTITIONS, key: `span-${i}`, value: Buffer.from(ProtobufTraceSerializer.serializeRequest(traces.spans.slice(i, i + 5))!) });
 
-  for (const topic of ['bailian.gateway.logs', 'node.metrics', 'otlp_spans']) await createTopic(kafka, topic, PARTITIONS).catch(() => {}); // an earlier test file may have made it
-  await produce(kafka, 'bailian.gateway.logs', [[...gateway.map((r, i) => ({ partition: i % PARTITIONS, key: r.request_id, value: JSON.stringify(r) })), { partition: 0, key: 'bad', value: '{"request_id": "cut' }]]);
-  await produce(kafka, 'node.metrics', [scrapes.map(toMessage).map((m) => ({ key: m.key, value: m.value, headers: m.headers }))], 20);
-  await produce(kafka, 'otlp_spans', [spanMessages]);
-
   const env = {
     ...process.env,
     SLUICE_KAFKA_BROKERS: stack.brokers.join(','),
@@ -69,6 +64,16 @@ beforeAll(async () => {
     ...Object.fromEntries(TEST_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
   };
   const loaded = await Promise.all(['bailian-gateway', 'gpu-rdma', 'llm-traces'].map((name) => loadPipelineFile(join(repo, `pipelines/${name}.yaml`), env)));
+  // Every topic the three pipelines use exists before they start: a broker that has just started
+  // may answer a burst of topic creations with "unknown topic" while their leaders are elected.
+  for (const { config } of loaded) {
+    for (const topic of config.source.topics) await ensureTopic(topic, PARTITIONS);
+    await ensureTopic(`sluice.${config.name}.partials`, config.repartition.partitions);
+  }
+  await produce(kafka, 'bailian.gateway.logs', [[...gateway.map((r, i) => ({ partition: i % PARTITIONS, key: r.request_id, value: JSON.stringify(r) })), { partition: 0, key: 'bad', value: '{"request_id": "cut' }]]);
+  await produce(kafka, 'node.metrics', [scrapes.map(toMessage).map((m) => ({ key: m.key, value: m.value, headers: m.headers }))], 20);
+  await produce(kafka, 'otlp_spans', [spanMessages]);
+
   running = await startPipelines(loaded, { logger: pino({ level: 'warn' }), telemetryListen: '127.0.0.1:0' });
   scraper = await startScrapingPrometheus(mkdtempSync(join(tmpdir(), 'sluice-dashboards-')), new URL('/metrics', running.telemetryUrl));
 });
@@ -77,6 +82,26 @@ afterAll(async () => {
   await scraper?.stop();
   await running?.stop();
 });
+
+/** Creates a topic unless it exists (an earlier test file may have made it), retrying a few times while the broker settles. */
+async function ensureTopic(topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      if ((await admin.listTopics()).includes(topic)) return;
+      try {
+        await createTopic(kafka, topic, partitions);
+        return;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await sleep(2_000);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** Does the query return at least one series from any of these Prometheus instances, now? */
 async function returnsData(expr: string, urls: readonly string[]): Promise<boolean> {
