@@ -5,6 +5,8 @@
 import { Agent, fetch } from 'undici';
 import type { Dispatcher, Response } from 'undici';
 import type { TlsOptions } from '../../tenancy/secrets.ts';
+import { systemClock } from './clock.ts';
+import type { Clock } from './clock.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { USER_AGENT } from './version.ts';
 
@@ -52,6 +54,8 @@ export interface ClientConfig {
    * Default: undici's global dispatcher.
    */
   readonly dispatcher?: Dispatcher;
+  /** Reads a Retry-After date against this clock (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -116,7 +120,7 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
     const text = await readSnippet(response);
     const reason = `http_${status}`;
     if (status >= 500 || status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), (config.clock ?? systemClock).now());
       return retryAfterMs === undefined
         ? { kind: 'retryable', reason, status, error: text }
         : { kind: 'retryable', reason, status, retryAfterMs, error: text };

@@ -136,7 +136,7 @@ export class TenantSender {
       clock,
       send: options.send ?? sendWriteRequest,
       random: options.random ?? Math.random,
-      client: { endpoint: endpoint.endpoint, headers: endpoint.headers, timeout: config.timeout, dispatcher: this.dispatcher },
+      client: { endpoint: endpoint.endpoint, headers: endpoint.headers, timeout: config.timeout, dispatcher: this.dispatcher, clock },
       protocol: new ProtocolChoice(config.protocol ?? 'v1'),
       bucket: rate === undefined ? undefined : new TokenBucket(rate, Math.max(rate, config.batch.max_samples), () => clock.now()),
       retry: {
