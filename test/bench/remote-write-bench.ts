@@ -291,8 +291,10 @@ async function benchProtocols(): Promise<void> {
 const dir = mkdtempSync(join(tmpdir(), 'sluice-rw-bench-'));
 try {
   console.log(`remote-write bench (node ${process.version}${quick ? ', quick' : ''})`);
-  if (process.env.SLUICE_BENCH_ONLY === 'protocols') {
-    await benchProtocols();
+  // SLUICE_BENCH_ONLY=protocols|sender runs one part (the end-to-end part needs Prometheus 2.x on PATH).
+  const only = process.env.SLUICE_BENCH_ONLY;
+  if (only === 'protocols' || only === 'sender') {
+    await (only === 'protocols' ? benchProtocols() : benchSenderCpu());
     process.exit(0);
   }
   benchEncode();
