@@ -90,6 +90,35 @@ describe('TenantSender batching', () => {
     expect(requests).toEqual([[1, 2]]);
   });
 
+  it('waits the jittered backoff on the injected clock before retrying', async () => {
+    const clock = new ManualClock();
+    const script: SendResult[] = [{ kind: 'retryable', reason: 'http_503', status: 503, error: 'busy' }];
+    let requests = 0;
+    const send: SendFunction = async () => {
+      requests++;
+      return script.shift() ?? { kind: 'success', status: 204 };
+    };
+    const s = new TenantSender({
+      tenant: 't',
+      config: config({ endpoint: 'http://127.0.0.1:1/api/v1/write', shards: 1, retry: { initial_backoff: '100ms' } }),
+      logger: silent,
+      send,
+      random: () => 0.5, // half the 100 ms ceiling
+      clock,
+    });
+    cleanup.push(() => s.close());
+    s.write([at(1)]);
+    const flushed = s.flush();
+    await clock.advance(0);
+    expect(requests).toBe(1);
+    await clock.advance(49);
+    expect(requests).toBe(1);
+    await clock.advance(1);
+    expect(requests).toBe(2);
+    await flushed;
+    expect(s.backlog).toBe(0);
+  });
+
   it('holds later batches while a batch is retried, so series order survives retries', async () => {
     const fake = fakeSend([{ kind: 'retryable', reason: 'http_503', status: 503, error: 'busy' }]);
     const { s, events } = sender({ batch: { max_samples: 2, max_delay: '1h' } }, { send: fake.send });
