@@ -3,6 +3,8 @@ import { SLUICE_VERSION } from '../sinks/remote-write/version.ts';
 import { runCommand } from './run.ts';
 import { registerScoreAnomaly } from './score-anomaly.ts';
 import { registerScoreDriftCommand } from './score-drift.ts';
+import { registerTap } from './tap.ts';
+import { registerTop } from './top.ts';
 import { validateCommand } from './validate.ts';
 
 const program = new Command()
@@ -28,5 +30,7 @@ program
 
 registerScoreAnomaly(program);
 registerScoreDriftCommand(program);
+registerTop(program);
+registerTap(program);
 
 await program.parseAsync();
