@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { LoadedPipeline } from '../config/load.ts';
 import { StatusBoard } from './status/board.ts';
-import { renderStatusPage } from './status/page.ts';
+import { refreshSeconds, renderStatusPage } from './status/page.ts';
 import { taps, type TapHub } from './tap/hub.ts';
 import { serveTap } from './tap/endpoint.ts';
 
@@ -53,7 +53,7 @@ export async function startTelemetryServer(
       board.snapshot().then(
         (status) =>
           path === '/status'
-            ? res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...PAGE_HEADERS }).end(renderStatusPage(status))
+            ? res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...PAGE_HEADERS }).end(renderStatusPage(status, refreshSeconds(new URL(req.url ?? '/', 'http://localhost').searchParams.get('refresh'))))
             : res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(status)),
         () => res.writeHead(500).end('status unavailable\n'),
       );

@@ -2,8 +2,15 @@ import type { PipelineStatus, StatusSnapshot, TenantStatus } from './snapshot.ts
 import { RECENT_S } from './snapshot.ts';
 import { formatRate, formatCount, formatSeconds } from './format.ts';
 
-/** The status page reloads itself this often: a meta refresh, so it needs no script at all. */
+/** The status page reloads itself this often (`/status?refresh=N`, 0 for never): a meta refresh, so it needs no script at all. */
 export const REFRESH_S = 2;
+const MAX_REFRESH_S = 3600;
+
+/** The refresh period a `refresh` query parameter asks for: whole seconds, 0 (never) to an hour; else the default. */
+export function refreshSeconds(param: string | null): number {
+  const value = Number(param ?? Number.NaN);
+  return Number.isInteger(value) && value >= 0 && value <= MAX_REFRESH_S ? value : REFRESH_S;
+}
 
 /** Text for HTML element content and quoted attributes. Tenant ids and reasons come from config and data. */
 export function escapeHtml(text: string): string {
@@ -15,19 +22,20 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
  * The status page (issue 13 item 5): server-rendered HTML with inline CSS, no script, no
  * external assets. Every value from config or data goes through escapeHtml.
  */
-export function renderStatusPage(status: StatusSnapshot): string {
+export function renderStatusPage(status: StatusSnapshot, refreshS: number = REFRESH_S): string {
   const e = escapeHtml;
+  const refresh = refreshS > 0 ? `<meta http-equiv="refresh" content="${refreshS}">` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="refresh" content="${REFRESH_S}">
+${refresh}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sluice status</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>Sluice status</h1><p>config <code id="config-hash">${e(status.config_hash)}</code> · up ${e(formatSeconds(status.uptime_s))} · at ${e(status.at)} · refreshes every ${REFRESH_S} s</p></header>
+<header><h1>Sluice status</h1><p>config <code id="config-hash">${e(status.config_hash)}</code> · up ${e(formatSeconds(status.uptime_s))} · at ${e(status.at)} · ${refreshS > 0 ? `refreshes every ${refreshS} s` : 'not refreshing'}</p></header>
 ${status.pipelines.map((p) => pipelineSection(p, status.tenants)).join('\n')}
 <section><h2>Tenants</h2>
 <table id="tenants"><thead><tr><th>tenant</th><th>pipelines</th><th>samples/s in</th><th>sent/s</th><th>sent</th><th>backlog</th><th>failed/s</th><th>last error</th><th>overflow/s</th><th>active series</th></tr></thead>

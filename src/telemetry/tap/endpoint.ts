@@ -37,7 +37,8 @@ export function serveTap(req: IncomingMessage, res: ServerResponse, pipelines: r
     (event, skipped) => {
       if (sent >= limit) return;
       sent++;
-      res.write(`${redact(JSON.stringify({ pipeline: loaded.config.name, at: point, skipped, event }))}\n`);
+      // Environment-derived values (endpoint secrets among them) show as the `${NAME}` the file wrote.
+      res.write(`{"pipeline":${JSON.stringify(loaded.config.name)},"at":"${point}","skipped":${skipped},"event":${redact(JSON.stringify(event))}}\n`);
       if (sent >= limit) {
         subscription.close();
         res.end();
