@@ -13,13 +13,8 @@ export type TapPoint = (typeof TAP_POINTS)[number];
 /** Per point, true while at least one client taps it in any pipeline: what the runtime's hooks test. */
 export const TAPPED: Record<TapPoint, boolean> = { decode: false, transform: false, partials: false, samples: false, 'dead-letters': false };
 
-/** What a hook offers: the pipeline, the tenant where the point knows it, and a thunk so unsampled events cost no copy. */
-export interface TapEvent {
-  readonly pipeline: string;
-  readonly tenant: string | undefined;
-  /** Builds the event's (redacted) view; called only for the events a client takes. */
-  readonly view: () => unknown;
-}
+/** Builds an event's (redacted) view from what the hook offered; called only for the events a client takes. */
+export type TapView<T> = (item: T) => unknown;
 
 export interface TapFilter {
   readonly pipeline: string;
@@ -66,14 +61,27 @@ export class TapHub {
     };
   }
 
-  /** Called by a hook once its flag is up; a client's listener that throws does not reach the pipeline. */
-  offer(point: TapPoint, event: TapEvent): void {
+  /**
+   * True when a client taps `point` of `pipeline`: a hook's helper asks once per message or
+   * batch, so a client on another pipeline or point costs the others one loop over the clients.
+   */
+  wants(point: TapPoint, pipeline: string): boolean {
+    for (const { filter } of this.subscribers) if (filter.point === point && filter.pipeline === pipeline) return true;
+    return false;
+  }
+
+  /**
+   * Offers one item; `view` (a function shared by all items, so an offer allocates nothing) runs
+   * only for the clients that take it. A client's listener that throws does not reach the pipeline.
+   */
+  offer<T>(point: TapPoint, pipeline: string, tenant: string | undefined, item: T, build: TapView<T>): void {
     let view: unknown;
-    const now = this.now();
+    let now = 0;
     for (const subscriber of this.subscribers) {
       const { filter } = subscriber;
-      if (filter.point !== point || filter.pipeline !== event.pipeline) continue;
-      if (filter.tenant !== undefined && filter.tenant !== event.tenant) continue;
+      if (filter.point !== point || filter.pipeline !== pipeline) continue;
+      if (filter.tenant !== undefined && filter.tenant !== tenant) continue;
+      now ||= this.now();
       if (now - subscriber.windowStart >= 1_000) {
         subscriber.windowStart = now;
         subscriber.taken = 0;
@@ -83,7 +91,7 @@ export class TapHub {
         continue;
       }
       subscriber.taken++;
-      view ??= event.view();
+      view ??= build(item);
       const skipped = subscriber.skipped;
       subscriber.skipped = 0;
       try {

@@ -27,7 +27,7 @@ describe('TapHub', () => {
     const got: [unknown, number][] = [];
     hub.subscribe({ pipeline: 'p', point: 'decode', perSecond: 2 }, (event, skipped) => got.push([event, skipped]));
     let views = 0;
-    const offer = (n: number) => hub.offer('decode', { pipeline: 'p', tenant: undefined, view: () => (views++, { n }) });
+    const offer = (n: number) => hub.offer('decode', 'p', undefined, n, (item) => (views++, { n: item }));
     for (let n = 0; n < 5; n++) offer(n);
     expect(got).toEqual([[{ n: 0 }, 0], [{ n: 1 }, 0]]);
     now += 1_000;
@@ -43,7 +43,7 @@ describe('TapHub', () => {
     hub.subscribe({ pipeline: 'p', point: 'samples', perSecond: 100 }, () => {
       throw new Error('client gone');
     });
-    const offer = (pipeline: string, point: TapPoint, tenant: string) => hub.offer(point, { pipeline, tenant, view: () => ({ pipeline, point, tenant }) });
+    const offer = (pipeline: string, point: TapPoint, tenant: string) => hub.offer(point, pipeline, tenant, null, () => ({ pipeline, point, tenant }));
     expect(() => {
       offer('p', 'samples', 'acme');
       offer('p', 'samples', 'globex');
@@ -51,6 +51,7 @@ describe('TapHub', () => {
       offer('p', 'partials', 'acme');
     }).not.toThrow();
     expect(got).toEqual([{ pipeline: 'p', point: 'samples', tenant: 'acme' }]);
+    expect([hub.wants('samples', 'p'), hub.wants('samples', 'q'), hub.wants('decode', 'p')]).toEqual([true, false, false]);
   });
 });
 
