@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StatusSnapshot } from '../../src/telemetry/status/snapshot.ts';
 import { createTopic, eventually, sleep, testKafka } from '../support/kafka-io.ts';
+import { runSluice } from '../support/sluice-cli.ts';
 import { SluiceProcess } from '../support/sluice-process.ts';
 
 /**
@@ -22,8 +23,10 @@ const PIPELINE_FILE = fileURLToPath(new URL('../fixtures/pipelines/operator-view
 /** In every record: tap must never show it. */
 const PROMPT = 'tell me the launch codes';
 const TICK_MS = 250;
-/** The producer stops by itself after this many ticks, should a test hang (about 5 minutes). */
-const MAX_TICKS = 1_200;
+/** The producer stops by itself after this many ticks, should a test hang (at least 10 minutes). */
+const MAX_TICKS = 2_400;
+/** A CLI start alone took 20-80 s on the loaded 2-core machine (tsx compiles the CLI's imports). */
+const CLI_TEST_TIMEOUT_MS = 300_000;
 
 const stack = inject('stack');
 const pipeline = `ov-${randomBytes(3).toString('hex')}`;
@@ -57,22 +60,8 @@ async function status(): Promise<StatusSnapshot> {
   return (await (await fetch(`${sluice.telemetryUrl}/status.json`)).json()) as StatusSnapshot;
 }
 
-/** Runs the sluice CLI to its exit (bounded), with this process's environment minus vitest's. */
-function runCli(args: readonly string[], timeoutMs = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The sluice CLI, to its exit; a start takes tens of seconds on a loaded machine, hence the bound. */
+const runCli = (args: readonly string[]) => runSluice(args, { timeoutMs: CLI_TEST_TIMEOUT_MS - 30_000 });
 
 function tmux(...args: string[]): string {
   const result = spawnSync('tmux', ['-L', tmuxSocket, ...args], { encoding: 'utf8', timeout: 10_000 });
@@ -213,7 +202,7 @@ describe('sluice tap', () => {
       expect(event.record).toMatchObject({ tenant: event.tenant, prompt: '[redacted]', model: expect.stringMatching(/^m[012]$/) });
     }
     expect(stdout).not.toContain(PROMPT);
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   /** The /tap stream `sluice tap` reads, read here directly (each CLI start costs tens of seconds on a loaded machine). */
   async function tap(query: string): Promise<{ status: number; lines: ReturnType<typeof events>; text: string }> {
@@ -249,5 +238,5 @@ describe('sluice tap', () => {
     const tenantAtDecode = await tap('at=decode&tenant=acme');
     expect(tenantAtDecode.status).toBe(400);
     expect(tenantAtDecode.text).toContain('decode does not know the tenant');
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 });
