@@ -211,9 +211,14 @@ describe('sluice tap', () => {
     return { status: response.status, lines: response.ok ? events(text) : [], text };
   }
 
-  it('taps decoded records, one tenant\'s samples, and dead letters without their bytes', async () => {
-    const [decoded, samples, deadLetters] = await Promise.all([tap('at=decode&limit=3'), tap('at=samples&tenant=globex&limit=3'), tap('at=dead-letters&limit=4')]);
-    expect([decoded.status, samples.status, deadLetters.status]).toEqual([200, 200, 200]);
+  it('taps decoded records, partials, one tenant\'s samples, and dead letters without their bytes', async () => {
+    const [decoded, partials, samples, deadLetters] = await Promise.all([tap('at=decode&limit=3'), tap('at=partials&tenant=acme&limit=2'), tap('at=samples&tenant=globex&limit=3'), tap('at=dead-letters&limit=4')]);
+    expect([decoded.status, partials.status, samples.status, deadLetters.status]).toEqual([200, 200, 200, 200]);
+    expect(partials.lines).toHaveLength(2);
+    for (const { event } of partials.lines) {
+      expect(event).toMatchObject({ tenant: 'acme', label_values: [expect.stringMatching(/^m[012]$/)] });
+      expect(Date.parse(event.window[1]) - Date.parse(event.window[0])).toBe(2_000);
+    }
     expect(decoded.lines).toHaveLength(3);
     for (const { event } of decoded.lines) expect(event.record).toMatchObject({ prompt: '[redacted]', model: expect.stringMatching(/^m[012]$/) });
     expect(samples.lines).toHaveLength(3);
