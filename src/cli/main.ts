@@ -5,6 +5,8 @@ import { registerScoreAnomaly } from './score-anomaly.ts';
 import { registerScoreDriftCommand } from './score-drift.ts';
 import { registerReplayCommand } from './replay.ts';
 import { registerTestCommand } from './test.ts';
+import { registerTap } from './tap.ts';
+import { registerTop } from './top.ts';
 import { validateCommand } from './validate.ts';
 
 const program = new Command()
@@ -32,5 +34,7 @@ registerScoreAnomaly(program);
 registerScoreDriftCommand(program);
 registerTestCommand(program);
 registerReplayCommand(program);
+registerTop(program);
+registerTap(program);
 
 await program.parseAsync();

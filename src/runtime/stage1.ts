@@ -6,6 +6,8 @@ import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/p
 import { backoffDelay, type BackoffPolicy } from '../core/backoff.ts';
 import { FencedError, type Consumer, type KafkaClient, type OutgoingMessage, type PartitionEnds, type SourceBatch, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
+import { TAPPED } from '../telemetry/tap/hub.ts';
+import { tapIngested, tapPartial } from '../telemetry/tap/offer.ts';
 import { DeadLetters, deadLetterTopicMaxBytes, type DeadLetterBatch } from './dead-letter.ts';
 import type { Ingest } from './ingest.ts';
 import { encodeMarker, encodePartial, MARKER_KEY, partitionOfSeries } from './repartition-codec.ts';
@@ -273,6 +275,7 @@ class SourceTask implements PartitionTask {
         continue;
       }
       const rejected: Rejection[] = [...message.rejections];
+      if (TAPPED.transform) tapIngested(config.name, message.records);
       if (message.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, message.filtered);
       for (const { tenant, eventTimeMs, record: fields } of message.records) {
         if (this.clock.isLate(eventTimeMs)) {
@@ -318,6 +321,7 @@ class SourceTask implements PartitionTask {
     const { groups, partialsTopic, partialsPartitions, config } = this.deps;
     const messages: (OutgoingMessage & { topic: string })[] = [];
     for (const partial of this.preAggregator.drain()) {
+      if (TAPPED.partials) tapPartial(config.name, partial);
       messages.push({ topic: partialsTopic, partition: partitionOfSeries(partial.key, partialsPartitions), key: partial.key, value: encodePartial(partial, groups) });
     }
     const marker = encodeMarker({ source: this.source, watermark, idle });

@@ -8,6 +8,8 @@ import type { SampleSink } from '../sinks/sink.ts';
 import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
+import { TAPPED } from '../telemetry/tap/hub.ts';
+import { tapSamples } from '../telemetry/tap/offer.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
 import { PartitionHost, type PartitionTask } from './partition-host.ts';
@@ -189,7 +191,7 @@ class PartialsTask implements PartitionTask {
         onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
       },
-      { emit: (tenant, samples) => this.outbox.add(tenant, samples) },
+      { emit: (tenant, samples) => { if (TAPPED.samples) tapSamples(pipeline, tenant, samples); this.outbox.add(tenant, samples); } },
     );
     void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition: index }, 'restore failed'));
   }
