@@ -38,7 +38,7 @@ export const PIPELINE_FILE = process.env.EO_PIPELINE_FILE ?? join(REPO_ROOT, 'te
 const BIN = process.env.EO_SLUICE_BIN ?? join(REPO_ROOT, 'src/cli/bin.js');
 /** Below Kafka's group.min.session.timeout.ms (6 s) the broker refuses the join. */
 export const SESSION_TIMEOUT = process.env.EO_SESSION_TIMEOUT ?? '6s';
-const READY_TIMEOUT_MS = 45_000;
+const READY_TIMEOUT_MS = 120_000;
 
 /**
  * A scenario's dataset: `records` over `spanMs` of event time on 6 partitions, ending 30 s before
@@ -337,7 +337,7 @@ export class Scenario {
     return describeGroup(this.admin, this.pipeline);
   }
 
-  async waitGroupMembers(members: number, timeoutMs = 45_000): Promise<number> {
+  async waitGroupMembers(members: number, timeoutMs = 120_000): Promise<number> {
     let last: GroupState | undefined;
     try {
       return await this.until(
