@@ -86,18 +86,27 @@ setTimeout(() => {
 async function startStackUnlessStopped(signal: AbortSignal): Promise<Stack | undefined> {
   const runDir = defaultRunDir();
   const starting = startStack({ runDir, tenants: [...DEMO_TENANTS], redis: true, log: (line) => say(`  ${line}`) });
-  const stopEarly = (): void => void stopStack(runDir).catch(() => {});
+  // A signal stops what was spawned; the start may then never settle (a readiness probe of a killed
+  // service), and a top-level await left pending ends Node with code 13, not 130 / 143.
+  let stopEarly = (): void => {};
+  const stopped = new Promise<undefined>((resolve) => {
+    stopEarly = () => {
+      starting.then(stopAll, () => {}).catch(() => {});
+      void stopStack(runDir)
+        .catch(() => {})
+        .finally(() => resolve(undefined));
+    };
+  });
   signal.addEventListener('abort', stopEarly, { once: true });
   try {
-    const started = await starting;
-    if (!signal.aborted) return started;
-    await stopAll(started);
-    return undefined;
+    const started = await Promise.race([starting, stopped]);
+    return signal.aborted ? undefined : started;
   } catch (error) {
-    if (signal.aborted) return undefined;
+    if (signal.aborted) return await stopped;
     throw error;
   } finally {
-    signal.removeEventListener('abort', stopEarly);
+    // Started in time: the demo's own shutdown (or --keep) decides about the stack from here.
+    if (!signal.aborted) signal.removeEventListener('abort', stopEarly);
   }
 }
 
