@@ -3,6 +3,10 @@ import { SLUICE_VERSION } from '../sinks/remote-write/version.ts';
 import { runCommand } from './run.ts';
 import { registerScoreAnomaly } from './score-anomaly.ts';
 import { registerScoreDriftCommand } from './score-drift.ts';
+import { registerReplayCommand } from './replay.ts';
+import { registerTestCommand } from './test.ts';
+import { registerTap } from './tap.ts';
+import { registerTop } from './top.ts';
 import { validateCommand } from './validate.ts';
 
 const program = new Command()
@@ -28,5 +32,9 @@ program
 
 registerScoreAnomaly(program);
 registerScoreDriftCommand(program);
+registerTestCommand(program);
+registerReplayCommand(program);
+registerTop(program);
+registerTap(program);
 
 await program.parseAsync();

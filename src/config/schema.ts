@@ -6,6 +6,7 @@ import { expressionBudgetSchema } from '../operators/transforms/cost-meter.ts';
 import { transformSchema } from '../operators/transforms/index.ts';
 import { decodeConfigSchema } from '../codecs/index.ts';
 import { tenantsConfigSchema } from '../tenancy/config.ts';
+import { pipelineTestsSchema } from '../testing/config.ts';
 
 /**
  * The pipeline config: one YAML file per pipeline under `pipelines/`. This schema is the single
@@ -417,6 +418,7 @@ export const pipelineSchema = z
     dead_letter: deadLetterSchema,
     tenants: tenantsConfigSchema,
     telemetry: telemetrySchema.default({ listen: '127.0.0.1:9464' }),
+    tests: pipelineTestsSchema.optional(),
   })
   .strict()
   .superRefine((pipeline, ctx) => {

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { DEAD_LETTER_REASONS, type DeadLetterReason, type Rejection } from '../core/dead-letter-reason.ts';
 import type { OutgoingMessage, SourceRecord } from '../sources/kafka/client.ts';
 import { RECORD_BATCH_OVERHEAD, recordBytes } from '../sources/kafka/record-size.ts';
+import { TAPPED } from '../telemetry/tap/hub.ts';
+import { tapDeadLetter } from '../telemetry/tap/offer.ts';
 
 /**
  * Dead letters (DESIGN §4): ONE per source message, whatever number of its records failed, so a
@@ -126,6 +128,7 @@ export class DeadLetters {
     };
     const letter = this.fit({ topic: this.options.topic, key: record.key, value: record.value, headers }, this.tooLarge.has(record.offset));
     this.pending.push({ ...letter, offset: record.offset, counts, reason });
+    if (TAPPED['dead-letters']) tapDeadLetter(this.options.pipeline, headers);
   }
 
   /** Everything since the last drain, for the next transaction. */

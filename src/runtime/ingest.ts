@@ -4,6 +4,7 @@ import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { LoadedPipeline } from '../config/load.ts';
 import { compileEventTime, type EventTimeExtractor } from '../operators/event-time.ts';
 import { compileTransforms, type RecordTransform } from '../operators/transforms/index.ts';
+import { tappedDecoder } from '../telemetry/tap/offer.ts';
 import { TenantResolver } from '../tenancy/resolve.ts';
 
 export interface Ingested {
@@ -34,7 +35,7 @@ export class Ingest {
 
   constructor({ config, baseDir }: LoadedPipeline) {
     this.maxBytes = config.source.max_message_bytes;
-    this.decoder = createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes });
+    this.decoder = tappedDecoder(config.name, createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes }));
     this.tenants = new TenantResolver(config.tenant.field, config.tenants, config.tenant.map);
     this.transform = compileTransforms(config.transforms, config.constants, config.expression_budget);
     this.eventTime = compileEventTime(config.event_time.field, config.event_time.format);

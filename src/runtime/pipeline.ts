@@ -12,6 +12,7 @@ import { deadLetterTopicMaxBytes } from './dead-letter.ts';
 import { Ingest } from './ingest.ts';
 import { ProgressWatch, stallBoundMs, type StalledPartition } from './progress-watch.ts';
 import { partialsTopic } from './repartition-codec.ts';
+import { systemScheduler } from './scheduler.ts';
 import { Stage1 } from './stage1.ts';
 import { Stage2 } from './stage2.ts';
 
@@ -84,10 +85,11 @@ export class PipelineRunner {
     const groups = planMetrics(config.metrics);
     const windowing = planWindowing(config.window);
     const now = this.now;
+    const clock = systemScheduler(now);
     const progress = this.progress;
     const sessionTimeoutMs = config.source.session_timeout;
     this.store = config.state.backend === 'redis' ? new RedisCheckpointStore(config.state.redis_url!, config.name) : new MemoryCheckpointStore();
-    this.stage2 = new Stage2({ config, groups, windowing, kafka, sink, store: this.store, metrics, logger: this.log, partialsTopic: topic, sources, sessionTimeoutMs, progress, now });
+    this.stage2 = new Stage2({ config, groups, windowing, kafka, sink, store: this.store, metrics, logger: this.log, partialsTopic: topic, sources, sessionTimeoutMs, progress, clock });
     this.stage1 = new Stage1({
       config,
       groups,
@@ -98,7 +100,7 @@ export class PipelineRunner {
       logger: this.log,
       partialsTopic: topic,
       partialsPartitions: partitions,
-      now,
+      clock,
       sessionTimeoutMs,
       progress,
     });

@@ -44,7 +44,7 @@ export async function startPipelines(pipelines: readonly LoadedPipeline[], optio
   });
   const listen = options.telemetryListen ?? pipelines[0]?.config.telemetry.listen ?? '127.0.0.1:9464';
   let stopping = false;
-  const server = await startTelemetryServer(listen, metrics.registry, () => !stopping && parts.every((p) => p.runner.ready));
+  const server = await startTelemetryServer(listen, metrics.registry, () => !stopping && parts.every((p) => p.runner.ready), { pipelines });
   const stop = async (deliveryDeadline?: AbortSignal): Promise<void> => {
     stopping = true;
     await Promise.all(

@@ -3,15 +3,18 @@ import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { MAX_COMBINER_SERIES, PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
-import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../core/backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '../core/backoff.ts';
 import { FencedError, type Consumer, type KafkaClient, type OutgoingMessage, type PartitionEnds, type SourceBatch, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
+import { TAPPED } from '../telemetry/tap/hub.ts';
+import { tapIngested, tapPartial } from '../telemetry/tap/offer.ts';
 import { DeadLetters, deadLetterTopicMaxBytes, type DeadLetterBatch } from './dead-letter.ts';
 import type { Ingest } from './ingest.ts';
 import { encodeMarker, encodePartial, MARKER_KEY, partitionOfSeries } from './repartition-codec.ts';
 import { PartitionClock } from './partition-clock.ts';
-import { GroupMember } from './group-member.ts';
+import { keyOf, PartitionHost, type PartitionTask } from './partition-host.ts';
 import type { ProgressWatch } from './progress-watch.ts';
+import type { Scheduler } from './scheduler.ts';
 import { Serial } from './serial.ts';
 
 /** Re-creating a task's producer after a failed transaction: first try within 0.5 s, ceiling doubling up to 10 s (full jitter). */
@@ -27,7 +30,8 @@ export interface Stage1Deps {
   readonly logger: Logger;
   readonly partialsTopic: string;
   readonly partialsPartitions: number;
-  readonly now: () => number;
+  /** Wall clock, punctuations, sleeps and jitter (a manual one in unit tests). */
+  readonly clock: Scheduler;
   readonly sessionTimeoutMs?: number;
   readonly progress: ProgressWatch;
 }
@@ -49,9 +53,7 @@ export interface Stage1Deps {
  * stays stuck, for as long as the broker takes to come back.
  */
 export class Stage1 {
-  private readonly member: GroupMember;
-  private readonly tasks = new Map<string, SourceTask>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly host: PartitionHost<SourceTask>;
   private readonly log: Logger;
   /** Partition ends could not be read at the last tick (logged once per outage). */
   private endsUnreadable = false;
@@ -59,48 +61,38 @@ export class Stage1 {
   constructor(private readonly deps: Stage1Deps) {
     this.log = deps.logger.child({ stage: 1 });
     const { config } = deps;
-    this.member = new GroupMember(deps.kafka, {
+    this.host = new PartitionHost({
+      stage: '1',
+      kafka: deps.kafka,
       groupId: config.source.group_id,
       topics: config.source.topics,
       fromBeginning: config.source.start_from === 'earliest',
       ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
+      clock: deps.clock,
       log: this.log,
-      onAssigned: (partitions) => this.onAssigned(partitions),
-      onBatch: (batch) => this.onBatch(batch),
+      progress: deps.progress,
+      tickIntervalMs: Math.min(config.repartition.flush_interval, 1_000),
+      createTask: (partition) => this.newTask(partition),
+      tick: () => this.tick(),
       onRestart: () => deps.metrics.kafkaClientRestarts.inc({ pipeline: config.name, client: 'stage1-consumer' }),
     });
   }
 
   get assigned(): boolean {
-    return this.member.assigned;
+    return this.host.assigned;
   }
 
-  async start(): Promise<void> {
-    await this.member.start();
-    this.timer = setInterval(() => void this.tick(), Math.min(this.deps.config.repartition.flush_interval, 1_000));
+  start(): Promise<void> {
+    return this.host.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.member.stop();
-    await Promise.all([...this.tasks.values()].map((task) => task.serial.run(() => task.flush(true))));
-    await Promise.all([...this.tasks.values()].map((task) => task.close()));
-    this.tasks.clear();
-  }
-
-  private async onAssigned(partitions: readonly TopicPartition[]): Promise<void> {
-    const keys = new Set(partitions.map(keyOf));
-    const previous = [...this.tasks.values()];
-    // Every task restarts from what is committed: kafkajs re-reads committed offsets after a rebalance.
-    await Promise.all(previous.map((task) => task.close()));
-    this.tasks.clear();
-    for (const partition of partitions) this.tasks.set(keyOf(partition), this.newTask(partition));
-    this.deps.progress.retain('1', partitions);
-    this.log.info({ partitions: [...keys] }, 'source partitions assigned');
+  /** Stops consuming, commits what every task holds, and closes the tasks. */
+  stop(): Promise<void> {
+    return this.host.stop();
   }
 
   private newTask(partition: TopicPartition, restart?: TaskRestart): SourceTask {
-    return new SourceTask(partition, this.deps, this.log, () => this.member.handle, (task, error) => this.replace(task, error), restart);
+    return new SourceTask(partition, this.deps, this.log, () => this.host.consumer, (task, error) => this.replace(task, error), restart);
   }
 
   /**
@@ -112,38 +104,19 @@ export class Stage1 {
    * if the broker merely expired our transaction, which fences too).
    */
   private replace(failed: SourceTask, error: unknown): void {
-    const key = keyOf(failed.partition);
-    if (this.tasks.get(key) !== failed) return; // unassigned or replaced meanwhile
+    if (!this.host.isCurrent(failed)) return; // unassigned or replaced meanwhile
     if (error instanceof FencedError) {
-      this.member.rejoin('a stage-1 producer was fenced');
+      this.host.rejoin('a stage-1 producer was fenced');
       return;
     }
     const attempt = failed.committed ? 1 : failed.attempt + 1;
-    const delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt, undefined, Math.random);
+    const delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt, undefined, this.deps.clock.random);
     this.deps.metrics.kafkaClientRestarts.inc({ pipeline: this.deps.config.name, client: 'stage1-producer' });
-    this.tasks.set(key, this.newTask(failed.partition, { attempt, delayMs, deadLetters: failed.deadLetters }));
-  }
-
-  private async onBatch(batch: SourceBatch): Promise<void> {
-    const task = this.tasks.get(keyOf(batch));
-    if (!task) return; // not ours (any more); kafkajs is rebalancing
-    if (!task.initialised) {
-      // Never hold the consumer (and its heartbeats) while a task starts, which takes as long as
-      // the broker is away: the task seeks back to what it skips once it knows where to start.
-      task.skip(batch);
-      return;
-    }
-    await task.serial.run(async () => {
-      if (batch.superseded()) return; // fetched before the task (or its predecessor) seeked
-      task.process(batch);
-      if (this.deps.now() - task.lastFlushAt >= this.deps.config.repartition.flush_interval || task.combinerFull) await task.flush(false);
-    });
+    this.host.replace(failed, () => this.newTask(failed.partition, { attempt, delayMs, deadLetters: failed.deadLetters }));
   }
 
   private async tick(): Promise<void> {
-    await this.member.settled();
-    const tasks = [...this.tasks.values()];
-    if (tasks.length === 0) return;
+    if (this.host.taskCount === 0) return;
     const ends = new Map<string, PartitionEnds>();
     try {
       for (const end of await this.deps.kafka.partitionEnds(this.deps.config.source.topics)) ends.set(keyOf(end), end);
@@ -154,15 +127,14 @@ export class Stage1 {
       this.endsUnreadable = true;
     }
     // The current tasks: some may have been replaced while the ends were read.
-    for (const task of this.tasks.values()) task.observeEnd(ends.get(keyOf(task.partition)));
-    for (const task of this.tasks.values()) {
-      if (!task.initialised || this.deps.now() - task.lastFlushAt < this.deps.config.repartition.flush_interval) continue;
+    for (const task of this.host.tasks()) task.observeEnd(ends.get(keyOf(task.partition)));
+    for (const task of this.host.tasks()) {
+      if (!task.initialised || this.deps.clock.now() - task.lastFlushAt < this.deps.config.repartition.flush_interval) continue;
       void task.serial.run(() => task.flush(false));
     }
   }
 }
 
-const keyOf = (p: TopicPartition) => `${p.topic}/${p.partition}`;
 
 /** Why a task starts: its predecessor's transaction failed this many times in a row; wait this long first. */
 interface TaskRestart {
@@ -172,7 +144,7 @@ interface TaskRestart {
   readonly deadLetters: DeadLetters;
 }
 
-class SourceTask {
+class SourceTask implements PartitionTask {
   readonly serial = new Serial();
   lastFlushAt = 0;
   /** Holds its producer and knows its committed offset. */
@@ -225,7 +197,7 @@ class SourceTask {
         topicMaxBytes: deadLetterTopicMaxBytes(deps.config.source.max_message_bytes),
         log,
       });
-    this.lastRecordAt = deps.now();
+    this.lastRecordAt = deps.clock.now();
     void this.start();
   }
 
@@ -233,7 +205,7 @@ class SourceTask {
   private async start(): Promise<void> {
     let delayMs = this.restart?.delayMs ?? 0;
     for (let attempt = this.attempt; ; attempt++) {
-      if (delayMs > 0) await sleepUnlessAborted(delayMs, this.closing.signal);
+      if (delayMs > 0) await this.deps.clock.sleep(delayMs, this.closing.signal);
       if (this.closed) return;
       try {
         await this.init();
@@ -243,13 +215,13 @@ class SourceTask {
         this.producer = undefined;
         if (this.closed) return;
         if (attempt === this.attempt || attempt % 10 === 0) this.log.warn({ err: error, partition: this.source, attempt }, 'cannot take over the source partition yet; retrying');
-        delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt + 1, undefined, Math.random);
+        delayMs = backoffDelay(TASK_RESTART_BACKOFF, attempt + 1, undefined, this.deps.clock.random);
       }
     }
   }
 
   /** The combiner holds enough series that it flushes early, bounding stage 1's memory. */
-  get combinerFull(): boolean {
+  private get combinerFull(): boolean {
     return this.preAggregator.seriesCount >= MAX_COMBINER_SERIES;
   }
 
@@ -279,16 +251,16 @@ class SourceTask {
   }
 
   /** A batch that arrived while the task was starting; fetched again after the start's seek. */
-  skip(batch: SourceBatch): void {
+  private skip(batch: SourceBatch): void {
     const first = batch.records[0]?.offset;
     // A superseded batch lies past where the predecessor seeked back to: not a place to restart from.
     if (first === undefined || batch.superseded()) return;
     if (this.skippedFrom < 0 || first < this.skippedFrom) this.skippedFrom = first;
   }
 
-  process(batch: SourceBatch): void {
+  private process(batch: SourceBatch): void {
     if (this.closed) return;
-    const now = this.deps.now();
+    const now = this.deps.clock.now();
     const { metrics, config } = this.deps;
     let counted = 0;
     for (const record of batch.records) {
@@ -303,6 +275,7 @@ class SourceTask {
         continue;
       }
       const rejected: Rejection[] = [...message.rejections];
+      if (TAPPED.transform) tapIngested(config.name, message.records);
       if (message.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, message.filtered);
       for (const { tenant, eventTimeMs, record: fields } of message.records) {
         if (this.clock.isLate(eventTimeMs)) {
@@ -324,20 +297,20 @@ class SourceTask {
   observeEnd(end: { low: number; high: number } | undefined): void {
     const { topic, partition } = this.partition;
     if (!end) {
-      this.deps.progress.observe('1', topic, partition, this.initialised ? this.position : undefined, undefined, this.deps.now());
+      this.deps.progress.observe('1', topic, partition, this.initialised ? this.position : undefined, undefined, this.deps.clock.now());
       return;
     }
     const position = this.position >= 0 ? this.position : this.deps.config.source.start_from === 'earliest' ? end.low : end.high;
     const lag = Math.max(0, end.high - position);
     this.deps.metrics.consumerLag.set({ pipeline: this.deps.config.name, topic, partition: String(partition) }, lag);
     this.caughtUp = lag === 0;
-    this.deps.progress.observe('1', topic, partition, this.initialised ? position : undefined, end.high, this.deps.now());
+    this.deps.progress.observe('1', topic, partition, this.initialised ? position : undefined, end.high, this.deps.clock.now());
   }
 
   /** One transaction: partials, dead letters, markers and the source offset. */
   async flush(final: boolean): Promise<void> {
     if (this.closed || !this.producer) return;
-    const now = this.deps.now();
+    const now = this.deps.clock.now();
     this.lastFlushAt = now;
     const idle = !final && this.caughtUp && now - this.lastRecordAt >= this.deps.config.window.idle_timeout;
     if (idle) this.clock.idleAt(now);
@@ -348,6 +321,7 @@ class SourceTask {
     const { groups, partialsTopic, partialsPartitions, config } = this.deps;
     const messages: (OutgoingMessage & { topic: string })[] = [];
     for (const partial of this.preAggregator.drain()) {
+      if (TAPPED.partials) tapPartial(config.name, partial);
       messages.push({ topic: partialsTopic, partition: partitionOfSeries(partial.key, partialsPartitions), key: partial.key, value: encodePartial(partial, groups) });
     }
     const marker = encodeMarker({ source: this.source, watermark, idle });
@@ -395,6 +369,24 @@ class SourceTask {
     void this.producer?.close().catch(() => {});
     this.producer = undefined;
     if (!closing) this.failed(this, error);
+  }
+
+  async receive(batch: SourceBatch): Promise<void> {
+    if (!this.initialised) {
+      // Never hold the consumer (and its heartbeats) while the task starts, which takes as long
+      // as the broker is away: the task seeks back to what it skips once it knows where to start.
+      this.skip(batch);
+      return;
+    }
+    await this.serial.run(async () => {
+      if (batch.superseded()) return; // fetched before the task (or its predecessor) seeked
+      this.process(batch);
+      if (this.deps.clock.now() - this.lastFlushAt >= this.deps.config.repartition.flush_interval || this.combinerFull) await this.flush(false);
+    });
+  }
+
+  finish(): Promise<void> {
+    return this.serial.run(() => this.flush(true));
   }
 
   async close(): Promise<void> {

@@ -8,10 +8,13 @@ import type { SampleSink } from '../sinks/sink.ts';
 import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
+import { TAPPED } from '../telemetry/tap/hub.ts';
+import { tapSamples } from '../telemetry/tap/offer.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
-import { GroupMember } from './group-member.ts';
+import { PartitionHost, type PartitionTask } from './partition-host.ts';
 import type { ProgressWatch } from './progress-watch.ts';
+import type { Scheduler } from './scheduler.ts';
 import { Serial } from './serial.ts';
 
 export interface Stage2Deps {
@@ -28,11 +31,15 @@ export interface Stage2Deps {
   readonly sources: readonly string[];
   readonly sessionTimeoutMs?: number;
   readonly progress: ProgressWatch;
-  readonly now: () => number;
+  /** Wall clock, punctuations and sleeps (a manual one in unit tests). */
+  readonly clock: Scheduler;
 }
 
 /** Stage 2 reads its partitions' ends for the progress watch at most this often. */
 const ENDS_INTERVAL_MS = 1_000;
+
+/** How often a task retries loading its checkpoint while the state backend is down. */
+const RESTORE_RETRY_MS = 500;
 
 /** What one checkpoint holds: the input position, the upstream watermarks, the state, the outbox. */
 interface Checkpoint {
@@ -53,96 +60,66 @@ interface Checkpoint {
  * stored offset, so a crash, restart or rebalance reproduces exactly the same samples.
  */
 export class Stage2 {
-  private readonly member: GroupMember;
-  private readonly tasks = new Map<number, PartialsTask>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly host: PartitionHost<PartialsTask>;
   private readonly log: Logger;
   private endsReadAt = 0;
 
   constructor(private readonly deps: Stage2Deps) {
     this.log = deps.logger.child({ stage: 2 });
-    this.member = new GroupMember(deps.kafka, {
+    this.host = new PartitionHost({
+      stage: '2',
+      kafka: deps.kafka,
       groupId: `${deps.config.source.group_id}.stage2`,
       topics: [deps.partialsTopic],
       fromBeginning: true,
       ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
+      clock: deps.clock,
       log: this.log,
-      onAssigned: (partitions) => this.onAssigned(partitions),
-      onBatch: (batch) => this.onBatch(batch),
+      progress: deps.progress,
+      tickIntervalMs: deps.config.state.checkpoint_interval,
+      createTask: ({ partition }) => new PartialsTask(partition, this.deps, this.log, () => this.host.consumer),
+      tick: () => this.tick(),
       onRestart: () => deps.metrics.kafkaClientRestarts.inc({ pipeline: deps.config.name, client: 'stage2-consumer' }),
     });
   }
 
   get assigned(): boolean {
-    return this.member.assigned;
+    return this.host.assigned;
   }
 
-  async start(): Promise<void> {
-    await this.member.start();
-    this.timer = setInterval(() => void this.tick(), this.deps.config.state.checkpoint_interval);
+  start(): Promise<void> {
+    return this.host.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    // A task still loading its checkpoint (state backend down) has nothing to save, and its retry
-    // loop holds the consumer's batch in flight, so the consumer could not stop: close it first.
-    for (const task of this.tasks.values()) if (!task.restored) task.close();
-    await this.member.stop();
-    await Promise.all([...this.tasks.values()].map((task) => task.serial.run(() => task.checkpoint())));
-    for (const task of this.tasks.values()) task.close();
-    this.tasks.clear();
+  /** Stops consuming, writes a last checkpoint per task, and closes the tasks. */
+  stop(): Promise<void> {
+    return this.host.stop();
   }
 
   get seriesCount(): number {
     let count = 0;
-    for (const task of this.tasks.values()) count += task.seriesCount;
+    for (const task of this.host.tasks()) count += task.seriesCount;
     return count;
   }
 
   /** The lowest watermark over owned partitions, for the watermark-delay gauge. */
   get watermark(): number {
     let min = Number.POSITIVE_INFINITY;
-    for (const task of this.tasks.values()) min = Math.min(min, task.watermark);
+    for (const task of this.host.tasks()) min = Math.min(min, task.watermark);
     return min;
   }
 
-  private async onAssigned(partitions: readonly TopicPartition[]): Promise<void> {
-    const owned = new Set(partitions.map((p) => p.partition));
-    for (const [partition, task] of this.tasks) {
-      if (owned.has(partition)) continue;
-      await task.serial.run(async () => task.close());
-      this.tasks.delete(partition);
-    }
-    for (const partition of owned) {
-      // Restart retained tasks too: kafkajs re-reads positions after a rebalance, and the
-      // checkpoint is the truth.
-      const existing = this.tasks.get(partition);
-      if (existing) await existing.serial.run(async () => existing.close());
-      this.tasks.set(partition, new PartialsTask(partition, this.deps, this.log, () => this.member.handle));
-    }
-    this.deps.progress.retain('2', partitions);
-    this.log.info({ partitions: [...owned] }, 'partials partitions assigned');
-  }
-
-  private async onBatch(batch: SourceBatch): Promise<void> {
-    const task = this.tasks.get(batch.partition);
-    if (!task) return;
-    await task.serial.run(async () => {
-      if (!batch.superseded()) task.process(batch); // else fetched before the task seeked
-    });
-  }
-
   private async tick(): Promise<void> {
-    await this.member.settled();
-    for (const task of this.tasks.values()) void task.serial.run(() => task.checkpoint());
-    this.deps.metrics.pausedPartitions.set({ pipeline: this.deps.config.name }, [...this.tasks.values()].filter((t) => t.paused).length);
-    await this.watchProgress();
+    const tasks = [...this.host.tasks()];
+    for (const task of tasks) void task.serial.run(() => task.checkpoint());
+    this.deps.metrics.pausedPartitions.set({ pipeline: this.deps.config.name }, tasks.filter((t) => t.paused).length);
+    await this.watchProgress(tasks);
   }
 
   /** Feeds the progress watch (a paused partition with input waiting counts as not progressing). */
-  private async watchProgress(): Promise<void> {
-    const now = this.deps.now();
-    if (now - this.endsReadAt < ENDS_INTERVAL_MS || this.tasks.size === 0) return;
+  private async watchProgress(tasks: readonly PartialsTask[]): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now - this.endsReadAt < ENDS_INTERVAL_MS || tasks.length === 0) return;
     this.endsReadAt = now;
     let ends: PartitionEnds[] = [];
     try {
@@ -151,8 +128,8 @@ export class Stage2 {
       // the broker is away: the last known ends stand (stage 1 logs this)
     }
     const byPartition = new Map(ends.map((e) => [e.partition, e.high]));
-    for (const task of this.tasks.values()) {
-      this.deps.progress.observe('2', this.deps.partialsTopic, task.partition, task.position, byPartition.get(task.partition), this.deps.now());
+    for (const task of this.host.tasks()) {
+      this.deps.progress.observe('2', this.deps.partialsTopic, task.index, task.position, byPartition.get(task.index), this.deps.clock.now());
     }
   }
 }
@@ -176,28 +153,30 @@ function stateSeriesShare(config: PipelineConfig): (tenant: string) => number {
   };
 }
 
-class PartialsTask {
+class PartialsTask implements PartitionTask {
   readonly serial = new Serial();
   paused = false;
-  private readonly topicPartition: TopicPartition;
+  readonly partition: TopicPartition;
   private readonly merger: WindowMerger;
   private readonly outbox: Outbox;
   private readonly upstream = new Map<string, { watermark: number; idle: boolean }>();
   private epoch = 0;
   private ready = false;
   private closed = false;
+  /** Ends the restore retries when the task closes. */
+  private readonly closing = new AbortController();
   /** Next offset to process; records below it are in the state already. */
   private nextOffset = 0;
   private checkpointedOffset = -1;
   private checkpointedOutbox = -1;
 
   constructor(
-    readonly partition: number,
+    readonly index: number,
     private readonly deps: Stage2Deps,
     private readonly log: Logger,
     private readonly consumer: () => Consumer,
   ) {
-    this.topicPartition = { topic: deps.partialsTopic, partition };
+    this.partition = { topic: deps.partialsTopic, partition: index };
     this.outbox = new Outbox(deps.sink);
     const { config, metrics } = deps;
     const pipeline = config.name;
@@ -208,13 +187,13 @@ class PartialsTask {
         allowedLatenessMs: config.window.allowed_lateness,
         expireAfterMs: config.series.expire_after,
         seriesBudget: stateSeriesShare(config),
-        partition,
+        partition: index,
         onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
       },
-      { emit: (tenant, samples) => this.outbox.add(tenant, samples) },
+      { emit: (tenant, samples) => { if (TAPPED.samples) tapSamples(pipeline, tenant, samples); this.outbox.add(tenant, samples); } },
     );
-    void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition }, 'restore failed'));
+    void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition: index }, 'restore failed'));
   }
 
   get seriesCount(): number {
@@ -238,9 +217,9 @@ class PartialsTask {
   /** Claims the partition and loads its checkpoint, retrying while the state backend is down. */
   private async restore(): Promise<void> {
     this.pause();
-    for (let attempt = 0; !this.closed; attempt++) {
+    for (let attempt = 0; !this.closed && !this.closing.signal.aborted; attempt++) {
       try {
-        const { epoch, checkpoint } = await this.deps.store.claim(this.partition);
+        const { epoch, checkpoint } = await this.deps.store.claim(this.index);
         this.epoch = epoch;
         if (checkpoint) {
           const state = unpackState<Checkpoint>(checkpoint);
@@ -251,21 +230,21 @@ class PartialsTask {
           this.checkpointedOffset = state.offset;
         }
         this.ready = true;
-        this.consumer().seek({ ...this.topicPartition, offset: this.nextOffset });
+        this.consumer().seek({ ...this.partition, offset: this.nextOffset });
         this.resume();
         return;
       } catch (error) {
-        if (attempt % 10 === 0) this.log.warn({ err: error, partition: this.partition }, 'cannot load checkpoint; partition paused');
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (attempt % 10 === 0) this.log.warn({ err: error, partition: this.index }, 'cannot load checkpoint; partition paused');
+        await this.deps.clock.sleep(RESTORE_RETRY_MS, this.closing.signal);
       }
     }
   }
 
-  process(batch: SourceBatch): void {
+  private process(batch: SourceBatch): void {
     if (this.closed) return;
     if (!this.ready || this.paused) {
       // Not ours to process yet: make sure this data is fetched again after resuming.
-      this.consumer().seek({ ...this.topicPartition, offset: this.nextOffset });
+      this.consumer().seek({ ...this.partition, offset: this.nextOffset });
       return;
     }
     const { groups, metrics, config } = this.deps;
@@ -285,7 +264,7 @@ class PartialsTask {
       }
       if (this.merger.addPartial(decodePartial(key, record.value, groups)) === 'late') {
         metrics.latePartials.inc({ pipeline: config.name });
-        this.log.error({ partition: this.partition }, 'partial arrived after its window fired');
+        this.log.error({ partition: this.index }, 'partial arrived after its window fired');
       }
     }
     if (this.outbox.size > config.state.max_outbox_samples) this.pause();
@@ -321,11 +300,11 @@ class PartialsTask {
     };
     const { metrics, config } = this.deps;
     try {
-      const result = await this.deps.store.save(this.partition, this.epoch, packState(state));
+      const result = await this.deps.store.save(this.index, this.epoch, packState(state));
       metrics.checkpoints.inc({ pipeline: config.name, result });
       if (result === 'fenced') {
-        this.log.warn({ partition: this.partition }, 'checkpoint fenced: the partition moved to another instance');
-        this.close();
+        this.log.warn({ partition: this.index }, 'checkpoint fenced: the partition moved to another instance');
+        this.shut();
         return;
       }
       this.checkpointedOffset = offset;
@@ -333,7 +312,7 @@ class PartialsTask {
       this.maybeResume();
     } catch (error) {
       metrics.checkpoints.inc({ pipeline: config.name, result: 'failed' });
-      if (!this.paused) this.log.warn({ err: error, partition: this.partition }, 'checkpoint failed; pausing the partition until the state backend is back');
+      if (!this.paused) this.log.warn({ err: error, partition: this.index }, 'checkpoint failed; pausing the partition until the state backend is back');
       this.pause();
     }
   }
@@ -345,17 +324,39 @@ class PartialsTask {
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.consumer().pause([this.topicPartition]);
+    this.consumer().pause([this.partition]);
   }
 
   private resume(): void {
     if (!this.paused || this.closed) return;
     this.paused = false;
-    this.consumer().seek({ ...this.topicPartition, offset: this.nextOffset });
-    this.consumer().resume([this.topicPartition]);
+    this.consumer().seek({ ...this.partition, offset: this.nextOffset });
+    this.consumer().resume([this.partition]);
   }
 
-  close(): void {
+  async receive(batch: SourceBatch): Promise<void> {
+    await this.serial.run(async () => {
+      if (!batch.superseded()) this.process(batch); // else fetched before the task seeked
+    });
+  }
+
+  finish(): Promise<void> {
+    return this.serial.run(() => this.checkpoint());
+  }
+
+  /** A task still loading its checkpoint (state backend down) has nothing to save: it stops retrying. */
+  abandonStart(): void {
+    if (this.ready) return;
+    this.closing.abort();
+    this.shut();
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.serial.run(async () => this.shut());
+  }
+
+  private shut(): void {
     this.closed = true;
     this.outbox.close();
   }

@@ -11,7 +11,12 @@
  *    free port and stopped at the end), and the sink process' CPU seconds;
  * 4. memory per queued sample: heap growth / samples queued for a stopped
  *    receiver (connection refused, retrying), label arrays reused as the
- *    operators do.
+ *    operators do;
+ * 5. remote-write 1.0 against 2.0 on the gateway workload (the series the
+ *    bailian-gateway pipeline emits: request and token counters, latency
+ *    histograms flattened to _bucket/_sum/_count, each with its descriptor and
+ *    start time): compressed request bytes per sample and samples per
+ *    CPU-second through the whole sender, and the v2/v1 byte ratio.
  *
  * Set SLUICE_BENCH_QUICK=1 for a shorter run.
  *
@@ -28,6 +33,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { compressSync } from 'snappy';
+import type { MetricDescriptor } from '../../src/core/metric-model.ts';
 import type { Label, Sample } from '../../src/core/types.ts';
 import type { SendFunction, TenantSenderConfig } from '../../src/sinks/remote-write/sender.ts';
 import { TenantSender } from '../../src/sinks/remote-write/sender.ts';
@@ -64,7 +70,7 @@ function config(input: Record<string, unknown>): TenantSenderConfig {
 
 function benchEncode(): void {
   // One 2000-sample request: 200 series × 10 points, grouped beforehand (the
-  // sender groups with a counting sort over marks on its series refs).
+  // sender groups with a counting sort, series-grouping.ts).
   const labels = seriesLabels(200);
   const groups = labels.map((l) => ({
     labels: l,
@@ -198,13 +204,104 @@ async function benchQueuedMemory(): Promise<void> {
   await sender.close(AbortSignal.timeout(10));
 }
 
+/** One window of the gateway pipeline's output series (see the comment at the top). */
+/** `bare`: without descriptors and start times, i.e. only what 1.0 can carry. */
+function gatewayWorkload(): (ts: number, k: number, bare: boolean) => Sample[] {
+  const requests: MetricDescriptor = { name: 'bailian_gateway_requests_total', type: 'counter', unit: '', help: 'Gateway API calls, by result code.' };
+  const tokens: MetricDescriptor = { name: 'bailian_gateway_tokens_total', type: 'counter', unit: '{token}', help: 'Tokens in and out.' };
+  const latency: MetricDescriptor = { name: 'bailian_gateway_latency_seconds', type: 'histogram', unit: 's', help: 'End-to-end call latency.' };
+  const bounds = ['0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '20', '40', '80', '+Inf'];
+  const series: { labels: Label[]; metric: MetricDescriptor }[] = [];
+  const sorted = (l: Record<string, string>): Label[] =>
+    Object.entries(l)
+      .map(([name, value]) => ({ name, value }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let app = 0; app < 20; app++) {
+    for (let model = 0; model < 12; model++) {
+      for (const api of ['chat.completions', 'embeddings', 'rerank']) {
+        const base = { api, app: `app-${app}`, model: ['qwen-plus', 'qwen-max', 'qwen-turbo', 'qwen-long'][model % 4]! + `-${model}`, tenant: 'acme' };
+        for (const code of ['200', '429']) series.push({ labels: sorted({ __name__: requests.name, ...base, code }), metric: requests });
+        for (const direction of ['input', 'output']) series.push({ labels: sorted({ __name__: tokens.name, ...base, direction }), metric: tokens });
+        for (const le of bounds) series.push({ labels: sorted({ __name__: `${latency.name}_bucket`, ...base, le }), metric: latency });
+        series.push({ labels: sorted({ __name__: `${latency.name}_sum`, ...base }), metric: latency });
+        series.push({ labels: sorted({ __name__: `${latency.name}_count`, ...base }), metric: latency });
+      }
+    }
+  }
+  const start = 1_700_000_000_000;
+  return (ts, k, bare) =>
+    series.map((s, i) =>
+      bare
+        ? { labels: s.labels, value: k * 37 + (i % 101), timestampMs: ts }
+        : { labels: s.labels, value: k * 37 + (i % 101), timestampMs: ts, metric: s.metric, startTimestampMs: start },
+    );
+}
+
+async function benchProtocols(): Promise<void> {
+  const workload = gatewayWorkload();
+  const windows = quick ? 10 : 40;
+  const rows: { protocol: string; bytesPerSample: number; perCpuSecond: number }[] = [];
+  const variants = [
+    { name: 'v1', protocol: 'v1', bare: false },
+    { name: 'v2', protocol: 'v2', bare: false },
+    { name: 'v2 bare', protocol: 'v2', bare: true },
+  ] as const;
+  for (const { name, protocol, bare } of variants) {
+    let bytes = 0;
+    let delivered = 0;
+    // An instant in-process receiver that confirms every sample (so v2's written check passes).
+    const send: SendFunction = async (_config, body) => {
+      bytes += body.length;
+      return { kind: 'success', status: 204, written: { samples: Number.MAX_SAFE_INTEGER, histograms: 0, exemplars: 0 } };
+    };
+    const sender = new TenantSender({
+      tenant: 'bench',
+      config: config({ endpoint: 'http://127.0.0.1:1/api/v1/write', protocol, batch: { max_delay: '5ms' } }),
+      logger: silent,
+      send,
+      events: { sent: (_t, n) => void (delivered += n), failed() {}, retried() {}, queued() {} },
+    });
+    const ts0 = 1_700_000_600_000;
+    for (let k = 0; k < 3; k++) sender.write(workload(ts0 + k * 10_000, k, bare)); // warm up
+    await sender.flush();
+    bytes = 0;
+    delivered = 0;
+    const cpu0 = process.cpuUsage();
+    for (let k = 3; k < windows + 3; k++) {
+      sender.write(workload(ts0 + k * 10_000, k, bare));
+      await sender.flush();
+    }
+    const cpu = process.cpuUsage(cpu0);
+    await sender.close();
+    rows.push({ protocol: name, bytesPerSample: bytes / delivered, perCpuSecond: delivered / ((cpu.user + cpu.system) / 1e6) });
+  }
+  const [v1, v2, bare] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+  const ratio = (r: (typeof rows)[0]) => (100 * r.bytesPerSample) / v1.bytesPerSample;
+  console.log(`gateway workload (${fmt(workload(0, 0, false).length)} series × ${windows} windows, 2000 samples/request, snappy):`);
+  console.log('  protocol  bytes/sample  samples per CPU-second  bytes vs v1');
+  for (const r of rows) {
+    console.log(`  ${r.protocol.padEnd(8)}  ${r.bytesPerSample.toFixed(2).padStart(12)}  ${fmt(r.perCpuSecond).padStart(22)}  ${ratio(r).toFixed(1).padStart(9)} %`);
+  }
+  console.log(
+    `  v2/v1 bytes: ${ratio(v2).toFixed(1)} % (${(100 - ratio(v2)).toFixed(1)} % fewer, carrying metadata and start times 1.0 has not); ` +
+      `the same content as 1.0 (v2 bare): ${(100 - ratio(bare)).toFixed(1)} % fewer`,
+  );
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'sluice-rw-bench-'));
 try {
   console.log(`remote-write bench (node ${process.version}${quick ? ', quick' : ''})`);
+  // SLUICE_BENCH_ONLY=protocols|sender runs one part (the end-to-end part needs Prometheus 2.x on PATH).
+  const only = process.env.SLUICE_BENCH_ONLY;
+  if (only === 'protocols' || only === 'sender') {
+    await (only === 'protocols' ? benchProtocols() : benchSenderCpu());
+    process.exit(0);
+  }
   benchEncode();
   await benchSenderCpu();
   await benchPrometheus(dir);
   await benchQueuedMemory();
+  await benchProtocols();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@
 //   node --import tsx test/stack/cli.ts down [--dir DIR]
 //   node --import tsx test/stack/cli.ts status [--dir DIR]
 //   node --import tsx test/stack/cli.ts fetch-jars
+//   node --import tsx test/stack/cli.ts build-prometheus3
 //
 // `up` prints the endpoints as JSON on stdout and exits, leaving the
 // services running (they are detached); `down` stops them. DIR defaults to
@@ -12,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import { kafkaReady } from './kafka.ts';
 import { ensureKafkaJars } from './kafka-jars.ts';
+import { ensurePrometheus3 } from './prometheus3.ts';
 import { isProcessAlive } from './process.ts';
 import { prometheusReady } from './prometheus.ts';
 import { redisReady } from './redis.ts';
@@ -19,7 +21,7 @@ import { defaultRunDir, startStack, stopStack } from './stack.ts';
 import { readState, recordedServices } from './state.ts';
 import { TEST_TENANTS } from './index.ts';
 
-const USAGE = `usage: cli.ts up [--tenants a,b,c] [--no-redis] [--dir DIR] | down [--dir DIR] | status [--dir DIR] | fetch-jars`;
+const USAGE = `usage: cli.ts up [--tenants a,b,c] [--no-redis] [--dir DIR] | down [--dir DIR] | status [--dir DIR] | fetch-jars | build-prometheus3`;
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -59,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
       return status(runDir);
     case 'fetch-jars':
       process.stdout.write(`${await ensureKafkaJars(err)}\n`);
+      return 0;
+    case 'build-prometheus3':
+      process.stdout.write(`${ensurePrometheus3(err)}\n`);
       return 0;
     default:
       err(USAGE);

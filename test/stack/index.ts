@@ -11,6 +11,7 @@ export { ensureKafkaJars, KAFKA_VERSION, kafkaLibsDir, sluiceCacheDir } from './
 export { startKafka, kafkaReady, type KafkaHandle, type KafkaOptions } from './kafka.ts';
 export { startRedis, redisHandle, redisReady, type RedisHandle, type RedisOptions } from './redis.ts';
 export { startPrometheus, prometheusReady, type PrometheusHandle, type PrometheusOptions } from './prometheus.ts';
+export { ensurePrometheus3, prometheus3Binary, startPrometheus3, PROMETHEUS3_MODULE_VERSION, type Prometheus3Options } from './prometheus3.ts';
 export { queryInstant, type InstantSample } from './prometheus-query.ts';
 export { MissingBinaryError, freePort, freePorts } from './process.ts';
 

@@ -24,6 +24,10 @@ export interface PrometheusOptions {
   onSpawn?: (info: { pid: number; match: string; port: number; dataDir: string }) => void;
   log?: (line: string) => void;
   timeoutMs?: number;
+  /** The binary (default: `prometheus` on PATH, Debian's 2.42). */
+  binary?: string;
+  /** Flags after the common ones (receivers, feature flags). */
+  extraArgs?: readonly string[];
 }
 
 export interface PrometheusHandle extends TenantPrometheus {
@@ -46,7 +50,7 @@ export function tenantPrometheus(tenant: string, port: number, logFile: string):
 }
 
 export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusHandle> {
-  const bin = requireBinary('prometheus', 'prometheus');
+  const bin = opts.binary ?? requireBinary('prometheus', 'prometheus');
   const log = opts.log ?? (() => {});
   mkdirSync(opts.dir, { recursive: true });
   const configFile = join(opts.dir, 'prometheus.yml');
@@ -66,6 +70,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
         dataArg,
         `--web.listen-address=127.0.0.1:${port}`,
         '--web.enable-remote-write-receiver',
+        ...(opts.extraArgs ?? []),
       ],
       { logFile: opts.logFile, cwd: opts.dir },
     );

@@ -5,6 +5,7 @@ import { planMetrics, planWindowing } from '../../src/operators/windowed-metrics
 import { DEAD_LETTER_HEADERS as H } from '../../src/runtime/dead-letter.ts';
 import { Ingest } from '../../src/runtime/ingest.ts';
 import { ProgressWatch } from '../../src/runtime/progress-watch.ts';
+import { systemScheduler } from '../../src/runtime/scheduler.ts';
 import { Stage1 } from '../../src/runtime/stage1.ts';
 import type { CommittedOffset, ConsumeOptions, KafkaClient, PartitionOffset, SourceRecord, TransactionContent } from '../../src/sources/kafka/client.ts';
 import { SluiceMetrics } from '../../src/telemetry/metrics.ts';
@@ -85,7 +86,7 @@ async function startStage1(kafka: FakeKafka, metrics: SluiceMetrics): Promise<St
     progress: new ProgressWatch(config.name, 60_000, metrics, logger),
     partialsTopic: 'sluice.gpu-rdma.partials',
     partialsPartitions: 4,
-    now: Date.now,
+    clock: systemScheduler(),
   });
   await stage1.start();
   kafka.consumer!.onAssigned([{ topic: TOPIC, partition: 0 }]);

@@ -5,11 +5,25 @@
 import { Agent, fetch } from 'undici';
 import type { Dispatcher, Response } from 'undici';
 import type { TlsOptions } from '../../tenancy/secrets.ts';
+import { systemClock } from './clock.ts';
+import type { Clock } from './clock.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { USER_AGENT } from './version.ts';
 
+/** What a remote-write 2.0 receiver says it wrote (the X-Prometheus-Remote-Write-*-Written headers). */
+export interface WrittenCounts {
+  readonly samples: number;
+  readonly histograms: number;
+  readonly exemplars: number;
+}
+
 export type SendResult =
-  | { readonly kind: 'success'; readonly status: number }
+  | {
+      readonly kind: 'success';
+      readonly status: number;
+      /** Present when the receiver sent at least one written-count header. */
+      readonly written?: WrittenCounts;
+    }
   | {
       readonly kind: 'retryable';
       /** Metric label: `http_503`, `http_429`, `network` or `timeout`. */
@@ -30,6 +44,8 @@ export type SendResult =
 /** What one request needs: resolved headers (secrets included), never the raw config. */
 export interface ClientConfig {
   readonly endpoint: string;
+  /** The wire protocol of the body (default v1): decides Content-Type and the version header. */
+  readonly protocol?: 'v1' | 'v2';
   readonly headers: Readonly<Record<string, string>>;
   readonly timeout: number;
   /**
@@ -38,6 +54,8 @@ export interface ClientConfig {
    * Default: undici's global dispatcher.
    */
   readonly dispatcher?: Dispatcher;
+  /** Reads a Retry-After date against this clock (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -96,12 +114,13 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
       // cannot make us hold its answer: four 400 MB "200 OK" bodies read whole once cost 2 GB.
       // A body that breaks off after the status does not undo the receiver's acceptance.
       await readCapped(response, SUCCESS_BODY_LIMIT).catch(() => undefined);
-      return { kind: 'success', status };
+      const written = writtenCounts(response.headers);
+      return written === undefined ? { kind: 'success', status } : { kind: 'success', status, written };
     }
     const text = await readSnippet(response);
     const reason = `http_${status}`;
     if (status >= 500 || status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), (config.clock ?? systemClock).now());
       return retryAfterMs === undefined
         ? { kind: 'retryable', reason, status, error: text }
         : { kind: 'retryable', reason, status, retryAfterMs, error: text };
@@ -129,10 +148,11 @@ function requestHeaders(config: ClientConfig): Record<string, string> {
   let headers = headerCache.get(config);
   if (headers !== undefined) return headers;
   headers = {};
+  const v2 = config.protocol === 'v2';
   const protocol: Record<string, string> = {
     'content-encoding': 'snappy',
-    'content-type': 'application/x-protobuf',
-    'x-prometheus-remote-write-version': '0.1.0',
+    'content-type': v2 ? V2_CONTENT_TYPE : 'application/x-protobuf',
+    'x-prometheus-remote-write-version': v2 ? '2.0.0' : '0.1.0',
     'user-agent': USER_AGENT,
   };
   // Protocol headers win, case-insensitively, even if an unvalidated config tried to override them.
@@ -142,6 +162,32 @@ function requestHeaders(config: ClientConfig): Record<string, string> {
   Object.assign(headers, protocol);
   headerCache.set(config, headers);
   return headers;
+}
+
+export const V2_CONTENT_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request';
+
+const WRITTEN_HEADERS = {
+  samples: 'x-prometheus-remote-write-samples-written',
+  histograms: 'x-prometheus-remote-write-histograms-written',
+  exemplars: 'x-prometheus-remote-write-exemplars-written',
+} as const;
+
+/**
+ * The written counts, when at least one header is there (a missing one means 0, as the 2.0
+ * spec says); undefined when none is, as from a 1.0 receiver. An unparsable count reads as 0,
+ * which the sender then reports as a shortfall rather than trusting it.
+ */
+function writtenCounts(headers: { get(name: string): string | null }): WrittenCounts | undefined {
+  const samples = headers.get(WRITTEN_HEADERS.samples);
+  const histograms = headers.get(WRITTEN_HEADERS.histograms);
+  const exemplars = headers.get(WRITTEN_HEADERS.exemplars);
+  if (samples === null && histograms === null && exemplars === null) return undefined;
+  return { samples: count(samples), histograms: count(histograms), exemplars: count(exemplars) };
+}
+
+function count(header: string | null): number {
+  if (header === null || !/^\d{1,15}$/.test(header.trim())) return 0;
+  return Number(header.trim());
 }
 
 /** Start of the response body as text, without buffering a huge error page. */

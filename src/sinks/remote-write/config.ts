@@ -205,6 +205,16 @@ export const remoteWriteFields = {
       'Parallel requests for this tenant. A series always maps to the same shard (hash of its labels) and a shard ' +
         'has one request in flight, so each series\' samples arrive in timestamp order.',
     ),
+  protocol: z
+    .enum(['v1', 'v2', 'auto'])
+    .default('v1')
+    .describe(
+      'Wire protocol. `v1`: remote-write 1.0 (prometheus.WriteRequest), which every receiver takes. `v2`: remote-write 2.0 ' +
+        '(io.prometheus.write.v2.Request: interned strings, metadata from the metric\'s type, help and unit, start timestamps ' +
+        'on counters and histograms; Prometheus 3.x with its 2.0 receiver enabled, Mimir). `auto`: send 2.0 and, the first time ' +
+        'the receiver answers 415 or confirms nothing written, fall back to 1.0 for this tenant (logged once, counted in ' +
+        'sluice_remote_write_protocol_fallbacks_total).',
+    ),
   batch: batchSchema.prefault({}).describe('How samples are grouped into requests (per shard).'),
   backlog: backlogSchema.prefault({}).describe('Bound on this tenant\'s unsettled samples, and what happens at it.'),
   retry: retrySchema.prefault({}).describe('Retries of 5xx, 429, timeouts and network errors; other 4xx are never retried (400 is bisected).'),

@@ -11,7 +11,8 @@
  *   non-retryable answers, or retryable ones after retry.max_attempts),
  *   `network`, `timeout` (after max_attempts), `invalid_sample`,
  *   `backlog_full` (drop_oldest), `too_many_tenants` (default route),
- *   `closed` (written after close), `shutdown` (close deadline), `internal` (bug);
+ *   `closed` (written after close), `shutdown` (close deadline), `internal` (bug),
+ *   `not_written` (a 2xx whose remote-write 2.0 written-count headers confirm fewer samples than sent);
  * - filtered: `metric_filtered` (allow/deny), `stale_overflow` (stale marker
  *   of a series that was folded into overflow; the overflow series goes on).
  *
@@ -41,6 +42,8 @@ export interface SenderEvents {
   highestSentTimestamp?(tenant: string, timestampMs: number): void;
   /** The tenant reached (true) or left (false) its backlog bound under policy `block`. */
   blocked?(tenant: string, blocked: boolean): void;
+  /** `protocol: auto` found a receiver without remote-write 2.0 and switched the tenant to 1.0. */
+  protocolFallback?(tenant: string): void;
 }
 
 /** Every hook present: what the sender calls. */
@@ -58,6 +61,7 @@ export const noopSenderEvents: AllSenderEvents = {
   request() {},
   highestSentTimestamp() {},
   blocked() {},
+  protocolFallback() {},
 };
 
 /** Binds an implementation's hooks (class instances included), filling missing ones with no-ops. */

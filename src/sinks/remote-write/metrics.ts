@@ -37,6 +37,7 @@ export interface SinkMetrics extends AllSenderEvents {
   readonly activeSeriesGauge: Gauge<'tenant'>;
   readonly overflowSamples: Counter<'tenant'>;
   readonly blockedGauge: Gauge<'tenant'>;
+  readonly protocolFallbacks: Counter<'tenant'>;
 }
 
 /** Registers the sink's metrics on `registry` and returns SenderEvents that update them. */
@@ -115,6 +116,12 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
     labelNames: ['tenant'] as const,
     registers,
   });
+  const protocolFallbacks = new Counter({
+    name: 'sluice_remote_write_protocol_fallbacks_total',
+    help: 'Tenants under protocol: auto switched from remote-write 2.0 to 1.0 because the receiver does not accept 2.0.',
+    labelNames: ['tenant'] as const,
+    registers,
+  });
   const highest = new Map<string, number>();
 
   const events: AllSenderEvents = {
@@ -137,6 +144,7 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
       }
     },
     blocked: (tenant, blocked) => blockedGauge.set({ tenant }, blocked ? 1 : 0),
+    protocolFallback: (tenant) => protocolFallbacks.inc({ tenant }),
   };
   return Object.assign(events, {
     samplesIn,
@@ -151,5 +159,6 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
     activeSeriesGauge,
     overflowSamples,
     blockedGauge,
+    protocolFallbacks,
   });
 }

@@ -40,9 +40,6 @@ export interface SeriesRef {
   /** Whether the catalog still tracks it (false once expired or ended). */
   active: boolean;
   lastSeenMs: number;
-  // Scratch fields for the request encoder's grouping (see sender.ts).
-  batchMark: number;
-  batchGroup: number;
 }
 
 interface AdmissionGroup {
@@ -262,8 +259,6 @@ function newRef(
     overflow,
     active: true,
     lastSeenMs: 0,
-    batchMark: -1,
-    batchGroup: 0,
   };
 }
 

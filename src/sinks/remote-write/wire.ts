@@ -78,7 +78,8 @@ export function encodedLabels(labels: readonly Label[]): Buffer {
   return cached;
 }
 
-function putVarint(buf: Buffer, pos: number, v: number): number {
+/** Writes `v` as a varint at `pos`; returns the position after it. */
+export function putVarint(buf: Buffer, pos: number, v: number): number {
   if (v < 0) return putNegativeVarint(buf, pos, v);
   if (v < TWO_POW_31) {
     while (v >= TWO_POW_7) {
@@ -105,6 +106,13 @@ function putNegativeVarint(buf: Buffer, pos: number, v: number): number {
   }
   buf[pos++] = Number(big);
   return pos;
+}
+
+/** Writes a double (fixed64, little-endian); a stale marker always gets Prometheus' exact bits. */
+export function putDouble(buf: Buffer, pos: number, value: number): number {
+  if (value !== value && isStaleMarker(value)) buf.set(STALE_NAN_LE_BYTES, pos);
+  else buf.writeDoubleLE(value, pos);
+  return pos + 8;
 }
 
 /**
@@ -157,12 +165,7 @@ export class WriteRequestWriter {
       // proto3 leaves fields at their default (+0) out, as protobufjs and Prometheus do.
       if (!Object.is(value, 0)) {
         buf[pos++] = 0x09; // Sample.value, field 1, fixed64
-        if (value !== value && isStaleMarker(value)) {
-          buf.set(STALE_NAN_LE_BYTES, pos);
-        } else {
-          buf.writeDoubleLE(value, pos);
-        }
-        pos += 8;
+        pos = putDouble(buf, pos, value);
       }
       if (ts !== 0) {
         buf[pos++] = 0x10; // Sample.timestamp, field 2, varint

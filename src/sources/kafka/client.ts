@@ -142,6 +142,17 @@ export interface KafkaClient {
   close(): Promise<void>;
 }
 
+/**
+ * Offsets by time, for `sluice replay` (a separate interface, so the runtime's KafkaClient and its
+ * test fakes stay as they are).
+ */
+export interface OffsetsByTime {
+  /** Per partition of `topic`, the first offset whose record timestamp is at or after `timestampMs`; the partition's end where none is. */
+  offsetsForTime(topic: string, timestampMs: number): Promise<PartitionOffset[]>;
+  /** Deletes an (empty) consumer group, such as a replay's throwaway one. */
+  deleteGroup(groupId: string): Promise<void>;
+}
+
 /** A newer producer with the same transactional id exists: this one may never commit again. */
 export class FencedError extends Error {
   constructor(readonly transactionalId: string, options?: { cause?: unknown }) {

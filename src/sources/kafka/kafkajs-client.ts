@@ -8,6 +8,8 @@ import {
   type ConsumeOptions,
   type Consumer,
   type KafkaClient,
+  type OffsetsByTime,
+  type PartitionOffset,
   type PartitionEnds,
   type TopicSpec,
   type TransactionContent,
@@ -28,7 +30,7 @@ export interface KafkajsClientOptions {
 }
 
 /** kafkajs behind Sluice's `KafkaClient`: consumer groups with manual commits, producers, admin. */
-export class KafkajsClient implements KafkaClient {
+export class KafkajsClient implements KafkaClient, OffsetsByTime {
   private readonly kafka: Kafka;
   private readonly log: Logger;
   private adminClient: { admin: Admin; connected: Promise<Admin> } | undefined;
@@ -89,6 +91,17 @@ export class KafkajsClient implements KafkaClient {
     return result.flatMap((t) =>
       t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? null })),
     );
+  }
+
+  async offsetsForTime(topic: string, timestampMs: number): Promise<PartitionOffset[]> {
+    const admin = await this.admin();
+    // kafkajs already answers the partition's end where no record is that recent (ListOffsets gives -1).
+    return (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) }));
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    const admin = await this.admin();
+    await admin.deleteGroups([groupId]);
   }
 
   async partitionCount(topic: string): Promise<number> {

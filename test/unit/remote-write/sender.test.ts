@@ -5,6 +5,7 @@ import type { SendResult } from '../../../src/sinks/remote-write/client.ts';
 import { decodeRequestBody } from '../../../src/sinks/remote-write/encode.ts';
 import { TenantSender } from '../../../src/sinks/remote-write/sender.ts';
 import type { SendFunction } from '../../../src/sinks/remote-write/sender.ts';
+import { ManualClock } from './manual-clock.ts';
 import { captureLogger, config, RecordingEvents, sample, TestReceiver, waitFor } from './fixtures.ts';
 
 const silent = pino({ level: 'silent' });
@@ -37,7 +38,7 @@ function fakeSend(script: SendResult[] = [], latencyMs = 5) {
 
 function sender(
   overrides: Record<string, unknown>,
-  deps: { send?: SendFunction; events?: RecordingEvents; logger?: ReturnType<typeof captureLogger>['logger'] } = {},
+  deps: { send?: SendFunction; events?: RecordingEvents; logger?: ReturnType<typeof captureLogger>['logger']; clock?: ManualClock } = {},
 ) {
   const events = deps.events ?? new RecordingEvents();
   const s = new TenantSender({
@@ -47,6 +48,7 @@ function sender(
     events,
     send: deps.send,
     random: () => 0, // zero backoff: retries happen at once
+    clock: deps.clock,
   });
   cleanup.push(() => s.close());
   return { s, events };
@@ -74,18 +76,47 @@ describe('TenantSender batching', () => {
   });
 
   it('sends a partial batch once max_delay has passed, not before', async () => {
-    const fake = fakeSend();
-    let sentAfter = -1;
-    const started = Date.now();
-    const send: SendFunction = (...args) => {
-      sentAfter = Date.now() - started;
-      return fake.send(...args);
+    const clock = new ManualClock();
+    const requests: number[][] = [];
+    const send: SendFunction = async (_config, body) => {
+      requests.push(decodeRequestBody(body).map((s) => s.timestampMs));
+      return { kind: 'success', status: 204 };
     };
-    const { s } = sender({ batch: { max_samples: 100, max_delay: '150ms' } }, { send });
+    const { s } = sender({ batch: { max_samples: 100, max_delay: '150ms' } }, { send, clock });
     s.write([at(1), at(2)]);
-    await waitFor(() => fake.requests.length > 0);
-    expect(fake.requests).toEqual([[1, 2]]);
-    expect(sentAfter).toBeGreaterThanOrEqual(149); // timers may fire late, never early
+    await clock.advance(149);
+    expect(requests).toEqual([]);
+    await clock.advance(1);
+    expect(requests).toEqual([[1, 2]]);
+  });
+
+  it('waits the jittered backoff on the injected clock before retrying', async () => {
+    const clock = new ManualClock();
+    const script: SendResult[] = [{ kind: 'retryable', reason: 'http_503', status: 503, error: 'busy' }];
+    let requests = 0;
+    const send: SendFunction = async () => {
+      requests++;
+      return script.shift() ?? { kind: 'success', status: 204 };
+    };
+    const s = new TenantSender({
+      tenant: 't',
+      config: config({ endpoint: 'http://127.0.0.1:1/api/v1/write', shards: 1, retry: { initial_backoff: '100ms' } }),
+      logger: silent,
+      send,
+      random: () => 0.5, // half the 100 ms ceiling
+      clock,
+    });
+    cleanup.push(() => s.close());
+    s.write([at(1)]);
+    const flushed = s.flush();
+    await clock.advance(0);
+    expect(requests).toBe(1);
+    await clock.advance(49);
+    expect(requests).toBe(1);
+    await clock.advance(1);
+    expect(requests).toBe(2);
+    await flushed;
+    expect(s.backlog).toBe(0);
   });
 
   it('holds later batches while a batch is retried, so series order survives retries', async () => {

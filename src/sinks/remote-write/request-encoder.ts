@@ -1,0 +1,71 @@
+/**
+ * Request encoders, one per protocol: batch entries [lo, hi) in, protobuf bytes out
+ * (uncompressed; the delivery compresses). Each sender owns its encoders, and with them their
+ * scratch buffers and grouping tables.
+ */
+import type { Batch } from './batch.ts';
+import { SeriesGrouping } from './series-grouping.ts';
+import { WriteRequestWriter } from './wire.ts';
+import { RequestV2Writer } from './wire-v2.ts';
+
+export type Protocol = 'v1' | 'v2';
+
+export interface RequestEncoder {
+  readonly protocol: Protocol;
+  /** The request bytes, valid until the next encode(). */
+  encode(batch: Batch, lo: number, hi: number): Uint8Array;
+}
+
+/** Remote-write 1.0: a prometheus.WriteRequest; descriptors and start timestamps are not sent. */
+export class V1Encoder implements RequestEncoder {
+  readonly protocol = 'v1';
+  private readonly grouping: SeriesGrouping;
+  private readonly writer = new WriteRequestWriter();
+
+  constructor(batchCapacity: number) {
+    this.grouping = new SeriesGrouping(batchCapacity);
+  }
+
+  encode(batch: Batch, lo: number, hi: number): Uint8Array {
+    const grouping = this.grouping;
+    grouping.group(batch, lo, hi);
+    const writer = this.writer;
+    writer.reset();
+    for (let g = 0; g < grouping.size; g++) {
+      const points = grouping.points(g);
+      writer.addSeries(grouping.series(g).labels, batch.values, batch.timestamps, points, points.length);
+    }
+    grouping.release();
+    return writer.finish();
+  }
+}
+
+/** Remote-write 2.0: an io.prometheus.write.v2.Request with interned strings, metadata and start timestamps. */
+export class V2Encoder implements RequestEncoder {
+  readonly protocol = 'v2';
+  private readonly grouping: SeriesGrouping;
+  private readonly writer = new RequestV2Writer();
+
+  constructor(batchCapacity: number) {
+    this.grouping = new SeriesGrouping(batchCapacity);
+  }
+
+  encode(batch: Batch, lo: number, hi: number): Uint8Array {
+    const grouping = this.grouping;
+    grouping.group(batch, lo, hi);
+    const writer = this.writer;
+    writer.reset();
+    for (let g = 0; g < grouping.size; g++) {
+      const points = grouping.points(g);
+      // A series has one descriptor; its first point's stands for all.
+      const metric = batch.metrics[points[0]!];
+      writer.addSeries(grouping.series(g).labels, metric, batch.values, batch.timestamps, batch.starts, points);
+    }
+    grouping.release();
+    return writer.finish();
+  }
+}
+
+export function createEncoder(protocol: Protocol, batchCapacity: number): RequestEncoder {
+  return protocol === 'v2' ? new V2Encoder(batchCapacity) : new V1Encoder(batchCapacity);
+}

@@ -1,0 +1,186 @@
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MetricDescriptor } from '../../src/core/metric-model.ts';
+import type { Label, Sample } from '../../src/core/types.ts';
+import { createSinkMetrics, RemoteWriteSink } from '../../src/sinks/remote-write/index.ts';
+import { tenantsConfigSchema } from '../../src/tenancy/config.ts';
+import { startPrometheus3 } from '../stack/index.ts';
+import type { PrometheusHandle } from '../stack/index.ts';
+import { querySamples } from '../stack/prometheus-query.ts';
+
+/**
+ * Remote-write 2.0 against a real Prometheus 3.x (built from its Go module by test/stack), and
+ * protocol: auto against real 1.0-only receivers: the stack's Prometheus 2.42, and a 3.x that
+ * accepts only prometheus.WriteRequest. Every series is read back exactly.
+ */
+const stack = inject('stack');
+const RUN = `rw2${Date.now().toString(36)}`;
+const silent = pino({ level: 'silent' });
+
+const requests: MetricDescriptor = { name: 'rw2_requests_total', type: 'counter', unit: '', help: 'Requests served.' };
+const latency: MetricDescriptor = { name: 'rw2_latency_seconds', type: 'histogram', unit: 'seconds', help: 'Request latency.' };
+const depth: MetricDescriptor = { name: 'rw2_queue_depth', type: 'gauge', unit: 'requests', help: 'Queued requests.' };
+
+function labels(name: string, extra: Record<string, string> = {}): Label[] {
+  return [{ name: '__name__', value: name }, { name: 'run', value: RUN }, ...Object.entries(extra).map(([n, v]) => ({ name: n, value: v }))].sort(
+    (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+}
+
+let prom3: PrometheusHandle;
+let prom3v1Only: PrometheusHandle;
+
+let started: PrometheusHandle[] = [];
+
+beforeAll(async () => {
+  const results = await Promise.allSettled([
+    // Start timestamps become a zero sample at the start time; metadata type and unit become
+    // __type__ / __unit__ labels: the two ways Prometheus 3 lets a query see what 2.0 carried.
+    startPrometheus3({ features: ['created-timestamp-zero-ingestion', 'type-and-unit-labels'] }),
+    startPrometheus3({ remoteWrite2: false }),
+  ]);
+  started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  [prom3, prom3v1Only] = started as [PrometheusHandle, PrometheusHandle];
+}, 15 * 60_000);
+
+afterAll(async () => {
+  await Promise.all(started.map((p) => p.stop()));
+});
+
+function sinkFor(endpoint: string, protocol: 'v1' | 'v2' | 'auto') {
+  const registry = new Registry();
+  const sink = new RemoteWriteSink(
+    tenantsConfigSchema.parse({ acme: { endpoint, protocol, shards: 2, batch: { max_delay: '50ms' } } }),
+    { logger: silent, events: createSinkMetrics(registry) },
+  );
+  return { sink, registry };
+}
+
+async function counterValues(registry: Registry, name: string): Promise<Record<string, number>> {
+  const metric = await registry.getSingleMetric(name)!.get();
+  return Object.fromEntries(metric.values.map((v) => [String(v.labels.reason ?? v.labels.tenant), v.value]));
+}
+
+/** Stored samples of every series matching `selector` over the last 10 minutes: labels → [ts, value][]. */
+async function stored(baseUrl: string, selector: string, now: number): Promise<Record<string, [number, number][]>> {
+  const series = await querySamples(baseUrl, selector, 600, Math.ceil(now / 1000) + 1);
+  const out: Record<string, [number, number][]> = {};
+  for (const s of series) {
+    const key = Object.entries(s.metric)
+      .filter(([name]) => name !== 'run')
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([n, v]) => `${n}=${v}`)
+      .join(',');
+    out[key] = s.samples;
+  }
+  return out;
+}
+
+function workload(now: number): { first: Sample[]; second: Sample[]; start: number; t1: number; t2: number } {
+  const start = now - 120_000;
+  const t1 = now - 60_000;
+  const t2 = now - 30_000;
+  const point = (name: string, metric: MetricDescriptor, extra: Record<string, string>, value: number, ts: number): Sample => ({
+    labels: labels(name, extra),
+    value,
+    timestampMs: ts,
+    metric,
+    startTimestampMs: start,
+  });
+  const at = (ts: number, k: number): Sample[] => [
+    point('rw2_requests_total', requests, { model: 'qwen-plus' }, 5 * k, ts),
+    point('rw2_requests_total', requests, { model: 'qwen-max' }, 7 * k, ts),
+    point('rw2_latency_seconds_bucket', latency, { le: '0.5' }, 2 * k, ts),
+    point('rw2_latency_seconds_bucket', latency, { le: '+Inf' }, 3 * k, ts),
+    point('rw2_latency_seconds_sum', latency, {}, 0.75 * k, ts),
+    point('rw2_latency_seconds_count', latency, {}, 3 * k, ts),
+    point('rw2_queue_depth', depth, {}, 4 + k, ts),
+  ];
+  return { first: at(t1, 1), second: at(t2, 2), start, t1, t2 };
+}
+
+describe('remote-write 2.0 into a real Prometheus 3.x', () => {
+  it('stores every value exactly, a zero at each counter and histogram start timestamp, and the type and unit', async () => {
+    const { sink, registry } = sinkFor(prom3.remoteWriteUrl, 'v2');
+    const now = Date.now();
+    const { first, second, start, t1, t2 } = workload(now);
+    sink.write('acme', first);
+    await sink.flush();
+    sink.write('acme', second);
+    await sink.flush();
+    await sink.close();
+
+    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 14 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({});
+    const counter = { __type__: 'counter' };
+    const key = (name: string, extra: Record<string, string>) =>
+      Object.entries({ __name__: name, ...extra })
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([n, v]) => `${n}=${v}`)
+        .join(',');
+    const withStart = (v1: number, v2: number): [number, number][] => [
+      [start, 0],
+      [t1, v1],
+      [t2, v2],
+    ];
+    expect(await stored(prom3.url, `{run="${RUN}"}`, now)).toEqual({
+      [key('rw2_requests_total', { ...counter, model: 'qwen-plus' })]: withStart(5, 10),
+      [key('rw2_requests_total', { ...counter, model: 'qwen-max' })]: withStart(7, 14),
+      [key('rw2_latency_seconds_bucket', { __type__: 'histogram', __unit__: 'seconds', le: '0.5' })]: withStart(2, 4),
+      [key('rw2_latency_seconds_bucket', { __type__: 'histogram', __unit__: 'seconds', le: '+Inf' })]: withStart(3, 6),
+      [key('rw2_latency_seconds_sum', { __type__: 'histogram', __unit__: 'seconds' })]: withStart(0.75, 1.5),
+      [key('rw2_latency_seconds_count', { __type__: 'histogram', __unit__: 'seconds' })]: withStart(3, 6),
+      // A gauge has no start: no zero sample.
+      [key('rw2_queue_depth', { __type__: 'gauge', __unit__: 'requests' })]: [
+        [t1, 5],
+        [t2, 6],
+      ],
+    });
+  });
+});
+
+describe('protocol: auto against 1.0-only receivers', () => {
+  it.each([
+    ['Prometheus 2.42 (the stack)', () => stack.prometheus.acme!.url, () => stack.prometheus.acme!.remoteWriteUrl],
+    ['Prometheus 3.x accepting prometheus.WriteRequest only', () => prom3v1Only.url, () => prom3v1Only.remoteWriteUrl],
+  ])('falls back to 1.0 once against %s and stores every sample exactly', async (_name, baseUrl, writeUrl) => {
+    const { sink, registry } = sinkFor(writeUrl(), 'auto');
+    const now = Date.now();
+    const { first, second, t1, t2 } = workload(now);
+    // Two series only: the fallback resends the first batch, the second goes out as 1.0 directly.
+    const only = (samples: Sample[]) => samples.filter((s) => s.metric === requests);
+    sink.write('acme', only(first));
+    await sink.flush();
+    sink.write('acme', only(second));
+    await sink.flush();
+    await sink.close();
+
+    expect(await counterValues(registry, 'sluice_remote_write_protocol_fallbacks_total')).toEqual({ acme: 1 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 4 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({});
+    expect(await stored(baseUrl(), `rw2_requests_total{run="${RUN}"}`, now)).toEqual({
+      '__name__=rw2_requests_total,model=qwen-max': [
+        [t1, 7],
+        [t2, 14],
+      ],
+      '__name__=rw2_requests_total,model=qwen-plus': [
+        [t1, 5],
+        [t2, 10],
+      ],
+    });
+  });
+
+  it('protocol: v2 fixed against Prometheus 2.42 never counts unconfirmed samples as sent', async () => {
+    const { sink, registry } = sinkFor(stack.prometheus.acme!.remoteWriteUrl, 'v2');
+    const { first } = workload(Date.now());
+    sink.write('acme', first);
+    await sink.flush();
+    await sink.close();
+    // 2.42 does not look at Content-Type: it reads a 2.0 body as an empty 1.0 request and answers 204
+    // without the written-count headers. Only the header check tells the samples were not stored.
+    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({});
+    expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({ not_written: 7 });
+  });
+});
