@@ -9,6 +9,7 @@ import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition 
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
+import { anomalyEventsTopic, anomalyEventTopics, EventOutbox, type EventOutboxSnapshot } from '../sinks/anomaly-events/event-outbox.ts';
 import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
 import { GroupMember } from './group-member.ts';
 import type { ProgressWatch } from './progress-watch.ts';
@@ -41,6 +42,8 @@ interface Checkpoint {
   upstream: [string, number, boolean][];
   merger: MergerSnapshot;
   outbox: OutboxSnapshot;
+  /** Anomaly events not yet written to Kafka (absent in older checkpoints and pipelines without anomaly metrics). */
+  events?: EventOutboxSnapshot;
 }
 
 /**
@@ -182,6 +185,7 @@ class PartialsTask {
   private readonly topicPartition: TopicPartition;
   private readonly merger: WindowMerger;
   private readonly outbox: Outbox;
+  private readonly events: EventOutbox | undefined;
   private readonly upstream = new Map<string, { watermark: number; idle: boolean }>();
   private epoch = 0;
   private ready = false;
@@ -190,6 +194,7 @@ class PartialsTask {
   private nextOffset = 0;
   private checkpointedOffset = -1;
   private checkpointedOutbox = -1;
+  private checkpointedEvents: number | undefined = -1;
 
   constructor(
     readonly partition: number,
@@ -201,6 +206,9 @@ class PartialsTask {
     this.outbox = new Outbox(deps.sink);
     const { config, metrics } = deps;
     const pipeline = config.name;
+    this.events = anomalyEventTopics(config).length === 0
+      ? undefined
+      : new EventOutbox(() => deps.kafka.transactionalProducer(`sluice.${pipeline}.anomalies.${partition}`), anomalyEventsTopic(pipeline), (n) => metrics.anomalyEvents.inc({ pipeline }, n));
     this.merger = new WindowMerger(
       deps.groups,
       deps.windowing,
@@ -211,6 +219,7 @@ class PartialsTask {
         partition,
         onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
+        ...(this.events ? { onEvent: this.events.add.bind(this.events) } : {}),
       },
       { emit: (tenant, samples) => this.outbox.add(tenant, samples) },
     );
@@ -248,6 +257,7 @@ class PartialsTask {
           for (const [source, watermark, idle] of state.upstream) this.upstream.set(source, { watermark, idle });
           this.merger.restore(state.merger);
           this.outbox.restore(state.outbox);
+          this.events?.restore(state.events);
           this.checkpointedOffset = state.offset;
         }
         this.ready = true;
@@ -306,10 +316,12 @@ class PartialsTask {
 
   async checkpoint(): Promise<void> {
     if (this.closed || !this.ready) return;
-    if (this.nextOffset === this.checkpointedOffset && this.outbox.size === this.checkpointedOutbox) {
+    if (this.nextOffset === this.checkpointedOffset && this.outbox.size === this.checkpointedOutbox && this.events?.size === this.checkpointedEvents) {
       this.maybeResume();
+      this.sendEvents();
       return;
     }
+    const eventCount = this.events?.size;
     const offset = this.nextOffset;
     const outboxSize = this.outbox.size;
     const state: Checkpoint = {
@@ -318,6 +330,7 @@ class PartialsTask {
       upstream: [...this.upstream].map(([source, u]) => [source, u.watermark, u.idle]),
       merger: this.merger.snapshot(),
       outbox: this.outbox.snapshot(),
+      ...(this.events ? { events: this.events.snapshot() } : {}),
     };
     const { metrics, config } = this.deps;
     try {
@@ -330,12 +343,21 @@ class PartialsTask {
       }
       this.checkpointedOffset = offset;
       this.checkpointedOutbox = outboxSize;
+      this.checkpointedEvents = eventCount;
       this.maybeResume();
+      this.sendEvents();
     } catch (error) {
       metrics.checkpoints.inc({ pipeline: config.name, result: 'failed' });
       if (!this.paused) this.log.warn({ err: error, partition: this.partition }, 'checkpoint failed; pausing the partition until the state backend is back');
       this.pause();
     }
+  }
+
+  /** Writes the checkpointed anomaly events (a failure keeps them for the next checkpoint's attempt). */
+  private sendEvents(): void {
+    this.events?.send().catch((error: unknown) => {
+      if (!this.closed) this.log.warn({ err: error, partition: this.partition }, 'anomaly events not written yet; retrying after the next checkpoint');
+    });
   }
 
   private maybeResume(): void {
@@ -358,5 +380,6 @@ class PartialsTask {
   close(): void {
     this.closed = true;
     this.outbox.close();
+    void this.events?.close();
   }
 }
