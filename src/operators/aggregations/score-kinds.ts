@@ -3,6 +3,7 @@ import { AnomalyAggregator } from '../anomaly/aggregation.ts';
 import { DriftAggregator } from '../drift/aggregation.ts';
 import type { Aggregator } from './aggregator.ts';
 import { DataQualityAggregator } from './data-quality.ts';
+import { isSeriesStateful } from './series-state.ts';
 
 type ScoreMetric = Extract<MetricConfig, { type: 'drift' | 'anomaly' | 'data_quality' }>;
 
@@ -47,6 +48,7 @@ export function bindAnomalyInputs(metrics: readonly MetricConfig[], aggregators:
     if (metric.type !== 'anomaly') return;
     const input = metrics.findIndex((other) => other.name === metric.input && other.type !== 'anomaly');
     if (input < 0) throw new Error(`anomaly metric ${metric.name}: its input ${metric.input} is not a metric with the same labels`);
+    if (isSeriesStateful(aggregators[input]!)) throw new Error(`anomaly metric ${metric.name}: its input ${metric.input} is itself a score; use a gauge, quantiles, distinct or data_quality metric`);
     if (aggregators[input]!.cumulative) throw new Error(`anomaly metric ${metric.name}: its input ${metric.input} is cumulative; use a per-window metric (gauge, quantiles, ...)`);
     (aggregators[m] as unknown as AnomalyAggregator).inputIndex = input;
   });

@@ -46,23 +46,30 @@ export interface SeriesStatefulAggregator<A = unknown, S = unknown> extends Aggr
   decodeSeriesState(wire: unknown): S;
   /**
    * One window of the series: `acc` is this metric's accumulator (undefined when it took no record
-   * in the window), `input` the samples the input metric emitted for the series in this window.
-   * Returns true when it emitted (the series then gets stale markers for it on expiry).
+   * in the window); `out[inputFrom, inputTo)` are the samples the input metric emitted for the
+   * series in this window (an empty range without an input). Returns true when it emitted (the
+   * series then gets stale markers for it on expiry).
    */
-  emitWindow(acc: A | undefined, state: S, input: readonly Sample[], labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean;
+  emitWindow(acc: A | undefined, state: S, inputFrom: number, inputTo: number, labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean;
 }
 
 export function isSeriesStateful(aggregator: Aggregator): aggregator is SeriesStatefulAggregator {
   return (aggregator as Partial<SeriesStatefulAggregator>).seriesState === true;
 }
 
-const NO_INPUT: readonly Sample[] = [];
-
 /**
  * Emits one series' per-window metrics for one window: the plain kinds from their accumulators
  * (those `touched` took records), then the stateful kinds, which may read what the plain kinds
  * just emitted. Returns the stateful kinds' bits that emitted.
  */
+let scratch = new Int32Array(64);
+/** One reused buffer: a window's spans are read before the next series' are written. */
+function spanScratch(metrics: number): Int32Array {
+  if (scratch.length < 2 * metrics) scratch = new Int32Array(2 * metrics);
+  scratch.fill(0, 0, 2 * metrics);
+  return scratch;
+}
+
 export function emitSeriesWindow(
   aggregators: readonly Aggregator[],
   accs: readonly unknown[],
@@ -74,7 +81,7 @@ export function emitSeriesWindow(
 ): number {
   let stateful = false;
   // Where each plain metric's samples of this window start and end in `out`.
-  const spans = states === undefined ? undefined : new Array<number>(2 * aggregators.length);
+  const spans = states === undefined ? undefined : spanScratch(aggregators.length);
   for (let m = 0; m < aggregators.length; m++) {
     const aggregator = aggregators[m]!;
     if (aggregator.cumulative) continue;
@@ -95,9 +102,10 @@ export function emitSeriesWindow(
     const aggregator = aggregators[m]!;
     if (!isSeriesStateful(aggregator)) continue;
     const source = aggregator.inputIndex;
-    const input = source !== undefined && spans[2 * source] !== undefined ? out.slice(spans[2 * source], spans[2 * source + 1]) : NO_INPUT;
+    const from = source === undefined ? 0 : spans[2 * source]!;
+    const to = source === undefined ? 0 : spans[2 * source + 1]!;
     const acc = touched & (1 << m) ? accs[m] : undefined;
-    if (aggregator.emitWindow(acc, states[m], input, outputs[m]!, ctx, out)) emitted |= 1 << m;
+    if (aggregator.emitWindow(acc, states[m], from, to, outputs[m]!, ctx, out)) emitted |= 1 << m;
   }
   return emitted;
 }

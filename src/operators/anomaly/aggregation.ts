@@ -24,6 +24,11 @@ export interface AnomalyMetricOptions {
 interface AnomalySeries {
   detector: AnomalyDetector;
   events: number;
+  /**
+   * The encoded state, kept until the next update: checkpoints (every second by default) far
+   * outnumber windows, and a detector's snapshot is ~1 250 doubles.
+   */
+  wire: AnomalyWire | undefined;
 }
 
 /** A series' detector state as bytes (every double exact, NaN included) and its event count. */
@@ -72,13 +77,15 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   emit(): void {}
 
   createSeriesState(): AnomalySeries {
-    return { detector: new AnomalyDetector(this.options.detector), events: 0 };
+    return { detector: new AnomalyDetector(this.options.detector), events: 0, wire: undefined };
   }
 
   encodeSeriesState(state: AnomalySeries): unknown {
-    const snapshot = state.detector.snapshot();
-    const wire: AnomalyWire = [new Uint8Array(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength), state.events];
-    return wire;
+    if (state.wire === undefined) {
+      const snapshot = state.detector.snapshot();
+      state.wire = [new Uint8Array(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength), state.events];
+    }
+    return state.wire;
   }
 
   decodeSeriesState(wire: unknown): AnomalySeries {
@@ -86,12 +93,13 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
     // Copy into an aligned buffer: a decoded Uint8Array may sit at any offset of a larger one.
     const snapshot = new Float64Array(bytes.byteLength / 8);
     new Uint8Array(snapshot.buffer).set(bytes);
-    return { detector: AnomalyDetector.restore(snapshot, this.options.detector), events };
+    return { detector: AnomalyDetector.restore(snapshot, this.options.detector), events, wire: undefined };
   }
 
-  emitWindow(_acc: null | undefined, state: AnomalySeries, input: readonly Sample[], labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean {
-    const sample = this.pick(input);
+  emitWindow(_acc: null | undefined, state: AnomalySeries, from: number, to: number, labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean {
+    const sample = this.pick(out, from, to);
     if (sample === undefined || !Number.isFinite(sample.value)) return false;
+    state.wire = undefined;
     const point = state.detector.update(sample.value, ctx.windowEndMs);
     if (point.anomalous) {
       state.events++;
@@ -115,9 +123,23 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
     return true;
   }
 
-  private pick(input: readonly Sample[]): Sample | undefined {
-    for (const sample of input) if (this.inputLabels.every((want) => sample.labels.some((l) => l.name === want.name && l.value === want.value))) return sample;
+  private pick(out: readonly Sample[], from: number, to: number): Sample | undefined {
+    for (let i = from; i < to; i++) if (this.carriesInputLabels(out[i]!.labels)) return out[i];
     return undefined;
+  }
+
+  private carriesInputLabels(labels: readonly Label[]): boolean {
+    for (const want of this.inputLabels) {
+      let found = false;
+      for (const label of labels) {
+        if (label.name === want.name) {
+          found = label.value === want.value;
+          break;
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
   }
 
   private withoutName(labels: readonly Label[]): readonly Label[] {

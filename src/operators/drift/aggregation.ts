@@ -105,8 +105,9 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     return decodeReference(wire);
   }
 
-  emitWindow(current: DriftWindow | undefined, state: ReferenceState, _input: readonly Sample[], labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean {
+  emitWindow(current: DriftWindow | undefined, state: ReferenceState, _from: number, _to: number, labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean {
     if (current === undefined || current.size === 0) return false;
+    state.wire = undefined;
     const reference = this.strategy.next(state, current, ctx.windowStartMs, ctx.windowEndMs);
     if (reference === undefined || reference.size === 0) return false;
     const ref = reference.sample();

@@ -15,6 +15,8 @@ export interface ReferenceState {
   windows: DriftWindow[];
   /** first_windows: windows taken so far. */
   taken: number;
+  /** The encoded state until the next window changes it (checkpoints far outnumber windows). */
+  wire?: ReferenceWire | undefined;
 }
 
 export type ReferenceWire = [DriftWindowSnapshot[], number];
@@ -114,7 +116,8 @@ export function loadReferenceFile(path: string, options: DriftWindowOptions): Dr
 }
 
 export function encodeReference(state: ReferenceState): ReferenceWire {
-  return [state.windows.map((w) => w.snapshot()), state.taken];
+  state.wire ??= [state.windows.map((w) => w.snapshot()), state.taken];
+  return state.wire;
 }
 
 export function decodeReference(wire: unknown): ReferenceState {

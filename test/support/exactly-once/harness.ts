@@ -64,6 +64,8 @@ export interface ScenarioOptions {
   redisUrl?: string;
   /** Extra environment for every instance. */
   env?: Record<string, string>;
+  /** The pipeline file the instances run (default PIPELINE_FILE). */
+  pipelineFile?: string;
   /**
    * The longest broker outage the scenario's producer must ride out: its sends then retry (the
    * idempotent producer keeps their sequence numbers, so nothing is written twice) for longer.
@@ -220,7 +222,7 @@ export class Scenario {
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [BIN, 'run', PIPELINE_FILE], { cwd: REPO_ROOT, env: this.instanceEnv(env), stdio: ['ignore', fd, fd] });
+      child = spawn(process.execPath, [BIN, 'run', this.options.pipelineFile ?? PIPELINE_FILE], { cwd: REPO_ROOT, env: this.instanceEnv(env), stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }

@@ -96,7 +96,7 @@ describe('drift metric kind through the merger', () => {
   it('gives the same samples after a checkpoint and restore mid-stream', () => {
     const once = run().p.samples;
     for (const at of [0, 1, 3]) expect(run(at).p.samples).toEqual(once);
-  });
+  }, 60_000);
 
   it('slides a trailing reference and scores a categorical feature with new and missing categories', () => {
     const mix = metricSchema.parse({
@@ -174,7 +174,7 @@ describe('anomaly metric kind through the merger', () => {
       expect(again.samples).toEqual(once.samples);
       expect(again.events).toEqual(once.events);
     }
-  });
+  }, 60_000);
 
   it('refuses an anomaly whose input has other labels', () => {
     const bad = metricSchema.parse({ name: 'x_anomaly', type: 'anomaly', input: 'latency_seconds', labels: {} });
