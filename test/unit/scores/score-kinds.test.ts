@@ -193,4 +193,21 @@ describe('data-quality gauges', () => {
     expect(byCheck).toEqual({ null: 0.2, invalid_type: 0.1, out_of_range: 0.2, schema_violation: 0 });
     expect(named(p.samples, 'field_quality').every((s) => label(s, 'field') === 'latency_ms')).toBe(true);
   });
+
+  it('counts a record dead-lettered as invalid as a schema violation of its series', () => {
+    const quality = metricSchema.parse({ name: 'field_quality', type: 'data_quality', field: 'tokens', labels: { model: 'model' } });
+    const tokens = metricSchema.parse({ name: 'tokens_total', type: 'counter', value: 'tokens', labels: { model: 'model' } });
+    const groups = planMetrics([quality, tokens]);
+    const pre = new PreAggregator(groups, tumbling);
+    expect(pre.add('acme', 1, { model: 'm1', tokens: 5 })).toBeUndefined();
+    expect(pre.add('acme', 2, { model: 'm1', tokens: -1 })).toMatchObject({ reason: 'invalid_value' });
+    expect(pre.add('acme', 3, { model: 'm1', tokens: 'many' })).toMatchObject({ reason: 'invalid_value' });
+    const samples: Sample[] = [];
+    const merger = new WindowMerger(groups, tumbling, { allowedLatenessMs: 0, expireAfterMs: 60_000 }, { emit: (_t, s) => samples.push(...s) });
+    for (const p of pre.drain()) merger.addPartial(p);
+    merger.advanceWatermark(WINDOW);
+    const byCheck = Object.fromEntries(named(samples, 'field_quality').map((s) => [label(s, 'check'), s.value]));
+    expect(byCheck).toEqual({ null: 0, invalid_type: 0, out_of_range: 0, schema_violation: 2 / 3 });
+    expect(named(samples, 'tokens_total').map((s) => s.value)).toEqual([5]);
+  });
 });
