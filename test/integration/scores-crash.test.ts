@@ -21,8 +21,8 @@ let steady: Scenario | undefined;
 let crashed: Scenario | undefined;
 
 beforeAll(async () => {
-  steady = await Scenario.create({ name: 'scores-steady', stack, dataset, rate: 2_000, pipelineFile });
-  crashed = await Scenario.create({ name: 'scores-crash', stack, dataset, rate: 1_000, pipelineFile });
+  steady = await Scenario.create({ name: 'scores-steady', stack, dataset, rate: 2_000, pipelineFile, readyTimeoutMs: 150_000 });
+  crashed = await Scenario.create({ name: 'scores-crash', stack, dataset, rate: 1_000, pipelineFile, readyTimeoutMs: 150_000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -113,4 +113,4 @@ it('gives the same drift and anomaly scores and events after SIGKILLs and restor
   expect(wantEvents.size).toBeGreaterThan(0);
   expect(new Map([...gotEvents].sort())).toEqual(new Map([...wantEvents].sort()));
   expect(killedAt).toHaveLength(KILLS);
-}, 420_000);
+}, 900_000);
