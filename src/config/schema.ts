@@ -7,6 +7,7 @@ import { transformSchema } from '../operators/transforms/index.ts';
 import { decodeConfigSchema } from '../codecs/index.ts';
 import { tenantsConfigSchema } from '../tenancy/config.ts';
 import { pipelineTestsSchema } from '../testing/config.ts';
+import { scoreMetricSchemas } from './score-metrics.ts';
 
 /**
  * The pipeline config: one YAML file per pipeline under `pipelines/`. This schema is the single
@@ -321,7 +322,18 @@ const childCountMetricSchema = z
   .strict()
   .refine(bucketsIncrease, BUCKETS_INCREASE);
 
+const scoreMetrics = scoreMetricSchemas({
+  name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*'),
+  fieldPath,
+  labels: labelsSchema,
+  staticLabels: staticLabelsSchema,
+  filter: metricFilter,
+});
+
 export const metricSchema = z.discriminatedUnion('type', [
+  scoreMetrics.drift,
+  scoreMetrics.anomaly,
+  scoreMetrics.dataQuality,
   childCountMetricSchema,
   passthroughMetricSchema,
   rollupMetricSchema,

@@ -11,6 +11,7 @@ import { DistinctAggregator } from '../aggregations/distinct.ts';
 import { HistogramAggregator } from '../aggregations/histogram.ts';
 import { QuantilesAggregator } from '../aggregations/quantiles.ts';
 import { WindowGaugeAggregator } from '../aggregations/window-gauge.ts';
+import { bindAnomalyInputs, createScoreAggregator, isScoreMetric } from '../aggregations/score-kinds.ts';
 
 /**
  * The compiled form of the `metrics` section. Metrics with the same label mapping share one
@@ -53,7 +54,7 @@ export function createAggregator(metric: MetricConfig): Aggregator {
     const outputLabels = aggregator.outputLabels.bind(aggregator);
     aggregator.outputLabels = (base) => outputLabels([...base.filter((l) => !extra.some((e) => e.name === l.name)), ...extra]);
   }
-  if (metric.filter === undefined) return aggregator;
+  if (!('filter' in metric) || metric.filter === undefined) return aggregator;
   // A metric filter reads the record before the value: false means "not for this metric".
   const filter = compileExpression(metric.filter);
   const read = aggregator.read.bind(aggregator);
@@ -70,6 +71,7 @@ export function createAggregator(metric: MetricConfig): Aggregator {
 }
 
 function createUnfiltered(metric: MetricConfig): Aggregator {
+  if (isScoreMetric(metric)) return createScoreAggregator(metric);
   switch (metric.type) {
     case 'counter':
       return new CounterAggregator(metric.name, metric.value) as Aggregator;
@@ -119,10 +121,10 @@ export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[]
     // Each partial tracks which of its group's metrics took data in one 31-bit mask.
     if (groupMetrics.length > 31) throw new Error(`more than 31 metrics share the labels {${labelNames.join(', ')}}; split them`);
   }
-  const fixed = [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => ({
-    labelNames,
-    labelGetters: labelFields.map(compileFieldGetter),
-    aggregators: groupMetrics.map(createAggregator),
-  }));
+  const fixed = [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => {
+    const aggregators = groupMetrics.map(createAggregator);
+    bindAnomalyInputs(groupMetrics, aggregators);
+    return { labelNames, labelGetters: labelFields.map(compileFieldGetter), aggregators };
+  });
   return [...fixed, ...passthrough];
 }

@@ -3,6 +3,7 @@ import { INVALID, SKIP } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
 import { groupKeyPrefix, readSeries } from './series-key.ts';
+import { countsRejections } from '../aggregations/data-quality.ts';
 
 /**
  * Past this many series held, stage 1 flushes before its `flush_interval`: a label flood then
@@ -27,6 +28,8 @@ export class PreAggregator {
   private readonly keyScratch: string[];
   /** Per group, the key prefix that keeps series of different groups apart. */
   private readonly keyPrefix: string[];
+  /** Per group, its data-quality metrics (they count records dead-lettered as invalid). */
+  private readonly quality: number[][];
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -37,6 +40,7 @@ export class PreAggregator {
     this.takes = groups.map(() => false);
     this.keyScratch = new Array<string>(groups.length);
     this.keyPrefix = groups.map((_, g) => groupKeyPrefix(g));
+    this.quality = groups.map((g) => g.aggregators.flatMap((a, m) => (countsRejections(a) ? [m] : [])));
   }
 
   /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
@@ -49,7 +53,10 @@ export class PreAggregator {
       for (let m = 0; m < group.aggregators.length; m++) {
         const aggregator = group.aggregators[m]!;
         const value = aggregator.read(record);
-        if (value === INVALID) return { reason: 'invalid_value', detail: aggregator.invalidReason };
+        if (value === INVALID) {
+          this.countViolation(tenant, eventTimeMs, record);
+          return { reason: 'invalid_value', detail: aggregator.invalidReason };
+        }
         values[m] = value;
         if (value !== SKIP) takes = true;
       }
@@ -75,6 +82,27 @@ export class PreAggregator {
       }
     }
     return undefined;
+  }
+
+  /**
+   * A record about to be dead-lettered as invalid still counts, as a schema violation, in the
+   * data-quality metrics of the series it would have gone to (when its labels can be read).
+   */
+  private countViolation(tenant: string, eventTimeMs: number, record: Record<string, unknown>): void {
+    for (let g = 0; g < this.groups.length; g++) {
+      const quality = this.quality[g]!;
+      if (quality.length === 0) continue;
+      const group = this.groups[g]!;
+      const key = readSeries(group, this.keyPrefix[g]!, tenant, record, this.labelScratch[g]!);
+      if (typeof key !== 'string') continue;
+      this.keyScratch[g] = key;
+      const partial = this.partialFor(g, tenant, eventTimeMs);
+      for (const m of quality) {
+        if (group.aggregators[m]!.read(record) === SKIP) continue; // its filter leaves the record out
+        (group.aggregators[m] as unknown as { countRejected(acc: unknown): void }).countRejected(partial.accs[m]);
+        partial.touched |= 1 << m;
+      }
+    }
   }
 
   /** Hands over everything accumulated since the last drain. */

@@ -5,6 +5,7 @@ import type { SeriesGroupPlan, Windowing } from './plan.ts';
 import { RetiredTotals } from './retired-totals.ts';
 import { SeriesBudget, UNLIMITED } from './series-budget.ts';
 import { baseLabels, isOverflowKey, overflowSeries } from './series-key.ts';
+import { emitSeriesWindow, isSeriesStateful, type ScoreEvent, type WindowContext } from '../aggregations/series-state.ts';
 
 /** Where a merger's output goes: the runtime's outbox, or a test's array. */
 export interface SampleEmitter {
@@ -26,6 +27,8 @@ export interface MergerOptions {
   readonly onFolded?: (tenant: string) => void;
   /** The retained totals of an expired series were dropped to stay within the budget. */
   readonly onTotalsDropped?: (tenant: string) => void;
+  /** An anomaly event, emitted in window order with the samples (absent: events are dropped). */
+  readonly onEvent?: (event: ScoreEvent) => void;
 }
 
 interface SeriesState {
@@ -40,6 +43,8 @@ interface SeriesState {
   lastDataEnd: number;
   /** Metrics (bits) of this series that have had data: only those are emitted. */
   touched: number;
+  /** Per aggregator, the state a drift or anomaly kind keeps across windows (absent: none in the group). */
+  readonly states?: unknown[];
 }
 
 /**
@@ -76,6 +81,9 @@ export class WindowMerger {
   private readonly unborn = new Set<string>();
   private readonly retired: RetiredTotals;
   private readonly overflowPartition: string | undefined;
+  /** Per group: does it hold a kind with per-series state (drift, anomaly)? */
+  private readonly hasStateful: readonly boolean[];
+  private readonly windowContext: WindowContext;
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -84,6 +92,9 @@ export class WindowMerger {
     private readonly emitter: SampleEmitter,
   ) {
     this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
+    this.hasStateful = groups.map((group) => group.aggregators.some(isSeriesStateful));
+    const onEvent = options.onEvent ?? (() => {});
+    this.windowContext = { tenant: '', seriesKey: '', windowStartMs: 0, windowEndMs: 0, windowSeconds: 0, event: onEvent };
     const outputs = (group: SeriesGroupPlan, cumulativeOnly: boolean) =>
       group.aggregators.reduce((sum, a) => sum + (cumulativeOnly && !a.cumulative ? 0 : a.outputLabels([]).length), 0);
     this.cost = groups.map((group) => outputs(group, false));
@@ -252,11 +263,7 @@ export class WindowMerger {
     }
     for (const partial of merged.values()) {
       const series = this.seriesFor(partial);
-      const aggregators = this.groups[partial.group]!.aggregators;
-      const out = this.out(partial.tenant);
-      for (let m = 0; m < aggregators.length; m++) {
-        if (!aggregators[m]!.cumulative && partial.touched & (1 << m)) aggregators[m]!.emit(partial.accs[m], series.outputs[m]!, end, size / 1000, out);
-      }
+      series.touched |= this.emitWindowed(series, partial.key, partial.accs, partial.touched, end - size, end);
     }
   }
 
@@ -311,14 +318,11 @@ export class WindowMerger {
       const seconds = (end - session.start) / 1000;
       for (let m = 0; m < aggregators.length; m++) {
         const aggregator = aggregators[m]!;
-        if (!(session.touched & (1 << m)) && !(aggregator.cumulative && series.touched & (1 << m))) continue;
-        if (aggregator.cumulative) {
-          aggregator.merge(series.cumulative[m], session.accs[m]);
-          aggregator.emit(series.cumulative[m], series.outputs[m]!, end, seconds, out);
-        } else {
-          aggregator.emit(session.accs[m], series.outputs[m]!, end, seconds, out);
-        }
+        if (!aggregator.cumulative || (!(session.touched & (1 << m)) && !(series.touched & (1 << m)))) continue;
+        aggregator.merge(series.cumulative[m], session.accs[m]);
+        aggregator.emit(series.cumulative[m], series.outputs[m]!, end, seconds, out);
       }
+      series.touched |= this.emitWindowed(series, session.key, session.accs, session.touched, session.start, end);
     }
     for (const [key, series] of this.series) {
       const expiry = series.lastDataEnd + this.options.expireAfterMs;
@@ -327,6 +331,39 @@ export class WindowMerger {
         this.expire(key, series, Number.POSITIVE_INFINITY); // sessions: none waits (checked above)
       }
     }
+  }
+
+  /** The per-window kinds of one series for the window [start, end); returns the stateful bits that emitted. */
+  private emitWindowed(series: SeriesState, key: string, accs: readonly unknown[], touched: number, start: number, end: number): number {
+    const ctx = this.windowContext;
+    ctx.tenant = series.tenant;
+    ctx.seriesKey = key;
+    ctx.windowStartMs = start;
+    ctx.windowEndMs = end;
+    ctx.windowSeconds = (end - start) / 1000;
+    const outputs = series.outputs;
+    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, series.states, outputs, ctx, this.out(series.tenant));
+  }
+
+  private createStates(group: number): unknown[] | undefined {
+    if (!this.hasStateful[group]) return undefined;
+    return this.groups[group]!.aggregators.map((a) => (isSeriesStateful(a) ? a.createSeriesState() : undefined));
+  }
+
+  private encodeStates(series: SeriesState): unknown[] | null {
+    if (!series.states) return null;
+    const aggregators = this.groups[series.group]!.aggregators;
+    return series.states.map((state, m) => {
+      const aggregator = aggregators[m]!;
+      return isSeriesStateful(aggregator) ? aggregator.encodeSeriesState(state) : null;
+    });
+  }
+
+  private decodeStates(group: number, wire: readonly unknown[] | null | undefined): unknown[] | undefined {
+    if (!this.hasStateful[group]) return undefined;
+    const aggregators = this.groups[group]!.aggregators;
+    // A checkpoint from before the group had stateful kinds starts their state afresh.
+    return aggregators.map((a, m) => (isSeriesStateful(a) ? (wire?.[m] != null ? a.decodeSeriesState(wire[m]) : a.createSeriesState()) : undefined));
   }
 
   private seriesFor(partial: PartialAggregate): SeriesState {
@@ -344,6 +381,7 @@ export class WindowMerger {
         cumulative: retired ? [...retired.cumulative] : group.aggregators.map((a) => (a.cumulative ? a.create() : undefined)),
         lastDataEnd: Number.NEGATIVE_INFINITY,
         touched: retired?.touched ?? 0,
+        states: this.createStates(partial.group),
       };
       this.series.set(partial.key, series);
       this.unborn.delete(partial.key);
@@ -392,7 +430,12 @@ export class WindowMerger {
       nextEnd: this.nextEnd ?? null,
       panes: [...this.panes.values()].flatMap((pane) => [...pane.values()].map(encodePartial)),
       sessions: [...this.sessions.values()].flatMap((sessions) => sessions.map(encodePartial)),
-      series: [...this.series.entries()].map(([key, s]) => [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, this.encodeCumulative(s), s.touched]),
+      series: [...this.series.entries()].map(([key, s]) => {
+        const wire: SeriesWire = [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, this.encodeCumulative(s), s.touched];
+        const states = this.encodeStates(s);
+        if (states) wire.push(states);
+        return wire;
+      }),
       retired: [...this.retired.entries()].map(([key, r]) => [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), this.encodeCumulative(r), r.touched]),
     };
   }
@@ -433,7 +476,7 @@ export class WindowMerger {
       list.push(partial);
       this.sessions.set(partial.key, list);
     }
-    for (const [group, key, tenant, values, lastDataEnd, cumulative, touched] of snapshot.series) {
+    for (const [group, key, tenant, values, lastDataEnd, cumulative, touched, states] of snapshot.series) {
       const plan = this.groups[group]!;
       const labelValues = values.map((v) => v ?? undefined);
       const base = baseLabels(plan, labelValues, key);
@@ -445,6 +488,7 @@ export class WindowMerger {
         cumulative: this.decodeCumulative(group, cumulative),
         lastDataEnd,
         touched,
+        states: this.decodeStates(group, states),
       });
     }
     // Checkpoints written before totals were retained have none.
@@ -468,6 +512,8 @@ export class WindowMerger {
 }
 
 type PartialWire = [number, string, string, (string | null)[], number, number, unknown[], number];
+/** A series: group, key, tenant, label values, last data end, cumulative accumulators, touched, and the stateful kinds' state when its group has any. */
+type SeriesWire = [number, string, string, (string | null)[], number, unknown[], number, unknown[]?];
 
 export interface MergerSnapshot {
   watermark: number;
@@ -475,7 +521,7 @@ export interface MergerSnapshot {
   nextEnd: number | null;
   panes: PartialWire[];
   sessions: PartialWire[];
-  series: [number, string, string, (string | null)[], number, unknown[], number][];
+  series: SeriesWire[];
   /** Totals of expired cumulative series, oldest first per tenant (absent in older checkpoints). */
   retired?: [number, string, string, (string | null)[], unknown[], number][];
 }

@@ -1,0 +1,111 @@
+import type { Label, Sample } from '../../core/types.ts';
+import type { Aggregator } from './aggregator.ts';
+
+/** An anomaly event: a window whose score reached the metric's threshold. */
+export interface ScoreEvent {
+  readonly metric: string;
+  readonly tenant: string;
+  /** The series' canonical key (tenant and labels), the event's identity with the window. */
+  readonly seriesKey: string;
+  /** The score's labels without `__name__`. */
+  readonly labels: readonly Label[];
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  readonly score: number;
+  readonly value: number;
+  readonly expectedLower: number;
+  readonly expectedUpper: number;
+  readonly threshold: number;
+  /** The metric's own events topic (absent: the pipeline's default). */
+  readonly topic?: string;
+}
+
+/** What a stateful kind learns about the window it emits for (one scratch object, refilled per call). */
+export interface WindowContext {
+  tenant: string;
+  seriesKey: string;
+  windowStartMs: number;
+  windowEndMs: number;
+  windowSeconds: number;
+  /** Hands an anomaly event to the stage-2 flow (checkpointed with the state, written to Kafka). */
+  readonly event: (event: ScoreEvent) => void;
+}
+
+/**
+ * A per-window kind that also keeps state per series across windows (drift references, anomaly
+ * detectors). The merger creates the state with the series, keeps it in its snapshot, drops it
+ * when the series expires, and calls `emitWindow` instead of `emit` at every window of the
+ * series, in window order, so the state is a function of the input alone (a replay reproduces it).
+ */
+export interface SeriesStatefulAggregator<A = unknown, S = unknown> extends Aggregator<A> {
+  readonly seriesState: true;
+  /** Index, in its series group, of the per-window metric whose samples this kind reads (anomaly). */
+  readonly inputIndex?: number;
+  createSeriesState(): S;
+  encodeSeriesState(state: S): unknown;
+  decodeSeriesState(wire: unknown): S;
+  /**
+   * One window of the series: `acc` is this metric's accumulator (undefined when it took no record
+   * in the window); `out[inputFrom, inputTo)` are the samples the input metric emitted for the
+   * series in this window (an empty range without an input). Returns true when it emitted (the
+   * series then gets stale markers for it on expiry).
+   */
+  emitWindow(acc: A | undefined, state: S, inputFrom: number, inputTo: number, labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean;
+}
+
+export function isSeriesStateful(aggregator: Aggregator): aggregator is SeriesStatefulAggregator {
+  return (aggregator as Partial<SeriesStatefulAggregator>).seriesState === true;
+}
+
+/**
+ * Emits one series' per-window metrics for one window: the plain kinds from their accumulators
+ * (those `touched` took records), then the stateful kinds, which may read what the plain kinds
+ * just emitted. Returns the stateful kinds' bits that emitted.
+ */
+let scratch = new Int32Array(64);
+/** One reused buffer: a window's spans are read before the next series' are written. */
+function spanScratch(metrics: number): Int32Array {
+  if (scratch.length < 2 * metrics) scratch = new Int32Array(2 * metrics);
+  scratch.fill(0, 0, 2 * metrics);
+  return scratch;
+}
+
+export function emitSeriesWindow(
+  aggregators: readonly Aggregator[],
+  accs: readonly unknown[],
+  touched: number,
+  states: readonly unknown[] | undefined,
+  outputs: readonly (readonly (readonly Label[])[])[],
+  ctx: WindowContext,
+  out: Sample[],
+): number {
+  let stateful = false;
+  // Where each plain metric's samples of this window start and end in `out`.
+  const spans = states === undefined ? undefined : spanScratch(aggregators.length);
+  for (let m = 0; m < aggregators.length; m++) {
+    const aggregator = aggregators[m]!;
+    if (aggregator.cumulative) continue;
+    if (isSeriesStateful(aggregator)) {
+      stateful = true;
+      continue;
+    }
+    const from = out.length;
+    if (touched & (1 << m)) aggregator.emit(accs[m], outputs[m]!, ctx.windowEndMs, ctx.windowSeconds, out);
+    if (spans) {
+      spans[2 * m] = from;
+      spans[2 * m + 1] = out.length;
+    }
+  }
+  if (!stateful || !states || !spans) return 0;
+  let emitted = 0;
+  for (let m = 0; m < aggregators.length; m++) {
+    const aggregator = aggregators[m]!;
+    if (!isSeriesStateful(aggregator)) continue;
+    const source = aggregator.inputIndex;
+    const from = source === undefined ? 0 : spans[2 * source]!;
+    const to = source === undefined ? 0 : spans[2 * source + 1]!;
+    const acc = touched & (1 << m) ? accs[m] : undefined;
+    if (aggregator.emitWindow(acc, states[m], from, to, outputs[m]!, ctx, out)) emitted |= 1 << m;
+  }
+  return emitted;
+}
