@@ -5,7 +5,7 @@ import { expressionSchema } from '../operators/transforms/expression.ts';
 import { expressionBudgetSchema } from '../operators/transforms/cost-meter.ts';
 import { transformSchema } from '../operators/transforms/index.ts';
 import { decodeConfigSchema } from '../codecs/index.ts';
-import { tenantsConfigSchema } from '../tenancy/config.ts';
+import { tenantsConfigSchema } from '../sinks/registry.ts';
 
 /**
  * The pipeline config: one YAML file per pipeline under `pipelines/`. This schema is the single

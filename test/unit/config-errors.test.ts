@@ -50,7 +50,7 @@ describe('pipeline config errors', () => {
     expect(config.window).toEqual({ type: 'tumbling', size: 10_000, max_out_of_orderness: 5_000, allowed_lateness: 0, idle_timeout: 10_000 });
     expect(config.source.brokers).toEqual(['127.0.0.1:9092']);
     expect(Object.keys(config.tenants.tenants)).toEqual(['acme', 'globex', 'initech']);
-    expect(config.tenants.tenants.globex!.headers).toEqual({ 'X-Scope-OrgID': 'globex' });
+    expect(config.tenants.tenants.globex).toMatchObject({ headers: { 'X-Scope-OrgID': 'globex' } });
     expect(config.tenants.default_route).toBeUndefined();
   });
 
