@@ -196,6 +196,16 @@ export function createSinks(section: TenantsConfig, context: SinkContext): { rea
   return { byTenant, fallback, all };
 }
 
+/** Tenants today's runtime cannot feed (see createPipelineSink); `sluice validate` reports them too. */
+export function pipelineSinkProblems(section: TenantsConfig): { readonly tenant: string; readonly message: string }[] {
+  return Object.entries(section.tenants)
+    .filter(([, tenant]) => sinkTypeOf(tenant) !== 'remote_write')
+    .map(([tenant, config]) => ({
+      tenant,
+      message: `sink type ${sinkTypeOf(config)} takes MetricPoints, which this build's stage 2 does not emit yet`,
+    }));
+}
+
 /**
  * The sink today's runtime writes to: stage 2 emits Prometheus-shaped samples, which only the
  * remote_write sink takes, and every sample-taking tenant (and the default route) is served by it.
@@ -203,13 +213,8 @@ export function createSinks(section: TenantsConfig, context: SinkContext): { rea
  * MetricPoints (issue 9, item 1); then this becomes a router over MetricSinks.
  */
 export function createPipelineSink(section: TenantsConfig, context: SinkContext): SampleSink & Closable {
-  const pointTenants = Object.entries(section.tenants).filter(([, tenant]) => sinkTypeOf(tenant) !== 'remote_write');
-  if (pointTenants.length > 0) {
-    const [id, tenant] = pointTenants[0]!;
-    throw new SinkWiringError(
-      `tenant ${JSON.stringify(id)}: sink type ${sinkTypeOf(tenant)} takes MetricPoints, which this build's stage 2 does not emit yet; use it through OtlpSink directly`,
-    );
-  }
+  const [problem] = pipelineSinkProblems(section);
+  if (problem !== undefined) throw new SinkWiringError(`tenant ${JSON.stringify(problem.tenant)}: ${problem.message}`);
   const [built] = createSinks(section, context).all;
   if (built === undefined || built.takes !== 'samples') throw new SinkWiringError('no tenant and no default_route to send to');
   return built.sink;

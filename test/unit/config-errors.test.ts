@@ -129,6 +129,17 @@ describe('start-up checks: what makes `run` fail makes `validate` fail, at file:
     expect(startupProblems(text, { GLOBEX_TOKEN: 'tok-123456' })).toEqual([]);
   });
 
+  it('checks an otlp tenant\'s secrets under sink:, and says a pipeline cannot feed it yet', () => {
+    const text = edit(
+      '    endpoint: ${SLUICE_TENANT_GLOBEX_URL:-http://127.0.0.1:9192/api/v1/write}\n    headers: { X-Scope-OrgID: globex }',
+      '    sink: { type: otlp, endpoint: http://127.0.0.1:9192/api/v1/otlp, auth: { bearer_token_env: GLOBEX_TOKEN } }',
+    );
+    expect(startupProblems(text)).toEqual([
+      `p.yaml:${lineOf(text, 'GLOBEX_TOKEN')}:96: tenants.globex.sink.auth.bearer_token_env: environment variable GLOBEX_TOKEN is not set`,
+      `p.yaml:${lineOf(text, 'type: otlp')}:19: tenants.globex.sink.type: sink type otlp takes MetricPoints, which this build's stage 2 does not emit yet`,
+    ]);
+  });
+
   it('names a missing basic-auth password_env variable', () => {
     const text = globex('auth: { basic: { username: svc, password_env: GLOBEX_PASSWORD } }');
     expect(startupProblems(text)).toEqual([

@@ -53,6 +53,6 @@ describe('tenants: section through the sink registry', () => {
     const section = tenantsConfigSchema.parse({ globex: { sink: { type: 'otlp', endpoint: 'http://127.0.0.1:1/x' } } });
     const context = { logger: pino({ level: 'silent' }), registry: new Registry(), shared: <T>(_key: string, make: () => T) => make() };
     expect(() => createPipelineSink(section, context)).toThrow(SinkWiringError);
-    expect(() => createPipelineSink(section, context)).toThrow(/tenant "globex": sink type otlp/);
+    expect(() => createPipelineSink(section, context)).toThrow(/tenant "globex": sink type otlp takes MetricPoints/);
   });
 });
