@@ -54,6 +54,16 @@ describe('pipeline config errors', () => {
     expect(config.tenants.default_route).toBeUndefined();
   });
 
+  it('takes a unit beside help on a metric, and refuses one with spaces', () => {
+    const good = edit('    help: Prompt tokens billed.', '    help: Prompt tokens billed.\n    unit: "{token}"');
+    const metric = parsePipeline(good, 'p.yaml', {}).config.metrics.find((m) => m.help === 'Prompt tokens billed.');
+    expect(metric).toMatchObject({ unit: '{token}' });
+    const bad = edit('    help: Prompt tokens billed.', '    help: Prompt tokens billed.\n    unit: per token');
+    expect(problems(bad)).toEqual([
+      `p.yaml:${lineOf(bad, 'unit: per token')}:11: metrics[1].unit: units are printable ASCII without spaces, e.g. "s", "By", "{token}"`,
+    ]);
+  });
+
   it('names file, line, column and path of a bad duration', () => {
     const text = edit('size: 10s', 'size: ten seconds');
     expect(problems(text)).toEqual([
