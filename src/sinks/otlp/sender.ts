@@ -172,6 +172,10 @@ export class OtlpTenantSender {
     this.inFlight = batch.length;
     try {
       await this.export(batch);
+    } catch (error) {
+      // Points are checked before they are queued, so this is a bug; still settle, never hang the outbox.
+      this.logProblem('OTLP export failed unexpectedly', 'internal', error instanceof Error ? error.message : String(error), batch.length);
+      this.settle(batch, 'failed', 'internal');
     } finally {
       this.inFlight = 0;
       this.sending = false;
