@@ -238,7 +238,12 @@ export class OtlpTenantSender {
 
   private finish(write: PendingWrite): void {
     write.onFlushed?.();
-    write.onSettled?.({ sent: write.sent, failed: write.failed, filtered: write.filtered });
+    try {
+      write.onSettled?.({ sent: write.sent, failed: write.failed, filtered: write.filtered });
+    } catch (error) {
+      // A caller's callback must not break settlement of the other writes in the batch (each settles once).
+      this.options.logger.error({ tenant: this.options.tenant, err: error }, 'OTLP write callback threw');
+    }
   }
 
   private anyoneFlushing(): boolean {
