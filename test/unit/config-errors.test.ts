@@ -50,8 +50,18 @@ describe('pipeline config errors', () => {
     expect(config.window).toEqual({ type: 'tumbling', size: 10_000, max_out_of_orderness: 5_000, allowed_lateness: 0, idle_timeout: 10_000 });
     expect(config.source.brokers).toEqual(['127.0.0.1:9092']);
     expect(Object.keys(config.tenants.tenants)).toEqual(['acme', 'globex', 'initech']);
-    expect(config.tenants.tenants.globex!.headers).toEqual({ 'X-Scope-OrgID': 'globex' });
+    expect(config.tenants.tenants.globex).toMatchObject({ headers: { 'X-Scope-OrgID': 'globex' } });
     expect(config.tenants.default_route).toBeUndefined();
+  });
+
+  it('takes a unit beside help on a metric, and refuses one with spaces', () => {
+    const good = edit('    help: Prompt tokens billed.', '    help: Prompt tokens billed.\n    unit: "{token}"');
+    const metric = parsePipeline(good, 'p.yaml', {}).config.metrics.find((m) => m.help === 'Prompt tokens billed.');
+    expect(metric).toMatchObject({ unit: '{token}' });
+    const bad = edit('    help: Prompt tokens billed.', '    help: Prompt tokens billed.\n    unit: per token');
+    expect(problems(bad)).toEqual([
+      `p.yaml:${lineOf(bad, 'unit: per token')}:11: metrics[1].unit: units are printable ASCII without spaces, e.g. "s", "By", "{token}"`,
+    ]);
   });
 
   it('names file, line, column and path of a bad duration', () => {
@@ -127,6 +137,17 @@ describe('start-up checks: what makes `run` fail makes `validate` fail, at file:
       `p.yaml:${lineOf(text, 'GLOBEX_TOKEN')}:31: tenants.globex.auth.bearer_token_env: environment variable GLOBEX_TOKEN is not set`,
     ]);
     expect(startupProblems(text, { GLOBEX_TOKEN: 'tok-123456' })).toEqual([]);
+  });
+
+  it('checks an otlp tenant\'s secrets under sink:, and says a pipeline cannot feed it yet', () => {
+    const text = edit(
+      '    endpoint: ${SLUICE_TENANT_GLOBEX_URL:-http://127.0.0.1:9192/api/v1/write}\n    headers: { X-Scope-OrgID: globex }',
+      '    sink: { type: otlp, endpoint: http://127.0.0.1:9192/api/v1/otlp, auth: { bearer_token_env: GLOBEX_TOKEN } }',
+    );
+    expect(startupProblems(text)).toEqual([
+      `p.yaml:${lineOf(text, 'GLOBEX_TOKEN')}:96: tenants.globex.sink.auth.bearer_token_env: environment variable GLOBEX_TOKEN is not set`,
+      `p.yaml:${lineOf(text, 'type: otlp')}:19: tenants.globex.sink.type: sink type otlp takes MetricPoints, which this build's stage 2 does not emit yet`,
+    ]);
   });
 
   it('names a missing basic-auth password_env variable', () => {
