@@ -1,7 +1,8 @@
 /**
  * In-process CPU of stage 1's per-record front on the gateway pipeline, without Kafka: decode
  * (with the Avro contract), transforms (CEL), tenant and event time (`Ingest`), then the series
- * keys of every metric group (`readSeries`). Prints CPU-µs per record of each part (process user
+ * keys of every metric group (`readSeries`), and the combiner (`PreAggregator.add`: series keys
+ * plus the partials they find). Prints CPU-µs per record of each part (process user
  * + system CPU, best of a few rounds, since a shared machine is noisy): the figures each CPU
  * optimisation of issue 12 quotes before and after.
  *
@@ -11,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadPipelineFile } from '../../src/config/load.ts';
 import { Ingest, type Ingested } from '../../src/runtime/ingest.ts';
-import { planMetrics } from '../../src/operators/windowed-metrics/plan.ts';
+import { planMetrics, planWindowing } from '../../src/operators/windowed-metrics/plan.ts';
+import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { groupKeyPrefix, readSeries } from '../../src/operators/windowed-metrics/series-key.ts';
 import { generateGatewayLogs } from '../support/gateway-traffic.ts';
 
@@ -57,5 +59,10 @@ const seriesMicros = cpuMicros(() => {
   }
 });
 if (keys !== count * groups.length) throw new Error(`${keys} series keys, want ${count * groups.length}`);
+const combinerMicros = cpuMicros(() => {
+  const combiner = new PreAggregator(groups, planWindowing(loaded.config.window));
+  for (const { tenant, eventTimeMs, record } of ingested) if (combiner.add(tenant, eventTimeMs, record) !== undefined) throw new Error('rejected');
+});
 process.stdout.write(`ingest (decode + contract + CEL + tenant + time): ${ingestMicros.toFixed(2)} CPU-µs/record\n`);
 process.stdout.write(`series keys (${groups.length} groups)              : ${seriesMicros.toFixed(2)} CPU-µs/record\n`);
+process.stdout.write(`combiner (series keys + partials)             : ${combinerMicros.toFixed(2)} CPU-µs/record\n`);
