@@ -164,11 +164,19 @@ const labelsSchema = z
   .default({})
   .describe('Output labels, each taken from a record field: `{label_name: field}`. A null field omits the label.');
 
+const unitSchema = z
+  .string()
+  .regex(/^[^\s{}]*(\{[^\s{}]*\}[^\s{}]*)*$/, 'units are UCUM-style, without spaces, e.g. s, By, {token}')
+  .max(64)
+  .default('')
+  .describe("Unit (UCUM-style, e.g. `s`, `By`, `{token}`), sent as metadata by sinks that carry it (remote-write 2.0, OTLP); it does not change the name.");
+
 const counterMetricSchema = z
   .object({
     name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
     type: z.literal('counter').describe('Cumulative counter: never reset by restarts; emitted as `<name>` (end it in `_total`).'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     value: fieldPath.optional().describe('Field to add per record; absent means count records.'),
     labels: labelsSchema,
     static_labels: staticLabelsSchema,
@@ -189,6 +197,7 @@ const histogramMetricSchema = z
       .describe('Base name; emitted as `<name>_bucket`, `<name>_sum`, `<name>_count`.'),
     type: z.literal('histogram').describe('Cumulative histogram with explicit buckets.'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     value: fieldPath.describe('Field observed per record.'),
     scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
     buckets: bucketsSchema,
@@ -204,6 +213,7 @@ const windowGaugeMetricSchema = z
     name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
     type: z.literal('gauge').describe('One value per window and series, stamped with the window end.'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     aggregate: z
       .enum(['count', 'sum', 'min', 'max', 'avg', 'rate', 'last'])
       .describe('count: records; sum/min/max/avg/last of `value`; rate: per second over the window (of `value`, or of records).'),
@@ -223,6 +233,7 @@ const quantilesMetricSchema = z
     name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name; one series per quantile, label `quantile`.'),
     type: z.literal('quantiles').describe('Quantiles per window from a mergeable DDSketch.'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     value: fieldPath.describe('Field observed per record.'),
     scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
     quantiles: z.array(z.number().gt(0).lt(1)).min(1).describe('Quantiles to emit, each in (0, 1).'),
@@ -243,6 +254,7 @@ const distinctMetricSchema = z
     name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
     type: z.literal('distinct').describe('Distinct values of a field per window, estimated by HyperLogLog.'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     value: fieldPath.describe('Field whose distinct values are counted.'),
     precision: z
       .number()
@@ -262,6 +274,7 @@ const passthroughMetricSchema = z
     name: z.string().regex(METRIC_NAME).describe('A name for this rule (the samples keep their own names).'),
     type: z.literal('passthrough').describe('Forward each series of exposition-format records as it is (after relabelling): its newest value per window.'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     metric_name: fieldPath.default('name').describe('Field holding the sample\'s metric name.'),
     metric_labels: fieldPath.default('labels').describe('Field holding the sample\'s labels (a map).'),
     value: fieldPath.default('value').describe('Field holding the sample value.'),
@@ -274,6 +287,7 @@ const rollupMetricSchema = z
     name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
     type: z.literal('rollup').describe('Per window: each member series\' newest value, combined across members.'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     aggregate: z.enum(['avg', 'sum', 'min', 'max', 'count']).describe('How members\' newest values combine.'),
     value: fieldPath.default('value').describe('Field holding the sample value.'),
     members: z.array(fieldPath).default([]).describe('Fields that identify a member series, e.g. [labels.Hostname, labels.gpu].'),
@@ -288,6 +302,7 @@ const counterRateMetricSchema = z
     name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
     type: z.literal('counter_rate').describe('Prometheus counters in, reset-corrected: a counter that never resets, or a per-second rate.'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     output: z.enum(['total', 'rate']).default('total').describe('`total`: the summed increase as a counter (name it `_total`); `rate`: per second since the previous window.'),
     value: fieldPath.default('value').describe('Field holding the counter value.'),
     members: z.array(fieldPath).default([]).describe('Fields that identify a member counter, e.g. [labels.instance, labels.device, labels.port].'),
@@ -307,6 +322,7 @@ const childCountMetricSchema = z
       .literal('child_count')
       .describe('A histogram of children per parent (e.g. model calls per agent invocation), joined by a key in event time.'),
     help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
     join_key: fieldPath.describe("Field joining a child to its parent: the parent's own id on the parent, the parent's id on a child."),
     role: fieldPath.describe('Field that is 1 on the parent record and 0 on a child record.'),
     buckets: bucketsSchema,

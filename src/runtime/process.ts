@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedPipeline } from '../config/load.ts';
+import { FlatteningSink } from '../sinks/prometheus/flatten.ts';
 import { createSinkMetrics, RemoteWriteSink } from '../sinks/remote-write/index.ts';
 import { KafkajsClient } from '../sources/kafka/kafkajs-client.ts';
 import { startTelemetryServer } from '../telemetry/http-server.ts';
@@ -40,7 +41,8 @@ export async function startPipelines(pipelines: readonly LoadedPipeline[], optio
     const { config } = loaded;
     const kafka = new KafkajsClient({ brokers: config.source.brokers, clientId: config.source.client_id, logger });
     const sink = new RemoteWriteSink(config.tenants, { logger: logger.child({ pipeline: config.name }), events });
-    return { kafka, sink, runner: new PipelineRunner(loaded, { kafka, sink, metrics, logger }) };
+    // Stage 2 emits metric points; remote-write v1 takes them flattened into Prometheus samples.
+    return { kafka, sink, runner: new PipelineRunner(loaded, { kafka, sink: new FlatteningSink(sink), metrics, logger }) };
   });
   const listen = options.telemetryListen ?? pipelines[0]?.config.telemetry.listen ?? '127.0.0.1:9464';
   let stopping = false;

@@ -4,7 +4,7 @@ import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/p
 import { WindowMerger, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
 import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
 import { DEFAULT_MAX_STATE_SERIES } from '../tenancy/config.ts';
-import type { SampleSink } from '../sinks/sink.ts';
+import type { MetricSink } from '../core/metric-model.ts';
 import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
@@ -19,7 +19,7 @@ export interface Stage2Deps {
   readonly groups: readonly SeriesGroupPlan[];
   readonly windowing: Windowing;
   readonly kafka: KafkaClient;
-  readonly sink: SampleSink;
+  readonly sink: MetricSink;
   readonly store: CheckpointStore;
   readonly metrics: SluiceMetrics;
   readonly logger: Logger;
@@ -212,7 +212,7 @@ class PartialsTask {
         onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
       },
-      { emit: (tenant, samples) => this.outbox.add(tenant, samples) },
+      { emit: (tenant, points) => this.outbox.add(tenant, points) },
     );
     void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition }, 'restore failed'));
   }

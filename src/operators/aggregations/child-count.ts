@@ -1,5 +1,6 @@
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { INVALID, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { HistogramAggregator } from './histogram.ts';
 import { MemberInput, splitMemberInput } from './rollup.ts';
 
@@ -47,10 +48,11 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
     joinKeyField: string,
     buckets: readonly number[],
     private readonly maxWaitMs: number,
+    about: MetricAbout = {},
   ) {
     if (!(maxWaitMs > 0)) throw new Error(`${name}: maxWaitMs must be > 0`);
     this.input = new MemberInput(name, roleField, [joinKeyField], true);
-    this.histogram = new HistogramAggregator(name, roleField, 1, buckets);
+    this.histogram = new HistogramAggregator(name, roleField, 1, buckets, about);
   }
 
   get invalidReason(): string {
@@ -105,8 +107,12 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
     return acc;
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return this.histogram.outputLabels(base);
+  get metric(): MetricDescriptor {
+    return this.histogram.metric;
+  }
+
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return this.histogram.targets(base);
   }
 
   /**
@@ -114,7 +120,7 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
    * histogram (nothing before its first observation, so a series starts with a real value).
    * Mutates `acc`; the merger calls it once per window end, in window order.
    */
-  emit(acc: ChildCountState, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
+  emit(acc: ChildCountState, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, startMs: number, out: MetricPoint[]): void {
     const expiredBefore = timestampMs - this.maxWaitMs;
     for (const [key, p] of acc.pending) {
       if (p.parent) {
@@ -123,6 +129,6 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
       } else if (p.lastT < expiredBefore) acc.pending.delete(key);
     }
     if (acc.histogram[acc.histogram.length - 1] === 0) return;
-    this.histogram.emit(acc.histogram, labels, timestampMs, windowSeconds, out);
+    this.histogram.emit(acc.histogram, targets, timestampMs, windowSeconds, startMs, out);
   }
 }

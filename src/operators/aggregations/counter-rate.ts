@@ -1,5 +1,6 @@
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, INVALID, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { MemberInput, splitMemberInput } from './rollup.ts';
 
 export type CounterRateOutput = 'total' | 'rate';
@@ -66,6 +67,7 @@ type StateWire = [total: number, lastEmitMs: number | null, members: SpanWire[]]
 export class CounterRateAggregator implements Aggregator<CounterRateState> {
   readonly cumulative = true;
   readonly output: CounterRateOutput;
+  readonly metric: MetricDescriptor;
   private readonly memberExpiryMs: number;
   private readonly input: MemberInput;
 
@@ -74,8 +76,10 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
     valueField: string,
     memberFields: readonly string[],
     options: CounterRateOptions = {},
+    about: MetricAbout = {},
   ) {
     this.output = options.output ?? 'total';
+    this.metric = describeMetric(name, this.output === 'total' ? 'counter' : 'gauge', about);
     this.memberExpiryMs = options.memberExpiryMs ?? Number.POSITIVE_INFINITY;
     if (!(this.memberExpiryMs > 0)) throw new Error(`${name}: memberExpiryMs must be > 0`);
     this.input = new MemberInput(name, valueField, memberFields, true);
@@ -125,8 +129,8 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
     return acc;
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return singleTarget(this.metric, base);
   }
 
   /**
@@ -134,7 +138,7 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
    * seconds since the previous emit (`windowSeconds` at the first: for tumbling windows the same,
    * for hopping windows the slide, which is what separates two emissions). Mutates `acc`.
    */
-  emit(acc: CounterRateState, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
+  emit(acc: CounterRateState, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, startMs: number, out: MetricPoint[]): void {
     if (acc.members.size === 0 && acc.lastEmitMs === null) return; // no sample yet: nothing to report
     const increases: number[] = [];
     const expiredBefore = timestampMs - this.memberExpiryMs;
@@ -160,7 +164,10 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
       value = increase / seconds;
     }
     acc.lastEmitMs = timestampMs;
-    out.push({ labels: labels[0]!, value, timestampMs });
+    const target = targets[0]!;
+    // A rate is a gauge: no running total, so no start.
+    if (this.output === 'rate') out.push({ metric: target.metric, labels: target.labels, timestampMs, value });
+    else out.push({ metric: target.metric, labels: target.labels, timestampMs, startTimestampMs: startMs, value });
   }
 }
 

@@ -1,5 +1,6 @@
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, INVALID, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
 
 /** A cumulative counter: counts records, or sums a non-negative field. Accumulator: [total]. */
@@ -7,11 +8,14 @@ export class CounterAggregator implements Aggregator<Float64Array> {
   readonly cumulative = true;
   readonly invalidReason: string;
   readonly read: (record: Record<string, unknown>) => number | typeof INVALID;
+  readonly metric: MetricDescriptor;
 
   constructor(
     readonly name: string,
     valueField: string | undefined,
+    about: MetricAbout = {},
   ) {
+    this.metric = describeMetric(name, 'counter', about);
     this.read = valueField === undefined ? () => 1 : numericInput(valueField, { nonNegative: true });
     this.invalidReason = `${name}: field "${valueField}" is not a finite number >= 0`;
   }
@@ -36,11 +40,12 @@ export class CounterAggregator implements Aggregator<Float64Array> {
     return Float64Array.of(wire as number);
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return singleTarget(this.metric, base);
   }
 
-  emit(acc: Float64Array, labels: readonly (readonly Label[])[], timestampMs: number, _w: number, out: Sample[]): void {
-    out.push({ labels: labels[0]!, value: acc[0]!, timestampMs });
+  emit(acc: Float64Array, targets: readonly PointTarget[], timestampMs: number, _w: number, startMs: number, out: MetricPoint[]): void {
+    const target = targets[0]!;
+    out.push({ metric: target.metric, labels: target.labels, timestampMs, startTimestampMs: startMs, value: acc[0]! });
   }
 }

@@ -1,19 +1,23 @@
 import { compileFieldGetter } from '../../core/field-path.ts';
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, INVALID, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { HyperLogLog } from './hyperloglog.ts';
 
 /** Distinct values of a field per window, by HyperLogLog; emitted as a gauge. */
 export class DistinctAggregator implements Aggregator<HyperLogLog> {
   readonly cumulative = false;
   readonly invalidReason: string;
+  readonly metric: MetricDescriptor;
   private readonly get;
 
   constructor(
     readonly name: string,
     valueField: string,
     private readonly precision: number,
+    about: MetricAbout = {},
   ) {
+    this.metric = describeMetric(name, 'gauge', about);
     this.get = compileFieldGetter(valueField);
     this.invalidReason = `${name}: field "${valueField}" is not a string, number or boolean`;
   }
@@ -45,11 +49,12 @@ export class DistinctAggregator implements Aggregator<HyperLogLog> {
     return new HyperLogLog(this.precision, new Uint8Array(wire as Uint8Array));
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return singleTarget(this.metric, base);
   }
 
-  emit(acc: HyperLogLog, labels: readonly (readonly Label[])[], timestampMs: number, _w: number, out: Sample[]): void {
-    out.push({ labels: labels[0]!, value: Math.round(acc.estimate()), timestampMs });
+  emit(acc: HyperLogLog, targets: readonly PointTarget[], timestampMs: number, _w: number, _start: number, out: MetricPoint[]): void {
+    const target = targets[0]!;
+    out.push({ metric: target.metric, labels: target.labels, timestampMs, value: Math.round(acc.estimate()) });
   }
 }

@@ -1,12 +1,14 @@
 import { compileFieldGetter } from '../../core/field-path.ts';
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, INVALID, type Aggregator, type PointTarget } from './aggregator.ts';
 import { WindowGaugeAggregator } from './window-gauge.ts';
 
 /**
  * Forwards samples as they came (after relabelling): per window and series, the newest value,
  * under the record's own metric name and labels. The series' labels, `__name__` included, come
- * from the record (see the dynamic series groups in plan.ts), so the output labels are the base.
+ * from the record (see the dynamic series groups in plan.ts); each series gets a gauge
+ * descriptor of its own name, built once with the series.
  *
  * Any number passes, NaN and ±Inf included: Prometheus stores them from a scrape (a summary
  * quantile with no observations is NaN, a gauge may be +Inf), so a forwarded series keeps them;
@@ -49,11 +51,19 @@ export class PassthroughAggregator implements Aggregator<Float64Array> {
     return this.last.decode(wire);
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [[...base].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))];
+  /** `base` holds the record's `__name__`: it names the series' own descriptor. */
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    let metric: MetricDescriptor | undefined;
+    const labels: Label[] = [];
+    for (const label of base) {
+      if (label.name === '__name__') metric = describeMetric(label.value, 'gauge');
+      else labels.push(label);
+    }
+    labels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [{ metric: metric ?? describeMetric('', 'gauge'), labels }];
   }
 
-  emit(acc: Float64Array, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
-    this.last.emit(acc, labels, timestampMs, windowSeconds, out);
+  emit(acc: Float64Array, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, startMs: number, out: MetricPoint[]): void {
+    this.last.emit(acc, targets, timestampMs, windowSeconds, startMs, out);
   }
 }

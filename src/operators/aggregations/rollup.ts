@@ -1,6 +1,7 @@
 import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, INVALID, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 
 export type RollupAggregate = 'avg' | 'sum' | 'min' | 'max' | 'count';
 
@@ -109,6 +110,7 @@ export type MemberLast = readonly [timeMs: number, value: number];
  */
 export class RollupAggregator implements Aggregator<Map<string, MemberLast>> {
   readonly cumulative = false;
+  readonly metric: MetricDescriptor;
   private readonly input: MemberInput;
 
   constructor(
@@ -116,7 +118,9 @@ export class RollupAggregator implements Aggregator<Map<string, MemberLast>> {
     valueField: string,
     memberFields: readonly string[],
     readonly aggregate: RollupAggregate,
+    about: MetricAbout = {},
   ) {
+    this.metric = describeMetric(name, 'gauge', about);
     this.input = new MemberInput(name, valueField, memberFields, false);
   }
 
@@ -158,11 +162,11 @@ export class RollupAggregator implements Aggregator<Map<string, MemberLast>> {
     return acc;
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return singleTarget(this.metric, base);
   }
 
-  emit(acc: Map<string, MemberLast>, labels: readonly (readonly Label[])[], timestampMs: number, _w: number, out: Sample[]): void {
+  emit(acc: Map<string, MemberLast>, targets: readonly PointTarget[], timestampMs: number, _w: number, _start: number, out: MetricPoint[]): void {
     if (acc.size === 0) return; // no member reported in the window: no value to report
     let value: number;
     if (this.aggregate === 'count') {
@@ -188,7 +192,8 @@ export class RollupAggregator implements Aggregator<Map<string, MemberLast>> {
           break;
       }
     }
-    out.push({ labels: labels[0]!, value, timestampMs });
+    const target = targets[0]!;
+    out.push({ metric: target.metric, labels: target.labels, timestampMs, value });
   }
 }
 

@@ -1,5 +1,6 @@
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, INVALID, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
 
 export type GaugeAggregate = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'rate' | 'last';
@@ -19,12 +20,15 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
   readonly cumulative = false;
   readonly invalidReason: string;
   readonly read: (record: Record<string, unknown>) => number | typeof INVALID;
+  readonly metric: MetricDescriptor;
 
   constructor(
     readonly name: string,
     readonly aggregate: GaugeAggregate,
     valueField: string | undefined,
+    about: MetricAbout = {},
   ) {
+    this.metric = describeMetric(name, 'gauge', about);
     this.read = valueField === undefined ? () => 1 : numericInput(valueField);
     this.invalidReason = `${name}: field "${valueField}" is not a finite number`;
   }
@@ -63,11 +67,11 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
     return Float64Array.from(wire as number[]);
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return singleTarget(this.metric, base);
   }
 
-  emit(acc: Float64Array, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
+  emit(acc: Float64Array, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, _start: number, out: MetricPoint[]): void {
     const count = acc[COUNT]!;
     if (count === 0) return; // no records of this series in the window: no value to report
     let value: number;
@@ -94,7 +98,8 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
         value = acc[LAST_VALUE]!;
         break;
     }
-    out.push({ labels: labels[0]!, value, timestampMs });
+    const target = targets[0]!;
+    out.push({ metric: target.metric, labels: target.labels, timestampMs, value });
   }
 }
 

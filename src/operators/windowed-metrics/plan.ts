@@ -1,6 +1,6 @@
 import type { MetricConfig, WindowConfig } from '../../config/schema.ts';
 import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
-import { SKIP, type Aggregator } from '../aggregations/aggregator.ts';
+import { byName, SKIP, type Aggregator } from '../aggregations/aggregator.ts';
 import { compileExpression } from '../transforms/expression.ts';
 import { CounterAggregator } from '../aggregations/counter.ts';
 import { ChildCountAggregator } from '../aggregations/child-count.ts';
@@ -50,8 +50,8 @@ export function createAggregator(metric: MetricConfig): Aggregator {
   if (statics.length > 0) {
     // Static labels win over a data label of the same name.
     const extra = statics.map(([name, value]) => ({ name, value }));
-    const outputLabels = aggregator.outputLabels.bind(aggregator);
-    aggregator.outputLabels = (base) => outputLabels([...base.filter((l) => !extra.some((e) => e.name === l.name)), ...extra]);
+    const targets = aggregator.targets.bind(aggregator);
+    aggregator.targets = (base) => targets([...base.filter((l) => !extra.some((e) => e.name === l.name)), ...extra].sort(byName));
   }
   if (metric.filter === undefined) return aggregator;
   // A metric filter reads the record before the value: false means "not for this metric".
@@ -70,28 +70,32 @@ export function createAggregator(metric: MetricConfig): Aggregator {
 }
 
 function createUnfiltered(metric: MetricConfig): Aggregator {
+  const about = { help: metric.help, unit: metric.unit };
   switch (metric.type) {
     case 'counter':
-      return new CounterAggregator(metric.name, metric.value) as Aggregator;
+      return new CounterAggregator(metric.name, metric.value, about) as Aggregator;
     case 'histogram':
-      return new HistogramAggregator(metric.name, metric.value, metric.scale, metric.buckets) as Aggregator;
+      return new HistogramAggregator(metric.name, metric.value, metric.scale, metric.buckets, about) as Aggregator;
     case 'gauge':
-      return new WindowGaugeAggregator(metric.name, metric.aggregate, metric.value) as Aggregator;
+      return new WindowGaugeAggregator(metric.name, metric.aggregate, metric.value, about) as Aggregator;
     case 'quantiles':
-      return new QuantilesAggregator(metric.name, metric.value, metric.quantiles, metric.relative_accuracy, metric.scale) as Aggregator;
+      return new QuantilesAggregator(metric.name, metric.value, metric.quantiles, metric.relative_accuracy, metric.scale, about) as Aggregator;
     case 'distinct':
-      return new DistinctAggregator(metric.name, metric.value, metric.precision) as Aggregator;
+      return new DistinctAggregator(metric.name, metric.value, metric.precision, about) as Aggregator;
     case 'passthrough':
       return new PassthroughAggregator(metric.name, metric.value) as Aggregator;
     case 'rollup':
-      return new RollupAggregator(metric.name, metric.value, metric.members, metric.aggregate) as unknown as Aggregator;
+      return new RollupAggregator(metric.name, metric.value, metric.members, metric.aggregate, about) as unknown as Aggregator;
     case 'counter_rate':
-      return new CounterRateAggregator(metric.name, metric.value, metric.members, {
-        output: metric.output,
-        ...(metric.member_expiry !== undefined ? { memberExpiryMs: metric.member_expiry } : {}),
-      }) as unknown as Aggregator;
+      return new CounterRateAggregator(
+        metric.name,
+        metric.value,
+        metric.members,
+        { output: metric.output, ...(metric.member_expiry !== undefined ? { memberExpiryMs: metric.member_expiry } : {}) },
+        about,
+      ) as unknown as Aggregator;
     case 'child_count':
-      return new ChildCountAggregator(metric.name, metric.role, metric.join_key, metric.buckets, metric.max_wait) as unknown as Aggregator;
+      return new ChildCountAggregator(metric.name, metric.role, metric.join_key, metric.buckets, metric.max_wait, about) as unknown as Aggregator;
   }
 }
 

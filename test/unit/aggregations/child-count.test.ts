@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/core/types.ts';
 import { INVALID } from '../../../src/operators/aggregations/aggregator.ts';
 import { ChildCountAggregator, type ChildCountState } from '../../../src/operators/aggregations/child-count.ts';
+import { emitSamples } from './flattened.ts';
 
 const BUCKETS = [1, 2, 4];
-const LABELS = ['0', '1', '2', '4', '+Inf', 'sum', 'count'].map((n) => [{ name: '__name__', value: n }]);
 
 function aggregator(maxWaitMs = 30_000): ChildCountAggregator {
   return new ChildCountAggregator('calls', 'role', 'key', BUCKETS, maxWaitMs);
@@ -22,10 +22,10 @@ function fold(agg: ChildCountAggregator, acc: ChildCountState, records: readonly
 
 /** The emitted histogram as { le → cumulative count, sum, count }, or null when nothing was emitted. */
 function emitted(agg: ChildCountAggregator, acc: ChildCountState, at: number): Record<string, number> | null {
-  const out: Sample[] = [];
-  agg.emit(acc, LABELS.slice(1), at, 10, out);
+  const out = emitSamples(agg, acc, at, 10);
   if (out.length === 0) return null;
-  return Object.fromEntries(out.map((s) => [s.labels[0]!.value, s.value]));
+  const key = (s: Sample) => s.labels.find((l) => l.name === 'le')?.value ?? s.labels[0]!.value.replace('calls_', '');
+  return Object.fromEntries(out.map((s) => [key(s), s.value]));
 }
 
 describe('child_count: children per parent, joined by key in event time', () => {

@@ -1,3 +1,4 @@
+import { emitSamples, sampleEmitter } from './flattened.ts';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/core/types.ts';
 import { INVALID, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
@@ -22,8 +23,7 @@ function build(agg: CounterRateAggregator, samples: readonly S[]): CounterRateSt
 }
 
 function emit(agg: CounterRateAggregator, acc: CounterRateState, timestampMs: number, windowSeconds = 10): number | undefined {
-  const out: Sample[] = [];
-  agg.emit(acc, LABELS, timestampMs, windowSeconds, out);
+  const out = emitSamples(agg, acc, timestampMs, windowSeconds);
   expect(out.length).toBeLessThanOrEqual(1);
   return out[0]?.value;
 }
@@ -322,7 +322,7 @@ describe('CounterRateAggregator', () => {
     const groups = singleGroupPlan([agg as Aggregator]);
     const run = (checkpointAfterWindow: number | undefined) => {
       const lines: string[] = [];
-      const emitter = { emit: (_tenant: string, samples: Sample[]) => lines.push(...samples.map((s) => `${s.value} @${s.timestampMs}`)) };
+      const emitter = sampleEmitter((_tenant, samples) => lines.push(...samples.map((s) => `${s.value} @${s.timestampMs}`)));
       const options = { allowedLatenessMs: 0, expireAfterMs: 600_000 };
       let merger = new WindowMerger(groups, windowing, options, emitter);
       const p0 = new PreAggregator(groups, windowing);

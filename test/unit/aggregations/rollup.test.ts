@@ -1,3 +1,5 @@
+import type { MetricPoint } from '../../../src/core/metric-model.ts';
+import { sampleEmitter } from './flattened.ts';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/core/types.ts';
 import { INVALID, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
@@ -22,12 +24,13 @@ function build(agg: RollupAggregator, samples: readonly S[]): Acc {
   return buildAcc(agg, record, samples);
 }
 
+/** The window's value: one gauge point of the rollup's metric at the window end, or none. */
 function emit(agg: RollupAggregator, acc: Acc): number | undefined {
-  const out: Sample[] = [];
-  agg.emit(acc, LABELS, 10_000, 10, out);
+  const out: MetricPoint[] = [];
+  agg.emit(acc, agg.targets([]), 10_000, 10, 0, out);
   expect(out.length).toBeLessThanOrEqual(1);
-  if (out[0]) expect(out[0]).toEqual({ labels: LABELS[0], value: out[0].value, timestampMs: 10_000 });
-  return out[0]?.value;
+  if (out[0]) expect(out[0].metric === agg.metric && out[0].timestampMs === 10_000 && out[0].labels.length === 0).toBe(true);
+  return out[0]?.value as number | undefined;
 }
 
 const ALL: RollupAggregate[] = ['avg', 'sum', 'min', 'max', 'count'];
@@ -158,9 +161,7 @@ describe('RollupAggregator', () => {
     const max = new RollupAggregator('gpu_util_max', 'value', ['labels.Hostname', 'labels.gpu'], 'max');
     const groups = singleGroupPlan([avg as Aggregator, max as Aggregator]);
     const lines: string[] = [];
-    const merger = new WindowMerger(groups, windowing, { allowedLatenessMs: 0, expireAfterMs: 600_000 }, {
-      emit: (_tenant, samples) => lines.push(...samples.map((s) => `${s.labels.find((l) => l.name === '__name__')!.value} ${s.value} @${s.timestampMs}`)),
-    });
+    const merger = new WindowMerger(groups, windowing, { allowedLatenessMs: 0, expireAfterMs: 600_000 }, sampleEmitter((_tenant, samples) => lines.push(...samples.map((s) => `${s.labels.find((l) => l.name === '__name__')!.value} ${s.value} @${s.timestampMs}`))));
     const p0 = new PreAggregator(groups, windowing);
     const p1 = new PreAggregator(groups, windowing);
     const add = (pre: PreAggregator, host: string, gpu: string, t: number, v: number) => expect(pre.add('acme', t, record(host, gpu, v))).toBeUndefined();
