@@ -1,3 +1,4 @@
+import type { Rejection } from '../../core/dead-letter-reason.ts';
 import type { MetricDescriptor, MetricPoint, MetricType } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
 
@@ -18,15 +19,14 @@ export interface PointTarget {
  * `cumulative` aggregators (counters, histograms) keep one accumulator per series across
  * windows; the others produce one value per window from that window's accumulator.
  */
-export interface Aggregator<A = unknown> {
+export interface Aggregator<A = unknown, In = unknown> {
   readonly name: string;
   readonly cumulative: boolean;
-  /** Reads the record's input, or returns INVALID with `invalidReason` describing why. */
-  read(record: Record<string, unknown>): number | string | typeof INVALID | typeof SKIP;
-  readonly invalidReason: string;
+  /** Reads the record's input: the value `add` takes, why it cannot count, or SKIP (not for this metric). */
+  read(record: Record<string, unknown>): In | InvalidInput | typeof SKIP;
   create(): A;
   /** Folds one record's value in; `eventTimeMs` is the record's event time (for `last`). */
-  add(acc: A, value: number | string, eventTimeMs: number): void;
+  add(acc: A, value: In, eventTimeMs: number): void;
   merge(into: A, from: A): void;
   /** A msgpack-friendly value (numbers, arrays, Uint8Array) that `decode` turns back into an accumulator. */
   encode(acc: A): unknown;
@@ -40,7 +40,14 @@ export interface Aggregator<A = unknown> {
   emit(acc: A, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, startMs: number, out: MetricPoint[]): void;
 }
 
-export const INVALID = Symbol('invalid input');
+/**
+ * Why a record's input cannot count in a metric: a dead-letter rejection, built once per metric
+ * and cause when the plan is compiled (never per record), and told apart from any input by its class.
+ */
+export class InvalidInput implements Rejection {
+  readonly reason = 'invalid_value';
+  constructor(readonly detail: string) {}
+}
 
 /** The record does not take part in this metric (its `filter` is false). */
 export const SKIP = Symbol('not for this metric');

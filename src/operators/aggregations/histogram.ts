@@ -1,6 +1,8 @@
+import { z } from 'zod';
+import { BUCKETS_INCREASE, bucketsIncrease, bucketsSchema, defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
 import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
-import { describeMetric, INVALID, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
+import { describeMetric, InvalidInput, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
 
 /**
@@ -8,10 +10,9 @@ import { numericInput } from './numeric-input.ts';
  * a Prometheus sink flattens it into `_bucket{le}`, `_sum` and `_count`). Accumulator: per-bucket
  * counts, then sum, then count.
  */
-export class HistogramAggregator implements Aggregator<Float64Array> {
+export class HistogramAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = true;
-  readonly invalidReason: string;
-  readonly read: (record: Record<string, unknown>) => number | typeof INVALID;
+  readonly read: (record: Record<string, unknown>) => number | InvalidInput;
   readonly metric: MetricDescriptor;
   private readonly bounds: Float64Array;
 
@@ -22,8 +23,7 @@ export class HistogramAggregator implements Aggregator<Float64Array> {
     buckets: readonly number[],
     about: MetricAbout = {},
   ) {
-    this.read = numericInput(valueField, { scale });
-    this.invalidReason = `${name}: field "${valueField}" is not a finite number`;
+    this.read = numericInput(valueField, new InvalidInput(`${name}: field "${valueField}" is not a finite number`), { scale });
     this.bounds = Float64Array.from(buckets);
     this.metric = describeMetric(name, 'histogram', about, { bounds: [...buckets] });
   }
@@ -64,3 +64,26 @@ export class HistogramAggregator implements Aggregator<Float64Array> {
     out.push({ metric: target.metric, labels: target.labels, timestampMs, startTimestampMs: startMs, value });
   }
 }
+
+export const histogramMetricSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*')
+      .describe('Base name; emitted as `<name>_bucket`, `<name>_sum`, `<name>_count`.'),
+    type: z.literal('histogram').describe('Cumulative histogram with explicit buckets.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    value: fieldPath.describe('Field observed per record.'),
+    scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
+    buckets: bucketsSchema,
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict()
+  .refine(bucketsIncrease, BUCKETS_INCREASE);
+
+export const histogramKind = defineKind(histogramMetricSchema, {
+  create: (config, about) => new HistogramAggregator(config.name, config.value, config.scale, config.buckets, about),
+});

@@ -1,7 +1,9 @@
+import { z } from 'zod';
+import { defineKind, fieldPath, METRIC_NAME, metricFilter, unitSchema } from './kind.ts';
 import { compileFieldGetter } from '../../core/field-path.ts';
 import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
-import { describeMetric, INVALID, type Aggregator, type PointTarget } from './aggregator.ts';
+import { byName, describeMetric, InvalidInput, type Aggregator, type PointTarget } from './aggregator.ts';
 import { WindowGaugeAggregator } from './window-gauge.ts';
 
 /**
@@ -15,19 +17,18 @@ import { WindowGaugeAggregator } from './window-gauge.ts';
  * remote write carries them as IEEE doubles (never Prometheus' stale-marker bits, which only
  * the window merger writes).
  */
-export class PassthroughAggregator implements Aggregator<Float64Array> {
+export class PassthroughAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = false;
   private readonly last: WindowGaugeAggregator;
-  readonly invalidReason: string;
   readonly read;
 
   constructor(readonly name: string, valueField: string) {
     this.last = new WindowGaugeAggregator(name, 'last', valueField);
-    this.invalidReason = `${name}: field "${valueField}" is not a number`;
+    const invalid = new InvalidInput(`${name}: field "${valueField}" is not a number`);
     const get = compileFieldGetter(valueField);
-    this.read = (record: Record<string, unknown>): number | typeof INVALID => {
+    this.read = (record: Record<string, unknown>): number | InvalidInput => {
       const raw = get(record);
-      return typeof raw === 'number' ? raw : INVALID;
+      return typeof raw === 'number' ? raw : invalid;
     };
   }
 
@@ -59,7 +60,7 @@ export class PassthroughAggregator implements Aggregator<Float64Array> {
       if (label.name === '__name__') metric = describeMetric(label.value, 'gauge');
       else labels.push(label);
     }
-    labels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    labels.sort(byName);
     return [{ metric: metric ?? describeMetric('', 'gauge'), labels }];
   }
 
@@ -67,3 +68,21 @@ export class PassthroughAggregator implements Aggregator<Float64Array> {
     this.last.emit(acc, targets, timestampMs, windowSeconds, startMs, out);
   }
 }
+
+export const passthroughMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME).describe('A name for this rule (the samples keep their own names).'),
+    type: z.literal('passthrough').describe('Forward each series of exposition-format records as it is (after relabelling): its newest value per window.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    metric_name: fieldPath.default('name').describe('Field holding the sample\'s metric name.'),
+    metric_labels: fieldPath.default('labels').describe('Field holding the sample\'s labels (a map).'),
+    value: fieldPath.default('value').describe('Field holding the sample value.'),
+    filter: metricFilter,
+  })
+  .strict();
+
+export const passthroughKind = defineKind(passthroughMetricSchema, {
+  create: (config) => new PassthroughAggregator(config.name, config.value),
+  dynamicSeries: (config) => ({ name: compileFieldGetter(config.metric_name), labels: compileFieldGetter(config.metric_labels) }),
+});

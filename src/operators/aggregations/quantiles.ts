@@ -1,7 +1,9 @@
+import { z } from 'zod';
+import { defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
 import { DDSketch } from '@datadog/sketches-js';
 import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
-import { describeMetric, INVALID, withLabel, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
+import { describeMetric, InvalidInput, withLabel, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
 
 /**
@@ -10,10 +12,9 @@ import { numericInput } from './numeric-input.ts';
  * Emitted as one gauge point per quantile, label `quantile`, as Prometheus summaries do; not as a
  * SummaryValue, which would add `_sum` and `_count` series that Sluice never sent.
  */
-export class QuantilesAggregator implements Aggregator<DDSketch> {
+export class QuantilesAggregator implements Aggregator<DDSketch, number> {
   readonly cumulative = false;
-  readonly invalidReason: string;
-  readonly read: (record: Record<string, unknown>) => number | typeof INVALID;
+  readonly read: (record: Record<string, unknown>) => number | InvalidInput;
   readonly metric: MetricDescriptor;
   /** `quantile` label values: Go's shortest round-trip form, as Prometheus client libraries write them. */
   private readonly quantileLabels: readonly string[];
@@ -28,8 +29,7 @@ export class QuantilesAggregator implements Aggregator<DDSketch> {
   ) {
     this.metric = describeMetric(name, 'gauge', about);
     this.quantileLabels = quantiles.map(String);
-    this.read = numericInput(valueField, { scale });
-    this.invalidReason = `${name}: field "${valueField}" is not a finite number`;
+    this.read = numericInput(valueField, new InvalidInput(`${name}: field "${valueField}" is not a finite number`), { scale });
   }
 
   create(): DDSketch {
@@ -71,3 +71,28 @@ export class QuantilesAggregator implements Aggregator<DDSketch> {
     }
   }
 }
+
+export const quantilesMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name; one series per quantile, label `quantile`.'),
+    type: z.literal('quantiles').describe('Quantiles per window from a mergeable DDSketch.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    value: fieldPath.describe('Field observed per record.'),
+    scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
+    quantiles: z.array(z.number().gt(0).lt(1)).min(1).describe('Quantiles to emit, each in (0, 1).'),
+    relative_accuracy: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.01)
+      .describe('Guaranteed relative error of every quantile (DDSketch alpha).'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict();
+
+export const quantilesKind = defineKind(quantilesMetricSchema, {
+  create: (config, about) => new QuantilesAggregator(config.name, config.value, config.quantiles, config.relative_accuracy, config.scale, about),
+});

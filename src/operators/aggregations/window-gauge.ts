@@ -1,6 +1,8 @@
+import { z } from 'zod';
+import { defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
 import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
-import { describeMetric, INVALID, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
+import { describeMetric, InvalidInput, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
 
 export type GaugeAggregate = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'rate' | 'last';
@@ -16,10 +18,9 @@ const LAST_TIME = 4;
 const LAST_VALUE = 5;
 
 /** One value per window: count, sum, min, max, avg, rate (per second) or last. */
-export class WindowGaugeAggregator implements Aggregator<Float64Array> {
+export class WindowGaugeAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = false;
-  readonly invalidReason: string;
-  readonly read: (record: Record<string, unknown>) => number | typeof INVALID;
+  readonly read: (record: Record<string, unknown>) => number | InvalidInput;
   readonly metric: MetricDescriptor;
 
   constructor(
@@ -29,8 +30,8 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
     about: MetricAbout = {},
   ) {
     this.metric = describeMetric(name, 'gauge', about);
-    this.read = valueField === undefined ? () => 1 : numericInput(valueField);
-    this.invalidReason = `${name}: field "${valueField}" is not a finite number`;
+    const invalid = new InvalidInput(`${name}: field "${valueField}" is not a finite number`);
+    this.read = valueField === undefined ? () => 1 : numericInput(valueField, invalid);
   }
 
   create(): Float64Array {
@@ -111,3 +112,27 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
 function ranksAbove(a: number, b: number): boolean {
   return a > b || (a !== a && b === b);
 }
+
+export const windowGaugeMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z.literal('gauge').describe('One value per window and series, stamped with the window end.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    aggregate: z
+      .enum(['count', 'sum', 'min', 'max', 'avg', 'rate', 'last'])
+      .describe('count: records; sum/min/max/avg/last of `value`; rate: per second over the window (of `value`, or of records).'),
+    value: fieldPath.optional().describe('Field aggregated per record; required except for count and rate.'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict()
+  .refine((m) => m.value !== undefined || m.aggregate === 'count' || m.aggregate === 'rate', {
+    message: 'value is required for this aggregate',
+    path: ['value'],
+  });
+
+export const gaugeKind = defineKind(windowGaugeMetricSchema, {
+  create: (config, about) => new WindowGaugeAggregator(config.name, config.aggregate, config.value, about),
+});

@@ -120,7 +120,7 @@ export class WindowMerger {
     if (this.windowing.kind === 'session') {
       const known = this.isKnown(incoming.key);
       const partial = this.admit(incoming);
-      const result = this.addSessionFragment(partial);
+      const result = this.addSessionFragment(partial, this.windowing.gapMs);
       // A late fragment of a series it just admitted leaves nothing behind: give the budget back.
       if (result === 'late' && !known && partial === incoming) this.unadmit(incoming);
       return result;
@@ -140,7 +140,7 @@ export class WindowMerger {
   advanceWatermark(watermark: number): void {
     if (!(watermark > this.watermark)) return;
     this.watermark = watermark;
-    if (this.windowing.kind === 'session') this.fireSessions();
+    if (this.windowing.kind === 'session') this.fireSessions(this.windowing.gapMs);
     else this.firePanes(this.windowing.sizeMs, this.windowing.slideMs);
     this.flushPending();
   }
@@ -270,8 +270,7 @@ export class WindowMerger {
     }
   }
 
-  private addSessionFragment(partial: PartialAggregate): 'ok' | 'late' {
-    const gap = (this.windowing as { gapMs: number }).gapMs;
+  private addSessionFragment(partial: PartialAggregate, gap: number): 'ok' | 'late' {
     let sessions = this.sessions.get(partial.key);
     if (!sessions) this.sessions.set(partial.key, (sessions = []));
     let target: PartialAggregate | undefined;
@@ -297,8 +296,7 @@ export class WindowMerger {
     return 'ok';
   }
 
-  private fireSessions(): void {
-    const gap = (this.windowing as { gapMs: number }).gapMs;
+  private fireSessions(gap: number): void {
     const closing: { key: string; session: PartialAggregate }[] = [];
     for (const [key, sessions] of this.sessions) {
       for (let i = 0; i < sessions.length; i++) {

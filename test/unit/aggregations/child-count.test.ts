@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/core/types.ts';
-import { INVALID } from '../../../src/operators/aggregations/aggregator.ts';
+import { InvalidInput } from '../../../src/operators/aggregations/aggregator.ts';
 import { ChildCountAggregator, type ChildCountState } from '../../../src/operators/aggregations/child-count.ts';
 import { emitSamples } from './flattened.ts';
 
@@ -14,7 +14,7 @@ function aggregator(maxWaitMs = 30_000): ChildCountAggregator {
 function fold(agg: ChildCountAggregator, acc: ChildCountState, records: readonly (readonly [string, number, number])[]): ChildCountState {
   for (const [key, role, t] of records) {
     const value = agg.read({ key, role });
-    if (value === INVALID) throw new Error(agg.invalidReason);
+    if (value instanceof InvalidInput) throw new Error(value.detail);
     agg.add(acc, value, t);
   }
   return acc;
@@ -81,7 +81,7 @@ describe('child_count: children per parent, joined by key in event time', () => 
 
   it('rejects a record without a join key or with a non-numeric role', () => {
     const agg = aggregator();
-    expect(agg.read({ role: 1 })).toBe(INVALID);
-    expect(agg.read({ key: 'a', role: 'parent' })).toBe(INVALID);
+    expect(agg.read({ role: 1 })).toBeInstanceOf(InvalidInput);
+    expect(agg.read({ key: 'a', role: 'parent' })).toBeInstanceOf(InvalidInput);
   });
 });

@@ -4,7 +4,7 @@ import { metricSchema } from '../../../src/config/schema.ts';
 import { isStaleMarker } from '../../../src/core/stale-marker.ts';
 import type { Sample } from '../../../src/core/types.ts';
 import { PassthroughAggregator } from '../../../src/operators/aggregations/passthrough.ts';
-import { INVALID } from '../../../src/operators/aggregations/aggregator.ts';
+import { InvalidInput } from '../../../src/operators/aggregations/aggregator.ts';
 import { planMetrics, type Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
@@ -21,8 +21,7 @@ describe('passthrough keeps NaN and ±Inf, as Prometheus stores them from a scra
       Number.NEGATIVE_INFINITY,
       -2,
     ]);
-    expect(passthrough.read({ value: '1' })).toBe(INVALID);
-    expect(passthrough.invalidReason).toBe('forward: field "value" is not a number');
+    expect(passthrough.read({ value: '1' })).toEqual(new InvalidInput('forward: field "value" is not a number'));
   });
 
   it('forwards them from stage 1 over the partials topic to stage 2 and out, none as a stale marker', () => {
