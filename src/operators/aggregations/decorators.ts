@@ -4,7 +4,7 @@ import type { CompiledExpression } from '../transforms/expression.ts';
 import { byName, SKIP, type Aggregator, type InvalidInput, type PointTarget } from './aggregator.ts';
 
 /** Hands everything to the aggregator it wraps; a decorator overrides only what it changes. */
-abstract class AggregatorDecorator<A, In> implements Aggregator<A, In> {
+export abstract class AggregatorDecorator<A, In> implements Aggregator<A, In> {
   readonly name: string;
   readonly cumulative: boolean;
 

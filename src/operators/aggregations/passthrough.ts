@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { defineKind, fieldPath, METRIC_NAME, metricFilter, unitSchema } from './kind.ts';
 import { compileFieldGetter } from '../../core/field-path.ts';
-import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { MetricDescriptor } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
-import { byName, describeMetric, InvalidInput, type Aggregator, type PointTarget } from './aggregator.ts';
+import { byName, describeMetric, InvalidInput, type PointTarget } from './aggregator.ts';
+import { AggregatorDecorator } from './decorators.ts';
 import { WindowGaugeAggregator } from './window-gauge.ts';
 
 /**
@@ -17,13 +18,11 @@ import { WindowGaugeAggregator } from './window-gauge.ts';
  * remote write carries them as IEEE doubles (never Prometheus' stale-marker bits, which only
  * the window merger writes).
  */
-export class PassthroughAggregator implements Aggregator<Float64Array, number> {
-  readonly cumulative = false;
-  private readonly last: WindowGaugeAggregator;
-  readonly read;
+export class PassthroughAggregator extends AggregatorDecorator<Float64Array, number> {
+  override readonly read;
 
-  constructor(readonly name: string, valueField: string) {
-    this.last = new WindowGaugeAggregator(name, 'last', valueField);
+  constructor(name: string, valueField: string) {
+    super(new WindowGaugeAggregator(name, 'last', valueField));
     const invalid = new InvalidInput(`${name}: field "${valueField}" is not a number`);
     const get = compileFieldGetter(valueField);
     this.read = (record: Record<string, unknown>): number | InvalidInput => {
@@ -32,28 +31,8 @@ export class PassthroughAggregator implements Aggregator<Float64Array, number> {
     };
   }
 
-  create(): Float64Array {
-    return this.last.create();
-  }
-
-  add(acc: Float64Array, value: number, eventTimeMs: number): void {
-    this.last.add(acc, value, eventTimeMs);
-  }
-
-  merge(into: Float64Array, from: Float64Array): void {
-    this.last.merge(into, from);
-  }
-
-  encode(acc: Float64Array): unknown {
-    return this.last.encode(acc);
-  }
-
-  decode(wire: unknown): Float64Array {
-    return this.last.decode(wire);
-  }
-
   /** `base` holds the record's `__name__`: it names the series' own descriptor. */
-  targets(base: readonly Label[]): readonly PointTarget[] {
+  override targets(base: readonly Label[]): readonly PointTarget[] {
     let metric: MetricDescriptor | undefined;
     const labels: Label[] = [];
     for (const label of base) {
@@ -62,10 +41,6 @@ export class PassthroughAggregator implements Aggregator<Float64Array, number> {
     }
     labels.sort(byName);
     return [{ metric: metric ?? describeMetric('', 'gauge'), labels }];
-  }
-
-  emit(acc: Float64Array, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, startMs: number, out: MetricPoint[]): void {
-    this.last.emit(acc, targets, timestampMs, windowSeconds, startMs, out);
   }
 }
 
