@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { durationSchema, positiveDurationSchema } from '../core/duration.ts';
 import { fieldPathSchema } from '../core/field-path.ts';
-import { expressionSchema } from '../operators/transforms/expression.ts';
 import { expressionBudgetSchema } from '../operators/transforms/cost-meter.ts';
 import { transformSchema } from '../operators/transforms/index.ts';
 import { decodeConfigSchema } from '../codecs/index.ts';
@@ -12,9 +11,6 @@ import { tenantsConfigSchema } from '../tenancy/config.ts';
  * The pipeline config: one YAML file per pipeline under `pipelines/`. This schema is the single
  * source of truth: it validates, applies defaults, and generates `schemas/pipeline.schema.json`.
  */
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 const fieldPath = fieldPathSchema;
 

@@ -1,6 +1,5 @@
 import { emitSamples, sampleEmitter } from './flattened.ts';
 import { describe, expect, it } from 'vitest';
-import type { Sample } from '../../../src/core/types.ts';
 import { InvalidInput, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
 import type { MemberSample as MemberRead } from '../../../src/operators/aggregations/rollup.ts';
 import { CounterRateAggregator, type CounterRateOptions, type CounterRateState } from '../../../src/operators/aggregations/counter-rate.ts';
@@ -8,7 +7,7 @@ import type { Windowing } from '../../../src/operators/windowed-metrics/plan.ts'
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
 import { packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
-import { buildAcc, LABELS, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
+import { buildAcc, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
 
 function aggregator(options: CounterRateOptions = {}) {
   return new CounterRateAggregator('rdma_rx_bytes_total', 'value', ['labels.Hostname', 'labels.gpu'], options);

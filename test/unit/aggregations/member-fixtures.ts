@@ -13,9 +13,6 @@ import { decodePartial, encodePartial } from '../../../src/runtime/repartition-c
 /** A sample of one member series: [Hostname, gpu, event time ms, value]. */
 export type MemberSample = readonly [host: string, gpu: string, t: number, v: number];
 
-/** The output label sets handed to `emit`: one series named `x`. */
-export const LABELS = [[{ name: '__name__', value: 'x' }]];
-
 /** The part of a member-keyed aggregator that folds records in. */
 interface MemberAggregator<A> {
   create(): A;

@@ -1,14 +1,13 @@
 import type { MetricPoint } from '../../../src/core/metric-model.ts';
 import { sampleEmitter } from './flattened.ts';
 import { describe, expect, it } from 'vitest';
-import type { Sample } from '../../../src/core/types.ts';
 import { InvalidInput, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
 import { RollupAggregator, type MemberLast, type MemberSample as MemberRead, type RollupAggregate } from '../../../src/operators/aggregations/rollup.ts';
 import type { Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
 import { packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
-import { buildAcc, LABELS, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
+import { buildAcc, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
 
 type Acc = Map<string, MemberLast>;
 
