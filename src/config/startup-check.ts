@@ -3,7 +3,7 @@ import { compileTransforms } from '../operators/transforms/index.ts';
 import { createAggregator, planMetrics, planWindowing } from '../operators/windowed-metrics/plan.ts';
 import { Ingest } from '../runtime/ingest.ts';
 import { resolveEndpoint, TenantConfigError, type Environment } from '../sinks/http/secrets.ts';
-import { endpointAccessOf, pipelineSinkProblems } from '../sinks/registry.ts';
+import { endpointAccessOf } from '../sinks/registry.ts';
 import { loadPipelineFile, type LoadedPipeline } from './load.ts';
 import { ConfigError, formatPath, type ConfigProblem } from './source.ts';
 
@@ -98,7 +98,6 @@ function checkTenants({ config }: LoadedPipeline, env: Environment): Found[] {
       found.push({ path: ['tenants', id, ...path, ...error.path], message: error.detail });
     }
   }
-  for (const { tenant, message } of pipelineSinkProblems(config.tenants)) found.push({ path: ['tenants', tenant, 'sink', 'type'], message });
   return found;
 }
 

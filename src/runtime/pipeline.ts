@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LoadedPipeline } from '../config/load.ts';
+import type { MetricSink } from '../core/metric-model.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { planMetrics, planWindowing } from '../operators/windowed-metrics/plan.ts';
-import type { SampleSink } from '../sinks/sink.ts';
 import type { KafkaClient } from '../sources/kafka/client.ts';
 import { MemoryCheckpointStore, type CheckpointStore } from '../state/checkpoint-store.ts';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.ts';
@@ -19,7 +19,7 @@ import { Stage2 } from './stage2.ts';
 
 export interface PipelineDeps {
   readonly kafka: KafkaClient;
-  readonly sink: SampleSink;
+  readonly sink: MetricSink;
   readonly metrics: SluiceMetrics;
   readonly logger: Logger;
   /** Wall clock; injectable so tests can drive idleness. */

@@ -4,12 +4,12 @@ import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/p
 import { WindowMerger, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
 import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
 import { DEFAULT_MAX_STATE_SERIES } from '../tenancy/config.ts';
-import type { SampleSink } from '../sinks/sink.ts';
+import type { MetricSink } from '../core/metric-model.ts';
 import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { TAPPED } from '../telemetry/tap/hub.ts';
-import { tapSamples } from '../telemetry/tap/offer.ts';
+import { tapPoints } from '../telemetry/tap/offer.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { anomalyEventsTopic, anomalyEventTopics, EventOutbox, type EventOutboxSnapshot } from '../sinks/anomaly-events/event-outbox.ts';
 import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
@@ -23,7 +23,7 @@ export interface Stage2Deps {
   readonly groups: readonly SeriesGroupPlan[];
   readonly windowing: Windowing;
   readonly kafka: KafkaClient;
-  readonly sink: SampleSink;
+  readonly sink: MetricSink;
   readonly store: CheckpointStore;
   readonly metrics: SluiceMetrics;
   readonly logger: Logger;
@@ -200,7 +200,7 @@ class PartialsTask implements PartitionTask {
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
         ...(this.events ? { onEvent: this.events.add.bind(this.events) } : {}),
       },
-      { emit: (tenant, samples) => { if (TAPPED.samples) tapSamples(pipeline, tenant, samples); this.outbox.add(tenant, samples); } },
+      { emit: (tenant, points) => { if (TAPPED.samples) tapPoints(pipeline, tenant, points); this.outbox.add(tenant, points); } },
     );
     void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition: index }, 'restore failed'));
   }

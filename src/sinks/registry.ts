@@ -21,14 +21,14 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { MetricSink } from '../core/metric-model.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-model.ts';
 import { RESERVED_HEADERS, checkRemoteWrite, remoteWriteFields } from './remote-write/config.ts';
 import type { EndpointAccess, Environment } from './http/secrets.ts';
 import { metricsUrl, otlpSinkConfigSchema, type OtlpSinkConfig } from './otlp/config.ts';
 import { routeFields, tenantFields, tenantsSectionSchema, type TenantFieldsConfig, type TenantsSection } from '../tenancy/config.ts';
 import { OtlpSink, createOtlpSinkMetrics } from './otlp/index.ts';
 import { RemoteWriteSink, createSinkMetrics } from './remote-write/index.ts';
-import type { SampleSink } from './sink.ts';
+import { FlatteningSink } from './prometheus/flatten.ts';
 
 const remoteWriteSinkSchema = z
   .object({ type: z.literal('remote_write'), ...remoteWriteFields })
@@ -142,12 +142,11 @@ function byForm<Explicit extends z.ZodType, Flat extends z.ZodType>(explicit: Ex
     .meta({ anyOf: [jsonOf(explicit), jsonOf(flat)] });
 }
 
-/** A built sink and what it takes: Prometheus-shaped samples (today's stage 2) or neutral MetricPoints. */
-export type BuiltSink =
-  | { readonly takes: 'samples'; readonly sink: SampleSink & Closable }
-  | { readonly takes: 'points'; readonly sink: MetricSink & Closable };
+/** A built sink: every type takes MetricPoints (remote_write through its flattener). */
+export type BuiltSink = MetricSink & Closable;
 
 interface Closable {
+  /** Gives up on unsettled writes when `deadline` aborts (each sink has its own default). */
   close(deadline?: AbortSignal): Promise<void>;
 }
 
@@ -155,24 +154,20 @@ type TenantOf<T extends SinkType> = T extends 'remote_write' ? RemoteWriteTenant
 
 /** The registry: one line per sink type, its factory; its options schema is in sinkConfigSchema above. */
 const SINK_FACTORIES: { readonly [T in SinkType]: (section: TenantsSection<TenantOf<T>, DefaultRouteConfig>, context: SinkContext) => BuiltSink } = {
-  remote_write: (section, { logger, registry, env, shared }) => ({
-    takes: 'samples',
-    sink: new RemoteWriteSink(section, { logger, env, events: shared('remote_write', () => createSinkMetrics(registry)) }),
-  }),
-  otlp: ({ tenants }, { logger, registry, env, shared }) => ({
-    takes: 'points',
-    sink: new OtlpSink(tenants, { logger, env, events: shared('otlp', () => createOtlpSinkMetrics(registry)) }),
-  }),
+  // Remote-write v1 carries Prometheus samples: the points are flattened into them.
+  remote_write: (section, { logger, registry, env, shared }) =>
+    new FlatteningSink(new RemoteWriteSink(section, { logger, env, events: shared('remote_write', () => createSinkMetrics(registry)) })),
+  otlp: ({ tenants }, { logger, registry, env, shared }) => new OtlpSink(tenants, { logger, env, events: shared('otlp', () => createOtlpSinkMetrics(registry)) }),
 };
 
-/** A sink type cannot serve a pipeline as configured. */
+/** A pipeline's `tenants:` section cannot be served as configured. */
 export class SinkWiringError extends Error {
   override readonly name = 'SinkWiringError';
 }
 
 /**
  * Builds every sink a pipeline's `tenants:` section names (one per sink type in use) and returns
- * them with the sink type serving each tenant. The default route is served by remote_write.
+ * them with the sink serving each tenant. The default route is served by remote_write.
  */
 export function createSinks(section: TenantsConfig, context: SinkContext): { readonly byTenant: ReadonlyMap<string, BuiltSink>; readonly fallback: BuiltSink | undefined; readonly all: readonly BuiltSink[] } {
   const grouped: { [T in SinkType]: Record<string, TenantOf<T>> } = { remote_write: {}, otlp: {} };
@@ -196,26 +191,37 @@ export function createSinks(section: TenantsConfig, context: SinkContext): { rea
   return { byTenant, fallback, all };
 }
 
-/** Tenants today's runtime cannot feed (see createPipelineSink); `sluice validate` reports them too. */
-export function pipelineSinkProblems(section: TenantsConfig): { readonly tenant: string; readonly message: string }[] {
-  return Object.entries(section.tenants)
-    .filter(([, tenant]) => sinkTypeOf(tenant) !== 'remote_write')
-    .map(([tenant, config]) => ({
-      tenant,
-      message: `sink type ${sinkTypeOf(config)} takes MetricPoints, which this build's stage 2 does not emit yet`,
-    }));
+/**
+ * The sink a pipeline's stage 2 writes to: each tenant's points go to the sink of its type, a
+ * tenant not listed to the default route (remote_write). Unroutable tenants never reach here:
+ * stage 1 dead-letters them.
+ */
+export function createPipelineSink(section: TenantsConfig, context: SinkContext): BuiltSink {
+  const sinks = createSinks(section, context);
+  if (sinks.all.length === 0) throw new SinkWiringError('no tenant and no default_route to send to');
+  return sinks.all.length === 1 ? sinks.all[0]! : new TenantRouter(sinks.byTenant, sinks.fallback, sinks.all);
 }
 
-/**
- * The sink today's runtime writes to: stage 2 emits Prometheus-shaped samples, which only the
- * remote_write sink takes, and every sample-taking tenant (and the default route) is served by it.
- * A tenant on a point-taking sink (otlp) fails start-up with a clear message until stage 2 emits
- * MetricPoints (issue 9, item 1); then this becomes a router over MetricSinks.
- */
-export function createPipelineSink(section: TenantsConfig, context: SinkContext): SampleSink & Closable {
-  const [problem] = pipelineSinkProblems(section);
-  if (problem !== undefined) throw new SinkWiringError(`tenant ${JSON.stringify(problem.tenant)}: ${problem.message}`);
-  const [built] = createSinks(section, context).all;
-  if (built === undefined || built.takes !== 'samples') throw new SinkWiringError('no tenant and no default_route to send to');
-  return built.sink;
+/** Routes each tenant's writes to its sink; flush and close reach every sink. */
+class TenantRouter implements BuiltSink {
+  constructor(
+    private readonly byTenant: ReadonlyMap<string, BuiltSink>,
+    private readonly fallback: BuiltSink | undefined,
+    private readonly all: readonly BuiltSink[],
+  ) {}
+
+  write(tenant: string, points: readonly MetricPoint[], onSettled?: () => void): void {
+    const sink = this.byTenant.get(tenant) ?? this.fallback;
+    // A bug upstream, not data: stage 1 routes only configured tenants (or the default route).
+    if (sink === undefined) throw new SinkWiringError(`no sink for tenant ${JSON.stringify(tenant)}`);
+    sink.write(tenant, points, onSettled);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.all.map((sink) => sink.flush()));
+  }
+
+  async close(deadline?: AbortSignal): Promise<void> {
+    await Promise.all(this.all.map((sink) => sink.close(deadline)));
+  }
 }

@@ -1,6 +1,9 @@
+import { z } from 'zod';
 import { compileFieldGetter } from '../../core/field-path.ts';
-import type { Label, Sample } from '../../core/types.ts';
-import { withName, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, withLabel, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
+import { defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
 
 export type ExpectedType = 'number' | 'string' | 'boolean';
 
@@ -21,10 +24,10 @@ const CHECKS = ['null', 'invalid_type', 'out_of_range', 'schema_violation'] as c
  * dead-lettered as invalid (a metric value that was not a finite number). Emitted as
  * `<name>{field, check}` in [0, 1]. It never rejects a record itself: counting bad values is its job.
  */
-export class DataQualityAggregator implements Aggregator<Float64Array> {
+export class DataQualityAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = false;
-  readonly invalidReason = '';
   readonly read: (record: Record<string, unknown>) => number;
+  readonly metric: MetricDescriptor;
 
   constructor(
     readonly name: string,
@@ -32,7 +35,9 @@ export class DataQualityAggregator implements Aggregator<Float64Array> {
     expect: ExpectedType,
     min = Number.NEGATIVE_INFINITY,
     max = Number.POSITIVE_INFINITY,
+    about: MetricAbout = {},
   ) {
+    this.metric = describeMetric(name, 'gauge', about);
     const get = compileFieldGetter(field);
     this.read = (record) => {
       const raw = get(record);
@@ -53,9 +58,9 @@ export class DataQualityAggregator implements Aggregator<Float64Array> {
   }
 
   /** A record of this series that stage 1 dead-lettered as invalid. */
-  countRejected(acc: Float64Array): void {
+  readonly countRejected = (acc: Float64Array): void => {
     this.add(acc, SCHEMA_VIOLATION);
-  }
+  };
 
   merge(into: Float64Array, from: Float64Array): void {
     for (let i = 0; i <= TOTAL; i++) into[i] = into[i]! + from[i]!;
@@ -69,18 +74,42 @@ export class DataQualityAggregator implements Aggregator<Float64Array> {
     return Float64Array.from(wire as number[]);
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    const withField = base.filter((l) => l.name !== 'field').concat({ name: 'field', value: this.field });
-    return CHECKS.map((check) => withName(withField, this.name, { name: 'check', value: check }));
+  /** One gauge point per check, labelled with the field and the check. */
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    const withField = withLabel(base, { name: 'field', value: this.field });
+    return CHECKS.map((check) => ({ metric: this.metric, labels: withLabel(withField, { name: 'check', value: check }) }));
   }
 
-  emit(acc: Float64Array, labels: readonly (readonly Label[])[], timestampMs: number, _w: number, out: Sample[]): void {
+  emit(acc: Float64Array, targets: readonly PointTarget[], timestampMs: number, _w: number, _start: number, out: MetricPoint[]): void {
     const total = acc[TOTAL]!;
     if (total === 0) return;
-    for (let i = 0; i < CHECKS.length; i++) out.push({ labels: labels[i]!, value: acc[i + 1]! / total, timestampMs });
+    for (let i = 0; i < CHECKS.length; i++) {
+      const target = targets[i]!;
+      out.push({ metric: target.metric, labels: target.labels, timestampMs, value: acc[i + 1]! / total });
+    }
   }
 }
 
-export function countsRejections(aggregator: Aggregator): aggregator is DataQualityAggregator {
-  return aggregator instanceof DataQualityAggregator;
-}
+export const dataQualityMetricSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*')
+      .describe('Metric name; emitted as `<name>{field, check}` with check null, invalid_type, out_of_range, schema_violation.'),
+    type: z.literal('data_quality').describe('Per window, the share of records whose field is null, of the wrong type, out of range, or dead-lettered as invalid.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    field: fieldPath.describe('The field checked.'),
+    expect: z.enum(['number', 'string', 'boolean']).default('number').describe('The type the field should have.'),
+    min: z.number().optional().describe('Smallest valid value (numbers), inclusive.'),
+    max: z.number().optional().describe('Largest valid value (numbers), inclusive.'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict()
+  .refine((m) => m.min === undefined || m.max === undefined || m.min <= m.max, { message: 'min must not exceed max', path: ['max'] });
+
+export const dataQualityKind = defineKind(dataQualityMetricSchema, {
+  create: (config, about) => new DataQualityAggregator(config.name, config.field, config.expect, config.min, config.max, about),
+});

@@ -1,5 +1,6 @@
-import type { Label, Sample } from '../../core/types.ts';
-import type { Aggregator } from './aggregator.ts';
+import type { MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import type { Aggregator, PointTarget } from './aggregator.ts';
 
 /** An anomaly event: a window whose score reached the metric's threshold. */
 export interface ScoreEvent {
@@ -7,7 +8,7 @@ export interface ScoreEvent {
   readonly tenant: string;
   /** The series' canonical key (tenant and labels), the event's identity with the window. */
   readonly seriesKey: string;
-  /** The score's labels without `__name__`. */
+  /** The score's labels (no `__name__`). */
   readonly labels: readonly Label[];
   readonly windowStartMs: number;
   readonly windowEndMs: number;
@@ -27,6 +28,8 @@ export interface WindowContext {
   windowStartMs: number;
   windowEndMs: number;
   windowSeconds: number;
+  /** When the emitting kind's running totals (anomaly's events counter) started: its first window's start. */
+  seriesStartMs: number;
   /** Hands an anomaly event to the stage-2 flow (checkpointed with the state, written to Kafka). */
   readonly event: (event: ScoreEvent) => void;
 }
@@ -39,22 +42,32 @@ export interface WindowContext {
  */
 export interface SeriesStatefulAggregator<A = unknown, S = unknown> extends Aggregator<A> {
   readonly seriesState: true;
-  /** Index, in its series group, of the per-window metric whose samples this kind reads (anomaly). */
+  /** Index, in its series group, of the per-window metric whose points this kind reads (anomaly). */
   readonly inputIndex?: number;
   createSeriesState(): S;
   encodeSeriesState(state: S): unknown;
   decodeSeriesState(wire: unknown): S;
   /**
    * One window of the series: `acc` is this metric's accumulator (undefined when it took no record
-   * in the window); `out[inputFrom, inputTo)` are the samples the input metric emitted for the
+   * in the window); `out[inputFrom, inputTo)` are the points the input metric emitted for the
    * series in this window (an empty range without an input). Returns true when it emitted (the
    * series then gets stale markers for it on expiry).
    */
-  emitWindow(acc: A | undefined, state: S, inputFrom: number, inputTo: number, labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean;
+  emitWindow(acc: A | undefined, state: S, inputFrom: number, inputTo: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean;
 }
 
-export function isSeriesStateful(aggregator: Aggregator): aggregator is SeriesStatefulAggregator {
+export function isSeriesStateful(aggregator: Aggregator<any, any>): aggregator is SeriesStatefulAggregator {
   return (aggregator as Partial<SeriesStatefulAggregator>).seriesState === true;
+}
+
+/** What the merger keeps per series that a window's emission reads and updates. */
+export interface SeriesOutputs {
+  /** Per aggregator, its points' descriptors and labels. */
+  readonly outputs: readonly (readonly PointTarget[])[];
+  /** Per aggregator, the stateful kinds' state (absent: none in the group). */
+  readonly states?: readonly unknown[];
+  /** Per aggregator, when its running totals started (set at its first emission). */
+  readonly starts: (number | undefined)[];
 }
 
 /**
@@ -74,13 +87,13 @@ export function emitSeriesWindow(
   aggregators: readonly Aggregator[],
   accs: readonly unknown[],
   touched: number,
-  states: readonly unknown[] | undefined,
-  outputs: readonly (readonly (readonly Label[])[])[],
+  series: SeriesOutputs,
   ctx: WindowContext,
-  out: Sample[],
+  out: MetricPoint[],
 ): number {
+  const { outputs, states, starts } = series;
   let stateful = false;
-  // Where each plain metric's samples of this window start and end in `out`.
+  // Where each plain metric's points of this window start and end in `out`.
   const spans = states === undefined ? undefined : spanScratch(aggregators.length);
   for (let m = 0; m < aggregators.length; m++) {
     const aggregator = aggregators[m]!;
@@ -90,7 +103,7 @@ export function emitSeriesWindow(
       continue;
     }
     const from = out.length;
-    if (touched & (1 << m)) aggregator.emit(accs[m], outputs[m]!, ctx.windowEndMs, ctx.windowSeconds, out);
+    if (touched & (1 << m)) aggregator.emit(accs[m], outputs[m]!, ctx.windowEndMs, ctx.windowSeconds, ctx.windowStartMs, out);
     if (spans) {
       spans[2 * m] = from;
       spans[2 * m + 1] = out.length;
@@ -105,7 +118,11 @@ export function emitSeriesWindow(
     const from = source === undefined ? 0 : spans[2 * source]!;
     const to = source === undefined ? 0 : spans[2 * source + 1]!;
     const acc = touched & (1 << m) ? accs[m] : undefined;
-    if (aggregator.emitWindow(acc, states[m], from, to, outputs[m]!, ctx, out)) emitted |= 1 << m;
+    ctx.seriesStartMs = starts[m] ?? ctx.windowStartMs;
+    if (aggregator.emitWindow(acc, states[m], from, to, outputs[m]!, ctx, out)) {
+      emitted |= 1 << m;
+      starts[m] ??= ctx.windowStartMs;
+    }
   }
   return emitted;
 }

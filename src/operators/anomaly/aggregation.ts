@@ -6,16 +6,19 @@
  * reaches the threshold, an anomaly event into the stage-2 flow. The detector is deterministic
  * and its state is part of the series' state in the checkpoint, so a replay gives the same scores.
  */
-import type { Label, Sample } from '../../core/types.ts';
-import { SKIP, withName } from '../aggregations/aggregator.ts';
-import type { SeriesStatefulAggregator, WindowContext } from '../aggregations/series-state.ts';
-import type { AnomalyConfig } from './config.ts';
+import { z } from 'zod';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, SKIP, type Aggregator, type MetricAbout, type PointTarget } from '../aggregations/aggregator.ts';
+import { defineKind, labelsSchema, METRIC_NAME, staticLabelsSchema, unitSchema } from '../aggregations/kind.ts';
+import { isSeriesStateful, type SeriesStatefulAggregator, type WindowContext } from '../aggregations/series-state.ts';
+import { anomalyConfigSchema, type AnomalyConfig } from './config.ts';
 import { AnomalyDetector } from './detector.ts';
 
 export interface AnomalyMetricOptions {
   readonly name: string;
   readonly input: string;
-  /** Labels the input sample must carry (e.g. quantile 0.95). */
+  /** Labels the input point must carry; `quantile` may also pick a quantile of a summary point (e.g. 0.95). */
   readonly inputLabels: Readonly<Record<string, string>>;
   readonly detector: AnomalyConfig;
   readonly eventsTopic?: string;
@@ -38,15 +41,21 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   readonly cumulative = false;
   readonly seriesState = true;
   readonly name: string;
-  readonly invalidReason = '';
   /** Bound by the plan to the input metric's index in the series group. */
   inputIndex: number | undefined;
   private readonly inputLabels: readonly Label[];
-  private readonly labelsWithoutName = new WeakMap<readonly Label[], readonly Label[]>();
+  /** The score gauge `<name>` and the running count of events `<name>_events_total`. */
+  private readonly score: MetricDescriptor;
+  private readonly events: MetricDescriptor;
 
-  constructor(readonly options: AnomalyMetricOptions) {
+  constructor(
+    readonly options: AnomalyMetricOptions,
+    about: MetricAbout = {},
+  ) {
     this.name = options.name;
     this.inputLabels = Object.entries(options.inputLabels).map(([name, value]) => ({ name, value }));
+    this.score = describeMetric(options.name, 'gauge', about);
+    this.events = describeMetric(`${options.name}_events_total`, 'counter', { help: 'Anomaly events (windows whose score reached the threshold).' });
   }
 
   /** It reads no records: its input is another metric's window value. */
@@ -70,8 +79,11 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
     return null;
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name), withName(base, `${this.name}_events_total`)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return [
+      { metric: this.score, labels: base },
+      { metric: this.events, labels: base },
+    ];
   }
 
   emit(): void {}
@@ -96,55 +108,114 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
     return { detector: AnomalyDetector.restore(snapshot, this.options.detector), events, wire: undefined };
   }
 
-  emitWindow(_acc: null | undefined, state: AnomalySeries, from: number, to: number, labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean {
-    const sample = this.pick(out, from, to);
-    if (sample === undefined || !Number.isFinite(sample.value)) return false;
+  emitWindow(_acc: null | undefined, state: AnomalySeries, from: number, to: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean {
+    const value = this.pick(out, from, to);
+    if (value === undefined || !Number.isFinite(value)) return false;
     state.wire = undefined;
-    const point = state.detector.update(sample.value, ctx.windowEndMs);
+    const point = state.detector.update(value, ctx.windowEndMs);
     if (point.anomalous) {
       state.events++;
       ctx.event({
         metric: this.name,
         tenant: ctx.tenant,
         seriesKey: ctx.seriesKey,
-        labels: this.withoutName(labels[0]!),
+        labels: targets[0]!.labels,
         windowStartMs: ctx.windowStartMs,
         windowEndMs: ctx.windowEndMs,
         score: point.score,
-        value: sample.value,
+        value,
         expectedLower: point.lower,
         expectedUpper: point.upper,
         threshold: this.options.detector.threshold,
         ...(this.options.eventsTopic !== undefined ? { topic: this.options.eventsTopic } : {}),
       });
     }
-    out.push({ labels: labels[0]!, value: point.score, timestampMs: ctx.windowEndMs });
-    out.push({ labels: labels[1]!, value: state.events, timestampMs: ctx.windowEndMs });
+    const score = targets[0]!;
+    const events = targets[1]!;
+    out.push({ metric: score.metric, labels: score.labels, timestampMs: ctx.windowEndMs, value: point.score });
+    out.push({ metric: events.metric, labels: events.labels, timestampMs: ctx.windowEndMs, startTimestampMs: ctx.seriesStartMs, value: state.events });
     return true;
   }
 
-  private pick(out: readonly Sample[], from: number, to: number): Sample | undefined {
-    for (let i = from; i < to; i++) if (this.carriesInputLabels(out[i]!.labels)) return out[i];
+  /** The input's value this window: the first of its points carrying the input labels. */
+  private pick(out: readonly MetricPoint[], from: number, to: number): number | undefined {
+    for (let i = from; i < to; i++) {
+      const value = this.valueOf(out[i]!);
+      if (value !== undefined) return value;
+    }
     return undefined;
   }
 
-  private carriesInputLabels(labels: readonly Label[]): boolean {
+  /**
+   * A point's value if it carries the input labels. A summary (quantiles) carries its quantiles
+   * in its value, not as labels: `quantile` picks one of them, and without it the first counts,
+   * as the first of its series did when quantiles were emitted as samples.
+   */
+  private valueOf(point: MetricPoint): number | undefined {
+    const { value } = point;
+    let quantile: string | undefined;
     for (const want of this.inputLabels) {
-      let found = false;
-      for (const label of labels) {
-        if (label.name === want.name) {
-          found = label.value === want.value;
-          break;
-        }
+      const label = point.labels.find((l) => l.name === want.name);
+      if (label !== undefined) {
+        if (label.value !== want.value) return undefined;
+      } else if (want.name === 'quantile' && typeof value === 'object' && 'quantiles' in value) {
+        quantile = want.value;
+      } else {
+        return undefined;
       }
-      if (!found) return false;
     }
-    return true;
-  }
-
-  private withoutName(labels: readonly Label[]): readonly Label[] {
-    let plain = this.labelsWithoutName.get(labels);
-    if (!plain) this.labelsWithoutName.set(labels, (plain = labels.filter((l) => l.name !== '__name__')));
-    return plain;
+    if (typeof value === 'number') return value;
+    if (value === undefined || !('quantiles' in value)) return undefined;
+    const picked = quantile === undefined ? value.quantiles[0] : value.quantiles.find((q) => String(q.quantile) === quantile);
+    return picked?.value;
   }
 }
+
+export const anomalyMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name; emitted as `<name>` (the score in [0, 1]) and `<name>_events_total`.'),
+    type: z.literal('anomaly').describe("An online anomaly detector over another metric's per-window value, per series."),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    input: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('A per-window metric (gauge, quantiles, distinct, data_quality) of this pipeline with the same labels.'),
+    input_labels: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Picks one of the input\'s series, e.g. {quantile: "0.95"}; the first matching one is the value.'),
+    detector: anomalyConfigSchema.prefault({}).describe('Detector parameters (threshold included); the defaults are tuned on NAB.'),
+    events_topic: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]+$/, 'Kafka topic names use only letters, digits, ".", "_" and "-"')
+      .max(249)
+      .optional()
+      .describe('Kafka topic for anomaly events (default: sluice.<pipeline>.anomalies).'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+  })
+  .strict();
+
+export const anomalyKind = defineKind(anomalyMetricSchema, {
+  create: (config, about) =>
+    new AnomalyAggregator(
+      {
+        name: config.name,
+        input: config.input,
+        inputLabels: config.input_labels,
+        detector: config.detector,
+        ...(config.events_topic !== undefined ? { eventsTopic: config.events_topic } : {}),
+      },
+      about,
+    ),
+  /**
+   * Points the anomaly metric at its input, a per-window metric of the same series group (the
+   * same labels, so the same series). Throws with the metric names otherwise.
+   */
+  bind: (config, aggregator, group) => {
+    const input = group.metrics.findIndex((other) => other.name === config.input && other.type !== 'anomaly');
+    if (input < 0) throw new Error(`anomaly metric ${config.name}: its input ${config.input} is not a metric with the same labels`);
+    const source = group.aggregators[input]!;
+    if (isSeriesStateful(source)) throw new Error(`anomaly metric ${config.name}: its input ${config.input} is itself a score; use a gauge, quantiles, distinct or data_quality metric`);
+    if (source.cumulative) throw new Error(`anomaly metric ${config.name}: its input ${config.input} is cumulative; use a per-window metric (gauge, quantiles, ...)`);
+    (aggregator as Aggregator & { inputIndex?: number }).inputIndex = input;
+  },
+});

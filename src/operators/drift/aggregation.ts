@@ -4,10 +4,12 @@
  * Evidently's stat tests. Emits `<name>{method}` (the score) and `<name>_detected{method}` (1 when
  * the method's verdict is drift, else 0) for each window that has data and a reference.
  */
-import type { Label, Sample } from '../../core/types.ts';
-import type { DriftReferenceConfig } from '../../config/score-metrics.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
 import { compileFieldGetter } from '../../core/field-path.ts';
-import { SKIP, withName } from '../aggregations/aggregator.ts';
+import { describeMetric, SKIP, withLabel, type MetricAbout, type PointTarget } from '../aggregations/aggregator.ts';
+import { defineKind } from '../aggregations/kind.ts';
+import { driftMetricSchema, type DriftReferenceConfig } from './config.ts';
 import type { SeriesStatefulAggregator, WindowContext } from '../aggregations/series-state.ts';
 import { defaultDriftMethod, DRIFT_METHOD_SPECS, DRIFT_METHODS, type DriftMethod } from './methods.ts';
 import { decodeReference, encodeReference, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
@@ -33,8 +35,10 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   readonly cumulative = false;
   readonly seriesState = true;
   readonly name: string;
-  readonly invalidReason: string;
   readonly read: (record: Record<string, unknown>) => number | string | typeof SKIP;
+  /** The score gauge `<name>` and the verdict gauge `<name>_detected`. */
+  private readonly score: MetricDescriptor;
+  private readonly detected: MetricDescriptor;
   private readonly windowOptions: DriftWindowOptions;
   private readonly fullOptions: Required<DriftWindowOptions>;
   private readonly strategy: ReferenceStrategy;
@@ -43,9 +47,13 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   private readonly explicit: readonly DriftMethod[];
   private readonly usesDefault: boolean;
 
-  constructor(private readonly options: DriftMetricOptions) {
+  constructor(
+    private readonly options: DriftMetricOptions,
+    about: MetricAbout = {},
+  ) {
     this.name = options.name;
-    this.invalidReason = `${options.name}: field "${options.value}" is not usable`;
+    this.score = describeMetric(options.name, 'gauge', about);
+    this.detected = describeMetric(`${options.name}_detected`, 'gauge', { help: about.help ? `${about.help} (1: drift detected)` : '' });
     this.windowOptions = {
       featureType: options.feature,
       maxExactValues: options.maxExactValues,
@@ -83,10 +91,14 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     return DriftWindow.restore({ ...(wire as WindowWire), options: this.fullOptions } as DriftWindowSnapshot);
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
+  /** Per method, its score point and its verdict point. */
+  targets(base: readonly Label[]): readonly PointTarget[] {
     return this.outputMethods.flatMap((method) => {
-      const label = { name: 'method', value: method };
-      return [withName(base, this.name, label), withName(base, `${this.name}_detected`, label)];
+      const labels = withLabel(base, { name: 'method', value: method });
+      return [
+        { metric: this.score, labels },
+        { metric: this.detected, labels },
+      ];
     });
   }
 
@@ -105,7 +117,7 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     return decodeReference(wire);
   }
 
-  emitWindow(current: DriftWindow | undefined, state: ReferenceState, _from: number, _to: number, labels: readonly (readonly Label[])[], ctx: WindowContext, out: Sample[]): boolean {
+  emitWindow(current: DriftWindow | undefined, state: ReferenceState, _from: number, _to: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean {
     if (current === undefined || current.size === 0) return false;
     state.wire = undefined;
     const reference = this.strategy.next(state, current, ctx.windowStartMs, ctx.windowEndMs);
@@ -117,8 +129,10 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
       const at = this.outputMethods.indexOf(method);
       const result = scoreDriftSamples(ref, cur, method, this.options.feature, this.options.threshold);
       if (Number.isNaN(result.score)) return;
-      out.push({ labels: labels[2 * at]!, value: result.score, timestampMs: ctx.windowEndMs });
-      out.push({ labels: labels[2 * at + 1]!, value: result.detected ? 1 : 0, timestampMs: ctx.windowEndMs });
+      const score = targets[2 * at]!;
+      const detected = targets[2 * at + 1]!;
+      out.push({ metric: score.metric, labels: score.labels, timestampMs: ctx.windowEndMs, value: result.score });
+      out.push({ metric: detected.metric, labels: detected.labels, timestampMs: ctx.windowEndMs, value: result.detected ? 1 : 0 });
       emitted = true;
     };
     const chosen = this.usesDefault ? defaultDriftMethod(ref, cur, this.options.feature) : undefined;
@@ -148,3 +162,21 @@ function driftInput(field: string, feature: FeatureType): (record: Record<string
     return SKIP;
   };
 }
+
+export const driftKind = defineKind(driftMetricSchema, {
+  create: (config, about) =>
+    new DriftAggregator(
+      {
+        name: config.name,
+        value: config.value,
+        feature: config.feature,
+        methods: config.methods,
+        ...(config.threshold !== undefined ? { threshold: config.threshold } : {}),
+        reference: config.reference,
+        maxExactValues: config.max_exact_values,
+        relativeAccuracy: config.relative_accuracy,
+        maxCategories: config.max_categories,
+      },
+      about,
+    ),
+});

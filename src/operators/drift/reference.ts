@@ -5,7 +5,7 @@
  * goes into the stage-2 checkpoint and a replay rebuilds the same reference.
  */
 import { readFileSync } from 'node:fs';
-import type { DriftReferenceConfig } from '../../config/score-metrics.ts';
+import type { DriftReferenceConfig } from './config.ts';
 import type { DriftWindowOptions, DriftWindowSnapshot } from './window.ts';
 import { DriftWindow } from './window.ts';
 

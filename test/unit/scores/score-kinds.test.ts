@@ -9,6 +9,7 @@ import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggre
 import { WindowMerger, type MergerSnapshot } from '../../../src/operators/windowed-metrics/window-merger.ts';
 import { decodePartial, encodePartial, packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
+import { sampleEmitter } from '../aggregations/flattened.ts';
 
 const WINDOW = 60_000;
 const tumbling: Windowing = { kind: 'panes', sizeMs: WINDOW, slideMs: WINDOW };
@@ -19,7 +20,7 @@ function pipeline(metrics: MetricConfig[]) {
   const samples: Sample[] = [];
   const events: ScoreEvent[] = [];
   const newMerger = () =>
-    new WindowMerger(groups, tumbling, { allowedLatenessMs: 0, expireAfterMs: 3_600_000, onEvent: (e) => events.push(e) }, { emit: (_t, s) => samples.push(...s) });
+    new WindowMerger(groups, tumbling, { allowedLatenessMs: 0, expireAfterMs: 3_600_000, onEvent: (e) => events.push(e) }, sampleEmitter((_t, s) => samples.push(...s)));
   let merger = newMerger();
   const partitions = [new PreAggregator(groups, tumbling), new PreAggregator(groups, tumbling)];
   return {
@@ -203,7 +204,7 @@ describe('data-quality gauges', () => {
     expect(pre.add('acme', 2, { model: 'm1', tokens: -1 })).toMatchObject({ reason: 'invalid_value' });
     expect(pre.add('acme', 3, { model: 'm1', tokens: 'many' })).toMatchObject({ reason: 'invalid_value' });
     const samples: Sample[] = [];
-    const merger = new WindowMerger(groups, tumbling, { allowedLatenessMs: 0, expireAfterMs: 60_000 }, { emit: (_t, s) => samples.push(...s) });
+    const merger = new WindowMerger(groups, tumbling, { allowedLatenessMs: 0, expireAfterMs: 60_000 }, sampleEmitter((_t, s) => samples.push(...s)));
     for (const p of pre.drain()) merger.addPartial(p);
     merger.advanceWatermark(WINDOW);
     const byCheck = Object.fromEntries(named(samples, 'field_quality').map((s) => [label(s, 'check'), s.value]));

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createPipelineSink, sinkTypeOf, SinkWiringError, tenantsConfigSchema } from '../../../src/sinks/registry.ts';
+import { createPipelineSink, sinkTypeOf, tenantsConfigSchema } from '../../../src/sinks/registry.ts';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 
 function problems(input: unknown): string[] {
   const result = tenantsConfigSchema.safeParse(input);
@@ -49,10 +52,40 @@ describe('tenants: section through the sink registry', () => {
     expect(problems({ acme: { sink: { type: 'otlp', endpoint: 'http://x' }, endpoint: 'http://y' } })).toEqual(['acme: Unrecognized key: "endpoint"']);
   });
 
-  it('refuses an otlp tenant in a pipeline until stage 2 emits MetricPoints, naming the tenant', () => {
-    const section = tenantsConfigSchema.parse({ globex: { sink: { type: 'otlp', endpoint: 'http://127.0.0.1:1/x' } } });
-    const context = { logger: pino({ level: 'silent' }), registry: new Registry(), shared: <T>(_key: string, make: () => T) => make() };
-    expect(() => createPipelineSink(section, context)).toThrow(SinkWiringError);
-    expect(() => createPipelineSink(section, context)).toThrow(/tenant "globex": sink type otlp takes MetricPoints/);
+  it('routes each tenant to its sink type, and unlisted tenants to the default route (remote_write)', async () => {
+    const seen: { path: string; tenant: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push({ path: req.url ?? '', tenant: req.headers['x-scope-orgid'] as string | undefined });
+        res.writeHead(req.url === '/otlp/v1/metrics' ? 200 : 204, req.url === '/otlp/v1/metrics' ? { 'content-type': 'application/x-protobuf' } : {}).end();
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const section = tenantsConfigSchema.parse({
+        acme: { endpoint: `${base}/rw`, headers: { 'X-Scope-OrgID': 'acme' } },
+        globex: { sink: { type: 'otlp', endpoint: `${base}/otlp` } },
+        default_route: { endpoint: `${base}/rw`, tenant_header: 'X-Scope-OrgID' },
+      });
+      const context = { logger: pino({ level: 'silent' }), registry: new Registry(), shared: <T>(_key: string, make: () => T) => make() };
+      const sink = createPipelineSink(section, context);
+      const metric = { name: 'up', type: 'gauge' as const, unit: '', help: '' };
+      const settled = ['acme', 'globex', 'initech'].map(
+        (tenant) => new Promise<void>((resolve) => sink.write(tenant, [{ metric, labels: [{ name: 'job', value: tenant }], timestampMs: Date.now(), value: 1 }], resolve)),
+      );
+      await sink.flush();
+      await Promise.all(settled);
+      await sink.close();
+      expect(seen.sort((a, b) => a.path.localeCompare(b.path) || String(a.tenant).localeCompare(String(b.tenant)))).toEqual([
+        { path: '/otlp/v1/metrics', tenant: undefined },
+        { path: '/rw', tenant: 'acme' },
+        { path: '/rw', tenant: 'initech' },
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });
