@@ -72,8 +72,9 @@ export interface SeriesOutputs {
 
 /**
  * Emits one series' per-window metrics for one window: the plain kinds from their accumulators
- * (those `touched` took records), then the stateful kinds, which may read what the plain kinds
- * just emitted. Returns the stateful kinds' bits that emitted.
+ * (those `touched` took records), in metric order (with the cumulative ones when `emitCumulative`
+ * is given), then the stateful kinds, which may read what the plain kinds just emitted. Returns
+ * the stateful kinds' bits that emitted.
  */
 let scratch = new Int32Array(64);
 /** One reused buffer: a window's spans are read before the next series' are written. */
@@ -90,6 +91,8 @@ export function emitSeriesWindow(
   series: SeriesOutputs,
   ctx: WindowContext,
   out: MetricPoint[],
+  /** Sessions: emits cumulative metric `m` in its place, so a series' points keep the metrics' order. */
+  emitCumulative?: (m: number) => void,
 ): number {
   const { outputs, states, starts } = series;
   let stateful = false;
@@ -97,7 +100,10 @@ export function emitSeriesWindow(
   const spans = states === undefined ? undefined : spanScratch(aggregators.length);
   for (let m = 0; m < aggregators.length; m++) {
     const aggregator = aggregators[m]!;
-    if (aggregator.cumulative) continue;
+    if (aggregator.cumulative) {
+      emitCumulative?.(m);
+      continue;
+    }
     if (isSeriesStateful(aggregator)) {
       stateful = true;
       continue;

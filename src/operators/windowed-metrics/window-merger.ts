@@ -324,13 +324,13 @@ export class WindowMerger {
       const aggregators = this.groups[session.group]!.aggregators;
       const out = this.out(session.tenant);
       const seconds = (end - session.start) / 1000;
-      for (let m = 0; m < aggregators.length; m++) {
+      const emitCumulative = (m: number): void => {
         const aggregator = aggregators[m]!;
-        if (!aggregator.cumulative || (!(session.touched & (1 << m)) && !(series.touched & (1 << m)))) continue;
+        if (!(session.touched & (1 << m)) && !(series.touched & (1 << m))) return;
         aggregator.merge(series.cumulative[m], session.accs[m]);
         aggregator.emit(series.cumulative[m], series.outputs[m]!, end, seconds, (series.starts[m] ??= session.start), out);
-      }
-      series.touched |= this.emitWindowed(series, session.key, session.accs, session.touched, session.start, end);
+      };
+      series.touched |= this.emitWindowed(series, session.key, session.accs, session.touched, session.start, end, emitCumulative);
     }
     for (const [key, series] of this.series) {
       const expiry = series.lastDataEnd + this.options.expireAfterMs;
@@ -342,14 +342,14 @@ export class WindowMerger {
   }
 
   /** The per-window kinds of one series for the window [start, end); returns the stateful bits that emitted. */
-  private emitWindowed(series: SeriesState, key: string, accs: readonly unknown[], touched: number, start: number, end: number): number {
+  private emitWindowed(series: SeriesState, key: string, accs: readonly unknown[], touched: number, start: number, end: number, emitCumulative?: (m: number) => void): number {
     const ctx = this.windowContext;
     ctx.tenant = series.tenant;
     ctx.seriesKey = key;
     ctx.windowStartMs = start;
     ctx.windowEndMs = end;
     ctx.windowSeconds = (end - start) / 1000;
-    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, series, ctx, this.out(series.tenant));
+    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, series, ctx, this.out(series.tenant), emitCumulative);
   }
 
   private createStates(group: number): unknown[] | undefined {
