@@ -88,7 +88,8 @@ describe('pipeline config errors', () => {
 
   it('reports duplicate metric names', () => {
     const text = edit('name: bailian_gateway_output_tokens_total', 'name: bailian_gateway_input_tokens_total');
-    const line = text.split('\n').findLastIndex((l) => l.includes('name: bailian_gateway_input_tokens_total')) + 1;
+    // The metric entries, not the expected samples of the file's tests: that mention the name too.
+    const line = text.split('\n').findLastIndex((l) => l.trim() === '- name: bailian_gateway_input_tokens_total') + 1;
     expect(problems(text)).toEqual([`p.yaml:${line}:11: metrics[2].name: duplicate metric name "bailian_gateway_input_tokens_total" (also metrics[1])`]);
   });
 
