@@ -2,7 +2,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningPipelines } from '../../src/runtime/process.ts';
-import { TEST_TENANTS } from '../stack/index.ts';
+import { startPrometheus, TEST_TENANTS, type PrometheusHandle, type StackInfo } from '../stack/index.ts';
 import { createTopic, produce, readDeadLetters, testKafka, type PartitionedMessage } from '../support/kafka-io.ts';
 import { EMPTY_CONTEXT } from '../../src/codecs/decoder.ts';
 import { createOtlpProtoDecoder } from '../../src/codecs/otlp-proto/index.ts';
@@ -10,7 +10,7 @@ import { otlpProtoDecodeConfigSchema } from '../../src/codecs/otlp-proto/config.
 import { drive, genAiPython, type DriveResult } from '../support/genai-python/venv.ts';
 import { generateGenAiTraffic, hrToNs, type GenAiSpanFacts, type GenAiTraffic } from '../support/pipelines/genai-traces.ts';
 import { awaitTenantsMatch, metricValue, startShippedPipeline, summarize } from '../support/pipelines/harness.ts';
-import { llmTracesOracle } from '../support/pipelines/llm-traces-oracle.ts';
+import { llmTracesOracle, llmTracesV141Oracle } from '../support/pipelines/llm-traces-oracle.ts';
 import { listSeries } from '../support/pipelines/prometheus.ts';
 import type { Expected, WindowedOracle } from '../support/pipelines/windowed-oracle.ts';
 import { seededRandom } from '../support/seeded-random.ts';
@@ -40,6 +40,8 @@ let oracle: WindowedOracle;
 let messages: PartitionedMessage[][];
 let untenantedBytes: Buffer;
 let running: RunningPipelines | undefined;
+/** The second block's spans, for the third. */
+const pythonSpans: GenAiSpanFacts[] = [];
 
 describe('OTLP GenAI spans (protobuf) → OpenTelemetry GenAI metrics per tenant', () => {
   beforeAll(async () => {
@@ -180,6 +182,7 @@ describe('spans from the real Python instrumentations → the same metrics, exac
     runs.push({ tenant: 'acme', result: await drive(python, 'openai-v2', 'acme') });
     runs.push({ tenant: 'globex', result: await drive(python, 'traceloop', 'globex') });
     const facts = runs.flatMap(({ tenant, result }) => result.spans.map((s) => pythonFacts(tenant, s)));
+    pythonSpans.push(...facts);
     pyOracle = llmTracesOracle(facts);
     bothOracle = llmTracesOracle([...traffic.genAi, ...facts]);
     // From the first window end the Python spans reach: the first block's pipeline wrote none that late.
@@ -279,6 +282,54 @@ function since(expected: Expected, fromMs: number): Expected {
     cumulative: new Map([...expected.cumulative].map(([id, w]) => [id, cut(w)] as const).filter(([, w]) => w.size > 0)),
   };
 }
+
+
+/**
+ * The old-names switch: pipelines/llm-traces-v1.41.yaml (its own consumer group, so it reads
+ * otlp_spans from the start) over both blocks' spans delivers the v1.41 metrics
+ * (gen_ai.client.token.usage, gen_ai.client.operation.duration for every operation,
+ * gen_ai.server.time_to_first_token / time_per_output_token), with the same normalisation. It
+ * writes to receivers of its own: beside the current-names pipeline's, its replay from the start
+ * would write `gen_ai_client_operation_duration_seconds` series (same name and labels for
+ * embeddings) older than what is already stored there, which Prometheus refuses as out of order.
+ */
+describe('the v1.41 names by the switch (pipelines/llm-traces-v1.41.yaml)', () => {
+  let oldRunning: RunningPipelines | undefined;
+  const receivers: PrometheusHandle[] = [];
+  let view: StackInfo;
+
+  beforeAll(async () => {
+    const prometheus: StackInfo['prometheus'] = {};
+    for (const tenant of TEST_TENANTS) {
+      const dir = `${stack.runDir}/llm-traces-v1.41/prometheus-${tenant}`;
+      const handle = await startPrometheus({ tenant, dir, logFile: `${dir}.log` });
+      receivers.push(handle);
+      prometheus[tenant] = handle;
+    }
+    view = { ...stack, prometheus };
+    const urls = Object.fromEntries(TEST_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, prometheus[t]!.remoteWriteUrl]));
+    oldRunning = await startShippedPipeline(stack, new URL('../../pipelines/llm-traces-v1.41.yaml', import.meta.url), urls);
+  }, 240_000);
+
+  afterAll(async () => {
+    await oldRunning?.stop();
+    await Promise.all(receivers.map((r) => r.stop()));
+  });
+
+  it('delivers gen_ai_client_token_usage, gen_ai_client_operation_duration_seconds and the server TTFT / TPOT histograms exactly', async () => {
+    const oldOracle = llmTracesV141Oracle([...traffic.genAi, ...pythonSpans]);
+    const lastWindowEnd = oldOracle.lastWindowEnd;
+    const expected = new Map(TEST_TENANTS.map((t) => [t, oldOracle.expected(t, lastWindowEnd)]));
+    const ids = [...expected.values()].flatMap((e) => [...e.cumulative.keys()]);
+    expect(pythonSpans.length).toBeGreaterThan(0);
+    expect(ids.some((id) => id.startsWith('gen_ai_client_token_usage_bucket{') && id.includes('gen_ai_provider_name="openai"') && id.includes('gen_ai_operation_name="chat"'))).toBe(true);
+    expect(ids.some((id) => id.startsWith('gen_ai_client_operation_duration_seconds_count{') && id.includes('gen_ai_operation_name="invoke_agent"'))).toBe(true);
+    expect(ids.some((id) => id.startsWith('gen_ai_server_time_to_first_token_seconds_count{'))).toBe(true);
+    const selector = '{__name__=~"gen_ai_client_token_usage_.+|gen_ai_client_operation_duration_seconds_.+|gen_ai_server_.+"}';
+    const { problems } = await awaitTenantsMatch(view, selector, start, lastWindowEnd, expected, { relativeAccuracy: 0, timeoutMs: 150_000 });
+    for (const tenant of TEST_TENANTS) expect(summarize(problems.get(tenant)!), `${tenant}'s Prometheus vs the v1.41 oracle`).toEqual([]);
+  }, 240_000);
+});
 
 function pythonFacts(tenant: string, span: DriveResult['spans'][number]): GenAiSpanFacts {
   return {

@@ -3,7 +3,8 @@ import type { GenAiSpanFacts } from './genai-traces.ts';
 import { WindowedOracle, type Labels } from './windowed-oracle.ts';
 
 /**
- * What pipelines/llm-traces.yaml (current GenAI conventions) must deliver for the GenAI spans of accepted messages: event time = span end, 15 s
+ * What pipelines/llm-traces.yaml (current GenAI conventions) and llm-traces-v1.41.yaml (the v1.41
+ * names) must deliver for the GenAI spans of accepted messages: event time = span end, 15 s
  * tumbling windows, label values that are empty are absent. Normalisation as the YAML's: Traceloop's
  * llm.request.type → operation, provider lower-cased and mapped to registry names, "<class 'a.B'>"
  * error types → "B".
@@ -13,6 +14,7 @@ export const TRACES_WINDOW_MS = 15_000;
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5];
 const AGENT_BUCKETS = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6];
 const WORKFLOW_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 7200];
 const CALL_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
@@ -146,4 +148,19 @@ function directChildren(spans: readonly GenAiSpanFacts[]): Map<string, DerivedGe
     byParent.set(key, list);
   }
   return byParent;
+}
+
+/** The v1.41 names (pipelines/llm-traces-v1.41.yaml): every GenAI span in the operation metrics. */
+export function llmTracesV141Oracle(spans: readonly GenAiSpanFacts[]): WindowedOracle {
+  const oracle = new WindowedOracle(TRACES_WINDOW_MS);
+  for (const span of spans) {
+    const d = deriveGenAi(span);
+    const { tenant: t, eventTimeMs: at, labels } = d;
+    if (d.inputTokens !== undefined) oracle.histogram(t, 'gen_ai_client_token_usage', { ...labels, gen_ai_token_type: 'input' }, TOKEN_BUCKETS, at, d.inputTokens);
+    if (d.outputTokens !== undefined) oracle.histogram(t, 'gen_ai_client_token_usage', { ...labels, gen_ai_token_type: 'output' }, TOKEN_BUCKETS, at, d.outputTokens);
+    oracle.histogram(t, 'gen_ai_client_operation_duration_seconds', { ...labels, error_type: d.errorType }, DURATION_BUCKETS, at, d.durationSeconds);
+    if (d.ttftSeconds !== undefined) oracle.histogram(t, 'gen_ai_server_time_to_first_token_seconds', labels, TTFT_BUCKETS, at, d.ttftSeconds);
+    if (d.tpocSeconds !== undefined) oracle.histogram(t, 'gen_ai_server_time_per_output_token_seconds', labels, TPOT_BUCKETS, at, d.tpocSeconds);
+  }
+  return oracle;
 }
