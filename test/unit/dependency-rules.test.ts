@@ -43,10 +43,6 @@ const KNOWN_EXCEPTIONS: ReadonlySet<string> = new Set([
   'telemetry/metrics.ts -> runtime/dead-letter.ts',
   // startup-check builds Ingest to check a pipeline the way `run` builds it.
   'config/startup-check.ts -> runtime/ingest.ts',
-  // issue 10 (merged beside issue 9 item 5): the score kinds' schemas move beside their aggregators with the kind registry.
-  'operators/aggregations/score-kinds.ts -> config/schema.ts',
-  'operators/drift/aggregation.ts -> config/score-metrics.ts',
-  'operators/drift/reference.ts -> config/score-metrics.ts',
   // the anomaly-event writer is an output of stage 2: it belongs in runtime, beside the outbox, not under sinks/.
   'sinks/anomaly-events/event-outbox.ts -> operators/aggregations/series-state.ts',
   'sinks/anomaly-events/event-outbox.ts -> sources/kafka/client.ts',
