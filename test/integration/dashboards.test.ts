@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadPipelineFile } from '../../src/config/load.ts';
+import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
 import { startPipelines, type RunningPipelines } from '../../src/runtime/process.ts';
 import { queryInstant } from '../stack/prometheus-query.ts';
-import { TEST_TENANTS } from '../stack/index.ts';
+import { startPrometheus, TEST_TENANTS, type PrometheusHandle } from '../stack/index.ts';
 import { startScrapingPrometheus, type ScrapingPrometheus } from '../support/dashboards/scraping-prometheus.ts';
 import { generateGatewayLogs } from '../support/gateway-traffic.ts';
 import { generateScrapes, toMessage } from '../support/gpu-rdma/traffic.ts';
@@ -21,6 +21,11 @@ import { generateGenAiTraffic } from '../support/pipelines/genai-traces.ts';
  * this process on the test stack's Kafka and write to each tenant's Prometheus; a Prometheus of
  * this test's own scrapes the process's /metrics every second for the Sluice-health dashboard
  * (as docker-compose's prometheus-sluice does). Grafana's `$__rate_interval` becomes 5m.
+ *
+ * The file keeps to itself: its pipelines are renamed (topics, group, state, dead letters) and
+ * write to receivers of its own. On the shared ones its recent `bailian_gateway_*` samples made
+ * the gateway file's older samples "out of order", and on the shared topics and group its state
+ * and dead letters became part of that file's exact counts.
  */
 const stack = inject('stack');
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,6 +52,21 @@ function dashboardTargets(): Target[] {
 const kafka = testKafka(stack.brokers, 'dashboards-test');
 let running: RunningPipelines | undefined;
 let scraper: ScrapingPrometheus | undefined;
+const receivers = new Map<string, PrometheusHandle>();
+const PREFIX = 'dashboards';
+
+/** The shipped pipeline under its own name, topics, consumer group and dead-letter topic. */
+function isolated({ config, ...rest }: LoadedPipeline): LoadedPipeline {
+  return {
+    ...rest,
+    config: {
+      ...config,
+      name: `${PREFIX}-${config.name}`,
+      source: { ...config.source, topics: config.source.topics.map((t) => `${PREFIX}.${t}`), group_id: `${PREFIX}-${config.source.group_id}` },
+      dead_letter: { ...config.dead_letter, topic: `${PREFIX}.${config.dead_letter.topic}` },
+    },
+  };
+}
 
 beforeAll(async () => {
   const now = Date.now();
@@ -57,22 +77,26 @@ beforeAll(async () => {
   const spanMessages = [];
   for (let i = 0; i < traces.spans.length; i += 5) spanMessages.push({ partition: (i / 5) % PARTITIONS, key: `span-${i}`, value: Buffer.from(ProtobufTraceSerializer.serializeRequest(traces.spans.slice(i, i + 5))!) });
 
+  for (const tenant of TEST_TENANTS) {
+    const dir = `${stack.runDir}/dashboards/prometheus-${tenant}`;
+    receivers.set(tenant, await startPrometheus({ tenant, dir, logFile: `${dir}.log` }));
+  }
   const env = {
     ...process.env,
     SLUICE_KAFKA_BROKERS: stack.brokers.join(','),
     SLUICE_IDLE_TIMEOUT: '2s',
-    ...Object.fromEntries(TEST_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
+    ...Object.fromEntries(TEST_TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, receivers.get(t)!.remoteWriteUrl])),
   };
-  const loaded = await Promise.all(['bailian-gateway', 'gpu-rdma', 'llm-traces'].map((name) => loadPipelineFile(join(repo, `pipelines/${name}.yaml`), env)));
+  const loaded = (await Promise.all(['bailian-gateway', 'gpu-rdma', 'llm-traces'].map((name) => loadPipelineFile(join(repo, `pipelines/${name}.yaml`), env)))).map(isolated);
   // Every topic the three pipelines use exists before they start: a broker that has just started
   // may answer a burst of topic creations with "unknown topic" while their leaders are elected.
   for (const { config } of loaded) {
     for (const topic of config.source.topics) await ensureTopic(topic, PARTITIONS);
     await ensureTopic(`sluice.${config.name}.partials`, config.repartition.partitions);
   }
-  await produce(kafka, 'bailian.gateway.logs', [[...gateway.map((r, i) => ({ partition: i % PARTITIONS, key: r.request_id, value: JSON.stringify(r) })), { partition: 0, key: 'bad', value: '{"request_id": "cut' }]]);
-  await produce(kafka, 'node.metrics', [scrapes.map(toMessage).map((m) => ({ key: m.key, value: m.value, headers: m.headers }))], 20);
-  await produce(kafka, 'otlp_spans', [spanMessages]);
+  await produce(kafka, `${PREFIX}.bailian.gateway.logs`, [[...gateway.map((r, i) => ({ partition: i % PARTITIONS, key: r.request_id, value: JSON.stringify(r) })), { partition: 0, key: 'bad', value: '{"request_id": "cut' }]]);
+  await produce(kafka, `${PREFIX}.node.metrics`, [scrapes.map(toMessage).map((m) => ({ key: m.key, value: m.value, headers: m.headers }))], 20);
+  await produce(kafka, `${PREFIX}.otlp_spans`, [spanMessages]);
 
   running = await startPipelines(loaded, { logger: pino({ level: 'warn' }), telemetryListen: '127.0.0.1:0' });
   scraper = await startScrapingPrometheus(mkdtempSync(join(tmpdir(), 'sluice-dashboards-')), new URL('/metrics', running.telemetryUrl));
@@ -81,6 +105,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await scraper?.stop();
   await running?.stop();
+  await Promise.all([...receivers.values()].map((r) => r.stop()));
 });
 
 /** Creates a topic unless it exists (an earlier test file may have made it), retrying a few times while the broker settles. */
@@ -118,7 +143,7 @@ describe('Grafana dashboards in pipelines/dashboards/', () => {
   });
 
   it('every panel query returns data from the test stack after traffic', { timeout: DATA_TIMEOUT_MS + 60_000 }, async () => {
-    const tenants = TEST_TENANTS.map((t) => stack.prometheus[t]!.url);
+    const tenants = TEST_TENANTS.map((t) => receivers.get(t)!.url);
     let empty = dashboardTargets();
     const deadline = Date.now() + DATA_TIMEOUT_MS;
     for (let round = 0; empty.length > 0 && Date.now() < deadline && round < 60; round++) {
