@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { durationSchema, positiveDurationSchema } from '../core/duration.ts';
-import { FIELD_PATH } from '../core/field-path.ts';
-import { expressionSchema } from '../operators/transforms/expression.ts';
+import { fieldPathSchema } from '../core/field-path.ts';
 import { expressionBudgetSchema } from '../operators/transforms/cost-meter.ts';
 import { transformSchema } from '../operators/transforms/index.ts';
 import { decodeConfigSchema } from '../codecs/index.ts';
-import { tenantsConfigSchema } from '../tenancy/config.ts';
+import { metricSchema } from '../operators/aggregations/index.ts';
+import { tenantsConfigSchema } from '../sinks/registry.ts';
 import { pipelineTestsSchema } from '../testing/config.ts';
 
 /**
@@ -13,13 +13,7 @@ import { pipelineTestsSchema } from '../testing/config.ts';
  * source of truth: it validates, applies defaults, and generates `schemas/pipeline.schema.json`.
  */
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-const fieldPath = z
-  .string()
-  .regex(FIELD_PATH, 'expected a field path such as "latency_ms", "usage.input_tokens" or \'attributes["gen_ai.request.model"]\'')
-  .describe('A field of the decoded record; nested fields are joined with dots.');
+const fieldPath = fieldPathSchema;
 
 /** `host:port` with a port a socket can use (a larger one passes a regex and fails at start-up). */
 const hostPort = () =>
@@ -153,186 +147,6 @@ const sessionWindowSchema = z
 
 export const windowSchema = z.discriminatedUnion('type', [tumblingWindowSchema, hoppingWindowSchema, sessionWindowSchema]);
 
-const metricFilter = expressionSchema('Count only records for which this is true').optional();
-
-const staticLabelsSchema = z
-  .record(z.string().regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*'), z.string().min(1))
-  .default({})
-  .describe('Constant labels on every sample of this metric, e.g. {gen_ai_token_type: input}; two metrics may share a name when these differ.');
-
-const labelsSchema = z
-  .record(z.string().regex(LABEL_NAME, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*'), fieldPath)
-  .default({})
-  .describe('Output labels, each taken from a record field: `{label_name: field}`. A null field omits the label.');
-
-const counterMetricSchema = z
-  .object({
-    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
-    type: z.literal('counter').describe('Cumulative counter: never reset by restarts; emitted as `<name>` (end it in `_total`).'),
-    help: z.string().default('').describe('HELP text.'),
-    value: fieldPath.optional().describe('Field to add per record; absent means count records.'),
-    labels: labelsSchema,
-    static_labels: staticLabelsSchema,
-    filter: metricFilter,
-  })
-  .strict()
-  .refine((m) => m.name.endsWith('_total'), { message: 'counter names must end in "_total"', path: ['name'] });
-
-const bucketsSchema = z.array(z.number().finite()).min(1).describe('Upper bounds (le) of the buckets, strictly increasing; +Inf is implied.');
-const bucketsIncrease = (m: { buckets: number[] }): boolean => m.buckets.every((b, i) => i === 0 || b > m.buckets[i - 1]!);
-const BUCKETS_INCREASE = { message: 'buckets must be strictly increasing', path: ['buckets'] };
-
-const histogramMetricSchema = z
-  .object({
-    name: z
-      .string()
-      .regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*')
-      .describe('Base name; emitted as `<name>_bucket`, `<name>_sum`, `<name>_count`.'),
-    type: z.literal('histogram').describe('Cumulative histogram with explicit buckets.'),
-    help: z.string().default('').describe('HELP text.'),
-    value: fieldPath.describe('Field observed per record.'),
-    scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
-    buckets: bucketsSchema,
-    labels: labelsSchema,
-    static_labels: staticLabelsSchema,
-    filter: metricFilter,
-  })
-  .strict()
-  .refine(bucketsIncrease, BUCKETS_INCREASE);
-
-const windowGaugeMetricSchema = z
-  .object({
-    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
-    type: z.literal('gauge').describe('One value per window and series, stamped with the window end.'),
-    help: z.string().default('').describe('HELP text.'),
-    aggregate: z
-      .enum(['count', 'sum', 'min', 'max', 'avg', 'rate', 'last'])
-      .describe('count: records; sum/min/max/avg/last of `value`; rate: per second over the window (of `value`, or of records).'),
-    value: fieldPath.optional().describe('Field aggregated per record; required except for count and rate.'),
-    labels: labelsSchema,
-    static_labels: staticLabelsSchema,
-    filter: metricFilter,
-  })
-  .strict()
-  .refine((m) => m.value !== undefined || m.aggregate === 'count' || m.aggregate === 'rate', {
-    message: 'value is required for this aggregate',
-    path: ['value'],
-  });
-
-const quantilesMetricSchema = z
-  .object({
-    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name; one series per quantile, label `quantile`.'),
-    type: z.literal('quantiles').describe('Quantiles per window from a mergeable DDSketch.'),
-    help: z.string().default('').describe('HELP text.'),
-    value: fieldPath.describe('Field observed per record.'),
-    scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
-    quantiles: z.array(z.number().gt(0).lt(1)).min(1).describe('Quantiles to emit, each in (0, 1).'),
-    relative_accuracy: z
-      .number()
-      .gt(0)
-      .lt(1)
-      .default(0.01)
-      .describe('Guaranteed relative error of every quantile (DDSketch alpha).'),
-    labels: labelsSchema,
-    static_labels: staticLabelsSchema,
-    filter: metricFilter,
-  })
-  .strict();
-
-const distinctMetricSchema = z
-  .object({
-    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
-    type: z.literal('distinct').describe('Distinct values of a field per window, estimated by HyperLogLog.'),
-    help: z.string().default('').describe('HELP text.'),
-    value: fieldPath.describe('Field whose distinct values are counted.'),
-    precision: z
-      .number()
-      .int()
-      .min(4)
-      .max(16)
-      .default(14)
-      .describe('HyperLogLog precision p: 2^p registers, standard error 1.04 / sqrt(2^p).'),
-    labels: labelsSchema,
-    static_labels: staticLabelsSchema,
-    filter: metricFilter,
-  })
-  .strict();
-
-const passthroughMetricSchema = z
-  .object({
-    name: z.string().regex(METRIC_NAME).describe('A name for this rule (the samples keep their own names).'),
-    type: z.literal('passthrough').describe('Forward each series of exposition-format records as it is (after relabelling): its newest value per window.'),
-    help: z.string().default('').describe('HELP text.'),
-    metric_name: fieldPath.default('name').describe('Field holding the sample\'s metric name.'),
-    metric_labels: fieldPath.default('labels').describe('Field holding the sample\'s labels (a map).'),
-    value: fieldPath.default('value').describe('Field holding the sample value.'),
-    filter: metricFilter,
-  })
-  .strict();
-
-const rollupMetricSchema = z
-  .object({
-    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
-    type: z.literal('rollup').describe('Per window: each member series\' newest value, combined across members.'),
-    help: z.string().default('').describe('HELP text.'),
-    aggregate: z.enum(['avg', 'sum', 'min', 'max', 'count']).describe('How members\' newest values combine.'),
-    value: fieldPath.default('value').describe('Field holding the sample value.'),
-    members: z.array(fieldPath).default([]).describe('Fields that identify a member series, e.g. [labels.Hostname, labels.gpu].'),
-    labels: labelsSchema,
-    static_labels: staticLabelsSchema,
-    filter: metricFilter,
-  })
-  .strict();
-
-const counterRateMetricSchema = z
-  .object({
-    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
-    type: z.literal('counter_rate').describe('Prometheus counters in, reset-corrected: a counter that never resets, or a per-second rate.'),
-    help: z.string().default('').describe('HELP text.'),
-    output: z.enum(['total', 'rate']).default('total').describe('`total`: the summed increase as a counter (name it `_total`); `rate`: per second since the previous window.'),
-    value: fieldPath.default('value').describe('Field holding the counter value.'),
-    members: z.array(fieldPath).default([]).describe('Fields that identify a member counter, e.g. [labels.instance, labels.device, labels.port].'),
-    member_expiry: positiveDurationSchema('member_expiry').optional().describe('Forget a member counter after this long without samples.'),
-    labels: labelsSchema,
-    static_labels: staticLabelsSchema,
-    filter: metricFilter,
-  })
-  .strict()
-  .refine((m) => m.output !== 'total' || m.name.endsWith('_total'), { message: 'counter_rate with output total must be named "..._total"', path: ['name'] })
-  .refine((m) => m.output !== 'rate' || !m.name.endsWith('_total'), { message: 'a rate is not a counter: do not end its name in "_total"', path: ['name'] });
-
-const childCountMetricSchema = z
-  .object({
-    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
-    type: z
-      .literal('child_count')
-      .describe('A histogram of children per parent (e.g. model calls per agent invocation), joined by a key in event time.'),
-    help: z.string().default('').describe('HELP text.'),
-    join_key: fieldPath.describe("Field joining a child to its parent: the parent's own id on the parent, the parent's id on a child."),
-    role: fieldPath.describe('Field that is 1 on the parent record and 0 on a child record.'),
-    buckets: bucketsSchema,
-    max_wait: positiveDurationSchema('max_wait').describe(
-      'How long (event time, after its newest record) a key waits for its parent; then it is dropped uncounted.',
-    ),
-    labels: labelsSchema,
-    static_labels: staticLabelsSchema,
-    filter: metricFilter,
-  })
-  .strict()
-  .refine(bucketsIncrease, BUCKETS_INCREASE);
-
-export const metricSchema = z.discriminatedUnion('type', [
-  childCountMetricSchema,
-  passthroughMetricSchema,
-  rollupMetricSchema,
-  counterRateMetricSchema,
-  counterMetricSchema,
-  histogramMetricSchema,
-  windowGaugeMetricSchema,
-  quantilesMetricSchema,
-  distinctMetricSchema,
-]);
-
 export const stateSchema = z
   .object({
     backend: z
@@ -440,5 +254,5 @@ export const pipelineSchema = z
   });
 
 export type PipelineConfig = z.output<typeof pipelineSchema>;
-export type MetricConfig = z.output<typeof metricSchema>;
+export { metricSchema, type MetricConfig } from '../operators/aggregations/index.ts';
 export type WindowConfig = z.output<typeof windowSchema>;

@@ -2,7 +2,8 @@ import { CodecConfigError } from '../codecs/decoder.ts';
 import { compileTransforms } from '../operators/transforms/index.ts';
 import { createAggregator, planMetrics, planWindowing } from '../operators/windowed-metrics/plan.ts';
 import { Ingest } from '../runtime/ingest.ts';
-import { resolveEndpoint, TenantConfigError, type Environment } from '../tenancy/secrets.ts';
+import { resolveEndpoint, TenantConfigError, type Environment } from '../sinks/http/secrets.ts';
+import { endpointAccessOf } from '../sinks/registry.ts';
 import { loadPipelineFile, type LoadedPipeline } from './load.ts';
 import { ConfigError, formatPath, type ConfigProblem } from './source.ts';
 
@@ -83,18 +84,18 @@ function checkMetrics({ config }: LoadedPipeline): Found[] {
   }
 }
 
-/** Each tenant's endpoint as the remote-write sink resolves it: secrets from `env`, TLS files read. */
+/** Each tenant's endpoint as its sink resolves it: secrets from `env`, TLS files read. */
 function checkTenants({ config }: LoadedPipeline, env: Environment): Found[] {
   const { tenants, default_route: route } = config.tenants;
-  const entries = Object.entries(tenants);
-  if (route !== undefined) entries.push(['default_route', route]);
+  const entries = Object.entries(tenants).map(([id, tenant]) => [id, endpointAccessOf(tenant)] as const);
+  if (route !== undefined) entries.push(['default_route', { access: route, path: [] }]);
   const found: Found[] = [];
-  for (const [id, tenant] of entries) {
+  for (const [id, { access, path }] of entries) {
     try {
-      resolveEndpoint(id, tenant, env);
+      resolveEndpoint(id, access, env);
     } catch (error) {
       if (!(error instanceof TenantConfigError)) throw error;
-      found.push({ path: ['tenants', id, ...error.path], message: error.detail });
+      found.push({ path: ['tenants', id, ...path, ...error.path], message: error.detail });
     }
   }
   return found;

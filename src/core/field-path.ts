@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /** Reads one (possibly nested) field of a decoded record. */
 export type FieldGetter = (record: Record<string, unknown>) => unknown;
 
@@ -40,3 +41,9 @@ export function compileFieldGetter(path: string): FieldGetter {
     return current;
   };
 }
+
+/** The config schema of a field path (`usage.input_tokens`, `attributes["gen_ai.request.model"]`). */
+export const fieldPathSchema = z
+  .string()
+  .regex(FIELD_PATH, 'expected a field path such as "latency_ms", "usage.input_tokens" or \'attributes["gen_ai.request.model"]\'')
+  .describe('A field of the decoded record; nested fields are joined with dots.');

@@ -22,6 +22,13 @@ export interface MetricDescriptor {
   readonly unit: string;
   /** The configured `help:`, '' when none. */
   readonly help: string;
+  /**
+   * Histograms: the bucket upper bounds, so a sink can name every bucket series of a stale point
+   * (which has no HistogramValue to take them from). Optional addition to the shared model.
+   */
+  readonly bounds?: readonly number[];
+  /** Summaries: the quantiles, for the same reason. Optional addition to the shared model. */
+  readonly quantiles?: readonly number[];
 }
 
 /** Explicit-bucket histogram: `bucketCounts[i]` counts values in (bounds[i-1], bounds[i]]; the last bucket is (bounds[n-1], +Inf]. */

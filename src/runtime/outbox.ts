@@ -1,32 +1,36 @@
-import { decodeSampleValue, encodeSampleValue } from '../core/stale-marker.ts';
-import type { Label, Sample } from '../core/types.ts';
-import type { SampleSink } from '../sinks/sink.ts';
+import type { MetricPoint, MetricSink } from '../core/metric-model.ts';
+import { seriesPerPoint } from '../core/series-count.ts';
 import { packState, unpackState } from './repartition-codec.ts';
+import { decodePoints, encodePoints, fromLegacySamples, type LegacySampleWire, type PointsWire } from './outbox-wire.ts';
 
 /**
- * The samples a stage-2 partition has emitted that no receiver has acknowledged yet. They are
+ * The points a stage-2 partition has emitted that no receiver has acknowledged yet. They are
  * part of the partition's checkpoint (Flink's rule for async sinks), so after a crash the new
  * owner sends them again; the sink settles each write once it is acknowledged or given up on.
+ * Its size is counted in samples (series values, every histogram bucket one), as the
+ * `max_outbox_samples` bound and a receiver count them.
  */
 export class Outbox {
-  private readonly entries = new Map<number, { tenant: string; samples: readonly Sample[]; packed?: Buffer }>();
+  private readonly entries = new Map<number, { tenant: string; points: readonly MetricPoint[]; samples: number; packed?: Buffer }>();
   private nextId = 0;
   private pendingSamples = 0;
   private closed = false;
 
-  constructor(private readonly sink: SampleSink) {}
+  constructor(private readonly sink: MetricSink) {}
 
   get size(): number {
     return this.pendingSamples;
   }
 
-  add(tenant: string, samples: readonly Sample[]): void {
-    if (this.closed || samples.length === 0) return;
+  add(tenant: string, points: readonly MetricPoint[]): void {
+    if (this.closed || points.length === 0) return;
     const id = this.nextId++;
-    this.entries.set(id, { tenant, samples });
-    this.pendingSamples += samples.length;
-    this.sink.write(tenant, samples, () => {
-      if (this.entries.delete(id)) this.pendingSamples -= samples.length;
+    let samples = 0;
+    for (const point of points) samples += seriesPerPoint(point.metric, point.value);
+    this.entries.set(id, { tenant, points, samples });
+    this.pendingSamples += samples;
+    this.sink.write(tenant, points, () => {
+      if (this.entries.delete(id)) this.pendingSamples -= samples;
     });
   }
 
@@ -43,9 +47,7 @@ export class Outbox {
       // An entry never changes: encode it once, however many checkpoints it waits through. Under a
       // label flood a slow receiver's backlog was re-encoded every second, and that took most of
       // the process' CPU (profiled: 57 of 105 busy seconds in this snapshot and msgpack, 15 in GC).
-      entry.packed ??= packState(
-        entry.samples.map((s): SampleWire => [s.labels.flatMap((l) => [l.name, l.value]), encodeSampleValue(s.value), s.timestampMs]),
-      );
+      entry.packed ??= packState(encodePoints(entry.points));
       snapshot.push([entry.tenant, entry.packed]);
     }
     return snapshot;
@@ -54,20 +56,13 @@ export class Outbox {
   /** Re-sends a restored outbox, in its original order. */
   restore(snapshot: OutboxSnapshot): void {
     for (const [tenant, wire] of snapshot) {
-      // Checkpoints written before entries were packed hold the sample list itself.
-      const samples = Array.isArray(wire) ? wire : unpackState<SampleWire[]>(Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength));
-      this.add(
-        tenant,
-        samples.map(([flat, value, timestampMs]) => {
-          const labels: Label[] = [];
-          for (let i = 0; i < flat.length; i += 2) labels.push({ name: flat[i]!, value: flat[i + 1]! });
-          return { labels, value: decodeSampleValue(value), timestampMs };
-        }),
-      );
+      // Checkpoints written before entries were packed hold the sample list itself; packed ones
+      // written before points hold samples too (an array), points are an object.
+      const unpacked = Array.isArray(wire) ? wire : unpackState<LegacySampleWire[] | PointsWire>(Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength));
+      this.add(tenant, Array.isArray(unpacked) ? fromLegacySamples(unpacked) : decodePoints(unpacked));
     }
   }
 }
 
-type SampleWire = [string[], number | string, number];
-/** Per unacknowledged write: its tenant and its samples, packed (or, in older checkpoints, as a list). */
-export type OutboxSnapshot = [string, Uint8Array | SampleWire[]][];
+/** Per unacknowledged write: its tenant and its points, packed (or, in older checkpoints, samples as a list). */
+export type OutboxSnapshot = [string, Uint8Array | LegacySampleWire[]][];

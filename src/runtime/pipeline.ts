@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { LoadedPipeline } from '../config/load.ts';
+import type { MetricSink } from '../core/metric-model.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { planMetrics, planWindowing } from '../operators/windowed-metrics/plan.ts';
-import type { SampleSink } from '../sinks/sink.ts';
 import type { KafkaClient } from '../sources/kafka/client.ts';
 import { MemoryCheckpointStore, type CheckpointStore } from '../state/checkpoint-store.ts';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.ts';
@@ -13,12 +13,13 @@ import { Ingest } from './ingest.ts';
 import { ProgressWatch, stallBoundMs, type StalledPartition } from './progress-watch.ts';
 import { partialsTopic } from './repartition-codec.ts';
 import { systemScheduler } from './scheduler.ts';
+import { anomalyEventTopics } from '../sinks/anomaly-events/event-outbox.ts';
 import { Stage1 } from './stage1.ts';
 import { Stage2 } from './stage2.ts';
 
 export interface PipelineDeps {
   readonly kafka: KafkaClient;
-  readonly sink: SampleSink;
+  readonly sink: MetricSink;
   readonly metrics: SluiceMetrics;
   readonly logger: Logger;
   /** Wall clock; injectable so tests can drive idleness. */
@@ -71,6 +72,7 @@ export class PipelineRunner {
       // The dead-letter topic takes the pipeline's largest message with its headers, so writing a dead letter cannot fail as too large.
       { topic: config.dead_letter.topic, partitions: 1, minMaxMessageBytes: deadLetterTopicMaxBytes(config.source.max_message_bytes) },
       { topic, partitions: config.repartition.partitions },
+      ...anomalyEventTopics(config).map((events) => ({ topic: events, partitions: 1 })),
     ]);
     metrics.deadLetterUnwritable.inc({ pipeline: config.name }, 0); // present from the start, for alerts on any increase
     const partitions = await kafka.partitionCount(topic);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedPipeline } from '../config/load.ts';
-import { createSinkMetrics, RemoteWriteSink } from '../sinks/remote-write/index.ts';
+import { createPipelineSink, type SinkContext } from '../sinks/registry.ts';
 import { KafkajsClient } from '../sources/kafka/kafkajs-client.ts';
 import { startTelemetryServer } from '../telemetry/http-server.ts';
 import { SluiceMetrics } from '../telemetry/metrics.ts';
@@ -35,11 +35,17 @@ export interface StartOptions {
 export async function startPipelines(pipelines: readonly LoadedPipeline[], options: StartOptions): Promise<RunningPipelines> {
   const { logger } = options;
   const metrics = new SluiceMetrics();
-  const events = createSinkMetrics(metrics.registry);
+  // One value per key for the process: a sink type's metrics are registered once, however many pipelines use it.
+  const sharedValues = new Map<string, unknown>();
+  const shared = <T>(key: string, make: () => T): T => {
+    if (!sharedValues.has(key)) sharedValues.set(key, make());
+    return sharedValues.get(key) as T;
+  };
   const parts = pipelines.map((loaded) => {
     const { config } = loaded;
     const kafka = new KafkajsClient({ brokers: config.source.brokers, clientId: config.source.client_id, logger });
-    const sink = new RemoteWriteSink(config.tenants, { logger: logger.child({ pipeline: config.name }), events });
+    const context: SinkContext = { logger: logger.child({ pipeline: config.name }), registry: metrics.registry, shared };
+    const sink = createPipelineSink(config.tenants, context);
     return { kafka, sink, runner: new PipelineRunner(loaded, { kafka, sink, metrics, logger }) };
   });
   const listen = options.telemetryListen ?? pipelines[0]?.config.telemetry.listen ?? '127.0.0.1:9464';

@@ -17,6 +17,9 @@ import type { ProgressWatch } from './progress-watch.ts';
 import type { Scheduler } from './scheduler.ts';
 import { Serial } from './serial.ts';
 
+/** Reading the partition ends takes milliseconds; one that took longer spanned a broker outage. */
+const STALLED_READ_MS = 2_000;
+
 /** Re-creating a task's producer after a failed transaction: first try within 0.5 s, ceiling doubling up to 10 s (full jitter). */
 const TASK_RESTART_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000 };
 
@@ -118,8 +121,11 @@ export class Stage1 {
   private async tick(): Promise<void> {
     if (this.host.taskCount === 0) return;
     const ends = new Map<string, PartitionEnds>();
+    const askedAt = this.deps.clock.now();
     try {
-      for (const end of await this.deps.kafka.partitionEnds(this.deps.config.source.topics)) ends.set(keyOf(end), end);
+      const read = await this.deps.kafka.partitionEnds(this.deps.config.source.topics);
+      // kafkajs retries through a short broker restart: a late answer covers time it could not see.
+      if (this.deps.clock.now() - askedAt <= STALLED_READ_MS) for (const end of read) ends.set(keyOf(end), end);
       if (this.endsUnreadable) this.log.info('partition ends readable again');
       this.endsUnreadable = false;
     } catch (error) {
@@ -169,7 +175,13 @@ class SourceTask implements PartitionTask {
   private firstOffset = -1;
   /** The first offset of the batches skipped while starting: where to read from if nothing is committed. */
   private skippedFrom = -1;
-  private lastRecordAt: number;
+  /**
+   * Since when the partition has been quiet: no record, and its end readable. Idleness is quiet
+   * time only: while the broker cannot be reached its producers cannot write either, so that time
+   * says nothing about the source (after a broker restart, a partition whose producer had not yet
+   * resumed was declared idle and its watermark jumped to the wall clock).
+   */
+  private quietSince: number;
   private caughtUp = false;
   private announced: { watermark: number; idle: boolean } | undefined;
   private closed = false;
@@ -197,7 +209,7 @@ class SourceTask implements PartitionTask {
         topicMaxBytes: deadLetterTopicMaxBytes(deps.config.source.max_message_bytes),
         log,
       });
-    this.lastRecordAt = deps.clock.now();
+    this.quietSince = deps.clock.now();
     void this.start();
   }
 
@@ -268,7 +280,7 @@ class SourceTask implements PartitionTask {
       counted++;
       if (this.firstOffset < 0) this.firstOffset = record.offset;
       this.position = record.offset + 1;
-      this.lastRecordAt = now;
+      this.quietSince = now;
       const message = this.deps.ingest.ingest(record.value, record);
       if ('reason' in message) {
         this.deadLetters.add(record, [message]);
@@ -293,10 +305,14 @@ class SourceTask implements PartitionTask {
     this.caughtUp = this.position >= batch.highWatermark;
   }
 
-  /** The partition's current ends (undefined: unreadable now): lag, caught-up state and progress. */
+  /**
+   * The partition's current ends (undefined: unreadable now, or read so slowly that the broker was
+   * away meanwhile): lag, caught-up state and progress.
+   */
   observeEnd(end: { low: number; high: number } | undefined): void {
     const { topic, partition } = this.partition;
     if (!end) {
+      this.quietSince = this.deps.clock.now();
       this.deps.progress.observe('1', topic, partition, this.initialised ? this.position : undefined, undefined, this.deps.clock.now());
       return;
     }
@@ -312,7 +328,7 @@ class SourceTask implements PartitionTask {
     if (this.closed || !this.producer) return;
     const now = this.deps.clock.now();
     this.lastFlushAt = now;
-    const idle = !final && this.caughtUp && now - this.lastRecordAt >= this.deps.config.window.idle_timeout;
+    const idle = !final && this.caughtUp && now - this.quietSince >= this.deps.config.window.idle_timeout;
     if (idle) this.clock.idleAt(now);
     const watermark = this.clock.watermark;
     const changed = !this.preAggregator.isEmpty || this.deadLetters.size > 0 || this.position > this.committedOffset;

@@ -4,13 +4,14 @@ import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/p
 import { WindowMerger, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
 import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
 import { DEFAULT_MAX_STATE_SERIES } from '../tenancy/config.ts';
-import type { SampleSink } from '../sinks/sink.ts';
+import type { MetricSink } from '../core/metric-model.ts';
 import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { TAPPED } from '../telemetry/tap/hub.ts';
-import { tapSamples } from '../telemetry/tap/offer.ts';
+import { tapPoints } from '../telemetry/tap/offer.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
+import { anomalyEventsTopic, anomalyEventTopics, EventOutbox, type EventOutboxSnapshot } from '../sinks/anomaly-events/event-outbox.ts';
 import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
 import { PartitionHost, type PartitionTask } from './partition-host.ts';
 import type { ProgressWatch } from './progress-watch.ts';
@@ -22,7 +23,7 @@ export interface Stage2Deps {
   readonly groups: readonly SeriesGroupPlan[];
   readonly windowing: Windowing;
   readonly kafka: KafkaClient;
-  readonly sink: SampleSink;
+  readonly sink: MetricSink;
   readonly store: CheckpointStore;
   readonly metrics: SluiceMetrics;
   readonly logger: Logger;
@@ -48,6 +49,8 @@ interface Checkpoint {
   upstream: [string, number, boolean][];
   merger: MergerSnapshot;
   outbox: OutboxSnapshot;
+  /** Anomaly events not yet written to Kafka (absent in older checkpoints and pipelines without anomaly metrics). */
+  events?: EventOutboxSnapshot;
 }
 
 /**
@@ -159,6 +162,7 @@ class PartialsTask implements PartitionTask {
   readonly partition: TopicPartition;
   private readonly merger: WindowMerger;
   private readonly outbox: Outbox;
+  private readonly events: EventOutbox | undefined;
   private readonly upstream = new Map<string, { watermark: number; idle: boolean }>();
   private epoch = 0;
   private ready = false;
@@ -169,6 +173,7 @@ class PartialsTask implements PartitionTask {
   private nextOffset = 0;
   private checkpointedOffset = -1;
   private checkpointedOutbox = -1;
+  private checkpointedEvents: number | undefined = -1;
 
   constructor(
     readonly index: number,
@@ -180,6 +185,9 @@ class PartialsTask implements PartitionTask {
     this.outbox = new Outbox(deps.sink);
     const { config, metrics } = deps;
     const pipeline = config.name;
+    this.events = anomalyEventTopics(config).length === 0
+      ? undefined
+      : new EventOutbox(() => deps.kafka.transactionalProducer(`sluice.${pipeline}.anomalies.${index}`), anomalyEventsTopic(pipeline), (n) => metrics.anomalyEvents.inc({ pipeline }, n));
     this.merger = new WindowMerger(
       deps.groups,
       deps.windowing,
@@ -190,8 +198,9 @@ class PartialsTask implements PartitionTask {
         partition: index,
         onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
+        ...(this.events ? { onEvent: this.events.add.bind(this.events) } : {}),
       },
-      { emit: (tenant, samples) => { if (TAPPED.samples) tapSamples(pipeline, tenant, samples); this.outbox.add(tenant, samples); } },
+      { emit: (tenant, points) => { if (TAPPED.samples) tapPoints(pipeline, tenant, points); this.outbox.add(tenant, points); } },
     );
     void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition: index }, 'restore failed'));
   }
@@ -227,6 +236,7 @@ class PartialsTask implements PartitionTask {
           for (const [source, watermark, idle] of state.upstream) this.upstream.set(source, { watermark, idle });
           this.merger.restore(state.merger);
           this.outbox.restore(state.outbox);
+          this.events?.restore(state.events);
           this.checkpointedOffset = state.offset;
         }
         this.ready = true;
@@ -285,10 +295,12 @@ class PartialsTask implements PartitionTask {
 
   async checkpoint(): Promise<void> {
     if (this.closed || !this.ready) return;
-    if (this.nextOffset === this.checkpointedOffset && this.outbox.size === this.checkpointedOutbox) {
+    if (this.nextOffset === this.checkpointedOffset && this.outbox.size === this.checkpointedOutbox && this.events?.size === this.checkpointedEvents) {
       this.maybeResume();
+      this.sendEvents();
       return;
     }
+    const eventCount = this.events?.size;
     const offset = this.nextOffset;
     const outboxSize = this.outbox.size;
     const state: Checkpoint = {
@@ -297,6 +309,7 @@ class PartialsTask implements PartitionTask {
       upstream: [...this.upstream].map(([source, u]) => [source, u.watermark, u.idle]),
       merger: this.merger.snapshot(),
       outbox: this.outbox.snapshot(),
+      ...(this.events ? { events: this.events.snapshot() } : {}),
     };
     const { metrics, config } = this.deps;
     try {
@@ -309,12 +322,21 @@ class PartialsTask implements PartitionTask {
       }
       this.checkpointedOffset = offset;
       this.checkpointedOutbox = outboxSize;
+      this.checkpointedEvents = eventCount;
       this.maybeResume();
+      this.sendEvents();
     } catch (error) {
       metrics.checkpoints.inc({ pipeline: config.name, result: 'failed' });
       if (!this.paused) this.log.warn({ err: error, partition: this.index }, 'checkpoint failed; pausing the partition until the state backend is back');
       this.pause();
     }
+  }
+
+  /** Writes the checkpointed anomaly events (a failure keeps them for the next checkpoint's attempt). */
+  private sendEvents(): void {
+    this.events?.send().catch((error: unknown) => {
+      if (!this.closed) this.log.warn({ err: error, partition: this.partition }, 'anomaly events not written yet; retrying after the next checkpoint');
+    });
   }
 
   private maybeResume(): void {
@@ -359,5 +381,6 @@ class PartialsTask implements PartitionTask {
   private shut(): void {
     this.closed = true;
     this.outbox.close();
+    void this.events?.close();
   }
 }

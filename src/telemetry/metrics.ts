@@ -113,6 +113,13 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly anomalyEvents = new Counter({
+    name: 'sluice_anomaly_events_total',
+    help: 'Anomaly events written to Kafka (a replay after a crash may write an event again, under the same key).',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
   }

@@ -1,38 +1,15 @@
 /**
- * The `tenants:` section of a pipeline: the tenant registry. One entry per
- * tenant id with its remote-write endpoint and everything that is the
- * tenant's own (auth, TLS, extra labels, metric allow/deny lists, limits,
- * backlog bound), plus an optional `default_route` for tenants without an
- * entry (one multi-tenant receiver such as Mimir, Cortex or a VictoriaMetrics
- * cluster behind a header router, the tenant named by X-Scope-OrgID).
+ * The `tenants:` section's tenant side: tenant ids, what a tenant owns whatever its sink (extra
+ * labels, metric allow/deny lists, limits), the default route's routing fields, and the section's
+ * shape (one entry per tenant id, plus the reserved `default_route` key).
  *
- * ```yaml
- * tenants:
- *   acme:                                   # the minimal form, as before
- *     endpoint: http://prometheus-acme:9090/api/v1/write
- *   globex:
- *     endpoint: https://mimir.example/api/v1/push
- *     auth: { bearer_token_env: GLOBEX_RW_TOKEN }
- *     headers: { X-Scope-OrgID: globex, X-Extra: { value_from_env: GLOBEX_EXTRA } }
- *     tls: { ca_file: /etc/sluice/ca.pem }
- *     extra_labels: { tenant: globex }
- *     metrics: { allow: ['bailian_.*'], deny: ['.*_debug'] }
- *     limits: { max_active_series: 50000, max_samples_per_second: 20000 }
- *     backlog: { max_samples: 200000, policy: drop_oldest }
- *   default_route:                          # reserved key, not a tenant id
- *     endpoint: http://mimir:8080/api/v1/push
- *     tenant_header: X-Scope-OrgID
- * ```
- *
- * Parsing yields `{ tenants: { acme: …, globex: … }, default_route: … | undefined }`.
- * Secrets are only *named* here (environment variables); src/tenancy/secrets.ts
- * reads them when the sink is built.
+ * Where a tenant's data goes (endpoint, auth, TLS, headers, batching) belongs to its sink type and
+ * is composed in by src/sinks/registry.ts. This module never imports a sink: the layers point one
+ * way (sinks may import tenancy), which test/unit/dependency-rules.test.ts enforces.
  */
 import { z } from 'zod';
 import { durationSchema } from '../core/duration.ts';
-import { checkRemoteWrite, remoteWriteFields, RESERVED_HEADERS } from '../sinks/remote-write/config.ts';
-import { OVERFLOW_LABEL } from '../sinks/remote-write/series-catalog.ts';
-import { LABEL_NAME } from '../sinks/remote-write/series.ts';
+import { LABEL_NAME, OVERFLOW_LABEL } from '../core/series-labels.ts';
 
 /** Tenant ids: also the X-Scope-OrgID value of the default route, so no separators, spaces or `|`. */
 export const TENANT_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
@@ -136,84 +113,73 @@ const limitsSchema = z
   })
   .strict();
 
-/** What a tenant owns beyond its endpoint; the default route applies the same to each tenant it serves. */
-const tenantFields = {
-  ...remoteWriteFields,
+/** What a tenant owns whatever its sink; the default route applies the same to each tenant it serves. */
+export const tenantFields = {
   extra_labels: extraLabelsSchema,
   metrics: metricsFilterSchema.prefault({}).describe('Which metrics this tenant receives.'),
   limits: limitsSchema.prefault({}).describe('Per-tenant limits.'),
 };
 
-export const tenantConfigSchema = z.object(tenantFields).strict().superRefine(checkRemoteWrite);
-
-export const defaultRouteSchema = z
-  .object({
-    ...tenantFields,
-    tenant_header: z
-      .string()
-      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name')
-      .default('X-Scope-OrgID')
-      .describe('Header that carries the tenant id to the multi-tenant receiver.'),
-    max_tenants: z
-      .number()
-      .int()
-      .min(1)
-      .default(1000)
-      .describe('Most tenants served by the default route at once; samples of further tenants are counted as failed ("too_many_tenants").'),
-  })
-  .strict()
-  .superRefine((route, ctx) => {
-    checkRemoteWrite(route, ctx);
-    const lower = route.tenant_header.toLowerCase();
-    if (RESERVED_HEADERS.has(lower)) {
-      ctx.addIssue({ code: 'custom', path: ['tenant_header'], message: `tenant_header cannot be ${RESERVED_HEADERS.get(lower)}: the sink sets it itself` });
-    }
-    const clash = Object.keys(route.headers).find((name) => name.toLowerCase() === lower);
-    if (clash !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['headers', clash], message: `header "${clash}" is set per tenant by tenant_header` });
-    }
-  });
-
-export const tenantsConfigSchema = z
-  .object({
-    default_route: defaultRouteSchema
-      .optional()
-      .describe(
-        'Route for tenants without an entry: one endpoint, the tenant id sent in tenant_header (X-Scope-OrgID). ' +
-          'Reserved key, not a tenant id.',
-      ),
-  })
-  .catchall(tenantConfigSchema)
-  .superRefine((section, ctx) => {
-    // `when` below runs this even when the section itself is missing or not a mapping.
-    if (section === null || typeof section !== 'object') return;
-    const tenants = Object.keys(section).filter((key) => key !== 'default_route');
-    for (const id of tenants) {
-      if (!TENANT_ID.test(id)) {
-        ctx.addIssue({ code: 'custom', path: [id], message: 'tenant ids are 1-64 letters, digits, "_", "." or "-"' });
-      }
-    }
-    if (tenants.length === 0 && section.default_route === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'declare at least one tenant or a default_route' });
-    }
-    // Runs even when an entry has issues: only the keys are read.
-  }, { when: () => true })
-  .transform((section): TenantsConfig => {
-    const tenants: Record<string, TenantConfig> = {};
-    for (const [id, entry] of Object.entries(section)) {
-      if (id !== 'default_route') tenants[id] = entry as TenantConfig;
-    }
-    return { tenants, default_route: section.default_route };
-  })
-  .describe("Tenants and their remote-write endpoints; a tenant's samples go only to its endpoint.");
-
-export type TenantConfig = z.output<typeof tenantConfigSchema>;
-export type DefaultRouteConfig = z.output<typeof defaultRouteSchema>;
-export type TenantLimitsConfig = z.output<typeof limitsSchema>;
-export type MetricsFilterConfig = z.output<typeof metricsFilterSchema>;
+/** The default route's routing fields: how one multi-tenant receiver learns which tenant a request is for. */
+export const routeFields = {
+  tenant_header: z
+    .string()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name')
+    .default('X-Scope-OrgID')
+    .describe('Header that carries the tenant id to the multi-tenant receiver.'),
+  max_tenants: z
+    .number()
+    .int()
+    .min(1)
+    .default(1000)
+    .describe('Most tenants served by the default route at once; samples of further tenants are counted as failed ("too_many_tenants").'),
+};
 
 /** The parsed section: declared tenants by id, and the default route if any. */
-export interface TenantsConfig {
-  readonly tenants: Readonly<Record<string, TenantConfig>>;
-  readonly default_route: DefaultRouteConfig | undefined;
+export interface TenantsSection<Tenant, Route> {
+  readonly tenants: Readonly<Record<string, Tenant>>;
+  readonly default_route: Route | undefined;
 }
+
+/**
+ * The whole `tenants:` section from the schemas of one entry and of the default route (both
+ * composed by the sink registry): tenant ids checked, at least one tenant or a route required.
+ */
+export function tenantsSectionSchema<Entry extends z.ZodType, Route extends z.ZodType>(entry: Entry, route: Route) {
+  return z
+    .object({
+      default_route: route
+        .optional()
+        .describe(
+          'Route for tenants without an entry: one endpoint, the tenant id sent in tenant_header (X-Scope-OrgID). ' +
+            'Reserved key, not a tenant id.',
+        ),
+    })
+    .catchall(entry)
+    .superRefine((section, ctx) => {
+      // `when` below runs this even when the section itself is missing or not a mapping.
+      if (section === null || typeof section !== 'object') return;
+      const tenants = Object.keys(section).filter((key) => key !== 'default_route');
+      for (const id of tenants) {
+        if (!TENANT_ID.test(id)) {
+          ctx.addIssue({ code: 'custom', path: [id], message: 'tenant ids are 1-64 letters, digits, "_", "." or "-"' });
+        }
+      }
+      if (tenants.length === 0 && section.default_route === undefined) {
+        ctx.addIssue({ code: 'custom', path: [], message: 'declare at least one tenant or a default_route' });
+      }
+      // Runs even when an entry has issues: only the keys are read.
+    }, { when: () => true })
+    .transform((section): TenantsSection<z.output<Entry>, z.output<Route>> => {
+      const tenants: Record<string, z.output<Entry>> = {};
+      for (const [id, value] of Object.entries(section)) {
+        if (id !== 'default_route') tenants[id] = value as z.output<Entry>;
+      }
+      return { tenants, default_route: section.default_route as z.output<Route> | undefined };
+    })
+    .describe("Tenants and where each one's data goes; a tenant's data goes only to its own sink.");
+}
+
+export type TenantFieldsConfig = z.output<z.ZodObject<typeof tenantFields>>;
+export type TenantLimitsConfig = z.output<typeof limitsSchema>;
+export type MetricsFilterConfig = z.output<typeof metricsFilterSchema>;

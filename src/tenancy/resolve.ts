@@ -1,6 +1,6 @@
 import { compileFieldGetter, type FieldGetter } from '../core/field-path.ts';
 import type { Rejection } from '../core/dead-letter-reason.ts';
-import { isValidTenantId, type TenantsConfig } from './config.ts';
+import { isValidTenantId, type TenantsSection } from './config.ts';
 
 /**
  * Resolves a record's tenant from one configured field. Only declared tenants resolve, or, when
@@ -16,7 +16,7 @@ export class TenantResolver {
 
   constructor(
     private readonly field: string,
-    tenants: TenantsConfig,
+    tenants: TenantsSection<unknown, unknown>,
     /** Optional mapping from the field's value (namespace, workspace, node) to a tenant id. */
     map?: Readonly<Record<string, string>>,
   ) {

@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { isStaleMarker } from '../core/stale-marker.ts';
 import type { Sample } from '../core/types.ts';
-import type { SampleEmitter } from '../operators/windowed-metrics/window-merger.ts';
+import type { SampleEmitter } from './offline-pipeline.ts';
 
 /** Where a dry run's samples go instead of a tenant's receiver. */
 export interface DryRunSink extends SampleEmitter {

@@ -6,7 +6,10 @@ import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts'
 import { planMetrics, planWindowing, type SeriesGroupPlan, type Windowing } from '../operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
 import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
-import { WindowMerger, type SampleEmitter } from '../operators/windowed-metrics/window-merger.ts';
+import { WindowMerger } from '../operators/windowed-metrics/window-merger.ts';
+import { SampleFlattener } from '../sinks/prometheus/flatten.ts';
+import type { MetricPoint } from '../core/metric-model.ts';
+import type { Sample } from '../core/types.ts';
 import { Ingest } from '../runtime/ingest.ts';
 import { PartitionClock } from '../runtime/partition-clock.ts';
 import { decodePartial, encodePartial, partitionOfSeries } from '../runtime/repartition-codec.ts';
@@ -28,6 +31,11 @@ export function buildPipelineParts(loaded: LoadedPipeline): PipelineParts {
 interface SourceState {
   readonly clock: PartitionClock;
   readonly combiner: PreAggregator;
+}
+
+/** Where an offline run's output goes: Prometheus samples per tenant. */
+export interface SampleEmitter {
+  emit(tenant: string, samples: Sample[]): void;
 }
 
 /**
@@ -59,7 +67,10 @@ export class OfflinePipeline {
       this.sources.set(source, { clock, combiner: new PreAggregator(groups, windowing) });
     }
     const options = { allowedLatenessMs: window.allowed_lateness, expireAfterMs: config.series.expire_after, seriesBudget: seriesShare(config) };
-    this.mergers = Array.from({ length: config.repartition.partitions }, (_, partition) => new WindowMerger(groups, windowing, { ...options, partition }, emitter));
+    // Tests and dry runs speak Prometheus series (what a remote-write receiver stores): stage 2's points, flattened.
+    const flattener = new SampleFlattener();
+    const flattened = { emit: (tenant: string, points: MetricPoint[]) => emitter.emit(tenant, flattener.flatten(points)) };
+    this.mergers = Array.from({ length: config.repartition.partitions }, (_, partition) => new WindowMerger(groups, windowing, { ...options, partition }, flattened));
   }
 
   /** Stage 1's per-message step (as Stage1's SourceTask.process): the rejections that make one dead letter. */

@@ -39,7 +39,7 @@ import type { SendFunction, TenantSenderConfig } from '../../src/sinks/remote-wr
 import { TenantSender } from '../../src/sinks/remote-write/sender.ts';
 import { encodeWriteRequest } from '../../src/sinks/remote-write/proto.ts';
 import { WriteRequestWriter } from '../../src/sinks/remote-write/wire.ts';
-import { tenantConfigSchema } from '../../src/tenancy/config.ts';
+import { remoteWriteTenantSchema as tenantConfigSchema } from '../../src/sinks/registry.ts';
 import { startPrometheus } from '../stack/prometheus.ts';
 import { queryInstant } from '../stack/prometheus-query.ts';
 

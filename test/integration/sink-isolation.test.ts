@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Label, Sample } from '../../src/core/types.ts';
 import { RemoteWriteSink } from '../../src/sinks/remote-write/index.ts';
 import type { WriteOutcome } from '../../src/sinks/remote-write/index.ts';
-import { tenantsConfigSchema } from '../../src/tenancy/config.ts';
+import { remoteWriteTenantsSchema as tenantsConfigSchema } from '../../src/sinks/registry.ts';
 import { FrontProxy } from '../support/receivers/proxy.ts';
 import { eventually, query } from '../support/receivers/query.ts';
 import { startPrometheusReceiver, startVictoriaMetrics, type ReceiverHandle } from '../support/receivers/services.ts';

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, inject, it } from 'vitest';
 import type { Label, Sample } from '../../src/core/types.ts';
 import { createSinkMetrics, RemoteWriteSink } from '../../src/sinks/remote-write/index.ts';
-import { tenantsConfigSchema } from '../../src/tenancy/config.ts';
+import { remoteWriteTenantsSchema as tenantsConfigSchema } from '../../src/sinks/registry.ts';
 import { eventually, query } from '../support/receivers/query.ts';
 
 /**

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MetricDescriptor } from '../../src/core/metric-model.ts';
 import type { Label, Sample } from '../../src/core/types.ts';
 import { createSinkMetrics, RemoteWriteSink } from '../../src/sinks/remote-write/index.ts';
-import { tenantsConfigSchema } from '../../src/tenancy/config.ts';
+import { remoteWriteTenantsSchema as tenantsConfigSchema } from '../../src/sinks/registry.ts';
 import { startPrometheus3 } from '../stack/index.ts';
 import type { PrometheusHandle } from '../stack/index.ts';
 import { querySamples } from '../stack/prometheus-query.ts';

@@ -12,6 +12,7 @@ import { FlakyCheckpointStore } from './flaky-checkpoint-store.ts';
 import { FakeKafka, type FakeKafkaClient, type FakeMember } from './kafka-fake/index.ts';
 import { ManualScheduler } from './manual-scheduler.ts';
 import { MemorySink } from './memory-sink.ts';
+import { FlatteningSink } from '../../src/sinks/prometheus/flatten.ts';
 
 /** A small real pipeline: JSON records counted per tenant and model in 10 s tumbling windows. */
 const PIPELINE = `
@@ -105,7 +106,7 @@ export class StageRig {
     const windowing = planWindowing(config.window);
     const common = { config, groups, windowing, kafka: client, metrics, logger, partialsTopic: this.partials, progress, clock };
     const sources = Array.from({ length: SOURCE_PARTITIONS }, (_, p) => `${SOURCE}/${p}`);
-    const stage2 = stages.stage2 === false ? undefined : new Stage2({ ...common, sink: this.sink, store: this.store, sources });
+    const stage2 = stages.stage2 === false ? undefined : new Stage2({ ...common, sink: new FlatteningSink(this.sink), store: this.store, sources });
     const stage1 = stages.stage1 === false ? undefined : new Stage1({ ...common, ingest: new Ingest(this.loaded), partialsPartitions: 2 });
     await stage2?.start();
     await stage1?.start();

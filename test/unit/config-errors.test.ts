@@ -50,8 +50,18 @@ describe('pipeline config errors', () => {
     expect(config.window).toEqual({ type: 'tumbling', size: 10_000, max_out_of_orderness: 5_000, allowed_lateness: 0, idle_timeout: 10_000 });
     expect(config.source.brokers).toEqual(['127.0.0.1:9092']);
     expect(Object.keys(config.tenants.tenants)).toEqual(['acme', 'globex', 'initech']);
-    expect(config.tenants.tenants.globex!.headers).toEqual({ 'X-Scope-OrgID': 'globex' });
+    expect(config.tenants.tenants.globex).toMatchObject({ headers: { 'X-Scope-OrgID': 'globex' } });
     expect(config.tenants.default_route).toBeUndefined();
+  });
+
+  it('takes a unit beside help on a metric, and refuses one with spaces', () => {
+    const good = edit('    help: Prompt tokens billed.', '    help: Prompt tokens billed.\n    unit: "{token}"');
+    const metric = parsePipeline(good, 'p.yaml', {}).config.metrics.find((m) => m.help === 'Prompt tokens billed.');
+    expect(metric).toMatchObject({ unit: '{token}' });
+    const bad = edit('    help: Prompt tokens billed.', '    help: Prompt tokens billed.\n    unit: per token');
+    expect(problems(bad)).toEqual([
+      `p.yaml:${lineOf(bad, 'unit: per token')}:11: metrics[1].unit: units are printable ASCII without spaces, e.g. "s", "By", "{token}"`,
+    ]);
   });
 
   it('names file, line, column and path of a bad duration', () => {
@@ -78,8 +88,8 @@ describe('pipeline config errors', () => {
 
   it('reports duplicate metric names', () => {
     const text = edit('name: bailian_gateway_output_tokens_total', 'name: bailian_gateway_input_tokens_total');
-    // The metric entries, not the expected samples of the file's tests: that mention the name too.
-    const line = text.split('\n').findLastIndex((l) => l.trim() === '- name: bailian_gateway_input_tokens_total') + 1;
+    // The metric's own entry, not the `tests:` expectations that name its series too.
+    const line = text.split('\n').findLastIndex((l) => l.startsWith('  - name: bailian_gateway_input_tokens_total')) + 1;
     expect(problems(text)).toEqual([`p.yaml:${line}:11: metrics[2].name: duplicate metric name "bailian_gateway_input_tokens_total" (also metrics[1])`]);
   });
 
@@ -127,6 +137,18 @@ describe('start-up checks: what makes `run` fail makes `validate` fail, at file:
     expect(startupProblems(text)).toEqual([
       `p.yaml:${lineOf(text, 'GLOBEX_TOKEN')}:31: tenants.globex.auth.bearer_token_env: environment variable GLOBEX_TOKEN is not set`,
     ]);
+    expect(startupProblems(text, { GLOBEX_TOKEN: 'tok-123456' })).toEqual([]);
+  });
+
+  it('checks an otlp tenant\'s secrets under sink:', () => {
+    const text = edit(
+      '    endpoint: ${SLUICE_TENANT_GLOBEX_URL:-http://127.0.0.1:9192/api/v1/write}\n    headers: { X-Scope-OrgID: globex }',
+      '    sink: { type: otlp, endpoint: http://127.0.0.1:9192/api/v1/otlp, auth: { bearer_token_env: GLOBEX_TOKEN } }',
+    );
+    expect(startupProblems(text)).toEqual([
+      `p.yaml:${lineOf(text, 'GLOBEX_TOKEN')}:96: tenants.globex.sink.auth.bearer_token_env: environment variable GLOBEX_TOKEN is not set`,
+    ]);
+    // Stage 2 emits metric points, so a pipeline feeds an otlp tenant: nothing else to report.
     expect(startupProblems(text, { GLOBEX_TOKEN: 'tok-123456' })).toEqual([]);
   });
 

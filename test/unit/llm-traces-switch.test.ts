@@ -32,6 +32,7 @@ describe('llm-traces: current conventions by default, v1.41 names by pipelines/l
         'gen_ai_invoke_agent_inference_calls',
         'gen_ai_invoke_agent_tool_calls',
         'gen_ai_usage_cost_total',
+        'llm_inference_duration_drift',
       ]),
     );
     expect(new Set(old.metrics.map((m) => m.name))).toEqual(

@@ -1,61 +1,91 @@
 import { describe, expect, it } from 'vitest';
-import { isStaleMarker, STALE_NAN } from '../../src/core/stale-marker.ts';
+import type { MetricDescriptor, MetricPoint, MetricSink } from '../../src/core/metric-model.ts';
+import { encodeSampleValue, isStaleMarker, STALE_NAN } from '../../src/core/stale-marker.ts';
 import type { Sample } from '../../src/core/types.ts';
 import { Outbox } from '../../src/runtime/outbox.ts';
 import { packState, unpackState } from '../../src/runtime/repartition-codec.ts';
-import type { SampleSink } from '../../src/sinks/sink.ts';
+import { SampleFlattener } from '../../src/sinks/prometheus/flatten.ts';
 
 /** A sink that records writes and settles them only when told to. */
 function recordingSink() {
-  const writes: { tenant: string; samples: readonly Sample[]; settle: () => void }[] = [];
-  const sink: SampleSink = {
-    write: (tenant, samples, onSettled) => void writes.push({ tenant, samples, settle: () => onSettled?.() }),
+  const writes: { tenant: string; points: readonly MetricPoint[]; settle: () => void }[] = [];
+  const sink: MetricSink = {
+    write: (tenant, points, onSettled) => void writes.push({ tenant, points, settle: () => onSettled?.() }),
     flush: async () => {},
     close: async () => {},
   };
   return { sink, writes };
 }
 
-const labels = [{ name: '__name__', value: 'x_total' }, { name: 'model', value: 'm' }];
+const counter: MetricDescriptor = { name: 'x_total', type: 'counter', unit: '', help: 'Xs.' };
+const histogram: MetricDescriptor = { name: 'latency_seconds', type: 'histogram', unit: 's', help: '', bounds: [0.1, 1] };
+const labels = [{ name: 'model', value: 'm' }];
+const withName = [{ name: '__name__', value: 'x_total' }, ...labels];
+
+function point(value: number | undefined, timestampMs: number): MetricPoint {
+  return { metric: counter, labels, timestampMs, startTimestampMs: 0, value };
+}
+
+/** What a remote-write v1 receiver gets for these points. */
+function samplesOf(points: readonly MetricPoint[]): Sample[] {
+  return new SampleFlattener().flatten(points);
+}
 
 describe('outbox', () => {
-  it('keeps unacknowledged writes in its snapshot, and drops them once settled', () => {
+  it('keeps unacknowledged writes in its snapshot, drops them once settled, and counts samples', () => {
     const { sink, writes } = recordingSink();
     const outbox = new Outbox(sink);
-    outbox.add('acme', [{ labels, value: 1, timestampMs: 10_000 }]);
-    outbox.add('globex', [{ labels, value: 2, timestampMs: 10_000 }, { labels, value: 3, timestampMs: 20_000 }]);
-    expect(outbox.size).toBe(3);
+    outbox.add('acme', [point(1, 10_000)]);
+    const buckets = { bounds: [0.1, 1], bucketCounts: [1, 0, 2], count: 3, sum: 7.5 };
+    outbox.add('globex', [point(2, 10_000), { metric: histogram, labels, timestampMs: 20_000, startTimestampMs: 0, value: buckets }]);
+    expect(outbox.size).toBe(1 + 1 + 5); // a histogram is its 3 buckets, _sum and _count
     writes[0]!.settle();
-    expect(outbox.size).toBe(2);
+    expect(outbox.size).toBe(6);
     expect(outbox.snapshot().map(([tenant]) => tenant)).toEqual(['globex']);
     // What a restore re-sends is exactly what is still unacknowledged.
     const restored = new Outbox(sink);
     restored.restore(unpackState(packState(outbox.snapshot())));
-    expect(writes.at(-1)!.samples.map((s) => s.value)).toEqual([2, 3]);
+    expect(writes.at(-1)!.points).toEqual(writes[1]!.points);
+    expect(restored.size).toBe(6);
   });
 
-  it('restores through the checkpoint codec and re-sends in order, stale markers bit-exact', () => {
+  it('restores through the checkpoint codec: descriptors, start times and stale points intact', () => {
     const { sink, writes } = recordingSink();
     const before = new Outbox(sink);
-    before.add('acme', [
-      { labels, value: 5, timestampMs: 10_000 },
-      { labels, value: STALE_NAN, timestampMs: 20_000 },
-    ]);
+    before.add('acme', [point(5, 10_000), { metric: histogram, labels, timestampMs: 20_000, value: undefined }]);
     const snapshot = unpackState<ReturnType<Outbox['snapshot']>>(packState(before.snapshot()));
     const after = new Outbox(sink);
     after.restore(snapshot);
     const resent = writes[1]!;
     expect(resent.tenant).toBe('acme');
-    expect(resent.samples.map((s) => [s.labels, s.timestampMs])).toEqual([[labels, 10_000], [labels, 20_000]]);
-    expect(resent.samples[0]!.value).toBe(5);
-    expect(isStaleMarker(resent.samples[1]!.value)).toBe(true);
-    expect(after.size).toBe(2);
+    expect(resent.points).toEqual(writes[0]!.points);
+    expect(resent.points[1]!.value).toBeUndefined();
+    // One descriptor object per metric, as the live path has it.
+    expect(samplesOf(resent.points).map((s) => isStaleMarker(s.value))).toEqual([false, true, true, true, true, true]);
+  });
+
+  it('restores packed sample checkpoints written before points, re-sending byte-identical samples', () => {
+    const { sink, writes } = recordingSink();
+    const legacy: [string[], number | string, number][] = [
+      [['__name__', 'x_total', 'model', 'm'], 5, 10_000],
+      [['__name__', 'x_total', 'model', 'm'], encodeSampleValue(STALE_NAN), 20_000],
+      [['__name__', 'up', 'job', 'j'], encodeSampleValue(Number.NaN), 20_000],
+    ];
+    const outbox = new Outbox(sink);
+    outbox.restore([['acme', packState(legacy)]]);
+    const samples = samplesOf(writes[0]!.points);
+    expect(samples.map((s) => [s.labels, s.timestampMs])).toEqual([[withName, 10_000], [withName, 20_000], [[{ name: '__name__', value: 'up' }, { name: 'job', value: 'j' }], 20_000]]);
+    expect(samples[0]!.value).toBe(5);
+    expect(isStaleMarker(samples[1]!.value)).toBe(true);
+    expect(Number.isNaN(samples[2]!.value) && !isStaleMarker(samples[2]!.value)).toBe(true);
+    expect(outbox.size).toBe(3);
   });
 
   it('restores checkpoints written before entries were packed', () => {
     const { sink, writes } = recordingSink();
     const outbox = new Outbox(sink);
     outbox.restore([['acme', [[['__name__', 'x_total', 'model', 'm'], 7, 10_000]]]]);
-    expect(writes[0]!.samples).toEqual([{ labels, value: 7, timestampMs: 10_000 }]);
+    const [sample] = samplesOf(writes[0]!.points);
+    expect([sample!.labels, sample!.value, sample!.timestampMs]).toEqual([withName, 7, 10_000]);
   });
 });

@@ -1,3 +1,4 @@
+import { sampleEmitter } from './aggregations/flattened.ts';
 import { describe, expect, it } from 'vitest';
 import { metricSchema } from '../../src/config/schema.ts';
 import { isStaleMarker } from '../../src/core/stale-marker.ts';
@@ -41,7 +42,7 @@ function harness(options: Partial<MergerOptions> = {}, plan: SeriesGroupPlan[] =
       onTotalsDropped: (tenant) => dropped.push(tenant),
       ...options,
     },
-    { emit: (tenant, samples) => out.push(...samples.map((s) => line(tenant, s))) },
+    sampleEmitter((tenant, samples) => out.push(...samples.map((s) => line(tenant, s)))),
   );
   /** Records as stage 1 would combine them, shipped over the wire format to the merger. */
   const send = (records: [tenant: string, t: number, fields: Record<string, unknown>][]) => {

@@ -51,10 +51,10 @@ describe('sluice validate', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(result).toMatchObject({
       code: 0,
       stdout: [
-        'pipelines/bailian-gateway.yaml: ok (pipeline bailian-gateway, 11 metrics, 3 tenants)',
-        'pipelines/gpu-rdma.yaml: ok (pipeline gpu-rdma, 13 metrics, 3 tenants)',
+        'pipelines/bailian-gateway.yaml: ok (pipeline bailian-gateway, 21 metrics, 3 tenants)',
+        'pipelines/gpu-rdma.yaml: ok (pipeline gpu-rdma, 17 metrics, 3 tenants)',
         'pipelines/llm-traces-v1.41.yaml: ok (pipeline llm-traces-v1-41, 5 metrics, 3 tenants)',
-        'pipelines/llm-traces.yaml: ok (pipeline llm-traces, 19 metrics, 3 tenants)',
+        'pipelines/llm-traces.yaml: ok (pipeline llm-traces, 20 metrics, 3 tenants)',
         'pipelines/model-serving.yaml: ok (pipeline model-serving, 12 metrics, 3 tenants)',
         '',
       ].join('\n'),
@@ -113,7 +113,7 @@ describe('sluice validate', { timeout: CLI_TIMEOUT_MS }, () => {
     });
     const named = gatewayFile(['name: bailian-gateway', 'name: ${PIPELINE}']);
     const ok = await sluice(['validate', named], { PIPELINE: SECRET });
-    expect(ok).toMatchObject({ code: 0, stdout: `${named}: ok (pipeline \${PIPELINE}, 11 metrics, 3 tenants)\n` });
+    expect(ok).toMatchObject({ code: 0, stdout: `${named}: ok (pipeline \${PIPELINE}, 21 metrics, 3 tenants)\n` });
     expect(failed.stdout + failed.stderr + ok.stdout + ok.stderr).not.toContain('s3cr3t');
   });
 });

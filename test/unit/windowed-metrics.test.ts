@@ -1,3 +1,4 @@
+import { sampleEmitter } from './aggregations/flattened.ts';
 import { describe, expect, it } from 'vitest';
 import { metricSchema } from '../../src/config/schema.ts';
 import { isStaleMarker } from '../../src/core/stale-marker.ts';
@@ -20,7 +21,7 @@ const tumbling: Windowing = { kind: 'panes', sizeMs: 10_000, slideMs: 10_000 };
 /** Stage 1 on several "partitions", the wire between, and stage 2: the whole operator path. */
 function harness(windowing: Windowing = tumbling, options = { allowedLatenessMs: 0, expireAfterMs: 60_000 }) {
   const out: { tenant: string; samples: Sample[] }[] = [];
-  const merger = new WindowMerger(groups, windowing, options, { emit: (tenant, samples) => out.push({ tenant, samples }) });
+  const merger = new WindowMerger(groups, windowing, options, sampleEmitter((tenant, samples) => out.push({ tenant, samples })));
   const ship = (partials: PartialAggregate[]) => {
     for (const p of partials) expect(merger.addPartial(decodePartial(p.key, encodePartial(p, groups), groups))).toBe('ok');
   };
@@ -173,9 +174,7 @@ describe('windowed metrics, stage 1 to stage 2', () => {
       ].map((m) => metricSchema.parse(m)),
     );
     const out: string[] = [];
-    const merger = new WindowMerger(plan, tumbling, { allowedLatenessMs: 0, expireAfterMs: 60_000 }, {
-      emit: (tenant, samples) => out.push(...samples.map((s) => `${tenant} ${s.labels.map((l) => `${l.name}=${l.value}`).join(',')} ${s.value}`)),
-    });
+    const merger = new WindowMerger(plan, tumbling, { allowedLatenessMs: 0, expireAfterMs: 60_000 }, sampleEmitter((tenant, samples) => out.push(...samples.map((s) => `${tenant} ${s.labels.map((l) => `${l.name}=${l.value}`).join(',')} ${s.value}`))));
     const pre = new PreAggregator(plan, tumbling);
     expect(pre.add('acme', 1_000, { model: 'm', in: 3, out: 5, name: 'DCGM_FI_DEV_GPU_UTIL', labels: { gpu: '0', Hostname: 'n1' }, value: 40 })).toBeUndefined();
     expect(pre.add('acme', 2_000, { model: 'm', in: 1, out: 1, name: 'DCGM_FI_DEV_GPU_UTIL', labels: { gpu: '0', Hostname: 'n1' }, value: 55 })).toBeUndefined();

@@ -1,41 +1,86 @@
-import type { Label, Sample } from '../../core/types.ts';
+import type { Rejection } from '../../core/dead-letter-reason.ts';
+import type { MetricDescriptor, MetricPoint, MetricType } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+
+/**
+ * One point an aggregator emits per series and window: its metric and its labels (sorted, no
+ * `__name__`), built once per series so emitting allocates only the point.
+ */
+export interface PointTarget {
+  readonly metric: MetricDescriptor;
+  readonly labels: readonly Label[];
+}
 
 /**
  * One metric's aggregation, as the two stages need it: read a record's value, fold it into an
  * accumulator, merge accumulators (partials from many partitions, panes of a hopping window),
- * move accumulators over the wire (partials, checkpoints) and emit samples.
+ * move accumulators over the wire (partials, checkpoints) and emit metric points.
  *
  * `cumulative` aggregators (counters, histograms) keep one accumulator per series across
  * windows; the others produce one value per window from that window's accumulator.
  */
-export interface Aggregator<A = unknown> {
+export interface Aggregator<A = unknown, In = unknown> {
   readonly name: string;
   readonly cumulative: boolean;
-  /** Reads the record's input, or returns INVALID with `invalidReason` describing why. */
-  read(record: Record<string, unknown>): number | string | typeof INVALID | typeof SKIP;
-  readonly invalidReason: string;
+  /** Reads the record's input: the value `add` takes, why it cannot count, or SKIP (not for this metric). */
+  read(record: Record<string, unknown>): In | InvalidInput | typeof SKIP;
   create(): A;
   /** Folds one record's value in; `eventTimeMs` is the record's event time (for `last`). */
-  add(acc: A, value: number | string, eventTimeMs: number): void;
+  add(acc: A, value: In, eventTimeMs: number): void;
   merge(into: A, from: A): void;
   /** A msgpack-friendly value (numbers, arrays, Uint8Array) that `decode` turns back into an accumulator. */
   encode(acc: A): unknown;
   decode(wire: unknown): A;
-  /** Output label sets for a series with these base labels (sorted), built once per series. */
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[];
-  /** Appends this metric's samples for one series; `windowSeconds` is for rates. */
-  emit(acc: A, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void;
+  /** The points of a series with these base labels (sorted, no `__name__`), built once per series. */
+  targets(base: readonly Label[]): readonly PointTarget[];
+  /**
+   * Appends this metric's points for one series: `windowSeconds` is for rates, `startMs` is when
+   * the series' running total started (cumulative kinds put it on their points).
+   */
+  emit(acc: A, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, startMs: number, out: MetricPoint[]): void;
+  /**
+   * Kinds that count records dead-lettered as invalid (data_quality): counts one such record of
+   * the series in `acc`. Absent on the others.
+   */
+  readonly countRejected?: (acc: A) => void;
 }
 
-export const INVALID = Symbol('invalid input');
+/**
+ * Why a record's input cannot count in a metric: a dead-letter rejection, built once per metric
+ * and cause when the plan is compiled (never per record), and told apart from any input by its class.
+ */
+export class InvalidInput implements Rejection {
+  readonly reason = 'invalid_value';
+  constructor(readonly detail: string) {}
+}
 
 /** The record does not take part in this metric (its `filter` is false). */
 export const SKIP = Symbol('not for this metric');
 
-/** `{__name__: name, ...base, extra}` sorted by label name. */
-export function withName(base: readonly Label[], name: string, extra?: Label): readonly Label[] {
-  const labels: Label[] = [{ name: '__name__', value: name }];
-  for (const label of base) if (!extra || label.name !== extra.name) labels.push(label);
-  if (extra) labels.push(extra);
-  return labels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** What the configuration says about a metric beyond its name and kind. */
+export interface MetricAbout {
+  readonly help?: string;
+  readonly unit?: string;
+}
+
+/** The descriptor of one configured metric, built once when the plan is compiled. */
+export function describeMetric(name: string, type: MetricType, about: MetricAbout = {}, shape: Pick<MetricDescriptor, 'bounds' | 'quantiles'> = {}): MetricDescriptor {
+  return { name, type, unit: about.unit ?? '', help: about.help ?? '', ...shape };
+}
+
+/** `base` with `extra` added (replacing a label of the same name), sorted by label name. */
+export function withLabel(base: readonly Label[], extra: Label): readonly Label[] {
+  const labels: Label[] = [];
+  for (const label of base) if (label.name !== extra.name) labels.push(label);
+  labels.push(extra);
+  return labels.sort(byName);
+}
+
+export function byName(a: Label, b: Label): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** The one point of a single-valued metric. */
+export function singleTarget(metric: MetricDescriptor, base: readonly Label[]): readonly PointTarget[] {
+  return [{ metric, labels: base }];
 }

@@ -1,7 +1,11 @@
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, type Aggregator } from './aggregator.ts';
+import { z } from 'zod';
+import { positiveDurationSchema } from '../../core/duration.ts';
+import { BUCKETS_INCREASE, bucketsIncrease, bucketsSchema, defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { InvalidInput, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { HistogramAggregator } from './histogram.ts';
-import { MemberInput, splitMemberInput } from './rollup.ts';
+import { MemberInput, type MemberSample } from './rollup.ts';
 
 /**
  * One parent (say an `invoke_agent` span) as far as it has been seen: whether the parent record
@@ -36,7 +40,7 @@ type StateWire = [histogram: number[], pending: PendingWire[]];
  * way: they are not counted. Merging is exact and associative (flags or'ed, counts added, newest
  * time kept), so stage-1 partials, panes and replays give the same observations.
  */
-export class ChildCountAggregator implements Aggregator<ChildCountState> {
+export class ChildCountAggregator implements Aggregator<ChildCountState, MemberSample> {
   readonly cumulative = true;
   private readonly input: MemberInput;
   private readonly histogram: HistogramAggregator;
@@ -47,17 +51,15 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
     joinKeyField: string,
     buckets: readonly number[],
     private readonly maxWaitMs: number,
+    about: MetricAbout = {},
   ) {
     if (!(maxWaitMs > 0)) throw new Error(`${name}: maxWaitMs must be > 0`);
     this.input = new MemberInput(name, roleField, [joinKeyField], true);
-    this.histogram = new HistogramAggregator(name, roleField, 1, buckets);
+    this.histogram = new HistogramAggregator(name, roleField, 1, buckets, about);
   }
 
-  get invalidReason(): string {
-    return this.input.invalidReason;
-  }
-
-  read(record: Record<string, unknown>): string | typeof INVALID {
+  /** The join key (as the member key) and the role (1: parent, 0: child) as the value. */
+  read(record: Record<string, unknown>): MemberSample | InvalidInput {
     return this.input.read(record);
   }
 
@@ -65,8 +67,7 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
     return { histogram: this.histogram.create(), pending: new Map() };
   }
 
-  add(acc: ChildCountState, value: string, eventTimeMs: number): void {
-    const { key, value: role } = splitMemberInput(value);
+  add(acc: ChildCountState, { key, value: role }: MemberSample, eventTimeMs: number): void {
     const isParent = role === 1;
     const entry = acc.pending.get(key);
     if (entry === undefined) acc.pending.set(key, { parent: isParent, children: isParent ? 0 : 1, lastT: eventTimeMs });
@@ -105,8 +106,12 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
     return acc;
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return this.histogram.outputLabels(base);
+  get metric(): MetricDescriptor {
+    return this.histogram.metric;
+  }
+
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return this.histogram.targets(base);
   }
 
   /**
@@ -114,7 +119,7 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
    * histogram (nothing before its first observation, so a series starts with a real value).
    * Mutates `acc`; the merger calls it once per window end, in window order.
    */
-  emit(acc: ChildCountState, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
+  emit(acc: ChildCountState, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, startMs: number, out: MetricPoint[]): void {
     const expiredBefore = timestampMs - this.maxWaitMs;
     for (const [key, p] of acc.pending) {
       if (p.parent) {
@@ -123,6 +128,31 @@ export class ChildCountAggregator implements Aggregator<ChildCountState> {
       } else if (p.lastT < expiredBefore) acc.pending.delete(key);
     }
     if (acc.histogram[acc.histogram.length - 1] === 0) return;
-    this.histogram.emit(acc.histogram, labels, timestampMs, windowSeconds, out);
+    this.histogram.emit(acc.histogram, targets, timestampMs, windowSeconds, startMs, out);
   }
 }
+
+export const childCountMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z
+      .literal('child_count')
+      .describe('A histogram of children per parent (e.g. model calls per agent invocation), joined by a key in event time.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    join_key: fieldPath.describe("Field joining a child to its parent: the parent's own id on the parent, the parent's id on a child."),
+    role: fieldPath.describe('Field that is 1 on the parent record and 0 on a child record.'),
+    buckets: bucketsSchema,
+    max_wait: positiveDurationSchema('max_wait').describe(
+      'How long (event time, after its newest record) a key waits for its parent; then it is dropped uncounted.',
+    ),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict()
+  .refine(bucketsIncrease, BUCKETS_INCREASE);
+
+export const childCountKind = defineKind(childCountMetricSchema, {
+  create: (config, about) => new ChildCountAggregator(config.name, config.role, config.join_key, config.buckets, config.max_wait, about),
+});

@@ -1,6 +1,10 @@
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
-import { MemberInput, splitMemberInput } from './rollup.ts';
+import { z } from 'zod';
+import { positiveDurationSchema } from '../../core/duration.ts';
+import { defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, InvalidInput, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
+import { MemberInput, type MemberSample } from './rollup.ts';
 
 export type CounterRateOutput = 'total' | 'rate';
 
@@ -63,9 +67,10 @@ type StateWire = [total: number, lastEmitMs: number | null, members: SpanWire[]]
  * to its last sample (the bridge to the next window) and records the emit time. The merger
  * calls it exactly once per window end for every active series, in window order.
  */
-export class CounterRateAggregator implements Aggregator<CounterRateState> {
+export class CounterRateAggregator implements Aggregator<CounterRateState, MemberSample> {
   readonly cumulative = true;
   readonly output: CounterRateOutput;
+  readonly metric: MetricDescriptor;
   private readonly memberExpiryMs: number;
   private readonly input: MemberInput;
 
@@ -74,18 +79,16 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
     valueField: string,
     memberFields: readonly string[],
     options: CounterRateOptions = {},
+    about: MetricAbout = {},
   ) {
     this.output = options.output ?? 'total';
+    this.metric = describeMetric(name, this.output === 'total' ? 'counter' : 'gauge', about);
     this.memberExpiryMs = options.memberExpiryMs ?? Number.POSITIVE_INFINITY;
     if (!(this.memberExpiryMs > 0)) throw new Error(`${name}: memberExpiryMs must be > 0`);
     this.input = new MemberInput(name, valueField, memberFields, true);
   }
 
-  get invalidReason(): string {
-    return this.input.invalidReason;
-  }
-
-  read(record: Record<string, unknown>): string | typeof INVALID {
+  read(record: Record<string, unknown>): MemberSample | InvalidInput {
     return this.input.read(record);
   }
 
@@ -93,8 +96,7 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
     return { members: new Map(), total: 0, lastEmitMs: null };
   }
 
-  add(acc: CounterRateState, value: string, eventTimeMs: number): void {
-    const input = splitMemberInput(value);
+  add(acc: CounterRateState, input: MemberSample, eventTimeMs: number): void {
     const span = acc.members.get(input.key);
     if (span === undefined) acc.members.set(input.key, point(eventTimeMs, input.value));
     else addSample(span, eventTimeMs, input.value);
@@ -125,8 +127,8 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
     return acc;
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return singleTarget(this.metric, base);
   }
 
   /**
@@ -134,7 +136,7 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
    * seconds since the previous emit (`windowSeconds` at the first: for tumbling windows the same,
    * for hopping windows the slide, which is what separates two emissions). Mutates `acc`.
    */
-  emit(acc: CounterRateState, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
+  emit(acc: CounterRateState, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, startMs: number, out: MetricPoint[]): void {
     if (acc.members.size === 0 && acc.lastEmitMs === null) return; // no sample yet: nothing to report
     const increases: number[] = [];
     const expiredBefore = timestampMs - this.memberExpiryMs;
@@ -160,7 +162,10 @@ export class CounterRateAggregator implements Aggregator<CounterRateState> {
       value = increase / seconds;
     }
     acc.lastEmitMs = timestampMs;
-    out.push({ labels: labels[0]!, value, timestampMs });
+    const target = targets[0]!;
+    // A rate is a gauge: no running total, so no start.
+    if (this.output === 'rate') out.push({ metric: target.metric, labels: target.labels, timestampMs, value });
+    else out.push({ metric: target.metric, labels: target.labels, timestampMs, startTimestampMs: startMs, value });
   }
 }
 
@@ -222,3 +227,32 @@ function startsFirst(a: MemberSpan, b: MemberSpan): boolean {
   if (a.lastV !== b.lastV) return a.lastV > b.lastV;
   return a.resets > b.resets;
 }
+
+export const counterRateMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z.literal('counter_rate').describe('Prometheus counters in, reset-corrected: a counter that never resets, or a per-second rate.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    output: z.enum(['total', 'rate']).default('total').describe('`total`: the summed increase as a counter (name it `_total`); `rate`: per second since the previous window.'),
+    value: fieldPath.default('value').describe('Field holding the counter value.'),
+    members: z.array(fieldPath).default([]).describe('Fields that identify a member counter, e.g. [labels.instance, labels.device, labels.port].'),
+    member_expiry: positiveDurationSchema('member_expiry').optional().describe('Forget a member counter after this long without samples.'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict()
+  .refine((m) => m.output !== 'total' || m.name.endsWith('_total'), { message: 'counter_rate with output total must be named "..._total"', path: ['name'] })
+  .refine((m) => m.output !== 'rate' || !m.name.endsWith('_total'), { message: 'a rate is not a counter: do not end its name in "_total"', path: ['name'] });
+
+export const counterRateKind = defineKind(counterRateMetricSchema, {
+  create: (config, about) =>
+    new CounterRateAggregator(
+      config.name,
+      config.value,
+      config.members,
+      { output: config.output, ...(config.member_expiry !== undefined ? { memberExpiryMs: config.member_expiry } : {}) },
+      about,
+    ),
+});

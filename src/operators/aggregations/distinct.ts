@@ -1,28 +1,34 @@
+import { z } from 'zod';
+import { defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
 import { compileFieldGetter } from '../../core/field-path.ts';
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, InvalidInput, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { HyperLogLog } from './hyperloglog.ts';
 
 /** Distinct values of a field per window, by HyperLogLog; emitted as a gauge. */
-export class DistinctAggregator implements Aggregator<HyperLogLog> {
+export class DistinctAggregator implements Aggregator<HyperLogLog, string> {
   readonly cumulative = false;
-  readonly invalidReason: string;
+  private readonly invalid: InvalidInput;
+  readonly metric: MetricDescriptor;
   private readonly get;
 
   constructor(
     readonly name: string,
     valueField: string,
     private readonly precision: number,
+    about: MetricAbout = {},
   ) {
+    this.metric = describeMetric(name, 'gauge', about);
     this.get = compileFieldGetter(valueField);
-    this.invalidReason = `${name}: field "${valueField}" is not a string, number or boolean`;
+    this.invalid = new InvalidInput(`${name}: field "${valueField}" is not a string, number or boolean`);
   }
 
-  read(record: Record<string, unknown>): string | typeof INVALID {
+  read(record: Record<string, unknown>): string | InvalidInput {
     const raw = this.get(record);
     if (typeof raw === 'string') return raw;
     if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
-    return INVALID;
+    return this.invalid;
   }
 
   create(): HyperLogLog {
@@ -45,11 +51,36 @@ export class DistinctAggregator implements Aggregator<HyperLogLog> {
     return new HyperLogLog(this.precision, new Uint8Array(wire as Uint8Array));
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return singleTarget(this.metric, base);
   }
 
-  emit(acc: HyperLogLog, labels: readonly (readonly Label[])[], timestampMs: number, _w: number, out: Sample[]): void {
-    out.push({ labels: labels[0]!, value: Math.round(acc.estimate()), timestampMs });
+  emit(acc: HyperLogLog, targets: readonly PointTarget[], timestampMs: number, _w: number, _start: number, out: MetricPoint[]): void {
+    const target = targets[0]!;
+    out.push({ metric: target.metric, labels: target.labels, timestampMs, value: Math.round(acc.estimate()) });
   }
 }
+
+export const distinctMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z.literal('distinct').describe('Distinct values of a field per window, estimated by HyperLogLog.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    value: fieldPath.describe('Field whose distinct values are counted.'),
+    precision: z
+      .number()
+      .int()
+      .min(4)
+      .max(16)
+      .default(14)
+      .describe('HyperLogLog precision p: 2^p registers, standard error 1.04 / sqrt(2^p).'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict();
+
+export const distinctKind = defineKind(distinctMetricSchema, {
+  create: (config, about) => new DistinctAggregator(config.name, config.value, config.precision, about),
+});

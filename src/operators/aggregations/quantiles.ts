@@ -1,17 +1,23 @@
+import { z } from 'zod';
+import { defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
 import { DDSketch } from '@datadog/sketches-js';
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, InvalidInput, withLabel, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
 
 /**
  * Quantiles per window from a DDSketch (Datadog's implementation): every quantile within the
  * configured relative accuracy, and sketches from any number of partials merge exactly.
- * Emitted as one gauge per quantile, label `quantile`, as Prometheus summaries do.
+ * Emitted as one gauge point per quantile, label `quantile`, as Prometheus summaries do; not as a
+ * SummaryValue, which would add `_sum` and `_count` series that Sluice never sent.
  */
-export class QuantilesAggregator implements Aggregator<DDSketch> {
+export class QuantilesAggregator implements Aggregator<DDSketch, number> {
   readonly cumulative = false;
-  readonly invalidReason: string;
-  readonly read: (record: Record<string, unknown>) => number | typeof INVALID;
+  readonly read: (record: Record<string, unknown>) => number | InvalidInput;
+  readonly metric: MetricDescriptor;
+  /** `quantile` label values: Go's shortest round-trip form, as Prometheus client libraries write them. */
+  private readonly quantileLabels: readonly string[];
 
   constructor(
     readonly name: string,
@@ -19,9 +25,11 @@ export class QuantilesAggregator implements Aggregator<DDSketch> {
     private readonly quantiles: readonly number[],
     private readonly relativeAccuracy: number,
     scale = 1,
+    about: MetricAbout = {},
   ) {
-    this.read = numericInput(valueField, { scale });
-    this.invalidReason = `${name}: field "${valueField}" is not a finite number`;
+    this.metric = describeMetric(name, 'gauge', about);
+    this.quantileLabels = quantiles.map(String);
+    this.read = numericInput(valueField, new InvalidInput(`${name}: field "${valueField}" is not a finite number`), { scale });
   }
 
   create(): DDSketch {
@@ -51,14 +59,40 @@ export class QuantilesAggregator implements Aggregator<DDSketch> {
     return sketch;
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return this.quantiles.map((q) => withName(base, this.name, { name: 'quantile', value: String(q) }));
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return this.quantileLabels.map((value) => ({ metric: this.metric, labels: withLabel(base, { name: 'quantile', value }) }));
   }
 
-  emit(acc: DDSketch, labels: readonly (readonly Label[])[], timestampMs: number, _w: number, out: Sample[]): void {
+  emit(acc: DDSketch, targets: readonly PointTarget[], timestampMs: number, _w: number, _start: number, out: MetricPoint[]): void {
     if (acc.count === 0) return;
     for (let i = 0; i < this.quantiles.length; i++) {
-      out.push({ labels: labels[i]!, value: acc.getValueAtQuantile(this.quantiles[i]!), timestampMs });
+      const target = targets[i]!;
+      out.push({ metric: target.metric, labels: target.labels, timestampMs, value: acc.getValueAtQuantile(this.quantiles[i]!) });
     }
   }
 }
+
+export const quantilesMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name; one series per quantile, label `quantile`.'),
+    type: z.literal('quantiles').describe('Quantiles per window from a mergeable DDSketch.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    value: fieldPath.describe('Field observed per record.'),
+    scale: z.number().positive().default(1).describe('Multiplier applied to the value, e.g. 0.001 for ms → s.'),
+    quantiles: z.array(z.number().gt(0).lt(1)).min(1).describe('Quantiles to emit, each in (0, 1).'),
+    relative_accuracy: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.01)
+      .describe('Guaranteed relative error of every quantile (DDSketch alpha).'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict();
+
+export const quantilesKind = defineKind(quantilesMetricSchema, {
+  create: (config, about) => new QuantilesAggregator(config.name, config.value, config.quantiles, config.relative_accuracy, config.scale, about),
+});

@@ -1,5 +1,8 @@
-import type { Label, Sample } from '../../core/types.ts';
-import { INVALID, withName, type Aggregator } from './aggregator.ts';
+import { z } from 'zod';
+import { defineKind, fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from './kind.ts';
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { describeMetric, InvalidInput, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
 
 export type GaugeAggregate = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'rate' | 'last';
@@ -15,18 +18,20 @@ const LAST_TIME = 4;
 const LAST_VALUE = 5;
 
 /** One value per window: count, sum, min, max, avg, rate (per second) or last. */
-export class WindowGaugeAggregator implements Aggregator<Float64Array> {
+export class WindowGaugeAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = false;
-  readonly invalidReason: string;
-  readonly read: (record: Record<string, unknown>) => number | typeof INVALID;
+  readonly read: (record: Record<string, unknown>) => number | InvalidInput;
+  readonly metric: MetricDescriptor;
 
   constructor(
     readonly name: string,
     readonly aggregate: GaugeAggregate,
     valueField: string | undefined,
+    about: MetricAbout = {},
   ) {
-    this.read = valueField === undefined ? () => 1 : numericInput(valueField);
-    this.invalidReason = `${name}: field "${valueField}" is not a finite number`;
+    this.metric = describeMetric(name, 'gauge', about);
+    const invalid = new InvalidInput(`${name}: field "${valueField}" is not a finite number`);
+    this.read = valueField === undefined ? () => 1 : numericInput(valueField, invalid);
   }
 
   create(): Float64Array {
@@ -63,11 +68,11 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
     return Float64Array.from(wire as number[]);
   }
 
-  outputLabels(base: readonly Label[]): readonly (readonly Label[])[] {
-    return [withName(base, this.name)];
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return singleTarget(this.metric, base);
   }
 
-  emit(acc: Float64Array, labels: readonly (readonly Label[])[], timestampMs: number, windowSeconds: number, out: Sample[]): void {
+  emit(acc: Float64Array, targets: readonly PointTarget[], timestampMs: number, windowSeconds: number, _start: number, out: MetricPoint[]): void {
     const count = acc[COUNT]!;
     if (count === 0) return; // no records of this series in the window: no value to report
     let value: number;
@@ -94,7 +99,8 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
         value = acc[LAST_VALUE]!;
         break;
     }
-    out.push({ labels: labels[0]!, value, timestampMs });
+    const target = targets[0]!;
+    out.push({ metric: target.metric, labels: target.labels, timestampMs, value });
   }
 }
 
@@ -106,3 +112,27 @@ export class WindowGaugeAggregator implements Aggregator<Float64Array> {
 function ranksAbove(a: number, b: number): boolean {
   return a > b || (a !== a && b === b);
 }
+
+export const windowGaugeMetricSchema = z
+  .object({
+    name: z.string().regex(METRIC_NAME, 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*').describe('Metric name.'),
+    type: z.literal('gauge').describe('One value per window and series, stamped with the window end.'),
+    help: z.string().default('').describe('HELP text.'),
+    unit: unitSchema,
+    aggregate: z
+      .enum(['count', 'sum', 'min', 'max', 'avg', 'rate', 'last'])
+      .describe('count: records; sum/min/max/avg/last of `value`; rate: per second over the window (of `value`, or of records).'),
+    value: fieldPath.optional().describe('Field aggregated per record; required except for count and rate.'),
+    labels: labelsSchema,
+    static_labels: staticLabelsSchema,
+    filter: metricFilter,
+  })
+  .strict()
+  .refine((m) => m.value !== undefined || m.aggregate === 'count' || m.aggregate === 'rate', {
+    message: 'value is required for this aggregate',
+    path: ['value'],
+  });
+
+export const gaugeKind = defineKind(windowGaugeMetricSchema, {
+  create: (config, about) => new WindowGaugeAggregator(config.name, config.aggregate, config.value, about),
+});

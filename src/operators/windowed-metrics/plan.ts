@@ -1,16 +1,9 @@
-import type { MetricConfig, WindowConfig } from '../../config/schema.ts';
+import type { WindowConfig } from '../../config/schema.ts';
 import { compileFieldGetter, type FieldGetter } from '../../core/field-path.ts';
-import { SKIP, type Aggregator } from '../aggregations/aggregator.ts';
+import type { Aggregator } from '../aggregations/aggregator.ts';
+import { FilteredAggregator, StaticLabelsAggregator } from '../aggregations/decorators.ts';
+import { kindOf, type MetricConfig } from '../aggregations/index.ts';
 import { compileExpression } from '../transforms/expression.ts';
-import { CounterAggregator } from '../aggregations/counter.ts';
-import { ChildCountAggregator } from '../aggregations/child-count.ts';
-import { CounterRateAggregator } from '../aggregations/counter-rate.ts';
-import { PassthroughAggregator } from '../aggregations/passthrough.ts';
-import { RollupAggregator } from '../aggregations/rollup.ts';
-import { DistinctAggregator } from '../aggregations/distinct.ts';
-import { HistogramAggregator } from '../aggregations/histogram.ts';
-import { QuantilesAggregator } from '../aggregations/quantiles.ts';
-import { WindowGaugeAggregator } from '../aggregations/window-gauge.ts';
 
 /**
  * The compiled form of the `metrics` section. Metrics with the same label mapping share one
@@ -44,70 +37,25 @@ export function planWindowing(window: WindowConfig): Windowing {
   }
 }
 
+/** The configured metric's aggregator: its kind's, with its static labels and filter around it. */
 export function createAggregator(metric: MetricConfig): Aggregator {
-  const aggregator = createUnfiltered(metric);
+  let aggregator: Aggregator<any, any> = kindOf(metric).create(metric, { help: metric.help, unit: metric.unit });
   const statics = 'static_labels' in metric ? Object.entries(metric.static_labels) : [];
-  if (statics.length > 0) {
-    // Static labels win over a data label of the same name.
-    const extra = statics.map(([name, value]) => ({ name, value }));
-    const outputLabels = aggregator.outputLabels.bind(aggregator);
-    aggregator.outputLabels = (base) => outputLabels([...base.filter((l) => !extra.some((e) => e.name === l.name)), ...extra]);
-  }
-  if (metric.filter === undefined) return aggregator;
-  // A metric filter reads the record before the value: false means "not for this metric".
-  const filter = compileExpression(metric.filter);
-  const read = aggregator.read.bind(aggregator);
-  aggregator.read = (record) => {
-    let keep: unknown;
-    try {
-      keep = filter(record);
-    } catch {
-      return SKIP;
-    }
-    return keep === true ? read(record) : SKIP;
-  };
+  if (statics.length > 0) aggregator = new StaticLabelsAggregator(aggregator, statics.map(([name, value]) => ({ name, value })));
+  if ('filter' in metric && metric.filter !== undefined) aggregator = new FilteredAggregator(aggregator, compileExpression(metric.filter));
   return aggregator;
-}
-
-function createUnfiltered(metric: MetricConfig): Aggregator {
-  switch (metric.type) {
-    case 'counter':
-      return new CounterAggregator(metric.name, metric.value) as Aggregator;
-    case 'histogram':
-      return new HistogramAggregator(metric.name, metric.value, metric.scale, metric.buckets) as Aggregator;
-    case 'gauge':
-      return new WindowGaugeAggregator(metric.name, metric.aggregate, metric.value) as Aggregator;
-    case 'quantiles':
-      return new QuantilesAggregator(metric.name, metric.value, metric.quantiles, metric.relative_accuracy, metric.scale) as Aggregator;
-    case 'distinct':
-      return new DistinctAggregator(metric.name, metric.value, metric.precision) as Aggregator;
-    case 'passthrough':
-      return new PassthroughAggregator(metric.name, metric.value) as Aggregator;
-    case 'rollup':
-      return new RollupAggregator(metric.name, metric.value, metric.members, metric.aggregate) as unknown as Aggregator;
-    case 'counter_rate':
-      return new CounterRateAggregator(metric.name, metric.value, metric.members, {
-        output: metric.output,
-        ...(metric.member_expiry !== undefined ? { memberExpiryMs: metric.member_expiry } : {}),
-      }) as unknown as Aggregator;
-    case 'child_count':
-      return new ChildCountAggregator(metric.name, metric.role, metric.join_key, metric.buckets, metric.max_wait) as unknown as Aggregator;
-  }
 }
 
 export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[] {
   const groups = new Map<string, { labelNames: string[]; labelFields: string[]; metrics: MetricConfig[] }>();
   const passthrough: SeriesGroupPlan[] = [];
   for (const metric of metrics) {
-    if (metric.type === 'passthrough') {
-      passthrough.push({
-        labelNames: [],
-        labelGetters: [],
-        aggregators: [createAggregator(metric)],
-        dynamic: { name: compileFieldGetter(metric.metric_name), labels: compileFieldGetter(metric.metric_labels) },
-      });
+    const dynamic = kindOf(metric).dynamicSeries?.(metric);
+    if (dynamic !== undefined) {
+      passthrough.push({ labelNames: [], labelGetters: [], aggregators: [createAggregator(metric)], dynamic });
       continue;
     }
+    if (!('labels' in metric)) throw new Error(`metric ${metric.name}: a kind without dynamic series needs labels`);
     const labelNames = Object.keys(metric.labels).sort();
     const labelFields = labelNames.map((name) => metric.labels[name]!);
     const key = labelNames.map((name, i) => `${name}=${labelFields[i]}`).join('\u0000');
@@ -119,10 +67,10 @@ export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[]
     // Each partial tracks which of its group's metrics took data in one 31-bit mask.
     if (groupMetrics.length > 31) throw new Error(`more than 31 metrics share the labels {${labelNames.join(', ')}}; split them`);
   }
-  const fixed = [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => ({
-    labelNames,
-    labelGetters: labelFields.map(compileFieldGetter),
-    aggregators: groupMetrics.map(createAggregator),
-  }));
+  const fixed = [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => {
+    const aggregators = groupMetrics.map(createAggregator);
+    groupMetrics.forEach((metric, m) => kindOf(metric).bind?.(metric, aggregators[m]!, { metrics: groupMetrics, aggregators }));
+    return { labelNames, labelGetters: labelFields.map(compileFieldGetter), aggregators };
+  });
   return [...fixed, ...passthrough];
 }

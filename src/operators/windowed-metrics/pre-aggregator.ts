@@ -1,5 +1,5 @@
 import type { Rejection } from '../../core/dead-letter-reason.ts';
-import { INVALID, SKIP } from '../aggregations/aggregator.ts';
+import { InvalidInput, SKIP } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
 import { groupKeyPrefix, readSeries } from './series-key.ts';
@@ -18,25 +18,29 @@ export const MAX_COMBINER_SERIES = 20_000;
  * each source partition instead of every record.
  */
 export class PreAggregator {
-  private panes = new Map<string, { current: PartialAggregate | undefined; byPane: Map<number, PartialAggregate> }>();
-  private sessions = new Map<string, PartialAggregate[]>();
+  private readonly fragments: PaneFragments | SessionFragments;
   private readonly labelScratch: (string | undefined)[][];
-  private readonly valueScratch: (number | string | typeof SKIP)[][];
+  private readonly valueScratch: unknown[][];
   /** Per group: does any metric of the group take this record? */
   private readonly takes: boolean[];
   private readonly keyScratch: string[];
   /** Per group, the key prefix that keeps series of different groups apart. */
   private readonly keyPrefix: string[];
+  /** Per group, its data-quality metrics (they count records dead-lettered as invalid). */
+  private readonly quality: number[][];
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
-    private readonly windowing: Windowing,
+    windowing: Windowing,
   ) {
+    const create = (g: number, key: string, tenant: string, start: number, end: number) => this.newPartial(g, key, tenant, start, end);
+    this.fragments = windowing.kind === 'panes' ? new PaneFragments(windowing.slideMs, create) : new SessionFragments(windowing.gapMs, create, groups);
     this.labelScratch = groups.map((g) => new Array<string | undefined>(g.labelNames.length));
-    this.valueScratch = groups.map((g) => new Array<number | string | typeof SKIP>(g.aggregators.length));
+    this.valueScratch = groups.map((g) => new Array<unknown>(g.aggregators.length));
     this.takes = groups.map(() => false);
     this.keyScratch = new Array<string>(groups.length);
     this.keyPrefix = groups.map((_, g) => groupKeyPrefix(g));
+    this.quality = groups.map((g) => g.aggregators.flatMap((a, m) => (a.countRejected !== undefined ? [m] : [])));
   }
 
   /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
@@ -49,7 +53,10 @@ export class PreAggregator {
       for (let m = 0; m < group.aggregators.length; m++) {
         const aggregator = group.aggregators[m]!;
         const value = aggregator.read(record);
-        if (value === INVALID) return { reason: 'invalid_value', detail: aggregator.invalidReason };
+        if (value instanceof InvalidInput) {
+          this.countViolation(tenant, eventTimeMs, record);
+          return value;
+        }
         values[m] = value;
         if (value !== SKIP) takes = true;
       }
@@ -63,7 +70,7 @@ export class PreAggregator {
     }
     for (let g = 0; g < this.groups.length; g++) {
       if (!this.takes[g]) continue; // filtered out of every metric of the group: no series either
-      const partial = this.partialFor(g, tenant, eventTimeMs);
+      const partial = this.fragments.partialFor(g, this.keyScratch[g]!, tenant, eventTimeMs);
       const aggregators = this.groups[g]!.aggregators;
       const values = this.valueScratch[g]!;
       for (let m = 0; m < aggregators.length; m++) {
@@ -77,46 +84,109 @@ export class PreAggregator {
     return undefined;
   }
 
+  /**
+   * A record about to be dead-lettered as invalid still counts, as a schema violation, in the
+   * data-quality metrics of the series it would have gone to (when its labels can be read).
+   */
+  private countViolation(tenant: string, eventTimeMs: number, record: Record<string, unknown>): void {
+    for (let g = 0; g < this.groups.length; g++) {
+      const quality = this.quality[g]!;
+      if (quality.length === 0) continue;
+      const group = this.groups[g]!;
+      const key = readSeries(group, this.keyPrefix[g]!, tenant, record, this.labelScratch[g]!);
+      if (typeof key !== 'string') continue;
+      this.keyScratch[g] = key;
+      const partial = this.fragments.partialFor(g, key, tenant, eventTimeMs);
+      for (const m of quality) {
+        if (group.aggregators[m]!.read(record) === SKIP) continue; // its filter leaves the record out
+        group.aggregators[m]!.countRejected!(partial.accs[m]);
+        partial.touched |= 1 << m;
+      }
+    }
+  }
+
   /** Hands over everything accumulated since the last drain. */
   drain(): PartialAggregate[] {
-    const out: PartialAggregate[] = [];
-    for (const series of this.panes.values()) for (const partial of series.byPane.values()) out.push(partial);
-    for (const fragments of this.sessions.values()) for (const partial of fragments) out.push(partial);
-    this.panes = new Map();
-    this.sessions = new Map();
-    return out;
+    return this.fragments.drain();
   }
 
   /** Series (keys) held since the last drain. */
   get seriesCount(): number {
-    return this.panes.size + this.sessions.size;
+    return this.fragments.seriesCount;
   }
 
   get isEmpty(): boolean {
-    return this.panes.size === 0 && this.sessions.size === 0;
+    return this.fragments.seriesCount === 0;
   }
 
-  private partialFor(g: number, tenant: string, eventTimeMs: number): PartialAggregate {
-    const key = this.keyScratch[g]!;
-    if (this.windowing.kind === 'panes') {
-      const slide = this.windowing.slideMs;
-      const start = eventTimeMs - (((eventTimeMs % slide) + slide) % slide);
-      let series = this.panes.get(key);
-      if (!series) this.panes.set(key, (series = { current: undefined, byPane: new Map() }));
-      // Within a flush almost every record of a series falls into its newest pane: check it first.
-      const current = series.current;
-      if (current !== undefined && current.start === start) return current;
-      let partial = series.byPane.get(start);
-      if (!partial) series.byPane.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
-      series.current = partial;
-      return partial;
-    }
-    return this.sessionFragment(g, key, tenant, eventTimeMs);
+  private newPartial(g: number, key: string, tenant: string, start: number, end: number): PartialAggregate {
+    return {
+      group: g,
+      key,
+      tenant,
+      labelValues: this.labelScratch[g]!.slice(),
+      start,
+      end,
+      accs: this.groups[g]!.aggregators.map((a) => a.create()),
+      touched: 0,
+    };
+  }
+}
+
+type NewPartial = (g: number, key: string, tenant: string, start: number, end: number) => PartialAggregate;
+
+/** Time windows: one partial per series and pane (`slide` long; a tumbling window is one pane). */
+class PaneFragments {
+  private panes = new Map<string, { current: PartialAggregate | undefined; byPane: Map<number, PartialAggregate> }>();
+
+  constructor(
+    private readonly slideMs: number,
+    private readonly newPartial: NewPartial,
+  ) {}
+
+  get seriesCount(): number {
+    return this.panes.size;
+  }
+
+  partialFor(g: number, key: string, tenant: string, eventTimeMs: number): PartialAggregate {
+    const slide = this.slideMs;
+    const start = eventTimeMs - (((eventTimeMs % slide) + slide) % slide);
+    let series = this.panes.get(key);
+    if (!series) this.panes.set(key, (series = { current: undefined, byPane: new Map() }));
+    // Within a flush almost every record of a series falls into its newest pane: check it first.
+    const current = series.current;
+    if (current !== undefined && current.start === start) return current;
+    let partial = series.byPane.get(start);
+    if (!partial) series.byPane.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
+    series.current = partial;
+    return partial;
+  }
+
+  drain(): PartialAggregate[] {
+    const out: PartialAggregate[] = [];
+    for (const series of this.panes.values()) for (const partial of series.byPane.values()) out.push(partial);
+    this.panes = new Map();
+    return out;
+  }
+}
+
+/** Sessions: per series, fragments of events no more than `gap` apart, merged when an event bridges two. */
+class SessionFragments {
+  private sessions = new Map<string, PartialAggregate[]>();
+
+  constructor(
+    private readonly gapMs: number,
+    private readonly newPartial: NewPartial,
+    private readonly groups: readonly SeriesGroupPlan[],
+  ) {}
+
+  get seriesCount(): number {
+    return this.sessions.size;
   }
 
   /** Extends the fragment within `gap` of the event, merging fragments the event bridges. */
-  private sessionFragment(g: number, key: string, tenant: string, t: number): PartialAggregate {
-    const gap = (this.windowing as { gapMs: number }).gapMs;
+  partialFor(g: number, key: string, tenant: string, t: number): PartialAggregate {
+    const gap = this.gapMs;
     let fragments = this.sessions.get(key);
     if (!fragments) this.sessions.set(key, (fragments = []));
     let target: PartialAggregate | undefined;
@@ -141,16 +211,10 @@ export class PreAggregator {
     return target;
   }
 
-  private newPartial(g: number, key: string, tenant: string, start: number, end: number): PartialAggregate {
-    return {
-      group: g,
-      key,
-      tenant,
-      labelValues: this.labelScratch[g]!.slice(),
-      start,
-      end,
-      accs: this.groups[g]!.aggregators.map((a) => a.create()),
-      touched: 0,
-    };
+  drain(): PartialAggregate[] {
+    const out: PartialAggregate[] = [];
+    for (const fragments of this.sessions.values()) for (const partial of fragments) out.push(partial);
+    this.sessions = new Map();
+    return out;
   }
 }

@@ -9,6 +9,8 @@ export interface RetiredSeries {
   readonly cumulative: readonly unknown[];
   /** Cumulative metrics (bits) that had data: those resume. */
   readonly touched: number;
+  /** Per aggregator, when its running total started (a returning series keeps it). */
+  readonly starts: readonly (number | undefined)[];
 }
 
 /**

@@ -1,14 +1,16 @@
-import { STALE_NAN } from '../../core/stale-marker.ts';
-import type { Label, Sample } from '../../core/types.ts';
+import type { MetricPoint } from '../../core/metric-model.ts';
+import { seriesPerPoint } from '../../core/series-count.ts';
+import type { PointTarget } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
 import { RetiredTotals } from './retired-totals.ts';
 import { SeriesBudget, UNLIMITED } from './series-budget.ts';
 import { baseLabels, isOverflowKey, overflowSeries } from './series-key.ts';
+import { emitSeriesWindow, isSeriesStateful, type ScoreEvent, type WindowContext } from '../aggregations/series-state.ts';
 
 /** Where a merger's output goes: the runtime's outbox, or a test's array. */
-export interface SampleEmitter {
-  emit(tenant: string, samples: Sample[]): void;
+export interface PointEmitter {
+  emit(tenant: string, points: MetricPoint[]): void;
 }
 
 export interface MergerOptions {
@@ -26,20 +28,29 @@ export interface MergerOptions {
   readonly onFolded?: (tenant: string) => void;
   /** The retained totals of an expired series were dropped to stay within the budget. */
   readonly onTotalsDropped?: (tenant: string) => void;
+  /** An anomaly event, emitted in window order with the samples (absent: events are dropped). */
+  readonly onEvent?: (event: ScoreEvent) => void;
 }
 
 interface SeriesState {
   readonly group: number;
   readonly tenant: string;
   readonly labelValues: readonly (string | undefined)[];
-  /** Per aggregator, its output label sets (built once per series). */
-  readonly outputs: readonly (readonly (readonly Label[])[])[];
+  /** Per aggregator, its points' descriptors and labels (built once per series). */
+  readonly outputs: readonly (readonly PointTarget[])[];
   /** Per aggregator, the cumulative accumulator (undefined for per-window aggregators). */
   readonly cumulative: unknown[];
+  /**
+   * Per cumulative aggregator, when its running total started: the start of the first window it
+   * emitted. Checkpointed and kept with retired totals, so a restore or a return keeps it.
+   */
+  readonly starts: (number | undefined)[];
   /** End of the newest window that had data for this series. */
   lastDataEnd: number;
   /** Metrics (bits) of this series that have had data: only those are emitted. */
   touched: number;
+  /** Per aggregator, the state a drift or anomaly kind keeps across windows (absent: none in the group). */
+  readonly states?: unknown[];
 }
 
 /**
@@ -64,7 +75,7 @@ export class WindowMerger {
   private nextEnd: number | undefined;
   private firedThrough = Number.NEGATIVE_INFINITY;
   private watermark = Number.NEGATIVE_INFINITY;
-  private pending = new Map<string, Sample[]>();
+  private pending = new Map<string, MetricPoint[]>();
   /** Per group: does it have per-window aggregators at all (decided once, not per series and window)? */
   private readonly hasWindowed: readonly boolean[];
   /** Per group: the series one key stands for at the receiver, all metrics / cumulative ones. */
@@ -76,16 +87,22 @@ export class WindowMerger {
   private readonly unborn = new Set<string>();
   private readonly retired: RetiredTotals;
   private readonly overflowPartition: string | undefined;
+  /** Per group: does it hold a kind with per-series state (drift, anomaly)? */
+  private readonly hasStateful: readonly boolean[];
+  private readonly windowContext: WindowContext;
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
     private readonly windowing: Windowing,
     private readonly options: MergerOptions,
-    private readonly emitter: SampleEmitter,
+    private readonly emitter: PointEmitter,
   ) {
     this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
+    this.hasStateful = groups.map((group) => group.aggregators.some(isSeriesStateful));
+    const onEvent = options.onEvent ?? (() => {});
+    this.windowContext = { tenant: '', seriesKey: '', windowStartMs: 0, windowEndMs: 0, windowSeconds: 0, seriesStartMs: 0, event: onEvent };
     const outputs = (group: SeriesGroupPlan, cumulativeOnly: boolean) =>
-      group.aggregators.reduce((sum, a) => sum + (cumulativeOnly && !a.cumulative ? 0 : a.outputLabels([]).length), 0);
+      group.aggregators.reduce((sum, a) => sum + (cumulativeOnly && !a.cumulative ? 0 : a.targets([]).reduce((n, t) => n + seriesPerPoint(t.metric), 0)), 0);
     this.cost = groups.map((group) => outputs(group, false));
     this.cumulativeCost = groups.map((group) => outputs(group, true));
     this.cumulativeMask = groups.map((group) => group.aggregators.reduce((mask, a, m) => (a.cumulative ? mask | (1 << m) : mask), 0));
@@ -114,7 +131,7 @@ export class WindowMerger {
     if (this.windowing.kind === 'session') {
       const known = this.isKnown(incoming.key);
       const partial = this.admit(incoming);
-      const result = this.addSessionFragment(partial);
+      const result = this.addSessionFragment(partial, this.windowing.gapMs);
       // A late fragment of a series it just admitted leaves nothing behind: give the budget back.
       if (result === 'late' && !known && partial === incoming) this.unadmit(incoming);
       return result;
@@ -134,7 +151,7 @@ export class WindowMerger {
   advanceWatermark(watermark: number): void {
     if (!(watermark > this.watermark)) return;
     this.watermark = watermark;
-    if (this.windowing.kind === 'session') this.fireSessions();
+    if (this.windowing.kind === 'session') this.fireSessions(this.windowing.gapMs);
     else this.firePanes(this.windowing.sizeMs, this.windowing.slideMs);
     this.flushPending();
   }
@@ -191,7 +208,9 @@ export class WindowMerger {
       else this.budget.release(series.tenant, this.cost[series.group]!);
     }
     const touched = series.touched & this.cumulativeMask[series.group]!;
-    if (touched !== 0) this.retired.retire(key, { group: series.group, tenant: series.tenant, labelValues: series.labelValues, cumulative: series.cumulative, touched });
+    if (touched !== 0) {
+      this.retired.retire(key, { group: series.group, tenant: series.tenant, labelValues: series.labelValues, cumulative: series.cumulative, touched, starts: series.starts });
+    }
   }
 
   private waitsInLaterPane(key: string, end: number): boolean {
@@ -223,7 +242,9 @@ export class WindowMerger {
       const aggregators = this.groups[series.group]!.aggregators;
       const out = this.out(series.tenant);
       for (let m = 0; m < aggregators.length; m++) {
-        if (aggregators[m]!.cumulative && series.touched & (1 << m)) aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, size / 1000, out);
+        if (aggregators[m]!.cumulative && series.touched & (1 << m)) {
+          aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, size / 1000, (series.starts[m] ??= end - slide), out);
+        }
       }
     }
     // Panes that no later window covers are done.
@@ -252,16 +273,11 @@ export class WindowMerger {
     }
     for (const partial of merged.values()) {
       const series = this.seriesFor(partial);
-      const aggregators = this.groups[partial.group]!.aggregators;
-      const out = this.out(partial.tenant);
-      for (let m = 0; m < aggregators.length; m++) {
-        if (!aggregators[m]!.cumulative && partial.touched & (1 << m)) aggregators[m]!.emit(partial.accs[m], series.outputs[m]!, end, size / 1000, out);
-      }
+      series.touched |= this.emitWindowed(series, partial.key, partial.accs, partial.touched, end - size, end);
     }
   }
 
-  private addSessionFragment(partial: PartialAggregate): 'ok' | 'late' {
-    const gap = (this.windowing as { gapMs: number }).gapMs;
+  private addSessionFragment(partial: PartialAggregate, gap: number): 'ok' | 'late' {
     let sessions = this.sessions.get(partial.key);
     if (!sessions) this.sessions.set(partial.key, (sessions = []));
     let target: PartialAggregate | undefined;
@@ -287,8 +303,7 @@ export class WindowMerger {
     return 'ok';
   }
 
-  private fireSessions(): void {
-    const gap = (this.windowing as { gapMs: number }).gapMs;
+  private fireSessions(gap: number): void {
     const closing: { key: string; session: PartialAggregate }[] = [];
     for (const [key, sessions] of this.sessions) {
       for (let i = 0; i < sessions.length; i++) {
@@ -309,16 +324,13 @@ export class WindowMerger {
       const aggregators = this.groups[session.group]!.aggregators;
       const out = this.out(session.tenant);
       const seconds = (end - session.start) / 1000;
-      for (let m = 0; m < aggregators.length; m++) {
+      const emitCumulative = (m: number): void => {
         const aggregator = aggregators[m]!;
-        if (!(session.touched & (1 << m)) && !(aggregator.cumulative && series.touched & (1 << m))) continue;
-        if (aggregator.cumulative) {
-          aggregator.merge(series.cumulative[m], session.accs[m]);
-          aggregator.emit(series.cumulative[m], series.outputs[m]!, end, seconds, out);
-        } else {
-          aggregator.emit(session.accs[m], series.outputs[m]!, end, seconds, out);
-        }
-      }
+        if (!(session.touched & (1 << m)) && !(series.touched & (1 << m))) return;
+        aggregator.merge(series.cumulative[m], session.accs[m]);
+        aggregator.emit(series.cumulative[m], series.outputs[m]!, end, seconds, (series.starts[m] ??= session.start), out);
+      };
+      series.touched |= this.emitWindowed(series, session.key, session.accs, session.touched, session.start, end, emitCumulative);
     }
     for (const [key, series] of this.series) {
       const expiry = series.lastDataEnd + this.options.expireAfterMs;
@@ -327,6 +339,38 @@ export class WindowMerger {
         this.expire(key, series, Number.POSITIVE_INFINITY); // sessions: none waits (checked above)
       }
     }
+  }
+
+  /** The per-window kinds of one series for the window [start, end); returns the stateful bits that emitted. */
+  private emitWindowed(series: SeriesState, key: string, accs: readonly unknown[], touched: number, start: number, end: number, emitCumulative?: (m: number) => void): number {
+    const ctx = this.windowContext;
+    ctx.tenant = series.tenant;
+    ctx.seriesKey = key;
+    ctx.windowStartMs = start;
+    ctx.windowEndMs = end;
+    ctx.windowSeconds = (end - start) / 1000;
+    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, series, ctx, this.out(series.tenant), emitCumulative);
+  }
+
+  private createStates(group: number): unknown[] | undefined {
+    if (!this.hasStateful[group]) return undefined;
+    return this.groups[group]!.aggregators.map((a) => (isSeriesStateful(a) ? a.createSeriesState() : undefined));
+  }
+
+  private encodeStates(series: SeriesState): unknown[] | null {
+    if (!series.states) return null;
+    const aggregators = this.groups[series.group]!.aggregators;
+    return series.states.map((state, m) => {
+      const aggregator = aggregators[m]!;
+      return isSeriesStateful(aggregator) ? aggregator.encodeSeriesState(state) : null;
+    });
+  }
+
+  private decodeStates(group: number, wire: readonly unknown[] | null | undefined): unknown[] | undefined {
+    if (!this.hasStateful[group]) return undefined;
+    const aggregators = this.groups[group]!.aggregators;
+    // A checkpoint from before the group had stateful kinds starts their state afresh.
+    return aggregators.map((a, m) => (isSeriesStateful(a) ? (wire?.[m] != null ? a.decodeSeriesState(wire[m]) : a.createSeriesState()) : undefined));
   }
 
   private seriesFor(partial: PartialAggregate): SeriesState {
@@ -340,10 +384,12 @@ export class WindowMerger {
         group: partial.group,
         tenant: partial.tenant,
         labelValues: partial.labelValues,
-        outputs: group.aggregators.map((a) => a.outputLabels(base)),
+        outputs: group.aggregators.map((a) => a.targets(base)),
         cumulative: retired ? [...retired.cumulative] : group.aggregators.map((a) => (a.cumulative ? a.create() : undefined)),
+        starts: retired ? [...retired.starts] : [],
         lastDataEnd: Number.NEGATIVE_INFINITY,
         touched: retired?.touched ?? 0,
+        states: this.createStates(partial.group),
       };
       this.series.set(partial.key, series);
       this.unborn.delete(partial.key);
@@ -351,10 +397,11 @@ export class WindowMerger {
     return series;
   }
 
+  /** The series ended: a point without a value (a stale marker) for each of its touched metrics. */
   private emitStale(series: SeriesState, timestampMs: number): void {
     const out = this.out(series.tenant);
-    series.outputs.forEach((outputs, m) => {
-      if (series.touched & (1 << m)) for (const labels of outputs) out.push({ labels, value: STALE_NAN, timestampMs });
+    series.outputs.forEach((targets, m) => {
+      if (series.touched & (1 << m)) for (const { metric, labels } of targets) out.push({ metric, labels, timestampMs, value: undefined });
     });
   }
 
@@ -367,17 +414,17 @@ export class WindowMerger {
     }
   }
 
-  private out(tenant: string): Sample[] {
-    let samples = this.pending.get(tenant);
-    if (!samples) this.pending.set(tenant, (samples = []));
-    return samples;
+  private out(tenant: string): MetricPoint[] {
+    let points = this.pending.get(tenant);
+    if (!points) this.pending.set(tenant, (points = []));
+    return points;
   }
 
   private flushPending(): void {
     if (this.pending.size === 0) return;
     const pending = this.pending;
     this.pending = new Map();
-    for (const [tenant, samples] of pending) if (samples.length > 0) this.emitter.emit(tenant, samples);
+    for (const [tenant, points] of pending) if (points.length > 0) this.emitter.emit(tenant, points);
   }
 
   /** Plain data (msgpack-friendly) from which `restore` rebuilds this merger exactly. */
@@ -392,8 +439,8 @@ export class WindowMerger {
       nextEnd: this.nextEnd ?? null,
       panes: [...this.panes.values()].flatMap((pane) => [...pane.values()].map(encodePartial)),
       sessions: [...this.sessions.values()].flatMap((sessions) => sessions.map(encodePartial)),
-      series: [...this.series.entries()].map(([key, s]) => [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, this.encodeCumulative(s), s.touched]),
-      retired: [...this.retired.entries()].map(([key, r]) => [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), this.encodeCumulative(r), r.touched]),
+      series: [...this.series.entries()].map(([key, s]): SeriesWire => [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, this.encodeCumulative(s), s.touched, this.encodeStates(s), encodeStarts(s.starts)]),
+      retired: [...this.retired.entries()].map(([key, r]) => [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), this.encodeCumulative(r), r.touched, encodeStarts(r.starts)]),
     };
   }
 
@@ -433,7 +480,7 @@ export class WindowMerger {
       list.push(partial);
       this.sessions.set(partial.key, list);
     }
-    for (const [group, key, tenant, values, lastDataEnd, cumulative, touched] of snapshot.series) {
+    for (const [group, key, tenant, values, lastDataEnd, cumulative, touched, states, starts] of snapshot.series) {
       const plan = this.groups[group]!;
       const labelValues = values.map((v) => v ?? undefined);
       const base = baseLabels(plan, labelValues, key);
@@ -441,15 +488,18 @@ export class WindowMerger {
         group,
         tenant,
         labelValues,
-        outputs: plan.aggregators.map((a) => a.outputLabels(base)),
+        outputs: plan.aggregators.map((a) => a.targets(base)),
         cumulative: this.decodeCumulative(group, cumulative),
+        starts: decodeStarts(starts),
         lastDataEnd,
         touched,
+        states: this.decodeStates(group, states),
       });
     }
     // Checkpoints written before totals were retained have none.
-    for (const [group, key, tenant, values, cumulative, touched] of snapshot.retired ?? []) {
-      this.retired.retire(key, { group, tenant, labelValues: values.map((v) => v ?? undefined), cumulative: this.decodeCumulative(group, cumulative), touched });
+    for (const [group, key, tenant, values, cumulative, touched, starts] of snapshot.retired ?? []) {
+      const labelValues = values.map((v) => v ?? undefined);
+      this.retired.retire(key, { group, tenant, labelValues, cumulative: this.decodeCumulative(group, cumulative), touched, starts: decodeStarts(starts) });
     }
     this.recountBudget();
   }
@@ -468,6 +518,22 @@ export class WindowMerger {
 }
 
 type PartialWire = [number, string, string, (string | null)[], number, number, unknown[], number];
+/**
+ * A series: group, key, tenant, label values, last data end, cumulative accumulators, touched, the
+ * stateful kinds' state (null: none in its group; absent in checkpoints from before those kinds),
+ * and its running totals' starts (absent in checkpoints from before metric points).
+ */
+type SeriesWire = [number, string, string, (string | null)[], number, unknown[], number, (unknown[] | null)?, StartsWire?];
+/** Per aggregator, its running total's start (null: none yet). Absent in older checkpoints: set at the next emit. */
+type StartsWire = (number | null)[];
+
+function encodeStarts(starts: readonly (number | undefined)[]): StartsWire {
+  return Array.from(starts, (s) => s ?? null);
+}
+
+function decodeStarts(wire: StartsWire | undefined): (number | undefined)[] {
+  return wire === undefined ? [] : wire.map((s) => s ?? undefined);
+}
 
 export interface MergerSnapshot {
   watermark: number;
@@ -475,7 +541,7 @@ export interface MergerSnapshot {
   nextEnd: number | null;
   panes: PartialWire[];
   sessions: PartialWire[];
-  series: [number, string, string, (string | null)[], number, unknown[], number][];
+  series: SeriesWire[];
   /** Totals of expired cumulative series, oldest first per tenant (absent in older checkpoints). */
-  retired?: [number, string, string, (string | null)[], unknown[], number][];
+  retired?: [number, string, string, (string | null)[], unknown[], number, StartsWire?][];
 }

@@ -4,7 +4,7 @@
  */
 import { Agent, fetch } from 'undici';
 import type { Dispatcher, Response } from 'undici';
-import type { TlsOptions } from '../../tenancy/secrets.ts';
+import type { TlsOptions } from '../http/secrets.ts';
 import { systemClock } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { parseRetryAfter } from './retry-after.ts';

@@ -12,9 +12,9 @@
 import type { Logger } from 'pino';
 import type { Sample } from '../../core/types.ts';
 import { isValidTenantId } from '../../tenancy/config.ts';
-import type { DefaultRouteConfig, TenantsConfig } from '../../tenancy/config.ts';
-import { resolveEndpoint } from '../../tenancy/secrets.ts';
-import type { Environment } from '../../tenancy/secrets.ts';
+import type { DefaultRouteConfig, RemoteWriteTenantsConfig as TenantsConfig } from '../registry.ts';
+import { resolveEndpoint } from '../http/secrets.ts';
+import type { Environment } from '../http/secrets.ts';
 import type { SampleSink } from '../sink.ts';
 import { completeEvents } from './events.ts';
 import type { AllSenderEvents, SenderEvents } from './events.ts';

@@ -23,8 +23,9 @@ import type { Label } from '../../core/types.ts';
 import { encodedLabels } from './wire.ts';
 import { labelValue, normalizeLabels, seriesKey, shardOf } from './series.ts';
 import type { LabelLimits } from './series.ts';
+import { OVERFLOW_LABEL } from '../../core/series-labels.ts';
 
-export const OVERFLOW_LABEL = 'otel_metric_overflow';
+export { OVERFLOW_LABEL };
 
 /** One series being sent: canonical labels and where it goes. */
 export interface SeriesRef {

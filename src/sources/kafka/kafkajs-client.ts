@@ -144,7 +144,8 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
         const transaction = await producer.transaction();
         try {
           await sendInChunks(transaction, content.messages);
-          await transaction.sendOffsets({
+          // A writer with no input offsets of its own (stage 2's anomaly events) commits messages only.
+          if (content.offsets.partitions.length > 0) await transaction.sendOffsets({
             consumerGroupId: content.offsets.groupId,
             topics: groupByTopic(content.offsets.partitions).map(([topic, partitions]) => ({
               topic,

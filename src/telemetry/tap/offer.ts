@@ -1,5 +1,5 @@
 import type { Decoder } from '../../codecs/decoder.ts';
-import type { Sample } from '../../core/types.ts';
+import type { MetricPoint } from '../../core/metric-model.ts';
 import type { PartialAggregate } from '../../operators/windowed-metrics/partial.ts';
 import type { Ingested } from '../../runtime/ingest.ts';
 import { TAPPED, taps } from './hub.ts';
@@ -25,9 +25,10 @@ export function tapPartial(pipeline: string, partial: PartialAggregate): void {
   taps.offer('partials', pipeline, partial.tenant, partial, partialView);
 }
 
-export function tapSamples(pipeline: string, tenant: string, samples: readonly Sample[]): void {
+/** Stage 2's metric points, one event each (a histogram is one point, not its bucket series). */
+export function tapPoints(pipeline: string, tenant: string, points: readonly MetricPoint[]): void {
   if (!taps.wants('samples', pipeline)) return;
-  for (const sample of samples) taps.offer('samples', pipeline, tenant, { tenant, sample }, sampleView);
+  for (const point of points) taps.offer('samples', pipeline, tenant, { tenant, point }, pointView);
 }
 
 /** A dead letter as its headers describe it (reasons, capped details, origin); never its bytes. */
@@ -57,19 +58,27 @@ const partialView = (partial: PartialAggregate) => ({
   label_values: redactRecord(partial.labelValues),
 });
 
-const sampleView = ({ tenant, sample }: { tenant: string; sample: Sample }) => ({
+const pointView = ({ tenant, point }: { tenant: string; point: MetricPoint }) => ({
   tenant,
-  series: seriesText(sample),
-  value: Number.isFinite(sample.value) ? sample.value : String(sample.value),
-  timestamp: new Date(sample.timestampMs).toISOString(),
+  series: seriesText(point),
+  type: point.metric.type,
+  value: valueView(point.value),
+  timestamp: new Date(point.timestampMs).toISOString(),
+  ...(point.startTimestampMs !== undefined ? { start: new Date(point.startTimestampMs).toISOString() } : {}),
 });
 
-function seriesText(sample: Sample): string {
-  let name = '';
-  const labels: string[] = [];
-  for (const { name: label, value } of sample.labels) {
-    if (label === '__name__') name = value;
-    else labels.push(`${label}=${JSON.stringify(value)}`);
-  }
-  return `${name}{${labels.join(',')}}`;
+/** JSON-safe: non-finite numbers as text, a stale point as "stale". */
+function valueView(value: MetricPoint['value']): unknown {
+  if (value === undefined) return 'stale';
+  if (typeof value === 'number') return numberView(value);
+  if ('bucketCounts' in value) return { bounds: value.bounds, bucket_counts: value.bucketCounts, sum: numberView(value.sum), count: value.count };
+  return { quantiles: value.quantiles.map((q) => ({ quantile: q.quantile, value: numberView(q.value) })), sum: numberView(value.sum), count: value.count };
+}
+
+function numberView(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
+function seriesText(point: MetricPoint): string {
+  return `${point.metric.name}{${point.labels.map(({ name, value }) => `${name}=${JSON.stringify(value)}`).join(',')}}`;
 }

@@ -64,6 +64,10 @@ export interface ScenarioOptions {
   redisUrl?: string;
   /** Extra environment for every instance. */
   env?: Record<string, string>;
+  /** The pipeline file the instances run (default PIPELINE_FILE). */
+  pipelineFile?: string;
+  /** How long an instance may take to log that it runs (default 45 s). */
+  readyTimeoutMs?: number;
   /**
    * The longest broker outage the scenario's producer must ride out: its sends then retry (the
    * idempotent producer keeps their sequence numbers, so nothing is written twice) for longer.
@@ -220,7 +224,7 @@ export class Scenario {
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [BIN, 'run', PIPELINE_FILE], { cwd: REPO_ROOT, env: this.instanceEnv(env), stdio: ['ignore', fd, fd] });
+      child = spawn(process.execPath, [BIN, 'run', this.options.pipelineFile ?? PIPELINE_FILE], { cwd: REPO_ROOT, env: this.instanceEnv(env), stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
@@ -252,7 +256,8 @@ export class Scenario {
 
   /** Waits until an instance logs its telemetry URL; fails with its log tail if it exits first. */
   async waitReady(instance: Instance): Promise<Instance> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const readyTimeoutMs = this.options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       const url = telemetryUrlFromLog(instance.logFile);
       if (url) {
@@ -260,7 +265,7 @@ export class Scenario {
         return instance;
       }
       if (instance.exited) throw new Error(`instance ${label(instance)} exited during startup (${describeExit(instance)})\n${this.tail(instance)}`);
-      if (Date.now() > deadline) throw new Error(`instance ${label(instance)} did not log its telemetry URL within ${READY_TIMEOUT_MS / 1000} s\n${this.tail(instance)}`);
+      if (Date.now() > deadline) throw new Error(`instance ${label(instance)} did not log its telemetry URL within ${readyTimeoutMs / 1000} s\n${this.tail(instance)}`);
       await sleep(100);
     }
   }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/core/types.ts';
-import { INVALID } from '../../../src/operators/aggregations/aggregator.ts';
+import { InvalidInput } from '../../../src/operators/aggregations/aggregator.ts';
 import { ChildCountAggregator, type ChildCountState } from '../../../src/operators/aggregations/child-count.ts';
+import { emitSamples } from './flattened.ts';
 
 const BUCKETS = [1, 2, 4];
-const LABELS = ['0', '1', '2', '4', '+Inf', 'sum', 'count'].map((n) => [{ name: '__name__', value: n }]);
 
 function aggregator(maxWaitMs = 30_000): ChildCountAggregator {
   return new ChildCountAggregator('calls', 'role', 'key', BUCKETS, maxWaitMs);
@@ -14,7 +14,7 @@ function aggregator(maxWaitMs = 30_000): ChildCountAggregator {
 function fold(agg: ChildCountAggregator, acc: ChildCountState, records: readonly (readonly [string, number, number])[]): ChildCountState {
   for (const [key, role, t] of records) {
     const value = agg.read({ key, role });
-    if (value === INVALID) throw new Error(agg.invalidReason);
+    if (value instanceof InvalidInput) throw new Error(value.detail);
     agg.add(acc, value, t);
   }
   return acc;
@@ -22,10 +22,10 @@ function fold(agg: ChildCountAggregator, acc: ChildCountState, records: readonly
 
 /** The emitted histogram as { le → cumulative count, sum, count }, or null when nothing was emitted. */
 function emitted(agg: ChildCountAggregator, acc: ChildCountState, at: number): Record<string, number> | null {
-  const out: Sample[] = [];
-  agg.emit(acc, LABELS.slice(1), at, 10, out);
+  const out = emitSamples(agg, acc, at, 10);
   if (out.length === 0) return null;
-  return Object.fromEntries(out.map((s) => [s.labels[0]!.value, s.value]));
+  const key = (s: Sample) => s.labels.find((l) => l.name === 'le')?.value ?? s.labels[0]!.value.replace('calls_', '');
+  return Object.fromEntries(out.map((s) => [key(s), s.value]));
 }
 
 describe('child_count: children per parent, joined by key in event time', () => {
@@ -81,7 +81,7 @@ describe('child_count: children per parent, joined by key in event time', () => 
 
   it('rejects a record without a join key or with a non-numeric role', () => {
     const agg = aggregator();
-    expect(agg.read({ role: 1 })).toBe(INVALID);
-    expect(agg.read({ key: 'a', role: 'parent' })).toBe(INVALID);
+    expect(agg.read({ role: 1 })).toBeInstanceOf(InvalidInput);
+    expect(agg.read({ key: 'a', role: 'parent' })).toBeInstanceOf(InvalidInput);
   });
 });

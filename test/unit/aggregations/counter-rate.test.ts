@@ -1,12 +1,13 @@
+import { emitSamples, sampleEmitter } from './flattened.ts';
 import { describe, expect, it } from 'vitest';
-import type { Sample } from '../../../src/core/types.ts';
-import { INVALID, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
+import { InvalidInput, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
+import type { MemberSample as MemberRead } from '../../../src/operators/aggregations/rollup.ts';
 import { CounterRateAggregator, type CounterRateOptions, type CounterRateState } from '../../../src/operators/aggregations/counter-rate.ts';
 import type { Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
 import { packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
-import { buildAcc, LABELS, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
+import { buildAcc, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
 
 function aggregator(options: CounterRateOptions = {}) {
   return new CounterRateAggregator('rdma_rx_bytes_total', 'value', ['labels.Hostname', 'labels.gpu'], options);
@@ -22,8 +23,7 @@ function build(agg: CounterRateAggregator, samples: readonly S[]): CounterRateSt
 }
 
 function emit(agg: CounterRateAggregator, acc: CounterRateState, timestampMs: number, windowSeconds = 10): number | undefined {
-  const out: Sample[] = [];
-  agg.emit(acc, LABELS, timestampMs, windowSeconds, out);
+  const out = emitSamples(agg, acc, timestampMs, windowSeconds);
   expect(out.length).toBeLessThanOrEqual(1);
   return out[0]?.value;
 }
@@ -253,10 +253,10 @@ describe('CounterRateAggregator', () => {
     const before = canonical(agg, pane);
     const into = build(agg, [['a', '0', 500, 1]]);
     agg.merge(into, pane);
-    agg.add(into, agg.read(record('a', '0', 9)) as string, 3_000);
+    agg.add(into, agg.read(record('a', '0', 9)) as MemberRead, 3_000);
     const fresh = agg.create();
     agg.merge(fresh, pane); // a member new to `into`
-    agg.add(fresh, agg.read(record('a', '0', 1)) as string, 3_000);
+    agg.add(fresh, agg.read(record('a', '0', 1)) as MemberRead, 3_000);
     emit(agg, fresh, 10_000);
     expect(canonical(agg, pane)).toEqual(before);
     expect(emit(agg, into, 10_000)).toBe(8);
@@ -295,8 +295,9 @@ describe('CounterRateAggregator', () => {
   it('rejects values that are not finite numbers >= 0 and records without member fields, saying which', () => {
     const agg = aggregator();
     const reject = (rec: Record<string, unknown>) => {
-      expect(agg.read(rec)).toBe(INVALID);
-      return agg.invalidReason;
+      const rejection = agg.read(rec);
+      expect(rejection).toBeInstanceOf(InvalidInput);
+      return (rejection as InvalidInput).detail;
     };
     expect(reject(record('a', '0', -1))).toBe('rdma_rx_bytes_total: field "value" is negative (a counter is >= 0)');
     expect(reject(record('a', '0', Number.NaN))).toBe('rdma_rx_bytes_total: field "value" is not a finite number (got NaN)');
@@ -307,11 +308,11 @@ describe('CounterRateAggregator', () => {
     expect(reject({ labels: { Hostname: { x: 1 }, gpu: '0' }, value: 1 })).toBe(
       'rdma_rx_bytes_total: member field "labels.Hostname" is not a string, number or boolean (got an object)',
     );
-    expect(agg.read(record('a', '0', 0))).not.toBe(INVALID);
+    expect(agg.read(record('a', '0', 0))).not.toBeInstanceOf(InvalidInput);
     // A numeric gpu index and its text are the same member.
     const acc = agg.create();
-    agg.add(acc, agg.read({ labels: { Hostname: 'a', gpu: 0 }, value: 1 }) as string, 1_000);
-    agg.add(acc, agg.read({ labels: { Hostname: 'a', gpu: '0' }, value: 4 }) as string, 2_000);
+    agg.add(acc, agg.read({ labels: { Hostname: 'a', gpu: 0 }, value: 1 }) as MemberRead, 1_000);
+    agg.add(acc, agg.read({ labels: { Hostname: 'a', gpu: '0' }, value: 4 }) as MemberRead, 2_000);
     expect(acc.members.size).toBe(1);
     expect(emit(agg, acc, 10_000)).toBe(3);
   });
@@ -322,7 +323,7 @@ describe('CounterRateAggregator', () => {
     const groups = singleGroupPlan([agg as Aggregator]);
     const run = (checkpointAfterWindow: number | undefined) => {
       const lines: string[] = [];
-      const emitter = { emit: (_tenant: string, samples: Sample[]) => lines.push(...samples.map((s) => `${s.value} @${s.timestampMs}`)) };
+      const emitter = sampleEmitter((_tenant, samples) => lines.push(...samples.map((s) => `${s.value} @${s.timestampMs}`)));
       const options = { allowedLatenessMs: 0, expireAfterMs: 600_000 };
       let merger = new WindowMerger(groups, windowing, options, emitter);
       const p0 = new PreAggregator(groups, windowing);

@@ -3,7 +3,8 @@
 // path (a one-metric plan, partials over the wire into a WindowMerger).
 import { expect } from 'vitest';
 import { metricSchema } from '../../../src/config/schema.ts';
-import { INVALID, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
+import { InvalidInput, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
+import type { MemberSample as MemberRead } from '../../../src/operators/aggregations/rollup.ts';
 import type { PartialAggregate } from '../../../src/operators/windowed-metrics/partial.ts';
 import { planMetrics, type SeriesGroupPlan } from '../../../src/operators/windowed-metrics/plan.ts';
 import type { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
@@ -12,15 +13,11 @@ import { decodePartial, encodePartial } from '../../../src/runtime/repartition-c
 /** A sample of one member series: [Hostname, gpu, event time ms, value]. */
 export type MemberSample = readonly [host: string, gpu: string, t: number, v: number];
 
-/** The output label sets handed to `emit`: one series named `x`. */
-export const LABELS = [[{ name: '__name__', value: 'x' }]];
-
 /** The part of a member-keyed aggregator that folds records in. */
 interface MemberAggregator<A> {
-  readonly invalidReason: string;
   create(): A;
-  read(record: Record<string, unknown>): string | typeof INVALID;
-  add(acc: A, value: string, eventTimeMs: number): void;
+  read(record: Record<string, unknown>): MemberRead | InvalidInput;
+  add(acc: A, value: MemberRead, eventTimeMs: number): void;
 }
 
 /** A fresh accumulator with every sample added in order, each read from `record(host, gpu, v)`; throws on an invalid one. */
@@ -32,7 +29,7 @@ export function buildAcc<A>(
   const acc = agg.create();
   for (const [host, gpu, t, v] of samples) {
     const value = agg.read(record(host, gpu, v));
-    if (value === INVALID) throw new Error(agg.invalidReason);
+    if (value instanceof InvalidInput) throw new Error(value.detail);
     agg.add(acc, value, t);
   }
   return acc;

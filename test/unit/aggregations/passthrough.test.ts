@@ -1,9 +1,10 @@
+import { emitSamples, sampleEmitter } from './flattened.ts';
 import { describe, expect, it } from 'vitest';
 import { metricSchema } from '../../../src/config/schema.ts';
 import { isStaleMarker } from '../../../src/core/stale-marker.ts';
 import type { Sample } from '../../../src/core/types.ts';
 import { PassthroughAggregator } from '../../../src/operators/aggregations/passthrough.ts';
-import { INVALID } from '../../../src/operators/aggregations/aggregator.ts';
+import { InvalidInput } from '../../../src/operators/aggregations/aggregator.ts';
 import { planMetrics, type Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
@@ -20,14 +21,13 @@ describe('passthrough keeps NaN and ±Inf, as Prometheus stores them from a scra
       Number.NEGATIVE_INFINITY,
       -2,
     ]);
-    expect(passthrough.read({ value: '1' })).toBe(INVALID);
-    expect(passthrough.invalidReason).toBe('forward: field "value" is not a number');
+    expect(passthrough.read({ value: '1' })).toEqual(new InvalidInput('forward: field "value" is not a number'));
   });
 
   it('forwards them from stage 1 over the partials topic to stage 2 and out, none as a stale marker', () => {
     const plan = planMetrics([metricSchema.parse({ name: 'forward', type: 'passthrough' })]);
     const out: Sample[] = [];
-    const merger = new WindowMerger(plan, tumbling, { allowedLatenessMs: 0, expireAfterMs: 60_000 }, { emit: (_tenant, samples) => out.push(...samples) });
+    const merger = new WindowMerger(plan, tumbling, { allowedLatenessMs: 0, expireAfterMs: 60_000 }, sampleEmitter((_tenant, samples) => out.push(...samples)));
     const pre = new PreAggregator(plan, tumbling);
     const values: Record<string, number> = { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY };
     for (const [series, value] of Object.entries(values)) {
@@ -68,9 +68,7 @@ describe('passthrough keeps NaN and ±Inf, as Prometheus stores them from a scra
       const rest = passthrough.create();
       for (const value of order.slice(1)) passthrough.add(rest, value, 1_000);
       passthrough.merge(split, rest);
-      const emitted: Sample[] = [];
-      passthrough.emit(acc, [[]], 10_000, 10, emitted);
-      passthrough.emit(split, [[]], 10_000, 10, emitted);
+      const emitted = [...emitSamples(passthrough, acc, 10_000, 10), ...emitSamples(passthrough, split, 10_000, 10)];
       return emitted.map((s) => s.value);
     });
     expect(lasts).toEqual([[Number.NaN, Number.NaN], [Number.NaN, Number.NaN], [Number.NaN, Number.NaN]]);

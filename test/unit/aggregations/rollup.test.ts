@@ -1,12 +1,13 @@
+import type { MetricPoint } from '../../../src/core/metric-model.ts';
+import { sampleEmitter } from './flattened.ts';
 import { describe, expect, it } from 'vitest';
-import type { Sample } from '../../../src/core/types.ts';
-import { INVALID, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
-import { RollupAggregator, splitMemberInput, type MemberLast, type RollupAggregate } from '../../../src/operators/aggregations/rollup.ts';
+import { InvalidInput, type Aggregator } from '../../../src/operators/aggregations/aggregator.ts';
+import { RollupAggregator, type MemberLast, type MemberSample as MemberRead, type RollupAggregate } from '../../../src/operators/aggregations/rollup.ts';
 import type { Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
 import { packState, unpackState } from '../../../src/runtime/repartition-codec.ts';
-import { buildAcc, LABELS, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
+import { buildAcc, permutations, ship, singleGroupPlan, type MemberSample as S } from './member-fixtures.ts';
 
 type Acc = Map<string, MemberLast>;
 
@@ -22,12 +23,13 @@ function build(agg: RollupAggregator, samples: readonly S[]): Acc {
   return buildAcc(agg, record, samples);
 }
 
+/** The window's value: one gauge point of the rollup's metric at the window end, or none. */
 function emit(agg: RollupAggregator, acc: Acc): number | undefined {
-  const out: Sample[] = [];
-  agg.emit(acc, LABELS, 10_000, 10, out);
+  const out: MetricPoint[] = [];
+  agg.emit(acc, agg.targets([]), 10_000, 10, 0, out);
   expect(out.length).toBeLessThanOrEqual(1);
-  if (out[0]) expect(out[0]).toEqual({ labels: LABELS[0], value: out[0].value, timestampMs: 10_000 });
-  return out[0]?.value;
+  if (out[0]) expect(out[0].metric === agg.metric && out[0].timestampMs === 10_000 && out[0].labels.length === 0).toBe(true);
+  return out[0]?.value as number | undefined;
 }
 
 const ALL: RollupAggregate[] = ['avg', 'sum', 'min', 'max', 'count'];
@@ -103,7 +105,7 @@ describe('RollupAggregator', () => {
     const window = agg.create();
     agg.merge(window, pane);
     agg.merge(window, build(agg, [['a', '0', 2_000, 8]]));
-    agg.add(window, agg.read(record('a', '0', 11)) as string, 3_000);
+    agg.add(window, agg.read(record('a', '0', 11)) as MemberRead, 3_000);
     expect([...pane]).toEqual([['a\u00010', [1_000, 3]]]);
     expect(emit(agg, window)).toBe(11);
   });
@@ -122,24 +124,25 @@ describe('RollupAggregator', () => {
     const agg = aggregator('count');
     const acc = agg.create();
     for (const [host, gpu, v] of [['h1', 0, 1], ['h1', '0', 2], ['h2', 0, 3], ['h1', 1, 4], ['h1', true, 5]] as const) {
-      agg.add(acc, agg.read(record(host, gpu, v)) as string, 1_000);
+      agg.add(acc, agg.read(record(host, gpu, v)) as MemberRead, 1_000);
     }
     expect([...acc.keys()].sort()).toEqual(['h1\u00010', 'h1\u00011', 'h1\u0001true', 'h2\u00010']);
     expect(emit(agg, acc)).toBe(4);
     // Whatever the member values contain, the value is read back exactly.
     const odd = agg.read(record('x\u0000y', 'z\u0001', 0.1 + 0.2));
-    expect(splitMemberInput(odd as string)).toEqual({ key: 'x\u0000y\u0001z\u0001', value: 0.1 + 0.2 });
+    expect(odd).toEqual({ key: 'x\u0000y\u0001z\u0001', value: 0.1 + 0.2 });
     const single = new RollupAggregator('node_temp_max', 'value', ['labels.Hostname'], 'max');
-    expect(splitMemberInput(single.read(record('h1', 'ignored', -0.5)) as string)).toEqual({ key: 'h1', value: -0.5 });
+    expect(single.read(record('h1', 'ignored', -0.5))).toEqual({ key: 'h1', value: -0.5 });
     const whole = new RollupAggregator('last', 'value', [], 'sum');
-    expect(splitMemberInput(whole.read(record('h1', 'ignored', 7)) as string)).toEqual({ key: '', value: 7 });
+    expect(whole.read(record('h1', 'ignored', 7))).toEqual({ key: '', value: 7 });
   });
 
   it('rejects values that are not finite numbers and records without member fields, saying which', () => {
     const agg = aggregator('avg');
     const reject = (rec: Record<string, unknown>) => {
-      expect(agg.read(rec)).toBe(INVALID);
-      return agg.invalidReason;
+      const rejection = agg.read(rec);
+      expect(rejection).toBeInstanceOf(InvalidInput);
+      return (rejection as InvalidInput).detail;
     };
     expect(reject(record('h1', '0', Number.NaN))).toBe('gpu_util: field "value" is not a finite number (got NaN)');
     expect(reject(record('h1', '0', Number.NEGATIVE_INFINITY))).toBe('gpu_util: field "value" is not a finite number (got -Infinity)');
@@ -149,7 +152,7 @@ describe('RollupAggregator', () => {
     expect(reject(record('h1', undefined, 1))).toBe('gpu_util: member field "labels.gpu" is missing');
     expect(reject(record(null, '0', 1))).toBe('gpu_util: member field "labels.Hostname" is not a string, number or boolean (got null)');
     expect(reject({ value: 1 })).toBe('gpu_util: member field "labels.Hostname" is missing');
-    expect(agg.read(record('h1', '0', -4))).not.toBe(INVALID); // gauges may be negative
+    expect(agg.read(record('h1', '0', -4))).not.toBeInstanceOf(InvalidInput); // gauges may be negative
   });
 
   it('runs through stage 1 and stage 2 over a hopping window: the last value across panes and partitions', () => {
@@ -158,9 +161,7 @@ describe('RollupAggregator', () => {
     const max = new RollupAggregator('gpu_util_max', 'value', ['labels.Hostname', 'labels.gpu'], 'max');
     const groups = singleGroupPlan([avg as Aggregator, max as Aggregator]);
     const lines: string[] = [];
-    const merger = new WindowMerger(groups, windowing, { allowedLatenessMs: 0, expireAfterMs: 600_000 }, {
-      emit: (_tenant, samples) => lines.push(...samples.map((s) => `${s.labels.find((l) => l.name === '__name__')!.value} ${s.value} @${s.timestampMs}`)),
-    });
+    const merger = new WindowMerger(groups, windowing, { allowedLatenessMs: 0, expireAfterMs: 600_000 }, sampleEmitter((_tenant, samples) => lines.push(...samples.map((s) => `${s.labels.find((l) => l.name === '__name__')!.value} ${s.value} @${s.timestampMs}`))));
     const p0 = new PreAggregator(groups, windowing);
     const p1 = new PreAggregator(groups, windowing);
     const add = (pre: PreAggregator, host: string, gpu: string, t: number, v: number) => expect(pre.add('acme', t, record(host, gpu, v))).toBeUndefined();

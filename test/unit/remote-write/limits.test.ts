@@ -5,7 +5,7 @@ import type { Sample } from '../../../src/core/types.ts';
 import { decodeRequestBody } from '../../../src/sinks/remote-write/encode.ts';
 import { TenantSender } from '../../../src/sinks/remote-write/sender.ts';
 import type { SendFunction, TenantSenderConfig } from '../../../src/sinks/remote-write/sender.ts';
-import { tenantConfigSchema } from '../../../src/tenancy/config.ts';
+import { remoteWriteTenantSchema as tenantConfigSchema } from '../../../src/sinks/registry.ts';
 import { labels, RecordingEvents, sample } from './fixtures.ts';
 
 const cleanup: (() => Promise<void>)[] = [];

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRequestBody, RemoteWriteSink, UnknownTenantError } from '../../../src/sinks/remote-write/index.ts';
-import { tenantsConfigSchema } from '../../../src/tenancy/config.ts';
+import { remoteWriteTenantsSchema as tenantsConfigSchema } from '../../../src/sinks/registry.ts';
 import { config, RecordingEvents, sample, TestReceiver, waitFor } from './fixtures.ts';
 
 const receivers: TestReceiver[] = [];

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parsePipeline } from '../../../src/config/load.ts';
 import { PipelineRunner } from '../../../src/runtime/pipeline.ts';
 import { PartitionProgress, stallBoundMs } from '../../../src/runtime/progress-watch.ts';
-import type { SampleSink } from '../../../src/sinks/sink.ts';
+import type { MetricSink } from '../../../src/core/metric-model.ts';
 import type {
   CommittedOffset,
   ConsumeOptions,
@@ -119,7 +119,7 @@ class FakeKafka implements KafkaClient {
   async close(): Promise<void> {}
 }
 
-const sink: SampleSink = { write: (_tenant, _samples, onSettled) => onSettled?.(), flush: async () => {}, close: async () => {} };
+const sink: MetricSink = { write: (_tenant, _samples, onSettled) => onSettled?.(), flush: async () => {}, close: async () => {} };
 
 async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {

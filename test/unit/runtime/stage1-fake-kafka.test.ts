@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectExact, StageRig, type RigInstance } from '../../support/stage-rig.ts';
+import { expectExact, SOURCE_PARTITIONS, StageRig, type RigInstance } from '../../support/stage-rig.ts';
 
 /**
  * Stage 1's transactions driven through the in-memory Kafka with a manual clock: fencing in the
@@ -93,10 +93,11 @@ describe('stage 1 over the Kafka fake', { timeout: 60_000 }, () => {
   it('keeps retrying through a broker outage and resumes exactly where it committed', async () => {
     const rig = new StageRig();
     const instance = await rig.start();
-    await rig.feed(FEED_BEFORE);
+    // One step short of a flush: the broker goes away with records read and not yet committed.
+    await rig.feed(FEED_BEFORE - 1);
     rig.cluster.up = false;
     // Records keep arriving at the (unreachable) broker meanwhile; nothing is fetched.
-    await rig.feed(30);
+    await rig.feed(31);
     expect(rig.cluster.commits.length).toBeGreaterThan(0);
     const commitsBeforeRecovery = rig.cluster.commits.length;
     rig.cluster.up = true;
@@ -105,5 +106,20 @@ describe('stage 1 over the Kafka fake', { timeout: 60_000 }, () => {
     expect(await restarts(instance, 'stage1-producer')).not.toBe('');
     await rig.finish();
     await expectExact(rig, FEED_BEFORE + FEED_AFTER);
+  });
+
+  it('does not count a broker outage as quiet time: a partition whose producer resumes late is not idle', async () => {
+    const rig = new StageRig();
+    await rig.start();
+    await rig.feed(20);
+    rig.cluster.up = false;
+    await rig.run(10_000); // well past idle_timeout (3 s), with nothing readable
+    rig.cluster.up = true;
+    await rig.run(1_000); // the stage reads the ends and commits again; the producers have not resumed yet
+    // Records written during the outage arrive now, 5 s old: late only for a partition announced idle.
+    for (let p = 0; p < SOURCE_PARTITIONS; p++) rig.produce(p, rig.clock.now() - 5_000);
+    await rig.run(1_000);
+    expect(rig.cluster.log('rig.dlq', 0).high, 'dead letters (late records)').toBe(0);
+    await rig.finish();
   });
 });

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { tenantsConfigSchema } from '../../../src/tenancy/config.ts';
-import { resolveEndpoint, scrubSecrets, TenantConfigError } from '../../../src/tenancy/secrets.ts';
+import { tenantsConfigSchema } from '../../../src/sinks/registry.ts';
+import { resolveEndpoint, scrubSecrets, TenantConfigError } from '../../../src/sinks/http/secrets.ts';
 
 function issues(input: unknown): string[] {
   const result = tenantsConfigSchema.safeParse(input);
@@ -84,12 +84,19 @@ describe('tenantsConfigSchema', () => {
   });
 
   it('describes every field for the JSON schema', () => {
+    type Fields = Record<string, { description?: string }>;
     const schema = z.toJSONSchema(tenantsConfigSchema, { io: 'input', unrepresentable: 'any' }) as unknown as {
-      additionalProperties: { properties: Record<string, { description?: string }> };
+      additionalProperties: { anyOf: [{ properties: Fields & { sink: { oneOf: { properties: Fields }[] } } }, { properties: Fields }] };
       properties: { default_route: { description?: string } };
     };
-    const undocumented = Object.entries(schema.additionalProperties.properties).filter(([, f]) => !f.description).map(([k]) => k);
+    const [explicit, flat] = schema.additionalProperties.anyOf;
+    const sinkTypes = explicit.properties.sink.oneOf;
+    const undocumented = [explicit.properties, flat.properties, ...sinkTypes.map((type) => type.properties)]
+      .flatMap((fields) => Object.entries(fields))
+      .filter(([name, f]) => !f.description && name !== 'type')
+      .map(([k]) => k);
     expect(undocumented).toEqual([]);
+    expect(sinkTypes).toHaveLength(2);
     expect(schema.properties.default_route.description).toMatch(/tenant_header/);
   });
 });

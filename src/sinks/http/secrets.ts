@@ -12,8 +12,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { HEADER_VALUE_FORBIDDEN } from '../sinks/remote-write/config.ts';
-import type { RemoteWriteConfig, RemoteWriteTlsConfig } from '../sinks/remote-write/config.ts';
+import { HEADER_VALUE_FORBIDDEN } from '../remote-write/config.ts';
+import type { RemoteWriteConfig, RemoteWriteTlsConfig } from '../remote-write/config.ts';
 
 export interface TlsOptions {
   readonly ca?: Buffer;
@@ -22,6 +22,9 @@ export interface TlsOptions {
   readonly servername?: string;
   readonly rejectUnauthorized: boolean;
 }
+
+/** What a tenant's HTTP sink config says about reaching its receiver. */
+export type EndpointAccess = Pick<RemoteWriteConfig, 'endpoint' | 'headers' | 'auth' | 'tls'>;
 
 /** A tenant's request target, ready to use. */
 export interface ResolvedEndpoint {
@@ -55,7 +58,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
  */
 export function resolveEndpoint(
   tenant: string,
-  config: Pick<RemoteWriteConfig, 'endpoint' | 'headers' | 'auth' | 'tls'>,
+  config: EndpointAccess,
   env: Environment,
   extraHeaders: Readonly<Record<string, string>> = {},
 ): ResolvedEndpoint {

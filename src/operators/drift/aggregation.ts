@@ -1,0 +1,182 @@
+/**
+ * The `drift` metric kind: per series and window, the feature's distribution (a mergeable
+ * DriftWindow, so stage-1 partials merge exactly) scored against the series' reference with
+ * Evidently's stat tests. Emits `<name>{method}` (the score) and `<name>_detected{method}` (1 when
+ * the method's verdict is drift, else 0) for each window that has data and a reference.
+ */
+import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
+import type { Label } from '../../core/types.ts';
+import { compileFieldGetter } from '../../core/field-path.ts';
+import { describeMetric, SKIP, withLabel, type MetricAbout, type PointTarget } from '../aggregations/aggregator.ts';
+import { defineKind } from '../aggregations/kind.ts';
+import { driftMetricSchema, type DriftReferenceConfig } from './config.ts';
+import type { SeriesStatefulAggregator, WindowContext } from '../aggregations/series-state.ts';
+import { defaultDriftMethod, DRIFT_METHOD_SPECS, DRIFT_METHODS, type DriftMethod } from './methods.ts';
+import { decodeReference, encodeReference, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
+import type { FeatureType } from './sample.ts';
+import { scoreDriftSamples } from './score.ts';
+import { DriftWindow, type DriftWindowOptions, type DriftWindowSnapshot } from './window.ts';
+
+export interface DriftMetricOptions {
+  readonly name: string;
+  readonly value: string;
+  readonly feature: FeatureType;
+  readonly methods: readonly (DriftMethod | 'default')[];
+  readonly threshold?: number;
+  readonly reference: DriftReferenceConfig;
+  readonly maxExactValues: number;
+  readonly relativeAccuracy: number;
+  readonly maxCategories: number;
+}
+
+type WindowWire = Omit<Extract<DriftWindowSnapshot, { type: 'numerical' }>, 'options'> | Omit<Extract<DriftWindowSnapshot, { type: 'categorical' }>, 'options'>;
+
+export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, ReferenceState> {
+  readonly cumulative = false;
+  readonly seriesState = true;
+  readonly name: string;
+  readonly read: (record: Record<string, unknown>) => number | string | typeof SKIP;
+  /** The score gauge `<name>` and the verdict gauge `<name>_detected`. */
+  private readonly score: MetricDescriptor;
+  private readonly detected: MetricDescriptor;
+  private readonly windowOptions: DriftWindowOptions;
+  private readonly fullOptions: Required<DriftWindowOptions>;
+  private readonly strategy: ReferenceStrategy;
+  /** The methods with a series of their own: the configured ones, or all that fit the feature when `default` is asked for. */
+  private readonly outputMethods: readonly DriftMethod[];
+  private readonly explicit: readonly DriftMethod[];
+  private readonly usesDefault: boolean;
+
+  constructor(
+    private readonly options: DriftMetricOptions,
+    about: MetricAbout = {},
+  ) {
+    this.name = options.name;
+    this.score = describeMetric(options.name, 'gauge', about);
+    this.detected = describeMetric(`${options.name}_detected`, 'gauge', { help: about.help ? `${about.help} (1: drift detected)` : '' });
+    this.windowOptions = {
+      featureType: options.feature,
+      maxExactValues: options.maxExactValues,
+      relativeAccuracy: options.relativeAccuracy,
+      maxCategories: options.maxCategories,
+    };
+    this.fullOptions = new DriftWindow(this.windowOptions).options;
+    this.strategy = referenceStrategy(options.reference, this.windowOptions);
+    this.usesDefault = options.methods.includes('default');
+    this.explicit = options.methods.filter((m): m is DriftMethod => m !== 'default');
+    const fits = DRIFT_METHODS.filter((m) => DRIFT_METHOD_SPECS[m].featureTypes.includes(options.feature));
+    this.outputMethods = this.usesDefault ? fits : this.explicit;
+    this.read = driftInput(options.value, options.feature);
+  }
+
+  create(): DriftWindow {
+    return new DriftWindow(this.windowOptions);
+  }
+
+  add(acc: DriftWindow, value: number | string): void {
+    acc.add(value);
+  }
+
+  merge(into: DriftWindow, from: DriftWindow): void {
+    into.merge(from);
+  }
+
+  /** The window's state without its options (the configuration gives them back). */
+  encode(acc: DriftWindow): unknown {
+    const { options: _options, ...wire } = acc.snapshot();
+    return wire;
+  }
+
+  decode(wire: unknown): DriftWindow {
+    return DriftWindow.restore({ ...(wire as WindowWire), options: this.fullOptions } as DriftWindowSnapshot);
+  }
+
+  /** Per method, its score point and its verdict point. */
+  targets(base: readonly Label[]): readonly PointTarget[] {
+    return this.outputMethods.flatMap((method) => {
+      const labels = withLabel(base, { name: 'method', value: method });
+      return [
+        { metric: this.score, labels },
+        { metric: this.detected, labels },
+      ];
+    });
+  }
+
+  /** Plain per-window emission is not used: the merger calls emitWindow with the series' reference. */
+  emit(): void {}
+
+  createSeriesState(): ReferenceState {
+    return this.strategy.create();
+  }
+
+  encodeSeriesState(state: ReferenceState): unknown {
+    return encodeReference(state);
+  }
+
+  decodeSeriesState(wire: unknown): ReferenceState {
+    return decodeReference(wire);
+  }
+
+  emitWindow(current: DriftWindow | undefined, state: ReferenceState, _from: number, _to: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean {
+    if (current === undefined || current.size === 0) return false;
+    state.wire = undefined;
+    const reference = this.strategy.next(state, current, ctx.windowStartMs, ctx.windowEndMs);
+    if (reference === undefined || reference.size === 0) return false;
+    const ref = reference.sample();
+    const cur = current.sample();
+    let emitted = false;
+    const emitMethod = (method: DriftMethod): void => {
+      const at = this.outputMethods.indexOf(method);
+      const result = scoreDriftSamples(ref, cur, method, this.options.feature, this.options.threshold);
+      if (Number.isNaN(result.score)) return;
+      const score = targets[2 * at]!;
+      const detected = targets[2 * at + 1]!;
+      out.push({ metric: score.metric, labels: score.labels, timestampMs: ctx.windowEndMs, value: result.score });
+      out.push({ metric: detected.metric, labels: detected.labels, timestampMs: ctx.windowEndMs, value: result.detected ? 1 : 0 });
+      emitted = true;
+    };
+    const chosen = this.usesDefault ? defaultDriftMethod(ref, cur, this.options.feature) : undefined;
+    if (chosen !== undefined) emitMethod(chosen);
+    for (const method of this.explicit) if (method !== chosen) emitMethod(method);
+    return emitted;
+  }
+}
+
+/**
+ * A numerical feature takes finite numbers; a categorical one any string, number or boolean.
+ * Anything else (missing, null, another type) leaves the record out of this metric only: a
+ * record is not dead-lettered for lacking one feature (data_quality counts those).
+ */
+function driftInput(field: string, feature: FeatureType): (record: Record<string, unknown>) => number | string | typeof SKIP {
+  const get = compileFieldGetter(field);
+  if (feature === 'numerical') {
+    return (record) => {
+      const raw = get(record);
+      return typeof raw === 'number' && Number.isFinite(raw) ? raw : SKIP;
+    };
+  }
+  return (record) => {
+    const raw = get(record);
+    if (typeof raw === 'string') return raw;
+    if ((typeof raw === 'number' && Number.isFinite(raw)) || typeof raw === 'boolean') return String(raw);
+    return SKIP;
+  };
+}
+
+export const driftKind = defineKind(driftMetricSchema, {
+  create: (config, about) =>
+    new DriftAggregator(
+      {
+        name: config.name,
+        value: config.value,
+        feature: config.feature,
+        methods: config.methods,
+        ...(config.threshold !== undefined ? { threshold: config.threshold } : {}),
+        reference: config.reference,
+        maxExactValues: config.max_exact_values,
+        relativeAccuracy: config.relative_accuracy,
+        maxCategories: config.max_categories,
+      },
+      about,
+    ),
+});

@@ -1,0 +1,117 @@
+/**
+ * `npm run bench` (scores): what the drift and anomaly kinds add to the CPU of the operator path,
+ * as ratios measured in one run, configurations interleaved (a 2-core machine shared with other
+ * work is noisy; the median of the rounds is reported).
+ *
+ *  - anomaly: stage 2's CPU per series update (merge of one partial per series and window, window
+ *    firing, samples out) for a gateway-like series group (counter, histogram, quantiles, gauge)
+ *    with and without one anomaly metric over the quantiles' p95, one checkpoint (snapshot +
+ *    msgpack) per window included. Goal: ≤ 5 % added.
+ *  - drift: the pipeline's operator CPU per record (JSON decode, stage-1 pre-aggregation, partials
+ *    encoded and decoded as on the repartition topic, stage-2 merge and firing) with and without
+ *    one drift metric on a numeric feature (trailing reference of 6 windows). Goal: ≤ 10 % added.
+ *    Kafka I/O, checkpoints and remote write are the same in both and left out, so the real ratio
+ *    is smaller than this one.
+ *
+ *   node --import tsx test/bench/scores-bench.ts [--rounds 5]
+ */
+import { parseArgs } from 'node:util';
+import { metricSchema } from '../../src/config/schema.ts';
+import type { MetricConfig } from '../../src/config/schema.ts';
+import { planMetrics, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
+import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
+import type { PartialAggregate } from '../../src/operators/windowed-metrics/partial.ts';
+import { WindowMerger } from '../../src/operators/windowed-metrics/window-merger.ts';
+import { decodePartial, encodePartial, packState } from '../../src/runtime/repartition-codec.ts';
+import { seededRandom } from '../support/seeded-random.ts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
+const rounds = Number(values.rounds);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const WINDOW = 10_000;
+const windowing: Windowing = { kind: 'panes', sizeMs: WINDOW, slideMs: WINDOW };
+const labels = { model: 'model' };
+
+const base = [
+  { name: 'requests_total', type: 'counter', labels },
+  { name: 'latency_seconds', type: 'histogram', value: 'latency_ms', scale: 0.001, buckets: [0.01, 0.04, 0.16, 0.64, 2.56, 10.24, 40.96], labels },
+  { name: 'latency_quantiles_seconds', type: 'quantiles', value: 'latency_ms', scale: 0.001, quantiles: [0.5, 0.95], labels },
+  { name: 'tokens_per_second', type: 'gauge', aggregate: 'rate', value: 'tokens', labels },
+].map((m) => metricSchema.parse(m));
+const anomaly = metricSchema.parse({ name: 'latency_p95_anomaly', type: 'anomaly', input: 'latency_quantiles_seconds', input_labels: { quantile: '0.95' }, labels });
+const drift = metricSchema.parse({ name: 'tokens_drift', type: 'drift', value: 'tokens', reference: { type: 'trailing_windows', windows: 6 }, labels });
+
+/** Cumulative CPU time (user + system) of `work`, in ms. */
+function cpuMs(work: () => void): number {
+  const before = process.cpuUsage();
+  work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Stage 2 alone: SERIES series × WINDOWS windows of one pre-built partial each. */
+function stage2Run(metrics: MetricConfig[], series: number, windows: number): number {
+  const groups = planMetrics(metrics);
+  const random = seededRandom(11);
+  const pre = new PreAggregator(groups, windowing);
+  const byWindow: PartialAggregate[][] = [];
+  for (let w = 0; w < windows; w++) {
+    for (let s = 0; s < series; s++) for (let r = 0; r < 20; r++) pre.add('acme', w * WINDOW + r, { model: `m${s}`, latency_ms: 100 + 400 * random(), tokens: Math.round(500 * random()) });
+    byWindow.push(pre.drain());
+  }
+  const merger = new WindowMerger(groups, windowing, { allowedLatenessMs: 0, expireAfterMs: 3_600_000 }, { emit: () => {} });
+  return cpuMs(() => {
+    byWindow.forEach((partials, w) => {
+      for (const p of partials) merger.addPartial(p);
+      merger.advanceWatermark((w + 1) * WINDOW);
+      // One checkpoint per window (checkpoint_interval = window size): state is part of the cost.
+      packState(merger.snapshot());
+    });
+  }) / (series * windows);
+}
+
+/** The operator path per record: decode, stage 1, the partials wire, stage 2. */
+function pipelineRun(metrics: MetricConfig[], records: number, series: number, windows: number): number {
+  const groups = planMetrics(metrics);
+  const random = seededRandom(5);
+  const lines: string[] = [];
+  const perWindow = Math.ceil(records / windows);
+  for (let i = 0; i < records; i++) {
+    lines.push(JSON.stringify({ model: `m${i % series}`, latency_ms: Math.round(100 + 900 * random()), tokens: Math.round(40 + 800 * random() * random()), ts: Math.floor(i / perWindow) * WINDOW + (i % perWindow) }));
+  }
+  const merger = new WindowMerger(groups, windowing, { allowedLatenessMs: 0, expireAfterMs: 3_600_000 }, { emit: () => {} });
+  const pre = new PreAggregator(groups, windowing);
+  return cpuMs(() => {
+    let window = 0;
+    const ship = () => {
+      for (const p of pre.drain()) merger.addPartial(decodePartial(p.key, encodePartial(p, groups), groups));
+    };
+    for (let i = 0; i < lines.length; i++) {
+      const record = JSON.parse(lines[i]!) as Record<string, unknown>;
+      const ts = record.ts as number;
+      if (ts >= (window + 1) * WINDOW) {
+        ship();
+        merger.advanceWatermark(++window * WINDOW);
+      }
+      pre.add('acme', ts, record);
+    }
+    ship();
+    merger.advanceWatermark((window + 1) * WINDOW);
+  }) / records;
+}
+
+const stage2 = { without: [] as number[], with: [] as number[] };
+const pipeline = { without: [] as number[], with: [] as number[] };
+stage2Run([...base, anomaly], 50, 20); // warm-up (JIT)
+pipelineRun([...base, drift], 20_000, 20, 10);
+for (let r = 0; r < rounds; r++) {
+  stage2.without.push(stage2Run(base, 500, 60));
+  stage2.with.push(stage2Run([...base, anomaly], 500, 60));
+  pipeline.without.push(pipelineRun(base, 200_000, 50, 40));
+  pipeline.with.push(pipelineRun([...base, drift], 200_000, 50, 40));
+}
+const added = (w: number[], wo: number[]) => ((median(w) / median(wo) - 1) * 100).toFixed(1);
+say(`scores-bench: anomaly kind: stage-2 CPU per series update ${(median(stage2.without) * 1000).toFixed(1)} µs without, ${(median(stage2.with) * 1000).toFixed(1)} µs with one anomaly metric: +${added(stage2.with, stage2.without)} % (goal <= 5 %)`);
+say(`scores-bench: drift kind: operator-path CPU per record ${(median(pipeline.without) * 1000).toFixed(2)} µs without, ${(median(pipeline.with) * 1000).toFixed(2)} µs with one drift metric: +${added(pipeline.with, pipeline.without)} % (goal <= 10 %)`);
