@@ -20,6 +20,13 @@
  *
  * Set SLUICE_BENCH_QUICK=1 for a shorter run.
  *
+ * Part 5 before/after writing each request's series in key order (series-order.ts) instead of
+ * first-seen order (same machine, 40 windows): v1 16.02 → 14.99 B/sample, v2 10.69 → 8.26
+ * (33 % → 45 % fewer than v1), v2 without metadata and start times 8.94 → 8.04. Where 2.0's
+ * bytes went: not the symbols table (requests of 4000 or 10000 samples save < 2 %), but
+ * series whose neighbours had another name, so metadata, start timestamp and label refs
+ * broke snappy's back-references; sorted, metadata and start timestamps cost 0.2 B/sample.
+ *
  * Before/after this sink's rewrite (same machine, same 5000-series windows,
  * instant in-process receiver): the previous TenantSender (protobufjs, queue
  * of Sample references, one request in flight per tenant) did 0.31 M samples
