@@ -28,6 +28,10 @@
  * bytes went: not the symbols table (requests of 4000 or 10000 samples save < 2 %), but
  * series whose neighbours had another name, so metadata, start timestamp and label refs
  * broke snappy's back-references; sorted, metadata and start timestamps cost 0.2 B/sample.
+ * The price is CPU where a request's series do not repeat the previous window's exactly (part
+ * 2: batches cut by a 5 ms max_delay): 330k → 220k samples per CPU-second on the loaded
+ * 2-core machine, the sort of 2000 keys per request. Where they repeat (part 5, and stage 2's
+ * windows in steady state) the remembered order makes it O(n): within the noise there.
  *
  * Before/after this sink's rewrite (same machine, same 5000-series windows,
  * instant in-process receiver): the previous TenantSender (protobufjs, queue
