@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decideReload } from '../../../src/config/compat.ts';
 import { parsePipeline } from '../../../src/config/load.ts';
 import type { PipelineConfig } from '../../../src/config/schema.ts';
+import { SHOP_PIPELINE_HEAD } from '../../support/pipelines/shop-pipeline.ts';
 
-const BASE = `
-name: shop
-source: { type: kafka, brokers: 127.0.0.1:9092, topics: [calls], group_id: shop }
-decode: { codec: json }
-event_time: { field: ts }
-tenant: { field: tenant }
-window: { type: tumbling, size: 10s }
-repartition: { partitions: 2 }
+const BASE = `${SHOP_PIPELINE_HEAD}repartition: { partitions: 2 }
 metrics:
   - { name: calls_total, type: counter, labels: { model: model } }
   - { name: latency_seconds, type: histogram, value: latency, buckets: [0.1, 1], labels: { model: model } }

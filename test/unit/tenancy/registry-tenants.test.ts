@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parsePipeline } from '../../../src/config/load.ts';
 import { withRegistryTenants } from '../../../src/config/registry-tenants.ts';
 import { registryEntry } from '../../../src/tenancy/registry.ts';
+import { SHOP_PIPELINE_HEAD } from '../../support/pipelines/shop-pipeline.ts';
 
-const PIPELINE = `
-name: shop
-source: { type: kafka, brokers: 127.0.0.1:9092, topics: [calls], group_id: shop }
-decode: { codec: json }
-event_time: { field: ts }
-tenant: { field: tenant }
-window: { type: tumbling, size: 10s }
-metrics: [{ name: calls_total, type: counter, labels: { model: model } }]
+const PIPELINE = `${SHOP_PIPELINE_HEAD}metrics: [{ name: calls_total, type: counter, labels: { model: model } }]
 dead_letter: { topic: shop.dlq }
 tenants:
   acme: { endpoint: "http://127.0.0.1:9/acme" }
