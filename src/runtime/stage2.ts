@@ -34,6 +34,8 @@ export interface Stage2Deps {
   readonly progress: ProgressWatch;
   /** Wall clock, punctuations and sleeps (a manual one in unit tests). */
   readonly clock: Scheduler;
+  /** Per tenant, the share of its max_state_series a task enforces (default: from `config`; a reload swaps it). */
+  readonly seriesShare?: (tenant: string) => number;
 }
 
 /** Stage 2 reads its partitions' ends for the progress watch at most this often. */
@@ -141,7 +143,7 @@ export class Stage2 {
  * Per tenant, the share of its `limits.max_state_series` one stage-2 task enforces. Tenants of
  * the default route take its limits; the lookups are cached (tenants are few and fixed).
  */
-function stateSeriesShare(config: PipelineConfig): (tenant: string) => number {
+export function stateSeriesShare(config: PipelineConfig): (tenant: string) => number {
   const shares = new Map<string, number>();
   const partitions = config.repartition.partitions;
   const { tenants, default_route: route } = config.tenants;
@@ -194,7 +196,7 @@ class PartialsTask implements PartitionTask {
       {
         allowedLatenessMs: config.window.allowed_lateness,
         expireAfterMs: config.series.expire_after,
-        seriesBudget: stateSeriesShare(config),
+        seriesBudget: deps.seriesShare ?? stateSeriesShare(config),
         partition: index,
         onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),

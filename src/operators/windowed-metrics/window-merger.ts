@@ -451,7 +451,8 @@ export class WindowMerger {
 
   private decodeCumulative(group: number, wire: readonly unknown[]): unknown[] {
     const aggregators = this.groups[group]!.aggregators;
-    return wire.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w)));
+    // Metrics a reload appended to the group after this checkpoint start from zero, as for a new series.
+    return aggregators.map((a, m) => (m >= wire.length ? (a.cumulative ? a.create() : undefined) : wire[m] === null ? undefined : a.decode(wire[m])));
   }
 
   restore(snapshot: MergerSnapshot): void {
@@ -466,7 +467,9 @@ export class WindowMerger {
     this.retired.clear();
     const decodePartial = ([group, key, tenant, values, start, end, accs, touched]: PartialWire): PartialAggregate => {
       const aggregators = this.groups[group]!.aggregators;
-      return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: accs.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w))), touched };
+      // Metrics a reload appended to the group after this checkpoint get an empty accumulator.
+      const decoded = aggregators.map((a, m) => (m >= accs.length ? a.create() : accs[m] === null ? undefined : a.decode(accs[m])));
+      return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: decoded, touched };
     };
     for (const wire of snapshot.panes) {
       const partial = decodePartial(wire);
