@@ -300,6 +300,7 @@ class PartialsTask implements PartitionTask {
       this.sendEvents();
       return;
     }
+    const startedAt = performance.now();
     const eventCount = this.events?.size;
     const offset = this.nextOffset;
     const outboxSize = this.outbox.size;
@@ -313,8 +314,11 @@ class PartialsTask implements PartitionTask {
     };
     const { metrics, config } = this.deps;
     try {
-      const result = await this.deps.store.save(this.index, this.epoch, packState(state));
+      const packed = packState(state);
+      const result = await this.deps.store.save(this.index, this.epoch, packed);
       metrics.checkpoints.inc({ pipeline: config.name, result });
+      metrics.checkpointDuration.observe({ pipeline: config.name }, (performance.now() - startedAt) / 1000);
+      metrics.checkpointBytes.inc({ pipeline: config.name }, packed.length);
       if (result === 'fenced') {
         this.log.warn({ partition: this.index }, 'checkpoint fenced: the partition moved to another instance');
         this.shut();
