@@ -15,6 +15,9 @@ export class Outbox {
   private nextId = 0;
   private pendingSamples = 0;
   private closed = false;
+  /** For incremental checkpoints: writes added, and written ones acknowledged, since the last `changes()`. */
+  private added = new Set<number>();
+  private acked: number[] = [];
 
   constructor(private readonly sink: MetricSink) {}
 
@@ -25,13 +28,55 @@ export class Outbox {
   add(tenant: string, points: readonly MetricPoint[]): void {
     if (this.closed || points.length === 0) return;
     const id = this.nextId++;
+    this.added.add(id);
+    this.track(id, tenant, points, undefined);
+  }
+
+  private track(id: number, tenant: string, points: readonly MetricPoint[], packed: Buffer | undefined): void {
     let samples = 0;
     for (const point of points) samples += seriesPerPoint(point.metric, point.value);
-    this.entries.set(id, { tenant, points, samples });
+    this.entries.set(id, { tenant, points, samples, ...(packed ? { packed } : {}) });
     this.pendingSamples += samples;
     this.sink.write(tenant, points, () => {
-      if (this.entries.delete(id)) this.pendingSamples -= samples;
+      if (!this.entries.delete(id)) return;
+      this.pendingSamples -= samples;
+      // Acknowledged before any checkpoint wrote it: there is nothing to remove.
+      if (!this.added.delete(id)) this.acked.push(id);
     });
+  }
+
+  /**
+   * For an incremental checkpoint: the writes added since the last call (every unacknowledged one
+   * if `all`), as entries by name, and the names of written ones acknowledged since. An entry
+   * never changes, so each is packed once and written once.
+   */
+  changes(all: boolean): { put: [string, Buffer][]; remove: string[] } {
+    const put: [string, Buffer][] = [];
+    for (const id of all ? this.entries.keys() : this.added) {
+      const entry = this.entries.get(id)!;
+      entry.packed ??= packState(encodePoints(entry.points));
+      put.push([OUTBOX + id.toString(36), packState([entry.tenant, entry.packed])]);
+    }
+    const remove = all ? [] : this.acked.map((id) => OUTBOX + id.toString(36));
+    this.added = new Set();
+    this.acked = [];
+    return { put, remove };
+  }
+
+  /** Re-sends the writes of an incremental checkpoint, in their original order, under their names. */
+  restoreEntries(entries: Iterable<readonly [string, Buffer]>): void {
+    const restored = [...entries].map(([field, value]) => ({ id: parseInt(field.slice(OUTBOX.length), 36), value })).sort((a, b) => a.id - b.id);
+    for (const { id, value } of restored) {
+      const [tenant, packed] = unpackState<[string, Uint8Array]>(value);
+      const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+      this.track(id, tenant, decodePoints(unpackState<PointsWire>(bytes)), bytes);
+      this.nextId = Math.max(this.nextId, id + 1);
+    }
+  }
+
+  /** Does this incremental checkpoint entry belong to the outbox? */
+  static owns(field: string): boolean {
+    return field.startsWith(OUTBOX);
   }
 
   /** Stops tracking (the partition moved away); what is queued in the sink still goes out. */
@@ -63,6 +108,9 @@ export class Outbox {
     }
   }
 }
+
+/** Names of the outbox's entries in incremental checkpoints: this prefix and the write's id in base 36. */
+const OUTBOX = 'o';
 
 /** Per unacknowledged write: its tenant and its points, packed (or, in older checkpoints, samples as a list). */
 export type OutboxSnapshot = [string, Uint8Array | LegacySampleWire[]][];
