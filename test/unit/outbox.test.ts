@@ -88,4 +88,50 @@ describe('outbox', () => {
     const [sample] = samplesOf(writes[0]!.points);
     expect([sample!.labels, sample!.value, sample!.timestampMs]).toEqual([withName, 7, 10_000]);
   });
+
+  it('writes each unacknowledged write once for incremental checkpoints, removes it once settled, and restores under the same names', () => {
+    const { sink, writes } = recordingSink();
+    const outbox = new Outbox(sink);
+    // What the store holds, applied as stage 2's checkpoints would.
+    const stored = new Map<string, Buffer>();
+    const checkpoint = (all = false) => {
+      const { put, remove } = outbox.changes(all);
+      if (all) stored.clear();
+      for (const field of remove) stored.delete(field);
+      for (const [field, value] of put) stored.set(field, value);
+      return { put: put.map(([field]) => field), remove };
+    };
+    outbox.add('acme', [point(1, 10_000)]);
+    outbox.add('globex', [point(2, 10_000)]);
+    outbox.add('acme', [point(3, 20_000)]);
+    const first = checkpoint();
+    expect(first.put).toHaveLength(3);
+    expect(checkpoint()).toEqual({ put: [], remove: [] }); // nothing new: nothing written
+
+    writes[1]!.settle(); // written, then acknowledged: removed
+    outbox.add('acme', [point(4, 30_000)]);
+    outbox.add('acme', [point(5, 30_000)]);
+    writes[4]!.settle(); // acknowledged before any checkpoint wrote it: never written
+    const second = checkpoint();
+    expect(second.put).toHaveLength(1);
+    expect(second.remove).toEqual([first.put[1]]);
+    expect(stored.size).toBe(3);
+
+    const again = recordingSink();
+    const restored = new Outbox(again.sink);
+    restored.restoreEntries(stored);
+    expect(again.writes.map((w) => [w.tenant, samplesOf(w.points).map((x) => x.value)])).toEqual([
+      ['acme', [1]],
+      ['acme', [3]],
+      ['acme', [4]],
+    ]);
+    expect(restored.changes(false)).toEqual({ put: [], remove: [] }); // restored entries are stored already
+    again.writes[0]!.settle();
+    expect(restored.changes(false)).toEqual({ put: [], remove: [first.put[0]] });
+    // New writes after a restore get names of their own.
+    restored.add('acme', [point(6, 40_000)]);
+    const [added] = restored.changes(false).put;
+    expect([...stored.keys()]).not.toContain(added![0]);
+    expect(restored.changes(true).put.map(([field]) => field)).toEqual([first.put[2], second.put[0], added![0]]);
+  });
 });
