@@ -134,4 +134,26 @@ describe('outbox', () => {
     expect([...stored.keys()]).not.toContain(added![0]);
     expect(restored.changes(true).put.map(([field]) => field)).toEqual([first.put[2], second.put[0], added![0]]);
   });
+
+  it('hands a large emission to the sink a bounded slice per turn, so another tenant’s write goes out at once', async () => {
+    const { sink, writes } = recordingSink();
+    const outbox = new Outbox(sink);
+    const buckets = { bounds: [0.1, 1], bucketCounts: [1, 0, 2], count: 3, sum: 7.5 };
+    // 10,000 histogram points (3 buckets, sum, count): 50,000 samples for the flooding tenant, in one emission.
+    const flood = Array.from({ length: 10_000 }, (_, i): MetricPoint => ({ metric: histogram, labels: [{ name: 'code', value: `c${i}` }], timestampMs: 10_000, startTimestampMs: 0, value: buckets }));
+    outbox.add('initech', flood);
+    outbox.add('acme', [point(1, 10_000)]);
+    // This turn: initech's first slice (up to 20,000 samples, in 1,000-point writes), and acme's write.
+    const now = writes.map((w) => [w.tenant, w.points.length]);
+    expect(now.filter(([tenant]) => tenant === 'initech').length).toBeLessThan(10);
+    expect(now).toContainEqual(['acme', 1]);
+    // Everything waiting is in the checkpoint, and all of it reaches the sink in later turns, in order.
+    expect(outbox.changes(false).put).toHaveLength(11);
+    expect(outbox.size).toBe(50_001);
+    for (let turn = 0; turn < 20 && writes.length < 11; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const handed = writes.filter((w) => w.tenant === 'initech').flatMap((w) => w.points);
+    expect(handed).toEqual(flood);
+    for (const write of writes) write.settle();
+    expect(outbox.size).toBe(0);
+  });
 });
