@@ -27,10 +27,21 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function open(pipeline: string): RedisCheckpointStore {
+/**
+ * A store, once connected: it fails fast while not connected (no offline queue, as stage 2 wants),
+ * so its first claim is retried as stage 2's restore retries it, a bounded number of times.
+ */
+async function open(pipeline: string, partition: number): Promise<{ store: RedisCheckpointStore; epoch: number; checkpoint: StoredCheckpoint | undefined }> {
   const store = new RedisCheckpointStore(redis!.url, pipeline);
   stores.push(store);
-  return store;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { store, ...(await store.claim(partition)) };
+    } catch (error) {
+      if (attempt >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** Binary values (not UTF-8) must come back byte for byte. */
@@ -47,8 +58,7 @@ function incremental(stored: StoredCheckpoint | undefined) {
 
 describe('Redis checkpoint store', () => {
   it('applies incremental checkpoints: head, thousands of entries set and removed in one fenced write', async () => {
-    const store = open('incremental');
-    const { epoch, checkpoint } = await store.claim(0);
+    const { store, epoch, checkpoint } = await open('incremental', 0);
     expect(checkpoint).toBeUndefined();
     const all = new Map<string, Buffer>(Array.from({ length: 2_500 }, (_, i) => [`s${i.toString(36)}`, value(i)]));
     expect(await store.save(0, epoch, delta('head-1', all, [], true))).toBe('ok');
@@ -70,8 +80,7 @@ describe('Redis checkpoint store', () => {
   });
 
   it('fences an owner whose epoch is no longer current: its checkpoint changes nothing', async () => {
-    const store = open('fenced');
-    const first = await store.claim(1);
+    const { store, ...first } = await open('fenced', 1);
     expect(await store.save(1, first.epoch, delta('mine', new Map([['s1', value(1)]]), [], true))).toBe('ok');
     const second = await store.claim(1);
     expect(await store.save(1, first.epoch, delta('zombie', new Map([['s2', value(2)]]), ['s1'], true))).toBe('fenced');
@@ -82,10 +91,9 @@ describe('Redis checkpoint store', () => {
   });
 
   it('hands back a previous-format blob, and its first incremental checkpoint replaces it', async () => {
-    const store = open('legacy');
     // As the previous store wrote it: one key per partition holding the whole state.
     await client!.set('sluice:{legacy:2}:checkpoint', Buffer.from([1, 2, 3, 0xff]));
-    const { epoch, checkpoint } = await store.claim(2);
+    const { store, epoch, checkpoint } = await open('legacy', 2);
     expect(checkpoint?.format).toBe('blob');
     expect(checkpoint?.format === 'blob' && [...checkpoint.blob]).toEqual([1, 2, 3, 0xff]);
     expect(await store.save(2, epoch, delta('migrated', new Map([['s0', value(0)]]), [], true))).toBe('ok');

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { metricSchema } from '../../src/config/schema.ts';
-import { isStaleMarker } from '../../src/core/stale-marker.ts';
-import type { Sample } from '../../src/core/types.ts';
 import { planMetrics, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger, type MergerHead, type MergerOptions } from '../../src/operators/windowed-metrics/window-merger.ts';
 import { decodePartial, encodePartial, packState, unpackState } from '../../src/runtime/repartition-codec.ts';
 import { MemoryCheckpointStore, type StoredCheckpoint } from '../../src/state/checkpoint-store.ts';
-import { sampleEmitter } from './aggregations/flattened.ts';
+import { sampleEmitter, sampleLine } from './aggregations/flattened.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
 /**
@@ -27,15 +25,9 @@ const groups = planMetrics(metrics);
 const tumbling: Windowing = { kind: 'panes', sizeMs: 10_000, slideMs: 10_000 };
 const PARTITION = 0;
 
-function line(tenant: string, s: Sample): string {
-  const name = s.labels.find((l) => l.name === '__name__')!.value;
-  const labels = s.labels.filter((l) => l.name !== '__name__').map((l) => `${l.name}="${l.value}"`).join(',');
-  return `${tenant} ${name}{${labels}} ${isStaleMarker(s.value) ? 'stale' : s.value} @${s.timestampMs}`;
-}
-
 function harness(options: Partial<MergerOptions>, plan = groups) {
   const out: string[] = [];
-  const merger = new WindowMerger(plan, tumbling, { allowedLatenessMs: 0, expireAfterMs: 20_000, ...options }, sampleEmitter((tenant, samples) => out.push(...samples.map((s) => line(tenant, s)))));
+  const merger = new WindowMerger(plan, tumbling, { allowedLatenessMs: 0, expireAfterMs: 20_000, ...options }, sampleEmitter((tenant, samples) => out.push(...samples.map((s) => sampleLine(tenant, s)))));
   const send = (records: [string, number, Record<string, unknown>][]) => {
     const pre = new PreAggregator(plan, tumbling);
     for (const [tenant, t, fields] of records) expect(pre.add(tenant, t, fields)).toBeUndefined();
