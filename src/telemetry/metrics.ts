@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeadLetterTally } from '../runtime/dead-letter.ts';
 
 /**
@@ -68,6 +68,21 @@ export class SluiceMetrics {
     name: 'sluice_checkpoints_total',
     help: 'Stage-2 checkpoint attempts, by result (ok, failed, fenced).',
     labelNames: ['pipeline', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly checkpointDuration = new Histogram({
+    name: 'sluice_checkpoint_duration_seconds',
+    help: 'Stage-2 checkpoints written: time to build and write one (state, offset and outbox).',
+    labelNames: ['pipeline'] as const,
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10],
+    registers: [this.registry],
+  });
+
+  readonly checkpointBytes = new Counter({
+    name: 'sluice_checkpoint_bytes_total',
+    help: 'Bytes of stage-2 checkpoints written to the state backend (only what changed, once incremental).',
+    labelNames: ['pipeline'] as const,
     registers: [this.registry],
   });
 
