@@ -2,7 +2,7 @@
  * One measured phase of the benchmark, run in its own process so its peak RSS is its own:
  *   bare      kafkajs consumer group + JSON.parse of every message (the floor to compare with)
  *   pipeline  the shipped gateway pipeline, in process, to each tenant's real Prometheus
- * Prints one JSON line: { phase, records, seconds, cpuSeconds, endToEndSeconds?, maxRssMiB }.
+ * Prints one JSON line: { phase, records, seconds, cpuSeconds, endToEndSeconds?, windowLatency?, maxRssMiB }.
  * cpuSeconds is the process's user + system CPU time from its first record to all of its output
  * delivered (the bare consume: its last record parsed; the pipeline: every sample acknowledged).
  */
@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { loadPipelineFile } from '../../src/config/load.ts';
 import { startPipelines } from '../../src/runtime/process.ts';
+import { WindowLatencyWatch } from './window-latency.ts';
 
 const phase = process.argv[2];
 const brokers = process.env.BENCH_BROKERS!.split(',');
@@ -67,8 +68,16 @@ async function pipeline(): Promise<void> {
   let consumedAt = 0;
   // Read at the first poll that sees a record: at most one poll interval (50 ms) of work late.
   let cpuAtFirst: NodeJS.CpuUsage | undefined;
+  const { window } = loaded.config;
+  if (window.type !== 'tumbling') throw new Error('the bench pipeline has tumbling windows');
+  const latency = new WindowLatencyWatch(window.size, window.allowed_lateness);
+  const highestAcked = running.metrics.registry.getSingleMetric('sluice_remote_write_highest_sent_timestamp_seconds')!;
+  // Stage 2's own watermark (the watermark-delay gauge is set once a second, too coarse here).
+  const stage2 = (running.runners[0] as unknown as { stage2?: { watermark: number } }).stage2;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 50));
+    const acked = new Map((await highestAcked.get()).values.map((v) => [String(v.labels.tenant), v.value]));
+    latency.observe(stage2?.watermark ?? Number.NEGATIVE_INFINITY, acked, Date.now());
     if (!cpuAtFirst && (await total('sluice_records_in_total')) > 0) cpuAtFirst = process.cpuUsage();
     if (!consumedAt && (await total('sluice_records_in_total')) >= expected) consumedAt = performance.now();
     // Done when every record is in and every fired window's samples are acknowledged after the
@@ -89,6 +98,7 @@ async function pipeline(): Promise<void> {
     samplesSent: await total('sluice_remote_write_samples_sent_total'),
     deadLetters,
     failed,
+    windowLatency: latency.summary(),
   });
 
   // The watermark half a minute past the last event: only the final idle close moves it there

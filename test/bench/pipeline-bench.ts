@@ -92,6 +92,8 @@ try {
     `${'ratio pipeline / bare'.padEnd(35)}${(pipelineRate / bareRate).toFixed(2).padStart(11)}${(perMillion(pipeline) / perMillion(bare)).toFixed(2).padStart(10)}${(pipeline.maxRssMiB / bare.maxRssMiB).toFixed(2).padStart(14)}`,
   );
   say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
+  const latency = pipeline.windowLatency!;
+  say(`window close → queryable (acknowledged), over ${latency.count} tenant-windows: p50 ${fmtMs(latency.p50Ms)}, p99 ${fmtMs(latency.p99Ms)} (poll 50 ms)`);
   say(`dead letters: ${pipeline.deadLetters!.join(' ') || 'none'}; failed samples: ${pipeline.failed!.join(' ') || 'none'}`);
 
   // The pipeline's totals, read back from each tenant's own Prometheus, against the generator's counts.
@@ -119,6 +121,7 @@ interface PhaseResult {
   samplesSent?: number;
   deadLetters?: string[];
   failed?: string[];
+  windowLatency?: { count: number; p50Ms: number; p99Ms: number };
 }
 
 async function runPhase(phase: string, env: NodeJS.ProcessEnv): Promise<PhaseResult> {
@@ -130,6 +133,10 @@ async function runPhase(phase: string, env: NodeJS.ProcessEnv): Promise<PhaseRes
     timeout: 20 * 60_000,
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as PhaseResult;
+}
+
+function fmtMs(ms: number): string {
+  return Number.isNaN(ms) ? 'n/a' : `${(ms / 1000).toFixed(2)} s`;
 }
 
 function fmt(value: number): string {
