@@ -1,6 +1,8 @@
 import { ConfigError, type LoadedPipeline } from '../config/load.ts';
 import { loadCheckedPipeline } from '../config/startup-check.ts';
+import { watchConfigFiles } from '../config/watch.ts';
 import { startPipelines, type RunningPipelines } from '../runtime/process.ts';
+import { Reloader, type ReloadTrigger } from '../runtime/reloader.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { ShutdownSignals } from './shutdown.ts';
 
@@ -13,6 +15,9 @@ export const EXIT_CONFIG = 78;
  * a failure while connecting logs one fatal line and exits 1. Neither prints a stack trace.
  * SIGINT or SIGTERM closes every client and exits 0 (see ShutdownSignals for the time bound); a
  * signal during start stops what has started and exits 0 as well.
+ *
+ * While running, SIGHUP, a change of a pipeline file and POST /-/reload re-read the files (and
+ * the tenant registries): see Reloader and RunningPipelines.apply.
  */
 export async function runCommand(files: readonly string[]): Promise<number> {
   const logger = createLogger();
@@ -30,10 +35,12 @@ export async function runCommand(files: readonly string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   const shutdown = new ShutdownSignals(logger);
+  const reloader = new Reloader(files, logger);
   let running: RunningPipelines;
   try {
-    running = await startPipelines(loaded, { logger, signal: shutdown.signal });
+    running = await startPipelines(await reloader.initial(loaded), { logger, signal: shutdown.signal });
   } catch (error) {
+    await reloader.close();
     if (shutdown.requested) {
       shutdown.finished();
       return 0;
@@ -43,7 +50,15 @@ export async function runCommand(files: readonly string[]): Promise<number> {
     return 1;
   }
   logger.info({ telemetry: running.telemetryUrl }, 'sluice running');
+  reloader.attach(running);
+  const reload = (trigger: ReloadTrigger) => void reloader.reload(trigger);
+  const onHangup = () => reload('sighup');
+  process.on('SIGHUP', onHangup);
+  const watcher = watchConfigFiles(files, () => reload('file'));
   await shutdown.untilRequested();
+  process.off('SIGHUP', onHangup);
+  watcher.close();
+  await reloader.close();
   await running.stop(shutdown.deliveryDeadline());
   shutdown.finished();
   return 0;

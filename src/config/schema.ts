@@ -199,6 +199,21 @@ export const deadLetterSchema = z
   })
   .strict();
 
+export const tenantRegistrySchema = z
+  .object({
+    redis_url: redisUrl.describe('redis://host:port[/db] of the Redis holding the registry.'),
+    key_prefix: z
+      .string()
+      .min(1)
+      .default('sluice:tenants:')
+      .describe('A tenant is the hash at <key_prefix><tenant id>; its fields are listed in README "Operating Sluice".'),
+    poll_interval: positiveDurationSchema('poll_interval')
+      .prefault('5s')
+      .refine((ms) => ms >= 1_000 && ms <= 300_000, 'poll_interval must be between 1s and 5m')
+      .describe('How often the registry is read; a tenant added or removed there applies within this time.'),
+  })
+  .strict();
+
 export const telemetrySchema = z
   .object({
     listen: hostPort()
@@ -231,6 +246,9 @@ export const pipelineSchema = z
     metrics: z.array(metricSchema).min(1).describe('Metrics computed per window and tenant.'),
     dead_letter: deadLetterSchema,
     tenants: tenantsConfigSchema,
+    tenant_registry: tenantRegistrySchema
+      .optional()
+      .describe('More tenants, from hashes in Redis, watched: a tenant declared under `tenants:` wins over a registry entry of the same id.'),
     telemetry: telemetrySchema.default({ listen: '127.0.0.1:9464' }),
     tests: pipelineTestsSchema.optional(),
   })

@@ -16,9 +16,11 @@ export interface Ingested {
 /** A message's usable records, a rejection for each record that is not usable, and how many were filtered out. */
 export interface IngestedMessage {
   readonly records: Ingested[];
-  readonly rejections: Rejection[];
+  readonly rejections: readonly Rejection[];
   readonly filtered: number;
 }
+
+const NO_REJECTIONS: readonly Rejection[] = Object.freeze([]);
 
 /**
  * The per-message front of a pipeline: size check, decode (which also checks the record
@@ -47,9 +49,12 @@ export class Ingest {
     const decoded = this.decoder.decode(value, context);
     if (!decoded.ok) return { reason: decoded.reason, detail: decoded.detail };
     const records: Ingested[] = [];
-    const rejections: Rejection[] = [];
+    // Allocated at the first rejection: almost every message has none.
+    let rejections: Rejection[] | undefined;
     let filtered = 0;
-    for (const record of decoded.records) {
+    const decodedRecords = decoded.records;
+    for (let i = 0; i < decodedRecords.length; i++) {
+      const record = decodedRecords[i]!;
       if (this.transform) {
         const outcome = this.transform(record);
         if (outcome === 'drop') {
@@ -57,22 +62,22 @@ export class Ingest {
           continue;
         }
         if (outcome !== 'keep') {
-          rejections.push(outcome);
+          (rejections ??= []).push(outcome);
           continue;
         }
       }
       const tenant = this.tenants.resolve(record);
       if (typeof tenant !== 'string') {
-        rejections.push(tenant);
+        (rejections ??= []).push(tenant);
         continue;
       }
       const eventTimeMs = this.eventTime(record);
       if (eventTimeMs === undefined) {
-        rejections.push({ reason: 'no_event_time', detail: 'event-time field is missing or not a valid time' });
+        (rejections ??= []).push({ reason: 'no_event_time', detail: 'event-time field is missing or not a valid time' });
         continue;
       }
       records.push({ tenant, eventTimeMs, record });
     }
-    return { records, rejections, filtered };
+    return { records, rejections: rejections ?? NO_REJECTIONS, filtered };
   }
 }

@@ -15,7 +15,12 @@ import { partialsTopic } from './repartition-codec.ts';
 import { systemScheduler } from './scheduler.ts';
 import { anomalyEventTopics } from '../sinks/anomaly-events/event-outbox.ts';
 import { Stage1 } from './stage1.ts';
-import { Stage2 } from './stage2.ts';
+import { Stage2, stateSeriesShare } from './stage2.ts';
+
+/** Stage 2's checkpoint store as the pipeline configures it. */
+export function openCheckpointStore(config: PipelineConfig): CheckpointStore {
+  return config.state.backend === 'redis' ? new RedisCheckpointStore(config.state.redis_url!, config.name) : new MemoryCheckpointStore();
+}
 
 export interface PipelineDeps {
   readonly kafka: KafkaClient;
@@ -24,6 +29,12 @@ export interface PipelineDeps {
   readonly logger: Logger;
   /** Wall clock; injectable so tests can drive idleness. */
   readonly now?: () => number;
+  /**
+   * Stage 2's checkpoint store, when the process owns it: kept open across a reload that rebuilds
+   * the stages (the embedded memory store holds the only copy of the state). Absent: the runner
+   * opens one at start and closes it at stop.
+   */
+  readonly store?: CheckpointStore;
 }
 
 /**
@@ -41,6 +52,9 @@ export class PipelineRunner {
   private readonly log: Logger;
   private readonly progress: ProgressWatch;
   private readonly now: () => number;
+  /** What stage 1 ingests with and stage 2 limits series by: swapped by a live reload. */
+  private ingest: Ingest | undefined;
+  private seriesShare: (tenant: string) => number;
 
   constructor(
     private readonly loaded: LoadedPipeline,
@@ -51,6 +65,21 @@ export class PipelineRunner {
     this.log = deps.logger.child({ pipeline: this.name });
     this.now = deps.now ?? Date.now;
     this.progress = new ProgressWatch(this.name, stallBoundMs(this.config.source.session_timeout), deps.metrics, this.log);
+    this.seriesShare = stateSeriesShare(this.config);
+  }
+
+  /**
+   * Builds what a live reload swaps (decoder, transforms, tenant resolution, event time, series
+   * shares) from `loaded`, throwing with nothing changed if it cannot; the returned commit swaps
+   * them in between two batches. The stages and their state keep running.
+   */
+  prepareLive(loaded: LoadedPipeline): () => void {
+    const ingest = new Ingest(loaded);
+    const seriesShare = stateSeriesShare(loaded.config);
+    return () => {
+      this.ingest = ingest;
+      this.seriesShare = seriesShare;
+    };
   }
 
   /** True once both stages own their partitions, and while none of them is stalled (see ProgressWatch). */
@@ -90,13 +119,15 @@ export class PipelineRunner {
     const clock = systemScheduler(now);
     const progress = this.progress;
     const sessionTimeoutMs = config.source.session_timeout;
-    this.store = config.state.backend === 'redis' ? new RedisCheckpointStore(config.state.redis_url!, config.name) : new MemoryCheckpointStore();
-    this.stage2 = new Stage2({ config, groups, windowing, kafka, sink, store: this.store, metrics, logger: this.log, partialsTopic: topic, sources, sessionTimeoutMs, progress, clock });
+    this.store = this.deps.store ?? openCheckpointStore(config);
+    const seriesShare = (tenant: string) => this.seriesShare(tenant);
+    this.stage2 = new Stage2({ config, groups, windowing, kafka, sink, store: this.store, metrics, logger: this.log, partialsTopic: topic, sources, sessionTimeoutMs, progress, clock, seriesShare });
+    this.ingest ??= new Ingest(this.loaded);
     this.stage1 = new Stage1({
       config,
       groups,
       windowing,
-      ingest: new Ingest(this.loaded),
+      ingest: { ingest: (value, context) => this.ingest!.ingest(value, context) },
       kafka,
       metrics,
       logger: this.log,
@@ -134,7 +165,7 @@ export class PipelineRunner {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     const stages = await Promise.allSettled([this.stage1?.stop(), this.stage2?.stop()]);
-    await this.store?.close();
+    if (this.deps.store === undefined) await this.store?.close();
     stages.forEach((result, i) => {
       if (result.status === 'rejected') this.log.error({ err: result.reason, stage: i + 1 }, 'stage did not stop cleanly');
     });

@@ -52,7 +52,8 @@ export function decodePartial(key: string, value: Buffer, groups: readonly Serie
     labelValues: labelValues.map((v) => v ?? undefined),
     start,
     end,
-    accs: accs.map((wire, m) => aggregators[m]!.decode(wire)),
+    // A partial written before a reload appended metrics to its group has no accumulator for them yet.
+    accs: aggregators.map((aggregator, m) => (m < accs.length ? aggregator.decode(accs[m]) : aggregator.create())),
     touched,
   };
 }

@@ -27,7 +27,8 @@ export interface Stage1Deps {
   readonly config: PipelineConfig;
   readonly groups: readonly SeriesGroupPlan[];
   readonly windowing: Windowing;
-  readonly ingest: Ingest;
+  /** The decode → transform → tenant → event-time front; a reload may swap what is behind it between batches. */
+  readonly ingest: Pick<Ingest, 'ingest'>;
   readonly kafka: KafkaClient;
   readonly metrics: SluiceMetrics;
   readonly logger: Logger;

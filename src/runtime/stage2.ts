@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { PipelineConfig } from '../config/schema.ts';
 import type { SeriesGroupPlan, Windowing } from '../operators/windowed-metrics/plan.ts';
-import { WindowMerger, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
+import { WindowMerger, type MergerHead, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
 import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
 import { DEFAULT_MAX_STATE_SERIES } from '../tenancy/config.ts';
 import type { MetricSink } from '../core/metric-model.ts';
 import type { Consumer, KafkaClient, PartitionEnds, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
-import type { CheckpointStore } from '../state/checkpoint-store.ts';
+import type { CheckpointDelta, CheckpointStore, StoredCheckpoint } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
 import { TAPPED } from '../telemetry/tap/hub.ts';
 import { tapPoints } from '../telemetry/tap/offer.ts';
@@ -34,6 +34,8 @@ export interface Stage2Deps {
   readonly progress: ProgressWatch;
   /** Wall clock, punctuations and sleeps (a manual one in unit tests). */
   readonly clock: Scheduler;
+  /** Per tenant, the share of its max_state_series a task enforces (default: from `config`; a reload swaps it). */
+  readonly seriesShare?: (tenant: string) => number;
 }
 
 /** Stage 2 reads its partitions' ends for the progress watch at most this often. */
@@ -42,8 +44,21 @@ const ENDS_INTERVAL_MS = 1_000;
 /** How often a task retries loading its checkpoint while the state backend is down. */
 const RESTORE_RETRY_MS = 500;
 
-/** What one checkpoint holds: the input position, the upstream watermarks, the state, the outbox. */
-interface Checkpoint {
+/**
+ * The head of a checkpoint, rewritten every time: the input position, the upstream watermarks,
+ * the merger's head (open panes and sessions) and pending anomaly events. The series, retained
+ * totals and unacknowledged writes are the checkpoint's entries, each written when it changes.
+ */
+interface CheckpointHead {
+  v: 2;
+  offset: number;
+  upstream: [string, number, boolean][];
+  merger: MergerHead;
+  events?: EventOutboxSnapshot;
+}
+
+/** The previous format: the whole state in one blob, rewritten at every checkpoint (still restored). */
+interface BlobCheckpoint {
   v: 1;
   offset: number;
   upstream: [string, number, boolean][];
@@ -141,7 +156,7 @@ export class Stage2 {
  * Per tenant, the share of its `limits.max_state_series` one stage-2 task enforces. Tenants of
  * the default route take its limits; the lookups are cached (tenants are few and fixed).
  */
-function stateSeriesShare(config: PipelineConfig): (tenant: string) => number {
+export function stateSeriesShare(config: PipelineConfig): (tenant: string) => number {
   const shares = new Map<string, number>();
   const partitions = config.repartition.partitions;
   const { tenants, default_route: route } = config.tenants;
@@ -174,6 +189,11 @@ class PartialsTask implements PartitionTask {
   private checkpointedOffset = -1;
   private checkpointedOutbox = -1;
   private checkpointedEvents: number | undefined = -1;
+  /**
+   * The next checkpoint writes every entry and replaces what the store holds: at the start, after
+   * restoring the previous format, and after a failed write (its changes may or may not be there).
+   */
+  private writeAll = true;
 
   constructor(
     readonly index: number,
@@ -194,7 +214,7 @@ class PartialsTask implements PartitionTask {
       {
         allowedLatenessMs: config.window.allowed_lateness,
         expireAfterMs: config.series.expire_after,
-        seriesBudget: stateSeriesShare(config),
+        seriesBudget: deps.seriesShare ?? stateSeriesShare(config),
         partition: index,
         onFolded: (tenant) => metrics.stateSeriesFolded.inc({ pipeline, tenant }),
         onTotalsDropped: (tenant) => metrics.retainedTotalsDropped.inc({ pipeline, tenant }),
@@ -230,15 +250,7 @@ class PartialsTask implements PartitionTask {
       try {
         const { epoch, checkpoint } = await this.deps.store.claim(this.index);
         this.epoch = epoch;
-        if (checkpoint) {
-          const state = unpackState<Checkpoint>(checkpoint);
-          this.nextOffset = state.offset;
-          for (const [source, watermark, idle] of state.upstream) this.upstream.set(source, { watermark, idle });
-          this.merger.restore(state.merger);
-          this.outbox.restore(state.outbox);
-          this.events?.restore(state.events);
-          this.checkpointedOffset = state.offset;
-        }
+        if (checkpoint) this.load(checkpoint);
         this.ready = true;
         this.consumer().seek({ ...this.partition, offset: this.nextOffset });
         this.resume();
@@ -248,6 +260,32 @@ class PartialsTask implements PartitionTask {
         await this.deps.clock.sleep(RESTORE_RETRY_MS, this.closing.signal);
       }
     }
+  }
+
+  private load(checkpoint: StoredCheckpoint): void {
+    let head: { offset: number; upstream: [string, number, boolean][]; events?: EventOutboxSnapshot };
+    if (checkpoint.format === 'blob') {
+      const state = (head = unpackState<BlobCheckpoint>(checkpoint.blob));
+      this.merger.restore(state.merger);
+      this.outbox.restore(state.outbox);
+      this.writeAll = true; // the first checkpoint replaces the blob
+    } else {
+      const state = (head = unpackState<CheckpointHead>(checkpoint.head));
+      if (state.v !== 2) throw new Error(`checkpoint head of unknown version ${String(state.v)}`);
+      const mergerEntries: [string, unknown][] = [];
+      const outboxEntries: [string, Buffer][] = [];
+      for (const [field, value] of checkpoint.entries) {
+        if (Outbox.owns(field)) outboxEntries.push([field, value]);
+        else mergerEntries.push([field, unpackState(value)]);
+      }
+      this.merger.restoreIncremental(state.merger, mergerEntries);
+      this.outbox.restoreEntries(outboxEntries);
+      this.writeAll = false;
+    }
+    this.nextOffset = head.offset;
+    for (const [source, watermark, idle] of head.upstream) this.upstream.set(source, { watermark, idle });
+    this.events?.restore(head.events);
+    this.checkpointedOffset = head.offset;
   }
 
   private process(batch: SourceBatch): void {
@@ -300,32 +338,42 @@ class PartialsTask implements PartitionTask {
       this.sendEvents();
       return;
     }
+    const startedAt = performance.now();
     const eventCount = this.events?.size;
     const offset = this.nextOffset;
     const outboxSize = this.outbox.size;
-    const state: Checkpoint = {
-      v: 1,
+    const replace = this.writeAll;
+    const head: CheckpointHead = {
+      v: 2,
       offset,
       upstream: [...this.upstream].map(([source, u]) => [source, u.watermark, u.idle]),
-      merger: this.merger.snapshot(),
-      outbox: this.outbox.snapshot(),
+      merger: this.merger.head(),
       ...(this.events ? { events: this.events.snapshot() } : {}),
     };
+    const merger = this.merger.changes(replace);
+    const outbox = this.outbox.changes(replace);
+    const put = new Map<string, Buffer>(outbox.put);
+    for (const [field, wire] of merger.put) put.set(field, packState(wire));
+    const delta = { head: packState(head), put, remove: [...merger.remove, ...outbox.remove], replace };
     const { metrics, config } = this.deps;
     try {
-      const result = await this.deps.store.save(this.index, this.epoch, packState(state));
+      const result = await this.deps.store.save(this.index, this.epoch, delta);
       metrics.checkpoints.inc({ pipeline: config.name, result });
+      metrics.checkpointDuration.observe({ pipeline: config.name }, (performance.now() - startedAt) / 1000);
+      metrics.checkpointBytes.inc({ pipeline: config.name }, deltaBytes(delta));
       if (result === 'fenced') {
         this.log.warn({ partition: this.index }, 'checkpoint fenced: the partition moved to another instance');
         this.shut();
         return;
       }
+      this.writeAll = false;
       this.checkpointedOffset = offset;
       this.checkpointedOutbox = outboxSize;
       this.checkpointedEvents = eventCount;
       this.maybeResume();
       this.sendEvents();
     } catch (error) {
+      this.writeAll = true;
       metrics.checkpoints.inc({ pipeline: config.name, result: 'failed' });
       if (!this.paused) this.log.warn({ err: error, partition: this.index }, 'checkpoint failed; pausing the partition until the state backend is back');
       this.pause();
@@ -383,4 +431,12 @@ class PartialsTask implements PartitionTask {
     this.outbox.close();
     void this.events?.close();
   }
+}
+
+/** What a checkpoint sends: head, entry names and values, names removed. */
+function deltaBytes(delta: CheckpointDelta): number {
+  let bytes = delta.head.length;
+  for (const [field, value] of delta.put) bytes += field.length + value.length;
+  for (const field of delta.remove) bytes += field.length;
+  return bytes;
 }

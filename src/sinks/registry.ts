@@ -1,6 +1,8 @@
 /**
  * The sink registry: sink types keyed by `type:`, as codecs are keyed by `codec:`. Each type is one
- * folder under src/sinks/ with its options schema and its factory, plus one line in SINK_TYPES.
+ * folder under src/sinks/ whose sink-type.ts defines it (options schema, endpoint access, factory;
+ * sink-type.ts at this level says what that is), plus one line in SINK_TYPES below. Nothing else
+ * here names a type but remote_write, the default (flat form and default route).
  *
  * It also composes the `tenants:` section: tenancy's own fields (src/tenancy/config.ts) beside each
  * tenant's sink options. A tenant entry takes two forms:
@@ -18,48 +20,56 @@
  * A parsed remote_write entry keeps the flat shape RemoteWriteSink reads; other types keep `sink`.
  * The default route is remote_write only: it is a header-routed multi-tenant receiver.
  */
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { MetricPoint, MetricSink } from '../core/metric-model.ts';
-import { RESERVED_HEADERS, checkRemoteWrite, remoteWriteFields } from './remote-write/config.ts';
-import type { EndpointAccess, Environment } from './http/secrets.ts';
-import { metricsUrl, otlpSinkConfigSchema, type OtlpSinkConfig } from './otlp/config.ts';
-import { routeFields, tenantFields, tenantsSectionSchema, type TenantFieldsConfig, type TenantsSection } from '../tenancy/config.ts';
-import { OtlpSink, createOtlpSinkMetrics } from './otlp/index.ts';
-import { RemoteWriteSink, createSinkMetrics } from './remote-write/index.ts';
-import { FlatteningSink } from './prometheus/flatten.ts';
+import type { MetricPoint } from '../core/metric-model.ts';
+import { tenantFields, tenantsSectionSchema, type TenantsSection } from '../tenancy/config.ts';
+import { otlpSinkType } from './otlp/sink-type.ts';
+import {
+  defaultRouteSchema,
+  remoteWriteSinkType,
+  remoteWriteTenantSchema,
+  type DefaultRouteConfig,
+  type RemoteWriteTenantConfig,
+} from './remote-write/sink-type.ts';
+import type { BuiltSink, ExplicitTenant, SinkContext, TenantAccess } from './sink-type.ts';
 
-const remoteWriteSinkSchema = z
-  .object({ type: z.literal('remote_write'), ...remoteWriteFields })
-  .strict()
-  .superRefine(checkRemoteWrite);
+export type { BuiltSink, SinkContext } from './sink-type.ts';
+export {
+  defaultRouteSchema,
+  remoteWriteTenantSchema,
+  remoteWriteTenantsSchema,
+  type DefaultRouteConfig,
+  type RemoteWriteTenantConfig,
+  type RemoteWriteTenantsConfig,
+} from './remote-write/sink-type.ts';
+
+/** The registry: one line per sink type. */
+const SINK_TYPES = [
+  remoteWriteSinkType,
+  otlpSinkType,
+] as const;
+
+type Registered = (typeof SINK_TYPES)[number];
+const [firstSchema, ...otherSchemas] = SINK_TYPES.map((type): Registered['schema'] => type.schema);
 
 /** `sink:` of an explicit tenant entry: one member per sink type. */
 export const sinkConfigSchema = z
-  .discriminatedUnion('type', [remoteWriteSinkSchema, otlpSinkConfigSchema])
-  .describe('Where this tenant\'s metrics go: `type` picks the sink (remote_write, otlp), the rest are its options.');
+  .discriminatedUnion('type', [firstSchema!, ...otherSchemas])
+  .describe(`Where this tenant's metrics go: \`type\` picks the sink (${SINK_TYPES.map((t) => t.type).join(', ')}), the rest are its options.`);
 
 export type SinkConfig = z.output<typeof sinkConfigSchema>;
 export type SinkType = SinkConfig['type'];
 
-/** The flat form, today's and the shipped pipelines': remote-write options beside the tenant's own fields. */
-const flatTenantSchema = z
-  .object({ ...remoteWriteFields, ...tenantFields })
-  .strict()
-  .superRefine(checkRemoteWrite);
-
-export type RemoteWriteTenantConfig = z.output<typeof flatTenantSchema>;
-/** One remote-write tenant in the flat form (what RemoteWriteSink's TenantSender takes). */
-export const remoteWriteTenantSchema = flatTenantSchema;
-export type OtlpTenantConfig = TenantFieldsConfig & { readonly sink: OtlpSinkConfig };
-export type TenantConfig = RemoteWriteTenantConfig | OtlpTenantConfig;
+/** A tenant of any type but remote_write: its sink options stay under `sink:`. */
+export type ExplicitTenantConfig = ExplicitTenant<Exclude<SinkConfig, { type: 'remote_write' }>>;
+export type TenantConfig = RemoteWriteTenantConfig | ExplicitTenantConfig;
 
 const explicitTenantSchema = z
   .object({ sink: sinkConfigSchema, ...tenantFields })
   .strict()
   .transform((entry): TenantConfig => {
-    if (entry.sink.type !== 'remote_write') return entry as OtlpTenantConfig;
+    if (entry.sink.type !== 'remote_write') return entry as ExplicitTenantConfig;
+    // remote_write keeps the flat form, whichever form it was written in.
     const { sink, ...owned } = entry;
     const { type: _type, ...options } = sink;
     return { ...options, ...owned };
@@ -70,56 +80,30 @@ const explicitTenantSchema = z
  * that key rather than by a zod union, so errors name the field at fault (`acme.sink.endpoint`)
  * instead of "invalid input" for the entry.
  */
-const tenantEntrySchema = byForm(explicitTenantSchema, flatTenantSchema);
-
-export const defaultRouteSchema = z
-  .object({ ...remoteWriteFields, ...tenantFields, ...routeFields })
-  .strict()
-  .superRefine((route, ctx) => {
-    checkRemoteWrite(route, ctx);
-    const lower = route.tenant_header.toLowerCase();
-    if (RESERVED_HEADERS.has(lower)) {
-      ctx.addIssue({ code: 'custom', path: ['tenant_header'], message: `tenant_header cannot be ${RESERVED_HEADERS.get(lower)}: the sink sets it itself` });
-    }
-    const clash = Object.keys(route.headers).find((name) => name.toLowerCase() === lower);
-    if (clash !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['headers', clash], message: `header "${clash}" is set per tenant by tenant_header` });
-    }
-  });
-
-export type DefaultRouteConfig = z.output<typeof defaultRouteSchema>;
+const tenantEntrySchema = byForm(explicitTenantSchema, remoteWriteTenantSchema);
 
 /** The pipeline's `tenants:` section. */
 export const tenantsConfigSchema = tenantsSectionSchema(tenantEntrySchema, defaultRouteSchema);
 
 export type TenantsConfig = TenantsSection<TenantConfig, DefaultRouteConfig>;
 
-/** A section of remote-write tenants only (flat form), as RemoteWriteSink and its tests take it. */
-export const remoteWriteTenantsSchema = tenantsSectionSchema(flatTenantSchema, defaultRouteSchema);
-export type RemoteWriteTenantsConfig = TenantsSection<RemoteWriteTenantConfig, DefaultRouteConfig>;
-
 /** The sink type a parsed tenant entry names. */
 export function sinkTypeOf(tenant: TenantConfig): SinkType {
   return 'sink' in tenant ? tenant.sink.type : 'remote_write';
 }
 
+/** The registered type of `name`, typed loosely: entries reach it only after the schema checked them against it. */
+function typeNamed(name: SinkType): {
+  access(tenant: TenantConfig): TenantAccess;
+  create(section: { tenants: Record<string, TenantConfig>; default_route?: DefaultRouteConfig | undefined }, context: SinkContext): BuiltSink;
+} {
+  return SINK_TYPES.find((type) => type.type === name) as ReturnType<typeof typeNamed>;
+}
+
 /** A tenant's endpoint, headers, auth and TLS, and where they sit in its entry (`['sink']` in the explicit form). */
-export function endpointAccessOf(tenant: TenantConfig): { access: EndpointAccess; path: readonly string[] } {
-  if (!('sink' in tenant)) return { access: tenant, path: [] };
-  return { access: { ...tenant.sink, endpoint: metricsUrl(tenant.sink) }, path: ['sink'] };
+export function endpointAccessOf(tenant: TenantConfig): TenantAccess {
+  return typeNamed(sinkTypeOf(tenant)).access(tenant);
 }
-
-/** What every factory gets: one per process, shared by the pipelines' sinks. */
-export interface SinkContext {
-  readonly logger: Logger;
-  /** Where sink metrics are registered (the process's telemetry registry). */
-  readonly registry: Registry;
-  /** Where `*_env` secrets are read from; default process.env. */
-  readonly env?: Environment;
-  /** One value per key per process (a sink type's metrics, registered once however many pipelines use it). */
-  shared<T>(key: string, make: () => T): T;
-}
-
 
 /**
  * Picks the explicit or the flat schema by the presence of `sink:`, reporting the chosen one's
@@ -142,24 +126,6 @@ function byForm<Explicit extends z.ZodType, Flat extends z.ZodType>(explicit: Ex
     .meta({ anyOf: [jsonOf(explicit), jsonOf(flat)] });
 }
 
-/** A built sink: every type takes MetricPoints (remote_write through its flattener). */
-export type BuiltSink = MetricSink & Closable;
-
-interface Closable {
-  /** Gives up on unsettled writes when `deadline` aborts (each sink has its own default). */
-  close(deadline?: AbortSignal): Promise<void>;
-}
-
-type TenantOf<T extends SinkType> = T extends 'remote_write' ? RemoteWriteTenantConfig : OtlpTenantConfig;
-
-/** The registry: one line per sink type, its factory; its options schema is in sinkConfigSchema above. */
-const SINK_FACTORIES: { readonly [T in SinkType]: (section: TenantsSection<TenantOf<T>, DefaultRouteConfig>, context: SinkContext) => BuiltSink } = {
-  // Remote-write v1 carries Prometheus samples: the points are flattened into them.
-  remote_write: (section, { logger, registry, env, shared }) =>
-    new FlatteningSink(new RemoteWriteSink(section, { logger, env, events: shared('remote_write', () => createSinkMetrics(registry)) })),
-  otlp: ({ tenants }, { logger, registry, env, shared }) => new OtlpSink(tenants, { logger, env, events: shared('otlp', () => createOtlpSinkMetrics(registry)) }),
-};
-
 /** A pipeline's `tenants:` section cannot be served as configured. */
 export class SinkWiringError extends Error {
   override readonly name = 'SinkWiringError';
@@ -170,20 +136,15 @@ export class SinkWiringError extends Error {
  * them with the sink serving each tenant. The default route is served by remote_write.
  */
 export function createSinks(section: TenantsConfig, context: SinkContext): { readonly byTenant: ReadonlyMap<string, BuiltSink>; readonly fallback: BuiltSink | undefined; readonly all: readonly BuiltSink[] } {
-  const grouped: { [T in SinkType]: Record<string, TenantOf<T>> } = { remote_write: {}, otlp: {} };
-  for (const [id, tenant] of Object.entries(section.tenants)) {
-    if ('sink' in tenant) grouped[tenant.sink.type][id] = tenant;
-    else grouped.remote_write[id] = tenant;
-  }
+  const grouped = new Map<SinkType, Record<string, TenantConfig>>(SINK_TYPES.map((type) => [type.type, {}]));
+  for (const [id, tenant] of Object.entries(section.tenants)) grouped.get(sinkTypeOf(tenant))![id] = tenant;
   const byTenant = new Map<string, BuiltSink>();
   const all: BuiltSink[] = [];
   let fallback: BuiltSink | undefined;
-  for (const type of Object.keys(SINK_FACTORIES) as SinkType[]) {
-    const tenants = grouped[type];
+  for (const [type, tenants] of grouped) {
     const route = type === 'remote_write' ? section.default_route : undefined;
     if (Object.keys(tenants).length === 0 && route === undefined) continue;
-    const create = SINK_FACTORIES[type] as (section: TenantsSection<TenantConfig, DefaultRouteConfig>, context: SinkContext) => BuiltSink;
-    const built = create({ tenants, default_route: route }, context);
+    const built = typeNamed(type).create({ tenants, default_route: route }, context);
     all.push(built);
     for (const id of Object.keys(tenants)) byTenant.set(id, built);
     if (route !== undefined) fallback = built;

@@ -9,7 +9,17 @@ import { serveTap } from './tap/endpoint.ts';
 
 export interface TelemetryServer {
   readonly url: string;
+  /** The configs running now, for /status and /tap (after a reload). */
+  update(pipelines: readonly LoadedPipeline[]): void;
   close(): Promise<void>;
+}
+
+/** What POST /-/reload answers: the outcome and, when refused, why (config paths and reasons, never values). */
+export interface ReloadAnswer {
+  readonly ok: boolean;
+  /** `applied`, `unchanged`, `refused`, `invalid` (the files do not validate) or `unavailable`. */
+  readonly result: string;
+  readonly reasons: readonly string[];
 }
 
 /** What the operator views need besides the registry (absent: /metrics, /healthz and /readyz only). */
@@ -17,12 +27,15 @@ export interface OperatorViews {
   readonly pipelines: readonly LoadedPipeline[];
   /** Defaults to the process' hub, the one the runtime's hooks offer to. */
   readonly taps?: TapHub;
+  /** Re-reads pipelines and tenants (POST /-/reload). */
+  readonly reload?: () => Promise<ReloadAnswer>;
 }
 
 /**
  * Serves /metrics, /healthz (the process is alive) and /readyz (every pipeline is consuming);
  * with `views`, also /status (the HTML status page), /status.json (what it and `sluice top`
- * show) and /tap (what `sluice tap` streams).
+ * show), /tap (what `sluice tap` streams) and POST /-/reload (as Prometheus' own: 200 when the
+ * config was applied or unchanged, 400 when it was refused and the running one kept).
  */
 export async function startTelemetryServer(
   listen: string,
@@ -35,9 +48,20 @@ export async function startTelemetryServer(
   const port = Number(listen.slice(separator + 1));
   const board = views ? new StatusBoard(registry, views.pipelines) : undefined;
   const hub = views?.taps ?? taps;
+  let pipelines = views?.pipelines ?? [];
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') {
+    if (path === '/-/reload' && views?.reload) {
+      if (req.method !== 'POST' && req.method !== 'PUT') {
+        res.writeHead(405, { Allow: 'POST, PUT' }).end();
+        return;
+      }
+      req.resume(); // the body says nothing: the files (and the tenant registry) are the config
+      views.reload().then(
+        (answer) => res.writeHead(answer.ok ? 200 : 400, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(`${JSON.stringify(answer)}\n`),
+        () => res.writeHead(500).end('reload failed\n'),
+      );
+    } else if (req.method !== 'GET') {
       res.writeHead(405).end();
     } else if (path === '/metrics') {
       registry.metrics().then(
@@ -58,7 +82,7 @@ export async function startTelemetryServer(
         () => res.writeHead(500).end('status unavailable\n'),
       );
     } else if (views && path === '/tap') {
-      serveTap(req, res, views.pipelines, hub);
+      serveTap(req, res, pipelines, hub);
     } else {
       res.writeHead(404).end();
     }
@@ -71,6 +95,10 @@ export async function startTelemetryServer(
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,
+    update: (next) => {
+      pipelines = next;
+      board?.setPipelines(next);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         board?.stop();

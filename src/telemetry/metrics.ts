@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeadLetterTally } from '../runtime/dead-letter.ts';
 
 /**
@@ -71,6 +71,21 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly checkpointDuration = new Histogram({
+    name: 'sluice_checkpoint_duration_seconds',
+    help: 'Stage-2 checkpoints written: time to build and write one (state, offset and outbox).',
+    labelNames: ['pipeline'] as const,
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10],
+    registers: [this.registry],
+  });
+
+  readonly checkpointBytes = new Counter({
+    name: 'sluice_checkpoint_bytes_total',
+    help: 'Bytes of stage-2 checkpoints written to the state backend (only what changed, once incremental).',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
   readonly pausedPartitions = new Gauge({
     name: 'sluice_paused_partitions',
     help: 'Stage-2 partitions paused by backpressure (state backend down or outbox over its bound).',
@@ -120,7 +135,43 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  // Reload metrics named as Prometheus names its own (prometheus_config_last_reload_successful ...).
+  readonly configReloads = new Counter({
+    name: 'sluice_config_reloads_total',
+    help: 'Reloads of pipelines and tenants (SIGHUP, a file change, POST /-/reload, the tenant registry), by result: success or failure.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly configLastReloadSuccessful = new Gauge({
+    name: 'sluice_config_last_reload_successful',
+    help: 'Whether the last reload attempt succeeded (1) or was refused and the running config kept (0).',
+    registers: [this.registry],
+  });
+
+  readonly configLastReloadSuccessTimestamp = new Gauge({
+    name: 'sluice_config_last_reload_success_timestamp_seconds',
+    help: 'When the running config was loaded (start or last successful reload), Unix seconds.',
+    registers: [this.registry],
+  });
+
+  readonly removedTenantPoints = new Counter({
+    name: 'sluice_removed_tenant_points_dropped_total',
+    help: 'Points stage 2 emitted for a tenant after a reload removed it (windows still open then); dropped, never sent.',
+    labelNames: ['pipeline', 'tenant'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tenantRegistryRefused = new Counter({
+    name: 'sluice_tenant_registry_entries_refused_total',
+    help: 'Tenant registry entries refused as invalid (the tenant keeps its last valid entry, if any).',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
+    this.configLastReloadSuccessful.set(1);
+    this.configLastReloadSuccessTimestamp.set(Date.now() / 1000);
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
   }
 

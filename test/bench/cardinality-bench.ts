@@ -8,7 +8,11 @@
  * It prints each run's peak RSS (goal: under 1 GiB with the flood) and how long after its end each
  * acme window reached acme's Prometheus (goal: the flood adds at most 10 %).
  *
- *   node --import tsx test/bench/cardinality-bench.ts [--distinct 200000] [--seconds 180] [--rate 300] [--budget N]
+ * Also per run: stage 2's checkpoints (count, bytes and time per checkpoint) and the event loop's
+ * delay (how long it was blocked at worst). Checkpoints go to Redis, as in production, unless
+ * `--state memory`.
+ *
+ *   node --import tsx test/bench/cardinality-bench.ts [--distinct 200000] [--seconds 180] [--rate 300] [--budget N] [--state redis|memory]
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { spawn } from 'node:child_process';
@@ -37,12 +41,16 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '300' },
     // The flooding tenant's limits.max_state_series; default: the schema's.
     budget: { type: 'string' },
+    state: { type: 'string', default: 'redis' },
+    // A look inside one run (with BENCH_PHASE_NODE_ARGS): 'flood' or 'baseline' alone, no comparison.
+    only: { type: 'string' },
   },
 });
 const distinct = Number(values.distinct);
 const seconds = Number(values.seconds);
 const rate = Number(values.rate);
 const budget = values.budget === undefined ? undefined : Number(values.budget);
+const redisState = values.state !== 'memory';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 interface RunResult {
@@ -54,30 +62,41 @@ interface RunResult {
   /** Most a record was produced after its event time (the producer keeping up). */
   readonly producerLagMs: number;
   readonly inputMiB: number;
+  readonly checkpoints: { count: number; seconds: number; bytes: number };
+  readonly loop: { p50Ms: number; p99Ms: number; maxMs: number };
 }
 
-const stack = await startStack({ runDir: join(tmpdir(), 'sluice-bench-cardinality'), tenants: ['acme', 'initech'], redis: false });
+const stack = await startStack({ runDir: join(tmpdir(), 'sluice-bench-cardinality'), tenants: ['acme', 'initech'], redis: redisState });
 try {
   say(
     `cardinality: acme ${rate} calls/s for ${seconds} s; flood run adds ${distinct.toLocaleString('en-US')} distinct error_code values ` +
-      `for initech (limits.max_state_series ${budget?.toLocaleString('en-US') ?? 'default'})`,
+      `for initech (limits.max_state_series ${budget?.toLocaleString('en-US') ?? 'default'}); checkpoints in ${redisState ? 'Redis' : 'memory'}`,
   );
-  const flood = await run(stack, 'flood', distinct);
-  const baseline = await run(stack, 'baseline', 0);
+  const runs: [string, RunResult][] = [];
+  if (values.only !== 'baseline') runs.push(['flood', await run(stack, 'flood', distinct)]);
+  if (values.only !== 'flood') runs.unshift(['baseline', await run(stack, 'baseline', 0)]);
   say('');
-  for (const [name, r] of [['baseline', baseline], ['flood', flood]] as const) {
+  for (const [name, r] of runs) {
     say(
       `${name.padEnd(8)}: peak RSS ${r.maxRssMiB} MiB; acme delivery delay mean ${secs(mean(r.delaysMs))} s, ` +
         `p50 ${secs(quantile(r.delaysMs, 0.5))} s, max ${secs(Math.max(...r.delaysMs))} s over ${r.delaysMs.length} windows` +
         `${r.undelivered > 0 ? `, ${r.undelivered} NOT delivered` : ''}; input ${r.inputMiB.toFixed(1)} MiB; ` +
         `producer lag ≤ ${secs(r.producerLagMs)} s; partials folded ${r.folded.toLocaleString('en-US')}`,
     );
+    const { count, seconds: checkpointSeconds, bytes } = r.checkpoints;
+    say(
+      `${''.padEnd(8)}  ${count} checkpoints, mean ${kib(bytes / Math.max(1, count))} KiB and ${((1000 * checkpointSeconds) / Math.max(1, count)).toFixed(1)} ms each ` +
+        `(${(bytes / 2 ** 20).toFixed(1)} MiB in all); event loop delay p50 ${r.loop.p50Ms.toFixed(0)} ms, p99 ${r.loop.p99Ms.toFixed(0)} ms, max ${r.loop.maxMs.toFixed(0)} ms`,
+    );
   }
-  const ratio = mean(flood.delaysMs) / mean(baseline.delaysMs);
-  const rssOk = flood.maxRssMiB < 1024;
-  say(`peak RSS with the flood: ${flood.maxRssMiB} MiB (goal < 1024 MiB) ${rssOk ? 'OK' : 'OVER'}`);
-  say(`acme delivery delay, flood / baseline (mean): ${ratio.toFixed(2)} (goal ≤ 1.10) ${ratio <= 1.1 ? 'OK' : 'OVER'}`);
-  if (!rssOk || flood.undelivered > 0 || baseline.undelivered > 0) process.exitCode = 1;
+  const [baseline, flood] = [runs.find(([name]) => name === 'baseline')?.[1], runs.find(([name]) => name === 'flood')?.[1]];
+  if (baseline && flood) {
+    const ratio = mean(flood.delaysMs) / mean(baseline.delaysMs);
+    const rssOk = flood.maxRssMiB < 1024;
+    say(`peak RSS with the flood: ${flood.maxRssMiB} MiB (goal < 1024 MiB) ${rssOk ? 'OK' : 'OVER'}`);
+    say(`acme delivery delay, flood / baseline (mean): ${ratio.toFixed(2)} (goal ≤ 1.10) ${ratio <= 1.1 ? 'OK' : 'OVER'}`);
+    if (!rssOk || flood.undelivered > 0 || baseline.undelivered > 0) process.exitCode = 1;
+  }
 } finally {
   await stack.stop();
 }
@@ -98,6 +117,7 @@ async function run(stack: Stack, name: string, floodCount: number): Promise<RunR
       acme: { url: stack.prometheus.acme!.remoteWriteUrl },
       initech: { url: stack.prometheus.initech!.remoteWriteUrl, ...(budget === undefined ? {} : { limits: { max_state_series: budget } }) },
     },
+    ...(stack.redis ? { redisUrl: stack.redis.url } : {}),
   };
   // BENCH_PHASE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside a run.
   const nodeArgs = process.env.BENCH_PHASE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -126,7 +146,7 @@ async function run(stack: Stack, name: string, floodCount: number): Promise<RunR
   await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
 
   child.stdin!.write('end\n');
-  const report = JSON.parse(await next()) as { deliveredAt: [number, number][]; maxRssMiB: number; folded: number };
+  const report = JSON.parse(await next()) as { deliveredAt: [number, number][]; maxRssMiB: number; folded: number; checkpoints: RunResult['checkpoints']; loop: RunResult['loop'] };
   await new Promise((resolve) => child.once('exit', resolve));
   const delivered = new Map(report.deliveredAt);
   const delaysMs: number[] = [];
@@ -136,7 +156,7 @@ async function run(stack: Stack, name: string, floodCount: number): Promise<RunR
     if (at === undefined) undelivered++;
     else delaysMs.push(at - w);
   }
-  return { maxRssMiB: report.maxRssMiB, folded: report.folded, delaysMs, undelivered, producerLagMs, inputMiB: bytes / 2 ** 20 };
+  return { maxRssMiB: report.maxRssMiB, folded: report.folded, delaysMs, undelivered, producerLagMs, inputMiB: bytes / 2 ** 20, checkpoints: report.checkpoints, loop: report.loop };
 }
 
 /** Sends each record once the wall clock reaches its event time, round-robin over the partitions. */
@@ -171,6 +191,10 @@ function mean(values: readonly number[]): number {
 function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+function kib(bytes: number): string {
+  return (bytes / 1024).toFixed(1);
 }
 
 function secs(ms: number): string {

@@ -4,8 +4,10 @@
  * watching when each window of the watched tenant is acknowledged by its receiver
  * (`sluice_remote_write_highest_sent_timestamp_seconds`, as Prometheus' own remote-write delay
  * metric). Prints `ready` once it owns its partitions; on `end` (stdin) prints one JSON line:
- * { deliveredAt: [windowEndMs, wallMs][], maxRssMiB, folded }.
+ * { deliveredAt: [windowEndMs, wallMs][], maxRssMiB, folded, checkpoints: { count, seconds, bytes }, loop: event-loop
+ * delay { p50Ms, p99Ms, maxMs } }.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { startPipelines } from '../../src/runtime/process.ts';
@@ -23,6 +25,9 @@ const WINDOW_MS = 10_000;
 const running = await startPipelines([gatewayVariant(variant)], { logger: pino({ level: 'warn' }, pino.destination(2)) });
 while (!running.runners.every((r) => r.ready)) await new Promise((resolve) => setTimeout(resolve, 100));
 process.stdout.write('ready\n');
+// How long the event loop was blocked at worst: one tenant's flood must not hold up the others' work.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 const highestSent = running.metrics.registry.getSingleMetric('sluice_remote_write_highest_sent_timestamp_seconds')!;
 const deliveredAt: [number, number][] = [];
@@ -42,6 +47,17 @@ for await (const line of createInterface({ input: process.stdin })) if (line.tri
 clearInterval(poll);
 const folded = (await running.metrics.stateSeriesFolded.get()).values.reduce((sum, v) => sum + v.value, 0);
 const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+loopDelay.disable();
+const sumOf = async (metric: string, suffix = '') =>
+  (await running.metrics.registry.getSingleMetric(metric)!.get()).values
+    .filter((v) => ((v as { metricName?: string }).metricName ?? metric) === metric + suffix)
+    .reduce((sum, v) => sum + v.value, 0);
+const checkpoints = {
+  count: await sumOf('sluice_checkpoint_duration_seconds', '_count'),
+  seconds: await sumOf('sluice_checkpoint_duration_seconds', '_sum'),
+  bytes: await sumOf('sluice_checkpoint_bytes_total'),
+};
+const loop = { p50Ms: loopDelay.percentile(50) / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
 if (process.env.BENCH_DEBUG) {
   for (const name of ['sluice_records_in_total', 'sluice_watermark_delay_seconds', 'sluice_remote_write_samples_sent_total', 'sluice_remote_write_samples_pending', 'sluice_window_state_series', 'sluice_remote_write_samples_failed_total', 'sluice_dead_letter_records_total']) {
     process.stderr.write(`${name} ${JSON.stringify((await running.metrics.registry.getSingleMetric(name)!.get()).values.map((v) => [v.labels, v.value]))}\n`);
@@ -49,5 +65,5 @@ if (process.env.BENCH_DEBUG) {
   process.stderr.write(`delivered ${JSON.stringify(deliveredAt.map(([w, t]) => [w, t - w]))}\n`);
 }
 await running.stop();
-process.stdout.write(`${JSON.stringify({ deliveredAt, maxRssMiB, folded })}\n`);
+process.stdout.write(`${JSON.stringify({ deliveredAt, maxRssMiB, folded, checkpoints, loop })}\n`);
 process.exit(0);

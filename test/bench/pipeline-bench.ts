@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: throughput and memory of the gateway pipeline against a bare consume of the
  * same topic, measured in one run on the local real stack (ratios, because a 2-core machine is
- * noisy). Fills a topic with ≥ 1M gateway logs, runs each phase in its own process, prints
- * records/s of both, their ratio and each phase's peak RSS, and checks the pipeline's totals in
- * every tenant's Prometheus against the generator's own counts.
+ * noisy). Fills a topic with ≥ 1M gateway logs, runs each phase in its own process, prints for
+ * each its records/s, CPU-seconds per 1M records (process user + system CPU from its first record
+ * to all of its output delivered) and peak RSS, the pipeline/bare ratios of all three, and checks
+ * the pipeline's totals in every tenant's Prometheus against the generator's own counts (exit 1
+ * when any differs).
  *
  *   npm run bench [-- --records 1000000]
+ *   BENCH_PHASE_NODE_ARGS=--cpu-prof node --import tsx test/bench/pipeline-bench.ts   (profiles each phase)
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { execFile } from 'node:child_process';
@@ -68,6 +71,7 @@ try {
     BENCH_BROKERS: stack.kafka.brokers.join(','),
     BENCH_TOPIC: TOPIC,
     BENCH_RECORDS: String(records),
+    BENCH_LAST_EVENT_MS: String(lastTimestamp),
     SLUICE_KAFKA_BROKERS: stack.kafka.brokers.join(','),
     SLUICE_IDLE_TIMEOUT: '1s',
     SLUICE_LOG_LEVEL: 'warn',
@@ -77,11 +81,19 @@ try {
   const pipeline = await runPhase('pipeline', env);
   const bareRate = records / bare.seconds;
   const pipelineRate = records / pipeline.seconds;
+  const perMillion = (phase: PhaseResult) => (phase.cpuSeconds / records) * 1e6;
   say('');
-  say(`bare kafkajs consume + JSON.parse : ${fmt(bareRate)} records/s  (${bare.seconds.toFixed(2)} s, peak RSS ${bare.maxRssMiB} MiB)`);
-  say(`sluice pipeline → Prometheus      : ${fmt(pipelineRate)} records/s  (${pipeline.seconds.toFixed(2)} s, peak RSS ${pipeline.maxRssMiB} MiB)`);
-  say(`ratio pipeline / bare             : ${(pipelineRate / bareRate).toFixed(2)}`);
+  say(`${''.padEnd(35)}  records/s  CPU-s/1M  peak RSS MiB`);
+  const row = (name: string, rate: number, cpu: number, rss: number) =>
+    say(`${name.padEnd(35)}${fmt(rate).padStart(11)}${cpu.toFixed(2).padStart(10)}${String(rss).padStart(14)}`);
+  row('bare kafkajs consume + JSON.parse', bareRate, perMillion(bare), bare.maxRssMiB);
+  row('sluice pipeline → Prometheus', pipelineRate, perMillion(pipeline), pipeline.maxRssMiB);
+  say(
+    `${'ratio pipeline / bare'.padEnd(35)}${(pipelineRate / bareRate).toFixed(2).padStart(11)}${(perMillion(pipeline) / perMillion(bare)).toFixed(2).padStart(10)}${(pipeline.maxRssMiB / bare.maxRssMiB).toFixed(2).padStart(14)}`,
+  );
   say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
+  const latency = pipeline.windowLatency!;
+  say(`window close → queryable (acknowledged), over ${latency.count} tenant-windows: p50 ${fmtMs(latency.p50Ms)}, p99 ${fmtMs(latency.p99Ms)} (poll 50 ms)`);
   say(`dead letters: ${pipeline.deadLetters!.join(' ') || 'none'}; failed samples: ${pipeline.failed!.join(' ') || 'none'}`);
 
   // The pipeline's totals, read back from each tenant's own Prometheus, against the generator's counts.
@@ -103,21 +115,28 @@ try {
 
 interface PhaseResult {
   seconds: number;
+  cpuSeconds: number;
   maxRssMiB: number;
   endToEndSeconds?: number;
   samplesSent?: number;
   deadLetters?: string[];
   failed?: string[];
+  windowLatency?: { count: number; p50Ms: number; p99Ms: number };
 }
 
 async function runPhase(phase: string, env: NodeJS.ProcessEnv): Promise<PhaseResult> {
   const script = fileURLToPath(new URL('./phase.ts', import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, phase], {
+  const nodeArgs = process.env.BENCH_PHASE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, '--import', 'tsx', script, phase], {
     env,
     maxBuffer: 16 * 1024 * 1024,
     timeout: 20 * 60_000,
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as PhaseResult;
+}
+
+function fmtMs(ms: number): string {
+  return Number.isNaN(ms) ? 'n/a' : `${(ms / 1000).toFixed(2)} s`;
 }
 
 function fmt(value: number): string {

@@ -74,11 +74,11 @@ function committedUpToEnd(): Promise<{ committed: number[]; end: number[] }> {
   return eventually(sourceOffsets, ({ committed, end }) => committed.every((c, p) => c === end[p]), 15_000, 250);
 }
 
-/** The stage-2 checkpoint offset of each partials partition in Redis; -1 where there is none. */
+/** The stage-2 checkpoint offset of each partials partition in Redis (its incremental checkpoint's head); -1 where there is none. */
 async function checkpointOffsets(): Promise<number[]> {
   const offsets: number[] = [];
   for (let p = 0; p < PARTIALS_PARTITIONS; p++) {
-    const bytes = await redis.getBuffer(`sluice:{${pipeline}:${p}}:checkpoint`);
+    const bytes = await redis.getBuffer(`sluice:{${pipeline}:${p}}:head`);
     offsets.push(bytes ? unpackState<{ offset: number }>(bytes).offset : -1);
   }
   return offsets;

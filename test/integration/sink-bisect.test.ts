@@ -82,4 +82,31 @@ describe('remote-write sink: bisecting a rejected batch on a real Prometheus', (
     await eventually(() => query(stack.prometheus.acme!.url, `bisect_more{run="${RUN}"}`), (r) => r.length === 30);
     await sink.close();
   });
+
+  it('delivers the new windows of a batch that starts with windows Prometheus already has (a stage-2 replay after a restore)', async () => {
+    const registry = new Registry();
+    const sink = new RemoteWriteSink(
+      tenantsConfigSchema.parse({ acme: { endpoint: stack.prometheus.acme!.remoteWriteUrl, shards: 1, batch: { max_delay: '50ms' } } }),
+      { logger: pino({ level: 'silent' }), events: createSinkMetrics(registry) },
+    );
+    const end = Math.floor(Date.now() / 10_000) * 10_000;
+    const windows = (from: number, to: number): Sample[] =>
+      Array.from({ length: to - from }, (_, w) => Array.from({ length: 40 }, (_, i) => ({ labels: labels('bisect_window', String(i)), value: i + from + w, timestampMs: end - (10 - from - w) * 10_000 }))).flat();
+    // Windows 1..6 were delivered before the crash; the successor replays 2..6 and goes on with 7 and 8.
+    sink.write('acme', windows(1, 7));
+    await sink.flush();
+    let outcome: WriteOutcome | undefined;
+    sink.write('acme', [...windows(2, 7), ...windows(7, 9)], (o) => (outcome = o));
+    await sink.flush();
+    await Promise.resolve();
+    // Windows 2..5 are refused as out of order; window 6, the newest stored with the same values, is taken again.
+    expect(outcome).toEqual({ delivered: 3 * 40, failed: 4 * 40, filtered: 0 });
+    expect(await failedByReason(registry)).toEqual({ out_of_order: 4 * 40 });
+    const newest = await eventually(
+      () => query(stack.prometheus.acme!.url, `timestamp(bisect_window{run="${RUN}"})`),
+      (r) => r.length === 40 && r.every((s) => s.value === (end - 2 * 10_000) / 1000),
+    );
+    expect(newest).toHaveLength(40);
+    await sink.close();
+  });
 });

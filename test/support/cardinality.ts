@@ -19,6 +19,8 @@ export interface GatewayVariant {
   readonly tenants: Readonly<Record<string, { readonly url: string; readonly limits?: Record<string, unknown> }>>;
   readonly expireAfter?: string;
   readonly idleTimeout?: string;
+  /** Checkpoints in this Redis (absent: the memory backend). */
+  readonly redisUrl?: string;
 }
 
 export function gatewayVariant(variant: GatewayVariant): LoadedPipeline {
@@ -29,7 +31,8 @@ export function gatewayVariant(variant: GatewayVariant): LoadedPipeline {
   doc.setIn(['source', 'group_id'], `sluice-${variant.name}`);
   doc.setIn(['dead_letter', 'topic'], `sluice.${variant.name}.dlq`);
   doc.setIn(['window', 'idle_timeout'], variant.idleTimeout ?? '2s');
-  doc.setIn(['state', 'backend'], 'memory');
+  doc.setIn(['state', 'backend'], variant.redisUrl === undefined ? 'memory' : 'redis');
+  if (variant.redisUrl !== undefined) doc.setIn(['state', 'redis_url'], variant.redisUrl);
   doc.setIn(['telemetry', 'listen'], '127.0.0.1:0');
   if (variant.expireAfter !== undefined) doc.setIn(['series', 'expire_after'], variant.expireAfter);
   doc.set(

@@ -1,4 +1,4 @@
-import { MemoryCheckpointStore, type CheckpointStore } from '../../src/state/checkpoint-store.ts';
+import { MemoryCheckpointStore, type CheckpointDelta, type CheckpointStore } from '../../src/state/checkpoint-store.ts';
 
 /** The state backend (Redis) in memory, with an outage switch: while `down`, every call fails. */
 export class FlakyCheckpointStore implements CheckpointStore {
@@ -11,10 +11,10 @@ export class FlakyCheckpointStore implements CheckpointStore {
     return this.store.claim(partition);
   }
 
-  save(partition: number, epoch: number, checkpoint: Buffer): ReturnType<CheckpointStore['save']> {
+  save(partition: number, epoch: number, delta: CheckpointDelta): ReturnType<CheckpointStore['save']> {
     this.check();
     this.saves++;
-    return this.store.save(partition, epoch, checkpoint);
+    return this.store.save(partition, epoch, delta);
   }
 
   async close(): Promise<void> {}

@@ -48,6 +48,7 @@ metrics:
     type: counter
     value: tokens
     labels: { model: model }
+# @extra-metrics
 dead_letter:
   topic: rig.dlq
 tenants:
@@ -82,14 +83,16 @@ export class StageRig {
   readonly clock = new ManualScheduler(T0);
   readonly sink = new MemorySink();
   readonly store = new FlakyCheckpointStore();
-  readonly loaded: LoadedPipeline = parsePipeline(PIPELINE, 'rig.yaml', {});
+  readonly loaded: LoadedPipeline;
   readonly partials = partialsTopic('rig');
   readonly instances: RigInstance[] = [];
   /** Every record produced, for the oracle. */
   readonly inputs: { ts: number; tenant: string; model: string; tokens: number }[] = [];
   private fedSteps = 0;
 
-  constructor() {
+  /** `extraMetrics`: YAML list entries (indented two spaces) appended to the rig pipeline's metrics. */
+  constructor(extraMetrics = '') {
+    this.loaded = parsePipeline(PIPELINE.replace('# @extra-metrics\n', extraMetrics), 'rig.yaml', {});
     this.cluster.createTopic(this.partials, 2);
     this.cluster.createTopic('rig.dlq', 1);
   }

@@ -88,4 +88,72 @@ describe('outbox', () => {
     const [sample] = samplesOf(writes[0]!.points);
     expect([sample!.labels, sample!.value, sample!.timestampMs]).toEqual([withName, 7, 10_000]);
   });
+
+  it('writes each unacknowledged write once for incremental checkpoints, removes it once settled, and restores under the same names', () => {
+    const { sink, writes } = recordingSink();
+    const outbox = new Outbox(sink);
+    // What the store holds, applied as stage 2's checkpoints would.
+    const stored = new Map<string, Buffer>();
+    const checkpoint = (all = false) => {
+      const { put, remove } = outbox.changes(all);
+      if (all) stored.clear();
+      for (const field of remove) stored.delete(field);
+      for (const [field, value] of put) stored.set(field, value);
+      return { put: put.map(([field]) => field), remove };
+    };
+    outbox.add('acme', [point(1, 10_000)]);
+    outbox.add('globex', [point(2, 10_000)]);
+    outbox.add('acme', [point(3, 20_000)]);
+    const first = checkpoint();
+    expect(first.put).toHaveLength(3);
+    expect(checkpoint()).toEqual({ put: [], remove: [] }); // nothing new: nothing written
+
+    writes[1]!.settle(); // written, then acknowledged: removed
+    outbox.add('acme', [point(4, 30_000)]);
+    outbox.add('acme', [point(5, 30_000)]);
+    writes[4]!.settle(); // acknowledged before any checkpoint wrote it: never written
+    const second = checkpoint();
+    expect(second.put).toHaveLength(1);
+    expect(second.remove).toEqual([first.put[1]]);
+    expect(stored.size).toBe(3);
+
+    const again = recordingSink();
+    const restored = new Outbox(again.sink);
+    restored.restoreEntries(stored);
+    expect(again.writes.map((w) => [w.tenant, samplesOf(w.points).map((x) => x.value)])).toEqual([
+      ['acme', [1]],
+      ['acme', [3]],
+      ['acme', [4]],
+    ]);
+    expect(restored.changes(false)).toEqual({ put: [], remove: [] }); // restored entries are stored already
+    again.writes[0]!.settle();
+    expect(restored.changes(false)).toEqual({ put: [], remove: [first.put[0]] });
+    // New writes after a restore get names of their own.
+    restored.add('acme', [point(6, 40_000)]);
+    const [added] = restored.changes(false).put;
+    expect([...stored.keys()]).not.toContain(added![0]);
+    expect(restored.changes(true).put.map(([field]) => field)).toEqual([first.put[2], second.put[0], added![0]]);
+  });
+
+  it('hands a large emission to the sink a bounded slice per turn, so another tenant’s write goes out at once', async () => {
+    const { sink, writes } = recordingSink();
+    const outbox = new Outbox(sink);
+    const buckets = { bounds: [0.1, 1], bucketCounts: [1, 0, 2], count: 3, sum: 7.5 };
+    // 10,000 histogram points (3 buckets, sum, count): 50,000 samples for the flooding tenant, in one emission.
+    const flood = Array.from({ length: 10_000 }, (_, i): MetricPoint => ({ metric: histogram, labels: [{ name: 'code', value: `c${i}` }], timestampMs: 10_000, startTimestampMs: 0, value: buckets }));
+    outbox.add('initech', flood);
+    outbox.add('acme', [point(1, 10_000)]);
+    // This turn: initech's first slice (up to 20,000 samples, in 1,000-point writes), and acme's write.
+    const now = writes.map((w) => [w.tenant, w.points.length]);
+    expect(now.filter(([tenant]) => tenant === 'initech').length).toBeLessThan(10);
+    expect(now).toContainEqual(['acme', 1]);
+    // Everything waiting is in the checkpoint, and all of it reaches the sink in later turns, in order.
+    expect(outbox.changes(false).put).toHaveLength(11);
+    expect(outbox.size).toBe(50_001);
+    for (let turn = 0; turn < 20 && writes.length < 11; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const handed = writes.filter((w) => w.tenant === 'initech').flatMap((w) => w.points);
+    expect(handed).toEqual(flood);
+    for (const write of writes) write.settle();
+    expect(outbox.size).toBe(0);
+  });
 });

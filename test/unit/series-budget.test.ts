@@ -1,8 +1,6 @@
-import { sampleEmitter } from './aggregations/flattened.ts';
+import { sampleEmitter, sampleLine } from './aggregations/flattened.ts';
 import { describe, expect, it } from 'vitest';
 import { metricSchema } from '../../src/config/schema.ts';
-import { isStaleMarker } from '../../src/core/stale-marker.ts';
-import type { Sample } from '../../src/core/types.ts';
 import type { PartialAggregate } from '../../src/operators/windowed-metrics/partial.ts';
 import { planMetrics, type SeriesGroupPlan, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
@@ -22,11 +20,7 @@ const tumbling: Windowing = { kind: 'panes', sizeMs: 10_000, slideMs: 10_000 };
 const KEY_COST = 7;
 
 /** Samples as `tenant name{labels} value @ts`. */
-function line(tenant: string, s: Sample): string {
-  const name = s.labels.find((l) => l.name === '__name__')!.value;
-  const labels = s.labels.filter((l) => l.name !== '__name__').map((l) => `${l.name}="${l.value}"`).join(',');
-  return `${tenant} ${name}{${labels}} ${isStaleMarker(s.value) ? 'stale' : s.value} @${s.timestampMs}`;
-}
+const line = sampleLine;
 
 function harness(options: Partial<MergerOptions> = {}, plan: SeriesGroupPlan[] = groups, windowing: Windowing = tumbling) {
   const out: string[] = [];

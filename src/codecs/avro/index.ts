@@ -17,6 +17,9 @@ import { compilePlainer, type Plainer } from './plain-values.ts';
 import { describeResolutionError } from './resolution-error.ts';
 import { compileDecodingType, readSchemaFile } from './schema-file.ts';
 
+import { avroDecodeConfigSchema } from './config.ts';
+import type { CodecType } from '../codec-type.ts';
+
 export { avroDecodeConfigSchema, type AvroDecodeConfig } from './config.ts';
 
 /**
@@ -129,3 +132,6 @@ function plan(writer: avro.Type, reader: avro.Type | undefined, writerFile: stri
   }
   return { read: resolver as unknown as Reader, plain: compilePlainer(reader), label: writerFile };
 }
+
+/** `codec: avro` in the codec registry (../index.ts). */
+export const avroCodec: CodecType<typeof avroDecodeConfigSchema> = { codec: 'avro', schema: avroDecodeConfigSchema, create: createAvroDecoder };

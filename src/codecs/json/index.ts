@@ -16,6 +16,9 @@ import type { JsonDecodeConfig } from './config.ts';
 import { tooDeepDetail, tooDeepOffset } from './depth.ts';
 import { describeJsonSyntaxError, loneSurrogateDetail } from './syntax-error.ts';
 
+import { jsonDecodeConfigSchema } from './config.ts';
+import type { CodecType } from '../codec-type.ts';
+
 export { jsonDecodeConfigSchema, type JsonDecodeConfig } from './config.ts';
 
 /**
@@ -124,3 +127,6 @@ function lineOf(bytes: Buffer, offset: number): number {
 }
 
 const NEWLINE = 0x0a;
+
+/** `codec: json` in the codec registry (../index.ts). */
+export const jsonCodec: CodecType<typeof jsonDecodeConfigSchema> = { codec: 'json', schema: jsonDecodeConfigSchema, create: createJsonDecoder };

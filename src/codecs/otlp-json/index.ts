@@ -6,6 +6,9 @@ import { invalidUtf8Offset } from '../utf8.ts';
 import type { OtlpJsonDecodeConfig } from './config.ts';
 import { JsonShapeError, OtlpJsonWalker } from './walker.ts';
 
+import { otlpJsonDecodeConfigSchema } from './config.ts';
+import type { CodecType } from '../codec-type.ts';
+
 export { otlpJsonDecodeConfigSchema, type OtlpJsonDecodeConfig } from './config.ts';
 export type { OtlpSpanRecord, SpanEventRecord, AttributeValue } from '../otlp/span-record.ts';
 
@@ -39,3 +42,6 @@ class OtlpJsonDecoder implements Decoder {
     }
   }
 }
+
+/** `codec: otlp_json` in the codec registry (../index.ts). */
+export const otlpJsonCodec: CodecType<typeof otlpJsonDecodeConfigSchema> = { codec: 'otlp_json', schema: otlpJsonDecodeConfigSchema, create: createOtlpJsonDecoder };

@@ -2,6 +2,9 @@ import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder
 import type { OtlpProtoDecodeConfig } from './config.ts';
 import { OtlpProtoWalker, WireError } from './walker.ts';
 
+import { otlpProtoDecodeConfigSchema } from './config.ts';
+import type { CodecType } from '../codec-type.ts';
+
 export { otlpProtoDecodeConfigSchema, type OtlpProtoDecodeConfig } from './config.ts';
 export type { OtlpSpanRecord, SpanEventRecord, AttributeValue } from '../otlp/span-record.ts';
 
@@ -25,3 +28,6 @@ class OtlpProtoDecoder implements Decoder {
     }
   }
 }
+
+/** `codec: otlp_proto` in the codec registry (../index.ts). */
+export const otlpProtoCodec: CodecType<typeof otlpProtoDecodeConfigSchema> = { codec: 'otlp_proto', schema: otlpProtoDecodeConfigSchema, create: createOtlpProtoDecoder };

@@ -6,6 +6,9 @@ import type { PrometheusTextDecodeConfig } from './config.ts';
 import { compileGroupingKey, type GroupingKeyReader } from './grouping-key.ts';
 import { ExpositionError, parseExposition } from './parser.ts';
 
+import { prometheusTextDecodeConfigSchema } from './config.ts';
+import type { CodecType } from '../codec-type.ts';
+
 export { prometheusTextDecodeConfigSchema, type PrometheusTextDecodeConfig } from './config.ts';
 export type { MetricType, PrometheusSampleRecord } from './parser.ts';
 
@@ -64,3 +67,6 @@ function lineOf(bytes: Buffer, offset: number): number {
 }
 
 const INTEGER = /^-?\d{1,16}$/;
+
+/** `codec: prometheus_text` in the codec registry (../index.ts). */
+export const prometheusTextCodec: CodecType<typeof prometheusTextDecodeConfigSchema> = { codec: 'prometheus_text', schema: prometheusTextDecodeConfigSchema, create: createPrometheusTextDecoder };

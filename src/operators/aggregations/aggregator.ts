@@ -22,6 +22,11 @@ export interface PointTarget {
 export interface Aggregator<A = unknown, In = unknown> {
   readonly name: string;
   readonly cumulative: boolean;
+  /**
+   * True when `emit` leaves the accumulator as it was (counters, histograms), so a series without
+   * new data has nothing new to checkpoint. Absent: `emit` may change it (a counter rate's spans).
+   */
+  readonly emitKeepsAcc?: boolean;
   /** Reads the record's input: the value `add` takes, why it cannot count, or SKIP (not for this metric). */
   read(record: Record<string, unknown>): In | InvalidInput | typeof SKIP;
   create(): A;

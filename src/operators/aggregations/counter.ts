@@ -8,6 +8,7 @@ import { numericInput } from './numeric-input.ts';
 /** A cumulative counter: counts records, or sums a non-negative field. Accumulator: [total]. */
 export class CounterAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = true;
+  readonly emitKeepsAcc = true;
   readonly read: (record: Record<string, unknown>) => number | InvalidInput;
   readonly metric: MetricDescriptor;
 

@@ -140,8 +140,14 @@ export class DriftWindow {
     return this.options.featureType === 'categorical' ? this.categoricalSample() : this.numericSample();
   }
 
+  /**
+   * Categories in code-unit order, not arrival order: the tests sum per category, and floating-point
+   * sums follow their order, so arrival order (which partial stage 2 merged first, or a window
+   * decoded from a checkpoint, which is sorted) changed the last bits of PSI, Jensen–Shannon and
+   * chi-square, and a replay after a restore emitted other values than the first run.
+   */
   private categoricalSample(): CategoricalSample {
-    return categoricalSample(new Map(this.categories));
+    return categoricalSample(new Map([...this.categories].sort(byCategory)));
   }
 
   private numericSample(): NumericSample {
@@ -182,7 +188,7 @@ export class DriftWindow {
   snapshot(): DriftWindowSnapshot {
     const options = this.options;
     if (options.featureType === 'categorical') {
-      return { v: 1, type: 'categorical', options, counts: [...this.categories].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) };
+      return { v: 1, type: 'categorical', options, counts: [...this.categories].sort(byCategory) };
     }
     if (this.exact !== null) return { v: 1, type: 'numerical', options, exact: [...this.exact].sort((a, b) => a[0] - b[0]) };
     return {
@@ -208,6 +214,10 @@ export class DriftWindow {
     }
     return window;
   }
+}
+
+function byCategory(a: readonly [string, number], b: readonly [string, number]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
 function sameOptions(a: Required<DriftWindowOptions>, b: Required<DriftWindowOptions>): boolean {

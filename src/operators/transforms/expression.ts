@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Rejection } from '../../core/dead-letter-reason.ts';
+import { compileCel, FALLBACK, type CompiledCel, type VariableReader } from './cel-compiler.ts';
 import { celEnvironment } from './cel-environment.ts';
 import { BudgetExceeded, costMeter, DEFAULT_EXPRESSION_BUDGET } from './cost-meter.ts';
 
@@ -15,7 +16,10 @@ export type CompiledExpression = (context: Record<string, unknown>) => unknown;
 type Parsed = CompiledExpression & { ast: unknown };
 
 export function compileExpression(source: string): CompiledExpression {
-  return metered(celEnvironment.parse(source) as unknown as Parsed);
+  const parsed = celEnvironment.parse(source) as unknown as Parsed;
+  const interpreted = metered(parsed);
+  const compiled = compiledOrUndefined(source, parsed, (name) => (record) => (Object.hasOwn(record, name) ? record[name] : undefined));
+  return compiled === undefined ? interpreted : withFallback(compiled, interpreted);
 }
 
 /**
@@ -28,8 +32,29 @@ export function compileExpression(source: string): CompiledExpression {
  * A record field named like a constant is shadowed by the constant.
  */
 export function bindExpression(source: string, constants: Readonly<Record<string, unknown>>): CompiledExpression {
+  if (Object.keys(constants).length === 0) return compileExpression(source);
   const parsed = celEnvironment.parse(source) as unknown as Parsed;
-  if (Object.keys(constants).length === 0) return metered(parsed);
+  const interpreted = interpretBound(parsed, constants);
+  const compiled = compiledOrUndefined(source, parsed, (name) => {
+    if (Object.hasOwn(constants, name)) {
+      const value = constants[name];
+      return () => value;
+    }
+    return (record) => (Object.hasOwn(record, name) ? record[name] : undefined);
+  });
+  return compiled === undefined ? interpreted : withFallback(compiled, interpreted);
+}
+
+/**
+ * The expression on cel-js alone, as it ran before cel-compiler.ts: the fallback of the compiled
+ * path, and the reference tests compare it with.
+ */
+export function interpretExpression(source: string, constants: Readonly<Record<string, unknown>> = {}): CompiledExpression {
+  const parsed = celEnvironment.parse(source) as unknown as Parsed;
+  return Object.keys(constants).length === 0 ? metered(parsed) : interpretBound(parsed, constants);
+}
+
+function interpretBound(parsed: Parsed, constants: Readonly<Record<string, unknown>>): CompiledExpression {
   const fields = [...identifiers(parsed.ast)].filter((name) => !Object.hasOwn(constants, name));
   const context = Object.create(constants) as Record<string, unknown>;
   return metered((record) => {
@@ -39,6 +64,27 @@ export function bindExpression(source: string, constants: Readonly<Record<string
     }
     return parsed(context);
   });
+}
+
+/**
+ * The expression as closures (cel-compiler.ts), or undefined when it uses a construct the
+ * compiler leaves to cel-js or does not type-check (cel-js then throws its error on every record).
+ */
+function compiledOrUndefined(source: string, parsed: Parsed, variable: VariableReader): CompiledCel | undefined {
+  if (expressionProblem(source) !== undefined) return undefined;
+  // Type names (`int`, `map`, …) are variables cel-js declares itself: they never read the record.
+  return compileCel(parsed.ast, (name) => (celEnvironment.hasVariable(name) ? undefined : variable(name)));
+}
+
+/**
+ * The compiled closure, and cel-js for any record it cannot decide. Compiled expressions contain
+ * nothing that charges the cost meter, so they need no meter scope of their own.
+ */
+function withFallback(compiled: CompiledCel, interpreted: CompiledExpression): CompiledExpression {
+  return (record) => {
+    const value = compiled(record);
+    return value === FALLBACK ? interpreted(record) : value;
+  };
 }
 
 /**

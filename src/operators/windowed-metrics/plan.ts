@@ -46,31 +46,41 @@ export function createAggregator(metric: MetricConfig): Aggregator {
   return aggregator;
 }
 
-export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[] {
-  const groups = new Map<string, { labelNames: string[]; labelFields: string[]; metrics: MetricConfig[] }>();
-  const passthrough: SeriesGroupPlan[] = [];
+/**
+ * Which metrics share a series group, in the order groups are numbered (fixed label mappings by
+ * first use, then passthrough metrics): partials and checkpoints name a metric by its group index
+ * and its position in the group, so this order is what a config change must keep (config/compat).
+ */
+export function groupMetricConfigs(metrics: readonly MetricConfig[]): { readonly metrics: readonly MetricConfig[]; readonly passthrough: boolean }[] {
+  const groups = new Map<string, MetricConfig[]>();
+  const passthrough: MetricConfig[] = [];
   for (const metric of metrics) {
-    const dynamic = kindOf(metric).dynamicSeries?.(metric);
-    if (dynamic !== undefined) {
-      passthrough.push({ labelNames: [], labelGetters: [], aggregators: [createAggregator(metric)], dynamic });
+    if (kindOf(metric).dynamicSeries?.(metric) !== undefined) {
+      passthrough.push(metric);
       continue;
     }
     if (!('labels' in metric)) throw new Error(`metric ${metric.name}: a kind without dynamic series needs labels`);
     const labelNames = Object.keys(metric.labels).sort();
-    const labelFields = labelNames.map((name) => metric.labels[name]!);
-    const key = labelNames.map((name, i) => `${name}=${labelFields[i]}`).join('\u0000');
+    const key = labelNames.map((name) => `${name}=${metric.labels[name]!}`).join('\u0000');
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { labelNames, labelFields, metrics: [] }));
-    group.metrics.push(metric);
+    if (!group) groups.set(key, (group = []));
+    group.push(metric);
   }
-  for (const { labelNames, metrics: groupMetrics } of groups.values()) {
+  return [...[...groups.values()].map((group) => ({ metrics: group, passthrough: false })), ...passthrough.map((metric) => ({ metrics: [metric], passthrough: true }))];
+}
+
+export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[] {
+  return groupMetricConfigs(metrics).map(({ metrics: groupMetrics, passthrough }) => {
+    if (passthrough) {
+      const metric = groupMetrics[0]!;
+      return { labelNames: [], labelGetters: [], aggregators: [createAggregator(metric)], dynamic: kindOf(metric).dynamicSeries!(metric)! };
+    }
+    const first = groupMetrics[0]! as MetricConfig & { labels: Record<string, string> };
+    const labelNames = Object.keys(first.labels).sort();
     // Each partial tracks which of its group's metrics took data in one 31-bit mask.
     if (groupMetrics.length > 31) throw new Error(`more than 31 metrics share the labels {${labelNames.join(', ')}}; split them`);
-  }
-  const fixed = [...groups.values()].map(({ labelNames, labelFields, metrics: groupMetrics }) => {
     const aggregators = groupMetrics.map(createAggregator);
     groupMetrics.forEach((metric, m) => kindOf(metric).bind?.(metric, aggregators[m]!, { metrics: groupMetrics, aggregators }));
-    return { labelNames, labelGetters: labelFields.map(compileFieldGetter), aggregators };
+    return { labelNames, labelGetters: labelNames.map((name) => compileFieldGetter(first.labels[name]!)), aggregators };
   });
-  return [...fixed, ...passthrough];
 }

@@ -2,6 +2,8 @@ import type { Rejection } from '../../core/dead-letter-reason.ts';
 import { InvalidInput, SKIP } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
+import { PaneFragments } from './pane-fragments.ts';
+import { SessionFragments } from './session-fragments.ts';
 import { groupKeyPrefix, readSeries } from './series-key.ts';
 
 /**
@@ -12,13 +14,26 @@ import { groupKeyPrefix, readSeries } from './series-key.ts';
  */
 export const MAX_COMBINER_SERIES = 20_000;
 
+export type NewPartial = (g: number, key: string, tenant: string, start: number, end: number) => PartialAggregate;
+
+/**
+ * One windowing type's part of the combiner: which partial a record of a series at an event time
+ * goes into. Time windows (pane-fragments.ts) and sessions (session-fragments.ts).
+ */
+export interface CombinerWindows {
+  readonly seriesCount: number;
+  partialFor(g: number, key: string, tenant: string, eventTimeMs: number): PartialAggregate;
+  /** Everything held, handed over; the windows start empty again. */
+  drain(): PartialAggregate[];
+}
+
 /**
  * Stage 1's combiner: folds accepted records into one partial per series and pane (or session
  * fragment) until the next flush, so stage 2 receives one partial per series per window from
  * each source partition instead of every record.
  */
 export class PreAggregator {
-  private readonly fragments: PaneFragments | SessionFragments;
+  private readonly fragments: CombinerWindows;
   private readonly labelScratch: (string | undefined)[][];
   private readonly valueScratch: unknown[][];
   /** Per group: does any metric of the group take this record? */
@@ -130,91 +145,5 @@ export class PreAggregator {
       accs: this.groups[g]!.aggregators.map((a) => a.create()),
       touched: 0,
     };
-  }
-}
-
-type NewPartial = (g: number, key: string, tenant: string, start: number, end: number) => PartialAggregate;
-
-/** Time windows: one partial per series and pane (`slide` long; a tumbling window is one pane). */
-class PaneFragments {
-  private panes = new Map<string, { current: PartialAggregate | undefined; byPane: Map<number, PartialAggregate> }>();
-
-  constructor(
-    private readonly slideMs: number,
-    private readonly newPartial: NewPartial,
-  ) {}
-
-  get seriesCount(): number {
-    return this.panes.size;
-  }
-
-  partialFor(g: number, key: string, tenant: string, eventTimeMs: number): PartialAggregate {
-    const slide = this.slideMs;
-    const start = eventTimeMs - (((eventTimeMs % slide) + slide) % slide);
-    let series = this.panes.get(key);
-    if (!series) this.panes.set(key, (series = { current: undefined, byPane: new Map() }));
-    // Within a flush almost every record of a series falls into its newest pane: check it first.
-    const current = series.current;
-    if (current !== undefined && current.start === start) return current;
-    let partial = series.byPane.get(start);
-    if (!partial) series.byPane.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
-    series.current = partial;
-    return partial;
-  }
-
-  drain(): PartialAggregate[] {
-    const out: PartialAggregate[] = [];
-    for (const series of this.panes.values()) for (const partial of series.byPane.values()) out.push(partial);
-    this.panes = new Map();
-    return out;
-  }
-}
-
-/** Sessions: per series, fragments of events no more than `gap` apart, merged when an event bridges two. */
-class SessionFragments {
-  private sessions = new Map<string, PartialAggregate[]>();
-
-  constructor(
-    private readonly gapMs: number,
-    private readonly newPartial: NewPartial,
-    private readonly groups: readonly SeriesGroupPlan[],
-  ) {}
-
-  get seriesCount(): number {
-    return this.sessions.size;
-  }
-
-  /** Extends the fragment within `gap` of the event, merging fragments the event bridges. */
-  partialFor(g: number, key: string, tenant: string, t: number): PartialAggregate {
-    const gap = this.gapMs;
-    let fragments = this.sessions.get(key);
-    if (!fragments) this.sessions.set(key, (fragments = []));
-    let target: PartialAggregate | undefined;
-    for (let i = 0; i < fragments.length; i++) {
-      const fragment = fragments[i]!;
-      if (t < fragment.start - gap || t > fragment.end + gap) continue;
-      if (!target) {
-        target = fragment;
-        if (t < target.start) target.start = t;
-        if (t > target.end) target.end = t;
-      } else {
-        // The event bridges two fragments: they are one session now.
-        const aggregators = this.groups[g]!.aggregators;
-        for (let m = 0; m < aggregators.length; m++) aggregators[m]!.merge(target.accs[m], fragment.accs[m]);
-        target.touched |= fragment.touched;
-        target.start = Math.min(target.start, fragment.start);
-        target.end = Math.max(target.end, fragment.end);
-        fragments.splice(i--, 1);
-      }
-    }
-    if (!target) fragments.push((target = this.newPartial(g, key, tenant, t, t)));
-    return target;
-  }
-
-  drain(): PartialAggregate[] {
-    const out: PartialAggregate[] = [];
-    for (const fragments of this.sessions.values()) for (const partial of fragments) out.push(partial);
-    this.sessions = new Map();
-    return out;
   }
 }

@@ -11,6 +11,8 @@ export interface RetiredSeries {
   readonly touched: number;
   /** Per aggregator, when its running total started (a returning series keeps it). */
   readonly starts: readonly (number | undefined)[];
+  /** The merger's sequence number of this entry: its name in incremental checkpoints, and its order. */
+  readonly seq: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export class RetiredTotals {
   constructor(
     limitOf: (tenant: string) => number,
     private readonly costOf: (group: number) => number,
-    private readonly onDrop: (tenant: string) => void,
+    private readonly onDrop: (dropped: RetiredSeries) => void,
   ) {
     this.budget = new SeriesBudget(limitOf);
   }
@@ -48,8 +50,9 @@ export class RetiredTotals {
     while (this.budget.isOver(series.tenant)) {
       const oldest = retired.keys().next();
       if (oldest.done === true) break;
+      const dropped = retired.get(oldest.value)!;
       this.remove(retired, oldest.value);
-      this.onDrop(series.tenant);
+      this.onDrop(dropped);
     }
   }
 

@@ -22,6 +22,11 @@ export function groupKeyPrefix(group: number): string {
  * returns the canonical series key — the group's prefix, tenant and values joined by a byte no
  * value can contain —
  * used for state, partitioning and routing alike. Returns a rejection for unusable values.
+ *
+ * Keys of fixed groups are interned: a trie per group, prefix and tenant, one level per label,
+ * keyed by the record's raw value, leads to the series' key and label values, built and checked
+ * once. A record of a known series then costs one Map lookup per label and no string building,
+ * and its key is the same string object every time, whose hash the maps downstream have cached.
  */
 export function readSeries(
   group: SeriesGroupPlan,
@@ -31,9 +36,65 @@ export function readSeries(
   out: (string | undefined)[],
 ): string | Rejection {
   if (group.dynamic) return readDynamicSeries(group.dynamic, prefix, tenant, record, out);
+  const interner = internerOf(group, prefix);
+  let level = interner.byTenant.get(tenant);
+  if (level === undefined) interner.byTenant.set(tenant, (level = new Map()));
+  const getters = group.labelGetters;
+  const last = getters.length - 1;
+  let node: Level | Series | undefined = level;
+  for (let i = 0; i <= last; i++) {
+    const raw = getters[i]!(record);
+    node = (level as Level).get(raw);
+    if (node === undefined) return internSeries(interner, group, prefix, tenant, record, out);
+    level = node as Level;
+  }
+  const series = (last < 0 ? emptySeries(interner, prefix, tenant) : node) as Series;
+  const values = series.values;
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return series.key;
+}
+
+/** One level of a series trie: a label's raw value → the next level, or at the last label the series. */
+type Level = Map<unknown, Level | Series>;
+
+interface Series {
+  readonly key: string;
+  readonly values: readonly (string | undefined)[];
+}
+
+interface Interner {
+  readonly byTenant: Map<string, Level>;
+  /** Series interned; at MAX_INTERNED_SERIES the trie starts over, bounding its memory under a label flood. */
+  size: number;
+}
+
+/** Series keys one group keeps interned (per prefix): beyond, the trie is dropped and refilled. */
+export const MAX_INTERNED_SERIES = 65_536;
+
+const interners = new WeakMap<SeriesGroupPlan, Map<string, Interner>>();
+
+function internerOf(group: SeriesGroupPlan, prefix: string): Interner {
+  let byPrefix = interners.get(group);
+  if (byPrefix === undefined) interners.set(group, (byPrefix = new Map()));
+  let interner = byPrefix.get(prefix);
+  if (interner === undefined) byPrefix.set(prefix, (interner = { byTenant: new Map(), size: 0 }));
+  return interner;
+}
+
+/** The slow path: a series not seen yet (or not internable: a rejection). Reads, checks, builds the key, interns it. */
+function internSeries(
+  interner: Interner,
+  group: SeriesGroupPlan,
+  prefix: string,
+  tenant: string,
+  record: Record<string, unknown>,
+  out: (string | undefined)[],
+): string | Rejection {
+  const getters = group.labelGetters;
+  const raws = new Array<unknown>(getters.length);
   let key = prefix + tenant;
-  for (let i = 0; i < group.labelGetters.length; i++) {
-    const raw = group.labelGetters[i]!(record);
+  for (let i = 0; i < getters.length; i++) {
+    const raw = (raws[i] = getters[i]!(record));
     let text: string | undefined;
     if (raw === undefined || raw === null) text = undefined;
     else if (typeof raw === 'string') text = raw === '' ? undefined : raw;
@@ -44,8 +105,35 @@ export function readSeries(
     out[i] = text;
     key += SEPARATOR + (text ?? MISSING);
   }
+  if (interner.size >= MAX_INTERNED_SERIES) {
+    interner.byTenant.clear();
+    interner.size = 0;
+  }
+  let level = interner.byTenant.get(tenant);
+  if (level === undefined) interner.byTenant.set(tenant, (level = new Map()));
+  const series: Series = { key, values: out.slice(0, getters.length) };
+  for (let i = 0; i < raws.length; i++) {
+    if (i === raws.length - 1) {
+      level.set(raws[i], series);
+      break;
+    }
+    let next = level.get(raws[i]) as Level | undefined;
+    if (next === undefined) level.set(raws[i], (next = new Map()));
+    level = next;
+  }
+  interner.size++;
   return key;
 }
+
+/** A group without labels has one series per tenant, kept beside the tenant's (empty) trie. */
+function emptySeries(interner: Interner, prefix: string, tenant: string): Series {
+  const level = interner.byTenant.get(tenant)!;
+  let series = level.get(EMPTY) as Series | undefined;
+  if (series === undefined) level.set(EMPTY, (series = { key: prefix + tenant, values: [] }));
+  return series;
+}
+
+const EMPTY = Symbol('no labels');
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

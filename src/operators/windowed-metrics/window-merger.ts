@@ -3,7 +3,7 @@ import { seriesPerPoint } from '../../core/series-count.ts';
 import type { PointTarget } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
-import { RetiredTotals } from './retired-totals.ts';
+import { RetiredTotals, type RetiredSeries } from './retired-totals.ts';
 import { SeriesBudget, UNLIMITED } from './series-budget.ts';
 import { baseLabels, isOverflowKey, overflowSeries } from './series-key.ts';
 import { emitSeriesWindow, isSeriesStateful, type ScoreEvent, type WindowContext } from '../aggregations/series-state.ts';
@@ -33,6 +33,7 @@ export interface MergerOptions {
 }
 
 interface SeriesState {
+  readonly key: string;
   readonly group: number;
   readonly tenant: string;
   readonly labelValues: readonly (string | undefined)[];
@@ -51,6 +52,8 @@ interface SeriesState {
   touched: number;
   /** Per aggregator, the state a drift or anomaly kind keeps across windows (absent: none in the group). */
   readonly states?: unknown[];
+  /** Birth order (the series map's order, which restore keeps) and name in incremental checkpoints. */
+  readonly seq: number;
 }
 
 /**
@@ -90,6 +93,14 @@ export class WindowMerger {
   /** Per group: does it hold a kind with per-series state (drift, anomaly)? */
   private readonly hasStateful: readonly boolean[];
   private readonly windowContext: WindowContext;
+  /** Per group: may a cumulative emit change an accumulator (a counter rate's spans)? */
+  private readonly emitChanges: readonly boolean[];
+  /** The next sequence number of a series or retained total (checkpointed: they stay unique). */
+  private nextSeq = 0;
+  /** What changed since the last `changes()`: series and retained totals, and entries gone. */
+  private readonly changedSeries = new Set<SeriesState>();
+  private readonly changedRetired = new Map<RetiredSeries, string>();
+  private removed: string[] = [];
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -99,6 +110,7 @@ export class WindowMerger {
   ) {
     this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
     this.hasStateful = groups.map((group) => group.aggregators.some(isSeriesStateful));
+    this.emitChanges = groups.map((group) => group.aggregators.some((a) => a.cumulative && a.emitKeepsAcc !== true));
     const onEvent = options.onEvent ?? (() => {});
     this.windowContext = { tenant: '', seriesKey: '', windowStartMs: 0, windowEndMs: 0, windowSeconds: 0, seriesStartMs: 0, event: onEvent };
     const outputs = (group: SeriesGroupPlan, cumulativeOnly: boolean) =>
@@ -110,7 +122,10 @@ export class WindowMerger {
     const limitOf = options.seriesBudget ?? UNLIMITED;
     this.budget = new SeriesBudget(limitOf);
     const onDrop = options.onTotalsDropped ?? (() => {});
-    this.retired = new RetiredTotals(limitOf, (g) => this.cumulativeCost[g]!, onDrop);
+    this.retired = new RetiredTotals(limitOf, (g) => this.cumulativeCost[g]!, (dropped) => {
+      this.forgetRetired(dropped);
+      onDrop(dropped.tenant);
+    });
   }
 
   get currentWatermark(): number {
@@ -203,13 +218,17 @@ export class WindowMerger {
    */
   private expire(key: string, series: SeriesState, end: number): void {
     this.series.delete(key);
+    this.changedSeries.delete(series);
+    this.removed.push(seriesField(series.seq));
     if (!isOverflowKey(key)) {
       if (this.waitsInLaterPane(key, end)) this.unborn.add(key);
       else this.budget.release(series.tenant, this.cost[series.group]!);
     }
     const touched = series.touched & this.cumulativeMask[series.group]!;
     if (touched !== 0) {
-      this.retired.retire(key, { group: series.group, tenant: series.tenant, labelValues: series.labelValues, cumulative: series.cumulative, touched, starts: series.starts });
+      const retired = { group: series.group, tenant: series.tenant, labelValues: series.labelValues, cumulative: series.cumulative, touched, starts: series.starts, seq: this.nextSeq++ };
+      this.changedRetired.set(retired, key);
+      this.retired.retire(key, retired);
     }
   }
 
@@ -241,9 +260,14 @@ export class WindowMerger {
       }
       const aggregators = this.groups[series.group]!.aggregators;
       const out = this.out(series.tenant);
+      if (this.emitChanges[series.group]) this.changedSeries.add(series);
       for (let m = 0; m < aggregators.length; m++) {
         if (aggregators[m]!.cumulative && series.touched & (1 << m)) {
-          aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, size / 1000, (series.starts[m] ??= end - slide), out);
+          if (series.starts[m] === undefined) {
+            series.starts[m] = end - slide;
+            this.changedSeries.add(series);
+          }
+          aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, size / 1000, series.starts[m]!, out);
         }
       }
     }
@@ -373,6 +397,7 @@ export class WindowMerger {
     return aggregators.map((a, m) => (isSeriesStateful(a) ? (wire?.[m] != null ? a.decodeSeriesState(wire[m]) : a.createSeriesState()) : undefined));
   }
 
+  /** The series a partial's data goes to (born now if new); it counts as changed for the next checkpoint. */
   private seriesFor(partial: PartialAggregate): SeriesState {
     let series = this.series.get(partial.key);
     if (!series) {
@@ -380,7 +405,9 @@ export class WindowMerger {
       const base = baseLabels(group, partial.labelValues, partial.key);
       // A series that expired resumes from its totals: its counters never go backwards unseen.
       const retired = this.retired.take(partial.tenant, partial.key);
+      if (retired) this.forgetRetired(retired);
       series = {
+        key: partial.key,
         group: partial.group,
         tenant: partial.tenant,
         labelValues: partial.labelValues,
@@ -390,11 +417,19 @@ export class WindowMerger {
         lastDataEnd: Number.NEGATIVE_INFINITY,
         touched: retired?.touched ?? 0,
         states: this.createStates(partial.group),
+        seq: this.nextSeq++,
       };
       this.series.set(partial.key, series);
       this.unborn.delete(partial.key);
     }
+    this.changedSeries.add(series);
     return series;
+  }
+
+  /** A retained total left (its series returned, or it was dropped): its entry goes. */
+  private forgetRetired(retired: RetiredSeries): void {
+    this.changedRetired.delete(retired);
+    this.removed.push(retiredField(retired.seq));
   }
 
   /** The series ended: a point without a value (a stale marker) for each of its touched metrics. */
@@ -429,6 +464,44 @@ export class WindowMerger {
 
   /** Plain data (msgpack-friendly) from which `restore` rebuilds this merger exactly. */
   snapshot(): MergerSnapshot {
+    return {
+      ...this.headWire(),
+      series: [...this.series.values()].map((s) => this.seriesWire(s)),
+      retired: [...this.retired.entries()].map(([key, r]) => this.retiredWire(key, r)),
+    };
+  }
+
+  /**
+   * The part of an incremental checkpoint written every time: watermarks and the open panes and
+   * sessions (they change with every partial, and are gone once their window fired).
+   */
+  head(): MergerHead {
+    const { panes, sessions, watermark, firedThrough, nextEnd } = this.headWire();
+    return { watermark, firedThrough, nextEnd, panes, sessions, nextSeq: this.nextSeq };
+  }
+
+  /**
+   * The entries (series and retained totals, by name) that changed since the last call, or all of
+   * them if `all`, and the names of the entries gone; from now on, changes count afresh.
+   * With `head()`, what `restoreIncremental` rebuilds this merger from exactly.
+   */
+  changes(all: boolean): { put: [string, unknown][]; remove: string[] } {
+    const put: [string, unknown][] = [];
+    if (all) {
+      for (const series of this.series.values()) put.push([seriesField(series.seq), this.seriesWire(series)]);
+      for (const [key, retired] of this.retired.entries()) put.push([retiredField(retired.seq), this.retiredWire(key, retired)]);
+    } else {
+      for (const series of this.changedSeries) put.push([seriesField(series.seq), this.seriesWire(series)]);
+      for (const [retired, key] of this.changedRetired) put.push([retiredField(retired.seq), this.retiredWire(key, retired)]);
+    }
+    const remove = all ? [] : this.removed;
+    this.changedSeries.clear();
+    this.changedRetired.clear();
+    this.removed = [];
+    return { put, remove };
+  }
+
+  private headWire(): Omit<MergerSnapshot, 'series' | 'retired'> {
     const encodePartial = (p: PartialAggregate): PartialWire => {
       const aggregators = this.groups[p.group]!.aggregators;
       return [p.group, p.key, p.tenant, p.labelValues.map((v) => v ?? null), p.start, p.end, p.accs.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc))), p.touched];
@@ -439,9 +512,15 @@ export class WindowMerger {
       nextEnd: this.nextEnd ?? null,
       panes: [...this.panes.values()].flatMap((pane) => [...pane.values()].map(encodePartial)),
       sessions: [...this.sessions.values()].flatMap((sessions) => sessions.map(encodePartial)),
-      series: [...this.series.entries()].map(([key, s]): SeriesWire => [s.group, key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, this.encodeCumulative(s), s.touched, this.encodeStates(s), encodeStarts(s.starts)]),
-      retired: [...this.retired.entries()].map(([key, r]) => [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), this.encodeCumulative(r), r.touched, encodeStarts(r.starts)]),
     };
+  }
+
+  private seriesWire(s: SeriesState): SeriesWire {
+    return [s.group, s.key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, this.encodeCumulative(s), s.touched, this.encodeStates(s), encodeStarts(s.starts)];
+  }
+
+  private retiredWire(key: string, r: RetiredSeries): RetiredWire {
+    return [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), this.encodeCumulative(r), r.touched, encodeStarts(r.starts)];
   }
 
   private encodeCumulative(series: { readonly group: number; readonly cumulative: readonly unknown[] }): unknown[] {
@@ -451,57 +530,89 @@ export class WindowMerger {
 
   private decodeCumulative(group: number, wire: readonly unknown[]): unknown[] {
     const aggregators = this.groups[group]!.aggregators;
-    return wire.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w)));
+    // Metrics a reload appended to the group after this checkpoint start from zero, as for a new series.
+    return aggregators.map((a, m) => (m >= wire.length ? (a.cumulative ? a.create() : undefined) : wire[m] === null ? undefined : a.decode(wire[m])));
   }
 
+  /** Rebuilds this merger from a full snapshot (the previous checkpoint format, tests). */
   restore(snapshot: MergerSnapshot): void {
-    this.watermark = snapshot.watermark;
-    this.firedThrough = snapshot.firedThrough;
-    this.nextEnd = snapshot.nextEnd ?? undefined;
+    this.restoreHead({ ...snapshot, nextSeq: 0 });
+    for (const wire of snapshot.series) this.restoreSeries(wire, this.nextSeq++);
+    // Checkpoints written before totals were retained have none.
+    for (const wire of snapshot.retired ?? []) this.restoreRetired(wire, this.nextSeq++);
+    this.recountBudget();
+  }
+
+  /** Rebuilds this merger from an incremental checkpoint: its head and every entry `changes` wrote. */
+  restoreIncremental(head: MergerHead, entries: Iterable<readonly [string, unknown]>): void {
+    this.restoreHead(head);
+    // In sequence order: the series map's order and each tenant's retained totals' order are the
+    // order of their birth, and the samples, expiries and drops that follow depend on it.
+    const sorted = [...entries].map(([field, wire]) => ({ kind: field[0], seq: parseInt(field.slice(1), 36), wire })).sort((a, b) => a.seq - b.seq);
+    for (const { kind, seq, wire } of sorted) {
+      if (kind === SERIES) this.restoreSeries(wire as SeriesWire, seq);
+      else if (kind === RETIRED) this.restoreRetired(wire as RetiredWire, seq);
+      else throw new Error(`checkpoint entry of unknown kind ${JSON.stringify(kind)}`);
+    }
+    this.recountBudget();
+  }
+
+  private restoreHead(head: MergerHead): void {
+    this.watermark = head.watermark;
+    this.firedThrough = head.firedThrough;
+    this.nextEnd = head.nextEnd ?? undefined;
+    this.nextSeq = head.nextSeq;
     this.panes.clear();
     this.sessions.clear();
     this.series.clear();
     this.unborn.clear();
     this.budget.clear();
     this.retired.clear();
+    this.changedSeries.clear();
+    this.changedRetired.clear();
+    this.removed = [];
     const decodePartial = ([group, key, tenant, values, start, end, accs, touched]: PartialWire): PartialAggregate => {
       const aggregators = this.groups[group]!.aggregators;
-      return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: accs.map((w, m) => (w === null ? undefined : aggregators[m]!.decode(w))), touched };
+      // Metrics a reload appended to the group after this checkpoint get an empty accumulator.
+      const decoded = aggregators.map((a, m) => (m >= accs.length ? a.create() : accs[m] === null ? undefined : a.decode(accs[m])));
+      return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: decoded, touched };
     };
-    for (const wire of snapshot.panes) {
+    for (const wire of head.panes) {
       const partial = decodePartial(wire);
       let pane = this.panes.get(partial.start);
       if (!pane) this.panes.set(partial.start, (pane = new Map()));
       pane.set(partial.key, partial);
     }
-    for (const wire of snapshot.sessions) {
+    for (const wire of head.sessions) {
       const partial = decodePartial(wire);
       const list = this.sessions.get(partial.key) ?? [];
       list.push(partial);
       this.sessions.set(partial.key, list);
     }
-    for (const [group, key, tenant, values, lastDataEnd, cumulative, touched, states, starts] of snapshot.series) {
-      const plan = this.groups[group]!;
-      const labelValues = values.map((v) => v ?? undefined);
-      const base = baseLabels(plan, labelValues, key);
-      this.series.set(key, {
-        group,
-        tenant,
-        labelValues,
-        outputs: plan.aggregators.map((a) => a.targets(base)),
-        cumulative: this.decodeCumulative(group, cumulative),
-        starts: decodeStarts(starts),
-        lastDataEnd,
-        touched,
-        states: this.decodeStates(group, states),
-      });
-    }
-    // Checkpoints written before totals were retained have none.
-    for (const [group, key, tenant, values, cumulative, touched, starts] of snapshot.retired ?? []) {
-      const labelValues = values.map((v) => v ?? undefined);
-      this.retired.retire(key, { group, tenant, labelValues, cumulative: this.decodeCumulative(group, cumulative), touched, starts: decodeStarts(starts) });
-    }
-    this.recountBudget();
+  }
+
+  private restoreSeries([group, key, tenant, values, lastDataEnd, cumulative, touched, states, starts]: SeriesWire, seq: number): void {
+    const plan = this.groups[group]!;
+    const labelValues = values.map((v) => v ?? undefined);
+    const base = baseLabels(plan, labelValues, key);
+    this.series.set(key, {
+      key,
+      group,
+      tenant,
+      labelValues,
+      outputs: plan.aggregators.map((a) => a.targets(base)),
+      cumulative: this.decodeCumulative(group, cumulative),
+      starts: decodeStarts(starts),
+      lastDataEnd,
+      touched,
+      states: this.decodeStates(group, states),
+      seq,
+    });
+  }
+
+  private restoreRetired([group, key, tenant, values, cumulative, touched, starts]: RetiredWire, seq: number): void {
+    const labelValues = values.map((v) => v ?? undefined);
+    this.retired.retire(key, { group, tenant, labelValues, cumulative: this.decodeCumulative(group, cumulative), touched, starts: decodeStarts(starts), seq });
   }
 
   /** The budget's counts follow from the state: every non-overflow series, born or waiting. */
@@ -518,6 +629,11 @@ export class WindowMerger {
 }
 
 type PartialWire = [number, string, string, (string | null)[], number, number, unknown[], number];
+/** Entry names in incremental checkpoints: a kind letter and the sequence number in base 36. */
+const SERIES = 's';
+const RETIRED = 'r';
+const seriesField = (seq: number): string => SERIES + seq.toString(36);
+const retiredField = (seq: number): string => RETIRED + seq.toString(36);
 /**
  * A series: group, key, tenant, label values, last data end, cumulative accumulators, touched, the
  * stateful kinds' state (null: none in its group; absent in checkpoints from before those kinds),
@@ -526,6 +642,8 @@ type PartialWire = [number, string, string, (string | null)[], number, number, u
 type SeriesWire = [number, string, string, (string | null)[], number, unknown[], number, (unknown[] | null)?, StartsWire?];
 /** Per aggregator, its running total's start (null: none yet). Absent in older checkpoints: set at the next emit. */
 type StartsWire = (number | null)[];
+/** A retained total: group, key, tenant, label values, cumulative accumulators, touched, starts. */
+type RetiredWire = [number, string, string, (string | null)[], unknown[], number, StartsWire?];
 
 function encodeStarts(starts: readonly (number | undefined)[]): StartsWire {
   return Array.from(starts, (s) => s ?? null);
@@ -543,5 +661,16 @@ export interface MergerSnapshot {
   sessions: PartialWire[];
   series: SeriesWire[];
   /** Totals of expired cumulative series, oldest first per tenant (absent in older checkpoints). */
-  retired?: [number, string, string, (string | null)[], unknown[], number, StartsWire?][];
+  retired?: RetiredWire[];
+}
+
+/** The head of an incremental checkpoint: the snapshot without series and retained totals. */
+export interface MergerHead {
+  watermark: number;
+  firedThrough: number;
+  nextEnd: number | null;
+  panes: PartialWire[];
+  sessions: PartialWire[];
+  /** The next sequence number of a series or retained total. */
+  nextSeq: number;
 }

@@ -39,6 +39,33 @@ export class Batch {
     return w;
   }
 
+  /**
+   * When entries [lo, hi) hold between 2 and `maxLayers` distinct timestamps: orders them by
+   * timestamp (stably, so each series keeps its order) and returns where the oldest timestamp's
+   * entries end. Otherwise (one timestamp, or many) leaves them as they are and returns undefined.
+   */
+  oldestLayer(lo: number, hi: number, maxLayers: number): number | undefined {
+    const times = Array.from(this.timestamps.subarray(lo, hi)).sort((a, b) => a - b);
+    let layers = 1;
+    for (let i = 1; i < times.length && layers <= maxLayers; i++) if (times[i] !== times[i - 1]) layers++;
+    if (layers < 2 || layers > maxLayers) return undefined;
+    const order = Array.from({ length: hi - lo }, (_, i) => lo + i).sort((a, b) => this.timestamps[a]! - this.timestamps[b]! || a - b);
+    const permute = <T>(array: { [i: number]: T }) => {
+      const copy = order.map((i) => array[i]!);
+      for (let i = 0; i < copy.length; i++) array[lo + i] = copy[i]!;
+    };
+    permute(this.refs);
+    permute(this.values);
+    permute(this.timestamps);
+    permute(this.starts);
+    permute(this.metrics);
+    permute(this.weights);
+    permute(this.tickets);
+    let end = lo + 1;
+    while (end < hi && this.timestamps[end] === this.timestamps[lo]) end++;
+    return end;
+  }
+
   /** Drops the references of entries [lo, hi), so settled series and tickets can be collected. */
   release(lo: number, hi: number): void {
     for (let i = lo; i < hi; i++) {

@@ -43,6 +43,18 @@ export interface DeliveryOptions {
   readonly scrub: (text: string) => string;
 }
 
+/**
+ * A rejected batch with at most this many distinct timestamps is sent one timestamp at a time,
+ * oldest first: its oldest timestamp's samples (bisected within the budget if refused), then the
+ * rest in one request (and again oldest first if refused). That is the shape of a stage-2 replay
+ * after a restore: windows the previous owner had delivered (Prometheus refuses them as out of
+ * order, all of them) followed by new windows in the same batch. Bisecting by position spent the
+ * whole budget inside the replayed windows and then failed the new ones with them (a lost window
+ * of every per-window series); this way the new windows cost one request, and every series is
+ * still sent in time order (an older sample after a newer one would be out of order itself).
+ */
+const REPLAY_LAYERS = 16;
+
 interface Budget {
   requests: number;
 }
@@ -116,7 +128,8 @@ export class Delivery {
         backoff: retry,
         jitter: this.o.random(),
         samples: count,
-        bisectBudget: budget.requests,
+        // A batch or one of its timestamp layers may always be split; only bisecting draws on the budget.
+        bisectBudget: rejectedAs === undefined ? Math.max(budget.requests, 1) : budget.requests,
         shuttingDown: shutdown.aborted,
         canFallBack,
       });
@@ -145,6 +158,13 @@ export class Delivery {
         continue;
       }
       if (decision.kind === 'bisect') {
+        // A batch of a few timestamps (window ends) goes oldest timestamp first: see REPLAY_LAYERS.
+        const oldest = rejectedAs === undefined ? batch.oldestLayer(lo, hi, REPLAY_LAYERS) : undefined;
+        if (oldest !== undefined) {
+          await this.sendRange(batch, lo, oldest, budget);
+          await this.sendRange(batch, oldest, hi, budget);
+          return;
+        }
         const mid = lo + Math.floor(count / 2);
         await this.sendRange(batch, lo, mid, budget, decision.reason);
         await this.sendRange(batch, mid, hi, budget, decision.reason);

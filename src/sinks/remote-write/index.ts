@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { Sample } from '../../core/types.ts';
 import { isValidTenantId } from '../../tenancy/config.ts';
-import type { DefaultRouteConfig, RemoteWriteTenantsConfig as TenantsConfig } from '../registry.ts';
+import type { DefaultRouteConfig, RemoteWriteTenantsConfig as TenantsConfig } from './sink-type.ts';
 import { resolveEndpoint } from '../http/secrets.ts';
 import type { Environment } from '../http/secrets.ts';
 import type { SampleSink } from '../sink.ts';

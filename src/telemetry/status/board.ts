@@ -49,8 +49,8 @@ interface Point {
 export class StatusBoard {
   private readonly history: Point[] = [];
   private readonly lastError = new Map<string, { reason: string; at: string }>();
-  private readonly pipelines: readonly PipelineInfo[];
-  private readonly configHash: string;
+  private pipelines: readonly PipelineInfo[];
+  private configHash: string;
   private timer: NodeJS.Timeout | undefined;
   private latest: StatusSnapshot | undefined;
   private readonly startedAt: number;
@@ -63,6 +63,13 @@ export class StatusBoard {
     this.startedAt = now();
     this.pipelines = loaded.map(pipelineInfo);
     this.configHash = shortHash(this.pipelines.map((p) => p.hash).join('\n'));
+  }
+
+  /** The configs running now (after a reload): the page shows their graph and hash from the next reading on. */
+  setPipelines(loaded: readonly LoadedPipeline[]): void {
+    this.pipelines = loaded.map(pipelineInfo);
+    this.configHash = shortHash(this.pipelines.map((p) => p.hash).join('\n'));
+    this.latest = undefined;
   }
 
   /** Starts the once-a-second reading (a timer that does not hold the process open). */

@@ -58,6 +58,10 @@ describe('remote-write 2.0 request encoding', () => {
     expect(new Set(symbols).size).toBe(symbols.length);
     expect(symbols.filter((s) => s === 'tenant' || s === 'acme' || s === 'Requests served.')).toEqual(['tenant', 'acme', 'Requests served.']);
     expect(series).toEqual([
+      // Series in key order (series-order.ts), not arrival order.
+      { labels: bucket.labels, samples: [{ value: 3, timestampMs: 2_000, startTimestampMs: 900 }], metadata: { type: 'histogram', help: 'Request latency.', unit: 's' } },
+      { labels: depth.labels, samples: [{ value: 0, timestampMs: 2_000, startTimestampMs: 0 }], metadata: { type: 'gauge', help: '', unit: '{request}' } },
+      { labels: b.labels, samples: [{ value: 7, timestampMs: 2_000, startTimestampMs: 1_500 }], metadata: { type: 'counter', help: 'Requests served.', unit: '' } },
       {
         labels: a.labels,
         samples: [
@@ -66,9 +70,6 @@ describe('remote-write 2.0 request encoding', () => {
         ],
         metadata: { type: 'counter', help: 'Requests served.', unit: '' },
       },
-      { labels: b.labels, samples: [{ value: 7, timestampMs: 2_000, startTimestampMs: 1_500 }], metadata: { type: 'counter', help: 'Requests served.', unit: '' } },
-      { labels: bucket.labels, samples: [{ value: 3, timestampMs: 2_000, startTimestampMs: 900 }], metadata: { type: 'histogram', help: 'Request latency.', unit: 's' } },
-      { labels: depth.labels, samples: [{ value: 0, timestampMs: 2_000, startTimestampMs: 0 }], metadata: { type: 'gauge', help: '', unit: '{request}' } },
     ]);
   });
 
@@ -80,8 +81,8 @@ describe('remote-write 2.0 request encoding', () => {
     ]);
     const { series } = decodeV2RequestBody(compressSync(Buffer.from(new V2Encoder(8).encode(batch, 1, 3))));
     expect(series).toEqual([
-      { labels: b.labels, samples: [{ value: 2, timestampMs: 10, startTimestampMs: 0 }], metadata: undefined },
       { labels: depth.labels, samples: [{ value: 3, timestampMs: 10, startTimestampMs: 0 }], metadata: undefined },
+      { labels: b.labels, samples: [{ value: 2, timestampMs: 10, startTimestampMs: 0 }], metadata: undefined },
     ]);
   });
 

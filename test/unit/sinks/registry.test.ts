@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPipelineSink, sinkTypeOf, tenantsConfigSchema } from '../../../src/sinks/registry.ts';
+import { createPipelineSink, endpointAccessOf, sinkTypeOf, tenantsConfigSchema } from '../../../src/sinks/registry.ts';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createServer } from 'node:http';
@@ -37,6 +37,15 @@ describe('tenants: section through the sink registry', () => {
         batch: { max_points: 2000, max_delay: 1000 },
       },
     });
+  });
+
+  it('asks each tenant\'s sink type where its requests go, for the start-up check', () => {
+    const parsed = tenantsConfigSchema.parse({
+      acme: { endpoint: 'http://127.0.0.1:9090/api/v1/write', headers: { 'X-Scope-OrgID': 'acme' } },
+      globex: { sink: { type: 'otlp', endpoint: 'http://127.0.0.1:9090/api/v1/otlp/' } },
+    });
+    expect(endpointAccessOf(parsed.tenants.acme!)).toMatchObject({ access: { endpoint: 'http://127.0.0.1:9090/api/v1/write', headers: { 'X-Scope-OrgID': 'acme' } }, path: [] });
+    expect(endpointAccessOf(parsed.tenants.globex!)).toMatchObject({ access: { endpoint: 'http://127.0.0.1:9090/api/v1/otlp/v1/metrics' }, path: ['sink'] });
   });
 
   it('names the field at fault inside sink:, not the whole entry', () => {

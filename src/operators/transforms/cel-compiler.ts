@@ -1,0 +1,268 @@
+/**
+ * Compiles a parsed CEL expression (cel-js's AST) once into a tree of JavaScript closures, so a
+ * record costs a few direct calls instead of cel-js's per-node dispatch, runtime type lookup and
+ * overload search (9.8 % of the gateway pipeline's CPU, issue 12).
+ *
+ * The closures cover only the cases whose result is certain without cel-js: doubles, strings,
+ * booleans and null under the operators below, field and key access on plain objects. Every
+ * other case — an int or uint operand, a missing key or variable, a non-bool condition, a Map, an
+ * error anywhere — makes the closure return FALLBACK, and the caller evaluates the same record
+ * with cel-js, which yields the exact value or error it always did. The closures have no side
+ * effects, so running cel-js after a FALLBACK is indistinguishable from running it alone.
+ *
+ * Constructs not compiled at all (the whole expression stays on cel-js): comprehensions
+ * (`all`, `exists`, `exists_one`, `map`, `filter`), `matches`, `has()`, optional access (`.?`,
+ * `[?]`), list and map literals, `%`, and functions other than `string()`, `double()`,
+ * `startsWith`, `endsWith`, `contains`. Those are the metered ones (cost-meter.ts), so a compiled
+ * expression never charges the meter and a fallback never charges twice.
+ * test/unit/transforms-cel-compiler.test.ts runs every shipped expression and a conformance table
+ * both ways and asserts identical results and errors.
+ */
+
+/** Returned by a compiled closure when only cel-js can say what the expression gives. */
+export const FALLBACK: unique symbol = Symbol('cel-fallback');
+type Fallback = typeof FALLBACK;
+
+export type CompiledCel = (record: Record<string, unknown>) => unknown;
+
+/**
+ * Reads a variable for a record: its value, or undefined when it has none (cel-js then says
+ * unknown_variable). No reader (undefined) for a name cel-js declares itself (`int`, `map`, …):
+ * it is not the record's.
+ */
+export type VariableReader = (name: string) => ((record: Record<string, unknown>) => unknown) | undefined;
+
+interface Node {
+  readonly op: unknown;
+  readonly args: unknown;
+}
+
+/** A closure per expression, or undefined when the expression uses a construct this does not compile. */
+export function compileCel(ast: unknown, variable: VariableReader): CompiledCel | undefined {
+  try {
+    return compileNode(ast as Node, variable);
+  } catch (error) {
+    if (error instanceof NotCompiled) return undefined;
+    throw error;
+  }
+}
+
+class NotCompiled extends Error {}
+
+function compileNode(node: Node, variable: VariableReader): CompiledCel {
+  const compile = (child: unknown) => compileNode(child as Node, variable);
+  switch (node.op) {
+    case 'value': {
+      const value = node.args;
+      if (!isScalar(value)) throw new NotCompiled();
+      return () => value;
+    }
+    case 'id': {
+      const read = variable(node.args as string);
+      if (read === undefined) throw new NotCompiled();
+      return (record) => {
+        const value = read(record);
+        return isCelValue(value) ? value : FALLBACK;
+      };
+    }
+    case '.': {
+      const [target, key] = node.args as [Node, string];
+      return fieldOf(compile(target), key);
+    }
+    case '[]': {
+      const [target, index] = node.args as [Node, Node];
+      if (index.op === 'value' && typeof index.args === 'string') return fieldOf(compile(target), index.args);
+      const left = compile(target);
+      const right = compile(index);
+      return (record) => {
+        const object = left(record);
+        const key = right(record);
+        return typeof key === 'string' ? ownField(object, key) : FALLBACK;
+      };
+    }
+    case 'in': {
+      const [needle, haystack] = node.args as [Node, Node];
+      const left = compile(needle);
+      const right = compile(haystack);
+      return (record) => {
+        const key = left(record);
+        const map = right(record);
+        if (typeof key !== 'string' || !isPlainObject(map)) return FALLBACK;
+        return Object.hasOwn(map, key) && map[key] !== undefined;
+      };
+    }
+    case '==':
+    case '!=': {
+      const [a, b] = (node.args as [Node, Node]).map(compile) as [CompiledCel, CompiledCel];
+      const negate = node.op === '!=';
+      return (record) => {
+        const left = a(record);
+        const right = b(record);
+        // Same scalar type, or null against a scalar: CEL's answer is JavaScript's `===`.
+        const sameType = typeof left === typeof right && (typeof left === 'string' || typeof left === 'number' || typeof left === 'boolean');
+        if (!sameType && !(isNullable(left) && isNullable(right) && (left === null || right === null))) return FALLBACK;
+        return (left === right) !== negate;
+      };
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return comparison(node.op, compile((node.args as Node[])[0]), compile((node.args as Node[])[1]));
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+      return arithmetic(node.op, compile((node.args as Node[])[0]), compile((node.args as Node[])[1]));
+    case '&&':
+    case '||': {
+      const [a, b] = (node.args as [Node, Node]).map(compile) as [CompiledCel, CompiledCel];
+      // Only a bool left operand is decided here: cel-js's error absorption handles the rest.
+      const decisive = node.op === '||';
+      return (record) => {
+        const left = a(record);
+        if (left === decisive) return decisive;
+        if (left !== !decisive) return FALLBACK;
+        const right = b(record);
+        return typeof right === 'boolean' ? right : FALLBACK;
+      };
+    }
+    case '!_': {
+      const operand = compile(node.args);
+      return (record) => {
+        const value = operand(record);
+        return typeof value === 'boolean' ? !value : FALLBACK;
+      };
+    }
+    case '-_': {
+      const operand = compile(node.args);
+      return (record) => {
+        const value = operand(record);
+        return typeof value === 'number' ? -value : FALLBACK;
+      };
+    }
+    case '?:': {
+      const [c, t, f] = (node.args as [Node, Node, Node]).map(compile) as [CompiledCel, CompiledCel, CompiledCel];
+      return (record) => {
+        const condition = c(record);
+        if (condition === true) return t(record);
+        return condition === false ? f(record) : FALLBACK;
+      };
+    }
+    case 'call':
+      return call(node.args as [string, Node[]], compile);
+    case 'rcall':
+      return receiverCall(node.args as [string, Node, Node[]], compile);
+    default:
+      throw new NotCompiled();
+  }
+}
+
+function fieldOf(target: CompiledCel, key: string): CompiledCel {
+  return (record) => ownField(target(record), key);
+}
+
+function ownField(object: unknown, key: string): unknown {
+  if (!isPlainObject(object) || !Object.hasOwn(object, key)) return FALLBACK;
+  const value = object[key];
+  return isCelValue(value) ? value : FALLBACK;
+}
+
+function comparison(op: '<' | '<=' | '>' | '>=', a: CompiledCel, b: CompiledCel): CompiledCel {
+  const test = COMPARE[op];
+  return (record) => {
+    const left = a(record);
+    const right = b(record);
+    // Doubles with doubles, strings with strings (cel-js compares strings by UTF-16 units, as `<` does).
+    if (!((typeof left === 'number' && typeof right === 'number') || (typeof left === 'string' && typeof right === 'string'))) return FALLBACK;
+    return test(left, right);
+  };
+}
+
+const COMPARE = {
+  '<': (a: number | string, b: number | string) => a < b,
+  '<=': (a: number | string, b: number | string) => a <= b,
+  '>': (a: number | string, b: number | string) => a > b,
+  '>=': (a: number | string, b: number | string) => a >= b,
+};
+
+function arithmetic(op: '+' | '-' | '*' | '/', a: CompiledCel, b: CompiledCel): CompiledCel {
+  switch (op) {
+    case '+':
+      return (record) => {
+        const left = a(record);
+        const right = b(record);
+        if (typeof left === 'number' && typeof right === 'number') return left + right;
+        if (typeof left === 'string' && typeof right === 'string') return left + right;
+        return FALLBACK;
+      };
+    case '-':
+      return (record) => {
+        const left = a(record);
+        const right = b(record);
+        return typeof left === 'number' && typeof right === 'number' ? left - right : FALLBACK;
+      };
+    case '*':
+      return (record) => {
+        const left = a(record);
+        const right = b(record);
+        return typeof left === 'number' && typeof right === 'number' ? left * right : FALLBACK;
+      };
+    case '/':
+      return (record) => {
+        const left = a(record);
+        const right = b(record);
+        return typeof left === 'number' && typeof right === 'number' ? left / right : FALLBACK;
+      };
+  }
+}
+
+/** `string(s)` of a string and `double(d)` of a double are the value itself; other conversions format or parse. */
+function call([name, args]: [string, Node[]], compile: (node: unknown) => CompiledCel): CompiledCel {
+  if (args.length !== 1 || (name !== 'string' && name !== 'double')) throw new NotCompiled();
+  const operand = compile(args[0]);
+  const type = name === 'string' ? 'string' : 'number';
+  return (record) => {
+    const value = operand(record);
+    return typeof value === type ? value : FALLBACK;
+  };
+}
+
+function receiverCall([name, receiver, args]: [string, Node, Node[]], compile: (node: unknown) => CompiledCel): CompiledCel {
+  if (!Object.hasOwn(STRING_METHODS, name) || args.length !== 1) throw new NotCompiled();
+  const method = STRING_METHODS[name]!;
+  const target = compile(receiver);
+  const argument = compile(args[0]);
+  return (record) => {
+    const text = target(record);
+    const other = argument(record);
+    return typeof text === 'string' && typeof other === 'string' ? method(text, other) : FALLBACK;
+  };
+}
+
+const STRING_METHODS: Readonly<Record<string, (text: string, other: string) => boolean>> = {
+  startsWith: (text, other) => text.startsWith(other),
+  endsWith: (text, other) => text.endsWith(other),
+  contains: (text, other) => text.includes(other),
+};
+
+function isScalar(value: unknown): boolean {
+  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
+}
+
+function isNullable(value: unknown): boolean {
+  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+/** A plain object (JSON object, constants map): what cel-js treats as a map by property access. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const constructor = (value as object).constructor;
+  return constructor === Object || constructor === undefined;
+}
+
+/** Values cel-js passes through unchanged: scalars, plain objects and arrays (FALLBACK, a symbol, is none). */
+function isCelValue(value: unknown): boolean {
+  if (isScalar(value)) return true;
+  return isPlainObject(value) || Array.isArray(value);
+}

@@ -1,0 +1,68 @@
+/**
+ * In-process CPU of stage 1's per-record front on the gateway pipeline, without Kafka: decode
+ * (with the Avro contract), transforms (CEL), tenant and event time (`Ingest`), then the series
+ * keys of every metric group (`readSeries`), and the combiner (`PreAggregator.add`: series keys
+ * plus the partials they find). Prints CPU-µs per record of each part (process user
+ * + system CPU, best of a few rounds, since a shared machine is noisy): the figures each CPU
+ * optimisation of issue 12 quotes before and after.
+ *
+ *   node --import tsx test/bench/ingest-bench.ts [--records 200000] [--rounds 5]
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadPipelineFile } from '../../src/config/load.ts';
+import { Ingest, type Ingested } from '../../src/runtime/ingest.ts';
+import { planMetrics, planWindowing } from '../../src/operators/windowed-metrics/plan.ts';
+import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
+import { groupKeyPrefix, readSeries } from '../../src/operators/windowed-metrics/series-key.ts';
+import { generateGatewayLogs } from '../support/gateway-traffic.ts';
+
+const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
+const count = Number(values.records);
+const rounds = Number(values.rounds);
+
+const loaded = await loadPipelineFile(fileURLToPath(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url)));
+const ingest = new Ingest(loaded);
+const groups = planMetrics(loaded.config.metrics);
+const prefixes = groups.map((_, g) => groupKeyPrefix(g));
+const scratch = groups.map((g) => new Array<string | undefined>(g.labelNames.length));
+const messages = [...generateGatewayLogs({ seed: 42, tenants: ['acme', 'globex', 'initech'], startMs: Date.now() - 600_000, spanMs: 600_000, count })].map((record) =>
+  Buffer.from(JSON.stringify(record)),
+);
+const context = { key: null, headers: {} };
+
+function cpuMicros(work: () => void): number {
+  let best = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    const before = process.cpuUsage();
+    work();
+    const { user, system } = process.cpuUsage(before);
+    best = Math.min(best, (user + system) / count);
+  }
+  return best;
+}
+
+let ingested: Ingested[] = [];
+const ingestMicros = cpuMicros(() => {
+  ingested = [];
+  for (const message of messages) {
+    const outcome = ingest.ingest(message, context);
+    if ('records' in outcome) for (const record of outcome.records) ingested.push(record);
+  }
+});
+if (ingested.length !== count) throw new Error(`ingested ${ingested.length} of ${count}`);
+let keys = 0;
+const seriesMicros = cpuMicros(() => {
+  keys = 0;
+  for (const { tenant, record } of ingested) {
+    for (let g = 0; g < groups.length; g++) if (typeof readSeries(groups[g]!, prefixes[g]!, tenant, record, scratch[g]!) === 'string') keys++;
+  }
+});
+if (keys !== count * groups.length) throw new Error(`${keys} series keys, want ${count * groups.length}`);
+const combinerMicros = cpuMicros(() => {
+  const combiner = new PreAggregator(groups, planWindowing(loaded.config.window));
+  for (const { tenant, eventTimeMs, record } of ingested) if (combiner.add(tenant, eventTimeMs, record) !== undefined) throw new Error('rejected');
+});
+process.stdout.write(`ingest (decode + contract + CEL + tenant + time): ${ingestMicros.toFixed(2)} CPU-µs/record\n`);
+process.stdout.write(`series keys (${groups.length} groups)              : ${seriesMicros.toFixed(2)} CPU-µs/record\n`);
+process.stdout.write(`combiner (series keys + partials)             : ${combinerMicros.toFixed(2)} CPU-µs/record\n`);
