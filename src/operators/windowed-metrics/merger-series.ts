@@ -3,10 +3,10 @@ import { seriesPerPoint } from '../../core/series-count.ts';
 import type { PointTarget } from '../aggregations/aggregator.ts';
 import { emitSeriesWindow, isSeriesStateful, type WindowContext } from '../aggregations/series-state.ts';
 import {
-  decodeCumulative,
-  decodeStarts,
-  encodeAccs,
-  encodeStarts,
+  decodeRetired,
+  decodeSeries,
+  encodeRetired,
+  encodeSeries,
   RETIRED,
   retiredField,
   SERIES,
@@ -251,8 +251,8 @@ export class MergerSeries {
   /** Every series and retained total, as a full snapshot holds them. */
   snapshot(): { series: SeriesWire[]; retired: RetiredWire[] } {
     return {
-      series: [...this.states.values()].map((s) => this.seriesWire(s)),
-      retired: [...this.retired.entries()].map(([key, r]) => this.retiredWire(key, r)),
+      series: [...this.states.values()].map((s) => encodeSeries(this.groups, s)),
+      retired: [...this.retired.entries()].map(([key, r]) => encodeRetired(this.groups, key, r)),
     };
   }
 
@@ -263,11 +263,11 @@ export class MergerSeries {
   changes(all: boolean): { put: [string, unknown][]; remove: string[] } {
     const put: [string, unknown][] = [];
     if (all) {
-      for (const series of this.states.values()) put.push([seriesField(series.seq), this.seriesWire(series)]);
-      for (const [key, retired] of this.retired.entries()) put.push([retiredField(retired.seq), this.retiredWire(key, retired)]);
+      for (const series of this.states.values()) put.push([seriesField(series.seq), encodeSeries(this.groups, series)]);
+      for (const [key, retired] of this.retired.entries()) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
     } else {
-      for (const series of this.changedSeries) put.push([seriesField(series.seq), this.seriesWire(series)]);
-      for (const [retired, key] of this.changedRetired) put.push([retiredField(retired.seq), this.retiredWire(key, retired)]);
+      for (const series of this.changedSeries) put.push([seriesField(series.seq), encodeSeries(this.groups, series)]);
+      for (const [retired, key] of this.changedRetired) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
     }
     const remove = all ? [] : this.removed;
     this.changedSeries.clear();
@@ -324,56 +324,18 @@ export class MergerSeries {
     this.removed.push(retiredField(retired.seq));
   }
 
-  private seriesWire(s: SeriesState): SeriesWire {
-    return [s.group, s.key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, encodeAccs(this.groups, s.group, s.cumulative), s.touched, this.encodeStates(s), encodeStarts(s.starts)];
+  private restoreSeries(wire: SeriesWire, seq: number): void {
+    const series = decodeSeries(this.groups, wire, seq);
+    this.states.set(series.key, series);
   }
 
-  private retiredWire(key: string, r: RetiredSeries): RetiredWire {
-    return [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), encodeAccs(this.groups, r.group, r.cumulative), r.touched, encodeStarts(r.starts)];
-  }
-
-  private restoreSeries([group, key, tenant, values, lastDataEnd, cumulative, touched, states, starts]: SeriesWire, seq: number): void {
-    const plan = this.groups[group]!;
-    const labelValues = values.map((v) => v ?? undefined);
-    const base = baseLabels(plan, labelValues, key);
-    this.states.set(key, {
-      key,
-      group,
-      tenant,
-      labelValues,
-      outputs: plan.aggregators.map((a) => a.targets(base)),
-      cumulative: decodeCumulative(this.groups, group, cumulative),
-      starts: decodeStarts(starts),
-      lastDataEnd,
-      touched,
-      states: this.decodeStates(group, states),
-      seq,
-    });
-  }
-
-  private restoreRetired([group, key, tenant, values, cumulative, touched, starts]: RetiredWire, seq: number): void {
-    const labelValues = values.map((v) => v ?? undefined);
-    this.retired.retire(key, { group, tenant, labelValues, cumulative: decodeCumulative(this.groups, group, cumulative), touched, starts: decodeStarts(starts), seq });
+  private restoreRetired(wire: RetiredWire, seq: number): void {
+    const { key, retired } = decodeRetired(this.groups, wire, seq);
+    this.retired.retire(key, retired);
   }
 
   private createStates(group: number): unknown[] | undefined {
     if (!this.hasStateful[group]) return undefined;
     return this.groups[group]!.aggregators.map((a) => (isSeriesStateful(a) ? a.createSeriesState() : undefined));
-  }
-
-  private encodeStates(series: SeriesState): unknown[] | null {
-    if (!series.states) return null;
-    const aggregators = this.groups[series.group]!.aggregators;
-    return series.states.map((state, m) => {
-      const aggregator = aggregators[m]!;
-      return isSeriesStateful(aggregator) ? aggregator.encodeSeriesState(state) : null;
-    });
-  }
-
-  private decodeStates(group: number, wire: readonly unknown[] | null | undefined): unknown[] | undefined {
-    if (!this.hasStateful[group]) return undefined;
-    const aggregators = this.groups[group]!.aggregators;
-    // A checkpoint from before the group had stateful kinds starts their state afresh.
-    return aggregators.map((a, m) => (isSeriesStateful(a) ? (wire?.[m] != null ? a.decodeSeriesState(wire[m]) : a.createSeriesState()) : undefined));
   }
 }

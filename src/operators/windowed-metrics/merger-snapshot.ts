@@ -3,8 +3,12 @@
  * exactly, whole (`MergerSnapshot`) or incrementally (`MergerHead` and named entries). Its shape
  * is what Redis holds, so it changes only compatibly.
  */
+import { isSeriesStateful } from '../aggregations/series-state.ts';
+import type { SeriesState } from './merger-series.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
+import type { RetiredSeries } from './retired-totals.ts';
+import { baseLabels } from './series-key.ts';
 
 export type PartialWire = [number, string, string, (string | null)[], number, number, unknown[], number];
 /**
@@ -79,4 +83,54 @@ export function decodePartial(groups: readonly SeriesGroupPlan[], [group, key, t
   // Metrics a reload appended to the group after this checkpoint get an empty accumulator.
   const decoded = aggregators.map((a, m) => (m >= accs.length ? a.create() : accs[m] === null ? undefined : a.decode(accs[m])));
   return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: decoded, touched };
+}
+
+export function encodeSeries(groups: readonly SeriesGroupPlan[], s: SeriesState): SeriesWire {
+  return [s.group, s.key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, encodeAccs(groups, s.group, s.cumulative), s.touched, encodeStates(groups, s), encodeStarts(s.starts)];
+}
+
+/** A series back from its wire form, as the `seq`th born. */
+export function decodeSeries(groups: readonly SeriesGroupPlan[], [group, key, tenant, values, lastDataEnd, cumulative, touched, states, starts]: SeriesWire, seq: number): SeriesState {
+  const plan = groups[group]!;
+  const labelValues = values.map((v) => v ?? undefined);
+  const base = baseLabels(plan, labelValues, key);
+  return {
+    key,
+    group,
+    tenant,
+    labelValues,
+    outputs: plan.aggregators.map((a) => a.targets(base)),
+    cumulative: decodeCumulative(groups, group, cumulative),
+    starts: decodeStarts(starts),
+    lastDataEnd,
+    touched,
+    states: decodeStates(groups, group, states),
+    seq,
+  };
+}
+
+export function encodeRetired(groups: readonly SeriesGroupPlan[], key: string, r: RetiredSeries): RetiredWire {
+  return [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), encodeAccs(groups, r.group, r.cumulative), r.touched, encodeStarts(r.starts)];
+}
+
+/** A retained total and its series key back from their wire form, as the `seq`th entry. */
+export function decodeRetired(groups: readonly SeriesGroupPlan[], [group, key, tenant, values, cumulative, touched, starts]: RetiredWire, seq: number): { key: string; retired: RetiredSeries } {
+  const labelValues = values.map((v) => v ?? undefined);
+  return { key, retired: { group, tenant, labelValues, cumulative: decodeCumulative(groups, group, cumulative), touched, starts: decodeStarts(starts), seq } };
+}
+
+function encodeStates(groups: readonly SeriesGroupPlan[], series: SeriesState): unknown[] | null {
+  if (!series.states) return null;
+  const aggregators = groups[series.group]!.aggregators;
+  return series.states.map((state, m) => {
+    const aggregator = aggregators[m]!;
+    return isSeriesStateful(aggregator) ? aggregator.encodeSeriesState(state) : null;
+  });
+}
+
+function decodeStates(groups: readonly SeriesGroupPlan[], group: number, wire: readonly unknown[] | null | undefined): unknown[] | undefined {
+  const aggregators = groups[group]!.aggregators;
+  if (!aggregators.some(isSeriesStateful)) return undefined;
+  // A checkpoint from before the group had stateful kinds starts their state afresh.
+  return aggregators.map((a, m) => (isSeriesStateful(a) ? (wire?.[m] != null ? a.decodeSeriesState(wire[m]) : a.createSeriesState()) : undefined));
 }
