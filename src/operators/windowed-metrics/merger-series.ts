@@ -1,0 +1,341 @@
+import type { MetricPoint } from '../../core/metric-model.ts';
+import { seriesPerPoint } from '../../core/series-count.ts';
+import type { PointTarget } from '../aggregations/aggregator.ts';
+import { emitSeriesWindow, isSeriesStateful, type WindowContext } from '../aggregations/series-state.ts';
+import {
+  decodeRetired,
+  decodeSeries,
+  encodeRetired,
+  encodeSeries,
+  RETIRED,
+  retiredField,
+  SERIES,
+  seriesField,
+  type RetiredWire,
+  type SeriesWire,
+} from './merger-snapshot.ts';
+import type { PartialAggregate } from './partial.ts';
+import type { SeriesGroupPlan } from './plan.ts';
+import { RetiredTotals, type RetiredSeries } from './retired-totals.ts';
+import { SeriesBudget, UNLIMITED } from './series-budget.ts';
+import { baseLabels, isOverflowKey, overflowSeries } from './series-key.ts';
+import type { MergerOptions } from './window-merger.ts';
+
+export interface SeriesState {
+  readonly key: string;
+  readonly group: number;
+  readonly tenant: string;
+  readonly labelValues: readonly (string | undefined)[];
+  /** Per aggregator, its points' descriptors and labels (built once per series). */
+  readonly outputs: readonly (readonly PointTarget[])[];
+  /** Per aggregator, the cumulative accumulator (undefined for per-window aggregators). */
+  readonly cumulative: unknown[];
+  /**
+   * Per cumulative aggregator, when its running total started: the start of the first window it
+   * emitted. Checkpointed and kept with retired totals, so a restore or a return keeps it.
+   */
+  readonly starts: (number | undefined)[];
+  /** End of the newest window that had data for this series. */
+  lastDataEnd: number;
+  /** Metrics (bits) of this series that have had data: only those are emitted. */
+  touched: number;
+  /** Per aggregator, the state a drift or anomaly kind keeps across windows (absent: none in the group). */
+  readonly states?: unknown[];
+  /** Birth order (the series map's order, which restore keeps) and name in incremental checkpoints. */
+  readonly seq: number;
+}
+
+/**
+ * Stage 2's series, whatever the windows: their state, the tenant's series budget (admission,
+ * overflow, release), retired totals, what a series emits (running totals, per-window kinds,
+ * stale markers, buffered per tenant until the merger flushes), and what changed since the last
+ * incremental checkpoint. The window strategies (time-windows.ts, session-windows.ts) decide
+ * when a window closes and call in here.
+ */
+export class MergerSeries {
+  readonly states = new Map<string, SeriesState>();
+  private pending = new Map<string, MetricPoint[]>();
+  /** Per group: does it have per-window aggregators at all (decided once, not per series and window)? */
+  readonly hasWindowed: readonly boolean[];
+  /** Per group: the series one key stands for at the receiver, all metrics / cumulative ones. */
+  private readonly cost: readonly number[];
+  private readonly cumulativeCost: readonly number[];
+  private readonly cumulativeMask: readonly number[];
+  private readonly budget: SeriesBudget;
+  /** Keys admitted to the budget whose partials wait in panes or sessions, with no state yet. */
+  private readonly unborn = new Set<string>();
+  private readonly retired: RetiredTotals;
+  private readonly overflowPartition: string | undefined;
+  /** Per group: does it hold a kind with per-series state (drift, anomaly)? */
+  private readonly hasStateful: readonly boolean[];
+  private readonly windowContext: WindowContext;
+  /** Per group: may a cumulative emit change an accumulator (a counter rate's spans)? */
+  private readonly emitChanges: readonly boolean[];
+  /** The next sequence number of a series or retained total (checkpointed: they stay unique). */
+  private nextSeq = 0;
+  /** What changed since the last `changes()`: series and retained totals, and entries gone. */
+  private readonly changedSeries = new Set<SeriesState>();
+  private readonly changedRetired = new Map<RetiredSeries, string>();
+  private removed: string[] = [];
+
+  constructor(
+    readonly groups: readonly SeriesGroupPlan[],
+    private readonly options: MergerOptions,
+  ) {
+    this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
+    this.hasStateful = groups.map((group) => group.aggregators.some(isSeriesStateful));
+    this.emitChanges = groups.map((group) => group.aggregators.some((a) => a.cumulative && a.emitKeepsAcc !== true));
+    const onEvent = options.onEvent ?? (() => {});
+    this.windowContext = { tenant: '', seriesKey: '', windowStartMs: 0, windowEndMs: 0, windowSeconds: 0, seriesStartMs: 0, event: onEvent };
+    const outputs = (group: SeriesGroupPlan, cumulativeOnly: boolean) =>
+      group.aggregators.reduce((sum, a) => sum + (cumulativeOnly && !a.cumulative ? 0 : a.targets([]).reduce((n, t) => n + seriesPerPoint(t.metric), 0)), 0);
+    this.cost = groups.map((group) => outputs(group, false));
+    this.cumulativeCost = groups.map((group) => outputs(group, true));
+    this.cumulativeMask = groups.map((group) => group.aggregators.reduce((mask, a, m) => (a.cumulative ? mask | (1 << m) : mask), 0));
+    this.overflowPartition = options.partition === undefined ? undefined : String(options.partition);
+    const limitOf = options.seriesBudget ?? UNLIMITED;
+    this.budget = new SeriesBudget(limitOf);
+    const onDrop = options.onTotalsDropped ?? (() => {});
+    this.retired = new RetiredTotals(limitOf, (g) => this.cumulativeCost[g]!, (dropped) => {
+      this.forgetRetired(dropped);
+      onDrop(dropped.tenant);
+    });
+  }
+
+  /** Expired series whose totals are kept for their return. */
+  get retainedCount(): number {
+    return this.retired.size;
+  }
+
+  /** The next sequence number, for an incremental checkpoint's head. */
+  get sequence(): number {
+    return this.nextSeq;
+  }
+
+  isKnown(key: string): boolean {
+    return this.states.has(key) || this.unborn.has(key) || isOverflowKey(key);
+  }
+
+  /**
+   * The partial as this merger keeps it: as it came for a known series or a new one within its
+   * tenant's budget, else re-keyed onto the tenant's overflow series (its values merge there).
+   */
+  admit(partial: PartialAggregate): PartialAggregate {
+    if (this.isKnown(partial.key)) return partial;
+    if (this.budget.tryTake(partial.tenant, this.cost[partial.group]!)) {
+      this.unborn.add(partial.key);
+      return partial;
+    }
+    this.options.onFolded?.(partial.tenant);
+    const overflow = overflowSeries(this.groups[partial.group]!, partial.group, partial.tenant, partial.labelValues, this.overflowPartition);
+    return { ...partial, key: overflow.key, labelValues: overflow.labelValues };
+  }
+
+  unadmit(partial: PartialAggregate): void {
+    this.unborn.delete(partial.key);
+    this.budget.release(partial.tenant, this.cost[partial.group]!);
+  }
+
+  /**
+   * Drops an expired series' state, keeping its cumulative totals for its return. A series
+   * with data already waiting in a later window (`waitsLater`) keeps its place in the budget (as
+   * a series not born yet), exactly as a restore from a snapshot taken now would count it.
+   */
+  expire(key: string, series: SeriesState, waitsLater: boolean): void {
+    this.states.delete(key);
+    this.changedSeries.delete(series);
+    this.removed.push(seriesField(series.seq));
+    if (!isOverflowKey(key)) {
+      if (waitsLater) this.unborn.add(key);
+      else this.budget.release(series.tenant, this.cost[series.group]!);
+    }
+    const touched = series.touched & this.cumulativeMask[series.group]!;
+    if (touched !== 0) {
+      const retired = { group: series.group, tenant: series.tenant, labelValues: series.labelValues, cumulative: series.cumulative, touched, starts: series.starts, seq: this.nextSeq++ };
+      this.changedRetired.set(retired, key);
+      this.retired.retire(key, retired);
+    }
+  }
+
+  /** The series a partial's data goes to (born now if new); it counts as changed for the next checkpoint. */
+  seriesFor(partial: PartialAggregate): SeriesState {
+    let series = this.states.get(partial.key);
+    if (!series) {
+      const group = this.groups[partial.group]!;
+      const base = baseLabels(group, partial.labelValues, partial.key);
+      // A series that expired resumes from its totals: its counters never go backwards unseen.
+      const retired = this.retired.take(partial.tenant, partial.key);
+      if (retired) this.forgetRetired(retired);
+      series = {
+        key: partial.key,
+        group: partial.group,
+        tenant: partial.tenant,
+        labelValues: partial.labelValues,
+        outputs: group.aggregators.map((a) => a.targets(base)),
+        cumulative: retired ? [...retired.cumulative] : group.aggregators.map((a) => (a.cumulative ? a.create() : undefined)),
+        starts: retired ? [...retired.starts] : [],
+        lastDataEnd: Number.NEGATIVE_INFINITY,
+        touched: retired?.touched ?? 0,
+        states: this.createStates(partial.group),
+        seq: this.nextSeq++,
+      };
+      this.states.set(partial.key, series);
+      this.unborn.delete(partial.key);
+    }
+    this.changedSeries.add(series);
+    return series;
+  }
+
+  /**
+   * A time window's scrape of one series: each cumulative kind with data emits its running total
+   * at `end`; a total emitted for the first time starts at `windowStart`.
+   */
+  emitTotals(series: SeriesState, end: number, windowSeconds: number, windowStart: number): void {
+    const aggregators = this.groups[series.group]!.aggregators;
+    const out = this.out(series.tenant);
+    if (this.emitChanges[series.group]) this.changedSeries.add(series);
+    for (let m = 0; m < aggregators.length; m++) {
+      if (aggregators[m]!.cumulative && series.touched & (1 << m)) {
+        if (series.starts[m] === undefined) {
+          series.starts[m] = windowStart;
+          this.changedSeries.add(series);
+        }
+        aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, windowSeconds, series.starts[m]!, out);
+      }
+    }
+  }
+
+  /** The per-window kinds of one series for the window [start, end); returns the stateful bits that emitted. */
+  emitWindowed(series: SeriesState, key: string, accs: readonly unknown[], touched: number, start: number, end: number, emitCumulative?: (m: number) => void): number {
+    const ctx = this.windowContext;
+    ctx.tenant = series.tenant;
+    ctx.seriesKey = key;
+    ctx.windowStartMs = start;
+    ctx.windowEndMs = end;
+    ctx.windowSeconds = (end - start) / 1000;
+    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, series, ctx, this.out(series.tenant), emitCumulative);
+  }
+
+  /** The series ended: a point without a value (a stale marker) for each of its touched metrics. */
+  emitStale(series: SeriesState, timestampMs: number): void {
+    const out = this.out(series.tenant);
+    series.outputs.forEach((targets, m) => {
+      if (series.touched & (1 << m)) for (const { metric, labels } of targets) out.push({ metric, labels, timestampMs, value: undefined });
+    });
+  }
+
+  mergeAccs(into: PartialAggregate, from: PartialAggregate, windowedOnly = false): void {
+    into.touched |= from.touched;
+    const aggregators = this.groups[into.group]!.aggregators;
+    for (let m = 0; m < aggregators.length; m++) {
+      if (windowedOnly && aggregators[m]!.cumulative) continue;
+      aggregators[m]!.merge(into.accs[m], from.accs[m]);
+    }
+  }
+
+  /** Where a tenant's points of the current watermark step go. */
+  out(tenant: string): MetricPoint[] {
+    let points = this.pending.get(tenant);
+    if (!points) this.pending.set(tenant, (points = []));
+    return points;
+  }
+
+  /** Hands the step's points over, per tenant. */
+  flushPending(emit: (tenant: string, points: MetricPoint[]) => void): void {
+    if (this.pending.size === 0) return;
+    const pending = this.pending;
+    this.pending = new Map();
+    for (const [tenant, points] of pending) if (points.length > 0) emit(tenant, points);
+  }
+
+  /** Every series and retained total, as a full snapshot holds them. */
+  snapshot(): { series: SeriesWire[]; retired: RetiredWire[] } {
+    return {
+      series: [...this.states.values()].map((s) => encodeSeries(this.groups, s)),
+      retired: [...this.retired.entries()].map(([key, r]) => encodeRetired(this.groups, key, r)),
+    };
+  }
+
+  /**
+   * The entries (series and retained totals, by name) that changed since the last call, or all of
+   * them if `all`, and the names of the entries gone; from now on, changes count afresh.
+   */
+  changes(all: boolean): { put: [string, unknown][]; remove: string[] } {
+    const put: [string, unknown][] = [];
+    if (all) {
+      for (const series of this.states.values()) put.push([seriesField(series.seq), encodeSeries(this.groups, series)]);
+      for (const [key, retired] of this.retired.entries()) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
+    } else {
+      for (const series of this.changedSeries) put.push([seriesField(series.seq), encodeSeries(this.groups, series)]);
+      for (const [retired, key] of this.changedRetired) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
+    }
+    const remove = all ? [] : this.removed;
+    this.changedSeries.clear();
+    this.changedRetired.clear();
+    this.removed = [];
+    return { put, remove };
+  }
+
+  /** Rebuilds the series from a full snapshot; then `recountBudget`. */
+  restore(series: readonly SeriesWire[], retired: readonly RetiredWire[] | undefined): void {
+    this.clear(0);
+    for (const wire of series) this.restoreSeries(wire, this.nextSeq++);
+    // Checkpoints written before totals were retained have none.
+    for (const wire of retired ?? []) this.restoreRetired(wire, this.nextSeq++);
+  }
+
+  /** Rebuilds the series from an incremental checkpoint's entries; then `recountBudget`. */
+  restoreIncremental(nextSeq: number, entries: Iterable<readonly [string, unknown]>): void {
+    this.clear(nextSeq);
+    // In sequence order: the series map's order and each tenant's retained totals' order are the
+    // order of their birth, and the samples, expiries and drops that follow depend on it.
+    const sorted = [...entries].map(([field, wire]) => ({ kind: field[0], seq: parseInt(field.slice(1), 36), wire })).sort((a, b) => a.seq - b.seq);
+    for (const { kind, seq, wire } of sorted) {
+      if (kind === SERIES) this.restoreSeries(wire as SeriesWire, seq);
+      else if (kind === RETIRED) this.restoreRetired(wire as RetiredWire, seq);
+      else throw new Error(`checkpoint entry of unknown kind ${JSON.stringify(kind)}`);
+    }
+  }
+
+  /** The budget's counts follow from the state: every non-overflow series, born or waiting in a window. */
+  recountBudget(waiting: Iterable<PartialAggregate>): void {
+    for (const [key, series] of this.states) if (!isOverflowKey(key)) this.budget.take(series.tenant, this.cost[series.group]!);
+    for (const partial of waiting) {
+      if (this.isKnown(partial.key)) continue;
+      this.unborn.add(partial.key);
+      this.budget.take(partial.tenant, this.cost[partial.group]!);
+    }
+  }
+
+  private clear(nextSeq: number): void {
+    this.nextSeq = nextSeq;
+    this.states.clear();
+    this.unborn.clear();
+    this.budget.clear();
+    this.retired.clear();
+    this.changedSeries.clear();
+    this.changedRetired.clear();
+    this.removed = [];
+  }
+
+  /** A retained total left (its series returned, or it was dropped): its entry goes. */
+  private forgetRetired(retired: RetiredSeries): void {
+    this.changedRetired.delete(retired);
+    this.removed.push(retiredField(retired.seq));
+  }
+
+  private restoreSeries(wire: SeriesWire, seq: number): void {
+    const series = decodeSeries(this.groups, wire, seq);
+    this.states.set(series.key, series);
+  }
+
+  private restoreRetired(wire: RetiredWire, seq: number): void {
+    const { key, retired } = decodeRetired(this.groups, wire, seq);
+    this.retired.retire(key, retired);
+  }
+
+  private createStates(group: number): unknown[] | undefined {
+    if (!this.hasStateful[group]) return undefined;
+    return this.groups[group]!.aggregators.map((a) => (isSeriesStateful(a) ? a.createSeriesState() : undefined));
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The checkpoint form of a WindowMerger: plain data (msgpack-friendly) from which it is rebuilt
+ * exactly, whole (`MergerSnapshot`) or incrementally (`MergerHead` and named entries). Its shape
+ * is what Redis holds, so it changes only compatibly.
+ */
+import { isSeriesStateful } from '../aggregations/series-state.ts';
+import type { SeriesState } from './merger-series.ts';
+import type { PartialAggregate } from './partial.ts';
+import type { SeriesGroupPlan } from './plan.ts';
+import type { RetiredSeries } from './retired-totals.ts';
+import { baseLabels } from './series-key.ts';
+
+export type PartialWire = [number, string, string, (string | null)[], number, number, unknown[], number];
+/**
+ * A series: group, key, tenant, label values, last data end, cumulative accumulators, touched, the
+ * stateful kinds' state (null: none in its group; absent in checkpoints from before those kinds),
+ * and its running totals' starts (absent in checkpoints from before metric points).
+ */
+export type SeriesWire = [number, string, string, (string | null)[], number, unknown[], number, (unknown[] | null)?, StartsWire?];
+/** Per aggregator, its running total's start (null: none yet). Absent in older checkpoints: set at the next emit. */
+export type StartsWire = (number | null)[];
+/** A retained total: group, key, tenant, label values, cumulative accumulators, touched, starts. */
+export type RetiredWire = [number, string, string, (string | null)[], unknown[], number, StartsWire?];
+
+export interface MergerSnapshot {
+  watermark: number;
+  firedThrough: number;
+  nextEnd: number | null;
+  panes: PartialWire[];
+  sessions: PartialWire[];
+  series: SeriesWire[];
+  /** Totals of expired cumulative series, oldest first per tenant (absent in older checkpoints). */
+  retired?: RetiredWire[];
+}
+
+/** The head of an incremental checkpoint: the snapshot without series and retained totals. */
+export interface MergerHead {
+  watermark: number;
+  firedThrough: number;
+  nextEnd: number | null;
+  panes: PartialWire[];
+  sessions: PartialWire[];
+  /** The next sequence number of a series or retained total. */
+  nextSeq: number;
+}
+
+/** What the window strategies hold, as they checkpoint it (the other strategy's part stays empty). */
+export type WindowsSnapshot = Pick<MergerSnapshot, 'firedThrough' | 'nextEnd' | 'panes' | 'sessions'>;
+
+/** Entry names in incremental checkpoints: a kind letter and the sequence number in base 36. */
+export const SERIES = 's';
+export const RETIRED = 'r';
+export const seriesField = (seq: number): string => SERIES + seq.toString(36);
+export const retiredField = (seq: number): string => RETIRED + seq.toString(36);
+
+export function encodeStarts(starts: readonly (number | undefined)[]): StartsWire {
+  return Array.from(starts, (s) => s ?? null);
+}
+
+export function decodeStarts(wire: StartsWire | undefined): (number | undefined)[] {
+  return wire === undefined ? [] : wire.map((s) => s ?? undefined);
+}
+
+/** Per aggregator of the group, its accumulator's wire form (null: none, a per-window kind's place). */
+export function encodeAccs(groups: readonly SeriesGroupPlan[], group: number, accs: readonly unknown[]): unknown[] {
+  const aggregators = groups[group]!.aggregators;
+  return accs.map((acc, m) => (acc === undefined ? null : aggregators[m]!.encode(acc)));
+}
+
+/** A series' or retained total's cumulative accumulators, back from `encodeAccs`. */
+export function decodeCumulative(groups: readonly SeriesGroupPlan[], group: number, wire: readonly unknown[]): unknown[] {
+  const aggregators = groups[group]!.aggregators;
+  // Metrics a reload appended to the group after this checkpoint start from zero, as for a new series.
+  return aggregators.map((a, m) => (m >= wire.length ? (a.cumulative ? a.create() : undefined) : wire[m] === null ? undefined : a.decode(wire[m])));
+}
+
+export function encodePartial(groups: readonly SeriesGroupPlan[], p: PartialAggregate): PartialWire {
+  return [p.group, p.key, p.tenant, p.labelValues.map((v) => v ?? null), p.start, p.end, encodeAccs(groups, p.group, p.accs), p.touched];
+}
+
+export function decodePartial(groups: readonly SeriesGroupPlan[], [group, key, tenant, values, start, end, accs, touched]: PartialWire): PartialAggregate {
+  const aggregators = groups[group]!.aggregators;
+  // Metrics a reload appended to the group after this checkpoint get an empty accumulator.
+  const decoded = aggregators.map((a, m) => (m >= accs.length ? a.create() : accs[m] === null ? undefined : a.decode(accs[m])));
+  return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: decoded, touched };
+}
+
+export function encodeSeries(groups: readonly SeriesGroupPlan[], s: SeriesState): SeriesWire {
+  return [s.group, s.key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, encodeAccs(groups, s.group, s.cumulative), s.touched, encodeStates(groups, s), encodeStarts(s.starts)];
+}
+
+/** A series back from its wire form, as the `seq`th born. */
+export function decodeSeries(groups: readonly SeriesGroupPlan[], [group, key, tenant, values, lastDataEnd, cumulative, touched, states, starts]: SeriesWire, seq: number): SeriesState {
+  const plan = groups[group]!;
+  const labelValues = values.map((v) => v ?? undefined);
+  const base = baseLabels(plan, labelValues, key);
+  return {
+    key,
+    group,
+    tenant,
+    labelValues,
+    outputs: plan.aggregators.map((a) => a.targets(base)),
+    cumulative: decodeCumulative(groups, group, cumulative),
+    starts: decodeStarts(starts),
+    lastDataEnd,
+    touched,
+    states: decodeStates(groups, group, states),
+    seq,
+  };
+}
+
+export function encodeRetired(groups: readonly SeriesGroupPlan[], key: string, r: RetiredSeries): RetiredWire {
+  return [r.group, key, r.tenant, r.labelValues.map((v) => v ?? null), encodeAccs(groups, r.group, r.cumulative), r.touched, encodeStarts(r.starts)];
+}
+
+/** A retained total and its series key back from their wire form, as the `seq`th entry. */
+export function decodeRetired(groups: readonly SeriesGroupPlan[], [group, key, tenant, values, cumulative, touched, starts]: RetiredWire, seq: number): { key: string; retired: RetiredSeries } {
+  const labelValues = values.map((v) => v ?? undefined);
+  return { key, retired: { group, tenant, labelValues, cumulative: decodeCumulative(groups, group, cumulative), touched, starts: decodeStarts(starts), seq } };
+}
+
+function encodeStates(groups: readonly SeriesGroupPlan[], series: SeriesState): unknown[] | null {
+  if (!series.states) return null;
+  const aggregators = groups[series.group]!.aggregators;
+  return series.states.map((state, m) => {
+    const aggregator = aggregators[m]!;
+    return isSeriesStateful(aggregator) ? aggregator.encodeSeriesState(state) : null;
+  });
+}
+
+function decodeStates(groups: readonly SeriesGroupPlan[], group: number, wire: readonly unknown[] | null | undefined): unknown[] | undefined {
+  const aggregators = groups[group]!.aggregators;
+  if (!aggregators.some(isSeriesStateful)) return undefined;
+  // A checkpoint from before the group had stateful kinds starts their state afresh.
+  return aggregators.map((a, m) => (isSeriesStateful(a) ? (wire?.[m] != null ? a.decodeSeriesState(wire[m]) : a.createSeriesState()) : undefined));
+}

@@ -1,0 +1,139 @@
+import type { MergerSeries } from './merger-series.ts';
+import { decodePartial, encodePartial, type WindowsSnapshot } from './merger-snapshot.ts';
+import type { PartialAggregate } from './partial.ts';
+import type { MergerWindows, MergerOptions } from './window-merger.ts';
+
+/**
+ * Stage 2's time windows (tumbling and hopping): partials wait in panes `slide` long; a window
+ * of `size` is the panes it covers, fired once when the watermark passes its end plus the
+ * allowed lateness. Cumulative series take in the pane that ends with the window (each record
+ * counted once) and are emitted at every window, like a scrape; per-window kinds get the merge of
+ * the window's panes.
+ */
+export class TimeWindows implements MergerWindows {
+  private readonly panes = new Map<number, Map<string, PartialAggregate>>();
+  private nextEnd: number | undefined;
+  private firedThrough = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly sizeMs: number,
+    private readonly slideMs: number,
+    private readonly series: MergerSeries,
+    private readonly options: Pick<MergerOptions, 'allowedLatenessMs' | 'expireAfterMs'>,
+  ) {}
+
+  add(incoming: PartialAggregate): 'ok' | 'late' {
+    if (incoming.end <= this.firedThrough) return 'late';
+    const partial = this.series.admit(incoming);
+    let pane = this.panes.get(partial.start);
+    if (!pane) this.panes.set(partial.start, (pane = new Map()));
+    const existing = pane.get(partial.key);
+    if (existing) this.series.mergeAccs(existing, partial);
+    else pane.set(partial.key, partial);
+    if (this.nextEnd === undefined || partial.end < this.nextEnd) this.nextEnd = partial.end;
+    return 'ok';
+  }
+
+  fire(watermark: number): void {
+    const lateness = this.options.allowedLatenessMs;
+    const slide = this.slideMs;
+    while (this.nextEnd !== undefined && this.nextEnd + lateness <= watermark) {
+      const end = this.nextEnd;
+      this.fireWindow(end);
+      this.firedThrough = end;
+      let next: number | undefined = end + slide;
+      if (this.series.states.size === 0) {
+        // Nothing to repeat: jump over the gap to the next pane that holds data, if any.
+        next = undefined;
+        for (const start of this.panes.keys()) if (next === undefined || start + slide < next) next = start + slide;
+      }
+      this.nextEnd = next;
+    }
+  }
+
+  private fireWindow(end: number): void {
+    const { sizeMs: size, slideMs: slide, series: all } = this;
+    // Cumulative series take in the pane that ends here: each record is counted exactly once.
+    const closing = this.panes.get(end - slide);
+    if (closing) {
+      for (const partial of closing.values()) {
+        const series = all.seriesFor(partial);
+        series.lastDataEnd = end;
+        series.touched |= partial.touched;
+        const aggregators = all.groups[partial.group]!.aggregators;
+        for (let m = 0; m < aggregators.length; m++) {
+          if (aggregators[m]!.cumulative) aggregators[m]!.merge(series.cumulative[m], partial.accs[m]);
+        }
+      }
+    }
+    this.emitWindowGauges(end);
+    for (const [key, series] of all.states) {
+      if (series.lastDataEnd <= end - this.options.expireAfterMs) {
+        all.emitStale(series, end);
+        all.expire(key, series, this.waitsInLaterPane(key, end));
+        continue;
+      }
+      all.emitTotals(series, end, size / 1000, end - slide);
+    }
+    // Panes that no later window covers are done.
+    for (const start of this.panes.keys()) if (start < end + slide - size) this.panes.delete(start);
+  }
+
+  /** Per-window aggregators: one value per series with data in [end - size, end). */
+  private emitWindowGauges(end: number): void {
+    const { sizeMs: size, slideMs: slide, series: all } = this;
+    const merged = new Map<string, PartialAggregate>();
+    for (let start = end - size; start < end; start += slide) {
+      const pane = this.panes.get(start);
+      if (!pane) continue;
+      for (const [key, partial] of pane) {
+        if (!all.hasWindowed[partial.group]) continue;
+        const group = all.groups[partial.group]!;
+        const into = merged.get(key);
+        if (!into) {
+          // Panes stay intact for the next hopping window: merge into a fresh copy.
+          const copy = { ...partial, accs: group.aggregators.map((a) => (a.cumulative ? undefined : a.create())), touched: 0 };
+          all.mergeAccs(copy, partial, true);
+          merged.set(key, copy);
+        } else {
+          all.mergeAccs(into, partial, true);
+        }
+      }
+    }
+    for (const partial of merged.values()) {
+      const series = all.seriesFor(partial);
+      series.touched |= all.emitWindowed(series, partial.key, partial.accs, partial.touched, end - size, end);
+    }
+  }
+
+  private waitsInLaterPane(key: string, end: number): boolean {
+    for (const [start, pane] of this.panes) if (start >= end && pane.has(key)) return true;
+    return false;
+  }
+
+  *waiting(): Iterable<PartialAggregate> {
+    for (const pane of this.panes.values()) yield* pane.values();
+  }
+
+  snapshot(): WindowsSnapshot {
+    const groups = this.series.groups;
+    return {
+      firedThrough: this.firedThrough,
+      nextEnd: this.nextEnd ?? null,
+      panes: [...this.panes.values()].flatMap((pane) => [...pane.values()].map((p) => encodePartial(groups, p))),
+      sessions: [],
+    };
+  }
+
+  restore(wire: WindowsSnapshot): void {
+    this.firedThrough = wire.firedThrough;
+    this.nextEnd = wire.nextEnd ?? undefined;
+    this.panes.clear();
+    for (const encoded of wire.panes) {
+      const partial = decodePartial(this.series.groups, encoded);
+      let pane = this.panes.get(partial.start);
+      if (!pane) this.panes.set(partial.start, (pane = new Map()));
+      pane.set(partial.key, partial);
+    }
+  }
+}
