@@ -1,13 +1,15 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MetricDescriptor } from '../../src/core/metric-model.ts';
+import type { HistogramValue, MetricDescriptor, MetricPoint } from '../../src/core/metric-model.ts';
 import type { Label, Sample } from '../../src/core/types.ts';
 import { createSinkMetrics, RemoteWriteSink } from '../../src/sinks/remote-write/index.ts';
 import { remoteWriteTenantsSchema as tenantsConfigSchema } from '../../src/sinks/registry.ts';
+import { remoteWriteSinkType } from '../../src/sinks/remote-write/sink-type.ts';
 import { startPrometheus3 } from '../stack/index.ts';
 import type { PrometheusHandle } from '../stack/index.ts';
-import { querySamples } from '../stack/prometheus-query.ts';
+import { queryHistograms, queryInstant, querySamples } from '../stack/prometheus-query.ts';
+import type { StoredHistogram } from '../stack/prometheus-query.ts';
 
 /**
  * Remote-write 2.0 against a real Prometheus 3.x (built from its Go module by test/stack), and
@@ -182,5 +184,78 @@ describe('protocol: auto against 1.0-only receivers', () => {
     // without the written-count headers. Only the header check tells the samples were not stored.
     expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({});
     expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({ not_written: 7 });
+  });
+});
+
+describe('histograms: native_custom_buckets into a real Prometheus 3.x', () => {
+  const bounds = [0.1, 0.5, 2.5];
+  const nhcb: MetricDescriptor = { name: 'rw2_nhcb_latency_seconds', type: 'histogram', unit: 'seconds', help: 'Request latency.', bounds };
+  /** Per model and window: per-bucket counts (+Inf last) and sum; empty buckets and +Inf-only counts included. */
+  const input: Record<string, [number[], number][]> = {
+    'qwen-plus': [
+      [[2, 0, 3, 1], 9.5],
+      [[4, 1, 3, 2], 17.25],
+    ],
+    'qwen-max': [
+      [[0, 0, 0, 3], 12],
+      [[0, 5, 0, 3], 14.5],
+    ],
+  };
+
+  it('stores each histogram point as one native histogram: count, sum and every bucket exact, a zero histogram at the start', async () => {
+    const registry = new Registry();
+    const tenants = tenantsConfigSchema.parse({
+      acme: { endpoint: prom3.remoteWriteUrl, protocol: 'v2', histograms: 'native_custom_buckets', shards: 2, batch: { max_delay: '50ms' } },
+    });
+    const sink = remoteWriteSinkType.create({ tenants: tenants.tenants }, { logger: silent, registry, shared: (_key, make) => make() });
+    const now = Date.now();
+    const start = now - 120_000;
+    const times = [now - 60_000, now - 30_000];
+    const value = (counts: number[], sum: number): HistogramValue => ({ bounds, bucketCounts: counts, count: counts.reduce((a, b) => a + b, 0), sum });
+    for (const [w, ts] of times.entries()) {
+      const points: MetricPoint[] = Object.entries(input).map(([model, windows]) => ({
+        metric: nhcb,
+        labels: labels('x', { model }).filter((l) => l.name !== '__name__'),
+        timestampMs: ts,
+        startTimestampMs: start,
+        value: value(...windows[w]!),
+      }));
+      sink.write('acme', points);
+      await sink.flush();
+    }
+    await sink.close();
+
+    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 4 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({});
+
+    // Offline: what the input says each stored histogram must be (the API lists non-empty buckets only).
+    const expected = (counts: number[], sum: number): StoredHistogram => ({
+      count: counts.reduce((a, b) => a + b, 0),
+      sum,
+      buckets: counts.flatMap((c, i): [number, number, number][] => (c === 0 ? [] : [[i === 0 ? -Infinity : bounds[i - 1]!, i < bounds.length ? bounds[i]! : Infinity, c]])),
+    });
+    const zero: StoredHistogram = { count: 0, sum: 0, buckets: [] };
+    const stored = await queryHistograms(prom3.url, `rw2_nhcb_latency_seconds{run="${RUN}"}`, 600, Math.ceil(now / 1000) + 1);
+    const byModel = Object.fromEntries(stored.map((s) => [s.metric.model, { metric: s.metric, histograms: s.histograms }]));
+    expect(byModel).toEqual(
+      Object.fromEntries(
+        Object.entries(input).map(([model, windows]) => [
+          model,
+          {
+            // One series, named without a suffix; metadata type and unit as labels (type-and-unit-labels).
+            metric: { __name__: 'rw2_nhcb_latency_seconds', __type__: 'histogram', __unit__: 'seconds', model, run: RUN },
+            histograms: [[start, zero], ...windows.map(([counts, sum], w) => [times[w]!, expected(counts, sum)])],
+          },
+        ]),
+      ),
+    );
+    // The same through PromQL's native-histogram functions, at the second window.
+    const at = Math.floor(times[1]! / 1000) + 1;
+    const perModel = async (query: string) =>
+      Object.fromEntries((await queryInstant(prom3.url, query, at)).map((s) => [s.metric.model, s.value]));
+    expect(await perModel(`histogram_count(rw2_nhcb_latency_seconds{run="${RUN}"})`)).toEqual({ 'qwen-plus': 10, 'qwen-max': 8 });
+    expect(await perModel(`histogram_sum(rw2_nhcb_latency_seconds{run="${RUN}"})`)).toEqual({ 'qwen-plus': 17.25, 'qwen-max': 14.5 });
+    // Observations at or below 0.5 s: buckets (-Inf, 0.1] and (0.1, 0.5], a fraction exact at a bound.
+    expect(await perModel(`histogram_fraction(-Inf, 0.5, rw2_nhcb_latency_seconds{run="${RUN}"}) * histogram_count(rw2_nhcb_latency_seconds{run="${RUN}"})`)).toEqual({ 'qwen-plus': 5, 'qwen-max': 5 });
   });
 });
