@@ -202,10 +202,11 @@ describe('histograms: native_custom_buckets into a real Prometheus 3.x', () => {
     ],
   };
 
-  it('stores each histogram point as one native histogram: count, sum and every bucket exact, a zero histogram at the start', async () => {
+  /** Writes `input` (two windows) through the remote_write sink type for a tenant with the option on. */
+  async function writeInput(endpoint: string, protocol: 'v2' | 'auto') {
     const registry = new Registry();
     const tenants = tenantsConfigSchema.parse({
-      acme: { endpoint: prom3.remoteWriteUrl, protocol: 'v2', histograms: 'native_custom_buckets', shards: 2, batch: { max_delay: '50ms' } },
+      acme: { endpoint, protocol, histograms: 'native_custom_buckets', shards: 2, batch: { max_delay: '50ms' } },
     });
     const sink = remoteWriteSinkType.create({ tenants: tenants.tenants }, { logger: silent, registry, shared: (_key, make) => make() });
     const now = Date.now();
@@ -224,6 +225,11 @@ describe('histograms: native_custom_buckets into a real Prometheus 3.x', () => {
       await sink.flush();
     }
     await sink.close();
+    return { registry, now, start, times };
+  }
+
+  it('stores each histogram point as one native histogram: count, sum and every bucket exact, a zero histogram at the start', async () => {
+    const { registry, now, start, times } = await writeInput(prom3.remoteWriteUrl, 'v2');
 
     expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 4 });
     expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({});
@@ -257,5 +263,24 @@ describe('histograms: native_custom_buckets into a real Prometheus 3.x', () => {
     expect(await perModel(`histogram_sum(rw2_nhcb_latency_seconds{run="${RUN}"})`)).toEqual({ 'qwen-plus': 17.25, 'qwen-max': 14.5 });
     // Observations at or below 0.5 s: buckets (-Inf, 0.1] and (0.1, 0.5], a fraction exact at a bound.
     expect(await perModel(`histogram_fraction(-Inf, 0.5, rw2_nhcb_latency_seconds{run="${RUN}"}) * histogram_count(rw2_nhcb_latency_seconds{run="${RUN}"})`)).toEqual({ 'qwen-plus': 5, 'qwen-max': 5 });
+  });
+
+  it('protocol: auto against a 1.0-only Prometheus 3.x: falls back and stores the histograms classic, every series exact', async () => {
+    const { registry, now, times } = await writeInput(prom3v1Only.remoteWriteUrl, 'auto');
+    expect(await counterValues(registry, 'sluice_remote_write_protocol_fallbacks_total')).toEqual({ acme: 1 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 4 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({});
+    // Offline: the classic series of the input, cumulative in `le`.
+    const want: Record<string, [number, number][]> = {};
+    const add = (key: string, ts: number, v: number) => (want[key] ??= []).push([ts, v]);
+    for (const [model, windows] of Object.entries(input)) {
+      for (const [w, [counts, sum]] of windows.entries()) {
+        let running = 0;
+        counts.forEach((c, i) => add(`__name__=rw2_nhcb_latency_seconds_bucket,le=${i < bounds.length ? String(bounds[i]) : '+Inf'},model=${model}`, times[w]!, (running += c)));
+        add(`__name__=rw2_nhcb_latency_seconds_sum,model=${model}`, times[w]!, sum);
+        add(`__name__=rw2_nhcb_latency_seconds_count,model=${model}`, times[w]!, running);
+      }
+    }
+    expect(await stored(prom3v1Only.url, `{__name__=~"rw2_nhcb_latency_seconds_.*",run="${RUN}"}`, now)).toEqual(want);
   });
 });
