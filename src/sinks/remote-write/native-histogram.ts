@@ -21,7 +21,7 @@
  * - Zero bucket and negative buckets are unused with custom buckets (the receiver refuses them).
  */
 import type { HistogramValue } from '../../core/metric-model.ts';
-import { putDouble, putVarint, varintLength } from './wire.ts';
+import { putDouble, putVarint, varintLength, withRoom } from './wire.ts';
 
 /** Schema number of custom buckets. */
 export const CUSTOM_BUCKETS_SCHEMA = -53;
@@ -50,7 +50,7 @@ interface Buckets {
  * be copied into the request once the series' size is known. Scratch arrays are reused.
  */
 export class HistogramFieldWriter {
-  private buf = Buffer.allocUnsafe(1024);
+  private buf: Buffer = Buffer.allocUnsafe(1024);
   private pos = 0;
   private readonly buckets: Buckets = { offsets: [], lengths: [], values: [] };
 
@@ -143,12 +143,7 @@ export class HistogramFieldWriter {
   }
 
   private ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + extra) size *= 2;
-    const bigger = Buffer.allocUnsafe(size);
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
+    this.buf = withRoom(this.buf, this.pos, extra);
   }
 }
 

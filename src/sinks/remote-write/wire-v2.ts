@@ -17,7 +17,7 @@
 import type { HistogramValue, MetricDescriptor, MetricType } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
 import { HistogramFieldWriter } from './native-histogram.ts';
-import { putDouble, putVarint, varintLength } from './wire.ts';
+import { putDouble, putVarint, varintLength, withRoom } from './wire.ts';
 
 /** Metadata.MetricType numbers. */
 const METRIC_TYPE: Readonly<Record<MetricType, number>> = { counter: 1, gauge: 2, histogram: 3, summary: 5 };
@@ -170,12 +170,7 @@ export class RequestV2Writer {
   }
 
   private ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + extra) size *= 2;
-    const bigger = Buffer.allocUnsafe(size);
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
+    this.buf = withRoom(this.buf, this.pos, extra);
   }
 }
 
