@@ -2,8 +2,8 @@ import { compressSync } from 'snappy';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HistogramValue, MetricDescriptor, MetricPoint } from '../../../src/core/metric-model.ts';
 import { isStaleMarker, STALE_NAN_LE_BYTES } from '../../../src/core/stale-marker.ts';
-import type { Sample } from '../../../src/core/types.ts';
 import { SampleFlattener } from '../../../src/sinks/prometheus/flatten.ts';
+import { isHistogramSample } from '../../../src/sinks/prometheus/histogram-sample.ts';
 import { decodeRequestBody } from '../../../src/sinks/remote-write/encode.ts';
 import { decodeV2RequestBody } from '../../../src/sinks/remote-write/proto-v2.ts';
 import type { DecodedV2Histogram } from '../../../src/sinks/remote-write/proto-v2.ts';
@@ -131,7 +131,8 @@ describe('native histogram with custom buckets: encoding', () => {
   it('a stale point is a histogram with Prometheus\' stale NaN as its sum and nothing counted', () => {
     const [sample] = new SampleFlattener().flatten([{ metric: latency, labels: series.labels.slice(1), timestampMs: 3_000, value: undefined }], [], true);
     expect(isStaleMarker(sample!.value)).toBe(true);
-    const { h, body } = encodeOne((sample as Sample & { histogram: HistogramValue }).histogram, 3_000);
+    if (!isHistogramSample(sample!)) throw new Error('a stale histogram point kept whole is a HistogramSample');
+    const { h, body } = encodeOne(sample.histogram, 3_000);
     expect(h.count).toEqual({ int: 0 });
     expect(h.positiveSpans).toEqual([]);
     expect(h.customValues).toEqual([0.1, 1, 10]);
