@@ -283,4 +283,37 @@ describe('histograms: native_custom_buckets into a real Prometheus 3.x', () => {
     }
     expect(await stored(prom3v1Only.url, `{__name__=~"rw2_nhcb_latency_seconds_.*",run="${RUN}"}`, now)).toEqual(want);
   });
+
+  it('bisects a rejected batch of histograms: every good one stored, the out-of-bounds one counted by reason', async () => {
+    const registry = new Registry();
+    const tenants = tenantsConfigSchema.parse({
+      acme: { endpoint: prom3.remoteWriteUrl, protocol: 'v2', histograms: 'native_custom_buckets', shards: 1, batch: { max_delay: '50ms' } },
+    });
+    const sink = remoteWriteSinkType.create({ tenants: tenants.tenants }, { logger: silent, registry, shared: (_key, make) => make() });
+    const now = Date.now();
+    const point = (id: string, ts: number, k: number): MetricPoint => ({
+      metric: { ...nhcb, name: 'rw2_nhcb_bisect_seconds' },
+      labels: labels('x', { id }).filter((l) => l.name !== '__name__'),
+      timestampMs: ts,
+      value: { bounds, bucketCounts: [k, 0, 1, 0], count: k + 1, sum: k + 1.5 },
+    });
+    const metric = point('p', 0, 0).metric;
+    // Prime the head so its valid time range starts near now, then one 3 h old histogram among 32 good ones.
+    sink.write('acme', [point('prime', now - 1_000, 1)]);
+    await sink.flush();
+    const batch = Array.from({ length: 32 }, (_, i) => ({ ...point(String(i), now, i), metric }));
+    batch.splice(11, 0, { ...point('old', now - 3 * 3_600_000, 1), metric });
+    let outcome: unknown;
+    sink.write('acme', batch, () => (outcome = 'settled'));
+    await sink.flush();
+    await sink.close();
+    expect(outcome).toBe('settled');
+    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 33 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({ out_of_bounds: 1 });
+    const stored = await queryHistograms(prom3.url, `rw2_nhcb_bisect_seconds{run="${RUN}"}`, 4 * 3600, Math.ceil(now / 1000) + 1);
+    expect(Object.fromEntries(stored.map((s) => [s.metric.id, s.histograms.map(([ts, h]) => [ts, h.count, h.sum])]))).toEqual({
+      prime: [[now - 1_000, 2, 2.5]],
+      ...Object.fromEntries(Array.from({ length: 32 }, (_, i) => [String(i), [[now, i + 1, i + 1.5]]])),
+    });
+  });
 });
