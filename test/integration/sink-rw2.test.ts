@@ -224,14 +224,18 @@ describe('histograms: native_custom_buckets into a real Prometheus 3.x', () => {
       sink.write('acme', points);
       await sink.flush();
     }
+    // Then qwen-max ends: a stale point (the histogram with the stale NaN as sum).
+    const staleAt = now - 10_000;
+    sink.write('acme', [{ metric: nhcb, labels: labels('x', { model: 'qwen-max' }).filter((l) => l.name !== '__name__'), timestampMs: staleAt, value: undefined }]);
+    await sink.flush();
     await sink.close();
-    return { registry, now, start, times };
+    return { registry, now, start, times, staleAt };
   }
 
   it('stores each histogram point as one native histogram: count, sum and every bucket exact, a zero histogram at the start', async () => {
-    const { registry, now, start, times } = await writeInput(prom3.remoteWriteUrl, 'v2');
+    const { registry, now, start, times, staleAt } = await writeInput(prom3.remoteWriteUrl, 'v2');
 
-    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 4 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 5 });
     expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({});
 
     // Offline: what the input says each stored histogram must be (the API lists non-empty buckets only).
@@ -257,18 +261,20 @@ describe('histograms: native_custom_buckets into a real Prometheus 3.x', () => {
     );
     // The same through PromQL's native-histogram functions, at the second window.
     const at = Math.floor(times[1]! / 1000) + 1;
-    const perModel = async (query: string) =>
-      Object.fromEntries((await queryInstant(prom3.url, query, at)).map((s) => [s.metric.model, s.value]));
+    const perModel = async (query: string, time = at) =>
+      Object.fromEntries((await queryInstant(prom3.url, query, time)).map((s) => [s.metric.model, s.value]));
     expect(await perModel(`histogram_count(rw2_nhcb_latency_seconds{run="${RUN}"})`)).toEqual({ 'qwen-plus': 10, 'qwen-max': 8 });
     expect(await perModel(`histogram_sum(rw2_nhcb_latency_seconds{run="${RUN}"})`)).toEqual({ 'qwen-plus': 17.25, 'qwen-max': 14.5 });
     // Observations at or below 0.5 s: buckets (-Inf, 0.1] and (0.1, 0.5], a fraction exact at a bound.
     expect(await perModel(`histogram_fraction(-Inf, 0.5, rw2_nhcb_latency_seconds{run="${RUN}"}) * histogram_count(rw2_nhcb_latency_seconds{run="${RUN}"})`)).toEqual({ 'qwen-plus': 5, 'qwen-max': 5 });
+    // After its stale point qwen-max is gone at once (no 5-minute lookback); qwen-plus is still there.
+    expect(await perModel(`histogram_count(rw2_nhcb_latency_seconds{run="${RUN}"})`, Math.floor(staleAt / 1000) + 1)).toEqual({ 'qwen-plus': 10 });
   });
 
   it('protocol: auto against a 1.0-only Prometheus 3.x: falls back and stores the histograms classic, every series exact', async () => {
     const { registry, now, times } = await writeInput(prom3v1Only.remoteWriteUrl, 'auto');
     expect(await counterValues(registry, 'sluice_remote_write_protocol_fallbacks_total')).toEqual({ acme: 1 });
-    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 4 });
+    expect(await counterValues(registry, 'sluice_remote_write_samples_sent_total')).toEqual({ acme: 5 });
     expect(await counterValues(registry, 'sluice_remote_write_samples_failed_total')).toEqual({});
     // Offline: the classic series of the input, cumulative in `le`.
     const want: Record<string, [number, number][]> = {};
