@@ -1,4 +1,4 @@
-import type { MetricDescriptor, MetricPoint, MetricSink } from '../../core/metric-model.ts';
+import type { HistogramValue, MetricDescriptor, MetricPoint, MetricSink } from '../../core/metric-model.ts';
 import { STALE_NAN } from '../../core/stale-marker.ts';
 import type { Label, Sample } from '../../core/types.ts';
 import type { SampleSink } from '../sink.ts';
@@ -30,18 +30,19 @@ export class SampleFlattener {
    */
   flatten(points: readonly MetricPoint[], out: Sample[] = [], nativeHistograms = false): Sample[] {
     for (const point of points) {
-      if (nativeHistograms && point.metric.type === 'histogram') out.push(this.wholeHistogram(point));
+      const value = point.value;
+      const whole = nativeHistograms && point.metric.type === 'histogram' && (value === undefined || (typeof value === 'object' && 'bucketCounts' in value));
+      if (whole) out.push(this.wholeHistogram(point, value));
       else this.flattenPoint(point, out);
     }
     return out;
   }
 
-  private wholeHistogram(point: MetricPoint): HistogramSample {
-    const { metric, timestampMs, startTimestampMs, value } = point;
+  private wholeHistogram(point: MetricPoint, value: HistogramValue | undefined): HistogramSample {
+    const { metric, timestampMs, startTimestampMs } = point;
     const labels = cachedLabels(this.wholeCache, point, () => [withName(point.labels, metric.name)])[0]!;
     if (value === undefined) return { labels, value: STALE_NAN, timestampMs, metric, startTimestampMs, histogram: staleHistogram(metric) };
-    const histogram = typeof value === 'object' && 'bucketCounts' in value ? value : staleHistogram(metric);
-    return { labels, value: histogram.count, timestampMs, metric, startTimestampMs, histogram };
+    return { labels, value: value.count, timestampMs, metric, startTimestampMs, histogram: value };
   }
 
   private flattenPoint(point: MetricPoint, out: Sample[]): void {
