@@ -14,8 +14,6 @@ import type { SeriesRef } from './series-catalog.ts';
 import { labelValue } from './series.ts';
 import type { WriteRequestWriter } from './wire.ts';
 
-const FIRST = new Uint32Array(1);
-
 export class ClassicHistograms {
   private readonly flattener = new SampleFlattener();
   /** Per series, its labels without `__name__` (the point form the flattener takes), kept so its label cache hits. */
@@ -23,6 +21,8 @@ export class ClassicHistograms {
   private readonly samples: Sample[] = [];
   private readonly value = new Float64Array(1);
   private readonly timestamp = new Float64Array(1);
+  /** Indices into the one-point arrays above. */
+  private readonly first = new Uint32Array(1);
 
   /** Writes the histogram at batch entry `i` of series `ref` as one 1.0 TimeSeries per classic series. */
   write(writer: WriteRequestWriter, ref: SeriesRef, batch: Batch, i: number, histogram: HistogramValue): void {
@@ -35,7 +35,7 @@ export class ClassicHistograms {
     this.timestamp[0] = timestampMs;
     for (const sample of samples) {
       this.value[0] = sample.value;
-      writer.addSeries(sample.labels, this.value, this.timestamp, FIRST, 1);
+      writer.addSeries(sample.labels, this.value, this.timestamp, this.first, 1);
     }
     samples.length = 0;
   }
