@@ -64,7 +64,23 @@ export function valueCounts(sample: DriftSample): Map<string | number, number> {
 
 /** Number of distinct values in reference ∪ current (pandas' nunique of the concatenation). */
 export function distinctInUnion(reference: DriftSample, current: DriftSample): number {
+  if (reference.kind === 'numerical' && current.kind === 'numerical') return distinctInSortedUnion(reference.values, current.values);
   const keys = new Set<string | number>(valueCounts(reference).keys());
   for (const key of valueCounts(current).keys()) keys.add(key);
   return keys.size;
+}
+
+/** Distinct values of two ascending, duplicate-free arrays together: one merge walk, no maps (it runs every window). */
+function distinctInSortedUnion(a: Float64Array, b: Float64Array): number {
+  let i = 0;
+  let j = 0;
+  let distinct = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x <= y) i++;
+    if (y <= x) j++;
+    distinct++;
+  }
+  return distinct + (a.length - i) + (b.length - j);
 }
