@@ -31,10 +31,15 @@ export type DriftSample = NumericSample | CategoricalSample;
 
 /** A numerical sample from ascending distinct values and their running counts. */
 export function weightedNumericSample(values: readonly number[], cumulative: readonly number[], integral: boolean): NumericSample {
+  return typedNumericSample(Float64Array.from(values), Float64Array.from(cumulative), integral);
+}
+
+/** The same, from arrays the sample may keep. */
+export function typedNumericSample(values: Float64Array, cumulative: Float64Array, integral: boolean): NumericSample {
   return {
     kind: 'numerical',
-    values: Float64Array.from(values),
-    cumulativeWeights: Float64Array.from(cumulative),
+    values,
+    cumulativeWeights: cumulative,
     total: cumulative.length === 0 ? 0 : cumulative[cumulative.length - 1]!,
     distinct: values.length,
     min: values.length === 0 ? Number.NaN : values[0]!,

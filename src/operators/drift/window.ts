@@ -22,7 +22,7 @@
  */
 import { DDSketch } from '@datadog/sketches-js';
 import type { CategoricalSample, DriftSample, FeatureType, NumericSample } from './sample.ts';
-import { categoricalSample, weightedNumericSample } from './sample.ts';
+import { categoricalSample, typedNumericSample, weightedNumericSample } from './sample.ts';
 
 export const OVERFLOW_CATEGORY = '__overflow__';
 
@@ -159,7 +159,8 @@ export class DriftWindow {
   }
 
   private numericSample(): NumericSample {
-    const points = this.exact !== null ? [...this.exact] : this.sketchPoints();
+    if (this.exact !== null) return this.exactSample(this.exact);
+    const points = this.sketchPoints();
     points.sort((a, b) => a[0] - b[0]);
     const values: number[] = [];
     const cumulative: number[] = [];
@@ -173,6 +174,15 @@ export class DriftWindow {
       }
     }
     return weightedNumericSample(values, cumulative, this.integral);
+  }
+
+  /** Distinct exact values sorted as doubles (no pairs, no comparator: it runs for every window and reference). */
+  private exactSample(exact: Map<number, number>): NumericSample {
+    const values = Float64Array.from(exact.keys()).sort();
+    const cumulative = new Float64Array(values.length);
+    let running = 0;
+    for (let i = 0; i < values.length; i++) cumulative[i] = running += exact.get(values[i]!)!;
+    return typedNumericSample(values, cumulative, this.integral);
   }
 
   /** Each non-empty sketch bin as (representative value clamped to [min, max], count). */
