@@ -143,6 +143,38 @@ export class DriftWindow {
     else this.sketch!.merge(other.sketch!);
   }
 
+  /**
+   * A sliding union: takes `removed` (merged in earlier) out and `added` in, so this window is the
+   * union of `windows` (in which `added` is, `removed` is not). Only where that is exactly the
+   * union merged afresh: numerical, exact throughout, whole counts (their sums and differences are
+   * exact doubles, and a sample sorts values and sums their counts in value order). Returns false
+   * otherwise, and the window is then to be rebuilt by merging.
+   */
+  slide(removed: DriftWindow, added: DriftWindow, windows: readonly DriftWindow[]): boolean {
+    const exact = this.exact;
+    if (this.options.featureType !== 'numerical' || exact === null || removed.exact === null || added.exact === null) return false;
+    if (!Number.isInteger(this.count) || !Number.isInteger(removed.count)) return false;
+    for (const [v, c] of removed.exact) if (!Number.isInteger(c) || !Number.isInteger(exact.get(v) ?? Number.NaN)) return false;
+    this.snapshotCache = undefined;
+    for (const [v, c] of removed.exact) {
+      const left = exact.get(v)! - c;
+      if (left === 0) exact.delete(v);
+      else exact.set(v, left);
+    }
+    this.count -= removed.count;
+    this.merge(added);
+    if (this.exact === null) return false;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
+    this.integral = true;
+    for (const w of windows) {
+      this.min = Math.min(this.min, w.min);
+      this.max = Math.max(this.max, w.max);
+      this.integral &&= w.integral;
+    }
+    return true;
+  }
+
   /** The read-only sample the drift tests score. */
   sample(): DriftSample {
     return this.options.featureType === 'categorical' ? this.categoricalSample() : this.numericSample();
