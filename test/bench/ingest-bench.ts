@@ -1,7 +1,7 @@
 /**
  * In-process CPU of stage 1's per-record front on the gateway pipeline, without Kafka: decode
  * (with the Avro contract), transforms (CEL), tenant and event time (`Ingest`), then the series
- * keys of every metric group (`readSeries`), and the combiner (`PreAggregator.add`: series keys
+ * keys of every metric group (`seriesReader`), and the combiner (`PreAggregator.add`: series keys
  * plus the partials they find). Prints CPU-µs per record of each part (process user
  * + system CPU, best of a few rounds, since a shared machine is noisy): the figures each CPU
  * optimisation of issue 12 quotes before and after.
@@ -14,7 +14,7 @@ import { loadPipelineFile } from '../../src/config/load.ts';
 import { Ingest, type Ingested } from '../../src/runtime/ingest.ts';
 import { planMetrics, planWindowing } from '../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
-import { groupKeyPrefix, readSeries } from '../../src/operators/windowed-metrics/series-key.ts';
+import { groupKeyPrefix, isSeriesId, seriesReader } from '../../src/operators/windowed-metrics/series-key.ts';
 import { generateGatewayLogs } from '../support/gateway-traffic.ts';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
@@ -24,8 +24,7 @@ const rounds = Number(values.rounds);
 const loaded = await loadPipelineFile(fileURLToPath(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url)));
 const ingest = new Ingest(loaded);
 const groups = planMetrics(loaded.config.metrics);
-const prefixes = groups.map((_, g) => groupKeyPrefix(g));
-const scratch = groups.map((g) => new Array<string | undefined>(g.labelNames.length));
+const readers = groups.map((group, g) => seriesReader(group, groupKeyPrefix(g)));
 const messages = [...generateGatewayLogs({ seed: 42, tenants: ['acme', 'globex', 'initech'], startMs: Date.now() - 600_000, spanMs: 600_000, count })].map((record) =>
   Buffer.from(JSON.stringify(record)),
 );
@@ -55,7 +54,7 @@ let keys = 0;
 const seriesMicros = cpuMicros(() => {
   keys = 0;
   for (const { tenant, record } of ingested) {
-    for (let g = 0; g < groups.length; g++) if (typeof readSeries(groups[g]!, prefixes[g]!, tenant, record, scratch[g]!) === 'string') keys++;
+    for (let g = 0; g < groups.length; g++) if (isSeriesId(readers[g]!(tenant, record))) keys++;
   }
 });
 if (keys !== count * groups.length) throw new Error(`${keys} series keys, want ${count * groups.length}`);
