@@ -290,20 +290,23 @@ class SourceTask implements PartitionTask {
         this.deadLetters.add(record, [message]);
         continue;
       }
-      const rejected: Rejection[] = [...message.rejections];
+      // Allocated at the first rejection: almost every message has none.
+      let rejected: Rejection[] | undefined = message.rejections.length > 0 ? [...message.rejections] : undefined;
       if (TAPPED.transform) tapIngested(config.name, message.records);
       if (message.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, message.filtered);
-      for (const { tenant, eventTimeMs, record: fields } of message.records) {
+      const records = message.records;
+      for (let i = 0; i < records.length; i++) {
+        const { tenant, eventTimeMs, record: fields } = records[i]!;
         if (this.clock.isLate(eventTimeMs)) {
-          rejected.push(LATE);
+          (rejected ??= []).push(LATE);
           continue;
         }
         const rejection = this.preAggregator.add(tenant, eventTimeMs, fields);
-        if (rejection) rejected.push(rejection);
+        if (rejection) (rejected ??= []).push(rejection);
         else this.clock.observe(eventTimeMs);
       }
       // One dead letter for the message, whatever number of its records were rejected.
-      if (rejected.length > 0) this.deadLetters.add(record, rejected);
+      if (rejected !== undefined) this.deadLetters.add(record, rejected);
     }
     if (counted > 0) metrics.recordsIn.inc({ pipeline: config.name, topic: batch.topic }, counted);
     this.caughtUp = this.position >= batch.highWatermark;
