@@ -10,7 +10,7 @@ import { TAPPED } from '../telemetry/tap/hub.ts';
 import { tapIngested, tapPartial } from '../telemetry/tap/offer.ts';
 import { DeadLetters, deadLetterTopicMaxBytes, type DeadLetterBatch } from './dead-letter.ts';
 import type { Ingest } from './ingest.ts';
-import { encodeMarker, encodePartial, MARKER_KEY, partitionOfSeries } from './repartition-codec.ts';
+import { encodeMarker, encodePartial, MARKER_KEY, SeriesPartitions } from './repartition-codec.ts';
 import { PartitionClock } from './partition-clock.ts';
 import { keyOf, PartitionHost, type PartitionTask } from './partition-host.ts';
 import type { ProgressWatch } from './progress-watch.ts';
@@ -162,6 +162,8 @@ class SourceTask implements PartitionTask {
   private producer: TransactionalProducer | undefined;
   private readonly source: string;
   private readonly preAggregator: PreAggregator;
+  /** The stage-2 partition of each series key, remembered across flushes. */
+  private readonly partitions: SeriesPartitions;
   /**
    * One dead letter per rejected source message since the last commit, counted once their
    * transaction commits. Handed to a successor task, which must remember which letters Kafka
@@ -200,6 +202,7 @@ class SourceTask implements PartitionTask {
     this.attempt = restart?.attempt ?? 0;
     this.source = keyOf(partition);
     this.preAggregator = new PreAggregator(deps.groups, deps.windowing);
+    this.partitions = new SeriesPartitions(deps.partialsPartitions);
     const window = deps.config.window;
     this.clock = new PartitionClock({ maxOutOfOrdernessMs: window.max_out_of_orderness, allowedLatenessMs: window.allowed_lateness });
     this.deadLetters =
@@ -287,20 +290,23 @@ class SourceTask implements PartitionTask {
         this.deadLetters.add(record, [message]);
         continue;
       }
-      const rejected: Rejection[] = [...message.rejections];
+      // Allocated at the first rejection: almost every message has none.
+      let rejected: Rejection[] | undefined = message.rejections.length > 0 ? [...message.rejections] : undefined;
       if (TAPPED.transform) tapIngested(config.name, message.records);
       if (message.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, message.filtered);
-      for (const { tenant, eventTimeMs, record: fields } of message.records) {
+      const records = message.records;
+      for (let i = 0; i < records.length; i++) {
+        const { tenant, eventTimeMs, record: fields } = records[i]!;
         if (this.clock.isLate(eventTimeMs)) {
-          rejected.push(LATE);
+          (rejected ??= []).push(LATE);
           continue;
         }
         const rejection = this.preAggregator.add(tenant, eventTimeMs, fields);
-        if (rejection) rejected.push(rejection);
+        if (rejection) (rejected ??= []).push(rejection);
         else this.clock.observe(eventTimeMs);
       }
       // One dead letter for the message, whatever number of its records were rejected.
-      if (rejected.length > 0) this.deadLetters.add(record, rejected);
+      if (rejected !== undefined) this.deadLetters.add(record, rejected);
     }
     if (counted > 0) metrics.recordsIn.inc({ pipeline: config.name, topic: batch.topic }, counted);
     this.caughtUp = this.position >= batch.highWatermark;
@@ -339,7 +345,7 @@ class SourceTask implements PartitionTask {
     const messages: (OutgoingMessage & { topic: string })[] = [];
     for (const partial of this.preAggregator.drain()) {
       if (TAPPED.partials) tapPartial(config.name, partial);
-      messages.push({ topic: partialsTopic, partition: partitionOfSeries(partial.key, partialsPartitions), key: partial.key, value: encodePartial(partial, groups) });
+      messages.push({ topic: partialsTopic, partition: this.partitions.of(partial.key), key: partial.key, value: encodePartial(partial, groups) });
     }
     const marker = encodeMarker({ source: this.source, watermark, idle });
     for (let p = 0; p < partialsPartitions; p++) messages.push({ topic: partialsTopic, partition: p, key: MARKER_KEY, value: marker });

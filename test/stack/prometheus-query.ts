@@ -118,3 +118,36 @@ export function parseSampleValue(v: string): number {
   if (v === '-Inf') return -Infinity;
   return Number(v);
 }
+
+/** A stored native histogram as the HTTP API shows it: count, sum and its non-empty buckets. */
+export interface StoredHistogram {
+  readonly count: number;
+  readonly sum: number;
+  /** [lower, upper, count] of each non-empty bucket, in bucket order. */
+  readonly buckets: [number, number, number][];
+}
+
+export interface SeriesHistograms {
+  metric: Record<string, string>;
+  /** [timestamp ms, histogram], ascending by time, exactly as stored. */
+  histograms: [number, StoredHistogram][];
+}
+
+/** Like querySamples, for native histogram series: every stored histogram in (atSec − rangeSec, atSec]. */
+export async function queryHistograms(baseUrl: string, selector: string, rangeSec: number, atSec: number): Promise<SeriesHistograms[]> {
+  const query = `${selector}[${Math.max(1, Math.ceil(rangeSec))}s]`;
+  const { resultType, result } = (await prometheusApi(baseUrl, 'query', { query, time: String(atSec) })) as QueryData;
+  if (resultType !== 'matrix') throw new Error(`Prometheus query ${JSON.stringify(query)} returned a ${resultType}, expected a matrix`);
+  type Raw = { count: string; sum: string; buckets?: [number, string, string, string][] };
+  return (result as { metric: Record<string, string>; histograms?: [number, Raw][] }[]).map((s) => ({
+    metric: s.metric,
+    histograms: (s.histograms ?? []).map(([t, h]) => [
+      Math.round(t * 1000),
+      {
+        count: parseSampleValue(h.count),
+        sum: parseSampleValue(h.sum),
+        buckets: (h.buckets ?? []).map(([, lower, upper, count]) => [parseSampleValue(lower), parseSampleValue(upper), parseSampleValue(count)] as [number, number, number]),
+      },
+    ]),
+  }));
+}

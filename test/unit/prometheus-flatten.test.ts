@@ -4,6 +4,7 @@ import type { MetricDescriptor, MetricPoint } from '../../src/core/metric-model.
 import { isStaleMarker } from '../../src/core/stale-marker.ts';
 import { WindowMerger } from '../../src/operators/windowed-metrics/window-merger.ts';
 import { FlatteningSink, SampleFlattener } from '../../src/sinks/prometheus/flatten.ts';
+import { isHistogramSample } from '../../src/sinks/prometheus/histogram-sample.ts';
 import type { Sample } from '../../src/core/types.ts';
 import { OPTIONS, runEveryKind, sampleLine, WINDOWINGS } from './aggregations/every-kind.ts';
 
@@ -77,6 +78,34 @@ describe('metric points flattened into Prometheus samples', () => {
     const samples = new SampleFlattener().flatten([Number.NaN, Number.POSITIVE_INFINITY].map((value) => ({ metric: counter, labels, timestampMs: 1, value })));
     expect(samples.map((s) => [s.labels.map((l) => l.value), s.value])).toEqual([[['c_total', 'm1'], Number.NaN], [['c_total', 'm1'], Number.POSITIVE_INFINITY]]);
     expect(samples.some((s) => isStaleMarker(s.value))).toBe(false);
+  });
+
+  it('keeps a histogram whole, as one sample of its unsuffixed name, for the tenants the sink says take native histograms', () => {
+    const writes: [string, Sample[]][] = [];
+    const sink = new FlatteningSink(
+      { write: (tenant, samples) => void writes.push([tenant, [...samples]]), flush: async () => {}, close: async () => {} },
+      (tenant) => tenant === 'native',
+    );
+    const metric: MetricDescriptor = { name: 'latency_seconds', type: 'histogram', unit: 's', help: '', bounds: [0.1, 1] };
+    const value = { bounds: [0.1, 1], bucketCounts: [1, 0, 2], count: 3, sum: 4.5 };
+    const counter: MetricDescriptor = { name: 'c_total', type: 'counter', unit: '', help: '' };
+    const points: MetricPoint[] = [
+      { metric, labels, timestampMs: 10, startTimestampMs: 5, value },
+      { metric, labels, timestampMs: 20, value: undefined },
+      { metric: counter, labels, timestampMs: 10, value: 3 },
+    ];
+    sink.write('native', points);
+    sink.write('classic', points);
+    const [[, whole], [, classic]] = writes as [[string, Sample[]], [string, Sample[]]];
+    expect(text(whole)).toEqual(['__name__=latency_seconds,model=m1 3', '__name__=latency_seconds,model=m1 stale', '__name__=c_total,model=m1 3']);
+    expect(whole.map((s) => (isHistogramSample(s) ? s.histogram : undefined))).toEqual([
+      value,
+      { bounds: [0.1, 1], bucketCounts: [0, 0, 0], count: 0, sum: Number.NaN },
+      undefined,
+    ]);
+    expect(whole.map((s) => isHistogramSample(s) && isStaleMarker(s.histogram.sum))).toEqual([false, true, false]);
+    expect(whole[0]).toMatchObject({ metric, startTimestampMs: 5, timestampMs: 10 });
+    expect(classic).toHaveLength(2 * 5 + 1);
   });
 
   it('passes each write on to the sample sink, flattened, with its settlement callback', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileFieldGetter } from '../../src/core/field-path.ts';
 import type { SeriesGroupPlan } from '../../src/operators/windowed-metrics/plan.ts';
-import { groupKeyPrefix, MAX_INTERNED_SERIES, readSeries } from '../../src/operators/windowed-metrics/series-key.ts';
+import { groupKeyPrefix, isSeriesId, MAX_INTERNED_SERIES, readSeries, seriesReader } from '../../src/operators/windowed-metrics/series-key.ts';
 
 /*
  * Series keys are interned per group (a trie keyed by raw label values): the key and label values
@@ -70,4 +70,26 @@ describe('series keys', () => {
     expect(wrong).toEqual([]);
     for (let i = 0; i < 20; i++) expect(read(plan, 't', { id: String(i) }).out).toEqual([String(i)]);
   }, 60_000);
+
+  it('a reader hands out one series object per series (the combiner shares its values), a rejection for a bad value', () => {
+    const plan = group(['api', 'model']);
+    const reader = seriesReader(plan, groupKeyPrefix(2));
+    const first = reader('acme', { api: 'chat', model: 'qwen' });
+    expect(first).toEqual({ key: `2\u0002acme${S}chat${S}qwen`, values: ['chat', 'qwen'] });
+    expect(reader('acme', { model: 'qwen', api: 'chat', other: 1 })).toBe(first);
+    expect(reader('acme', { api: 'chat', model: 'qwen-max' })).not.toBe(first);
+    const bad = reader('acme', { api: 'chat', model: 'a\tb' });
+    expect(isSeriesId(bad)).toBe(false);
+    expect(bad).toEqual({ reason: 'invalid_value', detail: 'label "model" is not a short single-line scalar' });
+    // readSeries answers from the same interned series.
+    expect(read(plan, 'acme', { api: 'chat', model: 'qwen' }, groupKeyPrefix(2))).toEqual({ key: `2\u0002acme${S}chat${S}qwen`, out: ['chat', 'qwen'] });
+  });
+
+  it('a passthrough reader takes name and labels from the record, sorted, empty values left out', () => {
+    const plan: SeriesGroupPlan = { ...group([]), dynamic: { name: compileFieldGetter('name'), labels: compileFieldGetter('labels') } };
+    const reader = seriesReader(plan, groupKeyPrefix(0));
+    const read = reader('t', { name: 'up', labels: { job: 'a', instance: 'b', empty: '' } });
+    expect(read).toEqual({ key: `0\u0002t${S}up${S}instance${M}b${S}job${M}a`, values: ['__name__', 'up', 'instance', 'b', 'job', 'a'] });
+    expect(isSeriesId(reader('t', { name: 'not a name', labels: {} }))).toBe(false);
+  });
 });

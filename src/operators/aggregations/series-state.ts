@@ -45,6 +45,11 @@ export interface SeriesStatefulAggregator<A = unknown, S = unknown> extends Aggr
   /** Index, in its series group, of the per-window metric whose points this kind reads (anomaly). */
   readonly inputIndex?: number;
   createSeriesState(): S;
+  /**
+   * The state's checkpoint form. It may share memory with the live state (anomaly's detector
+   * bytes: copying ~10 KB per series and window out first cost more than the rest of the window),
+   * so it is packed before the series' next window, as a checkpoint does at once.
+   */
   encodeSeriesState(state: S): unknown;
   decodeSeriesState(wire: unknown): S;
   /**

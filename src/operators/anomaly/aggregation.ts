@@ -25,13 +25,8 @@ export interface AnomalyMetricOptions {
 }
 
 interface AnomalySeries {
-  detector: AnomalyDetector;
+  readonly detector: AnomalyDetector;
   events: number;
-  /**
-   * The encoded state, kept until the next update: checkpoints (every second by default) far
-   * outnumber windows, and a detector's snapshot is ~1 250 doubles.
-   */
-  wire: AnomalyWire | undefined;
 }
 
 /** A series' detector state as bytes (every double exact, NaN included) and its event count. */
@@ -89,15 +84,15 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   emit(): void {}
 
   createSeriesState(): AnomalySeries {
-    return { detector: new AnomalyDetector(this.options.detector), events: 0, wire: undefined };
+    return { detector: new AnomalyDetector(this.options.detector), events: 0 };
   }
 
-  encodeSeriesState(state: AnomalySeries): unknown {
-    if (state.wire === undefined) {
-      const snapshot = state.detector.snapshot();
-      state.wire = [new Uint8Array(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength), state.events];
-    }
-    return state.wire;
+  /**
+   * The detector's state bytes as they are (no copy: a checkpoint writes them at once, and a series
+   * changes once per window while its ~10 KB state would otherwise be copied out per write).
+   */
+  encodeSeriesState(state: AnomalySeries): AnomalyWire {
+    return [state.detector.bytes, state.events];
   }
 
   decodeSeriesState(wire: unknown): AnomalySeries {
@@ -105,13 +100,12 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
     // Copy into an aligned buffer: a decoded Uint8Array may sit at any offset of a larger one.
     const snapshot = new Float64Array(bytes.byteLength / 8);
     new Uint8Array(snapshot.buffer).set(bytes);
-    return { detector: AnomalyDetector.restore(snapshot, this.options.detector), events, wire: undefined };
+    return { detector: AnomalyDetector.restore(snapshot, this.options.detector), events };
   }
 
   emitWindow(_acc: null | undefined, state: AnomalySeries, from: number, to: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean {
     const value = this.pick(out, from, to);
     if (value === undefined || !Number.isFinite(value)) return false;
-    state.wire = undefined;
     const point = state.detector.update(value, ctx.windowEndMs);
     if (point.anomalous) {
       state.events++;

@@ -5,8 +5,7 @@ import { AnomalyLikelihood } from './likelihood.ts';
 import { RangeGuard } from './range-guard.ts';
 import { RestPeriod } from './rest-period.ts';
 import { SeasonalProfile } from './seasonal-profile.ts';
-import type { Persistent } from './state-buffer.ts';
-import { slotsOf } from './state-buffer.ts';
+import { SlotCursor } from './state-buffer.ts';
 import { TransitionNovelty } from './transition-novelty.ts';
 import { VolatilityShift } from './volatility-shift.ts';
 
@@ -31,7 +30,8 @@ const SNAPSHOT_VERSION = 1;
  * An online anomaly detector for one series: causal (a score uses only the points before and at
  * it), O(1) time and memory per point (fixed tables and rings sized by the configuration),
  * deterministic (no randomness, no clock: replaying the same points gives the same scores), and
- * checkpointable (`snapshot()` is a fixed-length Float64Array; `restore` continues exactly).
+ * checkpointable: its whole state is one fixed-length Float64Array (state-buffer.ts), which
+ * `snapshot()` copies and `bytes` shows as it is; `restore` continues exactly.
  *
  * Three raw scores, each turned into an HTM-style likelihood so it is judged against its own
  * history, are averaged: deviation from the seasonal profiles (hour of day and hour of week; the
@@ -41,30 +41,42 @@ const SNAPSHOT_VERSION = 1;
  */
 export class AnomalyDetector {
   readonly config: AnomalyConfig;
+  /** Version, slot count, then each part's slots in the order below: the snapshot's layout. */
+  private readonly state: Float64Array;
   private readonly range: RangeGuard;
   private readonly seasons: readonly SeasonalProfile[];
   private readonly seasonLikelihoods: readonly AnomalyLikelihood[];
   private readonly volatility: VolatilityShift;
-  private readonly novelty: TransitionNovelty;
   private readonly volatilityLikelihood: AnomalyLikelihood;
+  private readonly novelty: TransitionNovelty;
   private readonly noveltyLikelihood: AnomalyLikelihood;
   private readonly rest: RestPeriod;
-  private readonly parts: readonly Persistent[];
-  private readonly slots: number;
 
   constructor(config: AnomalyConfigInput = {}) {
     const c = (this.config = anomalyConfig(config));
-    this.range = new RangeGuard(c.range_tolerance, c.learn_points);
-    this.seasons = c.season_slots.map((slots) => new SeasonalProfile(c.season_slot_ms, slots, c.season_alpha));
-    this.volatility = new VolatilityShift(c.volatility_fast_alpha, c.volatility_slow_alpha);
-    this.novelty = new TransitionNovelty(c.novelty_bins, c.novelty_order, c.novelty_quantile_rate, c.novelty_decay);
-    const likelihood = () => new AnomalyLikelihood(c.likelihood_window, c.likelihood_alpha, c.learn_points);
+    const likelihoods = c.season_slots.length + 2;
+    const slots =
+      2 +
+      RangeGuard.SLOTS +
+      c.season_slots.reduce((n, slotCount) => n + SeasonalProfile.slots(slotCount), 0) +
+      likelihoods * AnomalyLikelihood.slots(c.likelihood_window) +
+      VolatilityShift.SLOTS +
+      TransitionNovelty.slots(c.novelty_bins, c.novelty_order) +
+      RestPeriod.SLOTS;
+    const state = (this.state = new Float64Array(slots));
+    state[0] = SNAPSHOT_VERSION;
+    state[1] = slots;
+    const at = new SlotCursor(state, 2);
+    const likelihood = () => new AnomalyLikelihood(c.likelihood_window, c.likelihood_alpha, c.learn_points, at.take(AnomalyLikelihood.slots(c.likelihood_window)));
+    this.range = new RangeGuard(c.range_tolerance, c.learn_points, at.take(RangeGuard.SLOTS));
+    this.seasons = c.season_slots.map((slotCount) => new SeasonalProfile(c.season_slot_ms, slotCount, c.season_alpha, at.take(SeasonalProfile.slots(slotCount))));
     this.seasonLikelihoods = this.seasons.map(likelihood);
+    this.volatility = new VolatilityShift(c.volatility_fast_alpha, c.volatility_slow_alpha, at.take(VolatilityShift.SLOTS));
     this.volatilityLikelihood = likelihood();
+    this.novelty = new TransitionNovelty(c.novelty_bins, c.novelty_order, c.novelty_quantile_rate, c.novelty_decay, at.take(TransitionNovelty.slots(c.novelty_bins, c.novelty_order)));
     this.noveltyLikelihood = likelihood();
-    this.rest = new RestPeriod(c.rest_points, c.threshold);
-    this.parts = [this.range, ...this.seasons, ...this.seasonLikelihoods, this.volatility, this.volatilityLikelihood, this.novelty, this.noveltyLikelihood, this.rest];
-    this.slots = 2 + slotsOf(this.parts);
+    this.rest = new RestPeriod(c.rest_points, c.threshold, at.take(RestPeriod.SLOTS));
+    if (at.used !== slots) throw new Error(`anomaly detector layout: ${at.used} slots laid out, ${slots} allocated`);
   }
 
   /** Scores `value` observed at `timeMs` (event time, ms since the epoch), then learns it. */
@@ -86,24 +98,27 @@ export class AnomalyDetector {
     return { score, lower, upper, anomalous: score >= this.config.threshold };
   }
 
-  /** The whole state, in a fixed number of float64s for this configuration. */
+  /** The whole state, in a fixed number of float64s for this configuration (a copy). */
   snapshot(): Float64Array {
-    const out = new Float64Array(this.slots);
-    out[0] = SNAPSHOT_VERSION;
-    out[1] = this.slots;
-    let at = 2;
-    for (const part of this.parts) at = part.save(out, at);
-    return out;
+    return this.state.slice();
+  }
+
+  /**
+   * The whole state's bytes as they are, without a copy: what a checkpoint writes. They change with
+   * the next `update`, so write them out before.
+   */
+  get bytes(): Uint8Array {
+    return new Uint8Array(this.state.buffer, this.state.byteOffset, this.state.byteLength);
   }
 
   /** A detector with `config` continuing from `snapshot` (taken with the same configuration). */
   static restore(snapshot: Float64Array, config: AnomalyConfigInput = {}): AnomalyDetector {
     const detector = new AnomalyDetector(config);
-    if (snapshot[0] !== SNAPSHOT_VERSION || snapshot[1] !== detector.slots || snapshot.length !== detector.slots) {
-      throw new Error(`anomaly snapshot does not match this configuration (version ${snapshot[0]}, ${snapshot.length} slots, expected ${detector.slots})`);
+    const slots = detector.state.length;
+    if (snapshot[0] !== SNAPSHOT_VERSION || snapshot[1] !== slots || snapshot.length !== slots) {
+      throw new Error(`anomaly snapshot does not match this configuration (version ${snapshot[0]}, ${snapshot.length} slots, expected ${slots})`);
     }
-    let at = 2;
-    for (const part of detector.parts) at = part.load(snapshot, at);
+    detector.state.set(snapshot);
     return detector;
   }
 }

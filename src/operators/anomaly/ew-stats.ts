@@ -1,44 +1,42 @@
-import type { Persistent } from './state-buffer.ts';
-
 /**
  * Exponentially weighted mean and variance (West's incremental form): `alpha` is the weight of the
- * newest point, so the memory is about 1/alpha points. The first point sets the mean.
+ * newest point, so the memory is about 1/alpha points. The first point sets the mean. The state is
+ * three slots of the detector's state (count, mean, variance).
  */
-export class EwStats implements Persistent {
-  readonly slots = 3;
-  count = 0;
-  mean = 0;
-  variance = 0;
+export class EwStats {
+  static readonly SLOTS = 3;
 
-  constructor(readonly alpha: number) {}
+  constructor(
+    readonly alpha: number,
+    private readonly s: Float64Array,
+  ) {}
+
+  get count(): number {
+    return this.s[0]!;
+  }
+
+  get mean(): number {
+    return this.s[1]!;
+  }
+
+  get variance(): number {
+    return this.s[2]!;
+  }
 
   push(x: number): void {
-    if (this.count === 0) {
-      this.mean = x;
+    const s = this.s;
+    if (s[0] === 0) {
+      s[1] = x;
     } else {
-      const d = x - this.mean;
-      this.mean += this.alpha * d;
-      this.variance = (1 - this.alpha) * (this.variance + this.alpha * d * d);
+      const d = x - s[1]!;
+      s[1] = s[1]! + this.alpha * d;
+      s[2] = (1 - this.alpha) * (s[2]! + this.alpha * d * d);
     }
-    this.count++;
+    s[0] = s[0]! + 1;
   }
 
   get sd(): number {
-    return Math.sqrt(this.variance);
-  }
-
-  save(out: Float64Array, at: number): number {
-    out[at] = this.count;
-    out[at + 1] = this.mean;
-    out[at + 2] = this.variance;
-    return at + 3;
-  }
-
-  load(from: Float64Array, at: number): number {
-    this.count = from[at]!;
-    this.mean = from[at + 1]!;
-    this.variance = from[at + 2]!;
-    return at + 3;
+    return Math.sqrt(this.s[2]!);
   }
 }
 

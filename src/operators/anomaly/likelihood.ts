@@ -1,5 +1,4 @@
 import { EwStats } from './ew-stats.ts';
-import type { Persistent } from './state-buffer.ts';
 
 /**
  * HTM-style anomaly likelihood (numenta's `anomaly_likelihood.py`, made O(1)): the average of the
@@ -8,59 +7,54 @@ import type { Persistent } from './state-buffer.ts';
  * probability p is reported log-scaled, log(1 − (1 − p)) / log(1e−10), so 0.5 ≈ p = 1e−5 and 1 ≈
  * p = 1e−10. A raw score that is often high (a noisy series) therefore stops being alarming; a
  * raw score that is rarely high is. Reports 0 for the first `learn` points.
+ * State: the ring's sum, points seen, the ring of raw scores, the averages' EwStats.
  */
-export class AnomalyLikelihood implements Persistent {
-  readonly slots: number;
+export class AnomalyLikelihood {
+  static slots(window: number): number {
+    return 2 + window + EwStats.SLOTS;
+  }
+
   private readonly ring: Float64Array;
   private readonly averages: EwStats;
-  private sum = 0;
-  private seen = 0;
 
   constructor(
     window: number,
     alpha: number,
     private readonly learn: number,
+    private readonly s: Float64Array,
     /** Floor under the long-term spread, as numenta's (0.03 there too): a flat history is not certainty. */
     private readonly minSpread = 0.03,
   ) {
-    this.ring = new Float64Array(window);
-    this.averages = new EwStats(alpha);
-    this.slots = 2 + window + this.averages.slots;
+    this.ring = s.subarray(2, 2 + window);
+    this.averages = new EwStats(alpha, s.subarray(2 + window, 2 + window + EwStats.SLOTS));
   }
 
   update(raw: number): number {
+    const s = this.s;
     const w = this.ring.length;
-    const at = this.seen % w;
-    if (this.seen >= w) this.sum -= this.ring[at]!;
+    const seen = s[1]!;
+    const at = seen % w;
+    let sum = s[0]!;
+    if (seen >= w) sum -= this.ring[at]!;
     this.ring[at] = raw;
-    this.sum += raw;
-    const filled = Math.min(this.seen + 1, w);
+    sum += raw;
+    s[0] = sum;
+    const filled = Math.min(seen + 1, w);
     // Past the learning period only `seen` mod window matters: step back a window to stay bounded.
-    this.seen = this.seen + 1 >= this.learn + 2 * w ? this.seen + 1 - w : this.seen + 1;
-    const average = this.sum / filled;
+    const next = (s[1] = seen + 1 >= this.learn + 2 * w ? seen + 1 - w : seen + 1);
+    const average = sum / filled;
     if (this.averages.count === 0) this.averages.push(average);
     const spread = Math.max(this.averages.sd, this.minSpread);
     const mean = Math.max(this.averages.mean, 0.03);
     const tail = 1 - normalCdf((average - mean) / spread);
     this.averages.push(average);
-    if (this.seen <= this.learn) return 0;
-    return Math.log(1.0000000001 - (1 - tail)) / Math.log(1 - 0.9999999999);
-  }
-
-  save(out: Float64Array, at: number): number {
-    out[at] = this.sum;
-    out[at + 1] = this.seen;
-    out.set(this.ring, at + 2);
-    return this.averages.save(out, at + 2 + this.ring.length);
-  }
-
-  load(from: Float64Array, at: number): number {
-    this.sum = from[at]!;
-    this.seen = from[at + 1]!;
-    this.ring.set(from.subarray(at + 2, at + 2 + this.ring.length));
-    return this.averages.load(from, at + 2 + this.ring.length);
+    if (next <= this.learn) return 0;
+    return Math.log(1.0000000001 - (1 - tail)) / LOG_TAIL_FLOOR;
   }
 }
+
+/** The log-scale's unit: log(1e−10), written as it was first computed (the scores' last bits depend on it). */
+const LOG_TAIL_FLOOR = Math.log(1 - 0.9999999999);
 
 /** Standard normal CDF (Abramowitz–Stegun 26.2.17, absolute error < 7.5e−8). */
 export function normalCdf(z: number): number {

@@ -1,5 +1,4 @@
 import { EwStats } from './ew-stats.ts';
-import type { Persistent } from './state-buffer.ts';
 
 /**
  * A bounded seasonal profile: `slots` time-of-period slots of `slotMs` each (default 24 × 1 h: the
@@ -7,32 +6,36 @@ import type { Persistent } from './state-buffer.ts';
  * in it. The raw score of a point is its distance from its slot's mean in units of the slot's
  * spread, plus a tenth of the series' overall spread so a slot that happened to be flat does not
  * turn small wiggles into large deviations. The profile also gives the expected range.
+ * State: per slot the means, then the variances, then the counts; then the overall EwStats.
  */
-export class SeasonalProfile implements Persistent {
-  readonly slots: number;
+export class SeasonalProfile {
+  static slots(slotCount: number): number {
+    return 3 * slotCount + EwStats.SLOTS;
+  }
+
   private readonly mean: Float64Array;
   private readonly variance: Float64Array;
   private readonly count: Float64Array;
   /** The series' overall spread (memory ≈ 100 points), the floor under each slot's spread. */
-  private readonly overall = new EwStats(0.01);
-  private slot = 0;
+  private readonly overall: EwStats;
 
   constructor(
     private readonly slotMs: number,
     private readonly slotCount: number,
     private readonly alpha: number,
+    s: Float64Array,
     /** A slot's deviation counts once the slot has seen more than this many points. */
     private readonly minCount = 3,
   ) {
-    this.mean = new Float64Array(slotCount);
-    this.variance = new Float64Array(slotCount);
-    this.count = new Float64Array(slotCount);
-    this.slots = 3 * slotCount + this.overall.slots;
+    this.mean = s.subarray(0, slotCount);
+    this.variance = s.subarray(slotCount, 2 * slotCount);
+    this.count = s.subarray(2 * slotCount, 3 * slotCount);
+    this.overall = new EwStats(0.01, s.subarray(3 * slotCount, 3 * slotCount + EwStats.SLOTS));
   }
 
   /** The deviation (a z ≥ 0) of `x` at `timeMs` from its slot, then learns `x`. */
   update(x: number, timeMs: number): number {
-    const s = (this.slot = slotOf(timeMs, this.slotMs, this.slotCount));
+    const s = slotOf(timeMs, this.slotMs, this.slotCount);
     let z = 0;
     if (this.count[s] === 0) {
       this.mean[s] = x;
@@ -61,21 +64,6 @@ export class SeasonalProfile implements Persistent {
 
   private spread(s: number): number {
     return Math.sqrt(this.variance[s]!) + 0.1 * this.overall.sd + 1e-9;
-  }
-
-  save(out: Float64Array, at: number): number {
-    out.set(this.mean, at);
-    out.set(this.variance, at + this.slotCount);
-    out.set(this.count, at + 2 * this.slotCount);
-    return this.overall.save(out, at + 3 * this.slotCount);
-  }
-
-  load(from: Float64Array, at: number): number {
-    const n = this.slotCount;
-    this.mean.set(from.subarray(at, at + n));
-    this.variance.set(from.subarray(at + n, at + 2 * n));
-    this.count.set(from.subarray(at + 2 * n, at + 3 * n));
-    return this.overall.load(from, at + 3 * n);
   }
 }
 

@@ -1,18 +1,29 @@
 /**
- * Every detector part keeps its state in a fixed number of float64 slots, so a whole detector
- * snapshots to one Float64Array whose length depends only on its configuration (O(1) state, and
- * a byte-exact round trip: NaN, ±Infinity and every double survive, which JSON would not).
+ * A detector keeps its whole state in one Float64Array, laid out as its snapshot: every part works
+ * on its own fixed-length view of it (scalars at fixed slots, tables as sub-views). So the state is
+ * O(1) and contiguous, a checkpoint writes those bytes as they are (no per-part copy, no
+ * allocation per window), a restore is one copy in, and the round trip is byte-exact: NaN,
+ * ±Infinity and every double survive, which JSON would not.
  */
-export interface Persistent {
-  /** Number of float64 slots this part writes. Fixed by the configuration. */
-  readonly slots: number;
-  /** Writes the state at `at`; returns the next free slot. */
-  save(out: Float64Array, at: number): number;
-  /** Reads the state written by `save` at `at`; returns the next slot. */
-  load(from: Float64Array, at: number): number;
-}
+export class SlotCursor {
+  private at: number;
 
-/** Sum of the parts' slot counts. */
-export function slotsOf(parts: readonly Persistent[]): number {
-  return parts.reduce((n, p) => n + p.slots, 0);
+  constructor(
+    private readonly state: Float64Array,
+    at: number,
+  ) {
+    this.at = at;
+  }
+
+  /** The next `count` slots, as a view the part owns. */
+  take(count: number): Float64Array {
+    const view = this.state.subarray(this.at, this.at + count);
+    this.at += count;
+    return view;
+  }
+
+  /** Slots handed out so far (with the start offset). */
+  get used(): number {
+    return this.at;
+  }
 }

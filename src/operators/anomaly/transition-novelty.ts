@@ -1,5 +1,3 @@
-import type { Persistent } from './state-buffer.ts';
-
 /**
  * Novelty of the recent shape: each value is put in one of `bins` equal-mass bins (edges are
  * running quantiles, learnt by stochastic approximation with step `quantileRate` × the series'
@@ -7,49 +5,55 @@ import type { Persistent } from './state-buffer.ts';
  * 1 − P(last bin | the order−1 bins before it) from fixed count tables (bins^order and
  * bins^(order−1) cells; a touched cell decays by `decay` so old habits fade). 1 means "never seen
  * this sequence of levels before".
+ * State: points seen, centre, scale, then the edges, transitions, contexts and recent bins.
  */
-export class TransitionNovelty implements Persistent {
-  readonly slots: number;
+export class TransitionNovelty {
+  static slots(bins: number, order: number): number {
+    return 3 + (bins - 1) + bins ** order + bins ** (order - 1) + order;
+  }
+
   private readonly edges: Float64Array;
   private readonly transitions: Float64Array;
   private readonly contexts: Float64Array;
   /** The last `order` bins, oldest first. */
   private readonly recent: Float64Array;
-  private seen = 0;
-  private centre = 0;
-  private scale = 0;
 
   constructor(
     private readonly bins: number,
     private readonly order: number,
     private readonly quantileRate: number,
     private readonly decay: number,
+    private readonly s: Float64Array,
   ) {
-    this.edges = new Float64Array(bins - 1);
-    this.transitions = new Float64Array(bins ** order);
-    this.contexts = new Float64Array(bins ** (order - 1));
-    this.recent = new Float64Array(order);
-    this.slots = 3 + this.edges.length + this.transitions.length + this.contexts.length + order;
+    let at = 3;
+    const take = (n: number) => s.subarray(at, (at += n));
+    this.edges = take(bins - 1);
+    this.transitions = take(bins ** order);
+    this.contexts = take(bins ** (order - 1));
+    this.recent = take(order);
   }
 
   update(x: number): number {
-    if (this.seen === 0) {
+    const s = this.s;
+    if (s[0] === 0) {
       this.edges.fill(x);
-      this.centre = x;
+      s[1] = x;
     }
-    this.scale += 0.01 * (Math.abs(x - this.centre) - this.scale);
-    this.centre += 0.01 * (x - this.centre);
+    // s[1]: the running centre, s[2]: the running mean absolute deviation from it.
+    s[2] = s[2]! + 0.01 * (Math.abs(x - s[1]!) - s[2]!);
+    s[1] = s[1]! + 0.01 * (x - s[1]!);
+    const edges = this.edges;
     let bin = 0;
-    while (bin < this.edges.length && x >= this.edges[bin]!) bin++;
-    const step = this.quantileRate * (this.scale + 1e-9);
-    for (let i = 0; i < this.edges.length; i++) {
+    while (bin < edges.length && x >= edges[bin]!) bin++;
+    const step = this.quantileRate * (s[2] + 1e-9);
+    for (let i = 0; i < edges.length; i++) {
       const tau = (i + 1) / this.bins;
-      this.edges[i] = this.edges[i]! + step * (tau - (x < this.edges[i]! ? 1 : 0));
+      edges[i] = edges[i]! + step * (tau - (x < edges[i]! ? 1 : 0));
     }
     this.recent.copyWithin(0, 1);
     this.recent[this.order - 1] = bin;
-    this.seen = Math.min(this.seen + 1, 1e15);
-    if (this.seen < this.order) return 0;
+    const seen = (s[0] = Math.min(s[0]! + 1, 1e15));
+    if (seen < this.order) return 0;
     let context = 0;
     for (let i = 0; i < this.order - 1; i++) context = context * this.bins + this.recent[i]!;
     const transition = context * this.bins + bin;
@@ -58,29 +62,5 @@ export class TransitionNovelty implements Persistent {
     this.transitions[transition] = c * this.decay + 1;
     this.contexts[context] = cc * this.decay + 1;
     return cc === 0 ? 1 : 1 - c / cc;
-  }
-
-  save(out: Float64Array, at: number): number {
-    out[at] = this.seen;
-    out[at + 1] = this.centre;
-    out[at + 2] = this.scale;
-    let i = at + 3;
-    for (const table of [this.edges, this.transitions, this.contexts, this.recent]) {
-      out.set(table, i);
-      i += table.length;
-    }
-    return i;
-  }
-
-  load(from: Float64Array, at: number): number {
-    this.seen = from[at]!;
-    this.centre = from[at + 1]!;
-    this.scale = from[at + 2]!;
-    let i = at + 3;
-    for (const table of [this.edges, this.transitions, this.contexts, this.recent]) {
-      table.set(from.subarray(i, i + table.length));
-      i += table.length;
-    }
-    return i;
   }
 }

@@ -17,6 +17,13 @@ export interface ReferenceState {
   taken: number;
   /** The encoded state until the next window changes it (checkpoints far outnumber windows). */
   wire?: ReferenceWire | undefined;
+  /**
+   * trailing_windows: the union of `windows`, kept across windows instead of merged afresh each
+   * time (derived, not checkpointed: rebuilt after a restore). `owed` is the slide it still owes:
+   * the union was handed out as the reference, which is scored after `next` returns.
+   */
+  union?: DriftWindow | undefined;
+  owed?: { readonly removed: DriftWindow; readonly added: DriftWindow } | undefined;
 }
 
 export type ReferenceWire = [DriftWindowSnapshot[], number];
@@ -59,13 +66,24 @@ function trailingWindows(count: number, options: DriftWindowOptions): ReferenceS
   return {
     create,
     next(state, current) {
-      let reference: DriftWindow | undefined;
-      if (state.windows.length === count) {
-        reference = new DriftWindow(options);
-        for (const window of state.windows) reference.merge(window);
-        state.windows.shift();
+      if (state.owed !== undefined) {
+        if (!state.union!.slide(state.owed.removed, state.owed.added, state.windows)) state.union = undefined;
+        state.owed = undefined;
       }
-      state.windows.push(copy(current));
+      if (state.windows.length > count) {
+        // Restored from a longer trailing reference (the configuration changed): keep the newest.
+        state.windows.splice(0, state.windows.length - count);
+        state.union = undefined;
+      }
+      const added = copy(current);
+      if (state.windows.length < count) {
+        state.windows.push(added);
+        return undefined;
+      }
+      const reference = (state.union ??= merged(state.windows, options));
+      const removed = state.windows.shift()!;
+      state.windows.push(added);
+      state.owed = { removed, added };
       return reference;
     },
   };
@@ -88,6 +106,12 @@ function eventTimeRange(from: number, to: number): ReferenceStrategy {
 
 function fixedReference(reference: DriftWindow): ReferenceStrategy {
   return { create, next: () => reference };
+}
+
+function merged(windows: readonly DriftWindow[], options: DriftWindowOptions): DriftWindow {
+  const union = new DriftWindow(options);
+  for (const window of windows) union.merge(window);
+  return union;
 }
 
 function copy(window: DriftWindow): DriftWindow {

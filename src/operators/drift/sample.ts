@@ -31,10 +31,15 @@ export type DriftSample = NumericSample | CategoricalSample;
 
 /** A numerical sample from ascending distinct values and their running counts. */
 export function weightedNumericSample(values: readonly number[], cumulative: readonly number[], integral: boolean): NumericSample {
+  return typedNumericSample(Float64Array.from(values), Float64Array.from(cumulative), integral);
+}
+
+/** The same, from arrays the sample may keep. */
+export function typedNumericSample(values: Float64Array, cumulative: Float64Array, integral: boolean): NumericSample {
   return {
     kind: 'numerical',
-    values: Float64Array.from(values),
-    cumulativeWeights: Float64Array.from(cumulative),
+    values,
+    cumulativeWeights: cumulative,
     total: cumulative.length === 0 ? 0 : cumulative[cumulative.length - 1]!,
     distinct: values.length,
     min: values.length === 0 ? Number.NaN : values[0]!,
@@ -64,7 +69,23 @@ export function valueCounts(sample: DriftSample): Map<string | number, number> {
 
 /** Number of distinct values in reference ∪ current (pandas' nunique of the concatenation). */
 export function distinctInUnion(reference: DriftSample, current: DriftSample): number {
+  if (reference.kind === 'numerical' && current.kind === 'numerical') return distinctInSortedUnion(reference.values, current.values);
   const keys = new Set<string | number>(valueCounts(reference).keys());
   for (const key of valueCounts(current).keys()) keys.add(key);
   return keys.size;
+}
+
+/** Distinct values of two ascending, duplicate-free arrays together: one merge walk, no maps (it runs every window). */
+function distinctInSortedUnion(a: Float64Array, b: Float64Array): number {
+  let i = 0;
+  let j = 0;
+  let distinct = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x <= y) i++;
+    if (y <= x) j++;
+    distinct++;
+  }
+  return distinct + (a.length - i) + (b.length - j);
 }

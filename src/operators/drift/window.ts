@@ -22,7 +22,7 @@
  */
 import { DDSketch } from '@datadog/sketches-js';
 import type { CategoricalSample, DriftSample, FeatureType, NumericSample } from './sample.ts';
-import { categoricalSample, weightedNumericSample } from './sample.ts';
+import { categoricalSample, typedNumericSample, weightedNumericSample } from './sample.ts';
 
 export const OVERFLOW_CATEGORY = '__overflow__';
 
@@ -56,6 +56,12 @@ export class DriftWindow {
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
   private integral = true;
+  /**
+   * The snapshot until the window changes: a reference window is checkpointed at every window of
+   * its series but never changes once taken in, and sorting its values each time cost more than
+   * scoring it.
+   */
+  private snapshotCache: DriftWindowSnapshot | undefined;
 
   constructor(options: DriftWindowOptions) {
     this.options = { ...DRIFT_WINDOW_DEFAULTS, ...options };
@@ -76,6 +82,7 @@ export class DriftWindow {
 
   add(value: number | string, weight = 1): void {
     if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError('a drift value weight must be positive and finite');
+    this.snapshotCache = undefined;
     if (this.options.featureType === 'categorical') {
       this.addCategory(String(value), weight);
       return;
@@ -117,6 +124,7 @@ export class DriftWindow {
   merge(other: DriftWindow): void {
     // Field by field: this runs for every partial stage 2 merges (a JSON comparison cost more than the merge).
     if (!sameOptions(other.options, this.options)) throw new TypeError('drift windows with different options cannot merge');
+    this.snapshotCache = undefined;
     if (this.options.featureType === 'categorical') {
       for (const [category, c] of other.categories) this.addCategory(category, c);
       return;
@@ -135,6 +143,38 @@ export class DriftWindow {
     else this.sketch!.merge(other.sketch!);
   }
 
+  /**
+   * A sliding union: takes `removed` (merged in earlier) out and `added` in, so this window is the
+   * union of `windows` (in which `added` is, `removed` is not). Only where that is exactly the
+   * union merged afresh: numerical, exact throughout, whole counts (their sums and differences are
+   * exact doubles, and a sample sorts values and sums their counts in value order). Returns false
+   * otherwise, and the window is then to be rebuilt by merging.
+   */
+  slide(removed: DriftWindow, added: DriftWindow, windows: readonly DriftWindow[]): boolean {
+    const exact = this.exact;
+    if (this.options.featureType !== 'numerical' || exact === null || removed.exact === null || added.exact === null) return false;
+    if (!Number.isInteger(this.count) || !Number.isInteger(removed.count)) return false;
+    for (const [v, c] of removed.exact) if (!Number.isInteger(c) || !Number.isInteger(exact.get(v) ?? Number.NaN)) return false;
+    this.snapshotCache = undefined;
+    for (const [v, c] of removed.exact) {
+      const left = exact.get(v)! - c;
+      if (left === 0) exact.delete(v);
+      else exact.set(v, left);
+    }
+    this.count -= removed.count;
+    this.merge(added);
+    if (this.exact === null) return false;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
+    this.integral = true;
+    for (const w of windows) {
+      this.min = Math.min(this.min, w.min);
+      this.max = Math.max(this.max, w.max);
+      this.integral &&= w.integral;
+    }
+    return true;
+  }
+
   /** The read-only sample the drift tests score. */
   sample(): DriftSample {
     return this.options.featureType === 'categorical' ? this.categoricalSample() : this.numericSample();
@@ -151,7 +191,8 @@ export class DriftWindow {
   }
 
   private numericSample(): NumericSample {
-    const points = this.exact !== null ? [...this.exact] : this.sketchPoints();
+    if (this.exact !== null) return this.exactSample(this.exact);
+    const points = this.sketchPoints();
     points.sort((a, b) => a[0] - b[0]);
     const values: number[] = [];
     const cumulative: number[] = [];
@@ -165,6 +206,15 @@ export class DriftWindow {
       }
     }
     return weightedNumericSample(values, cumulative, this.integral);
+  }
+
+  /** Distinct exact values sorted as doubles (no pairs, no comparator: it runs for every window and reference). */
+  private exactSample(exact: Map<number, number>): NumericSample {
+    const values = Float64Array.from(exact.keys()).sort();
+    const cumulative = new Float64Array(values.length);
+    let running = 0;
+    for (let i = 0; i < values.length; i++) cumulative[i] = running += exact.get(values[i]!)!;
+    return typedNumericSample(values, cumulative, this.integral);
   }
 
   /** Each non-empty sketch bin as (representative value clamped to [min, max], count). */
@@ -185,7 +235,12 @@ export class DriftWindow {
     return points;
   }
 
+  /** Plain data (read-only: it is kept and handed out again while the window does not change). */
   snapshot(): DriftWindowSnapshot {
+    return (this.snapshotCache ??= this.takeSnapshot());
+  }
+
+  private takeSnapshot(): DriftWindowSnapshot {
     const options = this.options;
     if (options.featureType === 'categorical') {
       return { v: 1, type: 'categorical', options, counts: [...this.categories].sort(byCategory) };
@@ -211,7 +266,12 @@ export class DriftWindow {
       window.min = snapshot.min;
       window.max = snapshot.max;
       window.integral = snapshot.integral;
+      return window;
     }
+    // A snapshot this class wrote (strictly ascending, within the bounds) is the restored window's own.
+    const entries = snapshot.type === 'categorical' ? snapshot.counts : snapshot.exact;
+    const held = snapshot.type === 'categorical' ? window.categories.size : window.exact!.size;
+    if (held === entries.length && entries.every((entry, i) => i === 0 || entries[i - 1]![0] < entry[0])) window.snapshotCache = snapshot;
     return window;
   }
 }

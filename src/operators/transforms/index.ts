@@ -52,13 +52,14 @@ export function compileTransforms(
       };
     }
     if ('compute' in transform) {
-      const fields = Object.entries(transform.compute).map(([field, source]) => [field, bindExpression(source, constants)] as const);
+      const fields = Object.keys(transform.compute);
+      const expressions = fields.map((field) => bindExpression(transform.compute[field]!, constants));
       return (record) => {
-        for (const [field, expression] of fields) {
+        for (let i = 0; i < fields.length; i++) {
           try {
-            record[field] = normalise(expression(record));
+            record[fields[i]!] = normalise(expressions[i]!(record));
           } catch (error) {
-            return expressionRejection(`${where}.compute.${field}`, error);
+            return expressionRejection(`${where}.compute.${fields[i]}`, error);
           }
         }
         return 'keep';

@@ -4,7 +4,7 @@ import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
 import { PaneFragments } from './pane-fragments.ts';
 import { SessionFragments } from './session-fragments.ts';
-import { groupKeyPrefix, readSeries } from './series-key.ts';
+import { groupKeyPrefix, isSeriesId, seriesReader, type SeriesId, type SeriesReader } from './series-key.ts';
 
 /**
  * Past this many series held, stage 1 flushes before its `flush_interval`: a label flood then
@@ -34,13 +34,13 @@ export interface CombinerWindows {
  */
 export class PreAggregator {
   private readonly fragments: CombinerWindows;
-  private readonly labelScratch: (string | undefined)[][];
   private readonly valueScratch: unknown[][];
   /** Per group: does any metric of the group take this record? */
   private readonly takes: boolean[];
-  private readonly keyScratch: string[];
-  /** Per group, the key prefix that keeps series of different groups apart. */
-  private readonly keyPrefix: string[];
+  /** Per group, the record's series (read before any state changes). */
+  private readonly seriesScratch: SeriesId[];
+  /** Per group, its series reader (under the key prefix that keeps series of different groups apart). */
+  private readonly series: SeriesReader[];
   /** Per group, its data-quality metrics (they count records dead-lettered as invalid). */
   private readonly quality: number[][];
 
@@ -50,11 +50,10 @@ export class PreAggregator {
   ) {
     const create = (g: number, key: string, tenant: string, start: number, end: number) => this.newPartial(g, key, tenant, start, end);
     this.fragments = windowing.kind === 'panes' ? new PaneFragments(windowing.slideMs, create) : new SessionFragments(windowing.gapMs, create, groups);
-    this.labelScratch = groups.map((g) => new Array<string | undefined>(g.labelNames.length));
     this.valueScratch = groups.map((g) => new Array<unknown>(g.aggregators.length));
     this.takes = groups.map(() => false);
-    this.keyScratch = new Array<string>(groups.length);
-    this.keyPrefix = groups.map((_, g) => groupKeyPrefix(g));
+    this.seriesScratch = new Array<SeriesId>(groups.length);
+    this.series = groups.map((group, g) => seriesReader(group, groupKeyPrefix(g)));
     this.quality = groups.map((g) => g.aggregators.flatMap((a, m) => (a.countRejected !== undefined ? [m] : [])));
   }
 
@@ -79,13 +78,13 @@ export class PreAggregator {
       // The series labels only of groups that take the record: a record its filters leave out
       // (a NaN passthrough sample, say, where another group labels by `value`) is not theirs to refuse.
       if (!takes) continue;
-      const key = readSeries(group, this.keyPrefix[g]!, tenant, record, this.labelScratch[g]!);
-      if (typeof key !== 'string') return key;
-      this.keyScratch[g] = key;
+      const series = this.series[g]!(tenant, record);
+      if (!isSeriesId(series)) return series;
+      this.seriesScratch[g] = series;
     }
     for (let g = 0; g < this.groups.length; g++) {
       if (!this.takes[g]) continue; // filtered out of every metric of the group: no series either
-      const partial = this.fragments.partialFor(g, this.keyScratch[g]!, tenant, eventTimeMs);
+      const partial = this.fragments.partialFor(g, this.seriesScratch[g]!.key, tenant, eventTimeMs);
       const aggregators = this.groups[g]!.aggregators;
       const values = this.valueScratch[g]!;
       for (let m = 0; m < aggregators.length; m++) {
@@ -108,10 +107,10 @@ export class PreAggregator {
       const quality = this.quality[g]!;
       if (quality.length === 0) continue;
       const group = this.groups[g]!;
-      const key = readSeries(group, this.keyPrefix[g]!, tenant, record, this.labelScratch[g]!);
-      if (typeof key !== 'string') continue;
-      this.keyScratch[g] = key;
-      const partial = this.fragments.partialFor(g, key, tenant, eventTimeMs);
+      const series = this.series[g]!(tenant, record);
+      if (!isSeriesId(series)) continue;
+      this.seriesScratch[g] = series;
+      const partial = this.fragments.partialFor(g, series.key, tenant, eventTimeMs);
       for (const m of quality) {
         if (group.aggregators[m]!.read(record) === SKIP) continue; // its filter leaves the record out
         group.aggregators[m]!.countRejected!(partial.accs[m]);
@@ -134,12 +133,13 @@ export class PreAggregator {
     return this.fragments.seriesCount === 0;
   }
 
+  /** A new partial of the series just read for group `g` (its label values are the series' own, shared). */
   private newPartial(g: number, key: string, tenant: string, start: number, end: number): PartialAggregate {
     return {
       group: g,
       key,
       tenant,
-      labelValues: this.labelScratch[g]!.slice(),
+      labelValues: this.seriesScratch[g]!.values,
       start,
       end,
       accs: this.groups[g]!.aggregators.map((a) => a.create()),

@@ -17,16 +17,52 @@ export function groupKeyPrefix(group: number): string {
   return `${group}\u0002`;
 }
 
+/** A series as the combiner holds it: its canonical key and its label values (shared, never changed). */
+export interface SeriesId {
+  readonly key: string;
+  readonly values: readonly (string | undefined)[];
+}
+
+/** Reads a record's series of one group: its key and label values, or a rejection for unusable values. */
+export type SeriesReader = (tenant: string, record: Record<string, unknown>) => SeriesId | Rejection;
+
 /**
- * Reads a record's label values for one series group into `out` (reused across records) and
- * returns the canonical series key — the group's prefix, tenant and values joined by a byte no
- * value can contain —
- * used for state, partitioning and routing alike. Returns a rejection for unusable values.
+ * The series reader of one group under one key prefix, resolved once (the combiner holds one per
+ * group). The canonical series key is the group's prefix, tenant and values joined by a byte no
+ * value can contain, used for state, partitioning and routing alike.
  *
  * Keys of fixed groups are interned: a trie per group, prefix and tenant, one level per label,
  * keyed by the record's raw value, leads to the series' key and label values, built and checked
- * once. A record of a known series then costs one Map lookup per label and no string building,
- * and its key is the same string object every time, whose hash the maps downstream have cached.
+ * once. A record of a known series then costs one Map lookup per label and no string building or
+ * copying, and its key is the same string object every time, whose hash the maps downstream have
+ * cached.
+ */
+export function seriesReader(group: SeriesGroupPlan, prefix: string): SeriesReader {
+  const dynamic = group.dynamic;
+  if (dynamic) return (tenant, record) => readDynamicSeries(dynamic, prefix, tenant, record);
+  const interner = internerOf(group, prefix);
+  const getters = group.labelGetters;
+  const last = getters.length - 1;
+  return (tenant, record) => {
+    let level = interner.byTenant.get(tenant);
+    if (level === undefined) interner.byTenant.set(tenant, (level = new Map()));
+    let node: Level | Series | undefined = level;
+    for (let i = 0; i <= last; i++) {
+      node = (level as Level).get(getters[i]!(record));
+      if (node === undefined) return internSeries(interner, group, prefix, tenant, record);
+      level = node as Level;
+    }
+    return last < 0 ? emptySeries(interner, prefix, tenant) : (node as Series);
+  };
+}
+
+export function isSeriesId(read: SeriesId | Rejection): read is SeriesId {
+  return (read as Partial<SeriesId>).key !== undefined;
+}
+
+/**
+ * Reads a record's label values for one series group into `out` and returns its series key (see
+ * seriesReader), or a rejection for unusable values. For callers without a reader of their own.
  */
 export function readSeries(
   group: SeriesGroupPlan,
@@ -35,32 +71,18 @@ export function readSeries(
   record: Record<string, unknown>,
   out: (string | undefined)[],
 ): string | Rejection {
-  if (group.dynamic) return readDynamicSeries(group.dynamic, prefix, tenant, record, out);
-  const interner = internerOf(group, prefix);
-  let level = interner.byTenant.get(tenant);
-  if (level === undefined) interner.byTenant.set(tenant, (level = new Map()));
-  const getters = group.labelGetters;
-  const last = getters.length - 1;
-  let node: Level | Series | undefined = level;
-  for (let i = 0; i <= last; i++) {
-    const raw = getters[i]!(record);
-    node = (level as Level).get(raw);
-    if (node === undefined) return internSeries(interner, group, prefix, tenant, record, out);
-    level = node as Level;
-  }
-  const series = (last < 0 ? emptySeries(interner, prefix, tenant) : node) as Series;
-  const values = series.values;
+  const read = seriesReader(group, prefix)(tenant, record);
+  if (!isSeriesId(read)) return read;
+  const values = read.values;
+  out.length = values.length;
   for (let i = 0; i < values.length; i++) out[i] = values[i];
-  return series.key;
+  return read.key;
 }
 
 /** One level of a series trie: a label's raw value → the next level, or at the last label the series. */
 type Level = Map<unknown, Level | Series>;
 
-interface Series {
-  readonly key: string;
-  readonly values: readonly (string | undefined)[];
-}
+type Series = SeriesId;
 
 interface Interner {
   readonly byTenant: Map<string, Level>;
@@ -88,10 +110,10 @@ function internSeries(
   prefix: string,
   tenant: string,
   record: Record<string, unknown>,
-  out: (string | undefined)[],
-): string | Rejection {
+): Series | Rejection {
   const getters = group.labelGetters;
   const raws = new Array<unknown>(getters.length);
+  const values = new Array<string | undefined>(getters.length);
   let key = prefix + tenant;
   for (let i = 0; i < getters.length; i++) {
     const raw = (raws[i] = getters[i]!(record));
@@ -102,7 +124,7 @@ function internSeries(
     else if (typeof raw === 'boolean') text = raw ? 'true' : 'false';
     else return invalidLabel(group, i);
     if (text !== undefined && (text.length > MAX_LABEL_VALUE_LENGTH || CONTROL_CHARACTERS.test(text))) return invalidLabel(group, i);
-    out[i] = text;
+    values[i] = text;
     key += SEPARATOR + (text ?? MISSING);
   }
   if (interner.size >= MAX_INTERNED_SERIES) {
@@ -111,7 +133,7 @@ function internSeries(
   }
   let level = interner.byTenant.get(tenant);
   if (level === undefined) interner.byTenant.set(tenant, (level = new Map()));
-  const series: Series = { key, values: out.slice(0, getters.length) };
+  const series: Series = { key, values };
   for (let i = 0; i < raws.length; i++) {
     if (i === raws.length - 1) {
       level.set(raws[i], series);
@@ -122,7 +144,7 @@ function internSeries(
     level = next;
   }
   interner.size++;
-  return key;
+  return series;
 }
 
 /** A group without labels has one series per tenant, kept beside the tenant's (empty) trie. */
@@ -144,15 +166,13 @@ function readDynamicSeries(
   prefix: string,
   tenant: string,
   record: Record<string, unknown>,
-  out: (string | undefined)[],
-): string | Rejection {
+): SeriesId | Rejection {
   const name = dynamic.name(record);
   const labels = dynamic.labels(record);
   if (typeof name !== 'string' || !METRIC_NAME.test(name)) return { reason: 'invalid_value', detail: 'passthrough: metric name is not a valid Prometheus name' };
   if (labels === null || typeof labels !== 'object') return { reason: 'invalid_value', detail: 'passthrough: labels are not a map' };
   const names = Object.keys(labels).filter((n) => n !== '__name__').sort();
-  out.length = 0;
-  out.push('__name__', name);
+  const out: string[] = ['__name__', name];
   let key = `${prefix}${tenant}${SEPARATOR}${name}`;
   for (const labelName of names) {
     const value = (labels as Record<string, unknown>)[labelName];
@@ -163,7 +183,7 @@ function readDynamicSeries(
     out.push(labelName, value);
     key += `${SEPARATOR}${labelName}${MISSING}${value}`;
   }
-  return key;
+  return { key, values: out };
 }
 
 function invalidLabel(group: SeriesGroupPlan, index: number): Rejection {

@@ -1,7 +1,9 @@
-import type { MetricDescriptor, MetricPoint, MetricSink } from '../../core/metric-model.ts';
+import type { HistogramValue, MetricDescriptor, MetricPoint, MetricSink } from '../../core/metric-model.ts';
 import { STALE_NAN } from '../../core/stale-marker.ts';
 import type { Label, Sample } from '../../core/types.ts';
 import type { SampleSink } from '../sink.ts';
+import { staleHistogram } from './histogram-sample.ts';
+import type { HistogramSample } from './histogram-sample.ts';
 
 /**
  * Metric points as Prometheus series, the way remote-write v1 (and the text format) carry them:
@@ -19,11 +21,28 @@ export class SampleFlattener {
    * label sets: building and sorting them anew for every window cost a sort per sample.
    */
   private readonly cache = new WeakMap<MetricDescriptor, WeakMap<readonly Label[], readonly (readonly Label[])[]>>();
+  /** The same for a histogram kept whole: its one series, named without a suffix. */
+  private readonly wholeCache = new WeakMap<MetricDescriptor, WeakMap<readonly Label[], readonly (readonly Label[])[]>>();
 
-  /** Appends the samples of `points` to `out` (returned). */
-  flatten(points: readonly MetricPoint[], out: Sample[] = []): Sample[] {
-    for (const point of points) this.flattenPoint(point, out);
+  /**
+   * Appends the samples of `points` to `out` (returned). With `nativeHistograms`, a histogram
+   * point is one HistogramSample instead of its `_bucket`, `_sum` and `_count` samples.
+   */
+  flatten(points: readonly MetricPoint[], out: Sample[] = [], nativeHistograms = false): Sample[] {
+    for (const point of points) {
+      const value = point.value;
+      const whole = nativeHistograms && point.metric.type === 'histogram' && (value === undefined || (typeof value === 'object' && 'bucketCounts' in value));
+      if (whole) out.push(this.wholeHistogram(point, value));
+      else this.flattenPoint(point, out);
+    }
     return out;
+  }
+
+  private wholeHistogram(point: MetricPoint, value: HistogramValue | undefined): HistogramSample {
+    const { metric, timestampMs, startTimestampMs } = point;
+    const labels = cachedLabels(this.wholeCache, point, () => [withName(point.labels, metric.name)])[0]!;
+    if (value === undefined) return { labels, value: STALE_NAN, timestampMs, metric, startTimestampMs, histogram: staleHistogram(metric) };
+    return { labels, value: value.count, timestampMs, metric, startTimestampMs, histogram: value };
   }
 
   private flattenPoint(point: MetricPoint, out: Sample[]): void {
@@ -53,12 +72,18 @@ export class SampleFlattener {
   }
 
   private labelsOf(point: MetricPoint): readonly (readonly Label[])[] {
-    let byLabels = this.cache.get(point.metric);
-    if (byLabels === undefined) this.cache.set(point.metric, (byLabels = new WeakMap()));
-    let labels = byLabels.get(point.labels);
-    if (labels === undefined) byLabels.set(point.labels, (labels = seriesLabels(point)));
-    return labels;
+    return cachedLabels(this.cache, point, () => seriesLabels(point));
   }
+}
+
+type LabelCache = WeakMap<MetricDescriptor, WeakMap<readonly Label[], readonly (readonly Label[])[]>>;
+
+function cachedLabels(cache: LabelCache, point: MetricPoint, build: () => readonly (readonly Label[])[]): readonly (readonly Label[])[] {
+  let byLabels = cache.get(point.metric);
+  if (byLabels === undefined) cache.set(point.metric, (byLabels = new WeakMap()));
+  let labels = byLabels.get(point.labels);
+  if (labels === undefined) byLabels.set(point.labels, (labels = build()));
+  return labels;
 }
 
 /** The label sets of a point's series, `__name__` included, in the order `flatten` emits them. */
@@ -97,14 +122,20 @@ export function withName(base: readonly Label[], name: string, extra?: Label): r
   return labels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** A sample sink (remote-write v1) behind the point interface: each write flattened, then passed on. */
+/**
+ * A sample sink (remote-write) behind the point interface: each write flattened, then passed on.
+ * `nativeHistograms(tenant)` says whether that tenant's histograms stay whole (default: never).
+ */
 export class FlatteningSink implements MetricSink {
   private readonly flattener = new SampleFlattener();
 
-  constructor(private readonly sink: SampleSink & { close(deadline?: AbortSignal): Promise<void> }) {}
+  constructor(
+    private readonly sink: SampleSink & { close(deadline?: AbortSignal): Promise<void> },
+    private readonly nativeHistograms: (tenant: string) => boolean = () => false,
+  ) {}
 
   write(tenant: string, points: readonly MetricPoint[], onSettled?: () => void): void {
-    this.sink.write(tenant, this.flattener.flatten(points), onSettled);
+    this.sink.write(tenant, this.flattener.flatten(points, [], this.nativeHistograms(tenant)), onSettled);
   }
 
   flush(): Promise<void> {

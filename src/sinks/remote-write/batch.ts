@@ -2,7 +2,7 @@
  * One shard's batch in flight: parallel arrays sized to batch.max_samples and reused for every
  * request. Entries [lo, hi) of a batch are what one request (or one bisected half) carries.
  */
-import type { MetricDescriptor } from '../../core/metric-model.ts';
+import type { HistogramValue, MetricDescriptor } from '../../core/metric-model.ts';
 import type { SeriesRef } from './series-catalog.ts';
 import type { Ticket } from './settlement.ts';
 
@@ -13,6 +13,8 @@ export class Batch {
   /** Start timestamp of a cumulative series, NaN when none. */
   readonly starts: Float64Array;
   readonly metrics: (MetricDescriptor | undefined)[];
+  /** A native histogram (remote-write 2.0, custom buckets), sent instead of the value; undefined for a float sample. */
+  readonly histograms: (HistogramValue | undefined)[];
   /** Input samples an entry stands for (> 1 for folded overflow samples). */
   readonly weights: Uint32Array;
   readonly tickets: (Ticket | undefined)[];
@@ -24,12 +26,20 @@ export class Batch {
     this.timestamps = new Float64Array(capacity);
     this.starts = new Float64Array(capacity);
     this.metrics = new Array<MetricDescriptor | undefined>(capacity);
+    this.histograms = new Array<HistogramValue | undefined>(capacity);
     this.weights = new Uint32Array(capacity);
     this.tickets = new Array<Ticket | undefined>(capacity);
   }
 
   ref(i: number): SeriesRef {
     return this.refs[i]!;
+  }
+
+  /** Native histograms among entries [lo, hi). */
+  histogramsIn(lo: number, hi: number): number {
+    let n = 0;
+    for (let i = lo; i < hi; i++) if (this.histograms[i] !== undefined) n++;
+    return n;
   }
 
   /** Input samples of entries [lo, hi). */
@@ -59,6 +69,7 @@ export class Batch {
     permute(this.timestamps);
     permute(this.starts);
     permute(this.metrics);
+    permute(this.histograms);
     permute(this.weights);
     permute(this.tickets);
     let end = lo + 1;
@@ -72,6 +83,7 @@ export class Batch {
       this.refs[i] = undefined;
       this.tickets[i] = undefined;
       this.metrics[i] = undefined;
+      this.histograms[i] = undefined;
     }
   }
 }

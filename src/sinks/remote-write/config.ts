@@ -215,6 +215,17 @@ export const remoteWriteFields = {
         'the receiver answers 415 or confirms nothing written, fall back to 1.0 for this tenant (logged once, counted in ' +
         'sluice_remote_write_protocol_fallbacks_total).',
     ),
+  histograms: z
+    .enum(['classic', 'native_custom_buckets'])
+    .default('classic')
+    .describe(
+      'How histogram metrics are sent. `classic`: `_bucket{le}`, `_sum` and `_count` series. `native_custom_buckets`: with ' +
+        'remote-write 2.0, each histogram point is one series carrying a native histogram with custom buckets (NHCB, schema ' +
+        '-53: the configured bounds, integer bucket counts, sum, count and start timestamp); the receiver must store native ' +
+        'histograms (Prometheus 3.x, Mimir). Whenever a request goes out as 1.0 (`protocol: v1`, or `auto` after falling ' +
+        'back) histograms are sent classic. Allow/deny patterns and max_active_series then see one series per histogram, ' +
+        'named without a suffix.',
+    ),
   batch: batchSchema.prefault({}).describe('How samples are grouped into requests (per shard).'),
   backlog: backlogSchema.prefault({}).describe('Bound on this tenant\'s unsettled samples, and what happens at it.'),
   retry: retrySchema.prefault({}).describe('Retries of 5xx, 429, timeouts and network errors; other 4xx are never retried (400 is bisected).'),

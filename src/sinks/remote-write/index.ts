@@ -109,6 +109,16 @@ export class RemoteWriteSink implements SampleSink {
     sender.write(samples, onSettled);
   }
 
+  /**
+   * Whether `tenant`'s histograms go as native histograms with custom buckets (its own settings,
+   * or the default route's for a tenant it would serve): `histograms: native_custom_buckets` on a
+   * protocol that can carry them (v2, auto). A sender that falls back to 1.0 sends them classic.
+   */
+  nativeHistograms(tenant: string): boolean {
+    const config = this.senders.get(tenant)?.config ?? this.defaultRoute;
+    return config !== undefined && config.histograms === 'native_custom_buckets' && (config.protocol ?? 'v1') !== 'v1';
+  }
+
   /** Samples written for `tenant` and not yet settled (0 for a tenant without a sender). */
   backlog(tenant: string): number {
     return this.senders.get(tenant)?.backlog ?? 0;

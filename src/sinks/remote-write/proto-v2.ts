@@ -1,8 +1,9 @@
 /**
  * The remote-write 2.0 io.prometheus.write.v2.Request, defined inline for protobufjs (field
  * numbers and types from Prometheus v0.316.0's prompb/io/prometheus/write/v2/types.proto;
- * histograms and exemplars are not produced by Sluice and left out). Decoding only: the sender
- * writes 2.0 with wire-v2.ts; this is the independent reading that tests and test receivers use.
+ * exemplars are not produced by Sluice and left out). Decoding only: the sender writes 2.0 with
+ * wire-v2.ts and native-histogram.ts; this is the independent reading that tests and test
+ * receivers use.
  */
 import { uncompressSync } from 'snappy';
 import protobuf from 'protobufjs';
@@ -20,7 +21,35 @@ message Request {
 message TimeSeries {
   repeated uint32 labels_refs = 1;
   repeated Sample samples = 2;
+  repeated Histogram histograms = 3;
   Metadata metadata = 5;
+}
+message Histogram {
+  oneof count {
+    uint64 count_int = 1;
+    double count_float = 2;
+  }
+  double sum = 3;
+  sint32 schema = 4;
+  double zero_threshold = 5;
+  oneof zero_count {
+    uint64 zero_count_int = 6;
+    double zero_count_float = 7;
+  }
+  repeated BucketSpan negative_spans = 8;
+  repeated sint64 negative_deltas = 9;
+  repeated double negative_counts = 10;
+  repeated BucketSpan positive_spans = 11;
+  repeated sint64 positive_deltas = 12;
+  repeated double positive_counts = 13;
+  int32 reset_hint = 14;
+  int64 timestamp = 15;
+  repeated double custom_values = 16;
+  int64 start_timestamp = 17;
+}
+message BucketSpan {
+  sint32 offset = 1;
+  uint32 length = 2;
 }
 message Sample {
   double value = 1;
@@ -51,14 +80,56 @@ interface RawRequest {
   timeseries: {
     labelsRefs: number[];
     samples: { value: number; timestamp: number; startTimestamp: number }[];
+    histograms: RawHistogram[];
     metadata?: { type: number; helpRef: number; unitRef: number } | null;
   }[];
+}
+
+interface RawHistogram {
+  countInt?: number;
+  countFloat?: number;
+  sum: number;
+  schema: number;
+  zeroThreshold: number;
+  zeroCountInt?: number;
+  zeroCountFloat?: number;
+  negativeSpans: { offset: number; length: number }[];
+  negativeDeltas: number[];
+  negativeCounts: number[];
+  positiveSpans: { offset: number; length: number }[];
+  positiveDeltas: number[];
+  positiveCounts: number[];
+  resetHint: number;
+  timestamp: number;
+  customValues: number[];
+  startTimestamp: number;
+}
+
+/** One decoded Histogram message, its fields as sent (which form of each oneof included). */
+export interface DecodedV2Histogram {
+  readonly count: { readonly int: number } | { readonly float: number } | undefined;
+  readonly sum: number;
+  readonly schema: number;
+  readonly zeroThreshold: number;
+  readonly zeroCount: { readonly int: number } | { readonly float: number } | undefined;
+  readonly negativeSpans: { offset: number; length: number }[];
+  readonly negativeDeltas: number[];
+  readonly negativeCounts: number[];
+  readonly positiveSpans: { offset: number; length: number }[];
+  readonly positiveDeltas: number[];
+  readonly positiveCounts: number[];
+  readonly resetHint: number;
+  readonly timestampMs: number;
+  readonly customValues: number[];
+  readonly startTimestampMs: number;
 }
 
 /** One decoded series, with its symbol references resolved. */
 export interface DecodedV2Series {
   readonly labels: Label[];
   readonly samples: { value: number; timestampMs: number; startTimestampMs: number }[];
+  /** Native histograms; undefined when the series carried none. */
+  readonly histograms?: DecodedV2Histogram[];
   /** undefined when the series carried no metadata (type unspecified, no help or unit). */
   readonly metadata: { type: MetricType | 'unspecified' | 'other'; help: string; unit: string } | undefined;
 }
@@ -89,8 +160,31 @@ export function decodeV2RequestBody(body: Uint8Array): { symbols: string[]; seri
     return {
       labels,
       samples: ts.samples.map((s) => ({ value: s.value, timestampMs: s.timestamp, startTimestampMs: s.startTimestamp })),
+      histograms: ts.histograms.length === 0 ? undefined : ts.histograms.map(decodedHistogram),
       metadata,
     };
   });
   return { symbols: raw.symbols, series };
+}
+
+function decodedHistogram(h: RawHistogram): DecodedV2Histogram {
+  const oneof = (int: number | undefined, float: number | undefined) =>
+    int !== undefined ? { int } : float !== undefined ? { float } : undefined;
+  return {
+    count: oneof(h.countInt, h.countFloat),
+    sum: h.sum,
+    schema: h.schema,
+    zeroThreshold: h.zeroThreshold,
+    zeroCount: oneof(h.zeroCountInt, h.zeroCountFloat),
+    negativeSpans: h.negativeSpans,
+    negativeDeltas: h.negativeDeltas,
+    negativeCounts: h.negativeCounts,
+    positiveSpans: h.positiveSpans,
+    positiveDeltas: h.positiveDeltas,
+    positiveCounts: h.positiveCounts,
+    resetHint: h.resetHint,
+    timestampMs: h.timestamp,
+    customValues: h.customValues,
+    startTimestampMs: h.startTimestamp,
+  };
 }

@@ -4,6 +4,7 @@
  * scratch buffers and grouping tables.
  */
 import type { Batch } from './batch.ts';
+import { ClassicHistograms } from './classic-histograms.ts';
 import { SeriesGrouping } from './series-grouping.ts';
 import { WriteRequestWriter } from './wire.ts';
 import { RequestV2Writer } from './wire-v2.ts';
@@ -16,11 +17,15 @@ export interface RequestEncoder {
   encode(batch: Batch, lo: number, hi: number): Uint8Array;
 }
 
-/** Remote-write 1.0: a prometheus.WriteRequest; descriptors and start timestamps are not sent. */
+/**
+ * Remote-write 1.0: a prometheus.WriteRequest; descriptors and start timestamps are not sent, and
+ * native histograms (queued before an `auto` tenant fell back) go as classic series.
+ */
 export class V1Encoder implements RequestEncoder {
   readonly protocol = 'v1';
   private readonly grouping: SeriesGrouping;
   private readonly writer = new WriteRequestWriter();
+  private readonly classic = new ClassicHistograms();
 
   constructor(batchCapacity: number) {
     this.grouping = new SeriesGrouping(batchCapacity);
@@ -33,14 +38,24 @@ export class V1Encoder implements RequestEncoder {
     writer.reset();
     for (let g = 0; g < grouping.size; g++) {
       const points = grouping.points(g);
-      writer.addSeries(grouping.series(g).labels, batch.values, batch.timestamps, points, points.length);
+      const series = grouping.series(g);
+      if (batch.histograms[points[0]!] === undefined) {
+        writer.addSeries(series.labels, batch.values, batch.timestamps, points, points.length);
+        continue;
+      }
+      for (let k = 0; k < points.length; k++) {
+        const i = points[k]!;
+        const histogram = batch.histograms[i];
+        if (histogram !== undefined) this.classic.write(writer, series, batch, i, histogram);
+        else writer.addSeries(series.labels, batch.values, batch.timestamps, points.subarray(k, k + 1), 1);
+      }
     }
     grouping.release();
     return writer.finish();
   }
 }
 
-/** Remote-write 2.0: an io.prometheus.write.v2.Request with interned strings, metadata and start timestamps. */
+/** Remote-write 2.0: an io.prometheus.write.v2.Request with interned strings, metadata, start timestamps and native histograms. */
 export class V2Encoder implements RequestEncoder {
   readonly protocol = 'v2';
   private readonly grouping: SeriesGrouping;
@@ -59,7 +74,7 @@ export class V2Encoder implements RequestEncoder {
       const points = grouping.points(g);
       // A series has one descriptor; its first point's stands for all.
       const metric = batch.metrics[points[0]!];
-      writer.addSeries(grouping.series(g).labels, metric, batch.values, batch.timestamps, batch.starts, points);
+      writer.addSeries(grouping.series(g).labels, metric, batch.values, batch.timestamps, batch.starts, points, batch.histograms);
     }
     grouping.release();
     return writer.finish();

@@ -1,11 +1,12 @@
 /**
  * A shard's queue: a growable ring of parallel arrays (series ref, value, timestamp, start
- * timestamp, descriptor, weight, write ticket), about 40 bytes per queued sample plus the
+ * timestamp, descriptor, native histogram, weight, write ticket), about 40 bytes per queued sample plus the
  * series' labels, which are shared (see test/bench/remote-write-bench.ts). Struct-of-arrays, not
  * one object per sample: queuing was the largest cost of the sender path before.
  */
-import type { MetricDescriptor } from '../../core/metric-model.ts';
+import type { HistogramValue, MetricDescriptor } from '../../core/metric-model.ts';
 import type { Batch } from './batch.ts';
+import { histogramBytes } from './native-histogram.ts';
 import type { SeriesRef } from './series-catalog.ts';
 import type { Ticket } from './settlement.ts';
 
@@ -17,6 +18,7 @@ export class SampleRing {
   private timestamps = new Float64Array(INITIAL_RING);
   private starts = new Float64Array(INITIAL_RING);
   private metrics: (MetricDescriptor | undefined)[] = new Array<MetricDescriptor | undefined>(INITIAL_RING);
+  private histograms: (HistogramValue | undefined)[] = new Array<HistogramValue | undefined>(INITIAL_RING);
   private weights = new Uint32Array(INITIAL_RING);
   private tickets: (Ticket | undefined)[] = new Array<Ticket | undefined>(INITIAL_RING);
   private head = 0;
@@ -45,6 +47,7 @@ export class SampleRing {
     metric: MetricDescriptor | undefined,
     weight: number,
     ticket: Ticket,
+    histogram?: HistogramValue,
   ): void {
     if (this.count === this.refs.length) this.grow();
     const at = (this.head + this.count) % this.refs.length;
@@ -53,10 +56,11 @@ export class SampleRing {
     this.timestamps[at] = ts;
     this.starts[at] = start;
     this.metrics[at] = metric;
+    this.histograms[at] = histogram;
     this.weights[at] = weight;
     this.tickets[at] = ticket;
     this.count++;
-    this.byteCount += ref.bytes;
+    this.byteCount += this.bytesAt(at);
   }
 
   /** Moves the oldest samples, up to `maxSamples` and (after the first) `maxBytes`, into `batch`. */
@@ -66,14 +70,15 @@ export class SampleRing {
     let bytes = 0;
     while (this.count > 0 && n < maxSamples) {
       const i = this.head;
-      const ref = this.refs[i]!;
-      if (n > 0 && bytes + ref.bytes > maxBytes) break;
-      bytes += ref.bytes;
-      batch.refs[n] = ref;
+      const entryBytes = this.bytesAt(i);
+      if (n > 0 && bytes + entryBytes > maxBytes) break;
+      bytes += entryBytes;
+      batch.refs[n] = this.refs[i];
       batch.values[n] = this.values[i]!;
       batch.timestamps[n] = this.timestamps[i]!;
       batch.starts[n] = this.starts[i]!;
       batch.metrics[n] = this.metrics[i];
+      batch.histograms[n] = this.histograms[i];
       batch.weights[n] = this.weights[i]!;
       batch.tickets[n] = this.tickets[i];
       this.clear(i);
@@ -91,7 +96,7 @@ export class SampleRing {
     const i = this.head;
     const ticket = this.tickets[i]!;
     const weight = this.weights[i]!;
-    this.byteCount -= this.refs[i]!.bytes;
+    this.byteCount -= this.bytesAt(i);
     this.clear(i);
     this.head = (i + 1) % this.refs.length;
     this.count--;
@@ -108,11 +113,18 @@ export class SampleRing {
     return n;
   }
 
+  /** Estimated request bytes of entry `i`: its series' labels and sample, or its histogram. */
+  private bytesAt(i: number): number {
+    const histogram = this.histograms[i];
+    return this.refs[i]!.bytes + (histogram === undefined ? 0 : histogramBytes(histogram));
+  }
+
   /** Lets a series go if this was its last queued sample. */
   private clear(i: number): void {
     this.refs[i] = undefined;
     this.tickets[i] = undefined;
     this.metrics[i] = undefined;
+    this.histograms[i] = undefined;
   }
 
   /** Doubles a full ring, unrolling it so the oldest entry is at 0. */
@@ -124,6 +136,7 @@ export class SampleRing {
     const timestamps = new Float64Array(next);
     const starts = new Float64Array(next);
     const metrics = new Array<MetricDescriptor | undefined>(next);
+    const histograms = new Array<HistogramValue | undefined>(next);
     const weights = new Uint32Array(next);
     const tickets = new Array<Ticket | undefined>(next);
     for (let k = 0; k < this.count; k++) {
@@ -133,6 +146,7 @@ export class SampleRing {
       timestamps[k] = this.timestamps[i]!;
       starts[k] = this.starts[i]!;
       metrics[k] = this.metrics[i];
+      histograms[k] = this.histograms[i];
       weights[k] = this.weights[i]!;
       tickets[k] = this.tickets[i];
     }
@@ -141,6 +155,7 @@ export class SampleRing {
     this.timestamps = timestamps;
     this.starts = starts;
     this.metrics = metrics;
+    this.histograms = histograms;
     this.weights = weights;
     this.tickets = tickets;
     this.head = 0;

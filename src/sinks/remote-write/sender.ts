@@ -18,6 +18,7 @@ import type { Dispatcher } from 'undici';
 import type { MetricDescriptor } from '../../core/metric-model.ts';
 import { isStaleMarker } from '../../core/stale-marker.ts';
 import type { Label, Sample } from '../../core/types.ts';
+import { isHistogramSample } from '../prometheus/histogram-sample.ts';
 import { resolveEndpoint, scrubSecrets } from '../http/secrets.ts';
 import type { Environment, ResolvedEndpoint } from '../http/secrets.ts';
 import { createDispatcher, sendWriteRequest } from './client.ts';
@@ -29,6 +30,7 @@ import type { SendFunction } from './delivery.ts';
 import { completeEvents } from './events.ts';
 import type { AllSenderEvents, SenderEvents } from './events.ts';
 import { LogLimiter } from './log-limiter.ts';
+import { OverflowFolds } from './overflow-folds.ts';
 import { ProtocolChoice } from './protocol-choice.ts';
 import { compileMetricPatterns, SeriesCatalog, untrackedRef } from './series-catalog.ts';
 import type { SeriesRef } from './series-catalog.ts';
@@ -43,9 +45,11 @@ export type { SendFunction } from './delivery.ts';
 export type { SettleCallback, WriteOutcome } from './settlement.ts';
 
 /** A tenant's settings: the remote-write part plus, optionally, what the tenant registry adds. */
-export type TenantSenderConfig = Omit<RemoteWriteConfig, 'protocol'> & {
+export type TenantSenderConfig = Omit<RemoteWriteConfig, 'protocol' | 'histograms'> & {
   /** Wire protocol; default v1. */
   readonly protocol?: RemoteWriteConfig['protocol'];
+  /** Histogram encoding; default classic. */
+  readonly histograms?: RemoteWriteConfig['histograms'];
   readonly extra_labels?: Readonly<Record<string, string>>;
   readonly metrics?: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   readonly limits?: {
@@ -77,12 +81,9 @@ export interface TenantSenderOptions {
   readonly onBlockedChange?: (tenant: string, blocked: boolean) => void;
 }
 
-/** Samples of one write folded into overflow series, per series and timestamp. */
-type Folds = Map<SeriesRef, Map<number, { sum: number; weight: number }>>;
-
 export class TenantSender {
   readonly tenant: string;
-  private readonly config: TenantSenderConfig;
+  readonly config: TenantSenderConfig;
   private readonly log: Logger;
   private readonly limiter: LogLimiter;
   private readonly events: AllSenderEvents;
@@ -239,8 +240,7 @@ export class TenantSender {
     let invalidReason = '';
     let filtered = 0;
     let staleOverflow = 0;
-    let overflowed = 0;
-    let folds: Folds | undefined;
+    let folds: OverflowFolds | undefined;
     const activeBefore = catalog.activeSeries;
 
     for (let i = 0; i < samples.length; i++) {
@@ -286,15 +286,17 @@ export class TenantSender {
         invalidReason = target.reason;
         continue;
       }
-      overflowed++;
-      folds ??= new Map();
-      fold(folds, target, ts, value);
-    }
-    if (folds !== undefined) {
-      // An overflow series stands for many; it carries no start time or descriptor of its own.
-      for (const [target, byTs] of folds) {
-        for (const [ts, acc] of byTs) this.batcher.ring(target.shard).push(target, acc.sum, ts, Number.NaN, undefined, acc.weight, ticket);
+      folds ??= new OverflowFolds();
+      const unfoldable = folds.add(target, ts, value, isHistogramSample(sample) ? sample.histogram : undefined, sample.metric);
+      if (unfoldable !== undefined) {
+        invalid++;
+        invalidReason = unfoldable;
       }
+    }
+    if (folds !== undefined && folds.size > 0) {
+      const overflowed = folds.size;
+      // An overflow series stands for many: no start time of its own.
+      folds.drain((target, sum, ts, metric, weight, histogram) => this.batcher.ring(target.shard).push(target, sum, ts, Number.NaN, metric, weight, ticket, histogram));
       this.events.overflowed(this.tenant, overflowed);
       this.limiter.warn('overflow', { samples: overflowed, max_active_series: this.config.limits?.max_active_series }, 'series over max_active_series folded into the overflow series');
     }
@@ -318,7 +320,8 @@ export class TenantSender {
     const metric: MetricDescriptor | undefined = sample.metric;
     // A start time is an int64 too; one that is not a safe integer is not sent rather than mangled.
     const startMs = start !== undefined && Number.isSafeInteger(start) ? start : Number.NaN;
-    this.batcher.ring(ref.shard).push(ref, value, sample.timestampMs, startMs, metric, weight, ticket);
+    const histogram = isHistogramSample(sample) ? sample.histogram : undefined;
+    this.batcher.ring(ref.shard).push(ref, value, sample.timestampMs, startMs, metric, weight, ticket, histogram);
   }
 
   /** drop_oldest: drop queued (not in-flight) samples, oldest write first, until the backlog fits. */
@@ -382,15 +385,4 @@ function newCatalog(config: TenantSenderConfig): SeriesCatalog {
         ? DEFAULT_LABEL_LIMITS
         : { maxNameBytes: limits.max_label_name_length, maxValueBytes: limits.max_label_value_length, maxLabels: limits.max_labels_per_series },
   });
-}
-
-function fold(folds: Folds, target: SeriesRef, ts: number, value: number): void {
-  let byTs = folds.get(target);
-  if (byTs === undefined) folds.set(target, (byTs = new Map()));
-  const acc = byTs.get(ts);
-  if (acc === undefined) byTs.set(ts, { sum: value, weight: 1 });
-  else {
-    acc.sum += value;
-    acc.weight++;
-  }
 }

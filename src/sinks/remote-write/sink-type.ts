@@ -53,6 +53,8 @@ export const remoteWriteSinkType: SinkType<typeof remoteWriteSinkSchema, RemoteW
   type: 'remote_write',
   schema: remoteWriteSinkSchema,
   access: (tenant) => ({ access: tenant, path: [] }),
-  create: ({ tenants, default_route }, { logger, registry, env, shared }) =>
-    new FlatteningSink(new RemoteWriteSink({ tenants, default_route }, { logger, env, events: shared('remote_write', () => createSinkMetrics(registry)) })),
+  create: ({ tenants, default_route }, { logger, registry, env, shared }) => {
+    const sink = new RemoteWriteSink({ tenants, default_route }, { logger, env, events: shared('remote_write', () => createSinkMetrics(registry)) });
+    return new FlatteningSink(sink, (tenant) => sink.nativeHistograms(tenant));
+  },
 };

@@ -9,13 +9,15 @@
  * the receiver knows where a counter started instead of guessing resets.
  *
  *   Request    { repeated string symbols = 4; repeated TimeSeries timeseries = 5; }
- *   TimeSeries { repeated uint32 labels_refs = 1 (packed); repeated Sample samples = 2; Metadata metadata = 5; }
+ *   TimeSeries { repeated uint32 labels_refs = 1 (packed); repeated Sample samples = 2;
+ *                repeated Histogram histograms = 3 (native-histogram.ts); Metadata metadata = 5; }
  *   Sample     { double value = 1; int64 timestamp = 2; int64 start_timestamp = 3; }
  *   Metadata   { MetricType type = 1; uint32 help_ref = 3; uint32 unit_ref = 4; }
  */
-import type { MetricDescriptor, MetricType } from '../../core/metric-model.ts';
+import type { HistogramValue, MetricDescriptor, MetricType } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
-import { putDouble, putVarint, varintLength } from './wire.ts';
+import { HistogramFieldWriter } from './native-histogram.ts';
+import { putDouble, putVarint, varintLength, withRoom } from './wire.ts';
 
 /** Metadata.MetricType numbers. */
 const METRIC_TYPE: Readonly<Record<MetricType, number>> = { counter: 1, gauge: 2, histogram: 3, summary: 5 };
@@ -33,6 +35,7 @@ export class RequestV2Writer {
   private readonly symbolList: string[] = [''];
   private symbolBytes = 2; // the empty symbol: tag and zero length
   private readonly refs: number[] = [];
+  private readonly histogramFields = new HistogramFieldWriter();
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -46,7 +49,11 @@ export class RequestV2Writer {
     this.symbolBytes = 2;
   }
 
-  /** Appends one TimeSeries: sorted labels and the points at `indices`, in that order. */
+  /**
+   * Appends one TimeSeries: sorted labels and the points at `indices`, in that order. A point
+   * with an entry in `histograms` goes as a native histogram, the others as float samples (a
+   * sender puts one kind in a series).
+   */
   addSeries(
     labels: readonly Label[],
     metric: MetricDescriptor | undefined,
@@ -54,6 +61,7 @@ export class RequestV2Writer {
     timestamps: ArrayLike<number>,
     starts: ArrayLike<number>,
     indices: ArrayLike<number>,
+    histograms?: ArrayLike<HistogramValue | undefined>,
   ): void {
     const refs = this.refs;
     refs.length = 0;
@@ -65,11 +73,17 @@ export class RequestV2Writer {
       refBytes += varintLength(n) + varintLength(v);
     }
     const withStart = hasStart(metric);
+    const histogramFields = this.histogramFields;
+    histogramFields.reset();
     let size = 1 + varintLength(refBytes) + refBytes;
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k]!;
-      size += 2 + sampleLength(values[i]!, timestamps[i]!, withStart ? starts[i]! : Number.NaN);
+      const start = withStart ? starts[i]! : Number.NaN;
+      const histogram = histograms?.[i];
+      if (histogram === undefined) size += 2 + sampleLength(values[i]!, timestamps[i]!, start);
+      else histogramFields.add(histogram, timestamps[i]!, start);
     }
+    size += histogramFields.length;
     let metaBytes = 0;
     let type = 0;
     let helpRef = 0;
@@ -91,6 +105,7 @@ export class RequestV2Writer {
     for (const ref of refs) pos = putVarint(buf, pos, ref);
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k]!;
+      if (histograms?.[i] !== undefined) continue;
       const value = values[i]!;
       const ts = timestamps[i]!;
       const start = withStart ? starts[i]! : Number.NaN;
@@ -110,6 +125,7 @@ export class RequestV2Writer {
         pos = putVarint(buf, pos, start);
       }
     }
+    pos = histogramFields.copyTo(buf, pos);
     if (metric !== undefined) {
       buf[pos++] = 0x2a; // TimeSeries.metadata, field 5
       buf[pos++] = metaBytes; // < 128: one byte
@@ -154,12 +170,7 @@ export class RequestV2Writer {
   }
 
   private ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + extra) size *= 2;
-    const bigger = Buffer.allocUnsafe(size);
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
+    this.buf = withRoom(this.buf, this.pos, extra);
   }
 }
 

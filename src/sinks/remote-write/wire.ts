@@ -108,6 +108,19 @@ function putNegativeVarint(buf: Buffer, pos: number, v: number): number {
   return pos;
 }
 
+/**
+ * `buf` if it has `extra` bytes free after its first `used`, else a copy of those `used` bytes in
+ * a buffer doubled until they fit: scratch buffers grow to the largest request and stay there.
+ */
+export function withRoom(buf: Buffer, used: number, extra: number): Buffer {
+  if (used + extra <= buf.length) return buf;
+  let size = buf.length * 2;
+  while (size < used + extra) size *= 2;
+  const bigger = Buffer.allocUnsafe(size);
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
 /** Writes a double (fixed64, little-endian); a stale marker always gets Prometheus' exact bits. */
 export function putDouble(buf: Buffer, pos: number, value: number): number {
   if (value !== value && isStaleMarker(value)) buf.set(STALE_NAN_LE_BYTES, pos);
@@ -181,11 +194,6 @@ export class WriteRequestWriter {
   }
 
   private ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + extra) size *= 2;
-    const bigger = Buffer.allocUnsafe(size);
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
+    this.buf = withRoom(this.buf, this.pos, extra);
   }
 }

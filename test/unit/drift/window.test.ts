@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DriftWindow, OVERFLOW_CATEGORY, scoreDrift, scoreDriftAll } from '../../../src/operators/drift/index.ts';
 import type { DriftReport, DriftWindowSnapshot } from '../../../src/operators/drift/index.ts';
 import { ksTwoSample } from '../../../src/operators/drift/ks.ts';
-import type { NumericSample } from '../../../src/operators/drift/sample.ts';
+import { distinctInUnion, valueCounts, type NumericSample } from '../../../src/operators/drift/sample.ts';
 import { replaySample } from './replay.ts';
 
 const normal = (seed: number, n: number, loc = 0, scale = 1): number[] => replaySample({ kind: 'normal', seed, n, loc, scale });
@@ -17,6 +17,32 @@ const roundTrip = (w: DriftWindow): DriftWindow => DriftWindow.restore(JSON.pars
 const scores = (report: DriftReport): Record<string, number> => Object.fromEntries(report.results.map((r) => [r.method, r.score]));
 
 describe('DriftWindow', () => {
+  it('snapshots afresh after every change, and a restored window snapshots as the snapshot it came from', () => {
+    const w = windowOf([3, 1, 2]);
+    const first = w.snapshot();
+    expect(w.snapshot()).toBe(first);
+    w.add(0.5);
+    expect(w.snapshot()).toMatchObject({ exact: [[0.5, 1], [1, 1], [2, 1], [3, 1]] });
+    w.merge(windowOf([1]));
+    expect(w.snapshot()).toMatchObject({ exact: [[0.5, 1], [1, 2], [2, 1], [3, 1]] });
+    const restored = DriftWindow.restore(w.snapshot());
+    restored.add(9);
+    expect(restored.snapshot()).toMatchObject({ exact: [[0.5, 1], [1, 2], [2, 1], [3, 1], [9, 1]] });
+    // Out of order (not this class's): the restored window takes its own snapshot.
+    const unsorted = { ...w.snapshot(), exact: [[3, 1], [1, 2]] } as DriftWindowSnapshot;
+    expect(DriftWindow.restore(unsorted).snapshot()).toMatchObject({ exact: [[1, 2], [3, 1]] });
+  });
+
+  it('counts the distinct values of two numerical samples together as pandas would (-0 is 0)', () => {
+    const cases: [number[], number[]][] = [[[], []], [[1, 2, 3], []], [[1, 2, 3], [2, 3, 4, 5]], [[-0, 1], [0, 2]], [normal(3, 400).map(Math.round), normal(4, 300, 0.5).map(Math.round)]];
+    for (const [a, b] of cases) {
+      const ref = windowOf(a).sample();
+      const cur = windowOf(b).sample();
+      const viaMaps = new Set([...valueCounts(ref).keys(), ...valueCounts(cur).keys()]).size;
+      expect(distinctInUnion(ref, cur)).toBe(viaMaps);
+    }
+  });
+
   it('merged partial windows score exactly like one window, in any merge order, and survive a snapshot', () => {
     const ref = normal(1, 3000);
     const cur = normal(2, 2000, 0.2);

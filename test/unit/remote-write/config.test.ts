@@ -13,6 +13,7 @@ describe('remoteWriteConfigSchema', () => {
       endpoint: 'http://127.0.0.1:9090/api/v1/write',
       headers: {},
       protocol: 'v1',
+      histograms: 'classic',
       timeout: 10_000,
       shards: 4,
       batch: { max_samples: 2000, max_bytes: 4_194_304, max_delay: 1_000 },
@@ -37,6 +38,7 @@ describe('remoteWriteConfigSchema', () => {
     ).toEqual({
       endpoint: 'https://prom.example/api/v1/write',
       protocol: 'v1',
+      histograms: 'classic',
       headers: { 'X-Scope-OrgID': 'acme', 'X-Key': { value_from_env: 'ACME_KEY' } },
       auth: { basic: { username: 'sluice', password_env: 'ACME_PASSWORD' } },
       tls: { ca_file: '/etc/ca.pem', server_name: 'prom.example', insecure_skip_verify: false },

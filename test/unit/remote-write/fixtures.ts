@@ -4,7 +4,10 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import type { HistogramValue, MetricDescriptor } from '../../../src/core/metric-model.ts';
 import type { Label, Sample } from '../../../src/core/types.ts';
+import { Batch } from '../../../src/sinks/remote-write/batch.ts';
+import type { SeriesRef } from '../../../src/sinks/remote-write/series-catalog.ts';
 import { remoteWriteConfigSchema } from '../../../src/sinks/remote-write/config.ts';
 import type { RemoteWriteConfig } from '../../../src/sinks/remote-write/config.ts';
 import type { SenderEvents } from '../../../src/sinks/remote-write/sender.ts';
@@ -18,6 +21,37 @@ export function labels(name: string, extra: Record<string, string> = {}): Label[
 
 export function sample(name: string, value: number, timestampMs: number, extra: Record<string, string> = {}): Sample {
   return { labels: labels(name, extra), value, timestampMs };
+}
+
+/** A series ref as the catalog makes one, for encoder tests. */
+export function seriesRef(name: string, extra: Record<string, string>): SeriesRef {
+  const l = labels(name, extra);
+  return { labels: l, key: JSON.stringify(l), shard: 0, bytes: 64, group: undefined, overflow: false, active: true, lastSeenMs: 0 };
+}
+
+export interface BatchEntry {
+  readonly ref: SeriesRef;
+  readonly value: number;
+  readonly ts: number;
+  readonly start?: number;
+  readonly metric?: MetricDescriptor;
+  readonly histogram?: HistogramValue;
+}
+
+/** A batch holding `entries`, each of weight 1, as a shard hands one to its encoder. */
+export function batchOf(entries: readonly BatchEntry[]): Batch {
+  const batch = new Batch(entries.length);
+  entries.forEach((e, i) => {
+    batch.refs[i] = e.ref;
+    batch.values[i] = e.value;
+    batch.timestamps[i] = e.ts;
+    batch.starts[i] = e.start ?? Number.NaN;
+    batch.metrics[i] = e.metric;
+    batch.histograms[i] = e.histogram;
+    batch.weights[i] = 1;
+  });
+  batch.size = entries.length;
+  return batch;
 }
 
 export interface ReceivedRequest {

@@ -101,6 +101,32 @@ describe('RemoteWriteSink', () => {
     await sink.close();
   });
 
+  it('keeps histograms whole only for tenants with native_custom_buckets on a protocol that carries them (the route\'s setting for its tenants)', async () => {
+    const endpoint = 'http://127.0.0.1:9/api/v1/write';
+    const native = { endpoint, histograms: 'native_custom_buckets' };
+    const sink = new RemoteWriteSink(
+      tenantsConfigSchema.parse({
+        on_v2: { ...native, protocol: 'v2' },
+        on_auto: { ...native, protocol: 'auto' },
+        on_v1: { ...native, protocol: 'v1' },
+        classic_v2: { endpoint, protocol: 'v2' },
+        default_route: { ...native, protocol: 'v2' },
+      }),
+      { logger: pino({ level: 'silent' }) },
+    );
+    const tenants = ['on_v2', 'on_auto', 'on_v1', 'classic_v2', 'routed'];
+    expect(tenants.map((t) => [t, sink.nativeHistograms(t)])).toEqual([
+      ['on_v2', true],
+      ['on_auto', true],
+      ['on_v1', false],
+      ['classic_v2', false],
+      ['routed', true],
+    ]);
+    const routeless = new RemoteWriteSink(tenantsConfigSchema.parse({ on_v2: { ...native, protocol: 'v2' } }), { logger: pino({ level: 'silent' }) });
+    expect(routeless.nativeHistograms('other')).toBe(false);
+    await Promise.all([sink.close(), routeless.close()]);
+  });
+
   it("reports each tenant's backlog and blocked state", async () => {
     const rx = await receiver();
     rx.always({ status: 200, hang: true });

@@ -2,42 +2,13 @@ import { compressSync } from 'snappy';
 import { describe, expect, it } from 'vitest';
 import type { MetricDescriptor } from '../../../src/core/metric-model.ts';
 import { STALE_NAN, STALE_NAN_LE_BYTES } from '../../../src/core/stale-marker.ts';
-import { Batch } from '../../../src/sinks/remote-write/batch.ts';
 import { decodeV2RequestBody } from '../../../src/sinks/remote-write/proto-v2.ts';
 import { V2Encoder } from '../../../src/sinks/remote-write/request-encoder.ts';
-import type { SeriesRef } from '../../../src/sinks/remote-write/series-catalog.ts';
-import { labels } from './fixtures.ts';
+import { batchOf, seriesRef as ref } from './fixtures.ts';
 
 const requests: MetricDescriptor = { name: 'requests_total', type: 'counter', unit: '', help: 'Requests served.' };
 const latency: MetricDescriptor = { name: 'latency_seconds', type: 'histogram', unit: 's', help: 'Request latency.' };
 const queue: MetricDescriptor = { name: 'queue_depth', type: 'gauge', unit: '{request}', help: '' };
-
-function ref(name: string, extra: Record<string, string>): SeriesRef {
-  const l = labels(name, extra);
-  return { labels: l, key: JSON.stringify(l), shard: 0, bytes: 64, group: undefined, overflow: false, active: true, lastSeenMs: 0 };
-}
-
-interface Entry {
-  readonly ref: SeriesRef;
-  readonly value: number;
-  readonly ts: number;
-  readonly start?: number;
-  readonly metric?: MetricDescriptor;
-}
-
-function batchOf(entries: readonly Entry[]): Batch {
-  const batch = new Batch(entries.length);
-  entries.forEach((e, i) => {
-    batch.refs[i] = e.ref;
-    batch.values[i] = e.value;
-    batch.timestamps[i] = e.ts;
-    batch.starts[i] = e.start ?? Number.NaN;
-    batch.metrics[i] = e.metric;
-    batch.weights[i] = 1;
-  });
-  batch.size = entries.length;
-  return batch;
-}
 
 const a = ref('requests_total', { model: 'qwen-plus', tenant: 'acme' });
 const b = ref('requests_total', { model: 'qwen-max', tenant: 'acme' });
