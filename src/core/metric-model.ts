@@ -74,5 +74,10 @@ export interface MetricSink {
   write(tenant: string, points: readonly MetricPoint[], onSettled?: () => void): void;
   /** Resolves when everything written before the call was acknowledged or given up on. */
   flush(): Promise<void>;
+  /**
+   * Sends what is queued for `tenant` now instead of letting a partial batch wait for more (its
+   * `max_delay`): stage 2 calls it after a window fired, when no more points of that window come.
+   */
+  expedite?(tenant: string): void;
   close(): Promise<void>;
 }

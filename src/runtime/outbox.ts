@@ -76,9 +76,14 @@ export class Outbox {
     setImmediate(() => this.nextTurn());
   }
 
-  /** A new turn: every tenant's allowance again, spent first on the entries waiting, in order. */
+  /**
+   * A new turn: what the last turn handed over goes out now (a window fired: no more of it is
+   * coming, so its partial batches need not wait for `max_delay`), then every tenant's allowance
+   * again, spent first on the entries waiting, in order.
+   */
   private nextTurn(): void {
     this.turnScheduled = false;
+    if (this.sink.expedite) for (const tenant of this.handed.keys()) this.sink.expedite(tenant);
     this.handed.clear();
     if (this.closed) return;
     for (const [tenant, queue] of this.waiting) {

@@ -60,6 +60,10 @@ export class TenantSinks implements BuiltSink {
     route.sink.write(tenant, points, onSettled);
   }
 
+  expedite(tenant: string): void {
+    (this.routes.byTenant.get(tenant) ?? this.routes.fallback)?.sink.expedite?.(tenant);
+  }
+
   /**
    * Builds the sinks `section` needs beyond the running ones (throws, with nothing changed, if one
    * cannot be built); the swap happens at `commit`.

@@ -178,6 +178,10 @@ class TenantRouter implements BuiltSink {
     sink.write(tenant, points, onSettled);
   }
 
+  expedite(tenant: string): void {
+    (this.byTenant.get(tenant) ?? this.fallback)?.expedite?.(tenant);
+  }
+
   async flush(): Promise<void> {
     await Promise.all(this.all.map((sink) => sink.flush()));
   }

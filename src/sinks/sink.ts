@@ -9,5 +9,7 @@ export interface SampleSink {
   write(tenant: string, samples: readonly Sample[], onSettled?: () => void): void;
   /** Resolves when everything written before the call was acknowledged or given up on. */
   flush(): Promise<void>;
+  /** As MetricSink.expedite: send what is queued for `tenant` now, not after `max_delay`. */
+  expedite?(tenant: string): void;
   close(): Promise<void>;
 }

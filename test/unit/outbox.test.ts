@@ -32,6 +32,20 @@ function samplesOf(points: readonly MetricPoint[]): Sample[] {
 }
 
 describe('outbox', () => {
+  it("asks the sink to send each tenant's handed-over writes at the next turn, once per tenant", async () => {
+    const { sink } = recordingSink();
+    const expedited: string[] = [];
+    const outbox = new Outbox({ ...sink, expedite: (tenant) => void expedited.push(tenant) });
+    outbox.add('acme', [point(1, 10_000)]);
+    outbox.add('acme', [point(2, 20_000)]);
+    outbox.add('globex', [point(3, 10_000)]);
+    expect(expedited).toEqual([]); // not on the caller's stack: a window's writes coalesce first
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(expedited).toEqual(['acme', 'globex']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(expedited).toEqual(['acme', 'globex']);
+  });
+
   it('keeps unacknowledged writes in its snapshot, drops them once settled, and counts samples', () => {
     const { sink, writes } = recordingSink();
     const outbox = new Outbox(sink);

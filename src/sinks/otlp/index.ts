@@ -87,6 +87,10 @@ export class OtlpSink implements MetricSink {
     await Promise.all(Array.from(this.senders.values(), (sender) => sender.flush()));
   }
 
+  expedite(tenant: string): void {
+    this.senders.get(tenant)?.expedite();
+  }
+
   /** Flushes and stops every tenant; when `signal` fires (default: after closeTimeoutMs) the rest fails with reason `shutdown`. */
   async close(signal?: AbortSignal): Promise<void> {
     const deadline = signal ?? AbortSignal.timeout(this.options.closeTimeoutMs ?? 30_000);

@@ -61,6 +61,8 @@ export class OtlpTenantSender {
   private readonly unsettled = new Set<PendingWrite>();
   private inFlight = 0;
   private sending = false;
+  /** Points at the head of the queue that expedite() asked to send without waiting for max_delay. */
+  private expedited = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly stop = new AbortController();
   private readonly encoder: OtlpRequestEncoder;
@@ -134,6 +136,12 @@ export class OtlpTenantSender {
     await Promise.all(waiting);
   }
 
+  /** Sends what is queued now instead of after `max_delay`. */
+  expedite(): void {
+    this.expedited = this.queue.length;
+    this.schedule(true);
+  }
+
   /** Flushes; when `deadline` fires first, the request in flight is aborted and the rest fails with reason `shutdown`. */
   async close(deadline: AbortSignal): Promise<void> {
     const onDeadline = (): void => {
@@ -169,6 +177,7 @@ export class OtlpTenantSender {
   private async pump(): Promise<void> {
     this.sending = true;
     const batch = this.queue.splice(0, this.options.sink.batch.max_points);
+    this.expedited = Math.max(0, this.expedited - batch.length);
     this.inFlight = batch.length;
     try {
       await this.export(batch);
@@ -181,7 +190,7 @@ export class OtlpTenantSender {
       this.sending = false;
     }
     // Whatever was queued meanwhile: a full batch goes now; a flush waiting on it sends it too.
-    this.schedule(this.anyoneFlushing());
+    this.schedule(this.expedited > 0 || this.anyoneFlushing());
   }
 
   private async export(batch: readonly QueuedPoint[]): Promise<void> {

@@ -142,6 +142,10 @@ export class FlatteningSink implements MetricSink {
     return this.sink.flush();
   }
 
+  expedite(tenant: string): void {
+    this.sink.expedite?.(tenant);
+  }
+
   /** `deadline`: when to give up on unsettled samples (the sink's own default without it). */
   close(deadline?: AbortSignal): Promise<void> {
     return this.sink.close(deadline);

@@ -207,9 +207,14 @@ export class TenantSender {
   /** Resolves when every sample written before this call has been settled. */
   flush(): Promise<void> {
     const settled = this.settlement.whenSettled();
+    this.expedite();
+    return settled;
+  }
+
+  /** Sends every sample written so far without waiting for its batch to fill or age. */
+  expedite(): void {
     this.flushSeq = this.settlement.lastSeq;
     this.batcher.kickAll();
-    return settled;
   }
 
   /**

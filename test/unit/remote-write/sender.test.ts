@@ -90,6 +90,25 @@ describe('TenantSender batching', () => {
     expect(requests).toEqual([[1, 2]]);
   });
 
+  it('expedite() sends the partial batches queued so far at once, and later writes wait for max_delay again', async () => {
+    const clock = new ManualClock();
+    const requests: number[][] = [];
+    const send: SendFunction = async (_config, body) => {
+      requests.push(decodeRequestBody(body).map((s) => s.timestampMs));
+      return { kind: 'success', status: 204 };
+    };
+    const { s } = sender({ batch: { max_samples: 100, max_delay: '150ms' } }, { send, clock });
+    s.write([at(1), at(2)]);
+    s.expedite();
+    await clock.advance(0);
+    expect(requests).toEqual([[1, 2]]);
+    s.write([at(3)]);
+    await clock.advance(149);
+    expect(requests).toEqual([[1, 2]]);
+    await clock.advance(1);
+    expect(requests).toEqual([[1, 2], [3]]);
+  });
+
   it('waits the jittered backoff on the injected clock before retrying', async () => {
     const clock = new ManualClock();
     const script: SendResult[] = [{ kind: 'retryable', reason: 'http_503', status: 503, error: 'busy' }];

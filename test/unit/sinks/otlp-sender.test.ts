@@ -62,6 +62,17 @@ describe('OtlpSink', () => {
     await h.sink.close();
   });
 
+  it('expedite() sends every point queued so far without waiting for max_delay', async () => {
+    const h = harness({ batch: { max_points: 3, max_delay: '1h' } }, () => ok);
+    const outcome = h.settle(points(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(h.requests).toEqual([]);
+    h.sink.expedite('acme');
+    expect(await outcome).toEqual({ sent: 2, failed: 0, filtered: 0 });
+    expect(h.requests.map((r) => r.points)).toEqual([2]);
+    await h.sink.close();
+  });
+
   it('retries 503 and 429 with the same body, and stops at a 400', async () => {
     const retried = harness({ batch: { max_delay: '1ms' }, retry: { initial_backoff: '1ms', max_backoff: '2ms' } }, (call) =>
       call === 1 ? { kind: 'retryable', reason: 'http_503', error: 'busy', retryAfterMs: 5 } : call === 2 ? { kind: 'retryable', reason: 'http_429', error: '' } : ok,
