@@ -1,0 +1,154 @@
+/**
+ * `npm run bench` (state): bytes per series in stage 2, from a run of 100k series (issue 12's
+ * goals: ≤ 200 B per counter series, ≤ 2 KB per 1 %-accurate quantile series), in two places:
+ *
+ *  - stage 2's memory: the heap (plus Buffers) a WindowMerger holds per series, after a forced GC,
+ *    with the series' window open (its pane's partial held) and after the window fired (what a
+ *    series keeps between windows: cumulative totals, label values, its key);
+ *  - the checkpoint in a real Redis (`redis-server` on loopback, a free port, stopped at the
+ *    end): the bytes a full checkpoint sends, and `MEMORY USAGE` of the partition's head and
+ *    entries, per series.
+ *
+ * Partials reach the merger as stage 2 reads them (encoded and decoded as on the partials topic).
+ * Quantile series see 50 latencies per window, log-uniform over 10 ms – 10 s (≈ 150 of the
+ * sketch's bins in use), the shape of a busy model's latency.
+ *
+ *   node --import tsx test/bench/state-bench.ts [--series 100000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Redis } from 'ioredis';
+import { metricSchema } from '../../src/config/schema.ts';
+import { planMetrics, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
+import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
+import { WindowMerger } from '../../src/operators/windowed-metrics/window-merger.ts';
+import { decodePartial, encodePartial, packState } from '../../src/runtime/repartition-codec.ts';
+import { RedisCheckpointStore } from '../../src/state/redis-checkpoint-store.ts';
+import { startRedis } from '../stack/redis.ts';
+import { seededRandom } from '../support/seeded-random.ts';
+
+const { values } = parseArgs({ options: { series: { type: 'string', default: '100000' } } });
+const SERIES = Number(values.series);
+const WINDOW = 10_000;
+const CHUNK = 5_000;
+const windowing: Windowing = { kind: 'panes', sizeMs: WINDOW, slideMs: WINDOW };
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+/** Live heap plus Buffers, after a full collection. */
+function liveBytes(): number {
+  gc();
+  gc();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
+}
+
+interface Case {
+  readonly label: string;
+  readonly goal: number;
+  readonly metric: Record<string, unknown>;
+  readonly recordsPerSeries: number;
+  readonly record: (series: number, random: () => number) => Record<string, unknown>;
+}
+
+const labels = { series: 'series' };
+const cases: Case[] = [
+  {
+    label: 'counter series',
+    goal: 200,
+    metric: { name: 'requests_total', type: 'counter', labels },
+    recordsPerSeries: 1,
+    record: (series) => ({ series: `s${series}` }),
+  },
+  {
+    label: '1 % quantile series',
+    goal: 2048,
+    metric: { name: 'latency_seconds', type: 'quantiles', value: 'latency_ms', scale: 0.001, quantiles: [0.5, 0.95, 0.99], relative_accuracy: 0.01, labels },
+    recordsPerSeries: 50,
+    record: (series, random) => ({ series: `s${series}`, latency_ms: 10 * Math.pow(1000, random()) }),
+  },
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-state-bench-'));
+const redisServer = await startRedis({ dir, logFile: join(dir, 'redis.log') });
+const redis = new Redis(redisServer.url, { lazyConnect: false });
+try {
+  say(`state per series, ${SERIES.toLocaleString('en-US')} series of one metric each (stage-2 memory after GC; a full checkpoint in Redis):`);
+  say('                        window open: memory  checkpoint sent  Redis   | between windows: memory  checkpoint sent  Redis   | goal');
+  for (const c of cases) {
+    const groups = planMetrics([metricSchema.parse(c.metric)]);
+    const merger = new WindowMerger(groups, windowing, { allowedLatenessMs: 0, expireAfterMs: 3_600_000 }, { emit: () => {} });
+    const pre = new PreAggregator(groups, windowing);
+    const random = seededRandom(7);
+    const before = liveBytes();
+    for (let from = 0; from < SERIES; from += CHUNK) {
+      for (let s = from; s < Math.min(SERIES, from + CHUNK); s++) {
+        for (let r = 0; r < c.recordsPerSeries; r++) pre.add('acme', r, c.record(s, random));
+      }
+      for (const p of pre.drain()) merger.addPartial(decodePartial(p.key, encodePartial(p, groups), groups));
+    }
+    const open = await measure(merger, before, `${c.metric.name as string}-open`);
+    merger.advanceWatermark(WINDOW);
+    const between = await measure(merger, before, `${c.metric.name as string}-between`);
+    if (merger.seriesCount !== SERIES) throw new Error(`expected ${SERIES} series, the merger holds ${merger.seriesCount}`);
+    const cell = (m: Measured) => `${fmt(m.memory).padStart(13)}  ${fmt(m.sent).padStart(15)}  ${fmt(m.redis).padStart(6)}`;
+    say(`${c.label.padEnd(22)}  ${cell(open)}   | ${cell(between).padStart(23)}   | ≤ ${fmt(c.goal)}`);
+  }
+  say('(bytes per series; "checkpoint sent": head and entries as stage 2 packs them; "Redis": MEMORY USAGE of head and entries)');
+} finally {
+  redis.disconnect();
+  await redisServer.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+interface Measured {
+  readonly memory: number;
+  readonly sent: number;
+  readonly redis: number;
+}
+
+/** Per series: the merger's live bytes over `before`, and a full checkpoint's bytes sent and held in Redis. */
+async function measure(merger: WindowMerger, before: number, pipeline: string): Promise<Measured> {
+  const memory = (liveBytes() - before) / SERIES;
+  const head = packState(merger.head());
+  const put = new Map<string, Buffer>();
+  let sent = head.length;
+  for (const [field, wire] of merger.changes(true).put) {
+    const value = packState(wire);
+    put.set(field, value);
+    sent += field.length + value.length;
+  }
+  const store = new RedisCheckpointStore(redisServer.url, pipeline);
+  try {
+    const { epoch } = await claimWhenConnected(store);
+    if ((await store.save(0, epoch, { head, put, remove: [], replace: true })) !== 'ok') throw new Error('checkpoint fenced');
+  } finally {
+    await store.close();
+  }
+  const prefix = `sluice:{${pipeline}:0}`;
+  let held = 0;
+  for (const key of [`${prefix}:head`, `${prefix}:entries`]) held += Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
+  await redis.del(`${prefix}:head`, `${prefix}:entries`, `${prefix}:epoch`);
+  return { memory, sent: sent / SERIES, redis: held / SERIES };
+}
+
+/** The store fails fast while its connection is not up yet (as in production); wait for it, bounded. */
+async function claimWhenConnected(store: RedisCheckpointStore): Promise<{ epoch: number }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.claim(0);
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function fmt(bytes: number): string {
+  return bytes >= 10_000 ? `${(bytes / 1024).toFixed(1)} KiB` : `${Math.round(bytes)} B`;
+}
