@@ -5,11 +5,20 @@
  * Prints one JSON line: { phase, records, seconds, cpuSeconds, endToEndSeconds?, windowLatency?, maxRssMiB }.
  * cpuSeconds is the process's user + system CPU time from its first record to all of its output
  * delivered (the bare consume: its last record parsed; the pipeline: every sample acknowledged).
+ *
+ * With BENCH_RUN set, the pipeline phase is one instance of a separate run on the same topic (the
+ * 1-vs-2-instances comparison): its own pipeline name, groups and partials topic, a `bench_run`
+ * label on every sample (so its series do not collide with the main run's in Prometheus), and
+ * checkpoints in Redis (BENCH_REDIS_URL: instances hand partitions over when the second joins).
+ * Its records are in when the group has committed them all, and BENCH_INSTANCES instances leave
+ * together (files in BENCH_BARRIER_DIR), so no instance's departure rebalances another's work.
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
-import { loadPipelineFile } from '../../src/config/load.ts';
+import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
 import { startPipelines } from '../../src/runtime/process.ts';
 import { WindowLatencyWatch } from './window-latency.ts';
 
@@ -59,8 +68,48 @@ async function bare(): Promise<void> {
   report({ seconds, cpuSeconds, checksum });
 }
 
+/** The shipped pipeline as a separate run `run`: see the header. */
+function asSeparateRun(loaded: LoadedPipeline, run: string, redisUrl: string): LoadedPipeline {
+  const { config } = loaded;
+  const tenants = Object.fromEntries(Object.entries(config.tenants.tenants).map(([id, t]) => [id, { ...t, extra_labels: { ...t.extra_labels, bench_run: run } }]));
+  return {
+    ...loaded,
+    config: {
+      ...config,
+      name: `${config.name}-${run}`,
+      source: { ...config.source, group_id: `${config.source.group_id}-${run}` },
+      state: { ...config.state, backend: 'redis', redis_url: redisUrl },
+      tenants: { ...config.tenants, tenants },
+    },
+  };
+}
+
+/** Source records the group has committed (a separate run's "all records in", over its instances). */
+async function committedByGroup(kafka: Kafka, groupId: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Marks this instance done and waits (bounded) until every instance of the run is. */
+async function leaveTogether(dir: string, instances: number): Promise<void> {
+  writeFileSync(join(dir, `${process.pid}.done`), '');
+  for (let waited = 0; waited < 10 * 60_000 && readdirSync(dir).filter((f) => f.endsWith('.done')).length < instances; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function pipeline(): Promise<void> {
-  const loaded = await loadPipelineFile(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url).pathname);
+  const shipped = await loadPipelineFile(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url).pathname);
+  const run = process.env.BENCH_RUN;
+  const loaded = run === undefined ? shipped : asSeparateRun(shipped, run, process.env.BENCH_REDIS_URL!);
+  const admin = run === undefined ? undefined : new Kafka({ clientId: 'bench-offsets', brokers, logLevel: logLevel.NOTHING });
+  const recordsIn = async () => (admin ? committedByGroup(admin, loaded.config.source.group_id) : total('sluice_records_in_total'));
   const running = await startPipelines([loaded], { logger: pino({ level: 'warn' }), telemetryListen: '127.0.0.1:0' });
   const started = performance.now();
   const total = async (name: string) =>
@@ -79,7 +128,7 @@ async function pipeline(): Promise<void> {
     const acked = new Map((await highestAcked.get()).values.map((v) => [String(v.labels.tenant), v.value]));
     latency.observe(stage2?.watermark ?? Number.NEGATIVE_INFINITY, acked, Date.now());
     if (!cpuAtFirst && (await total('sluice_records_in_total')) > 0) cpuAtFirst = process.cpuUsage();
-    if (!consumedAt && (await total('sluice_records_in_total')) >= expected) consumedAt = performance.now();
+    if (!consumedAt && (await recordsIn()) >= expected) consumedAt = performance.now();
     // Done when every record is in and every fired window's samples are acknowledged after the
     // final (idle) close; the pipeline's seriesCount never shrinks, so pending == 0 after the
     // watermark passes the data is the end.
@@ -87,6 +136,7 @@ async function pipeline(): Promise<void> {
   }
   const endToEnd = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
+  if (run !== undefined) await leaveTogether(process.env.BENCH_BARRIER_DIR!, Number(process.env.BENCH_INSTANCES ?? 1));
   await running.stop();
   const deadLetters = (await running.metrics.deadLettered.get()).values.map((v) => `${v.labels.reason}=${v.value}`);
   const failedMetric = running.metrics.registry.getSingleMetric('sluice_remote_write_samples_failed_total')!;

@@ -7,7 +7,10 @@
  * the pipeline's totals in every tenant's Prometheus against the generator's own counts (exit 1
  * when any differs).
  *
- *   npm run bench [-- --records 1000000]
+ * Then, unless --skip-instances, the same topic once more by one instance and by two at once (stage
+ * 1 on two cores; checkpoints in Redis), each run's totals checked too.
+ *
+ *   npm run bench [-- --records 1000000] [--skip-instances]
  *   BENCH_PHASE_NODE_ARGS=--cpu-prof node --import tsx test/bench/pipeline-bench.ts   (profiles each phase)
  *
  * Compare CPU per 1M records only between runs of the same --records: the ten minutes of traffic
@@ -38,13 +41,13 @@ const TOPIC = 'bailian.gateway.logs';
 const PARTITIONS = 3;
 const WINDOW_MS = 10_000;
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, 'skip-instances': { type: 'boolean', default: false } } });
 const records = Number(values.records);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 // A directory of its own: two benches at once (helpers, CI) must not share or stop one stack.
 const runDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-const stack = await startStack({ runDir, tenants: [...TENANTS], redis: false });
+const stack = await startStack({ runDir, tenants: [...TENANTS], redis: !values['skip-instances'] });
 try {
   const kafka = new Kafka({ clientId: 'bench-fill', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -119,19 +122,55 @@ try {
   say(`window close → queryable (acknowledged), over ${latency.count} tenant-windows: p50 ${fmtMs(latency.p50Ms)}, p99 ${fmtMs(latency.p99Ms)} (poll 50 ms)`);
   say(`dead letters: ${pipeline.deadLetters!.join(' ') || 'none'}; failed samples: ${pipeline.failed!.join(' ') || 'none'}`);
 
-  // The pipeline's totals, read back from each tenant's own Prometheus, against the generator's counts.
-  const at = (Math.floor(lastTimestamp / WINDOW_MS) * WINDOW_MS + WINDOW_MS) / 1000;
-  let ok = true;
-  for (const tenant of TENANTS) {
-    const url = stack.prometheus[tenant]!.url;
-    const requests = (await queryInstant(url, 'sum(bailian_gateway_requests_total)', at))[0]?.value;
-    const inputTokens = (await queryInstant(url, 'sum(bailian_gateway_input_tokens_total)', at))[0]?.value;
-    const want = expected.get(tenant)!;
-    const match = requests === want.requests && inputTokens === want.inputTokens;
-    ok &&= match;
-    say(`check ${tenant.padEnd(8)}: requests ${requests} (want ${want.requests}), input tokens ${inputTokens} (want ${want.inputTokens}) ${match ? 'OK' : 'MISMATCH'}`);
+  let ok = await checkTotals('bench_run=""', '');
+
+  /** A run's totals (its series: `matcher`), read back from each tenant's own Prometheus, against the generator's counts. */
+  async function checkTotals(matcher: string, run: string): Promise<boolean> {
+    const at = (Math.floor(lastTimestamp / WINDOW_MS) * WINDOW_MS + WINDOW_MS) / 1000;
+    let exact = true;
+    for (const tenant of TENANTS) {
+      const url = stack.prometheus[tenant]!.url;
+      const requests = (await queryInstant(url, `sum(bailian_gateway_requests_total{${matcher}})`, at))[0]?.value;
+      const inputTokens = (await queryInstant(url, `sum(bailian_gateway_input_tokens_total{${matcher}})`, at))[0]?.value;
+      const want = expected.get(tenant)!;
+      const match = requests === want.requests && inputTokens === want.inputTokens;
+      exact &&= match;
+      say(`check ${`${tenant}${run ? ` ${run}` : ''}`.padEnd(11)}: requests ${requests} (want ${want.requests}), input tokens ${inputTokens} (want ${want.inputTokens}) ${match ? 'OK' : 'MISMATCH'}`);
+    }
+    return exact;
   }
+  if (!values['skip-instances']) ok &&= await compareInstances(env);
   if (!ok) process.exitCode = 1;
+
+  /**
+   * Stage 1 on more than one core: the same topic read by one instance, then by two at once (a
+   * consumer group each run; checkpoints in Redis so partitions move between instances exactly),
+   * each run's totals checked under its own `bench_run` label. Records/s over the slower
+   * instance's time; CPU summed over instances; peak RSS of the larger.
+   */
+  async function compareInstances(base: NodeJS.ProcessEnv): Promise<boolean> {
+    const runEnv = (run: string, instances: number) => ({
+      ...base,
+      BENCH_RUN: run,
+      BENCH_INSTANCES: String(instances),
+      BENCH_REDIS_URL: stack.redis!.url,
+      BENCH_BARRIER_DIR: mkdtempSync(join(runDir, `${run}-`)),
+    });
+    const one = [await runPhase('pipeline', runEnv('x1', 1))];
+    const twoEnv = runEnv('x2', 2);
+    const two = await Promise.all([runPhase('pipeline', twoEnv), runPhase('pipeline', twoEnv)]);
+    say('');
+    say(`${'instances (checkpoints in Redis)'.padEnd(35)}  records/s  CPU-s/1M  peak RSS MiB`);
+    const rateOf = (run: PhaseResult[]) => records / Math.max(...run.map((r) => r.seconds));
+    const cpuOf = (run: PhaseResult[]) => (run.reduce((sum, r) => sum + r.cpuSeconds, 0) / records) * 1e6;
+    const rssOf = (run: PhaseResult[]) => Math.max(...run.map((r) => r.maxRssMiB));
+    row('1 instance', rateOf(one), cpuOf(one), rssOf(one));
+    row('2 instances, same group', rateOf(two), cpuOf(two), rssOf(two));
+    say(`${'ratio 2 / 1'.padEnd(35)}${(rateOf(two) / rateOf(one)).toFixed(2).padStart(11)}${(cpuOf(two) / cpuOf(one)).toFixed(2).padStart(10)}${(rssOf(two) / rssOf(one)).toFixed(2).padStart(14)}`);
+    let exact = true;
+    for (const run of ['x1', 'x2']) exact = (await checkTotals(`bench_run="${run}"`, run)) && exact;
+    return exact;
+  }
 } finally {
   await stack.stop();
   rmSync(runDir, { recursive: true, force: true });
