@@ -5,6 +5,7 @@ import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
 import { describeMetric, InvalidInput, withLabel, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
+import { decodeSketch, encodeSketch } from './sketch-wire.ts';
 
 /**
  * Quantiles per window from a DDSketch (Datadog's implementation): every quantile within the
@@ -41,22 +42,25 @@ export class QuantilesAggregator implements Aggregator<DDSketch, number> {
   }
 
   merge(into: DDSketch, from: DDSketch): void {
+    const intoHadValues = into.count > 0;
     into.merge(from);
+    // sketches-js 2.1.1 merges only the positive store into a sketch that has values (its copy
+    // into an empty one takes both): without this, negative values of every partial but the first
+    // were lost from the quantiles while still counted.
+    if (intoHadValues) negativeStoreOf(into).merge(negativeStoreOf(from));
   }
 
   encode(acc: DDSketch): unknown {
-    return acc.toProto();
+    return encodeSketch(acc);
   }
 
   /**
-   * Merges the decoded sketch into a fresh one: a sketch read back from protobuf carries a
-   * re-derived index mapping whose quantiles differ in the last bits, and a re-sent sample must
-   * be bit-identical (Prometheus refuses a different value at the same timestamp).
+   * Into a fresh sketch of this aggregator's mapping: a sketch read back with the mapping its
+   * protobuf carries answers quantiles that differ in the last bits, and a re-sent sample must be
+   * bit-identical (Prometheus refuses a different value at the same timestamp).
    */
   decode(wire: unknown): DDSketch {
-    const sketch = this.create();
-    sketch.merge(DDSketch.fromProto(wire as Uint8Array));
-    return sketch;
+    return decodeSketch(wire as Uint8Array, this.create());
   }
 
   targets(base: readonly Label[]): readonly PointTarget[] {
@@ -71,6 +75,8 @@ export class QuantilesAggregator implements Aggregator<DDSketch, number> {
     }
   }
 }
+
+const negativeStoreOf = (sketch: DDSketch) => (sketch as unknown as { negativeStore: { merge(other: unknown): void } }).negativeStore;
 
 export const quantilesMetricSchema = z
   .object({
