@@ -23,6 +23,7 @@
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,7 +42,9 @@ const { values } = parseArgs({ options: { records: { type: 'string', default: '1
 const records = Number(values.records);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-const stack = await startStack({ runDir: join(tmpdir(), 'sluice-bench'), tenants: [...TENANTS], redis: false });
+// A directory of its own: two benches at once (helpers, CI) must not share or stop one stack.
+const runDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+const stack = await startStack({ runDir, tenants: [...TENANTS], redis: false });
 try {
   const kafka = new Kafka({ clientId: 'bench-fill', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -131,6 +134,7 @@ try {
   if (!ok) process.exitCode = 1;
 } finally {
   await stack.stop();
+  rmSync(runDir, { recursive: true, force: true });
 }
 
 interface PhaseResult {
