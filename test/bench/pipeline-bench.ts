@@ -112,8 +112,10 @@ try {
   const partialsTopicOffsets = await offsets.fetchTopicOffsets(`sluice.bailian-gateway.partials`);
   await offsets.disconnect();
   const partialsMessages = partialsTopicOffsets.reduce((sum, p) => sum + Number(p.high), 0);
+  const volume = await topicVolume(kafka, `sluice.bailian-gateway.partials`, partialsTopicOffsets.map((p) => ({ partition: p.partition, high: Number(p.high) })));
   say(
-    `per record: ${(partialsMessages / records).toFixed(3)} partials-topic messages (${fmt(partialsMessages)}: partials, watermark and transaction markers), ${(pipeline.samplesSent! / records).toFixed(3)} samples sent`,
+    `per record: ${(partialsMessages / records).toFixed(3)} partials-topic messages (${fmt(partialsMessages)}: partials, watermark and transaction markers), ` +
+      `${(volume.bytes / records).toFixed(1)} B of partials-topic keys and values (${fmt(volume.messages)} data messages, ${fmt(Math.round(volume.bytes / 1024))} KiB), ${(pipeline.samplesSent! / records).toFixed(3)} samples sent`,
   );
   const latency = pipeline.windowLatency!;
   say(`window close → queryable (acknowledged), over ${latency.count} tenant-windows: p50 ${fmtMs(latency.p50Ms)}, p99 ${fmtMs(latency.p99Ms)} (poll 50 ms)`);
@@ -165,4 +167,37 @@ function fmtMs(ms: number): string {
 
 function fmt(value: number): string {
   return Math.round(value).toLocaleString('en-US');
+}
+
+/** Committed data messages of a topic and their key + value bytes, read up to the given ends. */
+async function topicVolume(kafka: Kafka, topic: string, ends: { partition: number; high: number }[]): Promise<{ messages: number; bytes: number }> {
+  const consumer = kafka.consumer({ groupId: `bench-volume-${Date.now()}`, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const pending = new Set(ends.filter((e) => e.high > 0).map((e) => e.partition));
+  let messages = 0;
+  let bytes = 0;
+  await new Promise<void>((resolve, reject) => {
+    if (pending.size === 0) return resolve();
+    const timer = setTimeout(() => reject(new Error(`reading ${topic} took over 5 minutes`)), 300_000);
+    void consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          for (const message of batch.messages) {
+            messages++;
+            bytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
+          }
+          const end = ends.find((e) => e.partition === batch.partition)!.high;
+          // Every partition ends in a transaction marker, never delivered: its last data message is one before.
+          if (Number(batch.lastOffset()) + 2 >= end) pending.delete(batch.partition);
+          if (pending.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return { messages, bytes };
 }
