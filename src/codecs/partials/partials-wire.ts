@@ -12,10 +12,10 @@ import { WireFormatError, WireReader, WireWriter } from './wire-bytes.ts';
  *   version byte (PARTIALS_WIRE_V1), then until the end of the message, per partial:
  *     varint group, string key, string tenant,
  *     varint label count, a string (or undefined) per label value,
- *     f64 start, f64 end, varint touched (as uint32),
+ *     number start, number end, varint touched (as uint32),
  *     varint accumulator count, per accumulator a tag byte and its payload:
  *       ACC_NONE     —                      (no accumulator)
- *       ACC_NUMBERS  varint n, n × f64      (a kind whose accumulator is plain numbers)
+ *       ACC_NUMBERS  varint n, n numbers    (a kind whose accumulator is plain numbers)
  *       ACC_NULL     —                      (`encode()` gave null: the kind carries nothing)
  *       ACC_MSGPACK  varint n, n bytes      (`encode()`'s value, msgpack: sketches, HLL, drift, ...)
  *
@@ -75,8 +75,8 @@ function writePartial(w: WireWriter, partial: PartialAggregate, aggregators: rea
   const values = partial.labelValues;
   w.varint(values.length);
   for (let i = 0; i < values.length; i++) w.string(values[i]);
-  w.f64(partial.start);
-  w.f64(partial.end);
+  w.number(partial.start);
+  w.number(partial.end);
   w.varint(partial.touched >>> 0);
   const accs = partial.accs;
   w.varint(accs.length);
@@ -91,7 +91,7 @@ function writeAcc(w: WireWriter, aggregator: Aggregator, acc: unknown): void {
   if (aggregator.plainNumbers === true && acc instanceof Float64Array) {
     w.byte(ACC_NUMBERS);
     w.varint(acc.length);
-    for (let i = 0; i < acc.length; i++) w.f64(acc[i]!);
+    for (let i = 0; i < acc.length; i++) w.number(acc[i]!);
     return;
   }
   const wire = aggregator.encode(acc);
@@ -113,8 +113,8 @@ function readPartial(r: WireReader, groups: readonly SeriesGroupPlan[]): Partial
   const labelCount = r.varint();
   const labelValues = new Array<string | undefined>(labelCount);
   for (let i = 0; i < labelCount; i++) labelValues[i] = r.string();
-  const start = r.f64();
-  const end = r.f64();
+  const start = r.number();
+  const end = r.number();
   const touched = r.varint() | 0;
   const aggregators = plan.aggregators;
   const count = r.varint();
@@ -136,9 +136,9 @@ function readAcc(r: WireReader, aggregator: Aggregator | undefined): unknown {
       return undefined;
     case ACC_NUMBERS: {
       const n = r.varint();
-      r.need(8 * n);
+      r.need(n);
       const acc = new Float64Array(n);
-      for (let i = 0; i < n; i++) acc[i] = r.f64();
+      for (let i = 0; i < n; i++) acc[i] = r.number();
       return acc;
     }
     case ACC_NULL:

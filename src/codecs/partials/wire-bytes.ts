@@ -1,6 +1,7 @@
 /**
  * The primitives of Sluice's fixed-layout binary wires: unsigned varints (LEB128, up to 2^53),
- * raw float64 little-endian (every bit kept: NaN, ±Infinity, -0), and strings with a table per
+ * raw float64 little-endian (every bit kept: NaN, ±Infinity, -0), numbers as either (whole
+ * ones as varints, the rest raw), and strings with a table per
  * message, so a tenant or label value repeated across a message's partials is written once and
  * decoded once (every later use is the same string object).
  *
@@ -16,6 +17,9 @@ const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
 /** The byte order of F64_BYTES: the wire is little-endian on every machine. */
 const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
+
+/** The largest whole number written as a varint: twice it is still exact in a double. */
+const MAX_COMPACT = 2 ** 52;
 
 const STRING_REF = 1;
 const STRING_UTF8 = 2;
@@ -99,6 +103,20 @@ export class WireWriter {
       for (let i = 0; i < 8; i++) buf[pos + i] = F64_BYTES[7 - i]!;
     }
     this.pos = pos + 8;
+  }
+
+  /**
+   * Any number, compactly when it is a whole number in [0, 2^52] (counts, bucket counts, times in
+   * ms): varint 2n, 1 to 7 bytes; any other (fractions, negatives, -0, NaN, ±Infinity) is
+   * varint 1 and its raw float64.
+   */
+  number(value: number): void {
+    if (Number.isInteger(value) && value >= 0 && value <= MAX_COMPACT && (value !== 0 || 1 / value > 0)) {
+      this.varint(value * 2);
+    } else {
+      this.byte(1);
+      this.f64(value);
+    }
   }
 
   /** A length-prefixed run of bytes. */
@@ -220,6 +238,14 @@ export class WireReader {
     }
     this.pos = pos + 8;
     return F64[0]!;
+  }
+
+  /** A number written by WireWriter.number. */
+  number(): number {
+    const header = this.varint();
+    if (header === 1) return this.f64();
+    if (header % 2 !== 0) throw new WireFormatError(`bad number header ${header}`);
+    return header / 2;
   }
 
   /** A length-prefixed run of bytes: a view into the message, valid as long as it is. */
