@@ -23,7 +23,7 @@ function allGroups(): SeriesGroupPlan[] {
   return [...pipelines.flatMap(({ config }) => planMetrics(config.metrics)), ...planMetrics(EVERY_KIND)];
 }
 
-const NUMBERS = [0, -0, 1, -1, 0.1, 1e-300, -1e308, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53, 2 ** 53 + 2, 2 ** 64, 1e21, Number.NaN, Infinity, -Infinity, 1_767_225_600_000, 1_767_225_600_000.5];
+const NUMBERS = [0, -0, 1, -1, 0.1, 1e-300, -1e308, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 52 - 1, 2 ** 52, 2 ** 52 + 1, 2 ** 53, 2 ** 53 + 2, 2 ** 64, 1e21, Number.NaN, Infinity, -Infinity, 1_767_225_600_000, 1_767_225_600_000.5];
 const STRINGS = ['', 'qwen-plus', 'acme', 'é', '模型-通义千问', '😀 emoji', 'a\ud800b', '\udc00', 'x'.repeat(300), 'tab\u00a0nbsp', '\u{10ffff}'];
 
 function pick<T>(random: () => number, from: readonly T[]): T {
