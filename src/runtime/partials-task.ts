@@ -9,7 +9,7 @@ import { TAPPED } from '../telemetry/tap/hub.ts';
 import { tapPoints } from '../telemetry/tap/offer.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { anomalyEventsTopic, anomalyEventTopics, EventOutbox, type EventOutboxSnapshot } from '../sinks/anomaly-events/event-outbox.ts';
-import { decodeMarker, decodePartial, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
+import { decodeMarker, decodePartialsMessage, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
 import type { PartitionTask } from './partition-host.ts';
 import { Serial } from './serial.ts';
 import type { Stage2Deps } from './stage2.ts';
@@ -204,9 +204,12 @@ export class PartialsTask implements PartitionTask {
         this.merger.advanceWatermark(this.combinedWatermark());
         continue;
       }
-      if (this.merger.addPartial(decodePartial(key, record.value, groups)) === 'late') {
-        metrics.latePartials.inc({ pipeline: config.name });
-        this.log.error({ partition: this.index }, 'partial arrived after its window fired');
+      // Decoded whole before any is applied: the message (one offset) counts wholly or not at all.
+      for (const partial of decodePartialsMessage(key, record.value, groups)) {
+        if (this.merger.addPartial(partial) === 'late') {
+          metrics.latePartials.inc({ pipeline: config.name });
+          this.log.error({ partition: this.index }, 'partial arrived after its window fired');
+        }
       }
     }
     if (this.outbox.size > config.state.max_outbox_samples) this.pause();

@@ -1,12 +1,13 @@
 import murmurhash from 'murmurhash';
 import { Packr } from 'msgpackr';
-import type { Aggregator } from '../operators/aggregations/aggregator.ts';
+import { decodePartials, encodePartials } from '../codecs/partials/partials-wire.ts';
 import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
 import type { SeriesGroupPlan } from '../operators/windowed-metrics/plan.ts';
 
 /**
- * The wire format of the internal topic `sluice.<pipeline>.partials` (msgpack): partial
- * aggregates keyed by series, and watermark markers that stage 1 sends to every partition.
+ * The internal topic `sluice.<pipeline>.partials`: batches of partial aggregates (the binary
+ * wire of codecs/partials, key PARTIALS_KEY), and watermark markers (msgpack) that stage 1 sends
+ * to every partition. Also the msgpack of stage 2's checkpoints.
  */
 const packr = new Packr({ useRecords: false });
 
@@ -52,20 +53,34 @@ export class SeriesPartitions {
   }
 }
 
-export function encodePartial(partial: PartialAggregate, groups: readonly SeriesGroupPlan[]): Buffer {
-  const aggregators: readonly Aggregator[] = groups[partial.group]!.aggregators;
-  return packr.pack([
-    partial.group,
-    partial.tenant,
-    partial.labelValues.map((v) => v ?? null),
-    partial.start,
-    partial.end,
-    partial.accs.map((acc, m) => aggregators[m]!.encode(acc)),
-    partial.touched,
-  ]);
+/** The Kafka key of a message holding a batch of partials (partials-wire.ts); markers have MARKER_KEY. */
+export const PARTIALS_KEY = 'pb';
+
+/**
+ * The first byte of a partial in the previous wire, one msgpack array of 7 per message keyed by
+ * its series: never the batch wire's version byte, so a topic written by an older Sluice replays.
+ */
+const LEGACY_PARTIAL = 0x97;
+
+/** The partials of one message of the partials topic (not a marker), in order; `key` is its Kafka key. */
+export function decodePartialsMessage(key: string, value: Buffer, groups: readonly SeriesGroupPlan[]): PartialAggregate[] {
+  return value[0] === LEGACY_PARTIAL ? [decodeLegacyPartial(key, value, groups)] : decodePartials(value, groups);
 }
 
+/** One partial as a message value of the partials wire (stage 1 batches them: encodePartials). */
+export function encodePartial(partial: PartialAggregate, groups: readonly SeriesGroupPlan[]): Buffer {
+  return encodePartials([partial], groups)[0]!;
+}
+
+/** The one partial of a message value, in either wire (`key` names the series of the previous one). */
 export function decodePartial(key: string, value: Buffer, groups: readonly SeriesGroupPlan[]): PartialAggregate {
+  const partials = decodePartialsMessage(key, value, groups);
+  if (partials.length !== 1) throw new Error(`expected one partial in the message, found ${partials.length}`);
+  return partials[0]!;
+}
+
+/** A partial in the previous wire: a msgpack array per message, keyed by its series. */
+function decodeLegacyPartial(key: string, value: Buffer, groups: readonly SeriesGroupPlan[]): PartialAggregate {
   const [group, tenant, labelValues, start, end, accs, touched] = packr.unpack(value) as [number, string, (string | null)[], number, number, unknown[], number];
   const aggregators = groups[group]!.aggregators;
   return {

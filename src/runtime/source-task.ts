@@ -6,7 +6,9 @@ import { FencedError, type Consumer, type OutgoingMessage, type SourceBatch, typ
 import { TAPPED } from '../telemetry/tap/hub.ts';
 import { tapIngested, tapPartial } from '../telemetry/tap/offer.ts';
 import { DeadLetters, deadLetterTopicMaxBytes, type DeadLetterBatch } from './dead-letter.ts';
-import { encodeMarker, encodePartial, MARKER_KEY, SeriesPartitions } from './repartition-codec.ts';
+import { encodePartials } from '../codecs/partials/partials-wire.ts';
+import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
+import { encodeMarker, MARKER_KEY, PARTIALS_KEY, SeriesPartitions } from './repartition-codec.ts';
 import { PartitionClock } from './partition-clock.ts';
 import { keyOf, type PartitionTask } from './partition-host.ts';
 import { Serial } from './serial.ts';
@@ -36,6 +38,8 @@ export class SourceTask implements PartitionTask {
   private readonly preAggregator: PreAggregator;
   /** The stage-2 partition of each series key, remembered across flushes. */
   private readonly partitions: SeriesPartitions;
+  /** Per stage-2 partition, the partials of the flush in progress (empty between flushes). */
+  private readonly outgoing: PartialAggregate[][];
   /**
    * One dead letter per rejected source message since the last commit, counted once their
    * transaction commits. Handed to a successor task, which must remember which letters Kafka
@@ -75,6 +79,7 @@ export class SourceTask implements PartitionTask {
     this.source = keyOf(partition);
     this.preAggregator = new PreAggregator(deps.groups, deps.windowing);
     this.partitions = new SeriesPartitions(deps.partialsPartitions);
+    this.outgoing = Array.from({ length: deps.partialsPartitions }, () => []);
     const window = deps.config.window;
     this.clock = new PartitionClock({ maxOutOfOrdernessMs: window.max_out_of_orderness, allowedLatenessMs: window.allowed_lateness });
     this.deadLetters =
@@ -215,9 +220,19 @@ export class SourceTask implements PartitionTask {
 
     const { groups, partialsTopic, partialsPartitions, config } = this.deps;
     const messages: (OutgoingMessage & { topic: string })[] = [];
+    // A few messages per stage-2 partition instead of one per partial: kafkajs and the broker
+    // cost per message, and stage 2 applies a message's partials together, in order.
+    let partials = 0;
     for (const partial of this.preAggregator.drain()) {
       if (TAPPED.partials) tapPartial(config.name, partial);
-      messages.push({ topic: partialsTopic, partition: this.partitions.of(partial.key), key: partial.key, value: encodePartial(partial, groups) });
+      this.outgoing[this.partitions.of(partial.key)]!.push(partial);
+    }
+    for (let p = 0; p < partialsPartitions; p++) {
+      const outgoing = this.outgoing[p]!;
+      if (outgoing.length === 0) continue;
+      partials += outgoing.length;
+      for (const value of encodePartials(outgoing, groups)) messages.push({ topic: partialsTopic, partition: p, key: PARTIALS_KEY, value });
+      outgoing.length = 0;
     }
     const marker = encodeMarker({ source: this.source, watermark, idle });
     for (let p = 0; p < partialsPartitions; p++) messages.push({ topic: partialsTopic, partition: p, key: MARKER_KEY, value: marker });
@@ -233,7 +248,7 @@ export class SourceTask implements PartitionTask {
           partitions: offset === undefined ? [] : [{ ...this.partition, offset, metadata: this.clock.serialize() }],
         },
       });
-      this.log.debug({ partition: this.source, from: this.committedOffset, to: offset, partials: messages.length - partialsPartitions - deadLetters.messages.length }, 'stage-1 transaction committed');
+      this.log.debug({ partition: this.source, from: this.committedOffset, to: offset, partials }, 'stage-1 transaction committed');
       if (offset !== undefined) this.committedOffset = offset;
       this.committed = true;
       this.announced = { watermark, idle };

@@ -23,6 +23,14 @@
  * data-quality and quantile metrics), an unloaded machine (bare 6.5). Same 100k workload with the
  * 11 metrics, alternating runs: 85cedd6 (before issue 12's work) 197 and 214, this code 141, 150
  * and 122: no regression. The line "per record" prints both ratios.
+ *
+ * The partials wire (issue 12: batches per stage-2 partition in a binary layout, src/codecs/partials/),
+ * 300k records, alternating runs on the machine shared with other benches (load average 6–15):
+ * before 139.7 and 142.6 CPU-s/1M (ratio to bare 11.6, 11.3), 0.455 and 0.432 partials-topic
+ * messages and 125.6 and 119.1 B of their keys and values per record, peak RSS 465 and 449 MiB;
+ * after 117.1 (raw float64s), 132.4 and 118.9 CPU-s/1M (ratio 9.5, 10.5, 8.8), 0.006–0.007
+ * messages and 119.3 (raw float64s), 95.6 and 91.2 B (whole numbers as varints) per record, peak
+ * RSS 452, 436 and 419 MiB. Totals exact in every run.
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { execFile } from 'node:child_process';
@@ -115,8 +123,10 @@ try {
   const partialsTopicOffsets = await offsets.fetchTopicOffsets(`sluice.bailian-gateway.partials`);
   await offsets.disconnect();
   const partialsMessages = partialsTopicOffsets.reduce((sum, p) => sum + Number(p.high), 0);
+  const volume = await topicVolume(kafka, `sluice.bailian-gateway.partials`, partialsTopicOffsets.map((p) => ({ partition: p.partition, high: Number(p.high) })));
   say(
-    `per record: ${(partialsMessages / records).toFixed(3)} partials-topic messages (${fmt(partialsMessages)}: partials, watermark and transaction markers), ${(pipeline.samplesSent! / records).toFixed(3)} samples sent`,
+    `per record: ${(partialsMessages / records).toFixed(3)} partials-topic messages (${fmt(partialsMessages)}: partials, watermark and transaction markers), ` +
+      `${(volume.bytes / records).toFixed(1)} B of partials-topic keys and values (${fmt(volume.messages)} data messages, ${fmt(Math.round(volume.bytes / 1024))} KiB), ${(pipeline.samplesSent! / records).toFixed(3)} samples sent`,
   );
   const latency = pipeline.windowLatency!;
   say(`window close → queryable (acknowledged), over ${latency.count} tenant-windows: p50 ${fmtMs(latency.p50Ms)}, p99 ${fmtMs(latency.p99Ms)} (poll 50 ms)`);
@@ -204,4 +214,37 @@ function fmtMs(ms: number): string {
 
 function fmt(value: number): string {
   return Math.round(value).toLocaleString('en-US');
+}
+
+/** Committed data messages of a topic and their key + value bytes, read up to the given ends. */
+async function topicVolume(kafka: Kafka, topic: string, ends: { partition: number; high: number }[]): Promise<{ messages: number; bytes: number }> {
+  const consumer = kafka.consumer({ groupId: `bench-volume-${Date.now()}`, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const pending = new Set(ends.filter((e) => e.high > 0).map((e) => e.partition));
+  let messages = 0;
+  let bytes = 0;
+  await new Promise<void>((resolve, reject) => {
+    if (pending.size === 0) return resolve();
+    const timer = setTimeout(() => reject(new Error(`reading ${topic} took over 5 minutes`)), 300_000);
+    void consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          for (const message of batch.messages) {
+            messages++;
+            bytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
+          }
+          const end = ends.find((e) => e.partition === batch.partition)!.high;
+          // Every partition ends in a transaction marker, never delivered: its last data message is one before.
+          if (Number(batch.lastOffset()) + 2 >= end) pending.delete(batch.partition);
+          if (pending.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return { messages, bytes };
 }

@@ -33,6 +33,11 @@ export interface Aggregator<A = unknown, In = unknown> {
   /** Folds one record's value in; `eventTimeMs` is the record's event time (for `last`). */
   add(acc: A, value: In, eventTimeMs: number): void;
   merge(into: A, from: A): void;
+  /**
+   * True when the accumulator is a Float64Array whose numbers are all of it, so `decode(encode(acc))`
+   * is a copy of them: the partials wire then writes them as raw float64s instead of calling these.
+   */
+  readonly plainNumbers?: boolean;
   /** A msgpack-friendly value (numbers, arrays, Uint8Array) that `decode` turns back into an accumulator. */
   encode(acc: A): unknown;
   decode(wire: unknown): A;

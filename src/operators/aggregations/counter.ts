@@ -9,6 +9,7 @@ import { numericInput } from './numeric-input.ts';
 export class CounterAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = true;
   readonly emitKeepsAcc = true;
+  readonly plainNumbers = true;
   readonly read: (record: Record<string, unknown>) => number | InvalidInput;
   readonly metric: MetricDescriptor;
 

@@ -26,6 +26,7 @@ const CHECKS = ['null', 'invalid_type', 'out_of_range', 'schema_violation'] as c
  */
 export class DataQualityAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = false;
+  readonly plainNumbers = true;
   readonly read: (record: Record<string, unknown>) => number;
   readonly metric: MetricDescriptor;
 

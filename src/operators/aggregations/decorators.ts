@@ -13,12 +13,14 @@ export abstract class AggregatorDecorator<A, In> implements Aggregator<A, In> {
   readonly name: string;
   readonly cumulative: boolean;
   readonly emitKeepsAcc?: boolean;
+  readonly plainNumbers?: boolean;
   readonly countRejected?: (acc: A) => void;
 
   constructor(protected readonly inner: Aggregator<A, In>) {
     this.name = inner.name;
     this.cumulative = inner.cumulative;
     if (inner.emitKeepsAcc === true) this.emitKeepsAcc = true;
+    if (inner.plainNumbers === true) this.plainNumbers = true;
     const countRejected = inner.countRejected;
     if (countRejected !== undefined) this.countRejected = (acc) => countRejected.call(inner, acc);
     if (isSeriesStateful(inner)) Object.assign(this, seriesStateOf(inner));

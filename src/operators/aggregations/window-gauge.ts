@@ -20,6 +20,7 @@ const LAST_VALUE = 5;
 /** One value per window: count, sum, min, max, avg, rate (per second) or last. */
 export class WindowGaugeAggregator implements Aggregator<Float64Array, number> {
   readonly cumulative = false;
+  readonly plainNumbers = true;
   readonly read: (record: Record<string, unknown>) => number | InvalidInput;
   readonly metric: MetricDescriptor;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MARKER_KEY, PARTIALS_KEY } from '../../../src/runtime/repartition-codec.ts';
 import { expectExact, SOURCE_PARTITIONS, StageRig, type RigInstance } from '../../support/stage-rig.ts';
 
 /**
@@ -49,6 +50,29 @@ describe('stage 1 over the Kafka fake', { timeout: 60_000 }, () => {
     await rig.feed(FEED_BEFORE + FEED_AFTER - fedWhileHeld - 5);
     await rig.finish();
     await expectExact(rig, FEED_BEFORE + FEED_AFTER);
+  });
+
+  it('writes each flush\'s partials as one message per stage-2 partition, before that partition\'s watermark marker', async () => {
+    const rig = new StageRig();
+    await rig.start();
+    await rig.feed(60);
+    await rig.finish();
+    await expectExact(rig, 60);
+    let batches = 0;
+    for (const { messages } of rig.cluster.commits) {
+      const partials = messages.filter((m) => m.topic === rig.partials);
+      for (const partition of [0, 1]) {
+        const keys = partials.filter((m) => m.partition === partition).map((m) => String(m.key));
+        // A flush's partials for one partition (far under the batch's byte cap), then its marker.
+        expect(keys.filter((k) => k === PARTIALS_KEY).length).toBeLessThanOrEqual(1);
+        expect(keys.every((k) => k === PARTIALS_KEY || k === MARKER_KEY)).toBe(true);
+        if (keys.includes(PARTIALS_KEY)) {
+          batches++;
+          expect(keys.indexOf(PARTIALS_KEY)).toBeLessThan(keys.lastIndexOf(MARKER_KEY));
+        }
+      }
+    }
+    expect(batches).toBeGreaterThan(5);
   });
 
   it('survives a rebalance while a flush is in flight', async () => {
