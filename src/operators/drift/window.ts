@@ -172,8 +172,9 @@ export class DriftWindow {
         if (this.sorted.values.length > this.options.maxExactValues) this.switchToSketch();
       } else {
         const exact = this.writableExact();
-        if (other.exact !== null) for (const [v, c] of other.exact) exact.set(v, (exact.get(v) ?? 0) + c);
-        else for (let i = 0; i < other.sorted!.values.length; i++) exact.set(other.sorted!.values[i]!, (exact.get(other.sorted!.values[i]!) ?? 0) + other.sorted!.counts[i]!);
+        const add = (c: number, v: number): void => void exact.set(v, (exact.get(v) ?? 0) + c);
+        if (other.exact !== null) other.exact.forEach(add);
+        else other.sorted!.values.forEach((v, i) => add(other.sorted!.counts[i]!, v));
         if (exact.size > this.options.maxExactValues) this.switchToSketch();
       }
       return;
@@ -339,13 +340,14 @@ export class DriftWindow {
         window.count += c;
         if (!Number.isInteger(v)) window.integral = false;
       }
-      if (values.length > options.maxExactValues) throw new RangeError('a drift window on the wire holds more exact values than max_exact_values');
       window.exact = null;
       window.sorted = decoded.sorted;
       if (values.length > 0) {
         window.min = values[0]!;
         window.max = values[values.length - 1]!;
       }
+      // Written under a larger max_exact_values (the configuration changed): sketched as adding would.
+      if (values.length > options.maxExactValues) window.switchToSketch();
       return window;
     }
     const sketch = new DDSketch({ relativeAccuracy: options.relativeAccuracy });

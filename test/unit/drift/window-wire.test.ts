@@ -72,6 +72,13 @@ describe('drift window wire (version 2)', () => {
     expect(() => DriftWindow.fromWire(floats([2, 0, 1, 4, -1]), options)).toThrow(RangeError);
     expect(() => DriftWindow.fromWire(good, new DriftWindow({ featureType: 'categorical' }).options)).toThrow(TypeError);
   });
+
+  it('sketches an exact window written under a larger max_exact_values', () => {
+    const wide = windowOf(whole, { featureType: 'numerical', maxExactValues: 10_000 });
+    const narrow = DriftWindow.fromWire(wide.wire(), new DriftWindow({ featureType: 'numerical', maxExactValues: 20 }).options);
+    expect(narrow.isExact).toBe(false);
+    expect(narrow.size).toBe(wide.size);
+  });
 });
 
 describe('sorted counts', () => {
