@@ -15,7 +15,7 @@ import { defaultDriftMethod, DRIFT_METHOD_SPECS, DRIFT_METHODS, type DriftMethod
 import { decodeReference, encodeReference, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
 import type { FeatureType } from './sample.ts';
 import { scoreDriftSamples } from './score.ts';
-import { DriftWindow, type DriftWindowOptions, type DriftWindowSnapshot } from './window.ts';
+import { DriftWindow, type DriftWindowOptions } from './window.ts';
 
 export interface DriftMetricOptions {
   readonly name: string;
@@ -28,8 +28,6 @@ export interface DriftMetricOptions {
   readonly relativeAccuracy: number;
   readonly maxCategories: number;
 }
-
-type WindowWire = Omit<Extract<DriftWindowSnapshot, { type: 'numerical' }>, 'options'> | Omit<Extract<DriftWindowSnapshot, { type: 'categorical' }>, 'options'>;
 
 export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, ReferenceState> {
   readonly cumulative = false;
@@ -81,14 +79,13 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     into.merge(from);
   }
 
-  /** The window's state without its options (the configuration gives them back). */
+  /** The window's state without its options (the configuration gives them back): see DriftWindow.wire(). */
   encode(acc: DriftWindow): unknown {
-    const { options: _options, ...wire } = acc.snapshot();
-    return wire;
+    return acc.wire();
   }
 
   decode(wire: unknown): DriftWindow {
-    return DriftWindow.restore({ ...(wire as WindowWire), options: this.fullOptions } as DriftWindowSnapshot);
+    return DriftWindow.fromWire(wire, this.fullOptions);
   }
 
   /** Per method, its score point and its verdict point. */
@@ -114,7 +111,7 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   }
 
   decodeSeriesState(wire: unknown): ReferenceState {
-    return decodeReference(wire);
+    return decodeReference(wire, this.fullOptions);
   }
 
   emitWindow(current: DriftWindow | undefined, state: ReferenceState, _from: number, _to: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean {

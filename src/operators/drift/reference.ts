@@ -26,7 +26,8 @@ export interface ReferenceState {
   owed?: { readonly removed: DriftWindow; readonly added: DriftWindow } | undefined;
 }
 
-export type ReferenceWire = [DriftWindowSnapshot[], number];
+/** Each window as DriftWindow.wire() writes it (version 1 wrote whole snapshots, options included; still read). */
+export type ReferenceWire = [unknown[], number];
 
 export interface ReferenceStrategy {
   create(): ReferenceState;
@@ -115,7 +116,7 @@ function merged(windows: readonly DriftWindow[], options: DriftWindowOptions): D
 }
 
 function copy(window: DriftWindow): DriftWindow {
-  return DriftWindow.restore(window.snapshot());
+  return window.copy();
 }
 
 /** A JSON array of values, or one value per line (blank lines skipped). Numbers are parsed for numerical features. */
@@ -140,11 +141,17 @@ export function loadReferenceFile(path: string, options: DriftWindowOptions): Dr
 }
 
 export function encodeReference(state: ReferenceState): ReferenceWire {
-  state.wire ??= [state.windows.map((w) => w.snapshot()), state.taken];
+  state.wire ??= [state.windows.map((w) => w.wire()), state.taken];
   return state.wire;
 }
 
-export function decodeReference(wire: unknown): ReferenceState {
+/** `options`: the metric's window options (version-2 windows do not carry them). */
+export function decodeReference(wire: unknown, options: DriftWindowOptions): ReferenceState {
   const [windows, taken] = wire as ReferenceWire;
-  return { windows: windows.map((w) => DriftWindow.restore(w)), taken };
+  const full = new DriftWindow(options).options;
+  return { windows: windows.map((w) => (isSnapshot(w) ? DriftWindow.restore(w) : DriftWindow.fromWire(w, full))), taken };
+}
+
+function isSnapshot(wire: unknown): wire is DriftWindowSnapshot {
+  return typeof wire === 'object' && wire !== null && 'options' in wire;
 }

@@ -23,6 +23,8 @@
 import { DDSketch } from '@datadog/sketches-js';
 import type { CategoricalSample, DriftSample, FeatureType, NumericSample } from './sample.ts';
 import { categoricalSample, typedNumericSample, weightedNumericSample } from './sample.ts';
+import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchBins, type SketchFields } from './window-bytes.ts';
+import { EMPTY_COUNTS, mapFromSorted, mergeSorted, runningSums, sortedFromMap, subtractSorted, type SortedCounts } from './sorted-counts.ts';
 
 export const OVERFLOW_CATEGORY = '__overflow__';
 
@@ -49,7 +51,13 @@ export type DriftWindowSnapshot =
 
 export class DriftWindow {
   readonly options: Required<DriftWindowOptions>;
+  /**
+   * Exact numerical values, in one or both of two forms that agree: a value → count map while
+   * values are added, the sorted form once scored, encoded or merged (then shared read-only). Both
+   * null once sketched.
+   */
   private exact: Map<number, number> | null = new Map();
+  private sorted: SortedCounts | null = null;
   private sketch: DDSketch | null = null;
   private readonly categories = new Map<string, number>();
   private count = 0;
@@ -57,18 +65,15 @@ export class DriftWindow {
   private max = Number.NEGATIVE_INFINITY;
   private integral = true;
   /**
-   * The snapshot until the window changes: a reference window is checkpointed at every window of
-   * its series but never changes once taken in, and sorting its values each time cost more than
-   * scoring it.
+   * The snapshot, wire bytes and sample until the window changes: a reference window is
+   * checkpointed at every window of its series but never changes once taken in.
    */
   private snapshotCache: DriftWindowSnapshot | undefined;
+  private bytesCache: Uint8Array | undefined;
+  private sampleCache: DriftSample | undefined;
 
   constructor(options: DriftWindowOptions) {
-    this.options = { ...DRIFT_WINDOW_DEFAULTS, ...options };
-    const { maxExactValues, relativeAccuracy, maxCategories } = this.options;
-    if (!Number.isInteger(maxExactValues) || maxExactValues < 1) throw new RangeError('maxExactValues must be a positive integer');
-    if (!(relativeAccuracy > 0 && relativeAccuracy < 1)) throw new RangeError('relativeAccuracy must be in (0, 1)');
-    if (!Number.isInteger(maxCategories) || maxCategories < 1) throw new RangeError('maxCategories must be a positive integer');
+    this.options = resolveOptions(options);
   }
 
   /** Values seen (a non-finite numerical value is the caller's to reject: it is not a measurement). */
@@ -77,12 +82,12 @@ export class DriftWindow {
   }
 
   get isExact(): boolean {
-    return this.options.featureType === 'categorical' || this.exact !== null;
+    return this.sketch === null;
   }
 
   add(value: number | string, weight = 1): void {
     if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError('a drift value weight must be positive and finite');
-    this.snapshotCache = undefined;
+    this.changed();
     if (this.options.featureType === 'categorical') {
       this.addCategory(String(value), weight);
       return;
@@ -93,12 +98,33 @@ export class DriftWindow {
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     if (!Number.isInteger(v)) this.integral = false;
-    if (this.exact !== null) {
-      this.exact.set(v, (this.exact.get(v) ?? 0) + weight);
-      if (this.exact.size > this.options.maxExactValues) this.switchToSketch();
+    if (this.sketch === null) {
+      const exact = this.writableExact();
+      exact.set(v, (exact.get(v) ?? 0) + weight);
+      if (exact.size > this.options.maxExactValues) this.switchToSketch();
     } else {
-      this.sketch!.accept(v, weight);
+      this.sketch.accept(v, weight);
     }
+  }
+
+  private changed(): void {
+    this.snapshotCache = undefined;
+    this.bytesCache = undefined;
+    this.sampleCache = undefined;
+  }
+
+  /** The map form, built from the sorted one if need be; the sorted form is dropped (it is about to differ). */
+  private writableExact(): Map<number, number> {
+    if (this.sorted !== null) {
+      this.exact ??= mapFromSorted(this.sorted);
+      this.sorted = null;
+    }
+    return this.exact!;
+  }
+
+  /** The sorted form of an exact window, built from the map once per change. */
+  private sortedExact(): SortedCounts {
+    return (this.sorted ??= this.exact!.size === 0 ? EMPTY_COUNTS : sortedFromMap(this.exact!));
   }
 
   private addCategory(category: string, weight: number): void {
@@ -115,55 +141,68 @@ export class DriftWindow {
 
   private switchToSketch(): void {
     const sketch = new DDSketch({ relativeAccuracy: this.options.relativeAccuracy });
-    for (const [v, c] of this.exact!) sketch.accept(v, c);
+    if (this.exact !== null) for (const [v, c] of this.exact) sketch.accept(v, c);
+    else acceptAll(sketch, this.sorted!);
     this.sketch = sketch;
     this.exact = null;
+    this.sorted = null;
   }
 
   /** Adds `other` into this window; both must have the same options. */
   merge(other: DriftWindow): void {
     // Field by field: this runs for every partial stage 2 merges (a JSON comparison cost more than the merge).
     if (!sameOptions(other.options, this.options)) throw new TypeError('drift windows with different options cannot merge');
-    this.snapshotCache = undefined;
+    this.changed();
     if (this.options.featureType === 'categorical') {
       for (const [category, c] of other.categories) this.addCategory(category, c);
       return;
     }
+    const wasEmpty = this.count === 0;
     this.count += other.count;
     this.min = Math.min(this.min, other.min);
     this.max = Math.max(this.max, other.max);
     this.integral &&= other.integral;
-    if (this.exact !== null && other.exact !== null) {
-      for (const [v, c] of other.exact) this.exact.set(v, (this.exact.get(v) ?? 0) + c);
-      if (this.exact.size > this.options.maxExactValues) this.switchToSketch();
+    if (this.sketch === null && other.sketch === null) {
+      if (wasEmpty) {
+        // Stage 2 merges each partial into a fresh window: share its sorted form instead of copying.
+        this.sorted = other.sortedExact();
+        this.exact = null;
+      } else if (this.exact === null) {
+        this.sorted = mergeSorted(this.sorted!, other.sortedExact());
+        if (this.sorted.values.length > this.options.maxExactValues) this.switchToSketch();
+      } else {
+        const exact = this.writableExact();
+        const add = (c: number, v: number): void => void exact.set(v, (exact.get(v) ?? 0) + c);
+        if (other.exact !== null) other.exact.forEach(add);
+        else other.sorted!.values.forEach((v, i) => add(other.sorted!.counts[i]!, v));
+        if (exact.size > this.options.maxExactValues) this.switchToSketch();
+      }
       return;
     }
-    if (this.exact !== null) this.switchToSketch();
-    if (other.exact !== null) for (const [v, c] of other.exact) this.sketch!.accept(v, c);
-    else this.sketch!.merge(other.sketch!);
+    if (this.sketch === null) this.switchToSketch();
+    if (other.sketch !== null) this.sketch!.merge(other.sketch);
+    else if (other.exact !== null) for (const [v, c] of other.exact) this.sketch!.accept(v, c);
+    else acceptAll(this.sketch!, other.sorted!);
   }
 
   /**
    * A sliding union: takes `removed` (merged in earlier) out and `added` in, so this window is the
    * union of `windows` (in which `added` is, `removed` is not). Only where that is exactly the
    * union merged afresh: numerical, exact throughout, whole counts (their sums and differences are
-   * exact doubles, and a sample sorts values and sums their counts in value order). Returns false
-   * otherwise, and the window is then to be rebuilt by merging.
+   * exact doubles, and a sample sums counts in value order). Returns false otherwise, and the
+   * window is then to be rebuilt by merging. One walk over the sorted forms, no hashing or sorting.
    */
   slide(removed: DriftWindow, added: DriftWindow, windows: readonly DriftWindow[]): boolean {
-    const exact = this.exact;
-    if (this.options.featureType !== 'numerical' || exact === null || removed.exact === null || added.exact === null) return false;
+    if (this.options.featureType !== 'numerical' || this.sketch !== null || removed.sketch !== null || added.sketch !== null) return false;
     if (!Number.isInteger(this.count) || !Number.isInteger(removed.count)) return false;
-    for (const [v, c] of removed.exact) if (!Number.isInteger(c) || !Number.isInteger(exact.get(v) ?? Number.NaN)) return false;
-    this.snapshotCache = undefined;
-    for (const [v, c] of removed.exact) {
-      const left = exact.get(v)! - c;
-      if (left === 0) exact.delete(v);
-      else exact.set(v, left);
-    }
+    const rest = subtractSorted(this.sortedExact(), removed.sortedExact());
+    if (rest === undefined) return false;
+    this.changed();
+    this.exact = null;
+    this.sorted = rest;
     this.count -= removed.count;
     this.merge(added);
-    if (this.exact === null) return false;
+    if (this.sketch !== null) return false;
     this.min = Number.POSITIVE_INFINITY;
     this.max = Number.NEGATIVE_INFINITY;
     this.integral = true;
@@ -175,9 +214,25 @@ export class DriftWindow {
     return true;
   }
 
+  /** A copy that shares this window's read-only forms (what a reference keeps of a scored window). */
+  copy(): DriftWindow {
+    if (this.options.featureType === 'categorical' || this.sketch !== null) return DriftWindow.restore(this.snapshot());
+    const window = new DriftWindow(this.options);
+    window.exact = null;
+    window.sorted = this.sortedExact();
+    window.count = this.count;
+    window.min = this.min;
+    window.max = this.max;
+    window.integral = this.integral;
+    window.snapshotCache = this.snapshotCache;
+    window.bytesCache = this.bytesCache;
+    window.sampleCache = this.sampleCache;
+    return window;
+  }
+
   /** The read-only sample the drift tests score. */
   sample(): DriftSample {
-    return this.options.featureType === 'categorical' ? this.categoricalSample() : this.numericSample();
+    return (this.sampleCache ??= this.options.featureType === 'categorical' ? this.categoricalSample() : this.numericSample());
   }
 
   /**
@@ -191,7 +246,10 @@ export class DriftWindow {
   }
 
   private numericSample(): NumericSample {
-    if (this.exact !== null) return this.exactSample(this.exact);
+    if (this.sketch === null) {
+      const { values, counts } = this.sortedExact();
+      return typedNumericSample(values, runningSums(counts), this.integral);
+    }
     const points = this.sketchPoints();
     points.sort((a, b) => a[0] - b[0]);
     const values: number[] = [];
@@ -206,15 +264,6 @@ export class DriftWindow {
       }
     }
     return weightedNumericSample(values, cumulative, this.integral);
-  }
-
-  /** Distinct exact values sorted as doubles (no pairs, no comparator: it runs for every window and reference). */
-  private exactSample(exact: Map<number, number>): NumericSample {
-    const values = Float64Array.from(exact.keys()).sort();
-    const cumulative = new Float64Array(values.length);
-    let running = 0;
-    for (let i = 0; i < values.length; i++) cumulative[i] = running += exact.get(values[i]!)!;
-    return typedNumericSample(values, cumulative, this.integral);
   }
 
   /** Each non-empty sketch bin as (representative value clamped to [min, max], count). */
@@ -245,11 +294,75 @@ export class DriftWindow {
     if (options.featureType === 'categorical') {
       return { v: 1, type: 'categorical', options, counts: [...this.categories].sort(byCategory) };
     }
-    if (this.exact !== null) return { v: 1, type: 'numerical', options, exact: [...this.exact].sort((a, b) => a[0] - b[0]) };
+    if (this.sketch === null) {
+      const { values, counts } = this.sortedExact();
+      return { v: 1, type: 'numerical', options, exact: Array.from(values, (v, i): [number, number] => [v, counts[i]!]) };
+    }
     return {
-      v: 1, type: 'numerical', options, sketch: Buffer.from(this.sketch!.toProto()).toString('base64'),
+      v: 1, type: 'numerical', options, sketch: Buffer.from(this.sketch.toProto()).toString('base64'),
       count: this.count, min: this.min, max: this.max, integral: this.integral,
     };
+  }
+
+  /**
+   * The wire form (partials and checkpoints) without the options: version-2 bytes for a numerical
+   * window (window-bytes.ts), the plain snapshot for a categorical one. Read-only, kept while the
+   * window does not change.
+   */
+  wire(): unknown {
+    if (this.options.featureType === 'categorical') {
+      const { options: _options, ...plain } = this.snapshot();
+      return plain;
+    }
+    return (this.bytesCache ??= this.sketch === null ? encodeExactWindow(this.sortedExact()) : encodeSketchWindow(this.sketchFields()));
+  }
+
+  private sketchFields(): SketchFields {
+    const { store, negativeStore, zeroCount } = this.sketch!;
+    return {
+      count: this.count, min: this.min, max: this.max, integral: this.integral, zeroCount,
+      positive: { offset: store.offset, bins: store.bins }, negative: { offset: negativeStore.offset, bins: negativeStore.bins },
+    };
+  }
+
+  /** A window from `wire()`'s form, or from a version-1 snapshot without its options. */
+  static fromWire(wire: unknown, options: Required<DriftWindowOptions>): DriftWindow {
+    if (!(wire instanceof Uint8Array)) return DriftWindow.restore({ ...(wire as object), options } as DriftWindowSnapshot);
+    if (options.featureType !== 'numerical') throw new TypeError('a numerical drift window on the wire of a categorical feature');
+    const decoded = decodeWindowBytes(wire);
+    const window = new DriftWindow(options);
+    if (decoded.form === 'exact') {
+      const { values, counts } = decoded.sorted;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        const c = counts[i]!;
+        if (!Number.isFinite(v) || (i > 0 && !(values[i - 1]! < v)) || !(c > 0 && Number.isFinite(c))) throw new RangeError('a drift window on the wire is not sorted, finite and positive');
+        window.count += c;
+        if (!Number.isInteger(v)) window.integral = false;
+      }
+      window.exact = null;
+      window.sorted = decoded.sorted;
+      if (values.length > 0) {
+        window.min = values[0]!;
+        window.max = values[values.length - 1]!;
+      }
+      // Written under a larger max_exact_values (the configuration changed): sketched as adding would.
+      if (values.length > options.maxExactValues) window.switchToSketch();
+      return window;
+    }
+    const sketch = new DDSketch({ relativeAccuracy: options.relativeAccuracy });
+    addBins(sketch.store, decoded.positive);
+    addBins(sketch.negativeStore, decoded.negative);
+    if (!(decoded.zeroCount >= 0 && Number.isFinite(decoded.zeroCount))) throw new RangeError('a drift sketch on the wire has a bad zero count');
+    sketch.zeroCount = decoded.zeroCount;
+    sketch.count = sketch.store.count + sketch.negativeStore.count + decoded.zeroCount;
+    window.exact = null;
+    window.sketch = sketch;
+    window.count = decoded.count;
+    window.min = decoded.min;
+    window.max = decoded.max;
+    window.integral = decoded.integral;
+    return window;
   }
 
   static restore(snapshot: DriftWindowSnapshot): DriftWindow {
@@ -274,6 +387,40 @@ export class DriftWindow {
     if (held === entries.length && entries.every((entry, i) => i === 0 || entries[i - 1]![0] < entry[0])) window.snapshotCache = snapshot;
     return window;
   }
+}
+
+/** The sketch's bins as the wire holds them: key `offset + i` has count bins[i] (empty bins skipped). */
+function addBins(store: DDSketch['store'], { offset, bins }: SketchBins): void {
+  if (!Number.isInteger(offset)) throw new RangeError('a drift sketch on the wire has a bad bin offset');
+  for (let i = 0; i < bins.length; i++) {
+    const c = bins[i]!;
+    if (!(c >= 0 && Number.isFinite(c))) throw new RangeError('a drift sketch on the wire has a bad bin count');
+    if (c > 0) store.add(offset + i, c);
+  }
+}
+
+function acceptAll(sketch: DDSketch, sorted: SortedCounts): void {
+  for (let i = 0; i < sorted.values.length; i++) sketch.accept(sorted.values[i]!, sorted.counts[i]!);
+}
+
+/**
+ * Options with the defaults filled in and checked, once per options object: the aggregator creates
+ * a window per series and window with the same object, and equal objects make merges' option check
+ * an identity test.
+ */
+const resolved = new WeakMap<DriftWindowOptions, Required<DriftWindowOptions>>();
+
+function resolveOptions(options: DriftWindowOptions): Required<DriftWindowOptions> {
+  const known = resolved.get(options);
+  if (known !== undefined) return known;
+  const full = { ...DRIFT_WINDOW_DEFAULTS, ...options };
+  const { maxExactValues, relativeAccuracy, maxCategories } = full;
+  if (!Number.isInteger(maxExactValues) || maxExactValues < 1) throw new RangeError('maxExactValues must be a positive integer');
+  if (!(relativeAccuracy > 0 && relativeAccuracy < 1)) throw new RangeError('relativeAccuracy must be in (0, 1)');
+  if (!Number.isInteger(maxCategories) || maxCategories < 1) throw new RangeError('maxCategories must be a positive integer');
+  resolved.set(options, full);
+  resolved.set(full, full);
+  return full;
 }
 
 function byCategory(a: readonly [string, number], b: readonly [string, number]): number {

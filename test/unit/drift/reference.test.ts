@@ -22,7 +22,7 @@ describe('trailing_windows reference', () => {
       const all = windows(options, 40);
       let state = strategy.create();
       for (let w = 0; w < all.length; w++) {
-        if (w === 17) state = decodeReference(encodeReference(state));
+        if (w === 17) state = decodeReference(encodeReference(state), options);
         const reference = strategy.next(state, all[w]!, w * 10_000, (w + 1) * 10_000);
         if (w < 4) {
           expect(reference).toBeUndefined();

@@ -1,0 +1,155 @@
+/**
+ * A numerical drift window's exact values in the form the tests score and the wire carries: distinct
+ * values ascending with their counts, as two parallel Float64Arrays. Once built it is never written
+ * to, so windows share it (a copy, a union adopting its first window, a sample) instead of copying,
+ * and unions merge by walking two of them in order instead of hashing and re-sorting.
+ */
+export interface SortedCounts {
+  /** Distinct finite values, strictly ascending (no -0: they come from Map keys, which fold it into 0). */
+  readonly values: Float64Array;
+  /** counts[i]: the weight of values[i], positive. */
+  readonly counts: Float64Array;
+}
+
+export const EMPTY_COUNTS: SortedCounts = { values: new Float64Array(0), counts: new Float64Array(0) };
+
+/**
+ * A value → count map sorted once. Filled by forEach (entries() allocates a pair per value) and
+ * sorted in place by value with the counts alongside: TypedArray#sort cost 3× this for a window's
+ * hundred values, and it runs for every window of every series.
+ */
+export function sortedFromMap(map: ReadonlyMap<number, number>): SortedCounts {
+  const n = map.size;
+  const values = new Float64Array(n);
+  const counts = new Float64Array(n);
+  let k = 0;
+  map.forEach((c, v) => {
+    values[k] = v;
+    counts[k++] = c;
+  });
+  sortPairs(values, counts, 0, n - 1);
+  return { values, counts };
+}
+
+/** Quicksort of values[lo..hi] (distinct) carrying counts along; insertion sort below 16. */
+function sortPairs(values: Float64Array, counts: Float64Array, lo: number, hi: number): void {
+  while (hi - lo > 16) {
+    const a = values[lo]!;
+    const b = values[(lo + hi) >>> 1]!;
+    const c = values[hi]!;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        swap(values, i, j);
+        swap(counts, i, j);
+        i++;
+        j--;
+      }
+    }
+    // Recurse into the smaller side, loop on the larger: the stack stays O(log n).
+    if (j - lo < hi - i) {
+      sortPairs(values, counts, lo, j);
+      lo = i;
+    } else {
+      sortPairs(values, counts, i, hi);
+      hi = j;
+    }
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const v = values[i]!;
+    const c = counts[i]!;
+    let j = i - 1;
+    for (; j >= lo && values[j]! > v; j--) {
+      values[j + 1] = values[j]!;
+      counts[j + 1] = counts[j]!;
+    }
+    values[j + 1] = v;
+    counts[j + 1] = c;
+  }
+}
+
+function swap(array: Float64Array, i: number, j: number): void {
+  const t = array[i]!;
+  array[i] = array[j]!;
+  array[j] = t;
+}
+
+export function mapFromSorted(sorted: SortedCounts): Map<number, number> {
+  const map = new Map<number, number>();
+  for (let i = 0; i < sorted.values.length; i++) map.set(sorted.values[i]!, sorted.counts[i]!);
+  return map;
+}
+
+/** a ∪ b, counts added where values meet (a's first, as a map merge adds them). */
+export function mergeSorted(a: SortedCounts, b: SortedCounts): SortedCounts {
+  const n = a.values.length;
+  const m = b.values.length;
+  const values = new Float64Array(n + m);
+  const counts = new Float64Array(n + m);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < n && j < m) {
+    const x = a.values[i]!;
+    const y = b.values[j]!;
+    if (x < y) {
+      values[k] = x;
+      counts[k++] = a.counts[i++]!;
+    } else if (y < x) {
+      values[k] = y;
+      counts[k++] = b.counts[j++]!;
+    } else {
+      values[k] = x;
+      counts[k++] = a.counts[i++]! + b.counts[j++]!;
+    }
+  }
+  for (; i < n; i++, k++) {
+    values[k] = a.values[i]!;
+    counts[k] = a.counts[i]!;
+  }
+  for (; j < m; j++, k++) {
+    values[k] = b.values[j]!;
+    counts[k] = b.counts[j]!;
+  }
+  return k === n + m ? { values, counts } : { values: values.subarray(0, k), counts: counts.subarray(0, k) };
+}
+
+/**
+ * from − removed, where every count involved is a whole number (so the differences are exact and
+ * equal to merging the rest afresh). Undefined when that does not hold or a removed value is not
+ * held with at least its count: the caller then rebuilds by merging.
+ */
+export function subtractSorted(from: SortedCounts, removed: SortedCounts): SortedCounts | undefined {
+  const n = from.values.length;
+  const values = new Float64Array(n);
+  const counts = new Float64Array(n);
+  let j = 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const v = from.values[i]!;
+    let c = from.counts[i]!;
+    if (j < removed.values.length && removed.values[j]! < v) return undefined;
+    if (j < removed.values.length && removed.values[j] === v) {
+      const r = removed.counts[j++]!;
+      if (!Number.isInteger(c) || !Number.isInteger(r) || r > c) return undefined;
+      c -= r;
+      if (c === 0) continue;
+    }
+    values[k] = v;
+    counts[k++] = c;
+  }
+  if (j < removed.values.length) return undefined;
+  return { values: values.subarray(0, k), counts: counts.subarray(0, k) };
+}
+
+/** counts' running sums in value order (a sample's cumulative weights). */
+export function runningSums(counts: Float64Array): Float64Array {
+  const cumulative = new Float64Array(counts.length);
+  let running = 0;
+  for (let i = 0; i < counts.length; i++) cumulative[i] = running += counts[i]!;
+  return cumulative;
+}

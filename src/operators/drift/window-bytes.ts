@@ -1,0 +1,94 @@
+/**
+ * A numerical drift window on the wire (partials and checkpoints), version 2: little-endian
+ * float64s, one copy in and one out. Version 1 (plain data: [value, count] pairs, the sketch as
+ * base64 protobuf) cost more to pack and unpack than the drift metric's scoring: pairs are one
+ * msgpack array each, and the sketch library resolves its protobuf module on every call. Readers
+ * tell the versions apart by type (bytes here, an object in v1) and by the leading version number.
+ *
+ *   exact:  [2, 0, n, values[n], counts[n]]
+ *   sketch: [2, 1, count, min, max, integral, zeroCount, posOffset, posLength, negOffset, negLength, posBins, negBins]
+ */
+import type { SortedCounts } from './sorted-counts.ts';
+
+const VERSION = 2;
+const EXACT = 0;
+const SKETCH = 1;
+const EXACT_HEADER = 3;
+const SKETCH_HEADER = 11;
+const HOST_LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
+
+export interface SketchBins {
+  readonly offset: number;
+  readonly bins: ArrayLike<number>;
+}
+
+export interface SketchFields {
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+  readonly integral: boolean;
+  readonly zeroCount: number;
+  readonly positive: SketchBins;
+  readonly negative: SketchBins;
+}
+
+export type DecodedWindow = { readonly form: 'exact'; readonly sorted: SortedCounts } | ({ readonly form: 'sketch' } & SketchFields);
+
+export function encodeExactWindow(sorted: SortedCounts): Uint8Array {
+  const n = sorted.values.length;
+  const all = new Float64Array(EXACT_HEADER + 2 * n);
+  all[0] = VERSION;
+  all[1] = EXACT;
+  all[2] = n;
+  all.set(sorted.values, EXACT_HEADER);
+  all.set(sorted.counts, EXACT_HEADER + n);
+  return toBytes(all);
+}
+
+export function encodeSketchWindow(s: SketchFields): Uint8Array {
+  const p = s.positive.bins.length;
+  const q = s.negative.bins.length;
+  const all = new Float64Array(SKETCH_HEADER + p + q);
+  all.set([VERSION, SKETCH, s.count, s.min, s.max, s.integral ? 1 : 0, s.zeroCount, s.positive.offset, p, s.negative.offset, q]);
+  all.set(s.positive.bins, SKETCH_HEADER);
+  all.set(s.negative.bins, SKETCH_HEADER + p);
+  return toBytes(all);
+}
+
+/** Throws a TypeError on bytes that are not a version-2 window (a checkpoint is ours; a torn one must not load as data). */
+export function decodeWindowBytes(bytes: Uint8Array): DecodedWindow {
+  const all = fromBytes(bytes);
+  if (all.length < 3 || all[0] !== VERSION) throw new TypeError('not a version-2 drift window');
+  if (all[1] === EXACT) {
+    const n = all[2]!;
+    if (!Number.isInteger(n) || all.length !== EXACT_HEADER + 2 * n) throw new TypeError('a drift window of the wrong length');
+    return { form: 'exact', sorted: { values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n) } };
+  }
+  if (all[1] !== SKETCH || all.length < SKETCH_HEADER) throw new TypeError('not a version-2 drift window');
+  const [, , count, min, max, integral, zeroCount, posOffset, p, negOffset, q] = all;
+  if (all.length !== SKETCH_HEADER + p! + q!) throw new TypeError('a drift window of the wrong length');
+  return {
+    form: 'sketch', count: count!, min: min!, max: max!, integral: integral === 1, zeroCount: zeroCount!,
+    positive: { offset: posOffset!, bins: all.subarray(SKETCH_HEADER, SKETCH_HEADER + p!) },
+    negative: { offset: negOffset!, bins: all.subarray(SKETCH_HEADER + p!) },
+  };
+}
+
+function toBytes(all: Float64Array): Uint8Array {
+  const bytes = new Uint8Array(all.buffer);
+  if (!HOST_LITTLE_ENDIAN) swapEights(bytes);
+  return bytes;
+}
+
+/** An aligned copy: a decoded Uint8Array may sit at any offset of a larger buffer. */
+function fromBytes(bytes: Uint8Array): Float64Array {
+  if (bytes.byteLength % 8 !== 0) throw new TypeError('a drift window of the wrong length');
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  if (!HOST_LITTLE_ENDIAN) swapEights(copy);
+  return new Float64Array(copy.buffer);
+}
+
+function swapEights(bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i += 8) bytes.subarray(i, i + 8).reverse();
+}

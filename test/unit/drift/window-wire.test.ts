@@ -1,0 +1,110 @@
+import { Packr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { DriftAggregator } from '../../../src/operators/drift/aggregation.ts';
+import { DriftWindow, scoreDriftAll, type DriftWindowOptions } from '../../../src/operators/drift/index.ts';
+import { mergeSorted, sortedFromMap, subtractSorted } from '../../../src/operators/drift/sorted-counts.ts';
+import { seededRandom } from '../../support/seeded-random.ts';
+
+const packr = new Packr({ useRecords: false });
+/** Through msgpack as the partials topic and checkpoints carry it (bytes come back at an odd offset of a larger buffer). */
+const viaMsgpack = (wire: unknown): unknown => (packr.unpack(packr.pack([1, wire])) as [number, unknown])[1];
+
+function windowOf(values: readonly number[], options: DriftWindowOptions): DriftWindow {
+  const w = new DriftWindow(options);
+  for (const v of values) w.add(v);
+  return w;
+}
+
+const random = seededRandom(7);
+const whole = Array.from({ length: 400 }, () => Math.round(-50 + 900 * random() * random()));
+const fractional = Array.from({ length: 3000 }, () => (random() - 0.3) * 1000);
+
+describe('drift window wire (version 2)', () => {
+  for (const [name, values, options] of [
+    ['exact', whole, { featureType: 'numerical', maxExactValues: 10_000 }],
+    ['sketched', fractional, { featureType: 'numerical', maxExactValues: 100, relativeAccuracy: 0.02 }],
+  ] as const) {
+    it(`${name}: bytes round-trip to a window that scores, snapshots and merges like the original`, () => {
+      const w = windowOf([...values, 0, 0], options);
+      expect(w.isExact).toBe(name === 'exact');
+      const wire = viaMsgpack(w.wire());
+      expect(wire).toBeInstanceOf(Uint8Array);
+      const back = DriftWindow.fromWire(wire, w.options);
+      expect(back.size).toBe(w.size);
+      expect(back.isExact).toBe(w.isExact);
+      expect(back.sample()).toEqual(w.sample());
+      // A sketch's bins may sit at another offset of its store: same counts per key, so same sample.
+      if (w.isExact) expect(back.snapshot()).toEqual(w.snapshot());
+      expect(DriftWindow.fromWire(viaMsgpack(back.wire()), w.options).sample()).toEqual(w.sample());
+      expect(scoreDriftAll(back, windowOf(values.slice(0, 50), options))).toEqual(scoreDriftAll(w, windowOf(values.slice(0, 50), options)));
+      // Merging into the decoded window or adding to it leaves the encoded bytes as they were.
+      const bytes = Uint8Array.from(w.wire() as Uint8Array);
+      back.merge(windowOf([1, 2, 3], options));
+      back.add(5);
+      expect(w.wire()).toEqual(bytes);
+      expect(back.size).toBe(w.size + 4);
+    });
+  }
+
+  it('a version-1 partial (plain pairs without options) still decodes through the aggregator', () => {
+    const aggregator = new DriftAggregator({
+      name: 'd', value: 'x', feature: 'numerical', methods: ['default'], reference: { type: 'trailing_windows', windows: 2 },
+      maxExactValues: 10_000, relativeAccuracy: 0.01, maxCategories: 10_000,
+    });
+    const w = windowOf(whole, { featureType: 'numerical' });
+    const { options: _options, ...v1 } = w.snapshot();
+    expect(aggregator.decode(viaMsgpack(v1)).sample()).toEqual(w.sample());
+    expect(aggregator.decode(viaMsgpack(aggregator.encode(w))).sample()).toEqual(w.sample());
+    // A version-1 reference state (whole snapshots, options included) too.
+    const state = aggregator.decodeSeriesState(viaMsgpack([[w.snapshot()], 0]));
+    expect(state.windows[0]!.sample()).toEqual(w.sample());
+  });
+
+  it('rejects bytes that are not a window it wrote', () => {
+    const options = new DriftWindow({ featureType: 'numerical' }).options;
+    const good = windowOf([1, 2, 3], options).wire() as Uint8Array;
+    const floats = (xs: number[]) => new Uint8Array(Float64Array.from(xs).buffer);
+    expect(() => DriftWindow.fromWire(good.subarray(0, 12), options)).toThrow(TypeError);
+    expect(() => DriftWindow.fromWire(floats([3, 0, 0]), options)).toThrow(TypeError);
+    expect(() => DriftWindow.fromWire(floats([2, 0, 2, 1, 2, 1]), options)).toThrow(TypeError);
+    expect(() => DriftWindow.fromWire(floats([2, 0, 2, 2, 1, 1, 1]), options)).toThrow(RangeError);
+    expect(() => DriftWindow.fromWire(floats([2, 0, 1, Number.NaN, 1]), options)).toThrow(RangeError);
+    expect(() => DriftWindow.fromWire(floats([2, 0, 1, 4, -1]), options)).toThrow(RangeError);
+    expect(() => DriftWindow.fromWire(good, new DriftWindow({ featureType: 'categorical' }).options)).toThrow(TypeError);
+  });
+
+  it('sketches an exact window written under a larger max_exact_values', () => {
+    const wide = windowOf(whole, { featureType: 'numerical', maxExactValues: 10_000 });
+    const narrow = DriftWindow.fromWire(wide.wire(), new DriftWindow({ featureType: 'numerical', maxExactValues: 20 }).options);
+    expect(narrow.isExact).toBe(false);
+    expect(narrow.size).toBe(wide.size);
+  });
+});
+
+describe('sorted counts', () => {
+  const mapOf = (values: readonly number[]) => {
+    const map = new Map<number, number>();
+    for (const v of values) map.set(v, (map.get(v) ?? 0) + 1);
+    return map;
+  };
+
+  it('sorts a map like a typed-array sort, at every size around the insertion-sort cutoff', () => {
+    for (const n of [0, 1, 2, 15, 16, 17, 18, 100, 5000]) {
+      const map = mapOf(Array.from({ length: n }, () => (random() - 0.5) * 1e6));
+      const { values, counts } = sortedFromMap(map);
+      expect(values).toEqual(Float64Array.from(map.keys()).sort());
+      expect(Array.from(values, (v) => map.get(v))).toEqual(Array.from(counts));
+    }
+  });
+
+  it('merges and subtracts by walking, as a map would', () => {
+    const a = mapOf(whole.slice(0, 200));
+    const b = mapOf(whole.slice(200));
+    const union = mergeSorted(sortedFromMap(a), sortedFromMap(b));
+    expect(union).toEqual(sortedFromMap(mapOf(whole)));
+    expect(subtractSorted(union, sortedFromMap(b))).toEqual(sortedFromMap(a));
+    // A removed value not held, or held fewer times, is refused (the caller rebuilds).
+    expect(subtractSorted(sortedFromMap(a), sortedFromMap(mapOf([1e9])))).toBeUndefined();
+    expect(subtractSorted(sortedFromMap(mapOf([1])), sortedFromMap(mapOf([1, 1])))).toBeUndefined();
+  });
+});
