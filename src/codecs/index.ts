@@ -9,7 +9,7 @@ import { prometheusTextCodec } from './prometheus-text/index.ts';
 export type { DecodeContext, DecodedRecord, DecodeOutcome, Decoder, DecoderOptions } from './decoder.ts';
 export { CodecConfigError, EMPTY_CONTEXT } from './decoder.ts';
 export type { OtlpSpanRecord, SpanEventRecord, AttributeValue } from './otlp/span-record.ts';
-export type { PrometheusSampleRecord, MetricType } from './prometheus-text/parser.ts';
+export type { PrometheusSampleRecord, MetricType } from './prometheus-text/sample-record.ts';
 
 /**
  * The codecs, one line each. A new codec is a folder whose index.ts exports its `CodecType`

@@ -1,6 +1,7 @@
 import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder, type DecoderOptions } from '../decoder.ts';
 import type { OtlpProtoDecodeConfig } from './config.ts';
-import { OtlpProtoWalker, WireError } from './walker.ts';
+import { WireError } from './proto-cursor.ts';
+import { OtlpProtoWalker } from './walker.ts';
 
 import { otlpProtoDecodeConfigSchema } from './config.ts';
 import type { CodecType } from '../codec-type.ts';

@@ -4,13 +4,14 @@ import { isWellFormedUtf8 } from '../text-validity.ts';
 import { invalidUtf8Offset } from '../utf8.ts';
 import type { PrometheusTextDecodeConfig } from './config.ts';
 import { compileGroupingKey, type GroupingKeyReader } from './grouping-key.ts';
-import { ExpositionError, parseExposition } from './parser.ts';
+import { parseExposition } from './parser.ts';
+import { ExpositionError } from './sample-record.ts';
 
 import { prometheusTextDecodeConfigSchema } from './config.ts';
 import type { CodecType } from '../codec-type.ts';
 
 export { prometheusTextDecodeConfigSchema, type PrometheusTextDecodeConfig } from './config.ts';
-export type { MetricType, PrometheusSampleRecord } from './parser.ts';
+export type { MetricType, PrometheusSampleRecord } from './sample-record.ts';
 
 /** The source's own default for `max_message_bytes`, for callers that build a decoder without a source. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;

@@ -14,3 +14,11 @@ export function seededHash(text: string, start: number, end: number): number {
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
   return hash;
 }
+
+/** Mixes a name hash and a value hash into one pair hash (murmur3's finalizer), so sums spread well. */
+export function pairHash(nameHash: number, valueHash: number): number {
+  let h = nameHash ^ Math.imul(valueHash, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}

@@ -437,6 +437,7 @@ export class Scenario {
     const report: VerifyReport = { tenants, dlq, ok: tenants.every((t) => t.mismatches === 0) && dlq.problems.length === 0 };
     this.fact('samples_checked', tenants.reduce((a, t) => a + t.samplesChecked, 0));
     this.fact('gauge_windows_checked', tenants.reduce((a, t) => a + t.gaugeWindowsChecked, 0));
+    this.fact('counter_windows_checked', tenants.reduce((a, t) => a + t.counterWindowsChecked, 0));
     this.fact('mismatches', tenants.reduce((a, t) => a + t.mismatches, 0));
     this.fact('dlq_received', dlq.received);
     return report;

@@ -15,7 +15,11 @@ import { seriesId } from '../series-id.ts';
  * - the cumulative series (eo_requests_total, eo_tokens_total, eo_latency_seconds_{bucket,sum,count})
  *   are exactly the oracle's, no more, no fewer (a series of another tenant is a leak); every
  *   sample sits on a window end T and equals the oracle's total over accepted records with
- *   ts < T; the final sample equals the oracle's total (`_sum` within 1e-9 relative);
+ *   ts < T; the final sample equals the oracle's total (`_sum` within 1e-9 relative); and no
+ *   window is skipped: at every window end of its model that the oracle expects (a window with
+ *   accepted records), from the series' own first window on, the series has a sample. An active
+ *   series is written every window (DESIGN §4), so a hole there is a lost or refused remote-write
+ *   request, which checking only the samples present would let through;
  * - window gauges: for every window with accepted records of a (tenant, model), a sample at the
  *   window end: eo_latency_ms within the sketch's relative accuracy of the exact rank quantile,
  *   eo_distinct_users within 3 HyperLogLog standard errors + 1, eo_latency_max_ms exact. Samples
@@ -31,6 +35,8 @@ export interface TenantVerification {
   seriesSeen: number;
   samplesChecked: number;
   gaugeWindowsChecked: number;
+  /** (cumulative series, expected window) pairs checked for a sample at the window end. */
+  counterWindowsChecked: number;
 }
 
 const MAX_DETAILS_PER_KIND = 6;
@@ -47,7 +53,7 @@ const CUMULATIVE_NAMES = new Set([
 export function verifyTenant(tenant: string, oracle: Oracle, series: readonly SeriesSamples[]): TenantVerification {
   const windowMs = oracle.rules.windowMs;
   const expected: TenantOracle = oracle.tenants.get(tenant) ?? { accepted: 0, cumulative: new Map(), windows: new Map() };
-  const out: TenantVerification = { tenant, mismatches: 0, byKind: {}, details: [], seriesSeen: series.length, samplesChecked: 0, gaugeWindowsChecked: 0 };
+  const out: TenantVerification = { tenant, mismatches: 0, byKind: {}, details: [], seriesSeen: series.length, samplesChecked: 0, gaugeWindowsChecked: 0, counterWindowsChecked: 0 };
   const examples = new Map<string, string[]>();
   const fail = (kind: string, line: string) => {
     out.mismatches++;
@@ -57,7 +63,8 @@ export function verifyTenant(tenant: string, oracle: Oracle, series: readonly Se
   };
   const at = (t: number) => `@${t} (${new Date(t).toISOString()})`;
 
-  const seenCumulative = new Set<string>();
+  // cumulative series id → timestamps present
+  const seenCumulative = new Map<string, Set<number>>();
   // gauge series id → timestamps present
   const gaugeSamples = new Map<string, Map<number, number>>();
 
@@ -73,7 +80,7 @@ export function verifyTenant(tenant: string, oracle: Oracle, series: readonly Se
         fail(`unexpected series ${name}`, `unexpected series ${id} (${s.samples.length} samples, last value ${s.samples[s.samples.length - 1]?.[1]})`);
         continue;
       }
-      seenCumulative.add(id);
+      seenCumulative.set(id, new Set(s.samples.map(([t]) => t)));
       for (const [t, value] of s.samples) {
         out.samplesChecked++;
         const exact = cumulativeAt(want, t);
@@ -101,6 +108,23 @@ export function verifyTenant(tenant: string, oracle: Oracle, series: readonly Se
   }
 
   for (const id of expected.cumulative.keys()) if (!seenCumulative.has(id)) fail(`missing series ${id.slice(0, id.indexOf('{'))}`, `missing series ${id}`);
+
+  // Window ends ascending, so the first details name the earliest holes, run after run.
+  const windowEnds = new Map([...expected.windows].map(([model, windows]) => [model, [...windows.keys()].sort((a, b) => a - b)]));
+  for (const [id, want] of expected.cumulative) {
+    const present = seenCumulative.get(id);
+    if (present === undefined) continue; // a missing series is one mismatch, reported above
+    const model = want.labels.model ?? '';
+    const name = want.labels.__name__ ?? '';
+    for (const end of windowEnds.get(model) ?? []) {
+      if (end < want.ends[0]!) continue; // before the series' first record it does not exist yet
+      out.counterWindowsChecked++;
+      if (!present.has(end)) {
+        const records = expected.windows.get(model)!.get(end)!.latencies.length;
+        fail(`missing sample ${name}`, `missing ${id} ${at(end)} (window of ${records} records of model ${model}; oracle value ${cumulativeAt(want, end)})`);
+      }
+    }
+  }
 
   for (const [model, windows] of expected.windows) {
     const get = (labels: Record<string, string>) => gaugeSamples.get(seriesId(labels));
