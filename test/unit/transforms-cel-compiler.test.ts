@@ -31,7 +31,9 @@ function expectSame(source: string, record: Record<string, unknown>, constants: 
 
 /** True when the closures alone decide the expression on `record` (no fallback to cel-js). */
 function decidedByClosures(source: string, record: Record<string, unknown>, constants: Record<string, unknown> = {}): boolean {
-  const variable = (name: string) => (r: Record<string, unknown>) => (Object.hasOwn(constants, name) ? constants[name] : Object.hasOwn(r, name) ? r[name] : undefined);
+  // As bindExpression reads them: constants as such (their lookups folded), the rest from the record.
+  const variable = (name: string) =>
+    Object.hasOwn(constants, name) ? { constant: constants[name] } : (r: Record<string, unknown>) => (Object.hasOwn(r, name) ? r[name] : undefined);
   const compiled = compileCel((celEnvironment.parse(source) as unknown as { ast: unknown }).ast, variable);
   return compiled !== undefined && compiled(structuredClone(record)) !== FALLBACK;
 }
@@ -119,6 +121,39 @@ describe('compiled CEL against cel-js', () => {
     for (const source of ['prices[s].input', 'model in prices ? prices[model].input : 0.0', 's + "!"', 'prices.m.input * d', 'prices.nope.input']) {
       expectSame(source, { model: 'm', s: 'record', d: 2 }, constants);
       expectSame(source, { model: 'x', d: 2 }, constants);
+    }
+  });
+
+  it('lookups into constants, folded at compile time, give what cel-js gives for every kind of key and member', () => {
+    const constants = {
+      prices: { m: { input: 0.5, tiers: [1, 2], odd: undefined, none: null }, n: null, u: undefined, num: 3, list: [1], ['__proto__']: { input: 9 }, 'a.b': { input: 2 } },
+      flat: { a: 'x', n: null },
+    };
+    const sources = [
+      'model in prices',
+      'model in flat',
+      'prices[model]',
+      'prices[model].input',
+      'prices[model].tiers',
+      'prices[model].odd',
+      'prices[model].none',
+      'prices[model].input * d',
+      'flat[model]',
+      'flat[model] == null',
+      'prices.m.input',
+      'prices["a.b"].input',
+      'prices.m.none',
+      'prices.num',
+      'prices.nope',
+    ];
+    const keys: unknown[] = ['m', 'n', 'u', 'num', 'list', 'nope', '__proto__', 'a.b', 'constructor', 'toString', 'a', 1.5, null, true];
+    for (const source of sources) for (const model of keys) expectSame(source, { model, d: 2 }, constants);
+    expect(decidedByClosures('prices[model].input * d', { model: 'm', d: 2 }, constants)).toBe(true);
+  });
+
+  it('a constant shadows the record field of the same name in folded lookups too', () => {
+    for (const record of [{}, { prices: 'shadowed' }, { model: 'm' }]) {
+      expectSame('prices[model].input', record, { prices: { m: { input: 1.5 } } });
     }
   });
 

@@ -3,6 +3,7 @@ import { BUCKETS_INCREASE, bucketsIncrease, bucketsSchema, defineKind, fieldPath
 import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
 import { describeMetric, InvalidInput, singleTarget, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
+import { zeroedDoubles } from './double-slab.ts';
 import { numericInput } from './numeric-input.ts';
 
 /**
@@ -31,7 +32,7 @@ export class HistogramAggregator implements Aggregator<Float64Array, number> {
   }
 
   create(): Float64Array {
-    return new Float64Array(this.bounds.length + 3);
+    return zeroedDoubles(this.bounds.length + 3);
   }
 
   add(acc: Float64Array, value: number): void {

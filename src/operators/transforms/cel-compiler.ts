@@ -28,9 +28,20 @@ export type CompiledCel = (record: Record<string, unknown>) => unknown;
 /**
  * Reads a variable for a record: its value, or undefined when it has none (cel-js then says
  * unknown_variable). No reader (undefined) for a name cel-js declares itself (`int`, `map`, …):
- * it is not the record's.
+ * it is not the record's. A pipeline constant is `{ constant: value }`: the same for every
+ * record, and never changed after load, so lookups into it are resolved at compile time.
  */
-export type VariableReader = (name: string) => ((record: Record<string, unknown>) => unknown) | undefined;
+export type VariableReader = (name: string) => ((record: Record<string, unknown>) => unknown) | { readonly constant: unknown } | undefined;
+
+/** Closures that give a pipeline constant's plain object (`prices`): its members are folded. */
+const constantObjects = new WeakMap<CompiledCel, Record<string, unknown>>();
+
+/**
+ * Closures that look a record-chosen key up in a constant (`prices[model]`, `prices[model].input`):
+ * the closure giving the key, and every key's result, computed once. A key without a result (not
+ * an own member, or not a plain CEL value) falls back to cel-js, as the per-record lookup did.
+ */
+const constantTables = new WeakMap<CompiledCel, { readonly key: CompiledCel; readonly values: ReadonlyMap<string, unknown> }>();
 
 interface Node {
   readonly op: unknown;
@@ -60,6 +71,7 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
     case 'id': {
       const read = variable(node.args as string);
       if (read === undefined) throw new NotCompiled();
+      if (typeof read !== 'function') return constantNode(read.constant);
       return (record) => {
         const value = read(record);
         return isCelValue(value) ? value : FALLBACK;
@@ -74,6 +86,15 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       if (index.op === 'value' && typeof index.args === 'string') return fieldOf(compile(target), index.args);
       const left = compile(target);
       const right = compile(index);
+      const constant = constantObjects.get(left);
+      if (constant !== undefined) {
+        const values = new Map<string, unknown>();
+        for (const key of Object.getOwnPropertyNames(constant)) {
+          const value = ownField(constant, key);
+          if (value !== FALLBACK) values.set(key, value);
+        }
+        return tableLookup(right, values);
+      }
       return (record) => {
         const object = left(record);
         const key = right(record);
@@ -84,6 +105,14 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       const [needle, haystack] = node.args as [Node, Node];
       const left = compile(needle);
       const right = compile(haystack);
+      const constant = constantObjects.get(right);
+      if (constant !== undefined) {
+        const members = new Set(Object.getOwnPropertyNames(constant).filter((key) => constant[key] !== undefined));
+        return (record) => {
+          const key = left(record);
+          return typeof key === 'string' ? members.has(key) : FALLBACK;
+        };
+      }
       return (record) => {
         const key = left(record);
         const map = right(record);
@@ -159,7 +188,38 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
 }
 
 function fieldOf(target: CompiledCel, key: string): CompiledCel {
+  const constant = constantObjects.get(target);
+  if (constant !== undefined) return constantNode(ownField(constant, key));
+  const table = constantTables.get(target);
+  if (table !== undefined) {
+    const values = new Map<string, unknown>();
+    for (const [name, value] of table.values) {
+      const member = ownField(value, key);
+      if (member !== FALLBACK) values.set(name, member);
+    }
+    return tableLookup(table.key, values);
+  }
   return (record) => ownField(target(record), key);
+}
+
+/** A constant's closure: its value when it is a CEL value (FALLBACK otherwise), remembered when it is a plain object. */
+function constantNode(value: unknown): CompiledCel {
+  const result = isCelValue(value) ? value : FALLBACK;
+  const node: CompiledCel = () => result;
+  if (isPlainObject(value)) constantObjects.set(node, value);
+  return node;
+}
+
+/** `key(record)` looked up in `values`, computed at compile time; a key without a value falls back to cel-js. */
+function tableLookup(key: CompiledCel, values: ReadonlyMap<string, unknown>): CompiledCel {
+  const node: CompiledCel = (record) => {
+    const name = key(record);
+    if (typeof name !== 'string') return FALLBACK;
+    const value = values.get(name);
+    return value === undefined ? FALLBACK : value;
+  };
+  constantTables.set(node, { key, values });
+  return node;
 }
 
 function ownField(object: unknown, key: string): unknown {

@@ -36,10 +36,7 @@ export function bindExpression(source: string, constants: Readonly<Record<string
   const parsed = celEnvironment.parse(source) as unknown as Parsed;
   const interpreted = interpretBound(parsed, constants);
   const compiled = compiledOrUndefined(source, parsed, (name) => {
-    if (Object.hasOwn(constants, name)) {
-      const value = constants[name];
-      return () => value;
-    }
+    if (Object.hasOwn(constants, name)) return { constant: constants[name] };
     return (record) => (Object.hasOwn(record, name) ? record[name] : undefined);
   });
   return compiled === undefined ? interpreted : withFallback(compiled, interpreted);

@@ -43,6 +43,13 @@ export class PreAggregator {
   private readonly series: SeriesReader[];
   /** Per group, its data-quality metrics (they count records dead-lettered as invalid). */
   private readonly quality: number[][];
+  /**
+   * Per group, each metric's `read` and `add`, bound once: the loop over a group's metrics then
+   * calls a known function instead of looking the method up on a different class per metric
+   * (a megamorphic load per call, 38 per gateway record).
+   */
+  private readonly reads: ((record: Record<string, unknown>) => unknown)[][];
+  private readonly adds: ((acc: unknown, value: unknown, eventTimeMs: number) => void)[][];
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -55,18 +62,20 @@ export class PreAggregator {
     this.seriesScratch = new Array<SeriesId>(groups.length);
     this.series = groups.map((group, g) => seriesReader(group, groupKeyPrefix(g)));
     this.quality = groups.map((g) => g.aggregators.flatMap((a, m) => (a.countRejected !== undefined ? [m] : [])));
+    this.reads = groups.map((g) => g.aggregators.map((a) => a.read.bind(a)));
+    this.adds = groups.map((g) => g.aggregators.map((a) => a.add.bind(a) as (acc: unknown, value: unknown, eventTimeMs: number) => void));
   }
 
   /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
   add(tenant: string, eventTimeMs: number, record: Record<string, unknown>): Rejection | undefined {
+    const groupCount = this.groups.length;
     // Read and check everything before touching state: a record counts in every metric or none.
-    for (let g = 0; g < this.groups.length; g++) {
-      const group = this.groups[g]!;
+    for (let g = 0; g < groupCount; g++) {
+      const reads = this.reads[g]!;
       const values = this.valueScratch[g]!;
       let takes = false;
-      for (let m = 0; m < group.aggregators.length; m++) {
-        const aggregator = group.aggregators[m]!;
-        const value = aggregator.read(record);
+      for (let m = 0; m < reads.length; m++) {
+        const value = reads[m]!(record);
         if (value instanceof InvalidInput) {
           this.countViolation(tenant, eventTimeMs, record);
           return value;
@@ -82,18 +91,21 @@ export class PreAggregator {
       if (!isSeriesId(series)) return series;
       this.seriesScratch[g] = series;
     }
-    for (let g = 0; g < this.groups.length; g++) {
+    for (let g = 0; g < groupCount; g++) {
       if (!this.takes[g]) continue; // filtered out of every metric of the group: no series either
       const partial = this.fragments.partialFor(g, this.seriesScratch[g]!.key, tenant, eventTimeMs);
-      const aggregators = this.groups[g]!.aggregators;
+      const adds = this.adds[g]!;
       const values = this.valueScratch[g]!;
-      for (let m = 0; m < aggregators.length; m++) {
-        const value = values[m]!;
+      const accs = partial.accs;
+      let touched = partial.touched;
+      for (let m = 0; m < adds.length; m++) {
+        const value = values[m];
         if (value !== SKIP) {
-          aggregators[m]!.add(partial.accs[m], value, eventTimeMs);
-          partial.touched |= 1 << m;
+          adds[m]!(accs[m], value, eventTimeMs);
+          touched |= 1 << m;
         }
       }
+      partial.touched = touched;
     }
     return undefined;
   }
