@@ -111,9 +111,9 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   }
 
   /**
-   * In an incremental checkpoint, the series' entry holds the hot slots (~0.7 KB, changed at every
-   * window) and each table page (≤ 0.4 KB) is an entry written only after a window changed it: ~1.5
-   * KB per series and window instead of the whole ~10 KB state.
+   * In an incremental checkpoint, the series' entry holds the hot slots and the table cells
+   * changed since the tables' base (~0.75 KB + 16 B a cell), and the base (~9 KB) is an entry of
+   * its own, rewritten only when more than 64 cells changed since (state-pages.ts).
    */
   readonly stateParts: SeriesStateParts<AnomalySeries> = {
     encodeMain: (state) => [state.detector.hotBytes, state.events, HOT] satisfies AnomalyWire,

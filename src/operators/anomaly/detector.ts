@@ -33,8 +33,8 @@ const SNAPSHOT_VERSION = 1;
  * deterministic (no randomness, no clock: replaying the same points gives the same scores), and
  * checkpointable: its whole state is one fixed-length Float64Array (state-buffer.ts), which
  * `snapshot()` copies and `bytes` shows as it is; `restore` continues exactly. An incremental
- * checkpoint writes it in parts instead (state-pages.ts): the hot slots at every point, a table
- * page only after a point changed it; `restoreHot` and `restorePage` put them back.
+ * checkpoint writes it in parts instead (state-pages.ts): the hot slots and changed table cells at
+ * every point, the tables whole now and then; `restoreHot` and `restorePage` put them back.
  *
  * Three raw scores, each turned into an HTM-style likelihood so it is judged against its own
  * history, are averaged: deviation from the seasonal profiles (hour of day and hour of week; the
@@ -119,29 +119,31 @@ export class AnomalyDetector {
   }
 
   /**
-   * The slots that change at every point (all but the tables' pages), as bytes: a buffer of this
-   * detector's, rewritten by the next call, so write them out before. `restoreHot` reads them.
+   * The series entry of an incremental checkpoint: the slots that change at every point and the
+   * table cells changed since the tables' base (state-pages.ts). A buffer of this detector's,
+   * rewritten by the next call, so write it out before. `restoreHot` reads it.
    */
   get hotBytes(): Uint8Array {
-    return this.pages.hotBytes();
+    return this.pages.mainBytes();
   }
 
-  /** How many table pages the state has (fixed by the configuration). */
+  /** Parts besides the hot bytes: one, the tables' base. */
   get pageCount(): number {
-    return this.pages.count;
+    return 1;
   }
 
   /**
-   * Calls `put` with each table page (a copy of its bytes) changed since the last call, or every
-   * page if `all`; then counts afresh. A new or wholly restored detector has every page changed.
+   * Calls `put` with the tables' base when it is due (a new or wholly restored detector, or too
+   * many cells changed since the last one; read `hotBytes` first: it decides) or if `all`.
    */
   changedPages(all: boolean, put: (page: number, bytes: Uint8Array) => void): void {
-    this.pages.changed(all, put);
+    this.pages.changedBase(all, put);
   }
 
-  /** Writes back a page `changedPages` gave (into a detector from `restoreHot`). */
+  /** Writes back the base `changedPages` gave (into a detector from `restoreHot`). */
   restorePage(page: number, bytes: Uint8Array): void {
-    this.pages.setPage(page, bytes);
+    if (page !== 0) throw new Error(`anomaly state part ${page} does not exist (only the base, 0)`);
+    this.pages.setBase(bytes);
   }
 
   /** A detector with `config` continuing from `snapshot` (taken with the same configuration). */
@@ -149,16 +151,17 @@ export class AnomalyDetector {
     const detector = new AnomalyDetector(config);
     detector.check(snapshot[0], snapshot[1], snapshot.length);
     detector.state.set(snapshot);
+    detector.pages.markBaseDue();
     return detector;
   }
 
   /**
-   * A detector with `config` whose hot slots are `hot` (from `hotBytes`) and whose pages are
-   * still to be written back with `restorePage`; none counts as changed (the checkpoint holds them).
+   * A detector with `config` whose hot slots and changed cells are `hot` (from `hotBytes`) and
+   * whose tables' base is still to be written back with `restorePage`.
    */
   static restoreHot(hot: Uint8Array, config: AnomalyConfigInput = {}): AnomalyDetector {
     const detector = new AnomalyDetector(config);
-    detector.pages.setHot(hot);
+    detector.pages.setMain(hot);
     detector.check(detector.state[0], detector.state[1], detector.state.length);
     return detector;
   }

@@ -1,61 +1,62 @@
 /**
  * The detector's state cut up for incremental checkpoints. Most of its ~10 KB are tables (the
- * seasonal profiles' slots, the transition counts) of which a point changes one cell each; the
- * rest (~90 slots: running statistics, counters, the likelihoods' rings) changes at every point.
- * So the tables are checkpointed in pages of `PAGE_CELLS` cells, each page written only after a
- * point touched it, and the rest, the "hot" slots, is written whole with the series: a window
- * writes ~1.5 KB instead of the whole state.
+ * seasonal profiles' slots, the transition counts) of which a point changes a few cells; the rest
+ * (~90 slots: running statistics, counters, the likelihoods' rings) changes at every point. So a
+ * checkpoint writes the tables whole only now and then, as a base, and with the series at every
+ * window the hot slots plus the table cells changed since that base (at most `MAX_DELTA_CELLS`,
+ * as index and value; past that the base is written again and the delta starts empty).
+ *
+ * Two entries would do per window too (hot slots, changed pages), but each entry costs a
+ * checkpoint ~1.5 µs of packing, more than copying the whole state: one entry per window, with a
+ * base every so often, is what pays.
  *
  * Parts register their tables as a group (tables of one length, indexed alike: a seasonal slot's
- * mean, variance and count share a page) and mark the cells they write. Page numbers follow the
- * registration order, which the configuration fixes, so a checkpoint's pages land where they were.
+ * mean, variance and count) and mark the cells they write.
  */
-export const PAGE_CELLS = 16;
+export const MAX_DELTA_CELLS = 64;
 
-/** A group of equally long tables, indexed alike; `touch` marks the pages holding a cell as changed. */
+/** A group of equally long tables, indexed alike; `touch` marks a cell of each as changed. */
 export class PagedTables {
   constructor(
     private readonly pages: StatePages,
-    private readonly firstPage: number,
-    private readonly tableCount: number,
-    private readonly pagesPerTable: number,
+    private readonly starts: readonly number[],
   ) {}
 
   touch(cell: number): void {
-    const page = this.firstPage + ((cell / PAGE_CELLS) | 0);
-    for (let t = 0; t < this.tableCount; t++) this.pages.markDirty(page + t * this.pagesPerTable);
+    for (let t = 0; t < this.starts.length; t++) this.pages.markChanged(this.starts[t]! + cell);
   }
 }
 
 export class StatePages {
-  /** Per page, its cells' bytes: a view of the state (no copy: a checkpoint packs it before the next point). */
-  private readonly pages: Uint8Array[] = [];
-  /** Where each table sits in the state, to find the hot slots around them. */
+  /** Where each table sits in the state ([start, end) slots), in registration order: the base's layout. */
   private readonly tableRanges: [number, number][] = [];
-  /** The hot slots, as [start, end) ranges of the state, and their copy (reused: a checkpoint packs it at once). */
+  private tableCells = 0;
+  /** The hot slots, as [start, end) ranges of the state. */
   private hotRanges: readonly [number, number][] = [];
-  private hot = new Float64Array(0);
-  private hotView = new Uint8Array(0);
-  private readonly dirty: boolean[] = [];
-  private dirtyList: number[] = [];
+  private hotLength = 0;
+  /** The series entry's form: hot slots, then (index, value) per changed cell; reused per write. */
+  private main = new Float64Array(0);
+  /** Table cells (state indices) changed since the base was written, and which are in that list. */
+  private readonly changedCells: number[] = [];
+  private changedFlags = new Uint8Array(0);
+  /** The checkpoint holds no base for these tables, or too many cells changed since: write it next. */
+  private baseDue = true;
 
   constructor(private readonly state: Float64Array) {}
 
-  /** Registers tables of one length (views of the state), each paged the same way. */
+  /** Registers tables of one length (views of the state), indexed alike. */
   group(tables: readonly Float64Array[]): PagedTables {
-    const length = tables[0]!.length;
-    const first = this.pages.length;
-    for (const table of tables) {
-      if (table.length !== length) throw new Error('paged tables of one group must be equally long');
-      for (let from = 0; from < length; from += PAGE_CELLS) {
-        this.pages.push(new Uint8Array(table.buffer, table.byteOffset + from * 8, (Math.min(length, from + PAGE_CELLS) - from) * 8));
-      }
+    const starts = tables.map((table) => {
+      if (table.length !== tables[0]!.length) throw new Error('tables of one group must be equally long');
       const start = (table.byteOffset - this.state.byteOffset) / 8;
-      this.tableRanges.push([start, start + length]);
-    }
-    return new PagedTables(this, first, tables.length, Math.ceil(length / PAGE_CELLS));
+      this.tableRanges.push([start, start + table.length]);
+      this.tableCells += table.length;
+      return start;
+    });
+    return new PagedTables(this, starts);
   }
-  /** Once every part registered: the hot slots are what no table holds. Every page starts changed. */
+
+  /** Once every part registered: the hot slots are what no table holds. */
   seal(): void {
     const ranges: [number, number][] = [];
     let at = 0;
@@ -65,73 +66,87 @@ export class StatePages {
     }
     if (at < this.state.length) ranges.push([at, this.state.length]);
     this.hotRanges = ranges;
-    this.hot = new Float64Array(ranges.reduce((n, [start, end]) => n + end - start, 0));
-    this.hotView = new Uint8Array(this.hot.buffer);
-    this.markAllDirty();
+    this.hotLength = ranges.reduce((n, [start, end]) => n + end - start, 0);
+    this.main = new Float64Array(this.hotLength + 2 * MAX_DELTA_CELLS);
+    this.changedFlags = new Uint8Array(this.state.length);
   }
 
-  get count(): number {
-    return this.pages.length;
+  markChanged(index: number): void {
+    if (this.changedFlags[index] === 1) return;
+    this.changedFlags[index] = 1;
+    this.changedCells.push(index);
   }
 
-  markDirty(page: number): void {
-    if (this.dirty[page]) return;
-    this.dirty[page] = true;
-    this.dirtyList.push(page);
-  }
-
-  /** Every page counts as changed: a state that was restored whole is not in the checkpoint's pages yet. */
-  markAllDirty(): void {
-    this.dirtyList = [];
-    for (let page = 0; page < this.pages.length; page++) {
-      this.dirty[page] = true;
-      this.dirtyList.push(page);
-    }
-  }
-
-  /** The hot slots' bytes (a buffer reused: write them out before the next call). */
-  hotBytes(): Uint8Array {
-    const { hot, state } = this;
-    let at = 0;
-    for (const [start, end] of this.hotRanges) for (let i = start; i < end; i++) hot[at++] = state[i]!;
-    return this.hotView;
-  }
-
-  setHot(bytes: Uint8Array): void {
-    const hot = aligned(bytes, this.hot.length, 'hot slots');
-    let at = 0;
-    for (const [start, end] of this.hotRanges) {
-      this.state.set(hot.subarray(at, at + end - start), start);
-      at += end - start;
-    }
-    // What was restored is what the checkpoint holds.
-    for (const page of this.dirtyList) this.dirty[page] = false;
-    this.dirtyList = [];
+  /** The state was restored whole: the checkpoint has no base of it yet. */
+  markBaseDue(): void {
+    this.baseDue = true;
   }
 
   /**
-   * Calls `put` with each page changed since the last call (every page if `all`), then counts
-   * afresh. The bytes are the state's own: write them out before the next point.
+   * The series entry's bytes: the hot slots and the cells changed since the base (none if the base
+   * is written now, see `changedBase`). A buffer of this detector's: write it out before the next point.
    */
-  changed(all: boolean, put: (page: number, bytes: Uint8Array) => void): void {
-    if (all) for (let page = 0; page < this.pages.length; page++) put(page, this.pages[page]!);
-    else for (const page of this.dirtyList) put(page, this.pages[page]!);
-    for (const page of this.dirtyList) this.dirty[page] = false;
-    this.dirtyList = [];
+  mainBytes(): Uint8Array {
+    const { main, state } = this;
+    let at = 0;
+    for (const [start, end] of this.hotRanges) for (let i = start; i < end; i++) main[at++] = state[i]!;
+    if (this.changedCells.length > MAX_DELTA_CELLS) this.baseDue = true;
+    if (!this.baseDue) {
+      for (const index of this.changedCells) {
+        main[at++] = index;
+        main[at++] = state[index]!;
+      }
+    }
+    return new Uint8Array(main.buffer, 0, at * 8);
   }
 
-  setPage(page: number, bytes: Uint8Array): void {
-    const view = this.pages[page];
-    if (view === undefined) throw new Error(`anomaly state page ${page} does not exist in this configuration (${this.pages.length} pages)`);
-    if (bytes.byteLength !== view.byteLength) throw new Error(`anomaly state page ${page}: ${bytes.byteLength} bytes, expected ${view.byteLength}`);
-    view.set(bytes);
+  /** Hot slots and changed cells back from `mainBytes`; the cells stay marked (the base predates them). */
+  setMain(bytes: Uint8Array): void {
+    const main = aligned(bytes);
+    const cells = main.length - this.hotLength;
+    if (cells < 0 || cells % 2 !== 0 || cells > 2 * MAX_DELTA_CELLS) throw new Error(`anomaly state: ${bytes.byteLength} bytes, expected ${this.hotLength * 8} and up to ${MAX_DELTA_CELLS} cells`);
+    let at = 0;
+    for (const [start, end] of this.hotRanges) for (let i = start; i < end; i++) this.state[i] = main[at++]!;
+    this.baseDue = false;
+    for (; at < main.length; at += 2) {
+      const index = main[at]!;
+      if (!this.isTableCell(index)) throw new Error(`anomaly state: cell ${index} is not a table cell`);
+      this.state[index] = main[at + 1]!;
+      this.markChanged(index);
+    }
+  }
+
+  /** Calls `put` with the tables' base if it is due (or `all`), then counts changed cells afresh. */
+  changedBase(all: boolean, put: (part: number, bytes: Uint8Array) => void): void {
+    if (!all && !this.baseDue) return;
+    const base = new Float64Array(this.tableCells);
+    let at = 0;
+    for (const [start, end] of this.tableRanges) for (let i = start; i < end; i++) base[at++] = this.state[i]!;
+    put(0, new Uint8Array(base.buffer));
+    for (const index of this.changedCells) this.changedFlags[index] = 0;
+    this.changedCells.length = 0;
+    this.baseDue = false;
+  }
+
+  /** The tables from a base `changedBase` gave; the cells changed since (from `setMain`) go back on top. */
+  setBase(bytes: Uint8Array): void {
+    const base = aligned(bytes);
+    if (base.length !== this.tableCells) throw new Error(`anomaly state base: ${bytes.byteLength} bytes, expected ${this.tableCells * 8}`);
+    const newer = this.changedCells.map((index) => this.state[index]!);
+    let at = 0;
+    for (const [start, end] of this.tableRanges) for (let i = start; i < end; i++) this.state[i] = base[at++]!;
+    this.changedCells.forEach((index, k) => (this.state[index] = newer[k]!));
+  }
+
+  private isTableCell(index: number): boolean {
+    return this.tableRanges.some(([start, end]) => Number.isInteger(index) && index >= start && index < end);
   }
 }
 
-/** `bytes` as `length` doubles in an aligned buffer (a decoded Uint8Array may sit at any offset of a larger one). */
-function aligned(bytes: Uint8Array, length: number, what: string): Float64Array {
-  if (bytes.byteLength !== length * 8) throw new Error(`anomaly state ${what}: ${bytes.byteLength} bytes, expected ${length * 8}`);
-  const doubles = new Float64Array(length);
+/** `bytes` as doubles in an aligned buffer (a decoded Uint8Array may sit at any offset of a larger one). */
+function aligned(bytes: Uint8Array): Float64Array {
+  if (bytes.byteLength % 8 !== 0) throw new Error(`anomaly state: ${bytes.byteLength} bytes is not a whole number of doubles`);
+  const doubles = new Float64Array(bytes.byteLength / 8);
   new Uint8Array(doubles.buffer).set(bytes);
   return doubles;
 }
