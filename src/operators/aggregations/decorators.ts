@@ -104,6 +104,7 @@ function seriesStateOf(inner: SeriesStatefulAggregator): Omit<SeriesStatefulAggr
     createSeriesState: () => inner.createSeriesState(),
     encodeSeriesState: (state) => inner.encodeSeriesState(state),
     decodeSeriesState: (wire) => inner.decodeSeriesState(wire),
+    ...(inner.stateParts !== undefined ? { stateParts: inner.stateParts } : {}),
     emitWindow: (acc, state, from, to, targets, ctx, out) => inner.emitWindow(acc, state, from, to, targets, ctx, out),
   };
 }

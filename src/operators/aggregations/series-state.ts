@@ -53,12 +53,30 @@ export interface SeriesStatefulAggregator<A = unknown, S = unknown> extends Aggr
   encodeSeriesState(state: S): unknown;
   decodeSeriesState(wire: unknown): S;
   /**
+   * A state too big to rewrite at every window may be checkpointed in parts (anomaly: ~10 KB of
+   * detector, of which a window changes ~100 doubles): an incremental checkpoint's series entry
+   * then holds `encodeMain`, and each part is an entry of its own, written only when it changed.
+   */
+  readonly stateParts?: SeriesStateParts<S>;
+  /**
    * One window of the series: `acc` is this metric's accumulator (undefined when it took no record
    * in the window); `out[inputFrom, inputTo)` are the points the input metric emitted for the
    * series in this window (an empty range without an input). Returns true when it emitted (the
    * series then gets stale markers for it on expiry).
    */
   emitWindow(acc: A | undefined, state: S, inputFrom: number, inputTo: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean;
+}
+
+/** How a stateful kind's state is checkpointed in parts (`SeriesStatefulAggregator.stateParts`). */
+export interface SeriesStateParts<S> {
+  /** The state without its parts; `decodeSeriesState` reads it (the parts are then written back with `restore`). */
+  encodeMain(state: S): unknown;
+  /** How many parts the state has: fixed for its life (an expired series' entries are removed by it). */
+  count(state: S): number;
+  /** Calls `put` with each part changed since the last call (every part if `all`), then counts afresh. */
+  changed(state: S, all: boolean, put: (part: number, wire: unknown) => void): void;
+  /** Writes back a part `changed` gave into a state decoded from `encodeMain`'s form. */
+  restore(state: S, part: number, wire: unknown): void;
 }
 
 export function isSeriesStateful(aggregator: Aggregator<any, any>): aggregator is SeriesStatefulAggregator {

@@ -11,7 +11,7 @@ import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
 import { describeMetric, SKIP, type Aggregator, type MetricAbout, type PointTarget } from '../aggregations/aggregator.ts';
 import { defineKind, labelsSchema, METRIC_NAME, staticLabelsSchema, unitSchema } from '../aggregations/kind.ts';
-import { isSeriesStateful, type SeriesStatefulAggregator, type WindowContext } from '../aggregations/series-state.ts';
+import { isSeriesStateful, type SeriesStatefulAggregator, type SeriesStateParts, type WindowContext } from '../aggregations/series-state.ts';
 import { anomalyConfigSchema, type AnomalyConfig } from './config.ts';
 import { AnomalyDetector } from './detector.ts';
 
@@ -29,8 +29,13 @@ interface AnomalySeries {
   events: number;
 }
 
-/** A series' detector state as bytes (every double exact, NaN included) and its event count. */
-type AnomalyWire = [Uint8Array, number];
+/**
+ * A series' detector state as bytes (every double exact, NaN included) and its event count: the
+ * whole state, or in an incremental checkpoint only its hot slots (marked by a third element,
+ * HOT), its table pages being entries of their own.
+ */
+type AnomalyWire = [Uint8Array, number] | [Uint8Array, number, typeof HOT];
+const HOT = 1;
 
 export class AnomalyAggregator implements SeriesStatefulAggregator<null, AnomalySeries> {
   readonly cumulative = false;
@@ -96,12 +101,26 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   }
 
   decodeSeriesState(wire: unknown): AnomalySeries {
-    const [bytes, events] = wire as AnomalyWire;
+    const [bytes, events, form] = wire as AnomalyWire;
+    if (form === HOT) return { detector: AnomalyDetector.restoreHot(bytes, this.options.detector), events };
     // Copy into an aligned buffer: a decoded Uint8Array may sit at any offset of a larger one.
     const snapshot = new Float64Array(bytes.byteLength / 8);
     new Uint8Array(snapshot.buffer).set(bytes);
+    // Restored whole (a checkpoint from before pages, or a full snapshot): every page counts as changed.
     return { detector: AnomalyDetector.restore(snapshot, this.options.detector), events };
   }
+
+  /**
+   * In an incremental checkpoint, the series' entry holds the hot slots and the table cells
+   * changed since the tables' base (~0.75 KB + 16 B a cell), and the base (~9 KB) is an entry of
+   * its own, rewritten only when more than 64 cells changed since (state-pages.ts).
+   */
+  readonly stateParts: SeriesStateParts<AnomalySeries> = {
+    encodeMain: (state) => [state.detector.hotBytes, state.events, HOT] satisfies AnomalyWire,
+    count: (state) => state.detector.pageCount,
+    changed: (state, all, put) => state.detector.changedPages(all, put),
+    restore: (state, page, wire) => state.detector.restorePage(page, wire as Uint8Array),
+  };
 
   emitWindow(_acc: null | undefined, state: AnomalySeries, from: number, to: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean {
     const value = this.pick(out, from, to);

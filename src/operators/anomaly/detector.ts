@@ -6,6 +6,7 @@ import { RangeGuard } from './range-guard.ts';
 import { RestPeriod } from './rest-period.ts';
 import { SeasonalProfile } from './seasonal-profile.ts';
 import { SlotCursor } from './state-buffer.ts';
+import { StatePages } from './state-pages.ts';
 import { TransitionNovelty } from './transition-novelty.ts';
 import { VolatilityShift } from './volatility-shift.ts';
 
@@ -31,7 +32,9 @@ const SNAPSHOT_VERSION = 1;
  * it), O(1) time and memory per point (fixed tables and rings sized by the configuration),
  * deterministic (no randomness, no clock: replaying the same points gives the same scores), and
  * checkpointable: its whole state is one fixed-length Float64Array (state-buffer.ts), which
- * `snapshot()` copies and `bytes` shows as it is; `restore` continues exactly.
+ * `snapshot()` copies and `bytes` shows as it is; `restore` continues exactly. An incremental
+ * checkpoint writes it in parts instead (state-pages.ts): the hot slots and changed table cells at
+ * every point, the tables whole now and then; `restoreHot` and `restorePage` put them back.
  *
  * Three raw scores, each turned into an HTM-style likelihood so it is judged against its own
  * history, are averaged: deviation from the seasonal profiles (hour of day and hour of week; the
@@ -51,6 +54,8 @@ export class AnomalyDetector {
   private readonly novelty: TransitionNovelty;
   private readonly noveltyLikelihood: AnomalyLikelihood;
   private readonly rest: RestPeriod;
+  /** The state as an incremental checkpoint writes it: hot slots and pages of the tables (state-pages.ts). */
+  private readonly pages: StatePages;
 
   constructor(config: AnomalyConfigInput = {}) {
     const c = (this.config = anomalyConfig(config));
@@ -67,16 +72,18 @@ export class AnomalyDetector {
     state[0] = SNAPSHOT_VERSION;
     state[1] = slots;
     const at = new SlotCursor(state, 2);
+    const pages = (this.pages = new StatePages(state));
     const likelihood = () => new AnomalyLikelihood(c.likelihood_window, c.likelihood_alpha, c.learn_points, at.take(AnomalyLikelihood.slots(c.likelihood_window)));
     this.range = new RangeGuard(c.range_tolerance, c.learn_points, at.take(RangeGuard.SLOTS));
-    this.seasons = c.season_slots.map((slotCount) => new SeasonalProfile(c.season_slot_ms, slotCount, c.season_alpha, at.take(SeasonalProfile.slots(slotCount))));
+    this.seasons = c.season_slots.map((slotCount) => new SeasonalProfile(c.season_slot_ms, slotCount, c.season_alpha, at.take(SeasonalProfile.slots(slotCount)), pages));
     this.seasonLikelihoods = this.seasons.map(likelihood);
     this.volatility = new VolatilityShift(c.volatility_fast_alpha, c.volatility_slow_alpha, at.take(VolatilityShift.SLOTS));
     this.volatilityLikelihood = likelihood();
-    this.novelty = new TransitionNovelty(c.novelty_bins, c.novelty_order, c.novelty_quantile_rate, c.novelty_decay, at.take(TransitionNovelty.slots(c.novelty_bins, c.novelty_order)));
+    this.novelty = new TransitionNovelty(c.novelty_bins, c.novelty_order, c.novelty_quantile_rate, c.novelty_decay, at.take(TransitionNovelty.slots(c.novelty_bins, c.novelty_order)), pages);
     this.noveltyLikelihood = likelihood();
     this.rest = new RestPeriod(c.rest_points, c.threshold, at.take(RestPeriod.SLOTS));
     if (at.used !== slots) throw new Error(`anomaly detector layout: ${at.used} slots laid out, ${slots} allocated`);
+    pages.seal();
   }
 
   /** Scores `value` observed at `timeMs` (event time, ms since the epoch), then learns it. */
@@ -111,14 +118,59 @@ export class AnomalyDetector {
     return new Uint8Array(this.state.buffer, this.state.byteOffset, this.state.byteLength);
   }
 
+  /**
+   * The series entry of an incremental checkpoint: the slots that change at every point and the
+   * table cells changed since the tables' base (state-pages.ts). A buffer of this detector's,
+   * rewritten by the next call, so write it out before. `restoreHot` reads it.
+   */
+  get hotBytes(): Uint8Array {
+    return this.pages.mainBytes();
+  }
+
+  /** Parts besides the hot bytes: one, the tables' base. */
+  get pageCount(): number {
+    return 1;
+  }
+
+  /**
+   * Calls `put` with the tables' base when it is due (a new or wholly restored detector, or too
+   * many cells changed since the last one; read `hotBytes` first: it decides) or if `all`.
+   */
+  changedPages(all: boolean, put: (page: number, bytes: Uint8Array) => void): void {
+    this.pages.changedBase(all, put);
+  }
+
+  /** Writes back the base `changedPages` gave (into a detector from `restoreHot`). */
+  restorePage(page: number, bytes: Uint8Array): void {
+    if (page !== 0) throw new Error(`anomaly state part ${page} does not exist (only the base, 0)`);
+    this.pages.setBase(bytes);
+  }
+
   /** A detector with `config` continuing from `snapshot` (taken with the same configuration). */
   static restore(snapshot: Float64Array, config: AnomalyConfigInput = {}): AnomalyDetector {
     const detector = new AnomalyDetector(config);
-    const slots = detector.state.length;
-    if (snapshot[0] !== SNAPSHOT_VERSION || snapshot[1] !== slots || snapshot.length !== slots) {
-      throw new Error(`anomaly snapshot does not match this configuration (version ${snapshot[0]}, ${snapshot.length} slots, expected ${slots})`);
-    }
+    detector.check(snapshot[0], snapshot[1], snapshot.length);
     detector.state.set(snapshot);
+    detector.pages.markBaseDue();
     return detector;
+  }
+
+  /**
+   * A detector with `config` whose hot slots and changed cells are `hot` (from `hotBytes`) and
+   * whose tables' base is still to be written back with `restorePage`.
+   */
+  static restoreHot(hot: Uint8Array, config: AnomalyConfigInput = {}): AnomalyDetector {
+    const detector = new AnomalyDetector(config);
+    detector.pages.setMain(hot);
+    detector.check(detector.state[0], detector.state[1], detector.state.length);
+    return detector;
+  }
+
+  /** Throws unless a restored header (version, slot count) and length match this configuration's layout. */
+  private check(version: number | undefined, slotCount: number | undefined, length: number): void {
+    const slots = this.state.length;
+    if (version !== SNAPSHOT_VERSION || slotCount !== slots || length !== slots) {
+      throw new Error(`anomaly snapshot does not match this configuration (version ${version}, ${length} slots, expected ${slots})`);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { EwStats } from './ew-stats.ts';
+import type { PagedTables, StatePages } from './state-pages.ts';
 
 /**
  * A bounded seasonal profile: `slots` time-of-period slots of `slotMs` each (default 24 × 1 h: the
@@ -18,12 +19,15 @@ export class SeasonalProfile {
   private readonly count: Float64Array;
   /** The series' overall spread (memory ≈ 100 points), the floor under each slot's spread. */
   private readonly overall: EwStats;
+  /** Marks the checkpoint page of a slot this point changed (absent: nobody checkpoints in pages). */
+  private readonly pages: PagedTables | undefined;
 
   constructor(
     private readonly slotMs: number,
     private readonly slotCount: number,
     private readonly alpha: number,
     s: Float64Array,
+    pages?: StatePages,
     /** A slot's deviation counts once the slot has seen more than this many points. */
     private readonly minCount = 3,
   ) {
@@ -31,6 +35,7 @@ export class SeasonalProfile {
     this.variance = s.subarray(slotCount, 2 * slotCount);
     this.count = s.subarray(2 * slotCount, 3 * slotCount);
     this.overall = new EwStats(0.01, s.subarray(3 * slotCount, 3 * slotCount + EwStats.SLOTS));
+    this.pages = pages?.group([this.mean, this.variance, this.count]);
   }
 
   /** The deviation (a z ≥ 0) of `x` at `timeMs` from its slot, then learns `x`. */
@@ -46,6 +51,7 @@ export class SeasonalProfile {
       this.variance[s] = (1 - this.alpha) * (this.variance[s]! + this.alpha * d * d);
     }
     this.count[s] = this.count[s]! + 1;
+    this.pages?.touch(s);
     this.overall.push(x);
     return z;
   }

@@ -1,3 +1,5 @@
+import type { PagedTables, StatePages } from './state-pages.ts';
+
 /**
  * Novelty of the recent shape: each value is put in one of `bins` equal-mass bins (edges are
  * running quantiles, learnt by stochastic approximation with step `quantileRate` × the series'
@@ -17,6 +19,9 @@ export class TransitionNovelty {
   private readonly contexts: Float64Array;
   /** The last `order` bins, oldest first. */
   private readonly recent: Float64Array;
+  /** Mark the checkpoint pages of the cells a point changed (absent: nobody checkpoints in pages). */
+  private readonly transitionPages: PagedTables | undefined;
+  private readonly contextPages: PagedTables | undefined;
 
   constructor(
     private readonly bins: number,
@@ -24,6 +29,7 @@ export class TransitionNovelty {
     private readonly quantileRate: number,
     private readonly decay: number,
     private readonly s: Float64Array,
+    pages?: StatePages,
   ) {
     let at = 3;
     const take = (n: number) => s.subarray(at, (at += n));
@@ -31,6 +37,8 @@ export class TransitionNovelty {
     this.transitions = take(bins ** order);
     this.contexts = take(bins ** (order - 1));
     this.recent = take(order);
+    this.transitionPages = pages?.group([this.transitions]);
+    this.contextPages = pages?.group([this.contexts]);
   }
 
   update(x: number): number {
@@ -61,6 +69,8 @@ export class TransitionNovelty {
     const cc = this.contexts[context]!;
     this.transitions[transition] = c * this.decay + 1;
     this.contexts[context] = cc * this.decay + 1;
+    this.transitionPages?.touch(transition);
+    this.contextPages?.touch(context);
     return cc === 0 ? 1 : 1 - c / cc;
   }
 }

@@ -1,12 +1,15 @@
 import type { MetricPoint } from '../../core/metric-model.ts';
 import { seriesPerPoint } from '../../core/series-count.ts';
 import type { PointTarget } from '../aggregations/aggregator.ts';
-import { emitSeriesWindow, isSeriesStateful, type WindowContext } from '../aggregations/series-state.ts';
+import { emitSeriesWindow, isSeriesStateful, type SeriesStateParts, type WindowContext } from '../aggregations/series-state.ts';
 import {
   decodeRetired,
   decodeSeries,
   encodeRetired,
   encodeSeries,
+  PART,
+  partField,
+  parsePartField,
   RETIRED,
   retiredField,
   SERIES,
@@ -66,8 +69,9 @@ export class MergerSeries {
   private readonly unborn = new Set<string>();
   private readonly retired: RetiredTotals;
   private readonly overflowPartition: string | undefined;
-  /** Per group: does it hold a kind with per-series state (drift, anomaly)? */
+  /** Per group: does it hold a kind with per-series state (drift, anomaly)? One checkpointed in parts? */
   private readonly hasStateful: readonly boolean[];
+  private readonly hasParts: readonly boolean[];
   private readonly windowContext: WindowContext;
   /** Per group: may a cumulative emit change an accumulator (a counter rate's spans)? */
   private readonly emitChanges: readonly boolean[];
@@ -84,6 +88,7 @@ export class MergerSeries {
   ) {
     this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
     this.hasStateful = groups.map((group) => group.aggregators.some(isSeriesStateful));
+    this.hasParts = groups.map((group) => group.aggregators.some((a) => isSeriesStateful(a) && a.stateParts !== undefined));
     this.emitChanges = groups.map((group) => group.aggregators.some((a) => a.cumulative && a.emitKeepsAcc !== true));
     const onEvent = options.onEvent ?? (() => {});
     this.windowContext = { tenant: '', seriesKey: '', windowStartMs: 0, windowEndMs: 0, windowSeconds: 0, seriesStartMs: 0, event: onEvent };
@@ -145,6 +150,9 @@ export class MergerSeries {
     this.states.delete(key);
     this.changedSeries.delete(series);
     this.removed.push(seriesField(series.seq));
+    if (this.hasParts[series.group]) this.forEachParts(series, (m, parts, state) => {
+      for (let part = 0; part < parts.count(state); part++) this.removed.push(partField(series.seq, m, part));
+    });
     if (!isOverflowKey(key)) {
       if (waitsLater) this.unborn.add(key);
       else this.budget.release(series.tenant, this.cost[series.group]!);
@@ -262,11 +270,15 @@ export class MergerSeries {
    */
   changes(all: boolean): { put: [string, unknown][]; remove: string[] } {
     const put: [string, unknown][] = [];
+    const putSeries = (series: SeriesState) => {
+      put.push([seriesField(series.seq), encodeSeries(this.groups, series, true)]);
+      if (this.hasParts[series.group]) this.forEachParts(series, (m, parts, state) => parts.changed(state, all, (part, wire) => put.push([partField(series.seq, m, part), wire])));
+    };
     if (all) {
-      for (const series of this.states.values()) put.push([seriesField(series.seq), encodeSeries(this.groups, series)]);
+      for (const series of this.states.values()) putSeries(series);
       for (const [key, retired] of this.retired.entries()) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
     } else {
-      for (const series of this.changedSeries) put.push([seriesField(series.seq), encodeSeries(this.groups, series)]);
+      for (const series of this.changedSeries) putSeries(series);
       for (const [retired, key] of this.changedRetired) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
     }
     const remove = all ? [] : this.removed;
@@ -289,12 +301,21 @@ export class MergerSeries {
     this.clear(nextSeq);
     // In sequence order: the series map's order and each tenant's retained totals' order are the
     // order of their birth, and the samples, expiries and drops that follow depend on it.
-    const sorted = [...entries].map(([field, wire]) => ({ kind: field[0], seq: parseInt(field.slice(1), 36), wire })).sort((a, b) => a.seq - b.seq);
+    const sorted: { kind: string | undefined; seq: number; wire: unknown }[] = [];
+    const parts: (readonly [string, unknown])[] = [];
+    for (const [field, wire] of entries) {
+      if (field[0] === PART) parts.push([field, wire]);
+      else sorted.push({ kind: field[0], seq: parseInt(field.slice(1), 36), wire });
+    }
+    sorted.sort((a, b) => a.seq - b.seq);
+    const bySeq = new Map<number, SeriesState>();
     for (const { kind, seq, wire } of sorted) {
-      if (kind === SERIES) this.restoreSeries(wire as SeriesWire, seq);
+      if (kind === SERIES) bySeq.set(seq, this.restoreSeries(wire as SeriesWire, seq));
       else if (kind === RETIRED) this.restoreRetired(wire as RetiredWire, seq);
       else throw new Error(`checkpoint entry of unknown kind ${JSON.stringify(kind)}`);
     }
+    // Parts go into their series' state once it is decoded.
+    for (const [field, wire] of parts) this.restorePart(bySeq, field, wire);
   }
 
   /** The budget's counts follow from the state: every non-overflow series, born or waiting in a window. */
@@ -324,9 +345,29 @@ export class MergerSeries {
     this.removed.push(retiredField(retired.seq));
   }
 
-  private restoreSeries(wire: SeriesWire, seq: number): void {
+  private restoreSeries(wire: SeriesWire, seq: number): SeriesState {
     const series = decodeSeries(this.groups, wire, seq);
     this.states.set(series.key, series);
+    return series;
+  }
+
+  private restorePart(bySeq: ReadonlyMap<number, SeriesState>, field: string, wire: unknown): void {
+    const name = parsePartField(field);
+    if (name === undefined) throw new Error(`checkpoint entry ${JSON.stringify(field)} is not a state part`);
+    const series = bySeq.get(name.seq);
+    const aggregator = series && this.groups[series.group]!.aggregators[name.metric];
+    // A series removed with its parts leaves none behind; a metric a reload dropped has no state to fill.
+    if (series?.states === undefined || aggregator === undefined || !isSeriesStateful(aggregator) || aggregator.stateParts === undefined) return;
+    aggregator.stateParts.restore(series.states[name.metric], name.part, wire);
+  }
+
+  /** Calls `visit` for each of the series' stateful kinds checkpointed in parts. */
+  private forEachParts(series: SeriesState, visit: (m: number, parts: SeriesStateParts<unknown>, state: unknown) => void): void {
+    const aggregators = this.groups[series.group]!.aggregators;
+    for (let m = 0; m < aggregators.length; m++) {
+      const aggregator = aggregators[m]!;
+      if (isSeriesStateful(aggregator) && aggregator.stateParts !== undefined && series.states !== undefined) visit(m, aggregator.stateParts, series.states[m]);
+    }
   }
 
   private restoreRetired(wire: RetiredWire, seq: number): void {

@@ -50,8 +50,18 @@ export type WindowsSnapshot = Pick<MergerSnapshot, 'firedThrough' | 'nextEnd' | 
 /** Entry names in incremental checkpoints: a kind letter and the sequence number in base 36. */
 export const SERIES = 's';
 export const RETIRED = 'r';
+/** A part of a stateful kind's series state (SeriesStateParts): series, metric and part numbers. */
+export const PART = 'p';
 export const seriesField = (seq: number): string => SERIES + seq.toString(36);
 export const retiredField = (seq: number): string => RETIRED + seq.toString(36);
+export const partField = (seq: number, metric: number, part: number): string => `${PART}${seq.toString(36)}.${metric.toString(36)}.${part.toString(36)}`;
+
+/** A part entry's name back as its numbers (undefined: not a well-formed part name). */
+export function parsePartField(field: string): { seq: number; metric: number; part: number } | undefined {
+  const [seq, metric, part] = field.slice(PART.length).split('.').map((n) => (/^[0-9a-z]+$/.test(n) ? parseInt(n, 36) : Number.NaN));
+  if (seq === undefined || metric === undefined || part === undefined || [seq, metric, part].some(Number.isNaN)) return undefined;
+  return { seq, metric, part };
+}
 
 export function encodeStarts(starts: readonly (number | undefined)[]): StartsWire {
   return Array.from(starts, (s) => s ?? null);
@@ -85,8 +95,9 @@ export function decodePartial(groups: readonly SeriesGroupPlan[], [group, key, t
   return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: decoded, touched };
 }
 
-export function encodeSeries(groups: readonly SeriesGroupPlan[], s: SeriesState): SeriesWire {
-  return [s.group, s.key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, encodeAccs(groups, s.group, s.cumulative), s.touched, encodeStates(groups, s), encodeStarts(s.starts)];
+/** A series' wire form; `inParts`: the states that are checkpointed in parts without them (an incremental checkpoint's entry). */
+export function encodeSeries(groups: readonly SeriesGroupPlan[], s: SeriesState, inParts = false): SeriesWire {
+  return [s.group, s.key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, encodeAccs(groups, s.group, s.cumulative), s.touched, encodeStates(groups, s, inParts), encodeStarts(s.starts)];
 }
 
 /** A series back from its wire form, as the `seq`th born. */
@@ -119,12 +130,13 @@ export function decodeRetired(groups: readonly SeriesGroupPlan[], [group, key, t
   return { key, retired: { group, tenant, labelValues, cumulative: decodeCumulative(groups, group, cumulative), touched, starts: decodeStarts(starts), seq } };
 }
 
-function encodeStates(groups: readonly SeriesGroupPlan[], series: SeriesState): unknown[] | null {
+function encodeStates(groups: readonly SeriesGroupPlan[], series: SeriesState, inParts: boolean): unknown[] | null {
   if (!series.states) return null;
   const aggregators = groups[series.group]!.aggregators;
   return series.states.map((state, m) => {
     const aggregator = aggregators[m]!;
-    return isSeriesStateful(aggregator) ? aggregator.encodeSeriesState(state) : null;
+    if (!isSeriesStateful(aggregator)) return null;
+    return inParts && aggregator.stateParts ? aggregator.stateParts.encodeMain(state) : aggregator.encodeSeriesState(state);
   });
 }
 
