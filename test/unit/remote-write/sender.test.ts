@@ -54,6 +54,17 @@ function sender(
   return { s, events };
 }
 
+/** A sender batching up to 100 samples or 150 ms on a manual clock, and the timestamps of each request it makes. */
+function delayedSender() {
+  const clock = new ManualClock();
+  const requests: number[][] = [];
+  const send: SendFunction = async (_config, body) => {
+    requests.push(decodeRequestBody(body).map((s) => s.timestampMs));
+    return { kind: 'success', status: 204 };
+  };
+  return { ...sender({ batch: { max_samples: 100, max_delay: '150ms' } }, { send, clock }), clock, requests };
+}
+
 describe('TenantSender batching', () => {
   it('cuts batches of max_samples, keeps order, and has one request in flight', async () => {
     const fake = fakeSend();
@@ -76,13 +87,7 @@ describe('TenantSender batching', () => {
   });
 
   it('sends a partial batch once max_delay has passed, not before', async () => {
-    const clock = new ManualClock();
-    const requests: number[][] = [];
-    const send: SendFunction = async (_config, body) => {
-      requests.push(decodeRequestBody(body).map((s) => s.timestampMs));
-      return { kind: 'success', status: 204 };
-    };
-    const { s } = sender({ batch: { max_samples: 100, max_delay: '150ms' } }, { send, clock });
+    const { s, clock, requests } = delayedSender();
     s.write([at(1), at(2)]);
     await clock.advance(149);
     expect(requests).toEqual([]);
@@ -91,13 +96,7 @@ describe('TenantSender batching', () => {
   });
 
   it('expedite() sends the partial batches queued so far at once, and later writes wait for max_delay again', async () => {
-    const clock = new ManualClock();
-    const requests: number[][] = [];
-    const send: SendFunction = async (_config, body) => {
-      requests.push(decodeRequestBody(body).map((s) => s.timestampMs));
-      return { kind: 'success', status: 204 };
-    };
-    const { s } = sender({ batch: { max_samples: 100, max_delay: '150ms' } }, { send, clock });
+    const { s, clock, requests } = delayedSender();
     s.write([at(1), at(2)]);
     s.expedite();
     await clock.advance(0);
