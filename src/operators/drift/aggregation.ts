@@ -15,7 +15,8 @@ import { defaultDriftMethod, DRIFT_METHOD_SPECS, DRIFT_METHODS, type DriftMethod
 import { decodeReference, encodeReference, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
 import type { FeatureType } from './sample.ts';
 import { scoreDriftSamples } from './score.ts';
-import { DriftWindow, type DriftWindowOptions } from './window.ts';
+import { DriftWindow } from './window.ts';
+import type { DriftWindowOptions } from './window-options.ts';
 
 export interface DriftMetricOptions {
   readonly name: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fieldPath, labelsSchema, METRIC_NAME, metricFilter, staticLabelsSchema, unitSchema } from '../aggregations/kind.ts';
 import { DRIFT_METHOD_SPECS, DRIFT_METHODS } from './methods.ts';
-import { DRIFT_WINDOW_DEFAULTS } from './window.ts';
+import { DRIFT_WINDOW_DEFAULTS } from './window-options.ts';
 
 const eventTime = z
   .union([z.string(), z.number()])

@@ -12,8 +12,9 @@ export { DRIFT_METHOD_SPECS, DRIFT_METHODS, defaultDriftMethod } from './methods
 export type { DriftMethod } from './methods.ts';
 export type { DriftReport, DriftResult } from './score.ts';
 export type { FeatureType } from './sample.ts';
-export { DRIFT_WINDOW_DEFAULTS, DriftWindow, OVERFLOW_CATEGORY } from './window.ts';
-export type { DriftWindowOptions, DriftWindowSnapshot } from './window.ts';
+export { DriftWindow } from './window.ts';
+export { DRIFT_WINDOW_DEFAULTS, OVERFLOW_CATEGORY } from './window-options.ts';
+export type { DriftWindowOptions, DriftWindowSnapshot } from './window-options.ts';
 
 /** One method's score and verdict; `method` 'default' picks Evidently's default for the data. */
 export function scoreDrift(reference: DriftWindow, current: DriftWindow, method: DriftMethod | 'default', threshold?: number): DriftResult {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DriftReferenceConfig } from './config.ts';
-import type { DriftWindowOptions, DriftWindowSnapshot } from './window.ts';
+import type { DriftWindowOptions, DriftWindowSnapshot } from './window-options.ts';
 import { DriftWindow } from './window.ts';
 
 /** One series' reference state: the windows collected so far (already merged where that is the rule) and a count. */

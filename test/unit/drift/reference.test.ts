@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeReference, encodeReference, referenceStrategy } from '../../../src/operators/drift/reference.ts';
-import { DriftWindow, type DriftWindowOptions } from '../../../src/operators/drift/window.ts';
+import { DriftWindow } from '../../../src/operators/drift/window.ts';
+import type { DriftWindowOptions } from '../../../src/operators/drift/window-options.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
 
 /** Windows of whole and fractional values, some past the exact bound (sketched), some empty of a value range. */
