@@ -16,7 +16,7 @@
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { pino } from 'pino';
 import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
 import { startPipelines } from '../../src/runtime/process.ts';
@@ -85,15 +85,9 @@ function asSeparateRun(loaded: LoadedPipeline, run: string, redisUrl: string): L
 }
 
 /** Source records the group has committed (a separate run's "all records in", over its instances). */
-async function committedByGroup(kafka: Kafka, groupId: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return offsets!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
+async function committedByGroup(admin: Admin, groupId: string): Promise<number> {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return offsets!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
 /** Marks this instance done and waits (bounded) until every instance of the run is. */
@@ -108,7 +102,9 @@ async function pipeline(): Promise<void> {
   const shipped = await loadPipelineFile(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url).pathname);
   const run = process.env.BENCH_RUN;
   const loaded = run === undefined ? shipped : asSeparateRun(shipped, run, process.env.BENCH_REDIS_URL!);
-  const admin = run === undefined ? undefined : new Kafka({ clientId: 'bench-offsets', brokers, logLevel: logLevel.NOTHING });
+  // One connection for the whole run: the check runs every poll, inside the measured process.
+  const admin = run === undefined ? undefined : new Kafka({ clientId: 'bench-offsets', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin?.connect();
   const recordsIn = async () => (admin ? committedByGroup(admin, loaded.config.source.group_id) : total('sluice_records_in_total'));
   const running = await startPipelines([loaded], { logger: pino({ level: 'warn' }), telemetryListen: '127.0.0.1:0' });
   const started = performance.now();
@@ -137,6 +133,7 @@ async function pipeline(): Promise<void> {
   const endToEnd = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
   if (run !== undefined) await leaveTogether(process.env.BENCH_BARRIER_DIR!, Number(process.env.BENCH_INSTANCES ?? 1));
+  await admin?.disconnect();
   await running.stop();
   const deadLetters = (await running.metrics.deadLettered.get()).values.map((v) => `${v.labels.reason}=${v.value}`);
   const failedMetric = running.metrics.registry.getSingleMetric('sluice_remote_write_samples_failed_total')!;
