@@ -5,6 +5,7 @@ import type { MetricDescriptor, MetricPoint } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
 import { describeMetric, InvalidInput, withLabel, type Aggregator, type MetricAbout, type PointTarget } from './aggregator.ts';
 import { numericInput } from './numeric-input.ts';
+import { mergeSketch } from './sketch-merge.ts';
 import { decodeSketch, encodeSketch } from './sketch-wire.ts';
 
 /**
@@ -42,12 +43,7 @@ export class QuantilesAggregator implements Aggregator<DDSketch, number> {
   }
 
   merge(into: DDSketch, from: DDSketch): void {
-    const intoHadValues = into.count > 0;
-    into.merge(from);
-    // sketches-js 2.1.1 merges only the positive store into a sketch that has values (its copy
-    // into an empty one takes both): without this, negative values of every partial but the first
-    // were lost from the quantiles while still counted.
-    if (intoHadValues) negativeStoreOf(into).merge(negativeStoreOf(from));
+    mergeSketch(into, from);
   }
 
   encode(acc: DDSketch): unknown {
@@ -75,8 +71,6 @@ export class QuantilesAggregator implements Aggregator<DDSketch, number> {
     }
   }
 }
-
-const negativeStoreOf = (sketch: DDSketch) => (sketch as unknown as { negativeStore: { merge(other: unknown): void } }).negativeStore;
 
 export const quantilesMetricSchema = z
   .object({

@@ -21,6 +21,7 @@
  * under OVERFLOW_CATEGORY (one extra bin), which the snapshot and the scores show as such.
  */
 import { DDSketch } from '@datadog/sketches-js';
+import { mergeSketch } from '../aggregations/sketch-merge.ts';
 import type { CategoricalSample, DriftSample, FeatureType, NumericSample } from './sample.ts';
 import { categoricalSample, typedNumericSample, weightedNumericSample } from './sample.ts';
 import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchBins, type SketchFields } from './window-bytes.ts';
@@ -158,7 +159,7 @@ export class DriftWindow {
       return;
     }
     if (this.sketch === null) this.switchToSketch();
-    if (other.sketch !== null) this.sketch!.merge(other.sketch);
+    if (other.sketch !== null) mergeSketch(this.sketch!, other.sketch);
     else if (other.exact !== null) for (const [v, c] of other.exact) this.sketch!.accept(v, c);
     else acceptAll(this.sketch!, other.sorted!);
   }
