@@ -58,6 +58,19 @@ describe('DriftWindow', () => {
     expect(forward.isExact).toBe(true);
   });
 
+  it('merged sketched windows keep the negative values of every part (sketches-js merges only the positive store)', () => {
+    const options = { featureType: 'numerical', maxExactValues: 2 } as const;
+    const of = (values: number[]) => {
+      const window = new DriftWindow(options);
+      for (const v of values) window.add(v);
+      return window;
+    };
+    const merged = of([-5, 1, 3]);
+    merged.merge(of([-10, 2, 4]));
+    expect(merged.isExact).toBe(false);
+    expect(merged.sample()).toEqual(of([-5, 1, 3, -10, 2, 4]).sample());
+  });
+
   it('scores categories bit for bit the same in whatever order they arrived (a replay merges partials in another order)', () => {
     // Seeded counts over 8 categories, 3 of them in the reference; before categories were sorted
     // for scoring, some of these 900 scores differed in their last bits between the two orders.
