@@ -21,6 +21,7 @@
  * bytes sent, and its partition ends exactly N + one commit marker per partition per transaction.
  *
  *   node --import tsx test/bench/kafka-client-bench.ts [--records 1000000] [--rounds 2] [--txn-batch 3000]
+ *   BENCH_CHILD_NODE_ARGS=--cpu-prof node --import tsx test/bench/kafka-client-bench.ts   (profiles each run)
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { execFile } from 'node:child_process';
@@ -52,6 +53,8 @@ interface RunResult {
   /** Produce runs: records and value bytes in committed transactions. */
   produced?: number;
   bytes?: number;
+  /** @platformatic/kafka: requests it retried (after its retryDelay), by operation. */
+  retries?: Record<string, number>;
 }
 
 /** The gateway logs a produce run sends, as JSON: the same for every run and for the check. */
@@ -95,8 +98,11 @@ function childEnv(): ChildEnv {
   };
 }
 
-/** (b): every record through the messages stream, parsed as the bare phase parses it. */
-async function platformaticConsume({ brokers, topic, records }: ChildEnv): Promise<RunResult> {
+/**
+ * (b): every record through the messages stream, parsed as the bare phase parses it; in the
+ * classic group protocol (JoinGroup/SyncGroup, as kafkajs) or KIP-848's `consumer` protocol.
+ */
+async function platformaticConsume({ brokers, topic, records }: ChildEnv, groupProtocol: 'classic' | 'consumer'): Promise<RunResult> {
   const consumer = new Consumer({
     clientId: 'bench-platformatic',
     bootstrapBrokers: brokers,
@@ -104,6 +110,7 @@ async function platformaticConsume({ brokers, topic, records }: ChildEnv): Promi
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     maxBytes: 10 * MiB,
     maxBytesPerPartition: MiB,
+    ...(groupProtocol === 'consumer' ? { groupProtocol } : {}),
   });
   const started = performance.now();
   const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
@@ -163,9 +170,16 @@ async function kafkajsTransactions(env: ChildEnv): Promise<RunResult> {
   return result;
 }
 
-/** (d): @platformatic/kafka's transactions (beginTransaction / send / commit). */
-async function platformaticTransactions(env: ChildEnv): Promise<RunResult> {
+/**
+ * (d): @platformatic/kafka's transactions (beginTransaction / send / commit). Back to back, the
+ * next transaction's AddPartitionsToTxn often meets CONCURRENT_TRANSACTIONS while the broker still
+ * writes the last one's markers; the client waits `retryDelay` (default 1 s) before it retries,
+ * where the Java producer waits 20 ms (TransactionManager's ADD_PARTITIONS_RETRY_BACKOFF_MS). (e)
+ * runs the same with that 20 ms.
+ */
+async function platformaticTransactions(env: ChildEnv, retryDelay: number | undefined): Promise<RunResult> {
   const producer = new Producer({
+    ...(retryDelay === undefined ? {} : { retryDelay }),
     clientId: 'bench-platformatic-txn',
     bootstrapBrokers: env.brokers,
     transactionalId: `bench-platformatic-${process.pid}`,
@@ -173,19 +187,25 @@ async function platformaticTransactions(env: ChildEnv): Promise<RunResult> {
     acks: ProduceAcks.ALL,
     autocreateTopics: false,
   });
+  const retries: Record<string, number> = {};
+  producer.on('client:performWithRetry:retry', (operation: string) => {
+    retries[operation] = (retries[operation] ?? 0) + 1;
+  });
   const result = await produceInTransactions(env, async (batch) => {
     const transaction = await producer.beginTransaction();
     await transaction.send({ messages: batch.map((m) => ({ topic: env.topic, ...m })) });
     await transaction.commit();
   });
   await producer.close();
-  return result;
+  return { ...result, retries };
 }
 
 const CHILD_RUNS: Record<string, (env: ChildEnv) => Promise<RunResult>> = {
-  'platformatic-consume': platformaticConsume,
+  'platformatic-consume': (env) => platformaticConsume(env, 'classic'),
+  'platformatic-consume-kip848': (env) => platformaticConsume(env, 'consumer'),
   'kafkajs-txn': kafkajsTransactions,
-  'platformatic-txn': platformaticTransactions,
+  'platformatic-txn': (env) => platformaticTransactions(env, undefined),
+  'platformatic-txn-20ms': (env) => platformaticTransactions(env, 20),
 };
 
 // ---- the parent: stack, fill, alternating runs, checks, table ----
@@ -213,8 +233,10 @@ async function main(): Promise<void> {
   const contenders: Contender[] = [
     { label: `(a) kafkajs ${kafkajsVersion} consume + JSON.parse`, kind: 'consume', script: [phase, 'bare'] },
     { label: `(b) platformatic ${platformaticVersion} consume + JSON.parse`, kind: 'consume', script: [self, '--child', 'platformatic-consume'] },
+    { label: "(b') (b) in KIP-848's consumer group protocol", kind: 'consume', script: [self, '--child', 'platformatic-consume-kip848'] },
     { label: `(c) kafkajs ${kafkajsVersion} transactional produce`, kind: 'produce', script: [self, '--child', 'kafkajs-txn'] },
     { label: `(d) platformatic ${platformaticVersion} transactional produce`, kind: 'produce', script: [self, '--child', 'platformatic-txn'] },
+    { label: '(e) (d) with retryDelay 20 ms', kind: 'produce', script: [self, '--child', 'platformatic-txn-20ms'] },
   ];
 
   // A directory of its own: two benches at once must not share or stop one stack.
@@ -247,7 +269,10 @@ async function main(): Promise<void> {
               ? countProblems({ consumed: result.consumed, checksum: result.checksum }, { consumed: records, checksum: inputTokens })
               : await producedProblems(kafka, topic, records, expectedBytes, commitMarkers(records, txnBatch));
           exact &&= problems.length === 0;
-          say(`${contender.label}, round ${round}: ${fmt(records / result.seconds)} records/s ${problems.length === 0 ? 'OK' : `MISMATCH: ${problems.join('; ')}`}`);
+          const retried = Object.entries(result.retries ?? {}).map(([operation, count]) => `${operation} ×${count}`);
+          say(
+            `${contender.label}, round ${round}: ${fmt(records / result.seconds)} records/s${retried.length > 0 ? `, retried ${retried.join(', ')}` : ''} ${problems.length === 0 ? 'OK' : `MISMATCH: ${problems.join('; ')}`}`,
+          );
           // Freed at once: four copies of 500 MiB would otherwise sit in the broker's data dir.
           if (kind === 'produce') await admin.deleteTopics({ topics: [topic] });
         }
@@ -338,7 +363,8 @@ async function readCommitted(kafka: Kafka, topic: string, records: number): Prom
 }
 
 async function runChild(script: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', ...script], { env, maxBuffer: 16 * MiB, timeout: CHILD_TIMEOUT_MS });
+  const nodeArgs = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, '--import', 'tsx', ...script], { env, maxBuffer: 16 * MiB, timeout: CHILD_TIMEOUT_MS });
   return JSON.parse(stdout.trim().split('\n').pop()!) as RunResult;
 }
 
