@@ -255,13 +255,17 @@ async function main(): Promise<void> {
 
     const results = new Map<Contender, RunResult[]>(contenders.map((c) => [c, []]));
     const env = { ...process.env, BENCH_BROKERS: stack.kafka.brokers.join(','), BENCH_RECORDS: String(records), BENCH_TXN_BATCH: String(txnBatch) };
+    // Every produce run's topic up front: a create right after a delete can fail its leader wait
+    // on a busy machine (UNKNOWN_TOPIC_OR_PARTITION from kafkajs's metadata retries).
+    const produceTopic = (round: number, contender: Contender) => `bench.txn.${round}.${contenders.indexOf(contender)}`;
+    const produceTopics = contenders.filter((c) => c.kind === 'produce').flatMap((c) => Array.from({ length: rounds }, (_, r) => produceTopic(r + 1, c)));
+    await admin.createTopics({ waitForLeaders: true, topics: produceTopics.map((topic) => ({ topic, numPartitions: PARTITIONS })) });
     // Consumes alternate with each other, then produces with each other: a quiet or busy spell of
-    // the shared machine falls on both clients of a pair.
+    // the shared machine falls on every client of a kind.
     for (const kind of ['consume', 'produce'] as const) {
       for (let round = 1; round <= rounds; round++) {
         for (const contender of contenders.filter((c) => c.kind === kind)) {
-          const topic = kind === 'consume' ? source : `bench.txn.${round}.${contenders.indexOf(contender)}`;
-          if (kind === 'produce') await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
+          const topic = kind === 'consume' ? source : produceTopic(round, contender);
           const result = await runChild(contender.script, { ...env, BENCH_TOPIC: topic });
           results.get(contender)!.push(result);
           const problems =
@@ -269,11 +273,12 @@ async function main(): Promise<void> {
               ? countProblems({ consumed: result.consumed, checksum: result.checksum }, { consumed: records, checksum: inputTokens })
               : await producedProblems(kafka, topic, records, expectedBytes, commitMarkers(records, txnBatch));
           exact &&= problems.length === 0;
-          const retried = Object.entries(result.retries ?? {}).map(([operation, count]) => `${operation} ×${count}`);
+          const retried = Object.entries(result.retries ?? {}).map(([operation, count]) => `, retried ${operation} ×${count}`);
           say(
-            `${contender.label}, round ${round}: ${fmt(records / result.seconds)} records/s${retried.length > 0 ? `, retried ${retried.join(', ')}` : ''} ${problems.length === 0 ? 'OK' : `MISMATCH: ${problems.join('; ')}`}`,
+            `${contender.label}, round ${round}: ${fmt(records / result.seconds)} records/s, ${((result.cpuSeconds / records) * 1e6).toFixed(2)} CPU-s/1M, ` +
+              `${result.maxRssMiB} MiB${retried.join('')} ${problems.length === 0 ? 'OK' : `MISMATCH: ${problems.join('; ')}`}`,
           );
-          // Freed at once: four copies of 500 MiB would otherwise sit in the broker's data dir.
+          // Freed at once: a 500 MiB copy per run would otherwise sit in the broker's data dir.
           if (kind === 'produce') await admin.deleteTopics({ topics: [topic] });
         }
       }
