@@ -16,6 +16,10 @@
  * generator nor 500 MiB of values is measured), one transaction at a time, explicit partitions
  * round robin, acks=all, no offsets in the transaction (only produce + commit).
  *
+ * Last, a read_committed probe (a feature check, printed, not counted): two aborted transactions
+ * then a committed one, read in 16 KiB fetches by both clients; records of aborted transactions
+ * delivered: patched kafkajs 0, @platformatic/kafka 1.35.0 390 of 400.
+ *
  * Exits 1 when any count differs: every consume run must see exactly N records with the generator's
  * input-token sum; every produce run's topic, read back read_committed, exactly N records and the
  * bytes sent, and its partition ends exactly N + one commit marker per partition per transaction.
@@ -37,7 +41,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { Consumer, FetchIsolationLevels, MessagesStreamModes, ProduceAcks, Producer } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { startStack } from '../stack/index.ts';
 import { generateGatewayLogs } from '../support/gateway-traffic.ts';
 
@@ -289,8 +293,13 @@ async function main(): Promise<void> {
         }
       }
     }
-    await admin.disconnect();
     printTable(say, results, records, txnBatch);
+    const leaked = await readCommittedProbe(kafka, stack.kafka.brokers, admin);
+    await admin.disconnect();
+    say(
+      `read_committed, ${PROBE_FETCH_BYTES / 1024} KiB fetches over 2 aborted transactions of one producer (${2 * PROBE_ABORTED_SENDS * 10} records) and a committed one: ` +
+        `records of aborted transactions delivered by kafkajs (patched filter) ${leaked.kafkajs}, by @platformatic/kafka ${leaked.platformatic} (NaN: its committed records never came)`,
+    );
   } finally {
     await stack.stop();
     rmSync(runDir, { recursive: true, force: true });
@@ -337,12 +346,18 @@ function commitMarkers(records: number, txnBatch: number): number {
 
 /** A produce run's topic read back read_committed by kafkajs, and its partition ends. */
 async function producedProblems(kafka: Kafka, topic: string, records: number, bytes: number, markers: number): Promise<string[]> {
+  const read = await readCommitted(kafka, topic, records);
+  // kafkajs lists read_committed ends (the last stable offset): the last transaction's markers
+  // are written after its commit returns, so the ends get up to 10 s to reach them.
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
+  let offsets = 0;
+  for (let waited = 0; waited <= 10_000; waited += 200) {
+    offsets = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+    if (offsets >= records + markers) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   await admin.disconnect();
-  const offsets = ends.reduce((sum, p) => sum + Number(p.high), 0);
-  const read = await readCommitted(kafka, topic, records);
   return countProblems({ ...read, offsets }, { records, bytes, offsets: records + markers });
 }
 
@@ -371,6 +386,62 @@ async function readCommitted(kafka: Kafka, topic: string, records: number): Prom
   });
   await consumer.disconnect();
   return { records: seen, bytes };
+}
+
+const PROBE_FETCH_BYTES = 16 * 1024;
+const PROBE_ABORTED_SENDS = 20;
+const PROBE_COMMITTED = 10;
+
+/**
+ * A feature check, not a measurement: read_committed when a fetch holds records of an aborted
+ * transaction but not its abort marker. One producer writes two aborted transactions (20 sends of
+ * 10 records of ~1 KiB each) and then a committed one of 10 records; each client reads the topic
+ * with 16 KiB per fetch. Returns the records of aborted transactions each delivered (right: 0).
+ */
+async function readCommittedProbe(kafka: Kafka, brokers: string[], admin: Admin): Promise<{ kafkajs: number; platformatic: number }> {
+  const topic = 'bench.read-committed-probe';
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+  const producer = kafka.producer({ transactionalId: 'bench-probe', idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const padding = 'x'.repeat(1000);
+  for (const outcome of ['aborted', 'aborted', 'committed'] as const) {
+    const transaction = await producer.transaction();
+    const sends = outcome === 'committed' ? 1 : PROBE_ABORTED_SENDS;
+    for (let send = 0; send < sends; send++) {
+      await transaction.send({ topic, acks: -1, messages: Array.from({ length: 10 }, () => ({ value: `${outcome} ${padding}` })) });
+    }
+    await (outcome === 'committed' ? transaction.commit() : transaction.abort());
+  }
+  await producer.disconnect();
+
+  const viaKafkajs = kafka.consumer({ groupId: 'bench-probe-kafkajs', readUncommitted: false, maxBytes: PROBE_FETCH_BYTES, maxBytesPerPartition: PROBE_FETCH_BYTES });
+  await viaKafkajs.connect();
+  await viaKafkajs.subscribe({ topic, fromBeginning: true });
+  const kafkajs = await abortedBeforeCommitted((onValue) => void viaKafkajs.run({ eachMessage: async ({ message }) => onValue(message.value!.toString()) }));
+  await viaKafkajs.disconnect();
+
+  const viaPlatformatic = new Consumer({ clientId: 'bench-probe', bootstrapBrokers: brokers, groupId: 'bench-probe-platformatic', maxBytes: PROBE_FETCH_BYTES, maxBytesPerPartition: PROBE_FETCH_BYTES });
+  const stream = await viaPlatformatic.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+  const platformatic = await abortedBeforeCommitted((onValue) => stream.on('data', (message) => onValue(message.value.toString())));
+  await stream.close();
+  await viaPlatformatic.close(true);
+  return { kafkajs, platformatic };
+}
+
+/** Records of aborted transactions delivered before all committed ones (they come after them); NaN after 30 s without. */
+function abortedBeforeCommitted(start: (onValue: (value: string) => void) => void): Promise<number> {
+  return new Promise((resolve) => {
+    let aborted = 0;
+    let committed = 0;
+    const timer = setTimeout(() => resolve(Number.NaN), 30_000);
+    start((value) => {
+      if (value.startsWith('aborted')) aborted++;
+      else if (++committed === PROBE_COMMITTED) {
+        clearTimeout(timer);
+        resolve(aborted);
+      }
+    });
+  });
 }
 
 async function runChild(script: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
