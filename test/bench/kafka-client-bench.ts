@@ -7,8 +7,10 @@
  *   (a) kafkajs consumer group + JSON.parse: the pipeline bench's own bare phase (phase.ts bare)
  *   (b) @platformatic/kafka consumer group + JSON.parse, read_committed, the same fetch sizes as
  *       kafkajs's defaults (10 MiB per fetch, 1 MiB per partition)
+ *   (b') (b) in KIP-848's `consumer` group protocol instead of the classic one
  *   (c) kafkajs transactional produce of N records, --txn-batch records per transaction
  *   (d) @platformatic/kafka transactional produce, the same
+ *   (e) (d) with a 20 ms retryDelay instead of its default 1 s
  *
  * and prints each run's records/s, CPU-s per 1M records (the child's user + system CPU from its
  * first record, or first transaction, to its last) and the child's peak RSS. The produce runs send
@@ -27,11 +29,12 @@
  *   node --import tsx test/bench/kafka-client-bench.ts [--records 1000000] [--rounds 2] [--txn-batch 3000]
  *   BENCH_CHILD_NODE_ARGS=--cpu-prof node --import tsx test/bench/kafka-client-bench.ts   (profiles each run)
  *
- * About 10 minutes at 1M on the shared 2-core machine, so not part of `npm run bench`. Two full
- * runs (1M, 2 rounds, load 3–10), CPU-s per 1M: consume kafkajs 2.2.4 8.25–9.01 and 6.25–6.40,
- * @platformatic/kafka 1.35.0 11.12–12.58 and 9.16–10.15 (KIP-848 protocol 9.71); transactional
- * produce kafkajs 22.77–23.62 and 17.04–20.97, @platformatic/kafka 8.15–9.09 and 7.72–7.79 (at
- * 10k–20k records/s against kafkajs's 17k–28k: its 1 s retryDelay; 43k–49k with 20 ms).
+ * About 10 minutes at 1M on the shared 2-core machine, so not part of `npm run bench`. Three full
+ * runs (1M, 2 rounds, load 3–13), CPU-s per 1M: consume kafkajs 2.2.4 8.25–9.01, 6.25–6.40 and
+ * 7.32–7.91, @platformatic/kafka 1.35.0 11.12–12.58, 9.16–10.15 and 10.09–11.50 (KIP-848 protocol
+ * 9.71, 10.21–10.92); transactional produce kafkajs 22.77–23.62, 17.04–20.97 and 19.43–21.80,
+ * @platformatic/kafka 8.15–9.09, 7.72–7.79 and 7.09–9.61, at 10k–20k records/s against kafkajs's
+ * 17k–32k (its 1 s retryDelay), 43k–62k with 20 ms.
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { execFile } from 'node:child_process';
