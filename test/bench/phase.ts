@@ -65,7 +65,7 @@ async function bare(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
   await consumer.disconnect();
-  report({ seconds, cpuSeconds, checksum });
+  report({ seconds, cpuSeconds, consumed: seen, checksum });
 }
 
 /** The shipped pipeline as a separate run `run`: see the header. */
