@@ -31,11 +31,7 @@ export function fieldPathSegments(path: string): string[] {
  */
 export function compileFieldGetter(path: string): FieldGetter {
   const segments = fieldPathSegments(path);
-  if (segments.length === 1) {
-    const key = segments[0]!;
-    if (!(key in Object.prototype)) return (record) => record[key];
-    return (record) => (Object.hasOwn(record, key) ? record[key] : undefined);
-  }
+  if (segments.length === 1) return ownFieldReader(segments[0]!);
   return (record) => {
     let current: unknown = record;
     for (let i = 0; i < segments.length; i++) {
@@ -46,6 +42,12 @@ export function compileFieldGetter(path: string): FieldGetter {
     }
     return current;
   };
+}
+
+/** Reads one own property of a record (see compileFieldGetter: direct where Object.prototype cannot answer instead). */
+export function ownFieldReader(key: string): FieldGetter {
+  if (!(key in Object.prototype)) return (record) => record[key];
+  return (record) => (Object.hasOwn(record, key) ? record[key] : undefined);
 }
 
 /** The config schema of a field path (`usage.input_tokens`, `attributes["gen_ai.request.model"]`). */
