@@ -23,13 +23,15 @@ export function fieldPathSegments(path: string): string[] {
  * Compiles a field path once at load time. The common single-segment path gets a direct
  * property read; nested paths walk their pre-split segments without allocating. Only own
  * properties are read, so a path can never reach `__proto__` or `constructor`.
+ *
+ * Decoded records are plain objects (JSON.parse, object spreads, `Object.create(null)`): their
+ * prototype is Object.prototype or null. So a top-level key that Object.prototype does not have
+ * can only be the record's own, and is read without the `Object.hasOwn` call (≈ 30 field reads
+ * per gateway record). Keys Object.prototype has (`constructor`, `toString`, …) keep the check.
  */
 export function compileFieldGetter(path: string): FieldGetter {
   const segments = fieldPathSegments(path);
-  if (segments.length === 1) {
-    const key = segments[0]!;
-    return (record) => (Object.hasOwn(record, key) ? record[key] : undefined);
-  }
+  if (segments.length === 1) return ownFieldReader(segments[0]!);
   return (record) => {
     let current: unknown = record;
     for (let i = 0; i < segments.length; i++) {
@@ -40,6 +42,12 @@ export function compileFieldGetter(path: string): FieldGetter {
     }
     return current;
   };
+}
+
+/** Reads one own property of a record (see compileFieldGetter: direct where Object.prototype cannot answer instead). */
+export function ownFieldReader(key: string): FieldGetter {
+  if (!(key in Object.prototype)) return (record) => record[key];
+  return (record) => (Object.hasOwn(record, key) ? record[key] : undefined);
 }
 
 /** The config schema of a field path (`usage.input_tokens`, `attributes["gen_ai.request.model"]`). */

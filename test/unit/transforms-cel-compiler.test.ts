@@ -94,6 +94,12 @@ describe('compiled CEL against cel-js', () => {
     'd == 2.5', 'd == 2', 'big == 5', 'big == 5.0', 's == "abc"', 's != "abc"', 'n == null', 'n != null', 's == null', 'null == s',
     'd == null', 'b == null', 'list == null', 'obj == null', 's == d', 'b == true', 'b != f', 'list == [1.0, 2.0, 3.0]', 'obj == obj',
     'missing == null', 'missing != null', 'e == ""',
+    // a literal on the right (cel-compiler.ts's specialised closures), with every kind of left operand
+    'n < 1.0', 'b >= 1.0', 'big >= 1.0', 'missing >= 1.0', 's > 1.0', 'list <= 1.0', 'nan >= 0.0', 'inf > 1.0', 'z <= -0.0', 'd > -1.0',
+    'd - 1.0', 'big - 1.0', 'n * 2.0', 's / 2.0', 'missing / 2.0', 'obj - 1.0', 'd / 0.0', 'z * -1.0', 'b - 1.0',
+    'b == 2.5', 'n == 2.5', 'big == 2.5', 'missing == 2.5', 'list == 2.5', 'z == -0.0', 'd != 2.5', 'n != 2.5', 's != 2.5',
+    's == "x"', 'n == "x"', 'd == "x"', 'big == "x"', 'obj != "x"', 'missing != "x"', 'b == false', 'n == true', 's != true', 'f != false',
+    'big != null', 'b != null', 'obj != null', 'list == null', 'd == null', 'missing == null',
     // logic and conditions
     'b && f', 'b || f', 'f && missing', 'missing && f', 'b || missing', 'missing || b', 'missing && b', 'missing || f', 'b && s', 's && b',
     'f || s', '!b', '!s', '!missing', 'b ? s : t', 'f ? s : t', 's ? 1.0 : 2.0', 'missing ? 1.0 : 2.0', 'b ? missing : 1.0', 'b ? 1 : 2',

@@ -43,6 +43,13 @@ const constantObjects = new WeakMap<CompiledCel, Record<string, unknown>>();
  */
 const constantTables = new WeakMap<CompiledCel, { readonly key: CompiledCel; readonly values: ReadonlyMap<string, unknown> }>();
 
+/**
+ * Closures that always give the same double, string, bool or null (a literal, a folded constant):
+ * an operator with one of them on its right tests only its left operand (`http_status >= 400.0`,
+ * `error_code == "DataInspectionFailed"`, `x - 1.0`), with the same results as the general case.
+ */
+const literals = new WeakMap<CompiledCel, number | string | boolean | null>();
+
 interface Node {
   readonly op: unknown;
   readonly args: unknown;
@@ -66,7 +73,7 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
     case 'value': {
       const value = node.args;
       if (!isScalar(value)) throw new NotCompiled();
-      return () => value;
+      return literal(() => value, value);
     }
     case 'id': {
       const read = variable(node.args as string);
@@ -74,7 +81,9 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       if (typeof read !== 'function') return constantNode(read.constant);
       return (record) => {
         const value = read(record);
-        return isCelValue(value) ? value : FALLBACK;
+        // Doubles, strings and bools first: almost every field is one.
+        const type = typeof value;
+        return type === 'number' || type === 'string' || type === 'boolean' || isCelValue(value) ? value : FALLBACK;
       };
     }
     case '.': {
@@ -124,6 +133,7 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
     case '!=': {
       const [a, b] = (node.args as [Node, Node]).map(compile) as [CompiledCel, CompiledCel];
       const negate = node.op === '!=';
+      if (literals.has(b)) return equalsLiteral(a, literals.get(b)!, negate);
       return (record) => {
         const left = a(record);
         const right = b(record);
@@ -207,7 +217,33 @@ function constantNode(value: unknown): CompiledCel {
   const result = isCelValue(value) ? value : FALLBACK;
   const node: CompiledCel = () => result;
   if (isPlainObject(value)) constantObjects.set(node, value);
+  return isScalar(value) ? literal(node, value) : node;
+}
+
+/** Marks `node` as always giving `value` when that is a double, string, bool or null (ints stay general: they fall back). */
+function literal(node: CompiledCel, value: unknown): CompiledCel {
+  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') literals.set(node, value);
   return node;
+}
+
+/**
+ * `left == c` / `left != c` for a literal c, as the general case decides it: the same scalar type
+ * compares with `===`, null against a scalar is unequal, anything else falls back to cel-js.
+ */
+function equalsLiteral(a: CompiledCel, c: number | string | boolean | null, negate: boolean): CompiledCel {
+  if (c === null) {
+    return (record) => {
+      const left = a(record);
+      if (left === null) return !negate;
+      return isNullable(left) ? negate : FALLBACK;
+    };
+  }
+  const type = typeof c;
+  return (record) => {
+    const left = a(record);
+    if (typeof left === type) return (left === c) !== negate;
+    return left === null ? negate : FALLBACK;
+  };
 }
 
 /** `key(record)` looked up in `values`, computed at compile time; a key without a value falls back to cel-js. */
@@ -229,6 +265,32 @@ function ownField(object: unknown, key: string): unknown {
 }
 
 function comparison(op: '<' | '<=' | '>' | '>=', a: CompiledCel, b: CompiledCel): CompiledCel {
+  const c = literals.get(b);
+  if (typeof c === 'number') {
+    // A double on the right: only a double on the left compares; anything else falls back.
+    switch (op) {
+      case '<':
+        return (record) => {
+          const left = a(record);
+          return typeof left === 'number' ? left < c : FALLBACK;
+        };
+      case '<=':
+        return (record) => {
+          const left = a(record);
+          return typeof left === 'number' ? left <= c : FALLBACK;
+        };
+      case '>':
+        return (record) => {
+          const left = a(record);
+          return typeof left === 'number' ? left > c : FALLBACK;
+        };
+      case '>=':
+        return (record) => {
+          const left = a(record);
+          return typeof left === 'number' ? left >= c : FALLBACK;
+        };
+    }
+  }
   const test = COMPARE[op];
   return (record) => {
     const left = a(record);
@@ -247,6 +309,27 @@ const COMPARE = {
 };
 
 function arithmetic(op: '+' | '-' | '*' | '/', a: CompiledCel, b: CompiledCel): CompiledCel {
+  const c = literals.get(b);
+  if (typeof c === 'number' && op !== '+') {
+    // A double on the right of -, *, /: only a double on the left computes (+ also joins strings: general case).
+    switch (op) {
+      case '-':
+        return (record) => {
+          const left = a(record);
+          return typeof left === 'number' ? left - c : FALLBACK;
+        };
+      case '*':
+        return (record) => {
+          const left = a(record);
+          return typeof left === 'number' ? left * c : FALLBACK;
+        };
+      case '/':
+        return (record) => {
+          const left = a(record);
+          return typeof left === 'number' ? left / c : FALLBACK;
+        };
+    }
+  }
   switch (op) {
     case '+':
       return (record) => {

@@ -18,6 +18,7 @@ import {
 import { groupByTopic } from './group-by-topic.ts';
 import { RestartingConsumer } from './kafkajs-consumer.ts';
 import { isFenced } from './kafkajs-errors.ts';
+import { installFastRecordDecoding } from './kafkajs-fast-records.ts';
 import { chunksBySize, RECORD_BATCH_OVERHEAD } from './record-size.ts';
 
 // Node's ESM loader cannot see these two enums among kafkajs's CommonJS exports (Kafka and logLevel it can).
@@ -40,6 +41,8 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
     const logger = options.logger.child({ component: 'kafkajs' });
     this.log = logger;
     this.closers = new Closers((error) => logger.warn({ err: error }, 'a Kafka client did not disconnect cleanly'));
+    // Before this process's first fetch; a no-op (kafkajs's own decoder stays) after one.
+    if (!installFastRecordDecoding()) logger.debug('kafkajs fetched before this client was built: its own record decoder stays in use');
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
