@@ -31,7 +31,32 @@ export function sortedFromMap(map: ReadonlyMap<number, number>): SortedCounts {
   return { values, counts };
 }
 
-/** Quicksort of values[lo..hi] (distinct) carrying counts along; insertion sort below 16. */
+/**
+ * Raw values (and their weights, or 1 each when `weights` is null) as sorted distinct values with
+ * their counts. Sorts `values` (and `weights`) in place: they are the caller's scratch.
+ */
+export function sortedRuns(values: Float64Array, weights: Float64Array | null): SortedCounts {
+  const n = values.length;
+  if (weights === null) values.sort();
+  else sortPairs(values, weights, 0, n - 1);
+  let distinct = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || values[i] !== values[i - 1]) distinct++;
+  const outValues = new Float64Array(distinct);
+  const outCounts = new Float64Array(distinct);
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    const w = weights === null ? 1 : weights[i]!;
+    if (i === 0 || values[i] !== values[i - 1]) {
+      outValues[++k] = values[i]!;
+      outCounts[k] = w;
+    } else {
+      outCounts[k]! += w;
+    }
+  }
+  return { values: outValues, counts: outCounts };
+}
+
+/** Quicksort of values[lo..hi] carrying counts along; insertion sort below 16. */
 function sortPairs(values: Float64Array, counts: Float64Array, lo: number, hi: number): void {
   while (hi - lo > 16) {
     const a = values[lo]!;
@@ -76,12 +101,6 @@ function swap(array: Float64Array, i: number, j: number): void {
   const t = array[i]!;
   array[i] = array[j]!;
   array[j] = t;
-}
-
-export function mapFromSorted(sorted: SortedCounts): Map<number, number> {
-  const map = new Map<number, number>();
-  for (let i = 0; i < sorted.values.length; i++) map.set(sorted.values[i]!, sorted.counts[i]!);
-  return map;
 }
 
 /** a ∪ b, counts added where values meet (a's first, as a map merge adds them). */
