@@ -1,35 +1,18 @@
 /**
  * A numerical drift window's exact values in the form the tests score and the wire carries: distinct
  * values ascending with their counts, as two parallel Float64Arrays. Once built it is never written
- * to, so windows share it (a copy, a union adopting its first window, a sample) instead of copying,
- * and unions merge by walking two of them in order instead of hashing and re-sorting.
+ * to (save a trailing union's own slide buffers), so windows share it (a copy, a union adopting its
+ * first window, a sample) instead of copying, and unions merge by walking two of them in order
+ * instead of hashing and re-sorting.
  */
 export interface SortedCounts {
-  /** Distinct finite values, strictly ascending (no -0: they come from Map keys, which fold it into 0). */
+  /** Distinct finite values, strictly ascending (no -0: a window folds it into 0). */
   readonly values: Float64Array;
   /** counts[i]: the weight of values[i], positive. */
   readonly counts: Float64Array;
 }
 
 export const EMPTY_COUNTS: SortedCounts = { values: new Float64Array(0), counts: new Float64Array(0) };
-
-/**
- * A value → count map sorted once. Filled by forEach (entries() allocates a pair per value) and
- * sorted in place by value with the counts alongside: TypedArray#sort cost 3× this for a window's
- * hundred values, and it runs for every window of every series.
- */
-export function sortedFromMap(map: ReadonlyMap<number, number>): SortedCounts {
-  const n = map.size;
-  const values = new Float64Array(n);
-  const counts = new Float64Array(n);
-  let k = 0;
-  map.forEach((c, v) => {
-    values[k] = v;
-    counts[k++] = c;
-  });
-  sortPairs(values, counts, 0, n - 1);
-  return { values, counts };
-}
 
 /**
  * Raw values (and their weights, or 1 each when `weights` is null) as sorted distinct values with
@@ -137,32 +120,68 @@ export function mergeSorted(a: SortedCounts, b: SortedCounts): SortedCounts {
   return k === n + m ? { values, counts } : { values: values.subarray(0, k), counts: counts.subarray(0, k) };
 }
 
+/** Reusable output arrays of `slideSorted`, grown as needed. */
+export interface SlideBuffers {
+  values: Float64Array;
+  counts: Float64Array;
+  cumulative: Float64Array;
+}
+
+export const slideBuffers = (): SlideBuffers => ({ values: new Float64Array(0), counts: new Float64Array(0), cumulative: new Float64Array(0) });
+
+/** A sorted form with its running sums (a sample's cumulative weights), as `slideSorted` writes it. */
+export interface SortedWithSums extends SortedCounts {
+  readonly cumulative: Float64Array;
+}
+
 /**
- * from − removed, where every count involved is a whole number (so the differences are exact and
- * equal to merging the rest afresh). Undefined when that does not hold or a removed value is not
- * held with at least its count: the caller then rebuilds by merging.
+ * from − removed + added in one walk, with the running sums, into `into` (views of it are
+ * returned). Only where every count that meets a removed one is a whole number, so the
+ * differences are exact and equal to merging the rest afresh. Undefined when that does not hold
+ * or a removed value is not held with at least its count: the caller then rebuilds by merging.
  */
-export function subtractSorted(from: SortedCounts, removed: SortedCounts): SortedCounts | undefined {
+export function slideSorted(from: SortedCounts, removed: SortedCounts, added: SortedCounts, into: SlideBuffers): SortedWithSums | undefined {
   const n = from.values.length;
-  const values = new Float64Array(n);
-  const counts = new Float64Array(n);
+  const r = removed.values.length;
+  const m = added.values.length;
+  if (into.values.length < n + m) {
+    const size = Math.max(n + m, 2 * into.values.length);
+    into.values = new Float64Array(size);
+    into.counts = new Float64Array(size);
+    into.cumulative = new Float64Array(size);
+  }
+  const { values, counts, cumulative } = into;
+  let i = 0;
   let j = 0;
   let k = 0;
-  for (let i = 0; i < n; i++) {
-    const v = from.values[i]!;
-    let c = from.counts[i]!;
-    if (j < removed.values.length && removed.values[j]! < v) return undefined;
-    if (j < removed.values.length && removed.values[j] === v) {
-      const r = removed.counts[j++]!;
-      if (!Number.isInteger(c) || !Number.isInteger(r) || r > c) return undefined;
-      c -= r;
-      if (c === 0) continue;
+  let out = 0;
+  let running = 0;
+  while (i < n || k < m) {
+    const x = i < n ? from.values[i]! : Number.POSITIVE_INFINITY;
+    const y = k < m ? added.values[k]! : Number.POSITIVE_INFINITY;
+    let v: number;
+    let c: number;
+    if (x <= y) {
+      v = x;
+      c = from.counts[i++]!;
+      if (j < r && removed.values[j]! < v) return undefined;
+      if (j < r && removed.values[j] === v) {
+        const gone = removed.counts[j++]!;
+        if (!Number.isInteger(c) || !Number.isInteger(gone) || gone > c) return undefined;
+        c -= gone;
+      }
+      if (x === y) c += added.counts[k++]!;
+    } else {
+      v = y;
+      c = added.counts[k++]!;
     }
-    values[k] = v;
-    counts[k++] = c;
+    if (c === 0) continue;
+    values[out] = v;
+    counts[out] = c;
+    cumulative[out++] = running += c;
   }
-  if (j < removed.values.length) return undefined;
-  return { values: values.subarray(0, k), counts: counts.subarray(0, k) };
+  if (j < r) return undefined;
+  return { values: values.subarray(0, out), counts: counts.subarray(0, out), cumulative: cumulative.subarray(0, out) };
 }
 
 /** counts' running sums in value order (a sample's cumulative weights). */

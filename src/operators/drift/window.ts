@@ -26,7 +26,7 @@ import type { CategoricalSample, DriftSample, FeatureType, NumericSample } from 
 import { categoricalSample, typedNumericSample, weightedNumericSample } from './sample.ts';
 import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchBins, type SketchFields } from './window-bytes.ts';
 import { OVERFLOW_CATEGORY, resolveOptions, sameOptions, type DriftWindowOptions, type DriftWindowSnapshot } from './window-options.ts';
-import { EMPTY_COUNTS, mergeSorted, runningSums, sortedRuns, subtractSorted, type SortedCounts } from './sorted-counts.ts';
+import { EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns, type SlideBuffers, type SortedCounts } from './sorted-counts.ts';
 
 /** Raw values a window holds before it sorts them into its counts: bounds a stage-1 window's memory. */
 const PENDING_MAX = 4096;
@@ -57,6 +57,9 @@ export class DriftWindow {
   private snapshotCache: DriftWindowSnapshot | undefined;
   private bytesCache: Uint8Array | undefined;
   private sampleCache: DriftSample | undefined;
+  /** A trailing union's two sets of slide buffers, written in turn (see slide). */
+  private slideBuffers: [SlideBuffers, SlideBuffers] | null = null;
+  private slideParity = 0;
 
   constructor(options: DriftWindowOptions) {
     this.options = resolveOptions(options);
@@ -198,7 +201,9 @@ export class DriftWindow {
    * union of `windows` (in which `added` is, `removed` is not). Only where that is exactly the
    * union merged afresh: numerical, exact throughout, whole counts (their sums and differences are
    * exact doubles, and a sample sums counts in value order). Returns false otherwise, and the
-   * window is then to be rebuilt by merging. One walk over the sorted forms, no hashing or sorting.
+   * window is then to be rebuilt by merging. One walk over the sorted forms, no hashing or sorting,
+   * into two sets of buffers the window keeps and uses in turn: the union slid at one window (and
+   * its sample) stays as it is until the slide after next.
    */
   slide(removed: DriftWindow, added: DriftWindow, windows: readonly DriftWindow[]): boolean {
     this.settle();
@@ -206,13 +211,13 @@ export class DriftWindow {
     added.settle();
     if (this.options.featureType !== 'numerical' || this.sketch !== null || removed.sketch !== null || added.sketch !== null) return false;
     if (!Number.isInteger(this.count) || !Number.isInteger(removed.count)) return false;
-    const rest = subtractSorted(this.sortedExact(), removed.sortedExact());
-    if (rest === undefined) return false;
+    const buffers = (this.slideBuffers ??= [slideBuffers(), slideBuffers()]);
+    const next = slideSorted(this.sortedExact(), removed.sortedExact(), added.sortedExact(), buffers[this.slideParity]!);
+    if (next === undefined || next.values.length > this.options.maxExactValues) return false;
+    this.slideParity ^= 1;
     this.changed();
-    this.sorted = rest;
-    this.count -= removed.count;
-    this.merge(added);
-    if (this.sketch !== null) return false;
+    this.sorted = next;
+    this.count += added.count - removed.count;
     this.min = Number.POSITIVE_INFINITY;
     this.max = Number.NEGATIVE_INFINITY;
     this.integral = true;
@@ -221,6 +226,7 @@ export class DriftWindow {
       this.max = Math.max(this.max, w.max);
       this.integral &&= w.integral;
     }
+    this.sampleCache = typedNumericSample(next.values, next.cumulative, this.integral);
     return true;
   }
 
@@ -229,14 +235,16 @@ export class DriftWindow {
     this.settle();
     if (this.options.featureType === 'categorical' || this.sketch !== null) return DriftWindow.restore(this.snapshot());
     const window = new DriftWindow(this.options);
-    window.sorted = this.sortedExact();
+    const sorted = this.sortedExact();
+    // Slide buffers are rewritten two slides on: a copy takes its own arrays.
+    window.sorted = this.slideBuffers === null ? sorted : { values: sorted.values.slice(), counts: sorted.counts.slice() };
     window.count = this.count;
     window.min = this.min;
     window.max = this.max;
     window.integral = this.integral;
     window.snapshotCache = this.snapshotCache;
     window.bytesCache = this.bytesCache;
-    window.sampleCache = this.sampleCache;
+    window.sampleCache = this.slideBuffers === null ? this.sampleCache : undefined;
     return window;
   }
 
