@@ -151,29 +151,39 @@ export function slideSorted(from: SortedCounts, removed: SortedCounts, added: So
     into.cumulative = new Float64Array(size);
   }
   const { values, counts, cumulative } = into;
+  // Locals, not property loads per step: the walk runs over the whole reference at every window.
+  const fromValues = from.values;
+  const fromCounts = from.counts;
+  const removedValues = removed.values;
+  const removedCounts = removed.counts;
+  const addedValues = added.values;
+  const addedCounts = added.counts;
   let i = 0;
   let j = 0;
   let k = 0;
   let out = 0;
   let running = 0;
   while (i < n || k < m) {
-    const x = i < n ? from.values[i]! : Number.POSITIVE_INFINITY;
-    const y = k < m ? added.values[k]! : Number.POSITIVE_INFINITY;
+    const x = i < n ? fromValues[i]! : Number.POSITIVE_INFINITY;
+    const y = k < m ? addedValues[k]! : Number.POSITIVE_INFINITY;
     let v: number;
     let c: number;
     if (x <= y) {
       v = x;
-      c = from.counts[i++]!;
-      if (j < r && removed.values[j]! < v) return undefined;
-      if (j < r && removed.values[j] === v) {
-        const gone = removed.counts[j++]!;
-        if (!Number.isInteger(c) || !Number.isInteger(gone) || gone > c) return undefined;
-        c -= gone;
+      c = fromCounts[i++]!;
+      if (j < r) {
+        const gone = removedValues[j]!;
+        if (gone < v) return undefined;
+        if (gone === v) {
+          const removedCount = removedCounts[j++]!;
+          if (!Number.isInteger(c) || !Number.isInteger(removedCount) || removedCount > c) return undefined;
+          c -= removedCount;
+        }
       }
-      if (x === y) c += added.counts[k++]!;
+      if (x === y) c += addedCounts[k++]!;
     } else {
       v = y;
-      c = added.counts[k++]!;
+      c = addedCounts[k++]!;
     }
     if (c === 0) continue;
     values[out] = v;

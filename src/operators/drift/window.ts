@@ -37,13 +37,13 @@ export class DriftWindow {
    * Exact numerical values: the sorted form (shared read-only once built) plus the raw values added
    * since (`pending`, with their weights when one is not 1), sorted into it by `settle` before
    * anything reads the window. Appending is one store per record where a value → count map cost a
-   * hash lookup and insert (~80 ns), and a window's values are sorted once either way.
+   * hash lookup and insert (~80 ns), and a window's values are sorted once either way. Plain arrays:
+   * they grow on the JS heap, where growing a typed array allocated outside it four times a window.
    * Null (and nothing pending) once sketched.
    */
   private sorted: SortedCounts | null = null;
-  private pending: Float64Array | null = null;
-  private pendingWeights: Float64Array | null = null;
-  private pendingLength = 0;
+  private pending: number[] | null = null;
+  private pendingWeights: number[] | null = null;
   private sketch: DDSketch | null = null;
   private readonly categories = new Map<string, number>();
   private count = 0;
@@ -94,39 +94,25 @@ export class DriftWindow {
   }
 
   private append(v: number, weight: number): void {
-    let pending = this.pending;
-    const at = this.pendingLength;
-    if (pending === null || at === pending.length) {
-      if (pending !== null && at >= PENDING_MAX) {
-        this.settle();
-        if (this.sketch !== null) {
-          this.sketch.accept(v, weight);
-          return;
-        }
-        this.append(v, weight);
+    const pending = (this.pending ??= []);
+    if (pending.length >= PENDING_MAX) {
+      this.settle();
+      if (this.sketch !== null) {
+        this.sketch.accept(v, weight);
         return;
       }
-      const grown = new Float64Array(pending === null ? 16 : 2 * pending.length);
-      if (pending !== null) grown.set(pending);
-      this.pending = pending = grown;
-      if (this.pendingWeights !== null) {
-        const weights = new Float64Array(grown.length);
-        weights.set(this.pendingWeights);
-        this.pendingWeights = weights;
-      }
     }
-    pending[at] = v;
-    if (weight !== 1 && this.pendingWeights === null) this.pendingWeights = new Float64Array(pending.length).fill(1, 0, at);
-    if (this.pendingWeights !== null) this.pendingWeights[at] = weight;
-    this.pendingLength = at + 1;
+    if (weight !== 1 && this.pendingWeights === null) this.pendingWeights = pending.map(() => 1);
+    pending.push(v);
+    this.pendingWeights?.push(weight);
   }
 
   /** Sorts the values added since into the sorted form (sketching the window past maxExactValues). */
   private settle(): void {
-    const n = this.pendingLength;
-    if (n === 0) return;
-    this.pendingLength = 0;
-    const runs = sortedRuns(this.pending!.subarray(0, n), this.pendingWeights === null ? null : this.pendingWeights.subarray(0, n));
+    const pending = this.pending;
+    if (pending === null || pending.length === 0) return;
+    const runs = sortedRuns(Float64Array.from(pending), this.pendingWeights === null ? null : Float64Array.from(this.pendingWeights));
+    pending.length = 0;
     this.pendingWeights = null;
     this.sorted = this.sorted === null || this.sorted.values.length === 0 ? runs : mergeSorted(this.sorted, runs);
     if (this.sorted.values.length > this.options.maxExactValues) this.switchToSketch();
