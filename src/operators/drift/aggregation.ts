@@ -10,9 +10,9 @@ import { compileFieldGetter } from '../../core/field-path.ts';
 import { describeMetric, SKIP, withLabel, type MetricAbout, type PointTarget } from '../aggregations/aggregator.ts';
 import { defineKind } from '../aggregations/kind.ts';
 import { driftMetricSchema, type DriftReferenceConfig } from './config.ts';
-import type { SeriesStatefulAggregator, WindowContext } from '../aggregations/series-state.ts';
+import type { SeriesStateParts, SeriesStatefulAggregator, WindowContext } from '../aggregations/series-state.ts';
 import { defaultDriftMethod, DRIFT_METHOD_SPECS, DRIFT_METHODS, type DriftMethod } from './methods.ts';
-import { decodeReference, encodeReference, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
+import { decodeReference, encodeReference, referenceParts, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
 import type { FeatureType } from './sample.ts';
 import { scoreDriftSamples } from './score.ts';
 import { DriftWindow } from './window.ts';
@@ -45,6 +45,8 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   private readonly outputMethods: readonly DriftMethod[];
   private readonly explicit: readonly DriftMethod[];
   private readonly usesDefault: boolean;
+  /** The reference's windows as checkpoint parts of their own (none for a reference file). */
+  readonly stateParts?: SeriesStateParts<ReferenceState>;
 
   constructor(
     private readonly options: DriftMetricOptions,
@@ -61,6 +63,7 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     };
     this.fullOptions = new DriftWindow(this.windowOptions).options;
     this.strategy = referenceStrategy(options.reference, this.windowOptions);
+    if (this.strategy.parts > 0) this.stateParts = referenceParts(this.strategy, this.windowOptions);
     this.usesDefault = options.methods.includes('default');
     this.explicit = options.methods.filter((m): m is DriftMethod => m !== 'default');
     const fits = DRIFT_METHODS.filter((m) => DRIFT_METHOD_SPECS[m].featureTypes.includes(options.feature));
@@ -108,7 +111,7 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   }
 
   encodeSeriesState(state: ReferenceState): unknown {
-    return encodeReference(state);
+    return encodeReference(state, this.strategy.parts);
   }
 
   decodeSeriesState(wire: unknown): ReferenceState {
