@@ -13,7 +13,7 @@ import { driftMetricSchema, type DriftReferenceConfig } from './config.ts';
 import type { SeriesStateParts, SeriesStatefulAggregator, WindowContext } from '../aggregations/series-state.ts';
 import { defaultDriftMethod, DRIFT_METHOD_SPECS, DRIFT_METHODS, type DriftMethod } from './methods.ts';
 import { decodeReference, encodeReference, referenceParts, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
-import type { FeatureType } from './sample.ts';
+import type { DriftSample, FeatureType } from './sample.ts';
 import { scoreDriftSamples } from './score.ts';
 import { DriftWindow } from './window.ts';
 import type { DriftWindowOptions } from './window-options.ts';
@@ -125,21 +125,24 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     if (reference === undefined || reference.size === 0) return false;
     const ref = reference.sample();
     const cur = current.sample();
-    let emitted = false;
-    const emitMethod = (method: DriftMethod): void => {
-      const at = this.outputMethods.indexOf(method);
-      const result = scoreDriftSamples(ref, cur, method, this.options.feature, this.options.threshold);
-      if (Number.isNaN(result.score)) return;
-      const score = targets[2 * at]!;
-      const detected = targets[2 * at + 1]!;
-      out.push({ metric: score.metric, labels: score.labels, timestampMs: ctx.windowEndMs, value: result.score });
-      out.push({ metric: detected.metric, labels: detected.labels, timestampMs: ctx.windowEndMs, value: result.detected ? 1 : 0 });
-      emitted = true;
-    };
+    // A method at a time through emitMethod, not a closure made per window: made per call, it cost
+    // more than the window's distinct-value count (the tsx loader also names every closure it makes).
     const chosen = this.usesDefault ? defaultDriftMethod(ref, cur, this.options.feature) : undefined;
-    if (chosen !== undefined) emitMethod(chosen);
-    for (const method of this.explicit) if (method !== chosen) emitMethod(method);
+    let emitted = chosen !== undefined && this.emitMethod(chosen, ref, cur, targets, ctx.windowEndMs, out);
+    for (const method of this.explicit) if (method !== chosen && this.emitMethod(method, ref, cur, targets, ctx.windowEndMs, out)) emitted = true;
     return emitted;
+  }
+
+  /** The method's score and verdict points; false when it has no score (NaN). */
+  private emitMethod(method: DriftMethod, ref: DriftSample, cur: DriftSample, targets: readonly PointTarget[], timestampMs: number, out: MetricPoint[]): boolean {
+    const at = this.outputMethods.indexOf(method);
+    const result = scoreDriftSamples(ref, cur, method, this.options.feature, this.options.threshold);
+    if (Number.isNaN(result.score)) return false;
+    const score = targets[2 * at]!;
+    const detected = targets[2 * at + 1]!;
+    out.push({ metric: score.metric, labels: score.labels, timestampMs, value: result.score });
+    out.push({ metric: detected.metric, labels: detected.labels, timestampMs, value: result.detected ? 1 : 0 });
+    return true;
   }
 }
 
