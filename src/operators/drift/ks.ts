@@ -19,13 +19,13 @@ export function ksTwoSample(a: NumericSample, b: NumericSample): KsResult {
   const n1 = a.total;
   const n2 = b.total;
   if (n1 === 0 || n2 === 0) return { statistic: Number.NaN, pValue: Number.NaN };
-  let d = ksStatistic(a, b);
+  let d = Number.NaN;
   let p = Number.NaN;
   let exactDone = false;
   if (Math.max(n1, n2) <= MAX_EXACT_N) {
     const g = gcd(n1, n2);
     const lcm = (n1 / g) * n2;
-    const h = Math.round(d * lcm);
+    const h = latticeStatistic(a, b, g) ?? Math.round(ksStatistic(a, b) * lcm);
     d = h / lcm;
     if (h === 0) {
       p = 1;
@@ -36,6 +36,7 @@ export function ksTwoSample(a: NumericSample, b: NumericSample): KsResult {
     }
   }
   if (!exactDone) {
+    if (Number.isNaN(d)) d = ksStatistic(a, b);
     const [m, n] = n1 >= n2 ? [n1, n2] : [n2, n1];
     const en = (m * n) / (m + n);
     p = kolmogorovTwoSidedSurvival(roundHalfEven(en), d);
@@ -61,6 +62,42 @@ function ksStatistic(a: NumericSample, b: NumericSample): number {
   }
   const minS = Math.min(1, Math.max(0, -minDiff));
   return minS > maxS ? minS : maxS;
+}
+
+/**
+ * The exact path's statistic as a whole number of 1/lcm steps: max |F_a - F_b| · lcm, where
+ * F_a - F_b = (i n2 - j n1) / (n1 n2) and n1 n2 = g · lcm, so each difference is (i n2 - j n1) / g
+ * steps, an integer. scipy rounds d · lcm to the nearest integer; d's float error moves d · lcm by
+ * ~1e-8 at most (lcm <= 1e8), so that is this integer. The walk then multiplies where the float walk
+ * divided twice per pooled value (it runs over the whole reference at every window). Undefined
+ * when a count is fractional (the float walk then decides).
+ */
+function latticeStatistic(a: NumericSample, b: NumericSample, g: number): number | undefined {
+  const n1 = a.total;
+  const n2 = b.total;
+  const av = a.values;
+  const bv = b.values;
+  const ac = a.cumulativeWeights;
+  const bc = b.cumulativeWeights;
+  const na = av.length;
+  const nb = bv.length;
+  let max = 0;
+  let min = 0;
+  let i = 0;
+  let j = 0;
+  let ca = 0;
+  let cb = 0;
+  while (i < na || j < nb) {
+    const va = i < na ? av[i]! : Number.POSITIVE_INFINITY;
+    const vb = j < nb ? bv[j]! : Number.POSITIVE_INFINITY;
+    if (va <= vb) ca = ac[i++]!;
+    if (vb <= va) cb = bc[j++]!;
+    const diff = ca * n2 - cb * n1;
+    if (diff > max) max = diff;
+    else if (diff < min) min = diff;
+  }
+  const steps = Math.max(max, -min) / g;
+  return Number.isInteger(steps) && Number.isInteger(n1) && Number.isInteger(n2) ? steps : undefined;
 }
 
 /** scipy `_compute_prob_outside_square`: P(D_{n,n} >= h/n), Horner form of the alternating sum. */
