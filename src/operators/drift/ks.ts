@@ -73,23 +73,13 @@ function ksStatistic(a: NumericSample, b: NumericSample): number {
  * when a count is fractional (the float walk then decides).
  */
 function latticeStatistic(a: NumericSample, b: NumericSample, g: number): number | undefined {
-  const n1 = a.total;
-  const n2 = b.total;
-  const av = a.values;
-  const bv = b.values;
-  const ac = a.cumulativeWeights;
-  const bc = b.cumulativeWeights;
-  const na = av.length;
-  const nb = bv.length;
-  let max = 0;
-  let min = 0;
-  let i = 0;
-  let j = 0;
-  let ca = 0;
-  let cb = 0;
-  while (i < na || j < nb) {
-    const va = i < na ? av[i]! : Number.POSITIVE_INFINITY;
-    const vb = j < nb ? bv[j]! : Number.POSITIVE_INFINITY;
+  const { total: n1, values: av, cumulativeWeights: ac } = a;
+  const { total: n2, values: bv, cumulativeWeights: bc } = b;
+  // i, j: the next value of each sample; ca, cb: how many of each are at or below the last one taken.
+  let [i, j, ca, cb, max, min] = [0, 0, 0, 0, 0, 0];
+  while (i < av.length || j < bv.length) {
+    const va = i < av.length ? av[i]! : Number.POSITIVE_INFINITY;
+    const vb = j < bv.length ? bv[j]! : Number.POSITIVE_INFINITY;
     if (va <= vb) ca = ac[i++]!;
     if (vb <= va) cb = bc[j++]!;
     const diff = ca * n2 - cb * n1;
