@@ -10,10 +10,10 @@ import { compileFieldGetter } from '../../core/field-path.ts';
 import { describeMetric, SKIP, withLabel, type MetricAbout, type PointTarget } from '../aggregations/aggregator.ts';
 import { defineKind } from '../aggregations/kind.ts';
 import { driftMetricSchema, type DriftReferenceConfig } from './config.ts';
-import type { SeriesStatefulAggregator, WindowContext } from '../aggregations/series-state.ts';
+import type { SeriesStateParts, SeriesStatefulAggregator, WindowContext } from '../aggregations/series-state.ts';
 import { defaultDriftMethod, DRIFT_METHOD_SPECS, DRIFT_METHODS, type DriftMethod } from './methods.ts';
-import { decodeReference, encodeReference, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
-import type { FeatureType } from './sample.ts';
+import { decodeReference, encodeReference, referenceParts, referenceStrategy, type ReferenceState, type ReferenceStrategy } from './reference.ts';
+import type { DriftSample, FeatureType } from './sample.ts';
 import { scoreDriftSamples } from './score.ts';
 import { DriftWindow } from './window.ts';
 import type { DriftWindowOptions } from './window-options.ts';
@@ -45,6 +45,8 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   private readonly outputMethods: readonly DriftMethod[];
   private readonly explicit: readonly DriftMethod[];
   private readonly usesDefault: boolean;
+  /** The reference's windows as checkpoint parts of their own (none for a reference file). */
+  readonly stateParts?: SeriesStateParts<ReferenceState>;
 
   constructor(
     private readonly options: DriftMetricOptions,
@@ -61,6 +63,7 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     };
     this.fullOptions = new DriftWindow(this.windowOptions).options;
     this.strategy = referenceStrategy(options.reference, this.windowOptions);
+    if (this.strategy.parts > 0) this.stateParts = referenceParts(this.strategy, this.windowOptions);
     this.usesDefault = options.methods.includes('default');
     this.explicit = options.methods.filter((m): m is DriftMethod => m !== 'default');
     const fits = DRIFT_METHODS.filter((m) => DRIFT_METHOD_SPECS[m].featureTypes.includes(options.feature));
@@ -108,7 +111,7 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   }
 
   encodeSeriesState(state: ReferenceState): unknown {
-    return encodeReference(state);
+    return encodeReference(state, this.strategy.parts);
   }
 
   decodeSeriesState(wire: unknown): ReferenceState {
@@ -122,21 +125,24 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     if (reference === undefined || reference.size === 0) return false;
     const ref = reference.sample();
     const cur = current.sample();
-    let emitted = false;
-    const emitMethod = (method: DriftMethod): void => {
-      const at = this.outputMethods.indexOf(method);
-      const result = scoreDriftSamples(ref, cur, method, this.options.feature, this.options.threshold);
-      if (Number.isNaN(result.score)) return;
-      const score = targets[2 * at]!;
-      const detected = targets[2 * at + 1]!;
-      out.push({ metric: score.metric, labels: score.labels, timestampMs: ctx.windowEndMs, value: result.score });
-      out.push({ metric: detected.metric, labels: detected.labels, timestampMs: ctx.windowEndMs, value: result.detected ? 1 : 0 });
-      emitted = true;
-    };
+    // A method at a time through emitMethod, not a closure made per window: made per call, it cost
+    // more than the window's distinct-value count (the tsx loader also names every closure it makes).
     const chosen = this.usesDefault ? defaultDriftMethod(ref, cur, this.options.feature) : undefined;
-    if (chosen !== undefined) emitMethod(chosen);
-    for (const method of this.explicit) if (method !== chosen) emitMethod(method);
+    let emitted = chosen !== undefined && this.emitMethod(chosen, ref, cur, targets, ctx.windowEndMs, out);
+    for (const method of this.explicit) if (method !== chosen && this.emitMethod(method, ref, cur, targets, ctx.windowEndMs, out)) emitted = true;
     return emitted;
+  }
+
+  /** The method's score and verdict points; false when it has no score (NaN). */
+  private emitMethod(method: DriftMethod, ref: DriftSample, cur: DriftSample, targets: readonly PointTarget[], timestampMs: number, out: MetricPoint[]): boolean {
+    const at = this.outputMethods.indexOf(method);
+    const result = scoreDriftSamples(ref, cur, method, this.options.feature, this.options.threshold);
+    if (Number.isNaN(result.score)) return false;
+    const score = targets[2 * at]!;
+    const detected = targets[2 * at + 1]!;
+    out.push({ metric: score.metric, labels: score.labels, timestampMs, value: result.score });
+    out.push({ metric: detected.metric, labels: detected.labels, timestampMs, value: result.detected ? 1 : 0 });
+    return true;
   }
 }
 

@@ -193,7 +193,7 @@ function pythonOrder(a: string | number, b: string | number): number {
  * Jensen–Shannon for categorical.
  */
 export function defaultDriftMethod(reference: DriftSample, current: DriftSample, featureType: FeatureType): DriftMethod {
-  const distinct = distinctInUnion(reference, current);
+  const distinct = distinctInUnion(reference, current, 6);
   if (reference.total <= 1000) {
     if (featureType === 'numerical' && distinct > 5) return 'ks';
     return distinct > 2 ? 'chisquare' : 'z';

@@ -5,6 +5,7 @@
  * goes into the stage-2 checkpoint and a replay rebuilds the same reference.
  */
 import { readFileSync } from 'node:fs';
+import type { SeriesStateParts } from '../aggregations/series-state.ts';
 import type { DriftReferenceConfig } from './config.ts';
 import type { DriftWindowOptions, DriftWindowSnapshot } from './window-options.ts';
 import { DriftWindow } from './window.ts';
@@ -13,8 +14,13 @@ import { DriftWindow } from './window.ts';
 export interface ReferenceState {
   /** first_windows / range: the one merged reference; trailing_windows: the last N windows, oldest first. */
   windows: DriftWindow[];
-  /** first_windows: windows taken so far. */
+  /** first_windows: windows taken so far; trailing_windows: windows taken so far (numbers the checkpoint parts). */
   taken: number;
+  /** Checkpoint parts changed since the last incremental checkpoint (`allChanged`: every part). */
+  changedParts?: number[] | undefined;
+  allChanged?: boolean | undefined;
+  /** Restored from parts and not yet put in order: the windows by part, and the ring they were written with. */
+  restored?: { readonly slots: (DriftWindow | undefined)[]; readonly ring: number } | undefined;
   /** The encoded state until the next window changes it (checkpoints far outnumber windows). */
   wire?: ReferenceWire | undefined;
   /**
@@ -30,8 +36,13 @@ export interface ReferenceState {
 export type ReferenceWire = [unknown[], number];
 
 export interface ReferenceStrategy {
+  /** How many checkpoint parts a series' reference has: one per trailing window, one merged reference, or none (a file). */
+  readonly parts: number;
   create(): ReferenceState;
-  /** The reference to score `current` against (undefined: none yet), then takes `current` in as the rule says. */
+  /**
+   * The reference to score `current` against (undefined: none yet), then takes `current` in as the
+   * rule says. A trailing union stays as handed out until the call after next (it slides in place).
+   */
   next(state: ReferenceState, current: DriftWindow, windowStartMs: number, windowEndMs: number): DriftWindow | undefined;
 }
 
@@ -52,12 +63,15 @@ const create = (): ReferenceState => ({ windows: [], taken: 0 });
 
 function firstWindows(count: number): ReferenceStrategy {
   return {
+    parts: 1,
     create,
     next(state, current) {
+      putInOrder(state, 1);
       if (state.taken >= count) return state.windows[0];
       if (state.windows.length === 0) state.windows.push(copy(current));
       else state.windows[0]!.merge(current);
       state.taken++;
+      markChanged(state, 0);
       return undefined;
     },
   };
@@ -65,8 +79,10 @@ function firstWindows(count: number): ReferenceStrategy {
 
 function trailingWindows(count: number, options: DriftWindowOptions): ReferenceStrategy {
   return {
+    parts: count,
     create,
     next(state, current) {
+      putInOrder(state, count);
       if (state.owed !== undefined) {
         if (!state.union!.slide(state.owed.removed, state.owed.added, state.windows)) state.union = undefined;
         state.owed = undefined;
@@ -77,6 +93,7 @@ function trailingWindows(count: number, options: DriftWindowOptions): ReferenceS
         state.union = undefined;
       }
       const added = copy(current);
+      markChanged(state, state.taken++ % count);
       if (state.windows.length < count) {
         state.windows.push(added);
         return undefined;
@@ -93,12 +110,15 @@ function trailingWindows(count: number, options: DriftWindowOptions): ReferenceS
 /** Windows wholly inside [from, to) build the reference; windows starting at or after `to` are scored. */
 function eventTimeRange(from: number, to: number): ReferenceStrategy {
   return {
+    parts: 1,
     create,
     next(state, current, start, end) {
+      putInOrder(state, 1);
       if (start >= to) return state.windows[0];
       if (start >= from && end <= to) {
         if (state.windows.length === 0) state.windows.push(copy(current));
         else state.windows[0]!.merge(current);
+        markChanged(state, 0);
       }
       return undefined;
     },
@@ -106,7 +126,76 @@ function eventTimeRange(from: number, to: number): ReferenceStrategy {
 }
 
 function fixedReference(reference: DriftWindow): ReferenceStrategy {
-  return { create, next: () => reference };
+  return { parts: 0, create, next: () => reference };
+}
+
+function markChanged(state: ReferenceState, part: number): void {
+  const changed = (state.changedParts ??= []);
+  if (!changed.includes(part)) changed.push(part);
+}
+
+/**
+ * Checkpointed in parts (an incremental checkpoint's entries), the reference's windows are written
+ * only when they change: a trailing reference's one new window per window, a merged reference
+ * while it is collected, never after. Was: every window of the reference (6 × ~1.5 KB in
+ * scores-bench) packed again at every window of the series. The series entry keeps
+ * `['parts', taken, parts]`; part p holds the window taken as number t with t mod parts = p
+ * (a merged reference: part 0).
+ */
+export function referenceParts(strategy: ReferenceStrategy, options: DriftWindowOptions): SeriesStateParts<ReferenceState> {
+  const ring = strategy.parts;
+  const full = new DriftWindow(options).options;
+  const partOf = (state: ReferenceState, i: number): number => (ring === 1 ? 0 : (state.taken - state.windows.length + i) % ring);
+  return {
+    encodeMain(state) {
+      putInOrder(state, ring);
+      return [PARTS, state.taken, ring] satisfies PartsMain;
+    },
+    count: () => ring,
+    changed(state, all, put) {
+      putInOrder(state, ring);
+      // A reference restored from a whole checkpoint (or another ring) has no parts written yet.
+      const every = all || state.allChanged === true;
+      const changed = state.changedParts ?? [];
+      state.windows.forEach((window, i) => {
+        const part = partOf(state, i);
+        if (every || changed.includes(part)) put(part, window.wire());
+      });
+      state.changedParts = undefined;
+      state.allChanged = undefined;
+    },
+    restore(state, part, wire) {
+      if (state.restored === undefined || !Number.isInteger(part) || part < 0 || part >= state.restored.ring) return;
+      state.restored.slots[part] = decodeWindow(wire, full);
+    },
+  };
+}
+
+const PARTS = 'parts';
+type PartsMain = [typeof PARTS, number, number];
+
+/** A reference restored from parts: its windows, oldest first, from the ring they were written with. */
+function putInOrder(state: ReferenceState, ring: number): void {
+  const restored = state.restored;
+  if (restored === undefined) {
+    // A whole checkpoint of a trailing reference did not number its windows.
+    if (ring > 1 && state.taken < state.windows.length) state.taken = state.windows.length;
+    return;
+  }
+  state.restored = undefined;
+  state.union = undefined;
+  const { slots, ring: written } = restored;
+  const windows: DriftWindow[] = [];
+  if (written === 1) {
+    if (slots[0] !== undefined) windows.push(slots[0]);
+  } else {
+    for (let t = Math.max(0, state.taken - written); t < state.taken; t++) {
+      const window = slots[t % written];
+      if (window !== undefined) windows.push(window);
+    }
+  }
+  state.windows = windows;
+  if (written !== ring) state.allChanged = true;
 }
 
 function merged(windows: readonly DriftWindow[], options: DriftWindowOptions): DriftWindow {
@@ -140,16 +229,30 @@ export function loadReferenceFile(path: string, options: DriftWindowOptions): Dr
   return window;
 }
 
-export function encodeReference(state: ReferenceState): ReferenceWire {
+/** The whole reference (a full snapshot; `parts`: the strategy's, to order a reference restored from parts). */
+export function encodeReference(state: ReferenceState, parts = 0): ReferenceWire {
+  putInOrder(state, parts);
   state.wire ??= [state.windows.map((w) => w.wire()), state.taken];
   return state.wire;
 }
 
-/** `options`: the metric's window options (version-2 windows do not carry them). */
+/**
+ * `options`: the metric's window options (version-2 windows do not carry them). A whole reference,
+ * or the series entry of one checkpointed in parts (its windows follow through `restore`).
+ */
 export function decodeReference(wire: unknown, options: DriftWindowOptions): ReferenceState {
-  const [windows, taken] = wire as ReferenceWire;
   const full = new DriftWindow(options).options;
-  return { windows: windows.map((w) => (isSnapshot(w) ? DriftWindow.restore(w) : DriftWindow.fromWire(w, full))), taken };
+  if (Array.isArray(wire) && wire[0] === PARTS) {
+    const [, taken, ring] = wire as PartsMain;
+    if (!Number.isInteger(taken) || taken < 0 || !Number.isInteger(ring) || ring < 0) throw new TypeError('a drift reference checkpoint entry is malformed');
+    return { windows: [], taken, restored: { slots: new Array<DriftWindow | undefined>(ring), ring } };
+  }
+  const [windows, taken] = wire as ReferenceWire;
+  return { windows: windows.map((w) => decodeWindow(w, full)), taken, allChanged: true };
+}
+
+function decodeWindow(wire: unknown, options: Required<DriftWindowOptions>): DriftWindow {
+  return isSnapshot(wire) ? DriftWindow.restore(wire) : DriftWindow.fromWire(wire, options);
 }
 
 function isSnapshot(wire: unknown): wire is DriftWindowSnapshot {

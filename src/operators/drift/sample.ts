@@ -67,20 +67,24 @@ export function valueCounts(sample: DriftSample): Map<string | number, number> {
   return counts;
 }
 
-/** Number of distinct values in reference ∪ current (pandas' nunique of the concatenation). */
-export function distinctInUnion(reference: DriftSample, current: DriftSample): number {
-  if (reference.kind === 'numerical' && current.kind === 'numerical') return distinctInSortedUnion(reference.values, current.values);
+/**
+ * Number of distinct values in reference ∪ current (pandas' nunique of the concatenation), or any
+ * number >= `upTo` once that many are seen: the method choice only asks whether there are more than
+ * 2 or 5, and a whole walk over the reference cost that at every window.
+ */
+export function distinctInUnion(reference: DriftSample, current: DriftSample, upTo = Number.POSITIVE_INFINITY): number {
+  if (reference.kind === 'numerical' && current.kind === 'numerical') return distinctInSortedUnion(reference.values, current.values, upTo);
   const keys = new Set<string | number>(valueCounts(reference).keys());
   for (const key of valueCounts(current).keys()) keys.add(key);
   return keys.size;
 }
 
 /** Distinct values of two ascending, duplicate-free arrays together: one merge walk, no maps (it runs every window). */
-function distinctInSortedUnion(a: Float64Array, b: Float64Array): number {
+function distinctInSortedUnion(a: Float64Array, b: Float64Array, upTo: number): number {
   let i = 0;
   let j = 0;
   let distinct = 0;
-  while (i < a.length && j < b.length) {
+  while (i < a.length && j < b.length && distinct < upTo) {
     const x = a[i]!;
     const y = b[j]!;
     if (x <= y) i++;

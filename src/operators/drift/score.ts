@@ -32,7 +32,7 @@ export function scoreDriftSamples(
 /** The methods that apply: chi-square and z join a numerical feature with at most 5 distinct values. */
 export function applicableMethods(reference: DriftSample, current: DriftSample, featureType: FeatureType): DriftMethod[] {
   if (featureType === 'categorical') return DRIFT_METHODS.filter((m) => DRIFT_METHOD_SPECS[m].featureTypes.includes('categorical'));
-  const fewValues = distinctInUnion(reference, current) <= 5;
+  const fewValues = distinctInUnion(reference, current, 6) <= 5;
   return ['psi', 'jensenshannon', 'wasserstein', 'ks', ...(fewValues ? (['chisquare', 'z'] as const) : [])];
 }
 

@@ -1,11 +1,12 @@
 /**
  * A numerical drift window's exact values in the form the tests score and the wire carries: distinct
  * values ascending with their counts, as two parallel Float64Arrays. Once built it is never written
- * to, so windows share it (a copy, a union adopting its first window, a sample) instead of copying,
- * and unions merge by walking two of them in order instead of hashing and re-sorting.
+ * to (save a trailing union's own slide buffers), so windows share it (a copy, a union adopting its
+ * first window, a sample) instead of copying, and unions merge by walking two of them in order
+ * instead of hashing and re-sorting.
  */
 export interface SortedCounts {
-  /** Distinct finite values, strictly ascending (no -0: they come from Map keys, which fold it into 0). */
+  /** Distinct finite values, strictly ascending (no -0: a window folds it into 0). */
   readonly values: Float64Array;
   /** counts[i]: the weight of values[i], positive. */
   readonly counts: Float64Array;
@@ -14,24 +15,31 @@ export interface SortedCounts {
 export const EMPTY_COUNTS: SortedCounts = { values: new Float64Array(0), counts: new Float64Array(0) };
 
 /**
- * A value → count map sorted once. Filled by forEach (entries() allocates a pair per value) and
- * sorted in place by value with the counts alongside: TypedArray#sort cost 3× this for a window's
- * hundred values, and it runs for every window of every series.
+ * Raw values (and their weights, or 1 each when `weights` is null) as sorted distinct values with
+ * their counts. Sorts `values` (and `weights`) in place: they are the caller's scratch.
  */
-export function sortedFromMap(map: ReadonlyMap<number, number>): SortedCounts {
-  const n = map.size;
-  const values = new Float64Array(n);
-  const counts = new Float64Array(n);
-  let k = 0;
-  map.forEach((c, v) => {
-    values[k] = v;
-    counts[k++] = c;
-  });
-  sortPairs(values, counts, 0, n - 1);
-  return { values, counts };
+export function sortedRuns(values: Float64Array, weights: Float64Array | null): SortedCounts {
+  const n = values.length;
+  if (weights === null) values.sort();
+  else sortPairs(values, weights, 0, n - 1);
+  let distinct = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || values[i] !== values[i - 1]) distinct++;
+  const outValues = new Float64Array(distinct);
+  const outCounts = new Float64Array(distinct);
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    const w = weights === null ? 1 : weights[i]!;
+    if (i === 0 || values[i] !== values[i - 1]) {
+      outValues[++k] = values[i]!;
+      outCounts[k] = w;
+    } else {
+      outCounts[k]! += w;
+    }
+  }
+  return { values: outValues, counts: outCounts };
 }
 
-/** Quicksort of values[lo..hi] (distinct) carrying counts along; insertion sort below 16. */
+/** Quicksort of values[lo..hi] carrying counts along; insertion sort below 16. */
 function sortPairs(values: Float64Array, counts: Float64Array, lo: number, hi: number): void {
   while (hi - lo > 16) {
     const a = values[lo]!;
@@ -78,12 +86,6 @@ function swap(array: Float64Array, i: number, j: number): void {
   array[j] = t;
 }
 
-export function mapFromSorted(sorted: SortedCounts): Map<number, number> {
-  const map = new Map<number, number>();
-  for (let i = 0; i < sorted.values.length; i++) map.set(sorted.values[i]!, sorted.counts[i]!);
-  return map;
-}
-
 /** a ∪ b, counts added where values meet (a's first, as a map merge adds them). */
 export function mergeSorted(a: SortedCounts, b: SortedCounts): SortedCounts {
   const n = a.values.length;
@@ -118,32 +120,78 @@ export function mergeSorted(a: SortedCounts, b: SortedCounts): SortedCounts {
   return k === n + m ? { values, counts } : { values: values.subarray(0, k), counts: counts.subarray(0, k) };
 }
 
+/** Reusable output arrays of `slideSorted`, grown as needed. */
+export interface SlideBuffers {
+  values: Float64Array;
+  counts: Float64Array;
+  cumulative: Float64Array;
+}
+
+export const slideBuffers = (): SlideBuffers => ({ values: new Float64Array(0), counts: new Float64Array(0), cumulative: new Float64Array(0) });
+
+/** A sorted form with its running sums (a sample's cumulative weights), as `slideSorted` writes it. */
+export interface SortedWithSums extends SortedCounts {
+  readonly cumulative: Float64Array;
+}
+
 /**
- * from − removed, where every count involved is a whole number (so the differences are exact and
- * equal to merging the rest afresh). Undefined when that does not hold or a removed value is not
- * held with at least its count: the caller then rebuilds by merging.
+ * from − removed + added in one walk, with the running sums, into `into` (views of it are
+ * returned). Only where every count that meets a removed one is a whole number, so the
+ * differences are exact and equal to merging the rest afresh. Undefined when that does not hold
+ * or a removed value is not held with at least its count: the caller then rebuilds by merging.
  */
-export function subtractSorted(from: SortedCounts, removed: SortedCounts): SortedCounts | undefined {
+export function slideSorted(from: SortedCounts, removed: SortedCounts, added: SortedCounts, into: SlideBuffers): SortedWithSums | undefined {
   const n = from.values.length;
-  const values = new Float64Array(n);
-  const counts = new Float64Array(n);
+  const r = removed.values.length;
+  const m = added.values.length;
+  if (into.values.length < n + m) {
+    const size = Math.max(n + m, 2 * into.values.length);
+    into.values = new Float64Array(size);
+    into.counts = new Float64Array(size);
+    into.cumulative = new Float64Array(size);
+  }
+  const { values, counts, cumulative } = into;
+  // Locals, not property loads per step: the walk runs over the whole reference at every window.
+  const fromValues = from.values;
+  const fromCounts = from.counts;
+  const removedValues = removed.values;
+  const removedCounts = removed.counts;
+  const addedValues = added.values;
+  const addedCounts = added.counts;
+  let i = 0;
   let j = 0;
   let k = 0;
-  for (let i = 0; i < n; i++) {
-    const v = from.values[i]!;
-    let c = from.counts[i]!;
-    if (j < removed.values.length && removed.values[j]! < v) return undefined;
-    if (j < removed.values.length && removed.values[j] === v) {
-      const r = removed.counts[j++]!;
-      if (!Number.isInteger(c) || !Number.isInteger(r) || r > c) return undefined;
-      c -= r;
-      if (c === 0) continue;
+  let out = 0;
+  let running = 0;
+  while (i < n || k < m) {
+    const x = i < n ? fromValues[i]! : Number.POSITIVE_INFINITY;
+    const y = k < m ? addedValues[k]! : Number.POSITIVE_INFINITY;
+    let v: number;
+    let c: number;
+    if (x <= y) {
+      v = x;
+      c = fromCounts[i++]!;
+      if (j < r) {
+        const gone = removedValues[j]!;
+        if (gone < v) return undefined;
+        if (gone === v) {
+          const removedCount = removedCounts[j++]!;
+          if (!Number.isInteger(c) || !Number.isInteger(removedCount) || removedCount > c) return undefined;
+          c -= removedCount;
+        }
+      }
+      if (x === y) c += addedCounts[k++]!;
+    } else {
+      v = y;
+      c = addedCounts[k++]!;
     }
-    values[k] = v;
-    counts[k++] = c;
+    if (c === 0) continue;
+    values[out] = v;
+    counts[out] = c;
+    cumulative[out++] = running += c;
   }
-  if (j < removed.values.length) return undefined;
-  return { values: values.subarray(0, k), counts: counts.subarray(0, k) };
+  if (j < r) return undefined;
+  return { values: values.subarray(0, out), counts: counts.subarray(0, out), cumulative: cumulative.subarray(0, out) };
 }
 
 /** counts' running sums in value order (a sample's cumulative weights). */

@@ -1,9 +1,9 @@
 /**
  * One window's worth of a drift feature, mergeable across partitions and panes and checkpointable.
  *
- * Numerical: exact while the window holds at most `maxExactValues` distinct values (a value → count
- * map, so a feature with few distinct values, such as status codes or token buckets, stays exact at
- * any volume). Past the bound it switches to a DDSketch (Datadog's, relative accuracy α, default
+ * Numerical: exact while the window holds at most `maxExactValues` distinct values (distinct values
+ * with their counts, so a feature with few distinct values, such as status codes or token buckets,
+ * stays exact at any volume). Past the bound it switches to a DDSketch (Datadog's, relative accuracy α, default
  * 0.01) plus the exact count, minimum, maximum and integrality. Scoring then treats every value as
  * its sketch bin's representative v', clamped to [min, max], with |v' - v| <= α |v|. Error of a
  * sketched window, against the exact scores:
@@ -26,17 +26,24 @@ import type { CategoricalSample, DriftSample, FeatureType, NumericSample } from 
 import { categoricalSample, typedNumericSample, weightedNumericSample } from './sample.ts';
 import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchBins, type SketchFields } from './window-bytes.ts';
 import { OVERFLOW_CATEGORY, resolveOptions, sameOptions, type DriftWindowOptions, type DriftWindowSnapshot } from './window-options.ts';
-import { EMPTY_COUNTS, mapFromSorted, mergeSorted, runningSums, sortedFromMap, subtractSorted, type SortedCounts } from './sorted-counts.ts';
+import { EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns, type SlideBuffers, type SortedCounts } from './sorted-counts.ts';
+
+/** Raw values a window holds before it sorts them into its counts: bounds a stage-1 window's memory. */
+const PENDING_MAX = 4096;
 
 export class DriftWindow {
   readonly options: Required<DriftWindowOptions>;
   /**
-   * Exact numerical values, in one or both of two forms that agree: a value → count map while
-   * values are added, the sorted form once scored, encoded or merged (then shared read-only). Both
-   * null once sketched.
+   * Exact numerical values: the sorted form (shared read-only once built) plus the raw values added
+   * since (`pending`, with their weights when one is not 1), sorted into it by `settle` before
+   * anything reads the window. Appending is one store per record where a value → count map cost a
+   * hash lookup and insert (~80 ns), and a window's values are sorted once either way. Plain arrays:
+   * they grow on the JS heap, where growing a typed array allocated outside it four times a window.
+   * Null (and nothing pending) once sketched.
    */
-  private exact: Map<number, number> | null = new Map();
   private sorted: SortedCounts | null = null;
+  private pending: number[] | null = null;
+  private pendingWeights: number[] | null = null;
   private sketch: DDSketch | null = null;
   private readonly categories = new Map<string, number>();
   private count = 0;
@@ -50,6 +57,9 @@ export class DriftWindow {
   private snapshotCache: DriftWindowSnapshot | undefined;
   private bytesCache: Uint8Array | undefined;
   private sampleCache: DriftSample | undefined;
+  /** A trailing union's two sets of slide buffers, written in turn (see slide). */
+  private slideBuffers: [SlideBuffers, SlideBuffers] | null = null;
+  private slideParity = 0;
 
   constructor(options: DriftWindowOptions) {
     this.options = resolveOptions(options);
@@ -61,6 +71,7 @@ export class DriftWindow {
   }
 
   get isExact(): boolean {
+    this.settle();
     return this.sketch === null;
   }
 
@@ -71,19 +82,40 @@ export class DriftWindow {
       this.addCategory(String(value), weight);
       return;
     }
-    const v = typeof value === 'number' ? value : Number(value);
+    let v = typeof value === 'number' ? value : Number(value);
     if (!Number.isFinite(v)) throw new RangeError('a numerical drift value must be finite');
+    if (v === 0) v = 0; // -0 counts as 0 (one distinct value, as pandas' value_counts has it)
     this.count += weight;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     if (!Number.isInteger(v)) this.integral = false;
-    if (this.sketch === null) {
-      const exact = this.writableExact();
-      exact.set(v, (exact.get(v) ?? 0) + weight);
-      if (exact.size > this.options.maxExactValues) this.switchToSketch();
-    } else {
-      this.sketch.accept(v, weight);
+    if (this.sketch === null) this.append(v, weight);
+    else this.sketch.accept(v, weight);
+  }
+
+  private append(v: number, weight: number): void {
+    const pending = (this.pending ??= []);
+    if (pending.length >= PENDING_MAX) {
+      this.settle();
+      if (this.sketch !== null) {
+        this.sketch.accept(v, weight);
+        return;
+      }
     }
+    if (weight !== 1 && this.pendingWeights === null) this.pendingWeights = pending.map(() => 1);
+    pending.push(v);
+    this.pendingWeights?.push(weight);
+  }
+
+  /** Sorts the values added since into the sorted form (sketching the window past maxExactValues). */
+  private settle(): void {
+    const pending = this.pending;
+    if (pending === null || pending.length === 0) return;
+    const runs = sortedRuns(Float64Array.from(pending), this.pendingWeights === null ? null : Float64Array.from(this.pendingWeights));
+    pending.length = 0;
+    this.pendingWeights = null;
+    this.sorted = this.sorted === null || this.sorted.values.length === 0 ? runs : mergeSorted(this.sorted, runs);
+    if (this.sorted.values.length > this.options.maxExactValues) this.switchToSketch();
   }
 
   private changed(): void {
@@ -92,18 +124,10 @@ export class DriftWindow {
     this.sampleCache = undefined;
   }
 
-  /** The map form, built from the sorted one if need be; the sorted form is dropped (it is about to differ). */
-  private writableExact(): Map<number, number> {
-    if (this.sorted !== null) {
-      this.exact ??= mapFromSorted(this.sorted);
-      this.sorted = null;
-    }
-    return this.exact!;
-  }
-
-  /** The sorted form of an exact window, built from the map once per change. */
+  /** The sorted form of an exact window (settled). */
   private sortedExact(): SortedCounts {
-    return (this.sorted ??= this.exact!.size === 0 ? EMPTY_COUNTS : sortedFromMap(this.exact!));
+    this.settle();
+    return this.sorted ?? EMPTY_COUNTS;
   }
 
   private addCategory(category: string, weight: number): void {
@@ -120,11 +144,11 @@ export class DriftWindow {
 
   private switchToSketch(): void {
     const sketch = new DDSketch({ relativeAccuracy: this.options.relativeAccuracy });
-    if (this.exact !== null) for (const [v, c] of this.exact) sketch.accept(v, c);
-    else acceptAll(sketch, this.sorted!);
+    this.settle();
+    if (this.sorted !== null) acceptAll(sketch, this.sorted);
     this.sketch = sketch;
-    this.exact = null;
     this.sorted = null;
+    this.pending = null;
   }
 
   /** Adds `other` into this window; both must have the same options. */
@@ -132,6 +156,8 @@ export class DriftWindow {
     // Field by field: this runs for every partial stage 2 merges (a JSON comparison cost more than the merge).
     if (!sameOptions(other.options, this.options)) throw new TypeError('drift windows with different options cannot merge');
     this.changed();
+    this.settle();
+    other.settle();
     if (this.options.featureType === 'categorical') {
       for (const [category, c] of other.categories) this.addCategory(category, c);
       return;
@@ -145,23 +171,15 @@ export class DriftWindow {
       if (wasEmpty) {
         // Stage 2 merges each partial into a fresh window: share its sorted form instead of copying.
         this.sorted = other.sortedExact();
-        this.exact = null;
-      } else if (this.exact === null) {
-        this.sorted = mergeSorted(this.sorted!, other.sortedExact());
-        if (this.sorted.values.length > this.options.maxExactValues) this.switchToSketch();
       } else {
-        const exact = this.writableExact();
-        const add = (c: number, v: number): void => void exact.set(v, (exact.get(v) ?? 0) + c);
-        if (other.exact !== null) other.exact.forEach(add);
-        else other.sorted!.values.forEach((v, i) => add(other.sorted!.counts[i]!, v));
-        if (exact.size > this.options.maxExactValues) this.switchToSketch();
+        this.sorted = mergeSorted(this.sortedExact(), other.sortedExact());
+        if (this.sorted.values.length > this.options.maxExactValues) this.switchToSketch();
       }
       return;
     }
     if (this.sketch === null) this.switchToSketch();
     if (other.sketch !== null) mergeSketch(this.sketch!, other.sketch);
-    else if (other.exact !== null) for (const [v, c] of other.exact) this.sketch!.accept(v, c);
-    else acceptAll(this.sketch!, other.sorted!);
+    else acceptAll(this.sketch!, other.sortedExact());
   }
 
   /**
@@ -169,19 +187,23 @@ export class DriftWindow {
    * union of `windows` (in which `added` is, `removed` is not). Only where that is exactly the
    * union merged afresh: numerical, exact throughout, whole counts (their sums and differences are
    * exact doubles, and a sample sums counts in value order). Returns false otherwise, and the
-   * window is then to be rebuilt by merging. One walk over the sorted forms, no hashing or sorting.
+   * window is then to be rebuilt by merging. One walk over the sorted forms, no hashing or sorting,
+   * into two sets of buffers the window keeps and uses in turn: the union slid at one window (and
+   * its sample) stays as it is until the slide after next.
    */
   slide(removed: DriftWindow, added: DriftWindow, windows: readonly DriftWindow[]): boolean {
+    this.settle();
+    removed.settle();
+    added.settle();
     if (this.options.featureType !== 'numerical' || this.sketch !== null || removed.sketch !== null || added.sketch !== null) return false;
     if (!Number.isInteger(this.count) || !Number.isInteger(removed.count)) return false;
-    const rest = subtractSorted(this.sortedExact(), removed.sortedExact());
-    if (rest === undefined) return false;
+    const buffers = (this.slideBuffers ??= [slideBuffers(), slideBuffers()]);
+    const next = slideSorted(this.sortedExact(), removed.sortedExact(), added.sortedExact(), buffers[this.slideParity]!);
+    if (next === undefined || next.values.length > this.options.maxExactValues) return false;
+    this.slideParity ^= 1;
     this.changed();
-    this.exact = null;
-    this.sorted = rest;
-    this.count -= removed.count;
-    this.merge(added);
-    if (this.sketch !== null) return false;
+    this.sorted = next;
+    this.count += added.count - removed.count;
     this.min = Number.POSITIVE_INFINITY;
     this.max = Number.NEGATIVE_INFINITY;
     this.integral = true;
@@ -190,27 +212,31 @@ export class DriftWindow {
       this.max = Math.max(this.max, w.max);
       this.integral &&= w.integral;
     }
+    this.sampleCache = typedNumericSample(next.values, next.cumulative, this.integral);
     return true;
   }
 
   /** A copy that shares this window's read-only forms (what a reference keeps of a scored window). */
   copy(): DriftWindow {
+    this.settle();
     if (this.options.featureType === 'categorical' || this.sketch !== null) return DriftWindow.restore(this.snapshot());
     const window = new DriftWindow(this.options);
-    window.exact = null;
-    window.sorted = this.sortedExact();
+    const sorted = this.sortedExact();
+    // Slide buffers are rewritten two slides on: a copy takes its own arrays.
+    window.sorted = this.slideBuffers === null ? sorted : { values: sorted.values.slice(), counts: sorted.counts.slice() };
     window.count = this.count;
     window.min = this.min;
     window.max = this.max;
     window.integral = this.integral;
     window.snapshotCache = this.snapshotCache;
     window.bytesCache = this.bytesCache;
-    window.sampleCache = this.sampleCache;
+    window.sampleCache = this.slideBuffers === null ? this.sampleCache : undefined;
     return window;
   }
 
   /** The read-only sample the drift tests score. */
   sample(): DriftSample {
+    this.settle();
     return (this.sampleCache ??= this.options.featureType === 'categorical' ? this.categoricalSample() : this.numericSample());
   }
 
@@ -265,6 +291,7 @@ export class DriftWindow {
 
   /** Plain data (read-only: it is kept and handed out again while the window does not change). */
   snapshot(): DriftWindowSnapshot {
+    this.settle();
     return (this.snapshotCache ??= this.takeSnapshot());
   }
 
@@ -293,6 +320,7 @@ export class DriftWindow {
       const { options: _options, ...plain } = this.snapshot();
       return plain;
     }
+    this.settle();
     return (this.bytesCache ??= this.sketch === null ? encodeExactWindow(this.sortedExact()) : encodeSketchWindow(this.sketchFields()));
   }
 
@@ -319,7 +347,6 @@ export class DriftWindow {
         window.count += c;
         if (!Number.isInteger(v)) window.integral = false;
       }
-      window.exact = null;
       window.sorted = decoded.sorted;
       if (values.length > 0) {
         window.min = values[0]!;
@@ -335,7 +362,6 @@ export class DriftWindow {
     if (!(decoded.zeroCount >= 0 && Number.isFinite(decoded.zeroCount))) throw new RangeError('a drift sketch on the wire has a bad zero count');
     sketch.zeroCount = decoded.zeroCount;
     sketch.count = sketch.store.count + sketch.negativeStore.count + decoded.zeroCount;
-    window.exact = null;
     window.sketch = sketch;
     window.count = decoded.count;
     window.min = decoded.min;
@@ -351,7 +377,6 @@ export class DriftWindow {
     } else if ('exact' in snapshot) {
       for (const [v, c] of snapshot.exact) window.add(v, c);
     } else {
-      window.exact = null;
       window.sketch = new DDSketch({ relativeAccuracy: snapshot.options.relativeAccuracy });
       window.sketch.merge(DDSketch.fromProto(Buffer.from(snapshot.sketch, 'base64')) as DDSketch);
       window.count = snapshot.count;
@@ -362,7 +387,7 @@ export class DriftWindow {
     }
     // A snapshot this class wrote (strictly ascending, within the bounds) is the restored window's own.
     const entries = snapshot.type === 'categorical' ? snapshot.counts : snapshot.exact;
-    const held = snapshot.type === 'categorical' ? window.categories.size : window.exact!.size;
+    const held = snapshot.type === 'categorical' ? window.categories.size : window.isExact ? window.sortedExact().values.length : -1;
     if (held === entries.length && entries.every((entry, i) => i === 0 || entries[i - 1]![0] < entry[0])) window.snapshotCache = snapshot;
     return window;
   }

@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { DriftAggregator } from '../../../src/operators/drift/aggregation.ts';
 import { DriftWindow, scoreDriftAll, type DriftWindowOptions } from '../../../src/operators/drift/index.ts';
-import { mergeSorted, sortedFromMap, subtractSorted } from '../../../src/operators/drift/sorted-counts.ts';
+import { EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns } from '../../../src/operators/drift/sorted-counts.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
 
 const packr = new Packr({ useRecords: false });
@@ -88,23 +88,33 @@ describe('sorted counts', () => {
     return map;
   };
 
-  it('sorts a map like a typed-array sort, at every size around the insertion-sort cutoff', () => {
+  const sortedOf = (values: readonly number[]) => sortedRuns(Float64Array.from(values), null);
+
+  it('sorts raw values (with weights: its own quicksort) like a typed-array sort, at every size around the insertion-sort cutoff', () => {
     for (const n of [0, 1, 2, 15, 16, 17, 18, 100, 5000]) {
-      const map = mapOf(Array.from({ length: n }, () => (random() - 0.5) * 1e6));
-      const { values, counts } = sortedFromMap(map);
+      const raw = Array.from({ length: n }, () => Math.round((random() - 0.5) * 1e3) + 0); // + 0: no -0 (the window folds it before)
+      const map = mapOf(raw);
+      const { values, counts } = sortedRuns(Float64Array.from(raw), Float64Array.from(raw, () => 1));
       expect(values).toEqual(Float64Array.from(map.keys()).sort());
       expect(Array.from(values, (v) => map.get(v))).toEqual(Array.from(counts));
+      expect(sortedOf(raw)).toEqual({ values, counts });
     }
   });
 
-  it('merges and subtracts by walking, as a map would', () => {
-    const a = mapOf(whole.slice(0, 200));
-    const b = mapOf(whole.slice(200));
-    const union = mergeSorted(sortedFromMap(a), sortedFromMap(b));
-    expect(union).toEqual(sortedFromMap(mapOf(whole)));
-    expect(subtractSorted(union, sortedFromMap(b))).toEqual(sortedFromMap(a));
+  it('merges and slides by walking, as a map would', () => {
+    const a = whole.slice(0, 200);
+    const b = whole.slice(200);
+    const union = mergeSorted(sortedOf(a), sortedOf(b));
+    expect(union).toEqual(sortedOf(whole));
+    const into = slideBuffers();
+    const rest = slideSorted(union, sortedOf(b), EMPTY_COUNTS, into)!;
+    expect({ values: rest.values, counts: rest.counts }).toEqual(sortedOf(a));
+    // Out b, in b again: the union, with its running sums.
+    const back = slideSorted(rest, EMPTY_COUNTS, sortedOf(b), slideBuffers())!;
+    expect({ values: back.values, counts: back.counts }).toEqual(union);
+    expect(back.cumulative).toEqual(runningSums(union.counts));
     // A removed value not held, or held fewer times, is refused (the caller rebuilds).
-    expect(subtractSorted(sortedFromMap(a), sortedFromMap(mapOf([1e9])))).toBeUndefined();
-    expect(subtractSorted(sortedFromMap(mapOf([1])), sortedFromMap(mapOf([1, 1])))).toBeUndefined();
+    expect(slideSorted(sortedOf(a), sortedOf([1e9]), EMPTY_COUNTS, into)).toBeUndefined();
+    expect(slideSorted(sortedOf([1]), sortedOf([1, 1]), EMPTY_COUNTS, into)).toBeUndefined();
   });
 });

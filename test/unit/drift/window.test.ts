@@ -100,6 +100,24 @@ describe('DriftWindow', () => {
     expect(w.size).toBe(100_000);
   });
 
+  it('counts values added past its raw-value buffer (4096) exactly, weights and -0 included, and sketches only past max_exact_values', () => {
+    const expected = new Map<number, number>();
+    const w = windowOf([], 60);
+    for (let i = 0; i < 9_000; i++) {
+      const v = i % 7 === 0 ? -0 : ((i * 37) % 50) / 4;
+      const weight = i % 11 === 0 ? 2.5 : 1;
+      w.add(v, weight);
+      expected.set(v, (expected.get(v) ?? 0) + weight);
+      if (i === 4_100) expect(w.snapshot()).toMatchObject({ exact: expect.any(Array) });
+    }
+    const sorted = [...expected].sort((a, b) => a[0] - b[0]);
+    expect(w.snapshot()).toMatchObject({ exact: sorted });
+    expect(Object.is((w.snapshot() as { exact: [number, number][] }).exact[0]![0], -0)).toBe(false);
+    for (let i = 0; i < 11; i++) w.add(100 + i);
+    expect(w.isExact).toBe(false);
+    expect(w.size).toBe(sorted.reduce((a, [, c]) => a + c, 0) + 11);
+  });
+
   it('switches to a sketch past max_exact_values and keeps within its stated error', () => {
     const alpha = 0.01;
     const refValues = normal(3, 20_000, 10, 2);
