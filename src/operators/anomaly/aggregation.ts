@@ -47,6 +47,11 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   /** Bound by the plan to the input metric's index in the series group. */
   inputIndex: number | undefined;
   private readonly inputLabels: readonly Label[];
+  /**
+   * The `quantile` input label as a number, if JavaScript writes that number so (a summary's
+   * quantile q matches when String(q) equals the label); NaN, which matches nothing, otherwise.
+   */
+  private readonly wantedQuantile: number;
   /** The detector's layout and parameters, shared by every series' detector. */
   private readonly model: DetectorModel;
   /** The point being emitted (one per aggregator: a window's series are emitted one at a time). */
@@ -62,6 +67,8 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
     this.name = options.name;
     this.inputLabels = Object.entries(options.inputLabels).map(([name, value]) => ({ name, value }));
     this.model = new DetectorModel(options.detector);
+    const quantile = options.inputLabels.quantile;
+    this.wantedQuantile = quantile !== undefined && String(Number(quantile)) === quantile ? Number(quantile) : Number.NaN;
     this.score = describeMetric(options.name, 'gauge', about);
     this.events = describeMetric(`${options.name}_events_total`, 'counter', { help: 'Anomaly events (windows whose score reached the threshold).' });
   }
@@ -172,25 +179,35 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   /**
    * A point's value if it carries the input labels. A summary (quantiles) carries its quantiles
    * in its value, not as labels: `quantile` picks one of them, and without it the first counts,
-   * as the first of its series did when quantiles were emitted as samples.
+   * as the first of its series did when quantiles were emitted as samples. (Loops, not `find`
+   * with closures, and the wanted quantile as a number: this runs per series and window.)
    */
   private valueOf(point: MetricPoint): number | undefined {
-    const { value } = point;
-    let quantile: string | undefined;
-    for (const want of this.inputLabels) {
-      const label = point.labels.find((l) => l.name === want.name);
-      if (label !== undefined) {
-        if (label.value !== want.value) return undefined;
+    const { value, labels } = point;
+    let byQuantile = false;
+    for (let w = 0; w < this.inputLabels.length; w++) {
+      const want = this.inputLabels[w]!;
+      let found: string | undefined;
+      for (let l = 0; l < labels.length; l++) {
+        if (labels[l]!.name === want.name) {
+          found = labels[l]!.value;
+          break;
+        }
+      }
+      if (found !== undefined) {
+        if (found !== want.value) return undefined;
       } else if (want.name === 'quantile' && typeof value === 'object' && 'quantiles' in value) {
-        quantile = want.value;
+        byQuantile = true;
       } else {
         return undefined;
       }
     }
     if (typeof value === 'number') return value;
     if (value === undefined || !('quantiles' in value)) return undefined;
-    const picked = quantile === undefined ? value.quantiles[0] : value.quantiles.find((q) => String(q.quantile) === quantile);
-    return picked?.value;
+    const quantiles = value.quantiles;
+    if (!byQuantile) return quantiles[0]?.value;
+    for (let q = 0; q < quantiles.length; q++) if (quantiles[q]!.quantile === this.wantedQuantile) return quantiles[q]!.value;
+    return undefined;
   }
 }
 
