@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AnomalyDetector, type AnomalyConfigInput } from '../../../src/operators/anomaly/index.ts';
+import { AnomalyAggregator } from '../../../src/operators/anomaly/aggregation.ts';
+import { AnomalyDetector, anomalyConfig, type AnomalyConfigInput } from '../../../src/operators/anomaly/index.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
 
 const FIVE_MINUTES = 300_000;
@@ -136,5 +137,35 @@ describe('AnomalyDetector in checkpoint parts (a replay log of the points per ch
       checkpoint(live, stored);
     }
     expect(() => restored({ main: stored.main, base: early })).toThrow(/not within the replay log/);
+  });
+});
+
+describe('the anomaly kind’s series state in checkpoint parts', () => {
+  const fixture = JSON.parse(readFileSync(new URL('testdata/v1-incremental-checkpoint.json', import.meta.url), 'utf8')) as {
+    config: AnomalyConfigInput;
+    main: string;
+    base: string;
+    snapshotSha256: string;
+  };
+  const aggregator = new AnomalyAggregator({ name: 'a', input: 'x', inputLabels: {}, detector: anomalyConfig(fixture.config) });
+  const parts = aggregator.stateParts;
+
+  it('restores its series entry and base through msgpack-like copies, in the log form and in the form before it', () => {
+    const state = aggregator.createSeriesState();
+    for (let i = 0; i < 70; i++) state.detector.update(i % 9, START + i * FIVE_MINUTES);
+    state.events = 3;
+    const copy = (wire: unknown) => structuredClone(wire);
+    const main = copy(parts.encodeMain(state));
+    let base: unknown;
+    parts.changed(state, false, (part, wire) => (base = copy(wire)));
+    const back = aggregator.decodeSeriesState(main);
+    parts.restore(back, 0, base);
+    expect(back.events).toBe(3);
+    same(back.detector, state.detector);
+
+    const old = aggregator.decodeSeriesState([Buffer.from(fixture.main, 'base64'), 5, 1]);
+    parts.restore(old, 0, Buffer.from(fixture.base, 'base64'));
+    expect(old.events).toBe(5);
+    expect(createHash('sha256').update(old.detector.snapshot()).digest('hex')).toBe(fixture.snapshotSha256);
   });
 });
