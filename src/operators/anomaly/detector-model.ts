@@ -1,5 +1,4 @@
 import type { AnomalyConfig } from './config.ts';
-import { squash } from './ew-stats.ts';
 import { AnomalyLikelihood } from './likelihood.ts';
 import { RangeGuard } from './range-guard.ts';
 import { RestPeriod } from './rest-period.ts';
@@ -16,6 +15,11 @@ export interface PointScratch {
 }
 
 export const SNAPSHOT_VERSION = 1;
+
+/** Squashes a non-negative deviation (a z) into [0, 1): 1 − e^(−z/scale). */
+function squash(z: number, scale: number): number {
+  return 1 - Math.exp(-z / scale);
+}
 
 /**
  * The detector of one configuration, without its state: the layout of the state's slots and the

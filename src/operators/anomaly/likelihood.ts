@@ -1,4 +1,4 @@
-import { ewCount, ewMean, ewPush, ewSd, EW_SLOTS } from './ew-stats.ts';
+import { EwStats } from './ew-stats.ts';
 
 /**
  * HTM-style anomaly likelihood (numenta's `anomaly_likelihood.py`, made O(1)): the average of the
@@ -11,22 +11,22 @@ import { ewCount, ewMean, ewPush, ewSd, EW_SLOTS } from './ew-stats.ts';
  */
 export class AnomalyLikelihood {
   static slots(window: number): number {
-    return 2 + window + EW_SLOTS;
+    return 2 + window + EwStats.SLOTS;
   }
 
   private readonly ring: number;
-  private readonly averages: number;
+  private readonly averages: EwStats;
 
   constructor(
     private readonly window: number,
-    private readonly alpha: number,
+    alpha: number,
     private readonly learn: number,
     private readonly at: number,
     /** Floor under the long-term spread, as numenta's (0.03 there too): a flat history is not certainty. */
     private readonly minSpread = 0.03,
   ) {
     this.ring = at + 2;
-    this.averages = at + 2 + window;
+    this.averages = new EwStats(alpha, at + 2 + window);
   }
 
   update(s: Float64Array, raw: number): number {
@@ -42,11 +42,11 @@ export class AnomalyLikelihood {
     // Past the learning period only `seen` mod window matters: step back a window to stay bounded.
     const next = (s[at + 1] = seen + 1 >= this.learn + 2 * w ? seen + 1 - w : seen + 1);
     const average = sum / filled;
-    if (ewCount(s, averages) === 0) ewPush(s, averages, this.alpha, average);
-    const spread = Math.max(ewSd(s, averages), this.minSpread);
-    const mean = Math.max(ewMean(s, averages), 0.03);
+    if (averages.count(s) === 0) averages.push(s, average);
+    const spread = Math.max(averages.sd(s), this.minSpread);
+    const mean = Math.max(averages.mean(s), 0.03);
     const tail = 1 - normalCdf((average - mean) / spread);
-    ewPush(s, averages, this.alpha, average);
+    averages.push(s, average);
     if (next <= this.learn) return 0;
     return Math.log(1.0000000001 - (1 - tail)) / LOG_TAIL_FLOOR;
   }

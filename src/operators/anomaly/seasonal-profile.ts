@@ -1,4 +1,4 @@
-import { ewMean, ewPush, ewSd, EW_SLOTS } from './ew-stats.ts';
+import { EwStats } from './ew-stats.ts';
 
 /**
  * A bounded seasonal profile: `slots` time-of-period slots of `slotMs` each (default 24 × 1 h: the
@@ -11,13 +11,13 @@ import { ewMean, ewPush, ewSd, EW_SLOTS } from './ew-stats.ts';
  */
 export class SeasonalProfile {
   static slots(slotCount: number): number {
-    return 3 * slotCount + EW_SLOTS;
+    return 3 * slotCount + EwStats.SLOTS;
   }
 
   private readonly mean: number;
   private readonly variance: number;
   private readonly count: number;
-  private readonly overall: number;
+  private readonly overall: EwStats;
 
   constructor(
     private readonly slotMs: number,
@@ -30,7 +30,7 @@ export class SeasonalProfile {
     this.mean = at;
     this.variance = at + slotCount;
     this.count = at + 2 * slotCount;
-    this.overall = at + 3 * slotCount;
+    this.overall = new EwStats(0.01, at + 3 * slotCount);
   }
 
   /** The tables ([start, end) slots): means, variances, counts. */
@@ -54,7 +54,7 @@ export class SeasonalProfile {
       s[v] = (1 - this.alpha) * (s[v]! + this.alpha * d * d);
     }
     s[c] = s[c]! + 1;
-    ewPush(s, this.overall, 0.01, x);
+    this.overall.push(s, x);
     return z;
   }
 
@@ -66,14 +66,14 @@ export class SeasonalProfile {
   expected(s: Float64Array, timeMs: number, width: number, into: { lower: number; upper: number }): void {
     const slot = this.slotOf(timeMs);
     const young = s[this.count + slot]! <= this.minCount;
-    const centre = young ? ewMean(s, this.overall) : s[this.mean + slot]!;
-    const spread = young ? ewSd(s, this.overall) : this.spread(s, slot);
+    const centre = young ? this.overall.mean(s) : s[this.mean + slot]!;
+    const spread = young ? this.overall.sd(s) : this.spread(s, slot);
     into.lower = centre - width * spread;
     into.upper = centre + width * spread;
   }
 
   private spread(s: Float64Array, slot: number): number {
-    return Math.sqrt(s[this.variance + slot]!) + 0.1 * ewSd(s, this.overall) + 1e-9;
+    return Math.sqrt(s[this.variance + slot]!) + 0.1 * this.overall.sd(s) + 1e-9;
   }
 
   private slotOf(timeMs: number): number {

@@ -1,4 +1,4 @@
-import { ewCount, ewMean, ewPush, ewSd, EW_SLOTS } from './ew-stats.ts';
+import { EwStats } from './ew-stats.ts';
 
 /**
  * A change in how much the series moves: the log of the step |x − previous| averaged fast
@@ -8,19 +8,19 @@ import { ewCount, ewMean, ewPush, ewSd, EW_SLOTS } from './ew-stats.ts';
  * State, from `at`: the previous value, points seen, the fast EwStats, the slow EwStats.
  */
 export class VolatilityShift {
-  static readonly SLOTS = 2 + 2 * EW_SLOTS;
+  static readonly SLOTS = 2 + 2 * EwStats.SLOTS;
 
-  private readonly fast: number;
-  private readonly slow: number;
+  private readonly fast: EwStats;
+  private readonly slow: EwStats;
   private readonly standardError: number;
 
   constructor(
-    private readonly fastAlpha: number,
-    private readonly slowAlpha: number,
+    fastAlpha: number,
+    slowAlpha: number,
     private readonly at: number,
   ) {
-    this.fast = at + 2;
-    this.slow = at + 2 + EW_SLOTS;
+    this.fast = new EwStats(fastAlpha, at + 2);
+    this.slow = new EwStats(slowAlpha, at + 2 + EwStats.SLOTS);
     this.standardError = Math.sqrt(fastAlpha / (2 - fastAlpha));
   }
 
@@ -32,9 +32,9 @@ export class VolatilityShift {
     s[at + 1] = Math.min(s[at + 1]! + 1, 1e15);
     // 1e-9 keeps log finite on repeated values; a flat stretch then reads as a big drop in movement.
     const logStep = Math.log(step + 1e-9);
-    ewPush(s, fast, this.fastAlpha, logStep);
-    const z = ewCount(s, slow) > 20 ? Math.abs(ewMean(s, fast) - ewMean(s, slow)) / (ewSd(s, slow) * this.standardError + 1e-6) : 0;
-    ewPush(s, slow, this.slowAlpha, logStep);
+    fast.push(s, logStep);
+    const z = slow.count(s) > 20 ? Math.abs(fast.mean(s) - slow.mean(s)) / (slow.sd(s) * this.standardError + 1e-6) : 0;
+    slow.push(s, logStep);
     return z;
   }
 }
