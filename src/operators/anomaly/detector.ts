@@ -23,7 +23,7 @@ export interface AnomalyPoint {
  * base (the whole state, a part of its own) was written; past `LOG_REWRITE` points the next
  * checkpoint writes the base again and empties the log. A point is two doubles where the state is
  * ~10 KB: a checkpoint per window writes ~16 B a point + 10 KB / 32 and costs no copy (both are
- * views of the state), and a restore replays at most `LOG_CAPACITY` points (~2 µs each).
+ * views of the state), and a restore replays at most `LOG_CAPACITY` points (~1 µs each).
  * Past `LOG_CAPACITY` points without a checkpoint, logging stops and the next one writes the base.
  */
 export const LOG_REWRITE = 32;
