@@ -32,6 +32,14 @@ function restored(stored: Stored, config: AnomalyConfigInput = {}): AnomalyDetec
   return detector;
 }
 
+/** A checkpoint in the incremental form before the replay log, written by that code (after 300 points), and the digest of its state. */
+const fixture = JSON.parse(readFileSync(new URL('testdata/v1-incremental-checkpoint.json', import.meta.url), 'utf8')) as {
+  config: AnomalyConfigInput;
+  main: string;
+  base: string;
+  snapshotSha256: string;
+};
+
 const same = (a: AnomalyDetector, b: AnomalyDetector) => expect(Buffer.from(a.snapshot().buffer)).toEqual(Buffer.from(b.snapshot().buffer));
 
 describe('AnomalyDetector in checkpoint parts (a replay log of the points per checkpoint, the whole state now and then)', () => {
@@ -96,12 +104,6 @@ describe('AnomalyDetector in checkpoint parts (a replay log of the points per ch
   });
 
   it('restores the incremental form written before the replay log (hot slots and changed cells, then the tables)', () => {
-    const fixture = JSON.parse(readFileSync(new URL('testdata/v1-incremental-checkpoint.json', import.meta.url), 'utf8')) as {
-      config: AnomalyConfigInput;
-      main: string;
-      base: string;
-      snapshotSha256: string;
-    };
     const detector = AnomalyDetector.restoreHot(Buffer.from(fixture.main, 'base64'), fixture.config);
     detector.restorePage(0, Buffer.from(fixture.base, 'base64'));
     expect(createHash('sha256').update(detector.snapshot()).digest('hex')).toBe(fixture.snapshotSha256);
@@ -122,7 +124,6 @@ describe('AnomalyDetector in checkpoint parts (a replay log of the points per ch
     expect(() => restored(stored)).toThrow(/does not match this configuration/);
     expect(() => AnomalyDetector.restoreLog(new Uint8Array(16))).toThrow(/replay log/);
     expect(() => AnomalyDetector.restoreLog(stored.main).update(1, START)).toThrow(/without its base/);
-    const fixture = JSON.parse(readFileSync(new URL('testdata/v1-incremental-checkpoint.json', import.meta.url), 'utf8')) as { main: string };
     expect(() => AnomalyDetector.restoreHot(Buffer.from(fixture.main, 'base64'))).toThrow(/anomaly state/);
   });
 
@@ -141,12 +142,6 @@ describe('AnomalyDetector in checkpoint parts (a replay log of the points per ch
 });
 
 describe('the anomaly kind’s series state in checkpoint parts', () => {
-  const fixture = JSON.parse(readFileSync(new URL('testdata/v1-incremental-checkpoint.json', import.meta.url), 'utf8')) as {
-    config: AnomalyConfigInput;
-    main: string;
-    base: string;
-    snapshotSha256: string;
-  };
   const aggregator = new AnomalyAggregator({ name: 'a', input: 'x', inputLabels: {}, detector: anomalyConfig(fixture.config) });
   const parts = aggregator.stateParts;
 
