@@ -14,6 +14,7 @@ import { defineKind, labelsSchema, METRIC_NAME, staticLabelsSchema, unitSchema }
 import { isSeriesStateful, type SeriesStatefulAggregator, type SeriesStateParts, type WindowContext } from '../aggregations/series-state.ts';
 import { anomalyConfigSchema, type AnomalyConfig } from './config.ts';
 import { AnomalyDetector } from './detector.ts';
+import { DetectorModel, type PointScratch } from './detector-model.ts';
 
 export interface AnomalyMetricOptions {
   readonly name: string;
@@ -31,11 +32,13 @@ interface AnomalySeries {
 
 /**
  * A series' detector state as bytes (every double exact, NaN included) and its event count: the
- * whole state, or in an incremental checkpoint only its hot slots (marked by a third element,
- * HOT), its table pages being entries of their own.
+ * whole state, or in an incremental checkpoint the replay log (marked by a third element, LOG),
+ * the base being an entry of its own; HOT marks the incremental form before the log (hot slots
+ * and changed cells), still read.
  */
-type AnomalyWire = [Uint8Array, number] | [Uint8Array, number, typeof HOT];
+type AnomalyWire = [Uint8Array, number] | [Uint8Array, number, typeof HOT | typeof LOG];
 const HOT = 1;
+const LOG = 2;
 
 export class AnomalyAggregator implements SeriesStatefulAggregator<null, AnomalySeries> {
   readonly cumulative = false;
@@ -44,6 +47,15 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   /** Bound by the plan to the input metric's index in the series group. */
   inputIndex: number | undefined;
   private readonly inputLabels: readonly Label[];
+  /**
+   * The `quantile` input label as a number, if JavaScript writes that number so (a summary's
+   * quantile q matches when String(q) equals the label); NaN, which matches nothing, otherwise.
+   */
+  private readonly wantedQuantile: number;
+  /** The detector's layout and parameters, shared by every series' detector. */
+  private readonly model: DetectorModel;
+  /** The point being emitted (one per aggregator: a window's series are emitted one at a time). */
+  private readonly point: PointScratch = { score: 0, lower: 0, upper: 0, anomalous: false };
   /** The score gauge `<name>` and the running count of events `<name>_events_total`. */
   private readonly score: MetricDescriptor;
   private readonly events: MetricDescriptor;
@@ -54,6 +66,9 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   ) {
     this.name = options.name;
     this.inputLabels = Object.entries(options.inputLabels).map(([name, value]) => ({ name, value }));
+    this.model = new DetectorModel(options.detector);
+    const quantile = options.inputLabels.quantile;
+    this.wantedQuantile = quantile !== undefined && String(Number(quantile)) === quantile ? Number(quantile) : Number.NaN;
     this.score = describeMetric(options.name, 'gauge', about);
     this.events = describeMetric(`${options.name}_events_total`, 'counter', { help: 'Anomaly events (windows whose score reached the threshold).' });
   }
@@ -89,7 +104,7 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   emit(): void {}
 
   createSeriesState(): AnomalySeries {
-    return { detector: new AnomalyDetector(this.options.detector), events: 0 };
+    return { detector: new AnomalyDetector(this.model), events: 0 };
   }
 
   /**
@@ -102,21 +117,22 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
 
   decodeSeriesState(wire: unknown): AnomalySeries {
     const [bytes, events, form] = wire as AnomalyWire;
-    if (form === HOT) return { detector: AnomalyDetector.restoreHot(bytes, this.options.detector), events };
+    if (form === LOG) return { detector: AnomalyDetector.restoreLog(bytes, this.model), events };
+    if (form === HOT) return { detector: AnomalyDetector.restoreHot(bytes, this.model), events };
     // Copy into an aligned buffer: a decoded Uint8Array may sit at any offset of a larger one.
     const snapshot = new Float64Array(bytes.byteLength / 8);
     new Uint8Array(snapshot.buffer).set(bytes);
-    // Restored whole (a checkpoint from before pages, or a full snapshot): every page counts as changed.
-    return { detector: AnomalyDetector.restore(snapshot, this.options.detector), events };
+    // Restored whole (a full snapshot, or a checkpoint from before parts): the base is written at the next checkpoint.
+    return { detector: AnomalyDetector.restore(snapshot, this.model), events };
   }
 
   /**
-   * In an incremental checkpoint, the series' entry holds the hot slots and the table cells
-   * changed since the tables' base (~0.75 KB + 16 B a cell), and the base (~9 KB) is an entry of
-   * its own, rewritten only when more than 64 cells changed since (state-pages.ts).
+   * In an incremental checkpoint, the series' entry holds the replay log, the points since the
+   * base (8 B + 16 B a point), and the base (the whole state, ~10 KB) is an entry of its own,
+   * rewritten every 32 points (detector.ts).
    */
   readonly stateParts: SeriesStateParts<AnomalySeries> = {
-    encodeMain: (state) => [state.detector.hotBytes, state.events, HOT] satisfies AnomalyWire,
+    encodeMain: (state) => [state.detector.logBytes(), state.events, LOG] satisfies AnomalyWire,
     count: (state) => state.detector.pageCount,
     changed: (state, all, put) => state.detector.changedPages(all, put),
     restore: (state, page, wire) => state.detector.restorePage(page, wire as Uint8Array),
@@ -125,7 +141,8 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   emitWindow(_acc: null | undefined, state: AnomalySeries, from: number, to: number, targets: readonly PointTarget[], ctx: WindowContext, out: MetricPoint[]): boolean {
     const value = this.pick(out, from, to);
     if (value === undefined || !Number.isFinite(value)) return false;
-    const point = state.detector.update(value, ctx.windowEndMs);
+    const point = this.point;
+    state.detector.updateInto(value, ctx.windowEndMs, point);
     if (point.anomalous) {
       state.events++;
       ctx.event({
@@ -162,25 +179,35 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
   /**
    * A point's value if it carries the input labels. A summary (quantiles) carries its quantiles
    * in its value, not as labels: `quantile` picks one of them, and without it the first counts,
-   * as the first of its series did when quantiles were emitted as samples.
+   * as the first of its series did when quantiles were emitted as samples. (Loops, not `find`
+   * with closures, and the wanted quantile as a number: this runs per series and window.)
    */
   private valueOf(point: MetricPoint): number | undefined {
-    const { value } = point;
-    let quantile: string | undefined;
-    for (const want of this.inputLabels) {
-      const label = point.labels.find((l) => l.name === want.name);
-      if (label !== undefined) {
-        if (label.value !== want.value) return undefined;
+    const { value, labels } = point;
+    let byQuantile = false;
+    for (let w = 0; w < this.inputLabels.length; w++) {
+      const want = this.inputLabels[w]!;
+      let found: string | undefined;
+      for (let l = 0; l < labels.length; l++) {
+        if (labels[l]!.name === want.name) {
+          found = labels[l]!.value;
+          break;
+        }
+      }
+      if (found !== undefined) {
+        if (found !== want.value) return undefined;
       } else if (want.name === 'quantile' && typeof value === 'object' && 'quantiles' in value) {
-        quantile = want.value;
+        byQuantile = true;
       } else {
         return undefined;
       }
     }
     if (typeof value === 'number') return value;
     if (value === undefined || !('quantiles' in value)) return undefined;
-    const picked = quantile === undefined ? value.quantiles[0] : value.quantiles.find((q) => String(q.quantile) === quantile);
-    return picked?.value;
+    const quantiles = value.quantiles;
+    if (!byQuantile) return quantiles[0]?.value;
+    for (let q = 0; q < quantiles.length; q++) if (quantiles[q]!.quantile === this.wantedQuantile) return quantiles[q]!.value;
+    return undefined;
   }
 }
 

@@ -1,14 +1,7 @@
-import type { AnomalyConfig, AnomalyConfigInput } from './config.ts';
+import type { AnomalyConfigInput } from './config.ts';
 import { anomalyConfig } from './config.ts';
-import { squash } from './ew-stats.ts';
-import { AnomalyLikelihood } from './likelihood.ts';
-import { RangeGuard } from './range-guard.ts';
-import { RestPeriod } from './rest-period.ts';
-import { SeasonalProfile } from './seasonal-profile.ts';
-import { SlotCursor } from './state-buffer.ts';
-import { StatePages } from './state-pages.ts';
-import { TransitionNovelty } from './transition-novelty.ts';
-import { VolatilityShift } from './volatility-shift.ts';
+import { DetectorModel, SNAPSHOT_VERSION, type PointScratch } from './detector-model.ts';
+import { restoreLegacyBase, restoreLegacyMain } from './legacy-pages.ts';
 
 /** One scored point. */
 export interface AnomalyPoint {
@@ -25,16 +18,25 @@ export interface AnomalyPoint {
   readonly anomalous: boolean;
 }
 
-const SNAPSHOT_VERSION = 1;
+/**
+ * Incremental checkpoints: the series entry holds the replay log, the points learnt since the
+ * base (the whole state, a part of its own) was written; past `LOG_REWRITE` points the next
+ * checkpoint writes the base again and empties the log. A point is two doubles where the state is
+ * ~10 KB: a checkpoint per window writes ~16 B a point + 10 KB / 32 and costs no copy (both are
+ * views of the state), and a restore replays at most `LOG_CAPACITY` points (~1 µs each).
+ * Past `LOG_CAPACITY` points without a checkpoint, logging stops and the next one writes the base.
+ */
+export const LOG_REWRITE = 32;
+const LOG_CAPACITY = 48;
 
 /**
  * An online anomaly detector for one series: causal (a score uses only the points before and at
  * it), O(1) time and memory per point (fixed tables and rings sized by the configuration),
  * deterministic (no randomness, no clock: replaying the same points gives the same scores), and
- * checkpointable: its whole state is one fixed-length Float64Array (state-buffer.ts), which
- * `snapshot()` copies and `bytes` shows as it is; `restore` continues exactly. An incremental
- * checkpoint writes it in parts instead (state-pages.ts): the hot slots and changed table cells at
- * every point, the tables whole now and then; `restoreHot` and `restorePage` put them back.
+ * checkpointable: its whole state is a fixed-length run of float64s (layout in detector-model.ts),
+ * which `snapshot()` copies and `bytes` shows as it is; `restore` continues exactly. An incremental
+ * checkpoint writes it as a base now and then plus a log of the points since (`logBytes`,
+ * `changedPages`; `restoreLog` and `restorePage` put them back).
  *
  * Three raw scores, each turned into an HTM-style likelihood so it is judged against its own
  * history, are averaged: deviation from the seasonal profiles (hour of day and hour of week; the
@@ -43,71 +45,51 @@ const SNAPSHOT_VERSION = 1;
  * non-finite value is not learnt and scores 0.
  */
 export class AnomalyDetector {
-  readonly config: AnomalyConfig;
-  /** Version, slot count, then each part's slots in the order below: the snapshot's layout. */
+  private readonly model: DetectorModel;
+  /**
+   * The state's `model.slots` doubles, then the replay log: the sequence number (points learnt) of
+   * its first point, then value and time per point. One array: one object per detector to reach.
+   */
   private readonly state: Float64Array;
-  private readonly range: RangeGuard;
-  private readonly seasons: readonly SeasonalProfile[];
-  private readonly seasonLikelihoods: readonly AnomalyLikelihood[];
-  private readonly volatility: VolatilityShift;
-  private readonly volatilityLikelihood: AnomalyLikelihood;
-  private readonly novelty: TransitionNovelty;
-  private readonly noveltyLikelihood: AnomalyLikelihood;
-  private readonly rest: RestPeriod;
-  /** The state as an incremental checkpoint writes it: hot slots and pages of the tables (state-pages.ts). */
-  private readonly pages: StatePages;
+  /** Points in the replay log. */
+  private logged = 0;
+  /** The checkpoint has no base the log could replay onto: the next one writes it, nothing is logged till then. */
+  private baseDue = true;
+  /** The series entry just written emptied the log: the base goes with it (`changedPages`). */
+  private baseNow = false;
+  /** A base went out under a series entry that kept its log (a full rewrite): the log restarts at the next point. */
+  private restart = false;
+  /** Restored from a series entry whose base is still to come (`restorePage`): its log, or the old form's changed cells. */
+  private pending: { readonly log: Float64Array } | { readonly cells: Float64Array } | undefined;
 
-  constructor(config: AnomalyConfigInput = {}) {
-    const c = (this.config = anomalyConfig(config));
-    const likelihoods = c.season_slots.length + 2;
-    const slots =
-      2 +
-      RangeGuard.SLOTS +
-      c.season_slots.reduce((n, slotCount) => n + SeasonalProfile.slots(slotCount), 0) +
-      likelihoods * AnomalyLikelihood.slots(c.likelihood_window) +
-      VolatilityShift.SLOTS +
-      TransitionNovelty.slots(c.novelty_bins, c.novelty_order) +
-      RestPeriod.SLOTS;
-    const state = (this.state = new Float64Array(slots));
-    state[0] = SNAPSHOT_VERSION;
-    state[1] = slots;
-    const at = new SlotCursor(state, 2);
-    const pages = (this.pages = new StatePages(state));
-    const likelihood = () => new AnomalyLikelihood(c.likelihood_window, c.likelihood_alpha, c.learn_points, at.take(AnomalyLikelihood.slots(c.likelihood_window)));
-    this.range = new RangeGuard(c.range_tolerance, c.learn_points, at.take(RangeGuard.SLOTS));
-    this.seasons = c.season_slots.map((slotCount) => new SeasonalProfile(c.season_slot_ms, slotCount, c.season_alpha, at.take(SeasonalProfile.slots(slotCount)), pages));
-    this.seasonLikelihoods = this.seasons.map(likelihood);
-    this.volatility = new VolatilityShift(c.volatility_fast_alpha, c.volatility_slow_alpha, at.take(VolatilityShift.SLOTS));
-    this.volatilityLikelihood = likelihood();
-    this.novelty = new TransitionNovelty(c.novelty_bins, c.novelty_order, c.novelty_quantile_rate, c.novelty_decay, at.take(TransitionNovelty.slots(c.novelty_bins, c.novelty_order)), pages);
-    this.noveltyLikelihood = likelihood();
-    this.rest = new RestPeriod(c.rest_points, c.threshold, at.take(RestPeriod.SLOTS));
-    if (at.used !== slots) throw new Error(`anomaly detector layout: ${at.used} slots laid out, ${slots} allocated`);
-    pages.seal();
+  /** With a configuration, or a model shared by many detectors (an anomaly metric's series). */
+  constructor(config: AnomalyConfigInput | DetectorModel = {}) {
+    this.model = config instanceof DetectorModel ? config : new DetectorModel(anomalyConfig(config));
+    this.state = new Float64Array(this.model.slots + 1 + 2 * LOG_CAPACITY);
+    this.model.init(this.state);
+  }
+
+  get config(): DetectorModel['config'] {
+    return this.model.config;
   }
 
   /** Scores `value` observed at `timeMs` (event time, ms since the epoch), then learns it. */
   update(value: number, timeMs: number): AnomalyPoint {
-    const [lower, upper] = this.seasons[0]!.expected(timeMs, this.config.expected_width);
-    if (!Number.isFinite(value) || !Number.isFinite(timeMs)) return { score: 0, lower, upper, anomalous: false };
-    const scale = this.config.deviation_scale;
-    const outside = this.range.update(value);
-    let seasonal = 0;
-    for (let i = 0; i < this.seasons.length; i++) {
-      seasonal = Math.max(seasonal, this.seasonLikelihoods[i]!.update(squash(this.seasons[i]!.update(value, timeMs), scale)));
-    }
-    const volatility = this.volatilityLikelihood.update(squash(this.volatility.update(value), scale));
-    const novelty = this.noveltyLikelihood.update(this.novelty.update(value));
-    const rested = this.rest.apply(outside ? 1 : (seasonal + volatility + novelty) / 3);
-    // A new extreme is news even right after another alarm (NAB: 73.3 vs 73.5 at 30 points of
-    // rest, 71.9 vs 70.5 at 100: the score depends less on the rest length).
-    const score = outside ? 1 : rested;
-    return { score, lower, upper, anomalous: score >= this.config.threshold };
+    const point: PointScratch = { score: 0, lower: 0, upper: 0, anomalous: false };
+    this.updateInto(value, timeMs, point);
+    return point;
+  }
+
+  /** `update`, writing the point into `into` (no allocation: the stream's per-window path). */
+  updateInto(value: number, timeMs: number, into: PointScratch): void {
+    if (this.pending !== undefined) throw new Error('anomaly state: restored from a series entry without its base part');
+    if (!this.baseDue && Number.isFinite(value) && Number.isFinite(timeMs)) this.record(value, timeMs);
+    this.model.update(this.state, value, timeMs, into);
   }
 
   /** The whole state, in a fixed number of float64s for this configuration (a copy). */
   snapshot(): Float64Array {
-    return this.state.slice();
+    return this.state.slice(0, this.model.slots);
   }
 
   /**
@@ -115,62 +97,127 @@ export class AnomalyDetector {
    * the next `update`, so write them out before.
    */
   get bytes(): Uint8Array {
-    return new Uint8Array(this.state.buffer, this.state.byteOffset, this.state.byteLength);
+    return new Uint8Array(this.state.buffer, 0, this.model.slots * 8);
   }
 
   /**
-   * The series entry of an incremental checkpoint: the slots that change at every point and the
-   * table cells changed since the tables' base (state-pages.ts). A buffer of this detector's,
-   * rewritten by the next call, so write it out before. `restoreHot` reads it.
+   * The series entry of an incremental checkpoint: the replay log, emptied first if the base is
+   * due (then `changedPages` writes it). A view of the state: write it out before the next point.
    */
-  get hotBytes(): Uint8Array {
-    return this.pages.mainBytes();
+  logBytes(): Uint8Array {
+    const due = this.baseDue || this.logged >= LOG_REWRITE;
+    if (due || this.restart) this.restartLog();
+    if (due) {
+      this.baseNow = true;
+      this.baseDue = false;
+    }
+    return new Uint8Array(this.state.buffer, this.model.slots * 8, (1 + 2 * this.logged) * 8);
   }
 
-  /** Parts besides the hot bytes: one, the tables' base. */
+  /** Parts besides the series entry: one, the base. */
   get pageCount(): number {
     return 1;
   }
 
   /**
-   * Calls `put` with the tables' base when it is due (a new or wholly restored detector, or too
-   * many cells changed since the last one; read `hotBytes` first: it decides) or if `all`.
+   * Calls `put` with the base (the whole state, a view: write it out before the next point) when
+   * `logBytes` just emptied the log for it, or if `all`.
    */
   changedPages(all: boolean, put: (page: number, bytes: Uint8Array) => void): void {
-    this.pages.changedBase(all, put);
+    if (!all && !this.baseNow) return;
+    put(0, this.bytes);
+    // The series entry kept its log (a restore skips it: the base's sequence number is past it).
+    if (!this.baseNow) this.restart = true;
+    this.baseNow = false;
   }
 
-  /** Writes back the base `changedPages` gave (into a detector from `restoreHot`). */
+  /** Writes back the base `changedPages` gave (into a detector from `restoreLog` or `restoreHot`). */
   restorePage(page: number, bytes: Uint8Array): void {
     if (page !== 0) throw new Error(`anomaly state part ${page} does not exist (only the base, 0)`);
-    this.pages.setBase(bytes);
+    const pending = this.pending;
+    if (pending === undefined) throw new Error('anomaly state: a base part for a detector that expects none');
+    const model = this.model;
+    if ('cells' in pending) {
+      restoreLegacyBase(this.state, model.tables, aligned(bytes), pending.cells);
+      this.pending = undefined;
+      return;
+    }
+    const base = aligned(bytes);
+    this.check(base[0], base[1], base.length);
+    this.state.set(base);
+    this.pending = undefined;
+    // Replay the points the base does not hold yet; the log then holds them again, from the base.
+    const { log } = pending;
+    const skip = model.learnt(this.state) - log[0]!;
+    const points = (log.length - 1) / 2;
+    if (!(skip >= 0 && skip <= points)) throw new Error(`anomaly state: the base (point ${model.learnt(this.state)}) is not within the replay log (points ${log[0]} to ${log[0]! + points})`);
+    this.baseDue = false;
+    this.restart = true;
+    const scratch: PointScratch = { score: 0, lower: 0, upper: 0, anomalous: false };
+    for (let k = 1 + 2 * skip; k < log.length; k += 2) this.updateInto(log[k]!, log[k + 1]!, scratch);
   }
 
   /** A detector with `config` continuing from `snapshot` (taken with the same configuration). */
-  static restore(snapshot: Float64Array, config: AnomalyConfigInput = {}): AnomalyDetector {
+  static restore(snapshot: Float64Array, config: AnomalyConfigInput | DetectorModel = {}): AnomalyDetector {
     const detector = new AnomalyDetector(config);
     detector.check(snapshot[0], snapshot[1], snapshot.length);
     detector.state.set(snapshot);
-    detector.pages.markBaseDue();
+    return detector;
+  }
+
+  /** A detector with `config` whose replay log is `log` (from `logBytes`) and whose base is still to be written back with `restorePage`. */
+  static restoreLog(log: Uint8Array, config: AnomalyConfigInput | DetectorModel = {}): AnomalyDetector {
+    const detector = new AnomalyDetector(config);
+    const doubles = aligned(log);
+    if (doubles.length % 2 !== 1 || doubles.length > 1 + 2 * LOG_CAPACITY) throw new Error(`anomaly state: a replay log of ${log.byteLength} bytes (expected 8 + 16 per point, up to ${LOG_CAPACITY} points)`);
+    detector.pending = { log: doubles };
     return detector;
   }
 
   /**
-   * A detector with `config` whose hot slots and changed cells are `hot` (from `hotBytes`) and
-   * whose tables' base is still to be written back with `restorePage`.
+   * A detector with `config` from the series entry of the incremental form before the replay log
+   * (hot slots and changed cells, legacy-pages.ts), whose base is still to be written back with
+   * `restorePage`. It writes a base of its own at its first checkpoint.
    */
-  static restoreHot(hot: Uint8Array, config: AnomalyConfigInput = {}): AnomalyDetector {
+  static restoreHot(hot: Uint8Array, config: AnomalyConfigInput | DetectorModel = {}): AnomalyDetector {
     const detector = new AnomalyDetector(config);
-    detector.pages.setMain(hot);
-    detector.check(detector.state[0], detector.state[1], detector.state.length);
+    const { model, state } = detector;
+    detector.pending = { cells: restoreLegacyMain(state, model.slots, model.tables, aligned(hot)) };
+    detector.check(state[0], state[1], model.slots);
     return detector;
+  }
+
+  /** The log restarts at the current point: the base written with it (or before) holds everything learnt. */
+  private restartLog(): void {
+    this.state[this.model.slots] = this.model.learnt(this.state);
+    this.logged = 0;
+    this.restart = false;
+  }
+
+  private record(value: number, timeMs: number): void {
+    if (this.restart) this.restartLog();
+    if (this.logged === LOG_CAPACITY) {
+      this.baseDue = true;
+      return;
+    }
+    const at = this.model.slots + 1 + 2 * this.logged++;
+    this.state[at] = value;
+    this.state[at + 1] = timeMs;
   }
 
   /** Throws unless a restored header (version, slot count) and length match this configuration's layout. */
   private check(version: number | undefined, slotCount: number | undefined, length: number): void {
-    const slots = this.state.length;
+    const slots = this.model.slots;
     if (version !== SNAPSHOT_VERSION || slotCount !== slots || length !== slots) {
       throw new Error(`anomaly snapshot does not match this configuration (version ${version}, ${length} slots, expected ${slots})`);
     }
   }
+}
+
+/** `bytes` as doubles in an aligned buffer (a decoded Uint8Array may sit at any offset of a larger one). */
+function aligned(bytes: Uint8Array): Float64Array {
+  if (bytes.byteLength % 8 !== 0) throw new Error(`anomaly state: ${bytes.byteLength} bytes is not a whole number of doubles`);
+  const doubles = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(doubles.buffer).set(bytes);
+  return doubles;
 }

@@ -7,47 +7,46 @@ import { EwStats } from './ew-stats.ts';
  * probability p is reported log-scaled, log(1 − (1 − p)) / log(1e−10), so 0.5 ≈ p = 1e−5 and 1 ≈
  * p = 1e−10. A raw score that is often high (a noisy series) therefore stops being alarming; a
  * raw score that is rarely high is. Reports 0 for the first `learn` points.
- * State: the ring's sum, points seen, the ring of raw scores, the averages' EwStats.
+ * State, from `at`: the ring's sum, points seen, the ring of raw scores, the averages' EwStats.
  */
 export class AnomalyLikelihood {
   static slots(window: number): number {
     return 2 + window + EwStats.SLOTS;
   }
 
-  private readonly ring: Float64Array;
+  private readonly ring: number;
   private readonly averages: EwStats;
 
   constructor(
-    window: number,
+    private readonly window: number,
     alpha: number,
     private readonly learn: number,
-    private readonly s: Float64Array,
+    private readonly at: number,
     /** Floor under the long-term spread, as numenta's (0.03 there too): a flat history is not certainty. */
     private readonly minSpread = 0.03,
   ) {
-    this.ring = s.subarray(2, 2 + window);
-    this.averages = new EwStats(alpha, s.subarray(2 + window, 2 + window + EwStats.SLOTS));
+    this.ring = at + 2;
+    this.averages = new EwStats(alpha, at + 2 + window);
   }
 
-  update(raw: number): number {
-    const s = this.s;
-    const w = this.ring.length;
-    const seen = s[1]!;
-    const at = seen % w;
-    let sum = s[0]!;
-    if (seen >= w) sum -= this.ring[at]!;
-    this.ring[at] = raw;
+  update(s: Float64Array, raw: number): number {
+    const { at, window: w, averages } = this;
+    const seen = s[at + 1]!;
+    const slot = this.ring + (seen % w);
+    let sum = s[at]!;
+    if (seen >= w) sum -= s[slot]!;
+    s[slot] = raw;
     sum += raw;
-    s[0] = sum;
+    s[at] = sum;
     const filled = Math.min(seen + 1, w);
     // Past the learning period only `seen` mod window matters: step back a window to stay bounded.
-    const next = (s[1] = seen + 1 >= this.learn + 2 * w ? seen + 1 - w : seen + 1);
+    const next = (s[at + 1] = seen + 1 >= this.learn + 2 * w ? seen + 1 - w : seen + 1);
     const average = sum / filled;
-    if (this.averages.count === 0) this.averages.push(average);
-    const spread = Math.max(this.averages.sd, this.minSpread);
-    const mean = Math.max(this.averages.mean, 0.03);
+    if (averages.count(s) === 0) averages.push(s, average);
+    const spread = Math.max(averages.sd(s), this.minSpread);
+    const mean = Math.max(averages.mean(s), 0.03);
     const tail = 1 - normalCdf((average - mean) / spread);
-    this.averages.push(average);
+    averages.push(s, average);
     if (next <= this.learn) return 0;
     return Math.log(1.0000000001 - (1 - tail)) / LOG_TAIL_FLOOR;
   }

@@ -4,7 +4,11 @@
  * Alone it scored 52.5 on NAB's development split with only 10 false positives: few rules are as
  * precise. The range never shrinks (a new extreme is news once, then it is the range). Nothing is
  * flagged during the first `warmup` points: the range of a handful of points says nothing yet.
- * State: count, min, max.
+ * State, from `at`: count, min, max. The count is every point learnt, so it doubles as the
+ * detector's sequence number (replay-log.ts).
+ *
+ * Like every part, one instance serves all detectors of a configuration: it holds the offsets and
+ * parameters, the detector's Float64Array the state (see detector.ts for why).
  */
 export class RangeGuard {
   static readonly SLOTS = 3;
@@ -12,21 +16,28 @@ export class RangeGuard {
   constructor(
     private readonly tolerance: number,
     private readonly warmup: number,
-    private readonly s: Float64Array,
+    readonly at: number,
   ) {}
 
   /** True when `x` breaks out of the range seen so far; then widens the range to include `x`. */
-  update(x: number): boolean {
-    const s = this.s;
-    const count = s[0]!;
+  update(s: Float64Array, x: number): boolean {
+    const at = this.at;
+    const count = s[at]!;
+    const min = s[at + 1]!;
+    const max = s[at + 2]!;
     let outside = false;
-    if (count >= this.warmup && count > 0 && s[2]! > s[1]!) {
-      const margin = (s[2]! - s[1]!) * this.tolerance;
-      outside = x > s[2]! + margin || x < s[1]! - margin;
+    if (count >= this.warmup && count > 0 && max > min) {
+      const margin = (max - min) * this.tolerance;
+      outside = x > max + margin || x < min - margin;
     }
-    if (count === 0 || x < s[1]!) s[1] = x;
-    if (count === 0 || x > s[2]!) s[2] = x;
-    s[0] = count + 1;
+    if (count === 0 || x < min) s[at + 1] = x;
+    if (count === 0 || x > max) s[at + 2] = x;
+    s[at] = count + 1;
     return outside;
+  }
+
+  /** Points learnt so far. */
+  count(s: Float64Array): number {
+    return s[this.at]!;
   }
 }

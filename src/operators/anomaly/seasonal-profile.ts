@@ -1,5 +1,4 @@
 import { EwStats } from './ew-stats.ts';
-import type { PagedTables, StatePages } from './state-pages.ts';
 
 /**
  * A bounded seasonal profile: `slots` time-of-period slots of `slotMs` each (default 24 × 1 h: the
@@ -7,73 +6,78 @@ import type { PagedTables, StatePages } from './state-pages.ts';
  * in it. The raw score of a point is its distance from its slot's mean in units of the slot's
  * spread, plus a tenth of the series' overall spread so a slot that happened to be flat does not
  * turn small wiggles into large deviations. The profile also gives the expected range.
- * State: per slot the means, then the variances, then the counts; then the overall EwStats.
+ * State, from `at`: per slot the means, then the variances, then the counts; then the overall
+ * EwStats (the series' overall spread, memory ≈ 100 points, the floor under each slot's spread).
  */
 export class SeasonalProfile {
   static slots(slotCount: number): number {
     return 3 * slotCount + EwStats.SLOTS;
   }
 
-  private readonly mean: Float64Array;
-  private readonly variance: Float64Array;
-  private readonly count: Float64Array;
-  /** The series' overall spread (memory ≈ 100 points), the floor under each slot's spread. */
+  private readonly mean: number;
+  private readonly variance: number;
+  private readonly count: number;
   private readonly overall: EwStats;
-  /** Marks the checkpoint page of a slot this point changed (absent: nobody checkpoints in pages). */
-  private readonly pages: PagedTables | undefined;
 
   constructor(
     private readonly slotMs: number,
     private readonly slotCount: number,
     private readonly alpha: number,
-    s: Float64Array,
-    pages?: StatePages,
+    at: number,
     /** A slot's deviation counts once the slot has seen more than this many points. */
     private readonly minCount = 3,
   ) {
-    this.mean = s.subarray(0, slotCount);
-    this.variance = s.subarray(slotCount, 2 * slotCount);
-    this.count = s.subarray(2 * slotCount, 3 * slotCount);
-    this.overall = new EwStats(0.01, s.subarray(3 * slotCount, 3 * slotCount + EwStats.SLOTS));
-    this.pages = pages?.group([this.mean, this.variance, this.count]);
+    this.mean = at;
+    this.variance = at + slotCount;
+    this.count = at + 2 * slotCount;
+    this.overall = new EwStats(0.01, at + 3 * slotCount);
+  }
+
+  /** The tables ([start, end) slots): means, variances, counts. */
+  get tables(): [number, number][] {
+    return [this.mean, this.variance, this.count].map((start) => [start, start + this.slotCount]);
   }
 
   /** The deviation (a z ≥ 0) of `x` at `timeMs` from its slot, then learns `x`. */
-  update(x: number, timeMs: number): number {
-    const s = slotOf(timeMs, this.slotMs, this.slotCount);
+  update(s: Float64Array, x: number, timeMs: number): number {
+    const slot = this.slotOf(timeMs);
+    const m = this.mean + slot;
+    const v = this.variance + slot;
+    const c = this.count + slot;
     let z = 0;
-    if (this.count[s] === 0) {
-      this.mean[s] = x;
+    if (s[c] === 0) {
+      s[m] = x;
     } else {
-      const d = x - this.mean[s]!;
-      if (this.count[s]! > this.minCount) z = Math.abs(d) / this.spread(s);
-      this.mean[s] = this.mean[s]! + this.alpha * d;
-      this.variance[s] = (1 - this.alpha) * (this.variance[s]! + this.alpha * d * d);
+      const d = x - s[m]!;
+      if (s[c]! > this.minCount) z = Math.abs(d) / this.spread(s, slot);
+      s[m] = s[m]! + this.alpha * d;
+      s[v] = (1 - this.alpha) * (s[v]! + this.alpha * d * d);
     }
-    this.count[s] = this.count[s]! + 1;
-    this.pages?.touch(s);
-    this.overall.push(x);
+    s[c] = s[c]! + 1;
+    this.overall.push(s, x);
     return z;
   }
 
   /**
    * The range a point at `timeMs` was expected in, `width` spreads either side of its slot's mean
-   * (the overall mean and spread while the slot is young). Read it before `update` for the point.
+   * (the overall mean and spread while the slot is young), as `into.lower` and `into.upper`.
+   * Read it before `update` for the point.
    */
-  expected(timeMs: number, width: number): [number, number] {
-    const s = slotOf(timeMs, this.slotMs, this.slotCount);
-    const young = this.count[s]! <= this.minCount;
-    const centre = young ? this.overall.mean : this.mean[s]!;
-    const spread = young ? this.overall.sd : this.spread(s);
-    return [centre - width * spread, centre + width * spread];
+  expected(s: Float64Array, timeMs: number, width: number, into: { lower: number; upper: number }): void {
+    const slot = this.slotOf(timeMs);
+    const young = s[this.count + slot]! <= this.minCount;
+    const centre = young ? this.overall.mean(s) : s[this.mean + slot]!;
+    const spread = young ? this.overall.sd(s) : this.spread(s, slot);
+    into.lower = centre - width * spread;
+    into.upper = centre + width * spread;
   }
 
-  private spread(s: number): number {
-    return Math.sqrt(this.variance[s]!) + 0.1 * this.overall.sd + 1e-9;
+  private spread(s: Float64Array, slot: number): number {
+    return Math.sqrt(s[this.variance + slot]!) + 0.1 * this.overall.sd(s) + 1e-9;
   }
-}
 
-function slotOf(timeMs: number, slotMs: number, slotCount: number): number {
-  const s = Math.floor(timeMs / slotMs) % slotCount;
-  return s < 0 ? s + slotCount : s;
+  private slotOf(timeMs: number): number {
+    const slot = Math.floor(timeMs / this.slotMs) % this.slotCount;
+    return slot < 0 ? slot + this.slotCount : slot;
+  }
 }
