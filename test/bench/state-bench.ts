@@ -119,6 +119,8 @@ async function measure(c: Case, fired: boolean): Promise<Measured> {
   if (fired) merger.advanceWatermark(WINDOW);
   if (fired && merger.seriesCount !== SERIES) throw new Error(`expected ${SERIES} series, the merger holds ${merger.seriesCount}`);
   const memory = ((await liveBytes()) - before) / SERIES;
+  // Used after the measurement, so the messages stay alive through it as through the baseline.
+  if (wire.length !== SERIES) throw new Error(`expected ${SERIES} partials, made ${wire.length}`);
   const head = packState(merger.head());
   const put = new Map<string, Buffer>();
   let sent = head.length;

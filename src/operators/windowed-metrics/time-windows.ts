@@ -58,17 +58,17 @@ export class TimeWindows implements MergerWindows {
     if (closing) {
       for (const partial of closing.values()) {
         const series = all.seriesFor(partial);
-        series.lastDataEnd = end;
+        all.setLastDataEnd(series, end);
         series.touched |= partial.touched;
         const aggregators = all.groups[partial.group]!.aggregators;
         for (let m = 0; m < aggregators.length; m++) {
-          if (aggregators[m]!.cumulative) aggregators[m]!.merge(series.cumulative[m], partial.accs[m]);
+          if (aggregators[m]!.cumulative) all.mergeCumulative(series, m, partial.accs[m]);
         }
       }
     }
     this.emitWindowGauges(end);
     for (const [key, series] of all.states) {
-      if (series.lastDataEnd <= end - this.options.expireAfterMs) {
+      if (all.lastDataEnd(series) <= end - this.options.expireAfterMs) {
         all.emitStale(series, end);
         all.expire(key, series, this.waitsInLaterPane(key, end));
         continue;
