@@ -105,8 +105,19 @@ export function decodeMarker(value: Buffer): WatermarkMarker {
   return { source, watermark, idle };
 }
 
+/**
+ * msgpackr packs into one buffer shared by every pack and returns views of it; the buffer grows
+ * to the largest value packed and stays, and each later result keeps it alive. Past this size,
+ * the next packs get a fresh small buffer: a large checkpoint head (every open pane of a label
+ * flood) is then freed once its write is done, instead of being held for good.
+ */
+export const PACK_BUFFER_KEPT_BYTES = 1024 * 1024;
+const PACK_BUFFER_BYTES = 64 * 1024;
+
 export function packState(value: unknown): Buffer {
-  return packr.pack(value);
+  const packed = packr.pack(value);
+  if (packed.buffer.byteLength > PACK_BUFFER_KEPT_BYTES) packr.useBuffer(Buffer.allocUnsafeSlow(PACK_BUFFER_BYTES));
+  return packed;
 }
 
 export function unpackState<T>(bytes: Buffer): T {

@@ -85,12 +85,13 @@ export function isSeriesStateful(aggregator: Aggregator<any, any>): aggregator i
 
 /** What the merger keeps per series that a window's emission reads and updates. */
 export interface SeriesOutputs {
-  /** Per aggregator, its points' descriptors and labels. */
-  readonly outputs: readonly (readonly PointTarget[])[];
+  /** Aggregator m's points' descriptors and labels. */
+  targets(m: number): readonly PointTarget[];
   /** Per aggregator, the stateful kinds' state (absent: none in the group). */
-  readonly states?: readonly unknown[];
-  /** Per aggregator, when its running totals started (set at its first emission). */
-  readonly starts: (number | undefined)[];
+  readonly states: readonly unknown[] | undefined;
+  /** When aggregator m's running totals started (set at its first emission). */
+  start(m: number): number | undefined;
+  setStart(m: number, start: number): void;
 }
 
 /**
@@ -117,7 +118,7 @@ export function emitSeriesWindow(
   /** Sessions: emits cumulative metric `m` in its place, so a series' points keep the metrics' order. */
   emitCumulative?: (m: number) => void,
 ): number {
-  const { outputs, states, starts } = series;
+  const states = series.states;
   let stateful = false;
   // Where each plain metric's points of this window start and end in `out`.
   const spans = states === undefined ? undefined : spanScratch(aggregators.length);
@@ -132,7 +133,7 @@ export function emitSeriesWindow(
       continue;
     }
     const from = out.length;
-    if (touched & (1 << m)) aggregator.emit(accs[m], outputs[m]!, ctx.windowEndMs, ctx.windowSeconds, ctx.windowStartMs, out);
+    if (touched & (1 << m)) aggregator.emit(accs[m], series.targets(m), ctx.windowEndMs, ctx.windowSeconds, ctx.windowStartMs, out);
     if (spans) {
       spans[2 * m] = from;
       spans[2 * m + 1] = out.length;
@@ -147,10 +148,11 @@ export function emitSeriesWindow(
     const from = source === undefined ? 0 : spans[2 * source]!;
     const to = source === undefined ? 0 : spans[2 * source + 1]!;
     const acc = touched & (1 << m) ? accs[m] : undefined;
-    ctx.seriesStartMs = starts[m] ?? ctx.windowStartMs;
-    if (aggregator.emitWindow(acc, states[m], from, to, outputs[m]!, ctx, out)) {
+    const start = series.start(m);
+    ctx.seriesStartMs = start ?? ctx.windowStartMs;
+    if (aggregator.emitWindow(acc, states[m], from, to, series.targets(m), ctx, out)) {
       emitted |= 1 << m;
-      starts[m] ??= ctx.windowStartMs;
+      if (start === undefined) series.setStart(m, ctx.windowStartMs);
     }
   }
   return emitted;

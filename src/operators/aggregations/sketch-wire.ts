@@ -51,18 +51,143 @@ export function decodeSketch(wire: Uint8Array, fresh: DDSketch): DDSketch {
     fresh.merge(DDSketch.fromProto(wire));
     return fresh;
   }
-  if (wire[0] !== FORMAT || wire.length < 11) throw new RangeError('not a sketch of a known format');
-  const view = new DataView(wire.buffer, wire.byteOffset, wire.byteLength);
+  addSketchBytes(fresh, wire);
   const target = storesOf(fresh);
-  target.zeroCount = view.getFloat64(1, true);
-  let at = readStore(view, 9, target.store);
-  at = readStore(view, at, target.negativeStore);
-  if (at !== wire.length) throw new RangeError('trailing bytes after a sketch');
-  // The stores grew by pushes, which leave spare capacity; an open window holds this sketch.
+  // The stores grew by pushes, which leave spare capacity.
   target.store.bins = target.store.bins.slice();
   target.negativeStore.bins = target.negativeStore.bins.slice();
-  target.count = target.zeroCount + target.store.count + target.negativeStore.count;
   return fresh;
+}
+
+/**
+ * `into` += the sketch of `encodeSketch`'s bytes (of the same mapping): its counts are added key
+ * by key, as DDSketch's merge does, so the quantiles are those of the two merged.
+ */
+export function addSketchBytes(into: DDSketch, wire: Uint8Array): void {
+  const view = formatView(wire);
+  const target = storesOf(into);
+  target.zeroCount += view.getFloat64(1, true);
+  let at = readBins(view, 9, target.store);
+  at = readBins(view, at, target.negativeStore);
+  if (at !== wire.length) throw new RangeError('trailing bytes after a sketch');
+  target.count = target.zeroCount + target.store.count + target.negativeStore.count;
+}
+
+/** Throws unless `wire` is a whole sketch in `encodeSketch`'s form (not the protobuf one). */
+export function checkSketchBytes(wire: Uint8Array): void {
+  const view = formatView(wire);
+  const at = readBins(view, readBins(view, 9, NO_BINS), NO_BINS);
+  if (at !== wire.length) throw new RangeError('trailing bytes after a sketch');
+}
+
+/** Is this `encodeSketch`'s form (true) or the protobuf of earlier versions (false)? */
+export function isSketchBytes(wire: Uint8Array): boolean {
+  return wire[0] !== PROTOBUF_FIRST_BYTE;
+}
+
+/**
+ * The bytes of the sketch `a` and `b` merged, both and the result in `encodeSketch`'s form, with
+ * no DDSketch in between: counts added key by key (each store as the smaller of dense and
+ * sparse, as `encodeSketch` chooses), so decoding the result equals merging the decoded two.
+ */
+export function mergeSketchBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const va = formatView(a);
+  const vb = formatView(b);
+  const positive = [new Bins(), new Bins()] as const;
+  const negative = [new Bins(), new Bins()] as const;
+  readBins(va, readBins(va, 9, positive[0]), negative[0]);
+  readBins(vb, readBins(vb, 9, positive[1]), negative[1]);
+  const stores = [mergeBins(positive[0], positive[1]), mergeBins(negative[0], negative[1])];
+  const plans = stores.map(planBins);
+  const bytes = new Uint8Array(9 + plans[0]!.bytes + plans[1]!.bytes);
+  const view = new DataView(bytes.buffer);
+  bytes[0] = FORMAT;
+  view.setFloat64(1, va.getFloat64(1, true) + vb.getFloat64(1, true), true);
+  let at = 9;
+  for (let s = 0; s < 2; s++) at = writeBins(view, at, stores[s]!, plans[s]!);
+  return bytes;
+}
+
+function formatView(wire: Uint8Array): DataView {
+  if (wire[0] !== FORMAT || wire.length < 11) throw new RangeError('not a sketch of a known format');
+  return new DataView(wire.buffer, wire.byteOffset, wire.byteLength);
+}
+
+/** A store's non-zero bins, in key order once `sorted()` (encodeSketch writes them in order; other bytes may not). */
+class Bins {
+  keys: number[] = [];
+  counts: number[] = [];
+  private inOrder = true;
+  add(key: number, count: number): void {
+    if (count === 0) return;
+    const n = this.keys.length;
+    if (n > 0 && key <= this.keys[n - 1]!) this.inOrder = false;
+    this.keys.push(key);
+    this.counts.push(count);
+  }
+  /** These bins in key order, counts of a repeated key added (as the store's `add` does). */
+  sorted(): Bins {
+    if (this.inOrder) return this;
+    const order = this.keys.map((_, i) => i).sort((i, j) => this.keys[i]! - this.keys[j]!);
+    const out = new Bins();
+    for (const i of order) {
+      const n = out.keys.length;
+      if (n > 0 && out.keys[n - 1] === this.keys[i]) out.counts[n - 1] = out.counts[n - 1]! + this.counts[i]!;
+      else out.add(this.keys[i]!, this.counts[i]!);
+    }
+    return out;
+  }
+}
+
+/** Bins read only to check their bytes. */
+const NO_BINS = { add: () => {} };
+
+function mergeBins(unsortedA: Bins, unsortedB: Bins): Bins {
+  const a = unsortedA.sorted();
+  const b = unsortedB.sorted();
+  const out = new Bins();
+  let i = 0;
+  let j = 0;
+  while (i < a.keys.length || j < b.keys.length) {
+    const ka = i < a.keys.length ? a.keys[i]! : Number.POSITIVE_INFINITY;
+    const kb = j < b.keys.length ? b.keys[j]! : Number.POSITIVE_INFINITY;
+    if (ka < kb) out.add(ka, a.counts[i++]!);
+    else if (kb < ka) out.add(kb, b.counts[j++]!);
+    else out.add(ka, a.counts[i++]! + b.counts[j++]!);
+  }
+  return out;
+}
+
+/** `planStore`'s choice for bins already in key order. */
+function planBins(bins: Bins): StorePlan {
+  const n = bins.keys.length;
+  if (n === 0) return { kind: EMPTY, first: -1, last: -1, nonZero: 0, bytes: 1 };
+  const first = bins.keys[0]!;
+  const last = bins.keys[n - 1]!;
+  const dense = 9 + 8 * (last - first + 1);
+  const sparse = 5 + 12 * n;
+  return dense <= sparse ? { kind: DENSE, first, last, nonZero: n, bytes: dense } : { kind: SPARSE, first, last, nonZero: n, bytes: sparse };
+}
+
+function writeBins(view: DataView, at: number, bins: Bins, plan: StorePlan): number {
+  view.setUint8(at++, plan.kind);
+  const { keys, counts } = bins;
+  if (plan.kind === DENSE) {
+    view.setInt32(at, plan.first, true);
+    view.setUint32(at + 4, plan.last - plan.first + 1, true);
+    at += 8;
+    for (let i = 0; i < keys.length; i++) view.setFloat64(at + 8 * (keys[i]! - plan.first), counts[i]!, true);
+    return at + 8 * (plan.last - plan.first + 1);
+  }
+  if (plan.kind === SPARSE) {
+    view.setUint32(at, plan.nonZero, true);
+    at += 4;
+    for (let i = 0; i < keys.length; i++, at += 12) {
+      view.setInt32(at, keys[i]!, true);
+      view.setFloat64(at + 4, counts[i]!, true);
+    }
+  }
+  return at;
 }
 
 interface StorePlan {
@@ -112,7 +237,9 @@ function writeStore(view: DataView, at: number, store: StoreView, plan: StorePla
   return at;
 }
 
-function readStore(view: DataView, at: number, store: StoreView): number {
+/** Calls `bins.add(key, count)` for each bin of the store at `at`, in key order; returns where the store ends. */
+function readBins(view: DataView, at: number, store: { add(key: number, count: number): void }): number {
+  if (at >= view.byteLength) throw new RangeError('sketch store runs past its bytes');
   const kind = view.getUint8(at++);
   if (kind === EMPTY) return at;
   if (kind === DENSE) {

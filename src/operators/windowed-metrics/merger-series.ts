@@ -1,12 +1,14 @@
 import type { MetricPoint } from '../../core/metric-model.ts';
 import { seriesPerPoint } from '../../core/series-count.ts';
-import type { PointTarget } from '../aggregations/aggregator.ts';
-import { emitSeriesWindow, isSeriesStateful, type SeriesStateParts, type WindowContext } from '../aggregations/series-state.ts';
+import type { Label } from '../../core/types.ts';
+import type { Aggregator, PointTarget } from '../aggregations/aggregator.ts';
+import { emitSeriesWindow, isSeriesStateful, type SeriesOutputs, type SeriesStateParts, type WindowContext } from '../aggregations/series-state.ts';
 import {
   decodeRetired,
   decodeSeries,
   encodeRetired,
   encodeSeries,
+  labelValuesOf,
   PART,
   partField,
   parsePartField,
@@ -15,37 +17,78 @@ import {
   SERIES,
   seriesField,
   type RetiredWire,
+  type SeriesFacts,
   type SeriesWire,
 } from './merger-snapshot.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import { RetiredTotals, type RetiredSeries } from './retired-totals.ts';
 import { SeriesBudget, UNLIMITED } from './series-budget.ts';
+import { SeriesColumns } from './series-columns.ts';
 import { baseLabels, isOverflowKey, overflowSeries } from './series-key.ts';
 import type { MergerOptions } from './window-merger.ts';
 
+/**
+ * A series in stage 2. Its numbers (newest data window's end, running totals' starts, counters'
+ * and histograms' accumulators) are in its group's SeriesColumns at `slot`; read and change them
+ * through MergerSeries. A counter series costs ~200 B in all (`test/bench/state-bench.ts`).
+ */
 export interface SeriesState {
   readonly key: string;
   readonly group: number;
   readonly tenant: string;
-  readonly labelValues: readonly (string | undefined)[];
-  /** Per aggregator, its points' descriptors and labels (built once per series). */
-  readonly outputs: readonly (readonly PointTarget[])[];
-  /** Per aggregator, the cumulative accumulator (undefined for per-window aggregators). */
-  readonly cumulative: unknown[];
   /**
-   * Per cumulative aggregator, when its running total started: the start of the first window it
-   * emitted. Checkpointed and kept with retired totals, so a restore or a return keeps it.
+   * Its base labels (sorted, no `__name__`), one array for the series' life: the points carry it,
+   * and the sinks cache a series' encoding by its identity. The label values follow from it.
    */
-  readonly starts: (number | undefined)[];
-  /** End of the newest window that had data for this series. */
-  lastDataEnd: number;
+  readonly labels: readonly Label[];
+  /** Per aggregator, its points' targets when they are more than the base labels (absent: all are). */
+  readonly outputs: readonly (readonly PointTarget[] | undefined)[] | undefined;
+  /** Per aggregator, a cumulative accumulator kept as an object, not in the row (absent: none). */
+  readonly cumulative: unknown[] | undefined;
+  /** Its row in its group's SeriesColumns. */
+  readonly slot: number;
   /** Metrics (bits) of this series that have had data: only those are emitted. */
   touched: number;
   /** Per aggregator, the state a drift or anomaly kind keeps across windows (absent: none in the group). */
-  readonly states?: unknown[];
+  readonly states: unknown[] | undefined;
   /** Birth order (the series map's order, which restore keeps) and name in incremental checkpoints. */
   readonly seq: number;
+  /** Changed since the last incremental checkpoint (a flag, not a set: 13 B less per series). */
+  changed: boolean;
+}
+
+/** What a group's series share: how their points and numbers are laid out. */
+interface GroupLayout {
+  readonly columns: SeriesColumns;
+  /**
+   * Per aggregator, the one point target of a kind whose only point carries the base labels
+   * (counters, gauges, ...), refilled with a series' labels at each emit; undefined for kinds with
+   * more points or labels of their own (quantiles, histograms' buckets, static labels) and for
+   * stateful kinds, whose targets each series keeps.
+   */
+  readonly baseTarget: readonly ({ metric: PointTarget['metric']; labels: readonly Label[] } | undefined)[];
+  readonly baseTargets: readonly ([PointTarget] | undefined)[];
+  /** Does any aggregator keep its targets per series? Any cumulative one as an object? */
+  readonly ownTargets: boolean;
+  readonly objectAccs: boolean;
+}
+
+function layoutOf(aggregators: readonly Aggregator[]): GroupLayout {
+  const probe: readonly Label[] = [];
+  const baseTarget = aggregators.map((a) => {
+    if (isSeriesStateful(a)) return undefined;
+    const targets = a.targets(probe);
+    return targets.length === 1 && targets[0]!.labels === probe ? { metric: targets[0]!.metric, labels: probe } : undefined;
+  });
+  const columns = new SeriesColumns(aggregators);
+  return {
+    columns,
+    baseTarget,
+    baseTargets: baseTarget.map((target) => (target ? [target] : undefined)),
+    ownTargets: baseTarget.some((t) => t === undefined),
+    objectAccs: aggregators.some((a, m) => a.cumulative && !columns.inRow(m)),
+  };
 }
 
 /**
@@ -77,8 +120,13 @@ export class MergerSeries {
   private readonly emitChanges: readonly boolean[];
   /** The next sequence number of a series or retained total (checkpointed: they stay unique). */
   private nextSeq = 0;
-  /** What changed since the last `changes()`: series and retained totals, and entries gone. */
-  private readonly changedSeries = new Set<SeriesState>();
+  /** Per group, how its series' points and numbers are laid out. */
+  private readonly layouts: readonly GroupLayout[];
+  /** The one view through which the per-window kinds see a series (refilled per series and window). */
+  private readonly outputsView: SeriesView;
+  /** Tenant ids as one string each: every partials message decodes its own copy. */
+  private readonly tenants = new Map<string, string>();
+  /** What changed since the last `changes()`: retained totals and entries gone (series carry a flag). */
   private readonly changedRetired = new Map<RetiredSeries, string>();
   private removed: string[] = [];
 
@@ -87,6 +135,8 @@ export class MergerSeries {
     private readonly options: MergerOptions,
   ) {
     this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
+    this.layouts = groups.map((group) => layoutOf(group.aggregators));
+    this.outputsView = new SeriesView(this);
     this.hasStateful = groups.map((group) => group.aggregators.some(isSeriesStateful));
     this.hasParts = groups.map((group) => group.aggregators.some((a) => isSeriesStateful(a) && a.stateParts !== undefined));
     this.emitChanges = groups.map((group) => group.aggregators.some((a) => a.cumulative && a.emitKeepsAcc !== true));
@@ -148,7 +198,6 @@ export class MergerSeries {
    */
   expire(key: string, series: SeriesState, waitsLater: boolean): void {
     this.states.delete(key);
-    this.changedSeries.delete(series);
     this.removed.push(seriesField(series.seq));
     if (this.hasParts[series.group]) this.forEachParts(series, (m, parts, state) => {
       for (let part = 0; part < parts.count(state); part++) this.removed.push(partField(series.seq, m, part));
@@ -159,39 +208,147 @@ export class MergerSeries {
     }
     const touched = series.touched & this.cumulativeMask[series.group]!;
     if (touched !== 0) {
-      const retired = { group: series.group, tenant: series.tenant, labelValues: series.labelValues, cumulative: series.cumulative, touched, starts: series.starts, seq: this.nextSeq++ };
+      const { labelValues, cumulative, starts } = this.factsOf(series);
+      const retired = { group: series.group, tenant: series.tenant, labelValues, cumulative, touched, starts, seq: this.nextSeq++ };
       this.changedRetired.set(retired, key);
       this.retired.retire(key, retired);
     }
+    this.layouts[series.group]!.columns.release(series.slot);
   }
 
   /** The series a partial's data goes to (born now if new); it counts as changed for the next checkpoint. */
   seriesFor(partial: PartialAggregate): SeriesState {
     let series = this.states.get(partial.key);
     if (!series) {
-      const group = this.groups[partial.group]!;
-      const base = baseLabels(group, partial.labelValues, partial.key);
       // A series that expired resumes from its totals: its counters never go backwards unseen.
       const retired = this.retired.take(partial.tenant, partial.key);
       if (retired) this.forgetRetired(retired);
-      series = {
-        key: partial.key,
+      const aggregators = this.groups[partial.group]!.aggregators;
+      const columns = this.layouts[partial.group]!.columns;
+      const facts: SeriesFacts = {
         group: partial.group,
+        key: partial.key,
         tenant: partial.tenant,
         labelValues: partial.labelValues,
-        outputs: group.aggregators.map((a) => a.targets(base)),
-        cumulative: retired ? [...retired.cumulative] : group.aggregators.map((a) => (a.cumulative ? a.create() : undefined)),
-        starts: retired ? [...retired.starts] : [],
         lastDataEnd: Number.NEGATIVE_INFINITY,
+        // A new series' row holds its kinds' fresh accumulators already.
+        cumulative: retired ? retired.cumulative : aggregators.map((a, m) => (a.cumulative && !columns.inRow(m) ? a.create() : undefined)),
         touched: retired?.touched ?? 0,
-        states: this.createStates(partial.group),
-        seq: this.nextSeq++,
+        starts: retired ? retired.starts : [],
       };
-      this.states.set(partial.key, series);
+      series = this.born(facts, this.createStates(partial.group), this.nextSeq++);
       this.unborn.delete(partial.key);
     }
-    this.changedSeries.add(series);
+    series.changed = true;
     return series;
+  }
+
+  /** A series from what its checkpoint entry says: its row filled, its labels and targets built once. */
+  private born(facts: SeriesFacts, states: unknown[] | undefined, seq: number): SeriesState {
+    const group = this.groups[facts.group]!;
+    const layout = this.layouts[facts.group]!;
+    // Exactly as long as its labels (a pushed-to array keeps room for 17).
+    const labels = baseLabels(group, facts.labelValues, facts.key).slice();
+    const columns = layout.columns;
+    const slot = columns.allocate();
+    columns.setLastDataEnd(slot, facts.lastDataEnd);
+    let cumulative: unknown[] | undefined;
+    for (let m = 0; m < group.aggregators.length; m++) {
+      columns.setStart(slot, m, facts.starts[m]);
+      const acc = facts.cumulative[m];
+      if (acc === undefined) continue;
+      if (columns.inRow(m)) columns.store(slot, m, acc as Float64Array);
+      else (cumulative ??= new Array<unknown>(group.aggregators.length))[m] = acc;
+    }
+    const series: SeriesState = {
+      key: facts.key,
+      group: facts.group,
+      tenant: this.tenantOf(facts.tenant),
+      labels,
+      outputs: layout.ownTargets ? group.aggregators.map((a, m) => (layout.baseTarget[m] ? undefined : a.targets(labels))) : undefined,
+      cumulative,
+      slot,
+      touched: facts.touched,
+      states,
+      seq,
+      changed: true,
+    };
+    this.states.set(facts.key, series);
+    return series;
+  }
+
+  private tenantOf(tenant: string): string {
+    const known = this.tenants.get(tenant);
+    if (known !== undefined) return known;
+    this.tenants.set(tenant, tenant);
+    return tenant;
+  }
+
+  /** What the series' checkpoint entry (or retained total) says: its numbers out of its row. */
+  factsOf(series: SeriesState): SeriesFacts {
+    const group = this.groups[series.group]!;
+    const columns = this.layouts[series.group]!.columns;
+    const cumulative = new Array<unknown>(group.aggregators.length);
+    // Up to the last start set, as the checkpoint has always held them.
+    const starts: (number | undefined)[] = [];
+    for (let m = 0; m < group.aggregators.length; m++) {
+      const start = columns.start(series.slot, m);
+      if (start !== undefined) {
+        while (starts.length < m) starts.push(undefined);
+        starts.push(start);
+      }
+      if (columns.inRow(m)) cumulative[m] = Float64Array.from(columns.load(series.slot, m));
+      else cumulative[m] = series.cumulative?.[m];
+    }
+    return {
+      group: series.group,
+      key: series.key,
+      tenant: series.tenant,
+      labelValues: labelValuesOf(group, series.labels, series.key),
+      lastDataEnd: columns.lastDataEnd(series.slot),
+      cumulative,
+      touched: series.touched,
+      starts,
+    };
+  }
+
+  /** End of the newest window that had data for this series. */
+  lastDataEnd(series: SeriesState): number {
+    return this.layouts[series.group]!.columns.lastDataEnd(series.slot);
+  }
+
+  setLastDataEnd(series: SeriesState, end: number): void {
+    this.layouts[series.group]!.columns.setLastDataEnd(series.slot, end);
+  }
+
+  /** Merges `from` into the series' cumulative accumulator of metric m. */
+  mergeCumulative(series: SeriesState, m: number, from: unknown): void {
+    const aggregator = this.groups[series.group]!.aggregators[m]!;
+    const columns = this.layouts[series.group]!.columns;
+    if (!columns.inRow(m)) {
+      aggregator.merge(series.cumulative![m], from);
+      return;
+    }
+    const acc = columns.load(series.slot, m);
+    aggregator.merge(acc, from);
+    columns.store(series.slot, m, acc);
+  }
+
+  startOf(series: SeriesState, m: number): number | undefined {
+    return this.layouts[series.group]!.columns.start(series.slot, m);
+  }
+
+  setStart(series: SeriesState, m: number, start: number): void {
+    this.layouts[series.group]!.columns.setStart(series.slot, m, start);
+  }
+
+  /** Metric m's point targets for the series (a kind with one point on the base labels: a shared one, refilled). */
+  targetsOf(series: SeriesState, m: number): readonly PointTarget[] {
+    const layout = this.layouts[series.group]!;
+    const base = layout.baseTarget[m];
+    if (base === undefined) return series.outputs![m]!;
+    base.labels = series.labels;
+    return layout.baseTargets[m]!;
   }
 
   /**
@@ -200,17 +357,33 @@ export class MergerSeries {
    */
   emitTotals(series: SeriesState, end: number, windowSeconds: number, windowStart: number): void {
     const aggregators = this.groups[series.group]!.aggregators;
+    const columns = this.layouts[series.group]!.columns;
     const out = this.out(series.tenant);
-    if (this.emitChanges[series.group]) this.changedSeries.add(series);
+    if (this.emitChanges[series.group]) series.changed = true;
     for (let m = 0; m < aggregators.length; m++) {
       if (aggregators[m]!.cumulative && series.touched & (1 << m)) {
-        if (series.starts[m] === undefined) {
-          series.starts[m] = windowStart;
-          this.changedSeries.add(series);
+        let start = columns.start(series.slot, m);
+        if (start === undefined) {
+          columns.setStart(series.slot, m, (start = windowStart));
+          series.changed = true;
         }
-        aggregators[m]!.emit(series.cumulative[m], series.outputs[m]!, end, windowSeconds, series.starts[m]!, out);
+        this.emitCumulative(series, m, end, windowSeconds, start, out);
       }
     }
+  }
+
+  /** Emits the series' running total of cumulative metric m. */
+  emitCumulative(series: SeriesState, m: number, end: number, windowSeconds: number, start: number, out: MetricPoint[]): void {
+    const aggregator = this.groups[series.group]!.aggregators[m]!;
+    const columns = this.layouts[series.group]!.columns;
+    if (!columns.inRow(m)) {
+      aggregator.emit(series.cumulative![m], this.targetsOf(series, m), end, windowSeconds, start, out);
+      return;
+    }
+    const acc = columns.load(series.slot, m);
+    aggregator.emit(acc, this.targetsOf(series, m), end, windowSeconds, start, out);
+    // A kind whose emit changes its accumulator (a counter rate's spans) keeps the change.
+    if (aggregator.emitKeepsAcc !== true) columns.store(series.slot, m, acc);
   }
 
   /** The per-window kinds of one series for the window [start, end); returns the stateful bits that emitted. */
@@ -221,15 +394,16 @@ export class MergerSeries {
     ctx.windowStartMs = start;
     ctx.windowEndMs = end;
     ctx.windowSeconds = (end - start) / 1000;
-    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, series, ctx, this.out(series.tenant), emitCumulative);
+    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, this.outputsView.of(series), ctx, this.out(series.tenant), emitCumulative);
   }
 
   /** The series ended: a point without a value (a stale marker) for each of its touched metrics. */
   emitStale(series: SeriesState, timestampMs: number): void {
     const out = this.out(series.tenant);
-    series.outputs.forEach((targets, m) => {
-      if (series.touched & (1 << m)) for (const { metric, labels } of targets) out.push({ metric, labels, timestampMs, value: undefined });
-    });
+    const metrics = this.groups[series.group]!.aggregators.length;
+    for (let m = 0; m < metrics; m++) {
+      if (series.touched & (1 << m)) for (const { metric, labels } of this.targetsOf(series, m)) out.push({ metric, labels, timestampMs, value: undefined });
+    }
   }
 
   mergeAccs(into: PartialAggregate, from: PartialAggregate, windowedOnly = false): void {
@@ -259,7 +433,7 @@ export class MergerSeries {
   /** Every series and retained total, as a full snapshot holds them. */
   snapshot(): { series: SeriesWire[]; retired: RetiredWire[] } {
     return {
-      series: [...this.states.values()].map((s) => encodeSeries(this.groups, s)),
+      series: [...this.states.values()].map((s) => encodeSeries(this.groups, this.factsOf(s), s.states)),
       retired: [...this.retired.entries()].map(([key, r]) => encodeRetired(this.groups, key, r)),
     };
   }
@@ -271,18 +445,18 @@ export class MergerSeries {
   changes(all: boolean): { put: [string, unknown][]; remove: string[] } {
     const put: [string, unknown][] = [];
     const putSeries = (series: SeriesState) => {
-      put.push([seriesField(series.seq), encodeSeries(this.groups, series, true)]);
+      series.changed = false;
+      put.push([seriesField(series.seq), encodeSeries(this.groups, this.factsOf(series), series.states, true)]);
       if (this.hasParts[series.group]) this.forEachParts(series, (m, parts, state) => parts.changed(state, all, (part, wire) => put.push([partField(series.seq, m, part), wire])));
     };
     if (all) {
       for (const series of this.states.values()) putSeries(series);
       for (const [key, retired] of this.retired.entries()) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
     } else {
-      for (const series of this.changedSeries) putSeries(series);
+      for (const series of this.states.values()) if (series.changed) putSeries(series);
       for (const [retired, key] of this.changedRetired) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
     }
     const remove = all ? [] : this.removed;
-    this.changedSeries.clear();
     this.changedRetired.clear();
     this.removed = [];
     return { put, remove };
@@ -331,10 +505,10 @@ export class MergerSeries {
   private clear(nextSeq: number): void {
     this.nextSeq = nextSeq;
     this.states.clear();
+    for (const layout of this.layouts) layout.columns.clear();
     this.unborn.clear();
     this.budget.clear();
     this.retired.clear();
-    this.changedSeries.clear();
     this.changedRetired.clear();
     this.removed = [];
   }
@@ -346,8 +520,10 @@ export class MergerSeries {
   }
 
   private restoreSeries(wire: SeriesWire, seq: number): SeriesState {
-    const series = decodeSeries(this.groups, wire, seq);
-    this.states.set(series.key, series);
+    const { facts, states } = decodeSeries(this.groups, wire);
+    const series = this.born(facts, states, seq);
+    // As restored, nothing has changed since the checkpoint.
+    series.changed = false;
     return series;
   }
 
@@ -378,5 +554,33 @@ export class MergerSeries {
   private createStates(group: number): unknown[] | undefined {
     if (!this.hasStateful[group]) return undefined;
     return this.groups[group]!.aggregators.map((a) => (isSeriesStateful(a) ? a.createSeriesState() : undefined));
+  }
+}
+
+/** A series as the per-window kinds see it (emitSeriesWindow): one object, pointed at each series in turn. */
+class SeriesView implements SeriesOutputs {
+  private series: SeriesState | undefined;
+
+  constructor(private readonly all: MergerSeries) {}
+
+  of(series: SeriesState): this {
+    this.series = series;
+    return this;
+  }
+
+  get states(): readonly unknown[] | undefined {
+    return this.series!.states;
+  }
+
+  targets(m: number): readonly PointTarget[] {
+    return this.all.targetsOf(this.series!, m);
+  }
+
+  start(m: number): number | undefined {
+    return this.all.startOf(this.series!, m);
+  }
+
+  setStart(m: number, start: number): void {
+    this.all.setStart(this.series!, m, start);
   }
 }

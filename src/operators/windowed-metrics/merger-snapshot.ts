@@ -3,12 +3,12 @@
  * exactly, whole (`MergerSnapshot`) or incrementally (`MergerHead` and named entries). Its shape
  * is what Redis holds, so it changes only compatibly.
  */
+import type { Label } from '../../core/types.ts';
 import { isSeriesStateful } from '../aggregations/series-state.ts';
-import type { SeriesState } from './merger-series.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import type { RetiredSeries } from './retired-totals.ts';
-import { baseLabels } from './series-key.ts';
+import { isOverflowKey, OVERFLOW_PARTITION_LABEL } from './series-key.ts';
 
 export type PartialWire = [number, string, string, (string | null)[], number, number, unknown[], number];
 /**
@@ -95,29 +95,54 @@ export function decodePartial(groups: readonly SeriesGroupPlan[], [group, key, t
   return { group, key, tenant, labelValues: values.map((v) => v ?? undefined), start, end, accs: decoded, touched };
 }
 
-/** A series' wire form; `inParts`: the states that are checkpointed in parts without them (an incremental checkpoint's entry). */
-export function encodeSeries(groups: readonly SeriesGroupPlan[], s: SeriesState, inParts = false): SeriesWire {
-  return [s.group, s.key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, encodeAccs(groups, s.group, s.cumulative), s.touched, encodeStates(groups, s, inParts), encodeStarts(s.starts)];
+/** What a series' entry says, whatever form the merger keeps the series in. */
+export interface SeriesFacts {
+  readonly group: number;
+  readonly key: string;
+  readonly tenant: string;
+  readonly labelValues: readonly (string | undefined)[];
+  readonly lastDataEnd: number;
+  /** Per aggregator, its cumulative accumulator (undefined: a per-window kind). */
+  readonly cumulative: readonly unknown[];
+  readonly touched: number;
+  readonly starts: readonly (number | undefined)[];
 }
 
-/** A series back from its wire form, as the `seq`th born. */
-export function decodeSeries(groups: readonly SeriesGroupPlan[], [group, key, tenant, values, lastDataEnd, cumulative, touched, states, starts]: SeriesWire, seq: number): SeriesState {
-  const plan = groups[group]!;
-  const labelValues = values.map((v) => v ?? undefined);
-  const base = baseLabels(plan, labelValues, key);
+/**
+ * A series' wire form; `states`: its stateful kinds' states (undefined: none in its group);
+ * `inParts`: the states that are checkpointed in parts without them (an incremental checkpoint's entry).
+ */
+export function encodeSeries(groups: readonly SeriesGroupPlan[], s: SeriesFacts, states: readonly unknown[] | undefined, inParts = false): SeriesWire {
+  return [s.group, s.key, s.tenant, s.labelValues.map((v) => v ?? null), s.lastDataEnd, encodeAccs(groups, s.group, s.cumulative), s.touched, encodeStates(groups, s.group, states, inParts), encodeStarts(s.starts)];
+}
+
+/** A series back from its wire form, with its stateful kinds' states (undefined: none in its group). */
+export function decodeSeries(groups: readonly SeriesGroupPlan[], [group, key, tenant, values, lastDataEnd, cumulative, touched, states, starts]: SeriesWire): { facts: SeriesFacts; states: unknown[] | undefined } {
   return {
-    key,
-    group,
-    tenant,
-    labelValues,
-    outputs: plan.aggregators.map((a) => a.targets(base)),
-    cumulative: decodeCumulative(groups, group, cumulative),
-    starts: decodeStarts(starts),
-    lastDataEnd,
-    touched,
+    facts: { group, key, tenant, labelValues: values.map((v) => v ?? undefined), lastDataEnd, cumulative: decodeCumulative(groups, group, cumulative), touched, starts: decodeStarts(starts) },
     states: decodeStates(groups, group, states),
-    seq,
   };
+}
+
+/**
+ * A series' label values back from its base labels (series-key.ts' `baseLabels`, which leaves out
+ * missing values): the merger keeps the labels, which the points carry, and not the values too.
+ */
+export function labelValuesOf(group: SeriesGroupPlan, labels: readonly Label[], key: string): (string | undefined)[] {
+  if (group.dynamic) return labels.flatMap((label) => [label.name, label.value]);
+  if (isOverflowKey(key)) return [...group.labelNames.map(() => undefined), labels.find((label) => label.name === OVERFLOW_PARTITION_LABEL)?.value];
+  const values: (string | undefined)[] = [];
+  let at = 0;
+  for (const name of group.labelNames) {
+    const label = labels[at];
+    if (label !== undefined && label.name === name) {
+      values.push(label.value);
+      at++;
+    } else {
+      values.push(undefined);
+    }
+  }
+  return values;
 }
 
 export function encodeRetired(groups: readonly SeriesGroupPlan[], key: string, r: RetiredSeries): RetiredWire {
@@ -130,10 +155,10 @@ export function decodeRetired(groups: readonly SeriesGroupPlan[], [group, key, t
   return { key, retired: { group, tenant, labelValues, cumulative: decodeCumulative(groups, group, cumulative), touched, starts: decodeStarts(starts), seq } };
 }
 
-function encodeStates(groups: readonly SeriesGroupPlan[], series: SeriesState, inParts: boolean): unknown[] | null {
-  if (!series.states) return null;
-  const aggregators = groups[series.group]!.aggregators;
-  return series.states.map((state, m) => {
+function encodeStates(groups: readonly SeriesGroupPlan[], group: number, states: readonly unknown[] | undefined, inParts: boolean): unknown[] | null {
+  if (!states) return null;
+  const aggregators = groups[group]!.aggregators;
+  return states.map((state, m) => {
     const aggregator = aggregators[m]!;
     if (!isSeriesStateful(aggregator)) return null;
     return inParts && aggregator.stateParts ? aggregator.stateParts.encodeMain(state) : aggregator.encodeSeriesState(state);

@@ -71,21 +71,21 @@ export class SessionWindows implements MergerWindows {
     for (const { session } of closing) {
       const end = session.end + gap;
       const series = all.seriesFor(session);
-      series.lastDataEnd = end;
+      all.setLastDataEnd(series, end);
       series.touched |= session.touched;
-      const aggregators = all.groups[session.group]!.aggregators;
       const out = all.out(session.tenant);
       const seconds = (end - session.start) / 1000;
       const emitCumulative = (m: number): void => {
-        const aggregator = aggregators[m]!;
         if (!(session.touched & (1 << m)) && !(series.touched & (1 << m))) return;
-        aggregator.merge(series.cumulative[m], session.accs[m]);
-        aggregator.emit(series.cumulative[m], series.outputs[m]!, end, seconds, (series.starts[m] ??= session.start), out);
+        all.mergeCumulative(series, m, session.accs[m]);
+        let start = all.startOf(series, m);
+        if (start === undefined) all.setStart(series, m, (start = session.start));
+        all.emitCumulative(series, m, end, seconds, start, out);
       };
       series.touched |= all.emitWindowed(series, session.key, session.accs, session.touched, session.start, end, emitCumulative);
     }
     for (const [key, series] of all.states) {
-      const expiry = series.lastDataEnd + this.options.expireAfterMs;
+      const expiry = all.lastDataEnd(series) + this.options.expireAfterMs;
       if (expiry <= watermark && !this.sessions.has(key)) {
         all.emitStale(series, expiry);
         all.expire(key, series, false); // no session of it waits (checked above)

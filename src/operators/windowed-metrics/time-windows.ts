@@ -1,3 +1,5 @@
+import type { Aggregator } from '../aggregations/aggregator.ts';
+import { zeroedDoubles } from '../aggregations/double-slab.ts';
 import type { MergerSeries } from './merger-series.ts';
 import { decodePartial, encodePartial, type WindowsSnapshot } from './merger-snapshot.ts';
 import type { PartialAggregate } from './partial.ts';
@@ -29,7 +31,7 @@ export class TimeWindows implements MergerWindows {
     if (!pane) this.panes.set(partial.start, (pane = new Map()));
     const existing = pane.get(partial.key);
     if (existing) this.series.mergeAccs(existing, partial);
-    else pane.set(partial.key, partial);
+    else pane.set(partial.key, onSlabs(partial, this.series.groups[partial.group]!.aggregators));
     if (this.nextEnd === undefined || partial.end < this.nextEnd) this.nextEnd = partial.end;
     return 'ok';
   }
@@ -58,17 +60,17 @@ export class TimeWindows implements MergerWindows {
     if (closing) {
       for (const partial of closing.values()) {
         const series = all.seriesFor(partial);
-        series.lastDataEnd = end;
+        all.setLastDataEnd(series, end);
         series.touched |= partial.touched;
         const aggregators = all.groups[partial.group]!.aggregators;
         for (let m = 0; m < aggregators.length; m++) {
-          if (aggregators[m]!.cumulative) aggregators[m]!.merge(series.cumulative[m], partial.accs[m]);
+          if (aggregators[m]!.cumulative) all.mergeCumulative(series, m, partial.accs[m]);
         }
       }
     }
     this.emitWindowGauges(end);
     for (const [key, series] of all.states) {
-      if (series.lastDataEnd <= end - this.options.expireAfterMs) {
+      if (all.lastDataEnd(series) <= end - this.options.expireAfterMs) {
         all.emitStale(series, end);
         all.expire(key, series, this.waitsInLaterPane(key, end));
         continue;
@@ -136,4 +138,22 @@ export class TimeWindows implements MergerWindows {
       pane.set(partial.key, partial);
     }
   }
+}
+
+/**
+ * The partial with its plain-number accumulators (counters, gauges, histograms) moved onto shared
+ * slabs, as it waits in a pane: a Float64Array the partials wire decodes has an ArrayBuffer of its
+ * own (88 B more per accumulator, `test/bench/state-bench.ts`), a view of a slab does not.
+ */
+function onSlabs(partial: PartialAggregate, aggregators: readonly Aggregator[]): PartialAggregate {
+  const accs = partial.accs;
+  for (let m = 0; m < accs.length; m++) {
+    const acc = accs[m];
+    // (Not asking `acc.buffer` whether it is a view already: that would move a small array off the heap.)
+    if (aggregators[m]?.plainNumbers !== true || !(acc instanceof Float64Array)) continue;
+    const moved = zeroedDoubles(acc.length);
+    moved.set(acc);
+    accs[m] = moved;
+  }
+  return partial;
 }

@@ -1,7 +1,8 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { describe, expect, it } from 'vitest';
-import { QuantilesAggregator } from '../../../src/operators/aggregations/quantiles.ts';
-import { decodeSketch, encodeSketch } from '../../../src/operators/aggregations/sketch-wire.ts';
+import type { MetricPoint } from '../../../src/core/metric-model.ts';
+import { PackedSketch, QuantilesAggregator, type QuantilesAcc } from '../../../src/operators/aggregations/quantiles.ts';
+import { decodeSketch, encodeSketch, mergeSketchBytes } from '../../../src/operators/aggregations/sketch-wire.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
 
 const QUANTILES = Array.from({ length: 101 }, (_, i) => i / 100);
@@ -85,5 +86,87 @@ describe('sketch wire', () => {
     expect(() => decodeSketch(Uint8Array.of(0x07, 1, 2), new DDSketch())).toThrow(RangeError);
     expect(() => decodeSketch(bytes.subarray(0, bytes.length - 4), new DDSketch())).toThrow(RangeError);
     expect(() => decodeSketch(Uint8Array.from([...bytes, 0]), new DDSketch())).toThrow(RangeError);
+  });
+
+  describe('packed in stage 2', () => {
+    const emitted = (aggregator: QuantilesAggregator, acc: QuantilesAcc) => {
+      const out: MetricPoint[] = [];
+      aggregator.emit(acc, aggregator.targets([]), 1000, 1, 0, out);
+      return out.map((p) => p.value);
+    };
+    const quantiles = QUANTILES.filter((q) => q > 0 && q < 1);
+
+    for (const [name, values] of Object.entries(cases)) {
+      it(`partials merged packed, in any order, answer bit for bit as one sketch of all their records: ${name}`, () => {
+        for (const accuracy of [0.01, 0.001]) {
+          const aggregator = new QuantilesAggregator('q', 'v', quantiles, accuracy);
+          const parts = [0, 1, 2].map((k) => values.filter((_, i) => i % 3 === k));
+          const wires = parts.map((part) => aggregator.encode(sketchOf(part, accuracy)));
+          const whole = sketchOf(values, accuracy);
+          for (const order of [[0, 1, 2], [2, 0, 1], [1, 2, 0]]) {
+            const into = aggregator.decode(wires[order[0]!]!);
+            expect(into).toBeInstanceOf(PackedSketch);
+            for (const k of order.slice(1)) aggregator.merge(into, aggregator.decode(wires[k]!));
+            expect(emitted(aggregator, into)).toEqual(emitted(aggregator, whole));
+            // The same bytes encodeSketch writes for the sketch of all the records.
+            expect(aggregator.encode(into)).toEqual(encodeSketch(whole));
+            // A window's copy at firing: packed partials merged into a fresh sketch.
+            const copy = aggregator.create();
+            for (const k of order) aggregator.merge(copy, aggregator.decode(wires[k]!));
+            expect(answers(copy as DDSketch)).toEqual(answers(whole));
+          }
+          // A stage-1 sketch merged into a packed one, and a packed one into a stage-1 sketch.
+          const packed = aggregator.decode(wires[0]!);
+          aggregator.merge(packed, sketchOf([...parts[1]!, ...parts[2]!], accuracy));
+          expect(emitted(aggregator, packed)).toEqual(emitted(aggregator, whole));
+        }
+      });
+    }
+
+    it('keeps its own copy of the bytes, not a view of the message they came in', () => {
+      const aggregator = new QuantilesAggregator('q', 'v', [0.5, 0.99], 0.01);
+      // A Buffer, as msgpack reads bytes from a message: its own `slice` would share the memory.
+      const message = Buffer.from(encodeSketch(sketchOf([1, 2, 3, 40])));
+      const packed = aggregator.decode(message);
+      const before = emitted(aggregator, packed);
+      message.fill(0, 9);
+      expect(emitted(aggregator, packed)).toEqual(before);
+      expect((packed as PackedSketch).bytes.buffer).not.toBe(message.buffer);
+    });
+
+    it('still decodes the protobuf form of earlier versions, into a sketch', () => {
+      const aggregator = new QuantilesAggregator('q', 'v', [0.5], 0.01);
+      const sketch = sketchOf(cases['negative, zero and positive']!);
+      const decoded = aggregator.decode(sketch.toProto());
+      expect(decoded).toBeInstanceOf(DDSketch);
+      expect(emitted(aggregator, decoded)).toEqual(emitted(aggregator, throughProtobuf(sketch, 0.01)));
+    });
+
+    it('refuses bytes of no known format, truncated or with trailing bytes when decoded, not when fired', () => {
+      const aggregator = new QuantilesAggregator('q', 'v', [0.5], 0.01);
+      const bytes = encodeSketch(sketchOf([1, 2, 3]));
+      expect(() => aggregator.decode(Uint8Array.of(0x02, 1, 2))).toThrow(RangeError);
+      expect(() => aggregator.decode(bytes.subarray(0, bytes.length - 4))).toThrow(RangeError);
+      expect(() => aggregator.decode(Uint8Array.from([...bytes, 0]))).toThrow(RangeError);
+    });
+
+    it('merges sparse bins written out of key order (not by encodeSketch) as the store adds them', () => {
+      // Sparse positive store: keys 30, 10, 30 (counts 1, 2, 3); empty negative store.
+      const bytes = new Uint8Array(9 + 5 + 3 * 12 + 1);
+      const view = new DataView(bytes.buffer);
+      bytes[0] = 0x02;
+      view.setUint8(9, 2);
+      view.setUint32(10, 3, true);
+      [[30, 1], [10, 2], [30, 3]].forEach(([key, count], i) => {
+        view.setInt32(14 + 12 * i, key!, true);
+        view.setFloat64(18 + 12 * i, count!, true);
+      });
+      const other = encodeSketch(sketchOf([1, 2]));
+      const merged = decodeSketch(mergeSketchBytes(bytes, other), new DDSketch());
+      const expected = decodeSketch(other, new DDSketch());
+      expected.merge(decodeSketch(bytes, new DDSketch()));
+      expect(merged.count).toBe(8);
+      expect(answers(merged)).toEqual(answers(expected));
+    });
   });
 });
