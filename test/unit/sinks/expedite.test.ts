@@ -9,11 +9,11 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '../../../src/core/metric-model.ts';
 import { TenantSinks } from '../../../src/runtime/tenant-sinks.ts';
-import { createPipelineSink, tenantsConfigSchema, type BuiltSink, type SinkContext } from '../../../src/sinks/registry.ts';
+import { sinkContext } from '../../support/sink-context.ts';
+import { createPipelineSink, tenantsConfigSchema, type BuiltSink } from '../../../src/sinks/registry.ts';
 
 /** Requests received, as `path tenant-header`, in arrival order. */
 let seen: string[] = [];
@@ -48,19 +48,6 @@ function section(base: string) {
   });
 }
 
-/** Sinks share their metrics through `shared`, as the runtime's context does: made once per key. */
-function context(): SinkContext {
-  const values = new Map<string, unknown>();
-  return {
-    logger: pino({ level: 'silent' }),
-    registry: new Registry(),
-    shared: <T>(key: string, make: () => T) => {
-      if (!values.has(key)) values.set(key, make());
-      return values.get(key) as T;
-    },
-  };
-}
-
 const metric = { name: 'up', type: 'gauge' as const, unit: '', help: '' };
 const point = (tenant: string): MetricPoint => ({ metric, labels: [{ name: 'job', value: tenant }], timestampMs: Date.now(), value: 1 });
 
@@ -90,11 +77,11 @@ async function expediteOneByOne(sink: BuiltSink): Promise<void> {
 describe('expedite through the sink layers', () => {
   it('the registry\'s router sends only the named tenant\'s queue, at once', async () => {
     const base = await receiver();
-    await expediteOneByOne(createPipelineSink(section(base), context()));
+    await expediteOneByOne(createPipelineSink(section(base), sinkContext()));
   });
 
   it('the runtime\'s per-tenant sinks do the same', async () => {
     const base = await receiver();
-    await expediteOneByOne(new TenantSinks(section(base), context(), () => {}, pino({ level: 'silent' })));
+    await expediteOneByOne(new TenantSinks(section(base), sinkContext(), () => {}, pino({ level: 'silent' })));
   });
 });
