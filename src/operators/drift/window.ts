@@ -24,7 +24,8 @@ import { DDSketch } from '@datadog/sketches-js';
 import { mergeSketch } from '../aggregations/sketch-merge.ts';
 import type { CategoricalSample, DriftSample, FeatureType, NumericSample } from './sample.ts';
 import { categoricalSample, typedNumericSample, weightedNumericSample } from './sample.ts';
-import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchBins, type SketchFields } from './window-bytes.ts';
+import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchFields } from './window-bytes.ts';
+import { acceptAll, addBins } from './window-sketch.ts';
 import { OVERFLOW_CATEGORY, resolveOptions, sameOptions, type DriftWindowOptions, type DriftWindowSnapshot } from './window-options.ts';
 import { EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns, type SlideBuffers, type SortedCounts } from './sorted-counts.ts';
 
@@ -391,20 +392,6 @@ export class DriftWindow {
     if (held === entries.length && entries.every((entry, i) => i === 0 || entries[i - 1]![0] < entry[0])) window.snapshotCache = snapshot;
     return window;
   }
-}
-
-/** The sketch's bins as the wire holds them: key `offset + i` has count bins[i] (empty bins skipped). */
-function addBins(store: DDSketch['store'], { offset, bins }: SketchBins): void {
-  if (!Number.isInteger(offset)) throw new RangeError('a drift sketch on the wire has a bad bin offset');
-  for (let i = 0; i < bins.length; i++) {
-    const c = bins[i]!;
-    if (!(c >= 0 && Number.isFinite(c))) throw new RangeError('a drift sketch on the wire has a bad bin count');
-    if (c > 0) store.add(offset + i, c);
-  }
-}
-
-function acceptAll(sketch: DDSketch, sorted: SortedCounts): void {
-  for (let i = 0; i < sorted.values.length; i++) sketch.accept(sorted.values[i]!, sorted.counts[i]!);
 }
 
 function byCategory(a: readonly [string, number], b: readonly [string, number]): number {

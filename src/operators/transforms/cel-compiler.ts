@@ -19,11 +19,9 @@
  * both ways and asserts identical results and errors.
  */
 
-/** Returned by a compiled closure when only cel-js can say what the expression gives. */
-export const FALLBACK: unique symbol = Symbol('cel-fallback');
-type Fallback = typeof FALLBACK;
+import { arithmetic, comparison, equalsLiteral, FALLBACK, isNullable, literal, literals, type CompiledCel } from './cel-operators.ts';
 
-export type CompiledCel = (record: Record<string, unknown>) => unknown;
+export { FALLBACK, type CompiledCel } from './cel-operators.ts';
 
 /**
  * Reads a variable for a record: its value, or undefined when it has none (cel-js then says
@@ -42,13 +40,6 @@ const constantObjects = new WeakMap<CompiledCel, Record<string, unknown>>();
  * an own member, or not a plain CEL value) falls back to cel-js, as the per-record lookup did.
  */
 const constantTables = new WeakMap<CompiledCel, { readonly key: CompiledCel; readonly values: ReadonlyMap<string, unknown> }>();
-
-/**
- * Closures that always give the same double, string, bool or null (a literal, a folded constant):
- * an operator with one of them on its right tests only its left operand (`http_status >= 400.0`,
- * `error_code == "DataInspectionFailed"`, `x - 1.0`), with the same results as the general case.
- */
-const literals = new WeakMap<CompiledCel, number | string | boolean | null>();
 
 interface Node {
   readonly op: unknown;
@@ -220,32 +211,6 @@ function constantNode(value: unknown): CompiledCel {
   return isScalar(value) ? literal(node, value) : node;
 }
 
-/** Marks `node` as always giving `value` when that is a double, string, bool or null (ints stay general: they fall back). */
-function literal(node: CompiledCel, value: unknown): CompiledCel {
-  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') literals.set(node, value);
-  return node;
-}
-
-/**
- * `left == c` / `left != c` for a literal c, as the general case decides it: the same scalar type
- * compares with `===`, null against a scalar is unequal, anything else falls back to cel-js.
- */
-function equalsLiteral(a: CompiledCel, c: number | string | boolean | null, negate: boolean): CompiledCel {
-  if (c === null) {
-    return (record) => {
-      const left = a(record);
-      if (left === null) return !negate;
-      return isNullable(left) ? negate : FALLBACK;
-    };
-  }
-  const type = typeof c;
-  return (record) => {
-    const left = a(record);
-    if (typeof left === type) return (left === c) !== negate;
-    return left === null ? negate : FALLBACK;
-  };
-}
-
 /** `key(record)` looked up in `values`, computed at compile time; a key without a value falls back to cel-js. */
 function tableLookup(key: CompiledCel, values: ReadonlyMap<string, unknown>): CompiledCel {
   const node: CompiledCel = (record) => {
@@ -262,102 +227,6 @@ function ownField(object: unknown, key: string): unknown {
   if (!isPlainObject(object) || !Object.hasOwn(object, key)) return FALLBACK;
   const value = object[key];
   return isCelValue(value) ? value : FALLBACK;
-}
-
-function comparison(op: '<' | '<=' | '>' | '>=', a: CompiledCel, b: CompiledCel): CompiledCel {
-  const c = literals.get(b);
-  if (typeof c === 'number') {
-    // A double on the right: only a double on the left compares; anything else falls back.
-    switch (op) {
-      case '<':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left < c : FALLBACK;
-        };
-      case '<=':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left <= c : FALLBACK;
-        };
-      case '>':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left > c : FALLBACK;
-        };
-      case '>=':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left >= c : FALLBACK;
-        };
-    }
-  }
-  const test = COMPARE[op];
-  return (record) => {
-    const left = a(record);
-    const right = b(record);
-    // Doubles with doubles, strings with strings (cel-js compares strings by UTF-16 units, as `<` does).
-    if (!((typeof left === 'number' && typeof right === 'number') || (typeof left === 'string' && typeof right === 'string'))) return FALLBACK;
-    return test(left, right);
-  };
-}
-
-const COMPARE = {
-  '<': (a: number | string, b: number | string) => a < b,
-  '<=': (a: number | string, b: number | string) => a <= b,
-  '>': (a: number | string, b: number | string) => a > b,
-  '>=': (a: number | string, b: number | string) => a >= b,
-};
-
-function arithmetic(op: '+' | '-' | '*' | '/', a: CompiledCel, b: CompiledCel): CompiledCel {
-  const c = literals.get(b);
-  if (typeof c === 'number' && op !== '+') {
-    // A double on the right of -, *, /: only a double on the left computes (+ also joins strings: general case).
-    switch (op) {
-      case '-':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left - c : FALLBACK;
-        };
-      case '*':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left * c : FALLBACK;
-        };
-      case '/':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left / c : FALLBACK;
-        };
-    }
-  }
-  switch (op) {
-    case '+':
-      return (record) => {
-        const left = a(record);
-        const right = b(record);
-        if (typeof left === 'number' && typeof right === 'number') return left + right;
-        if (typeof left === 'string' && typeof right === 'string') return left + right;
-        return FALLBACK;
-      };
-    case '-':
-      return (record) => {
-        const left = a(record);
-        const right = b(record);
-        return typeof left === 'number' && typeof right === 'number' ? left - right : FALLBACK;
-      };
-    case '*':
-      return (record) => {
-        const left = a(record);
-        const right = b(record);
-        return typeof left === 'number' && typeof right === 'number' ? left * right : FALLBACK;
-      };
-    case '/':
-      return (record) => {
-        const left = a(record);
-        const right = b(record);
-        return typeof left === 'number' && typeof right === 'number' ? left / right : FALLBACK;
-      };
-  }
 }
 
 /** `string(s)` of a string and `double(d)` of a double are the value itself; other conversions format or parse. */
@@ -391,10 +260,6 @@ const STRING_METHODS: Readonly<Record<string, (text: string, other: string) => b
 
 function isScalar(value: unknown): boolean {
   return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
-}
-
-function isNullable(value: unknown): boolean {
-  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
 /** A plain object (JSON object, constants map): what cel-js treats as a map by property access. */

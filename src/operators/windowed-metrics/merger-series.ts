@@ -1,8 +1,5 @@
-import type { MetricPoint } from '../../core/metric-model.ts';
 import { seriesPerPoint } from '../../core/series-count.ts';
-import type { Label } from '../../core/types.ts';
-import type { Aggregator, PointTarget } from '../aggregations/aggregator.ts';
-import { emitSeriesWindow, isSeriesStateful, type SeriesOutputs, type SeriesStateParts, type WindowContext } from '../aggregations/series-state.ts';
+import { isSeriesStateful, type SeriesStateParts } from '../aggregations/series-state.ts';
 import {
   decodeRetired,
   decodeSeries,
@@ -24,83 +21,19 @@ import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import { RetiredTotals, type RetiredSeries } from './retired-totals.ts';
 import { SeriesBudget, UNLIMITED } from './series-budget.ts';
-import { SeriesColumns } from './series-columns.ts';
+import { SeriesEmission } from './series-emission.ts';
 import { baseLabels, isOverflowKey, overflowSeries } from './series-key.ts';
+import { layoutOf, type GroupLayout, type SeriesState } from './series-layout.ts';
 import type { MergerOptions } from './window-merger.ts';
 
 /**
- * A series in stage 2. Its numbers (newest data window's end, running totals' starts, counters'
- * and histograms' accumulators) are in its group's SeriesColumns at `slot`; read and change them
- * through MergerSeries. A counter series costs ~200 B in all (`test/bench/state-bench.ts`).
- */
-export interface SeriesState {
-  readonly key: string;
-  readonly group: number;
-  readonly tenant: string;
-  /**
-   * Its base labels (sorted, no `__name__`), one array for the series' life: the points carry it,
-   * and the sinks cache a series' encoding by its identity. The label values follow from it.
-   */
-  readonly labels: readonly Label[];
-  /** Per aggregator, its points' targets when they are more than the base labels (absent: all are). */
-  readonly outputs: readonly (readonly PointTarget[] | undefined)[] | undefined;
-  /** Per aggregator, a cumulative accumulator kept as an object, not in the row (absent: none). */
-  readonly cumulative: unknown[] | undefined;
-  /** Its row in its group's SeriesColumns. */
-  readonly slot: number;
-  /** Metrics (bits) of this series that have had data: only those are emitted. */
-  touched: number;
-  /** Per aggregator, the state a drift or anomaly kind keeps across windows (absent: none in the group). */
-  readonly states: unknown[] | undefined;
-  /** Birth order (the series map's order, which restore keeps) and name in incremental checkpoints. */
-  readonly seq: number;
-  /** Changed since the last incremental checkpoint (a flag, not a set: 13 B less per series). */
-  changed: boolean;
-}
-
-/** What a group's series share: how their points and numbers are laid out. */
-interface GroupLayout {
-  readonly columns: SeriesColumns;
-  /**
-   * Per aggregator, the one point target of a kind whose only point carries the base labels
-   * (counters, gauges, ...), refilled with a series' labels at each emit; undefined for kinds with
-   * more points or labels of their own (quantiles, histograms' buckets, static labels) and for
-   * stateful kinds, whose targets each series keeps.
-   */
-  readonly baseTarget: readonly ({ metric: PointTarget['metric']; labels: readonly Label[] } | undefined)[];
-  readonly baseTargets: readonly ([PointTarget] | undefined)[];
-  /** Does any aggregator keep its targets per series? Any cumulative one as an object? */
-  readonly ownTargets: boolean;
-  readonly objectAccs: boolean;
-}
-
-function layoutOf(aggregators: readonly Aggregator[]): GroupLayout {
-  const probe: readonly Label[] = [];
-  const baseTarget = aggregators.map((a) => {
-    if (isSeriesStateful(a)) return undefined;
-    const targets = a.targets(probe);
-    return targets.length === 1 && targets[0]!.labels === probe ? { metric: targets[0]!.metric, labels: probe } : undefined;
-  });
-  const columns = new SeriesColumns(aggregators);
-  return {
-    columns,
-    baseTarget,
-    baseTargets: baseTarget.map((target) => (target ? [target] : undefined)),
-    ownTargets: baseTarget.some((t) => t === undefined),
-    objectAccs: aggregators.some((a, m) => a.cumulative && !columns.inRow(m)),
-  };
-}
-
-/**
  * Stage 2's series, whatever the windows: their state, the tenant's series budget (admission,
- * overflow, release), retired totals, what a series emits (running totals, per-window kinds,
- * stale markers, buffered per tenant until the merger flushes), and what changed since the last
- * incremental checkpoint. The window strategies (time-windows.ts, session-windows.ts) decide
+ * overflow, release), retired totals, its numbers in its group's columns, and what changed since
+ * the last incremental checkpoint; what a series emits goes through `emission` (series-emission.ts). The window strategies (time-windows.ts, session-windows.ts) decide
  * when a window closes and call in here.
  */
 export class MergerSeries {
   readonly states = new Map<string, SeriesState>();
-  private pending = new Map<string, MetricPoint[]>();
   /** Per group: does it have per-window aggregators at all (decided once, not per series and window)? */
   readonly hasWindowed: readonly boolean[];
   /** Per group: the series one key stands for at the receiver, all metrics / cumulative ones. */
@@ -115,15 +48,12 @@ export class MergerSeries {
   /** Per group: does it hold a kind with per-series state (drift, anomaly)? One checkpointed in parts? */
   private readonly hasStateful: readonly boolean[];
   private readonly hasParts: readonly boolean[];
-  private readonly windowContext: WindowContext;
-  /** Per group: may a cumulative emit change an accumulator (a counter rate's spans)? */
-  private readonly emitChanges: readonly boolean[];
   /** The next sequence number of a series or retained total (checkpointed: they stay unique). */
   private nextSeq = 0;
   /** Per group, how its series' points and numbers are laid out. */
   private readonly layouts: readonly GroupLayout[];
-  /** The one view through which the per-window kinds see a series (refilled per series and window). */
-  private readonly outputsView: SeriesView;
+  /** Running totals, per-window kinds and stale markers out, buffered per tenant. */
+  readonly emission: SeriesEmission;
   /** Tenant ids as one string each: every partials message decodes its own copy. */
   private readonly tenants = new Map<string, string>();
   /** What changed since the last `changes()`: retained totals and entries gone (series carry a flag). */
@@ -136,12 +66,9 @@ export class MergerSeries {
   ) {
     this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
     this.layouts = groups.map((group) => layoutOf(group.aggregators));
-    this.outputsView = new SeriesView(this);
     this.hasStateful = groups.map((group) => group.aggregators.some(isSeriesStateful));
     this.hasParts = groups.map((group) => group.aggregators.some((a) => isSeriesStateful(a) && a.stateParts !== undefined));
-    this.emitChanges = groups.map((group) => group.aggregators.some((a) => a.cumulative && a.emitKeepsAcc !== true));
-    const onEvent = options.onEvent ?? (() => {});
-    this.windowContext = { tenant: '', seriesKey: '', windowStartMs: 0, windowEndMs: 0, windowSeconds: 0, seriesStartMs: 0, event: onEvent };
+    this.emission = new SeriesEmission(groups, this.layouts, options.onEvent ?? (() => {}));
     const outputs = (group: SeriesGroupPlan, cumulativeOnly: boolean) =>
       group.aggregators.reduce((sum, a) => sum + (cumulativeOnly && !a.cumulative ? 0 : a.targets([]).reduce((n, t) => n + seriesPerPoint(t.metric), 0)), 0);
     this.cost = groups.map((group) => outputs(group, false));
@@ -334,78 +261,7 @@ export class MergerSeries {
     columns.store(series.slot, m, acc);
   }
 
-  startOf(series: SeriesState, m: number): number | undefined {
-    return this.layouts[series.group]!.columns.start(series.slot, m);
-  }
-
-  setStart(series: SeriesState, m: number, start: number): void {
-    this.layouts[series.group]!.columns.setStart(series.slot, m, start);
-  }
-
-  /** Metric m's point targets for the series (a kind with one point on the base labels: a shared one, refilled). */
-  targetsOf(series: SeriesState, m: number): readonly PointTarget[] {
-    const layout = this.layouts[series.group]!;
-    const base = layout.baseTarget[m];
-    if (base === undefined) return series.outputs![m]!;
-    base.labels = series.labels;
-    return layout.baseTargets[m]!;
-  }
-
-  /**
-   * A time window's scrape of one series: each cumulative kind with data emits its running total
-   * at `end`; a total emitted for the first time starts at `windowStart`.
-   */
-  emitTotals(series: SeriesState, end: number, windowSeconds: number, windowStart: number): void {
-    const aggregators = this.groups[series.group]!.aggregators;
-    const columns = this.layouts[series.group]!.columns;
-    const out = this.out(series.tenant);
-    if (this.emitChanges[series.group]) series.changed = true;
-    for (let m = 0; m < aggregators.length; m++) {
-      if (aggregators[m]!.cumulative && series.touched & (1 << m)) {
-        let start = columns.start(series.slot, m);
-        if (start === undefined) {
-          columns.setStart(series.slot, m, (start = windowStart));
-          series.changed = true;
-        }
-        this.emitCumulative(series, m, end, windowSeconds, start, out);
-      }
-    }
-  }
-
-  /** Emits the series' running total of cumulative metric m. */
-  emitCumulative(series: SeriesState, m: number, end: number, windowSeconds: number, start: number, out: MetricPoint[]): void {
-    const aggregator = this.groups[series.group]!.aggregators[m]!;
-    const columns = this.layouts[series.group]!.columns;
-    if (!columns.inRow(m)) {
-      aggregator.emit(series.cumulative![m], this.targetsOf(series, m), end, windowSeconds, start, out);
-      return;
-    }
-    const acc = columns.load(series.slot, m);
-    aggregator.emit(acc, this.targetsOf(series, m), end, windowSeconds, start, out);
-    // A kind whose emit changes its accumulator (a counter rate's spans) keeps the change.
-    if (aggregator.emitKeepsAcc !== true) columns.store(series.slot, m, acc);
-  }
-
-  /** The per-window kinds of one series for the window [start, end); returns the stateful bits that emitted. */
-  emitWindowed(series: SeriesState, key: string, accs: readonly unknown[], touched: number, start: number, end: number, emitCumulative?: (m: number) => void): number {
-    const ctx = this.windowContext;
-    ctx.tenant = series.tenant;
-    ctx.seriesKey = key;
-    ctx.windowStartMs = start;
-    ctx.windowEndMs = end;
-    ctx.windowSeconds = (end - start) / 1000;
-    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, this.outputsView.of(series), ctx, this.out(series.tenant), emitCumulative);
-  }
-
-  /** The series ended: a point without a value (a stale marker) for each of its touched metrics. */
-  emitStale(series: SeriesState, timestampMs: number): void {
-    const out = this.out(series.tenant);
-    const metrics = this.groups[series.group]!.aggregators.length;
-    for (let m = 0; m < metrics; m++) {
-      if (series.touched & (1 << m)) for (const { metric, labels } of this.targetsOf(series, m)) out.push({ metric, labels, timestampMs, value: undefined });
-    }
-  }
-
+  /** Merges `from`'s accumulators into `into`'s (per-window ones only if `windowedOnly`). */
   mergeAccs(into: PartialAggregate, from: PartialAggregate, windowedOnly = false): void {
     into.touched |= from.touched;
     const aggregators = this.groups[into.group]!.aggregators;
@@ -413,21 +269,6 @@ export class MergerSeries {
       if (windowedOnly && aggregators[m]!.cumulative) continue;
       aggregators[m]!.merge(into.accs[m], from.accs[m]);
     }
-  }
-
-  /** Where a tenant's points of the current watermark step go. */
-  out(tenant: string): MetricPoint[] {
-    let points = this.pending.get(tenant);
-    if (!points) this.pending.set(tenant, (points = []));
-    return points;
-  }
-
-  /** Hands the step's points over, per tenant. */
-  flushPending(emit: (tenant: string, points: MetricPoint[]) => void): void {
-    if (this.pending.size === 0) return;
-    const pending = this.pending;
-    this.pending = new Map();
-    for (const [tenant, points] of pending) if (points.length > 0) emit(tenant, points);
   }
 
   /** Every series and retained total, as a full snapshot holds them. */
@@ -554,33 +395,5 @@ export class MergerSeries {
   private createStates(group: number): unknown[] | undefined {
     if (!this.hasStateful[group]) return undefined;
     return this.groups[group]!.aggregators.map((a) => (isSeriesStateful(a) ? a.createSeriesState() : undefined));
-  }
-}
-
-/** A series as the per-window kinds see it (emitSeriesWindow): one object, pointed at each series in turn. */
-class SeriesView implements SeriesOutputs {
-  private series: SeriesState | undefined;
-
-  constructor(private readonly all: MergerSeries) {}
-
-  of(series: SeriesState): this {
-    this.series = series;
-    return this;
-  }
-
-  get states(): readonly unknown[] | undefined {
-    return this.series!.states;
-  }
-
-  targets(m: number): readonly PointTarget[] {
-    return this.all.targetsOf(this.series!, m);
-  }
-
-  start(m: number): number | undefined {
-    return this.all.startOf(this.series!, m);
-  }
-
-  setStart(m: number, start: number): void {
-    this.all.setStart(this.series!, m, start);
   }
 }

@@ -73,21 +73,21 @@ export class SessionWindows implements MergerWindows {
       const series = all.seriesFor(session);
       all.setLastDataEnd(series, end);
       series.touched |= session.touched;
-      const out = all.out(session.tenant);
+      const out = all.emission.out(session.tenant);
       const seconds = (end - session.start) / 1000;
       const emitCumulative = (m: number): void => {
         if (!(session.touched & (1 << m)) && !(series.touched & (1 << m))) return;
         all.mergeCumulative(series, m, session.accs[m]);
-        let start = all.startOf(series, m);
-        if (start === undefined) all.setStart(series, m, (start = session.start));
-        all.emitCumulative(series, m, end, seconds, start, out);
+        let start = all.emission.startOf(series, m);
+        if (start === undefined) all.emission.setStart(series, m, (start = session.start));
+        all.emission.emitCumulative(series, m, end, seconds, start, out);
       };
-      series.touched |= all.emitWindowed(series, session.key, session.accs, session.touched, session.start, end, emitCumulative);
+      series.touched |= all.emission.emitWindowed(series, session.key, session.accs, session.touched, session.start, end, emitCumulative);
     }
     for (const [key, series] of all.states) {
       const expiry = all.lastDataEnd(series) + this.options.expireAfterMs;
       if (expiry <= watermark && !this.sessions.has(key)) {
-        all.emitStale(series, expiry);
+        all.emission.emitStale(series, expiry);
         all.expire(key, series, false); // no session of it waits (checked above)
       }
     }

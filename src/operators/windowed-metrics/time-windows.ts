@@ -71,11 +71,11 @@ export class TimeWindows implements MergerWindows {
     this.emitWindowGauges(end);
     for (const [key, series] of all.states) {
       if (all.lastDataEnd(series) <= end - this.options.expireAfterMs) {
-        all.emitStale(series, end);
+        all.emission.emitStale(series, end);
         all.expire(key, series, this.waitsInLaterPane(key, end));
         continue;
       }
-      all.emitTotals(series, end, size / 1000, end - slide);
+      all.emission.emitTotals(series, end, size / 1000, end - slide);
     }
     // Panes that no later window covers are done.
     for (const start of this.panes.keys()) if (start < end + slide - size) this.panes.delete(start);
@@ -104,7 +104,7 @@ export class TimeWindows implements MergerWindows {
     }
     for (const partial of merged.values()) {
       const series = all.seriesFor(partial);
-      series.touched |= all.emitWindowed(series, partial.key, partial.accs, partial.touched, end - size, end);
+      series.touched |= all.emission.emitWindowed(series, partial.key, partial.accs, partial.touched, end - size, end);
     }
   }
 

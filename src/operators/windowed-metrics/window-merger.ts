@@ -105,7 +105,7 @@ export class WindowMerger {
     if (!(watermark > this.watermark)) return;
     this.watermark = watermark;
     this.windows.fire(watermark);
-    this.series.flushPending((tenant, points) => this.emitter.emit(tenant, points));
+    this.series.emission.flushPending((tenant, points) => this.emitter.emit(tenant, points));
   }
 
   /** Plain data (msgpack-friendly) from which `restore` rebuilds this merger exactly. */
