@@ -10,33 +10,65 @@ export interface SortedCounts {
   readonly values: Float64Array;
   /** counts[i]: the weight of values[i], positive. */
   readonly counts: Float64Array;
+  /** The wire's exact form whose views `values` and `counts` are, when they are (encoding it is then no copy). */
+  readonly wire?: Float64Array | undefined;
 }
 
 export const EMPTY_COUNTS: SortedCounts = { values: new Float64Array(0), counts: new Float64Array(0) };
 
+/** The wire's exact form of n distinct values, header written: [2, 0, n, values[n], counts[n]] (window-bytes.ts). */
+export function exactLayout(n: number): { all: Float64Array; values: Float64Array; counts: Float64Array } {
+  const all = new Float64Array(EXACT_HEADER + 2 * n);
+  all[0] = WIRE_VERSION;
+  all[1] = EXACT_FORM;
+  all[2] = n;
+  return { all, values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n) };
+}
+
+/** The wire's exact form's header (version 2, form 0, length): window-bytes.ts reads it. */
+export const WIRE_VERSION = 2;
+export const EXACT_FORM = 0;
+export const EXACT_HEADER = 3;
+
+/** Where raw values are sorted: one buffer per process, grown, so a window's settle allocates only its result. */
+let scratchValues = new Float64Array(256);
+let scratchWeights = new Float64Array(256);
+
 /**
  * Raw values (and their weights, or 1 each when `weights` is null) as sorted distinct values with
- * their counts. Sorts `values` (and `weights`) in place: they are the caller's scratch.
+ * their counts. The inputs are left as they are (sorted in a scratch copy). The result's two arrays
+ * are views of one buffer laid out as the wire's exact form (window-bytes.ts), so the partial that
+ * carries the window is that buffer, not another copy of it.
  */
-export function sortedRuns(values: Float64Array, weights: Float64Array | null): SortedCounts {
+export function sortedRuns(values: ArrayLike<number>, weights: ArrayLike<number> | null): SortedCounts {
   const n = values.length;
-  if (weights === null) values.sort();
-  else sortPairs(values, weights, 0, n - 1);
+  if (scratchValues.length < n) {
+    scratchValues = new Float64Array(Math.max(n, 2 * scratchValues.length));
+    scratchWeights = new Float64Array(scratchValues.length);
+  }
+  const sorted = scratchValues;
+  const w = scratchWeights;
+  for (let i = 0; i < n; i++) sorted[i] = values[i]!;
+  if (weights === null) {
+    sorted.subarray(0, n).sort();
+  } else {
+    for (let i = 0; i < n; i++) w[i] = weights[i]!;
+    sortPairs(sorted, w, 0, n - 1);
+  }
   let distinct = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || values[i] !== values[i - 1]) distinct++;
-  const outValues = new Float64Array(distinct);
-  const outCounts = new Float64Array(distinct);
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
+  const { all, values: outValues, counts: outCounts } = exactLayout(distinct);
   let k = -1;
   for (let i = 0; i < n; i++) {
-    const w = weights === null ? 1 : weights[i]!;
-    if (i === 0 || values[i] !== values[i - 1]) {
-      outValues[++k] = values[i]!;
-      outCounts[k] = w;
+    const c = weights === null ? 1 : w[i]!;
+    if (i === 0 || sorted[i] !== sorted[i - 1]) {
+      outValues[++k] = sorted[i]!;
+      outCounts[k] = c;
     } else {
-      outCounts[k]! += w;
+      outCounts[k]! += c;
     }
   }
-  return { values: outValues, counts: outCounts };
+  return { values: outValues, counts: outCounts, wire: all };
 }
 
 /** Quicksort of values[lo..hi] carrying counts along; insertion sort below 16. */

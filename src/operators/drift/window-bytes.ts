@@ -8,12 +8,9 @@
  *   exact:  [2, 0, n, values[n], counts[n]]
  *   sketch: [2, 1, count, min, max, integral, zeroCount, posOffset, posLength, negOffset, negLength, posBins, negBins]
  */
-import type { SortedCounts } from './sorted-counts.ts';
+import { EXACT_FORM as EXACT, EXACT_HEADER, WIRE_VERSION as VERSION, type SortedCounts } from './sorted-counts.ts';
 
-const VERSION = 2;
-const EXACT = 0;
 const SKETCH = 1;
-const EXACT_HEADER = 3;
 const SKETCH_HEADER = 11;
 const HOST_LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
 
@@ -34,7 +31,13 @@ export interface SketchFields {
 
 export type DecodedWindow = { readonly form: 'exact'; readonly sorted: SortedCounts } | ({ readonly form: 'sketch' } & SketchFields);
 
+/**
+ * Read-only bytes: a sorted form built in the wire's layout (a settled window, a decoded one) is
+ * handed out as it is, not copied (big-endian hosts copy to swap).
+ */
 export function encodeExactWindow(sorted: SortedCounts): Uint8Array {
+  const laidOut = sorted.wire;
+  if (laidOut !== undefined && HOST_LITTLE_ENDIAN) return new Uint8Array(laidOut.buffer, laidOut.byteOffset, laidOut.byteLength);
   const n = sorted.values.length;
   const all = new Float64Array(EXACT_HEADER + 2 * n);
   all[0] = VERSION;
@@ -62,7 +65,7 @@ export function decodeWindowBytes(bytes: Uint8Array): DecodedWindow {
   if (all[1] === EXACT) {
     const n = all[2]!;
     if (!Number.isInteger(n) || all.length !== EXACT_HEADER + 2 * n) throw new TypeError('a drift window of the wrong length');
-    return { form: 'exact', sorted: { values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n) } };
+    return { form: 'exact', sorted: { values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n), wire: all } };
   }
   if (all[1] !== SKETCH || all.length < SKETCH_HEADER) throw new TypeError('not a version-2 drift window');
   const [, , count, min, max, integral, zeroCount, posOffset, p, negOffset, q] = all;

@@ -112,7 +112,7 @@ export class DriftWindow {
   private settle(): void {
     const pending = this.pending;
     if (pending === null || pending.length === 0) return;
-    const runs = sortedRuns(Float64Array.from(pending), this.pendingWeights === null ? null : Float64Array.from(this.pendingWeights));
+    const runs = sortedRuns(pending, this.pendingWeights);
     pending.length = 0;
     this.pendingWeights = null;
     this.sorted = this.sorted === null || this.sorted.values.length === 0 ? runs : mergeSorted(this.sorted, runs);

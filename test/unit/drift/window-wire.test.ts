@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { DriftAggregator } from '../../../src/operators/drift/aggregation.ts';
 import { DriftWindow, scoreDriftAll, type DriftWindowOptions } from '../../../src/operators/drift/index.ts';
+import { encodeExactWindow } from '../../../src/operators/drift/window-bytes.ts';
 import { EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns } from '../../../src/operators/drift/sorted-counts.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
 
@@ -88,7 +89,11 @@ describe('sorted counts', () => {
     return map;
   };
 
-  const sortedOf = (values: readonly number[]) => sortedRuns(Float64Array.from(values), null);
+  /** The sorted form's values and counts (a settled form also carries the wire buffer they are views of). */
+  const sortedOf = (values: readonly number[]) => {
+    const { values: v, counts } = sortedRuns(values, null);
+    return { values: v, counts };
+  };
 
   it('sorts raw values (with weights: its own quicksort) like a typed-array sort, at every size around the insertion-sort cutoff', () => {
     for (const n of [0, 1, 2, 15, 16, 17, 18, 100, 5000]) {
@@ -99,6 +104,19 @@ describe('sorted counts', () => {
       expect(Array.from(values, (v) => map.get(v))).toEqual(Array.from(counts));
       expect(sortedOf(raw)).toEqual({ values, counts });
     }
+  });
+
+  it('a settled or decoded exact window hands out its sorted buffer as the wire bytes, equal to a fresh encoding', () => {
+    const w = windowOf(whole, { featureType: 'numerical' });
+    const bytes = w.wire() as Uint8Array;
+    const { values, counts } = w.sample().kind === 'numerical' ? sortedOf(whole) : { values: new Float64Array(0), counts: new Float64Array(0) };
+    expect(bytes).toEqual(encodeExactWindow({ values, counts }));
+    const back = DriftWindow.fromWire(viaMsgpack(bytes), w.options);
+    const again = back.wire() as Uint8Array;
+    expect(again).toEqual(bytes);
+    // The decoded window's bytes are its own aligned copy, not the message's buffer.
+    expect(again.byteOffset % 8).toBe(0);
+    expect(again.buffer.byteLength).toBe(again.byteLength);
   });
 
   it('merges and slides by walking, as a map would', () => {
