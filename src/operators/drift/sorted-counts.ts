@@ -71,6 +71,44 @@ export function sortedRuns(values: ArrayLike<number>, weights: ArrayLike<number>
   return { values: outValues, counts: outCounts, wire: all };
 }
 
+/** A span of whole values counted slot by slot costs about what sorting this many values per slot does. */
+const COUNTING_SPAN_PER_VALUE = 8;
+/** Beyond ±2^52 a value minus the minimum may not be exact: sorted instead. */
+const COUNTING_MAGNITUDE = 2 ** 52;
+let scratchTally = new Float64Array(1024);
+
+/**
+ * Whole values between `min` and `max` (both held, all values within them), as `sortedRuns(values,
+ * null)` gives them, by counting per integer instead of sorting, where the span is at most 8 slots
+ * per value (token counts, lengths, status codes): one pass to tally, one over the span, no
+ * comparisons between values (sorting 100 values cost ~4.5 us here, mostly mispredicted branches).
+ * Undefined where the span is wider (the caller sorts).
+ */
+export function countedRuns(values: ArrayLike<number>, min: number, max: number): SortedCounts | undefined {
+  const n = values.length;
+  const span = max - min + 1;
+  if (!(span <= COUNTING_SPAN_PER_VALUE * n + 64) || !(Math.abs(min) <= COUNTING_MAGNITUDE && Math.abs(max) <= COUNTING_MAGNITUDE)) return undefined;
+  if (scratchTally.length < span) scratchTally = new Float64Array(Math.max(span, 2 * scratchTally.length));
+  const tally = scratchTally;
+  let distinct = 0;
+  for (let i = 0; i < n; i++) {
+    const slot = values[i]! - min;
+    const before = tally[slot]!;
+    tally[slot] = before + 1;
+    if (before === 0) distinct++;
+  }
+  const { all, values: outValues, counts: outCounts } = exactLayout(distinct);
+  let k = 0;
+  for (let slot = 0; slot < span; slot++) {
+    const c = tally[slot]!;
+    if (c === 0) continue;
+    tally[slot] = 0;
+    outValues[k] = min + slot;
+    outCounts[k++] = c;
+  }
+  return { values: outValues, counts: outCounts, wire: all };
+}
+
 /** Quicksort of values[lo..hi] carrying counts along; insertion sort below 16. */
 function sortPairs(values: Float64Array, counts: Float64Array, lo: number, hi: number): void {
   while (hi - lo > 16) {

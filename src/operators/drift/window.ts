@@ -27,7 +27,7 @@ import { categoricalSample, typedNumericSample, weightedNumericSample } from './
 import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchFields } from './window-bytes.ts';
 import { acceptAll, addBins } from './window-sketch.ts';
 import { OVERFLOW_CATEGORY, resolveOptions, sameOptions, type DriftWindowOptions, type DriftWindowSnapshot } from './window-options.ts';
-import { EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns, type SlideBuffers, type SortedCounts } from './sorted-counts.ts';
+import { countedRuns, EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns, type SlideBuffers, type SortedCounts } from './sorted-counts.ts';
 
 /** Raw values a window holds before it sorts them into its counts: bounds a stage-1 window's memory. */
 const PENDING_MAX = 4096;
@@ -112,7 +112,8 @@ export class DriftWindow {
   private settle(): void {
     const pending = this.pending;
     if (pending === null || pending.length === 0) return;
-    const runs = sortedRuns(pending, this.pendingWeights);
+    // Whole values in a narrow span are counted, not sorted (the window's bounds hold the pending values).
+    const runs = (this.pendingWeights === null && this.integral ? countedRuns(pending, this.min, this.max) : undefined) ?? sortedRuns(pending, this.pendingWeights);
     pending.length = 0;
     this.pendingWeights = null;
     this.sorted = this.sorted === null || this.sorted.values.length === 0 ? runs : mergeSorted(this.sorted, runs);

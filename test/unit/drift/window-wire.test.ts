@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DriftAggregator } from '../../../src/operators/drift/aggregation.ts';
 import { DriftWindow, scoreDriftAll, type DriftWindowOptions } from '../../../src/operators/drift/index.ts';
 import { encodeExactWindow } from '../../../src/operators/drift/window-bytes.ts';
-import { EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns } from '../../../src/operators/drift/sorted-counts.ts';
+import { countedRuns, EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns } from '../../../src/operators/drift/sorted-counts.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
 
 const packr = new Packr({ useRecords: false });
@@ -117,6 +117,22 @@ describe('sorted counts', () => {
     // The decoded window's bytes are its own aligned copy, not the message's buffer.
     expect(again.byteOffset % 8).toBe(0);
     expect(again.buffer.byteLength).toBe(again.byteLength);
+  });
+
+  it('counts whole values in a narrow span exactly as sorting them gives, and leaves wide spans to the sort', () => {
+    for (const [n, span, offset] of [[1, 1, 0], [100, 800, 40], [100, 40, -20], [500, 4000, -(2 ** 40)], [3, 7, 2 ** 52 - 8]] as const) {
+      const raw = Array.from({ length: n }, () => offset + Math.floor(random() * span));
+      const min = Math.min(...raw);
+      const max = Math.max(...raw);
+      const counted = countedRuns(raw, min, max);
+      expect(counted).toBeDefined();
+      expect({ values: counted!.values, counts: counted!.counts }).toEqual(sortedOf(raw));
+      expect(encodeExactWindow(counted!)).toEqual(encodeExactWindow(sortedOf(raw)));
+    }
+    // A second call starts from a clean tally.
+    expect(Array.from(countedRuns([5, 5, 6], 5, 6)!.counts)).toEqual([2, 1]);
+    expect(countedRuns([0, 10_000], 0, 10_000)).toBeUndefined();
+    expect(countedRuns([2 ** 53, 2 ** 53 + 2], 2 ** 53, 2 ** 53 + 2)).toBeUndefined();
   });
 
   it('merges and slides by walking, as a map would', () => {
