@@ -12,6 +12,8 @@ export interface SortedCounts {
   readonly counts: Float64Array;
   /** The wire's exact form whose views `values` and `counts` are, when they are (encoding it is then no copy). */
   readonly wire?: Float64Array | undefined;
+  /** counts' running sums, when they came with the form (a decoded window: written as its counts were checked). */
+  readonly cumulative?: Float64Array | undefined;
 }
 
 export const EMPTY_COUNTS: SortedCounts = { values: new Float64Array(0), counts: new Float64Array(0) };

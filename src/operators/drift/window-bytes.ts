@@ -29,7 +29,8 @@ export interface SketchFields {
   readonly negative: SketchBins;
 }
 
-export type DecodedWindow = { readonly form: 'exact'; readonly sorted: SortedCounts } | ({ readonly form: 'sketch' } & SketchFields);
+/** An exact window, with room after its bytes for its running sums (`sums`, zeros: the reader fills them as it checks the counts). */
+export type DecodedWindow = { readonly form: 'exact'; readonly sorted: SortedCounts; readonly sums: Float64Array } | ({ readonly form: 'sketch' } & SketchFields);
 
 /**
  * Read-only bytes: a sorted form built in the wire's layout (a settled window, a decoded one) is
@@ -60,12 +61,16 @@ export function encodeSketchWindow(s: SketchFields): Uint8Array {
 
 /** Throws a TypeError on bytes that are not a version-2 window (a checkpoint is ours; a torn one must not load as data). */
 export function decodeWindowBytes(bytes: Uint8Array): DecodedWindow {
-  const all = fromBytes(bytes);
+  // An exact window of n values is 3 + 2n doubles; room for n more (its running sums) comes in the same copy.
+  const spare = bytes.byteLength >= 24 ? Math.max(0, (bytes.byteLength / 8 - EXACT_HEADER) / 2) : 0;
+  const whole = fromBytes(bytes, Number.isInteger(spare) ? spare : 0);
+  const all = whole.subarray(0, bytes.byteLength / 8);
   if (all.length < 3 || all[0] !== VERSION) throw new TypeError('not a version-2 drift window');
   if (all[1] === EXACT) {
     const n = all[2]!;
     if (!Number.isInteger(n) || all.length !== EXACT_HEADER + 2 * n) throw new TypeError('a drift window of the wrong length');
-    return { form: 'exact', sorted: { values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n), wire: all } };
+    const sorted = { values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n), wire: all };
+    return { form: 'exact', sorted, sums: whole.subarray(all.length) };
   }
   if (all[1] !== SKETCH || all.length < SKETCH_HEADER) throw new TypeError('not a version-2 drift window');
   const [, , count, min, max, integral, zeroCount, posOffset, p, negOffset, q] = all;
@@ -83,12 +88,12 @@ function toBytes(all: Float64Array): Uint8Array {
   return bytes;
 }
 
-/** An aligned copy: a decoded Uint8Array may sit at any offset of a larger buffer. */
-function fromBytes(bytes: Uint8Array): Float64Array {
+/** An aligned copy (a decoded Uint8Array may sit at any offset of a larger buffer), `spare` zero doubles after it. */
+function fromBytes(bytes: Uint8Array, spare: number): Float64Array {
   if (bytes.byteLength % 8 !== 0) throw new TypeError('a drift window of the wrong length');
-  const copy = new Uint8Array(bytes.byteLength);
+  const copy = new Uint8Array(bytes.byteLength + 8 * spare);
   copy.set(bytes);
-  if (!HOST_LITTLE_ENDIAN) swapEights(copy);
+  if (!HOST_LITTLE_ENDIAN) swapEights(copy.subarray(0, bytes.byteLength));
   return new Float64Array(copy.buffer);
 }
 

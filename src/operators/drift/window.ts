@@ -254,8 +254,8 @@ export class DriftWindow {
 
   private numericSample(): NumericSample {
     if (this.sketch === null) {
-      const { values, counts } = this.sortedExact();
-      return typedNumericSample(values, runningSums(counts), this.integral);
+      const { values, counts, cumulative } = this.sortedExact();
+      return typedNumericSample(values, cumulative ?? runningSums(counts), this.integral);
     }
     const points = this.sketchPoints();
     points.sort((a, b) => a[0] - b[0]);
@@ -341,19 +341,17 @@ export class DriftWindow {
     const decoded = decodeWindowBytes(wire);
     const window = new DriftWindow(options);
     if (decoded.form === 'exact') {
-      const { values, counts } = decoded.sorted;
+      const { values, counts, wire: laidOut } = decoded.sorted;
+      const cumulative = decoded.sums;
       for (let i = 0; i < values.length; i++) {
         const v = values[i]!;
         const c = counts[i]!;
         if (!Number.isFinite(v) || (i > 0 && !(values[i - 1]! < v)) || !(c > 0 && Number.isFinite(c))) throw new RangeError('a drift window on the wire is not sorted, finite and positive');
-        window.count += c;
+        cumulative[i] = window.count += c; // the running sums a sample needs, as runningSums adds them
         if (!Number.isInteger(v)) window.integral = false;
       }
-      window.sorted = decoded.sorted;
-      if (values.length > 0) {
-        window.min = values[0]!;
-        window.max = values[values.length - 1]!;
-      }
+      window.sorted = { values, counts, wire: laidOut, cumulative };
+      if (values.length > 0) [window.min, window.max] = [values[0]!, values[values.length - 1]!];
       // Written under a larger max_exact_values (the configuration changed): sketched as adding would.
       if (values.length > options.maxExactValues) window.switchToSketch();
       return window;

@@ -114,9 +114,10 @@ describe('sorted counts', () => {
     const back = DriftWindow.fromWire(viaMsgpack(bytes), w.options);
     const again = back.wire() as Uint8Array;
     expect(again).toEqual(bytes);
-    // The decoded window's bytes are its own aligned copy, not the message's buffer.
+    // The decoded window's bytes are its own aligned copy (its running sums after them), not the message's buffer.
     expect(again.byteOffset % 8).toBe(0);
-    expect(again.buffer.byteLength).toBe(again.byteLength);
+    expect(again.buffer.byteLength).toBe(again.byteLength + 8 * back.sample().distinct);
+    expect(back.sample()).toEqual(windowOf(whole, { featureType: 'numerical' }).sample());
   });
 
   it('counts whole values in a narrow span exactly as sorting them gives, and leaves wide spans to the sort', () => {
