@@ -95,7 +95,8 @@ export class MergerSeries {
   }
 
   isKnown(partial: PartialAggregate): boolean {
-    return isOverflowKey(partial.key) || this.unborn.has(partial.key) || this.table.find(partial) !== NONE;
+    // Born series first: most partials are of series known for windows already.
+    return this.table.find(partial) !== NONE || this.unborn.has(partial.key) || isOverflowKey(partial.key);
   }
 
   /**
