@@ -142,7 +142,7 @@ export class MergerSeries {
     }
     const touched = table.touched(series) & this.layouts[g]!.cumulativeMask;
     if (touched !== 0) {
-      const { labelValues, cumulative, starts } = this.factsOf(series, key);
+      const { labelValues, cumulative, starts } = this.table.facts(series, true, key);
       const retired = { group: g, tenant, labelValues, cumulative, touched, starts, seq: this.nextSeq++ };
       this.changedRetired.set(retired, key);
       this.retired.retire(key, retired);
@@ -203,39 +203,6 @@ export class MergerSeries {
     return series;
   }
 
-  /** What the series' checkpoint entry (or retained total) says: its numbers out of its row. */
-  factsOf(series: number, key?: string): SeriesFacts {
-    const table = this.table;
-    const g = table.group(series);
-    const aggregators = this.groups[g]!.aggregators;
-    const columns = table.columnsOf(series);
-    const slot = table.slotOf(series);
-    const objects = columns.cumulative[slot];
-    const cumulative = new Array<unknown>(aggregators.length);
-    // Up to the last start set, as the checkpoint has always held them.
-    const starts: (number | undefined)[] = [];
-    for (let m = 0; m < aggregators.length; m++) {
-      const start = columns.start(slot, m);
-      if (start !== undefined) {
-        while (starts.length < m) starts.push(undefined);
-        starts.push(start);
-      }
-      if (columns.inRow(m)) cumulative[m] = Float64Array.from(columns.load(slot, m));
-      else cumulative[m] = objects?.[m];
-    }
-    const labelValues = table.labelValues(series);
-    return {
-      group: g,
-      key: key ?? table.keyFrom(series, labelValues),
-      tenant: table.tenant(series),
-      labelValues,
-      lastDataEnd: columns.lastDataEnd(slot),
-      cumulative,
-      touched: columns.touched(slot),
-      starts,
-    };
-  }
-
   /** End of the newest window that had data for this series. */
   lastDataEnd(series: number): number {
     return this.table.columnsOf(series).lastDataEnd(this.table.slotOf(series));
@@ -272,7 +239,7 @@ export class MergerSeries {
   /** Every series and retained total, as a full snapshot holds them. */
   snapshot(): { series: SeriesWire[]; retired: RetiredWire[] } {
     const series: SeriesWire[] = [];
-    for (let s = this.table.first; s !== NONE; s = this.table.next(s)) series.push(encodeSeries(this.groups, this.factsOf(s), this.table.states(s)));
+    for (let s = this.table.first; s !== NONE; s = this.table.next(s)) series.push(encodeSeries(this.groups, this.table.facts(s, false), this.table.states(s)));
     return { series, retired: [...this.retired.entries()].map(([key, r]) => encodeRetired(this.groups, key, r)) };
   }
 
@@ -301,7 +268,7 @@ export class MergerSeries {
     const seq = table.seq(series);
     const states = table.states(series);
     table.setChanged(series, false);
-    put.push([seriesField(seq), encodeSeries(this.groups, this.factsOf(series), states, true)]);
+    put.push([seriesField(seq), encodeSeries(this.groups, this.table.facts(series, false), states, true)]);
     const g = table.group(series);
     const out = this.partsOut;
     out.put = put;

@@ -1,5 +1,5 @@
 import type { Label } from '../../core/types.ts';
-import { labelValuesOf } from './merger-snapshot.ts';
+import { labelValuesOf, type SeriesFacts } from './merger-snapshot.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import { CHANGED, NONE, OVERFLOW, SeriesColumns } from './series-columns.ts';
@@ -155,6 +155,43 @@ export class SeriesTable {
     if (this.isOverflow(handle)) return this.overflowKeys.get(handle)!;
     const g = this.group(handle);
     return seriesKeyOf(this.groups[g]!, g, this.tenant(handle), values);
+  }
+
+  /**
+   * What the series' checkpoint entry (or retained total) says: its numbers out of its row. With
+   * `kept`, its row's accumulators are copies; without, they are the columns' scratch arrays,
+   * good until the next `load`: for an entry encoded at once (every kind's `encode` copies), a
+   * typed array and its buffer less per metric and checkpoint.
+   */
+  facts(series: number, kept: boolean, key?: string): SeriesFacts {
+    const g = this.group(series);
+    const aggregators = this.groups[g]!.aggregators;
+    const columns = this.columnsOf(series);
+    const slot = this.slotOf(series);
+    const objects = columns.cumulative[slot];
+    const cumulative = new Array<unknown>(aggregators.length);
+    // Up to the last start set, as the checkpoint has always held them.
+    const starts: (number | undefined)[] = [];
+    for (let m = 0; m < aggregators.length; m++) {
+      const start = columns.start(slot, m);
+      if (start !== undefined) {
+        while (starts.length < m) starts.push(undefined);
+        starts.push(start);
+      }
+      if (columns.inRow(m)) cumulative[m] = kept ? Float64Array.from(columns.load(slot, m)) : columns.load(slot, m);
+      else cumulative[m] = objects?.[m];
+    }
+    const labelValues = this.labelValues(series);
+    return {
+      group: g,
+      key: key ?? this.keyFrom(series, labelValues),
+      tenant: this.tenant(series),
+      labelValues,
+      lastDataEnd: columns.lastDataEnd(slot),
+      cumulative,
+      touched: columns.touched(slot),
+      starts,
+    };
   }
 
   touched(handle: number): number {
