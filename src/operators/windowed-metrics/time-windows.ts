@@ -88,14 +88,6 @@ export class TimeWindows implements MergerWindows {
   /** Per-window aggregators: one value per series with data in [end - size, end). */
   private emitWindowGauges(end: number): void {
     const { sizeMs: size, slideMs: slide, series: all } = this;
-    if (size === slide) {
-      // Tumbling: the window is one pane, dropped once this window fired, so its partials serve
-      // as they are. Merging each into a fresh copy cost a new accumulator per series and window
-      // (a sketch for quantiles) for nothing.
-      const pane = this.panes.get(end - size);
-      if (pane) for (const partial of pane.values()) if (all.hasWindowed[partial.group]) this.emitWindowed(partial, end);
-      return;
-    }
     const merged = new Map<string, PartialAggregate>();
     for (let start = end - size; start < end; start += slide) {
       const pane = this.panes.get(start);
