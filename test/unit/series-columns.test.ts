@@ -27,9 +27,9 @@ describe('series columns', () => {
     expect([...columns.load(slot, 1)]).toEqual([...(groups[0]!.aggregators[1]!.create() as Float64Array)]);
   });
 
-  it('keeps every row through growth and hands a released row out fresh again', () => {
+  it('keeps every row through growth (the first page, then more pages) and hands a released row out fresh again', () => {
     const columns = new SeriesColumns(groups[0]!.aggregators);
-    const slots = Array.from({ length: 500 }, () => columns.allocate());
+    const slots = Array.from({ length: 2500 }, () => columns.allocate());
     slots.forEach((slot) => {
       columns.setLastDataEnd(slot, slot * 10);
       columns.setStart(slot, 0, slot);
@@ -42,6 +42,10 @@ describe('series columns', () => {
     expect(again).toBe(7);
     expect([columns.lastDataEnd(again), columns.start(again, 0), columns.load(again, 0)[0]]).toEqual([Number.NEGATIVE_INFINITY, undefined, 0]);
     expect(columns.load(8, 0)[0]).toBe(8.5);
+    // Rows on later pages, and their small integers, stay their own.
+    columns.setTouched(2400, 5);
+    columns.setTenant(2400, 3);
+    expect([columns.lastDataEnd(2400), columns.load(1500, 0)[0], columns.touched(2400), columns.tenant(2400), columns.touched(1400)]).toEqual([24_000, 1500.5, 5, 3, 0]);
   });
 });
 

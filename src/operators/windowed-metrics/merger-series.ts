@@ -1,11 +1,10 @@
 import { seriesPerPoint } from '../../core/series-count.ts';
-import { isSeriesStateful, type SeriesStateParts } from '../aggregations/series-state.ts';
+import { isSeriesStateful, type SeriesStatefulAggregator } from '../aggregations/series-state.ts';
 import {
   decodeRetired,
   decodeSeries,
   encodeRetired,
   encodeSeries,
-  labelValuesOf,
   PART,
   partField,
   parsePartField,
@@ -23,42 +22,45 @@ import { RetiredTotals, type RetiredSeries } from './retired-totals.ts';
 import { SeriesBudget, UNLIMITED } from './series-budget.ts';
 import { SeriesEmission } from './series-emission.ts';
 import { baseLabels, isOverflowKey, overflowSeries } from './series-key.ts';
-import { layoutOf, type GroupLayout, type SeriesState } from './series-layout.ts';
+import { layoutOf, type GroupLayout } from './series-layout.ts';
+import { NONE, SeriesTable } from './series-table.ts';
 import type { MergerOptions } from './window-merger.ts';
 
 /**
- * Stage 2's series, whatever the windows: their state, the tenant's series budget (admission,
- * overflow, release), retired totals, its numbers in its group's columns, and what changed since
- * the last incremental checkpoint; what a series emits goes through `emission` (series-emission.ts). The window strategies (time-windows.ts, session-windows.ts) decide
- * when a window closes and call in here.
+ * Stage 2's series, whatever the windows: their state (handles into columns, series-table.ts),
+ * the tenant's series budget (admission, overflow, release), retired totals, and what changed
+ * since the last incremental checkpoint; what a series emits goes through `emission`
+ * (series-emission.ts). The window strategies (time-windows.ts, session-windows.ts) decide when a
+ * window closes and call in here.
  */
 export class MergerSeries {
-  readonly states = new Map<string, SeriesState>();
+  /** The live series, in birth order. */
+  readonly table: SeriesTable;
   /** Per group: does it have per-window aggregators at all (decided once, not per series and window)? */
   readonly hasWindowed: readonly boolean[];
   /** Per group: the series one key stands for at the receiver, all metrics / cumulative ones. */
   private readonly cost: readonly number[];
   private readonly cumulativeCost: readonly number[];
-  private readonly cumulativeMask: readonly number[];
   private readonly budget: SeriesBudget;
   /** Keys admitted to the budget whose partials wait in panes or sessions, with no state yet. */
   private readonly unborn = new Set<string>();
   private readonly retired: RetiredTotals;
   private readonly overflowPartition: string | undefined;
-  /** Per group: does it hold a kind with per-series state (drift, anomaly)? One checkpointed in parts? */
-  private readonly hasStateful: readonly boolean[];
-  private readonly hasParts: readonly boolean[];
   /** The next sequence number of a series or retained total (checkpointed: they stay unique). */
   private nextSeq = 0;
-  /** Per group, how its series' points and numbers are laid out. */
+  /** Per group, how its series' points are laid out and which kinds keep state per series. */
   private readonly layouts: readonly GroupLayout[];
   /** Running totals, per-window kinds and stale markers out, buffered per tenant. */
   readonly emission: SeriesEmission;
-  /** Tenant ids as one string each: every partials message decodes its own copy. */
-  private readonly tenants = new Map<string, string>();
   /** What changed since the last `changes()`: retained totals and entries gone (series carry a flag). */
   private readonly changedRetired = new Map<RetiredSeries, string>();
   private removed: string[] = [];
+  /** Where `changes` puts a stateful kind's parts: one callback for every series (no closure per series). */
+  private readonly partsOut: { put: [string, unknown][]; seq: number; metric: number } = { put: [], seq: 0, metric: 0 };
+  private readonly putPart = (part: number, wire: unknown): void => {
+    const out = this.partsOut;
+    out.put.push([partField(out.seq, out.metric, part), wire]);
+  };
 
   constructor(
     readonly groups: readonly SeriesGroupPlan[],
@@ -66,14 +68,12 @@ export class MergerSeries {
   ) {
     this.hasWindowed = groups.map((group) => group.aggregators.some((a) => !a.cumulative));
     this.layouts = groups.map((group) => layoutOf(group.aggregators));
-    this.hasStateful = groups.map((group) => group.aggregators.some(isSeriesStateful));
-    this.hasParts = groups.map((group) => group.aggregators.some((a) => isSeriesStateful(a) && a.stateParts !== undefined));
-    this.emission = new SeriesEmission(groups, this.layouts, options.onEvent ?? (() => {}));
+    this.table = new SeriesTable(groups);
+    this.emission = new SeriesEmission(groups, this.layouts, this.table, options.onEvent ?? (() => {}));
     const outputs = (group: SeriesGroupPlan, cumulativeOnly: boolean) =>
       group.aggregators.reduce((sum, a) => sum + (cumulativeOnly && !a.cumulative ? 0 : a.targets([]).reduce((n, t) => n + seriesPerPoint(t.metric), 0)), 0);
     this.cost = groups.map((group) => outputs(group, false));
     this.cumulativeCost = groups.map((group) => outputs(group, true));
-    this.cumulativeMask = groups.map((group) => group.aggregators.reduce((mask, a, m) => (a.cumulative ? mask | (1 << m) : mask), 0));
     this.overflowPartition = options.partition === undefined ? undefined : String(options.partition);
     const limitOf = options.seriesBudget ?? UNLIMITED;
     this.budget = new SeriesBudget(limitOf);
@@ -94,8 +94,9 @@ export class MergerSeries {
     return this.nextSeq;
   }
 
-  isKnown(key: string): boolean {
-    return this.states.has(key) || this.unborn.has(key) || isOverflowKey(key);
+  isKnown(partial: PartialAggregate): boolean {
+    // Born series first: most partials are of series known for windows already.
+    return this.table.find(partial) !== NONE || this.unborn.has(partial.key) || isOverflowKey(partial.key);
   }
 
   /**
@@ -103,7 +104,7 @@ export class MergerSeries {
    * tenant's budget, else re-keyed onto the tenant's overflow series (its values merge there).
    */
   admit(partial: PartialAggregate): PartialAggregate {
-    if (this.isKnown(partial.key)) return partial;
+    if (this.isKnown(partial)) return partial;
     if (this.budget.tryTake(partial.tenant, this.cost[partial.group]!)) {
       this.unborn.add(partial.key);
       return partial;
@@ -119,39 +120,45 @@ export class MergerSeries {
   }
 
   /**
-   * Drops an expired series' state, keeping its cumulative totals for its return. A series
-   * with data already waiting in a later window (`waitsLater`) keeps its place in the budget (as
-   * a series not born yet), exactly as a restore from a snapshot taken now would count it.
+   * Drops an expired series' state (`key`: its key, `table.key`), keeping its cumulative totals
+   * for its return. A series with data already waiting in a later window (`waitsLater`) keeps its
+   * place in the budget (as a series not born yet), exactly as a restore from a snapshot taken now
+   * would count it.
    */
-  expire(key: string, series: SeriesState, waitsLater: boolean): void {
-    this.states.delete(key);
-    this.removed.push(seriesField(series.seq));
-    if (this.hasParts[series.group]) this.forEachParts(series, (m, parts, state) => {
-      for (let part = 0; part < parts.count(state); part++) this.removed.push(partField(series.seq, m, part));
-    });
-    if (!isOverflowKey(key)) {
-      if (waitsLater) this.unborn.add(key);
-      else this.budget.release(series.tenant, this.cost[series.group]!);
+  expire(series: number, key: string, waitsLater: boolean): void {
+    const table = this.table;
+    const g = table.group(series);
+    const seq = table.seq(series);
+    const tenant = table.tenant(series);
+    this.removed.push(seriesField(seq));
+    const states = table.states(series);
+    for (const m of this.layouts[g]!.inParts) {
+      const parts = (this.groups[g]!.aggregators[m] as SeriesStatefulAggregator).stateParts!;
+      for (let part = 0; part < parts.count(states![m]); part++) this.removed.push(partField(seq, m, part));
     }
-    const touched = series.touched & this.cumulativeMask[series.group]!;
+    if (!table.isOverflow(series)) {
+      if (waitsLater) this.unborn.add(key);
+      else this.budget.release(tenant, this.cost[g]!);
+    }
+    const touched = table.touched(series) & this.layouts[g]!.cumulativeMask;
     if (touched !== 0) {
-      const { labelValues, cumulative, starts } = this.factsOf(series);
-      const retired = { group: series.group, tenant: series.tenant, labelValues, cumulative, touched, starts, seq: this.nextSeq++ };
+      const { labelValues, cumulative, starts } = this.table.facts(series, true, key);
+      const retired = { group: g, tenant, labelValues, cumulative, touched, starts, seq: this.nextSeq++ };
       this.changedRetired.set(retired, key);
       this.retired.retire(key, retired);
     }
-    this.layouts[series.group]!.columns.release(series.slot);
+    table.remove(series);
   }
 
   /** The series a partial's data goes to (born now if new); it counts as changed for the next checkpoint. */
-  seriesFor(partial: PartialAggregate): SeriesState {
-    let series = this.states.get(partial.key);
-    if (!series) {
+  seriesFor(partial: PartialAggregate): number {
+    let series = this.table.find(partial);
+    if (series === NONE) {
       // A series that expired resumes from its totals: its counters never go backwards unseen.
       const retired = this.retired.take(partial.tenant, partial.key);
       if (retired) this.forgetRetired(retired);
       const aggregators = this.groups[partial.group]!.aggregators;
-      const columns = this.layouts[partial.group]!.columns;
+      const columns = this.table.columns[partial.group]!;
       const facts: SeriesFacts = {
         group: partial.group,
         key: partial.key,
@@ -165,20 +172,23 @@ export class MergerSeries {
       };
       series = this.born(facts, this.createStates(partial.group), this.nextSeq++);
       this.unborn.delete(partial.key);
+      return series;
     }
-    series.changed = true;
+    this.table.setChanged(series, true);
     return series;
   }
 
-  /** A series from what its checkpoint entry says: its row filled, its labels and targets built once. */
-  private born(facts: SeriesFacts, states: unknown[] | undefined, seq: number): SeriesState {
+  /** A series from what its checkpoint entry says (flagged changed): its row filled, its labels and targets built once. */
+  private born(facts: SeriesFacts, states: unknown[] | undefined, seq: number): number {
     const group = this.groups[facts.group]!;
     const layout = this.layouts[facts.group]!;
     // Exactly as long as its labels (a pushed-to array keeps room for 17).
     const labels = baseLabels(group, facts.labelValues, facts.key).slice();
-    const columns = layout.columns;
-    const slot = columns.allocate();
+    const series = this.table.add(facts.group, facts.key, facts.tenant, labels, isOverflowKey(facts.key), seq);
+    const columns = this.table.columnsOf(series);
+    const slot = this.table.slotOf(series);
     columns.setLastDataEnd(slot, facts.lastDataEnd);
+    columns.setTouched(slot, facts.touched);
     let cumulative: unknown[] | undefined;
     for (let m = 0; m < group.aggregators.length; m++) {
       columns.setStart(slot, m, facts.starts[m]);
@@ -187,78 +197,33 @@ export class MergerSeries {
       if (columns.inRow(m)) columns.store(slot, m, acc as Float64Array);
       else (cumulative ??= new Array<unknown>(group.aggregators.length))[m] = acc;
     }
-    const series: SeriesState = {
-      key: facts.key,
-      group: facts.group,
-      tenant: this.tenantOf(facts.tenant),
-      labels,
-      outputs: layout.ownTargets ? group.aggregators.map((a, m) => (layout.baseTarget[m] ? undefined : a.targets(labels))) : undefined,
-      cumulative,
-      slot,
-      touched: facts.touched,
-      states,
-      seq,
-      changed: true,
-    };
-    this.states.set(facts.key, series);
+    if (cumulative !== undefined) columns.cumulative[slot] = cumulative;
+    if (layout.ownTargets) columns.outputs[slot] = group.aggregators.map((a, m) => (layout.baseTarget[m] ? undefined : a.targets(labels)));
+    if (states !== undefined) columns.states[slot] = states;
     return series;
   }
 
-  private tenantOf(tenant: string): string {
-    const known = this.tenants.get(tenant);
-    if (known !== undefined) return known;
-    this.tenants.set(tenant, tenant);
-    return tenant;
-  }
-
-  /** What the series' checkpoint entry (or retained total) says: its numbers out of its row. */
-  factsOf(series: SeriesState): SeriesFacts {
-    const group = this.groups[series.group]!;
-    const columns = this.layouts[series.group]!.columns;
-    const cumulative = new Array<unknown>(group.aggregators.length);
-    // Up to the last start set, as the checkpoint has always held them.
-    const starts: (number | undefined)[] = [];
-    for (let m = 0; m < group.aggregators.length; m++) {
-      const start = columns.start(series.slot, m);
-      if (start !== undefined) {
-        while (starts.length < m) starts.push(undefined);
-        starts.push(start);
-      }
-      if (columns.inRow(m)) cumulative[m] = Float64Array.from(columns.load(series.slot, m));
-      else cumulative[m] = series.cumulative?.[m];
-    }
-    return {
-      group: series.group,
-      key: series.key,
-      tenant: series.tenant,
-      labelValues: labelValuesOf(group, series.labels, series.key),
-      lastDataEnd: columns.lastDataEnd(series.slot),
-      cumulative,
-      touched: series.touched,
-      starts,
-    };
-  }
-
   /** End of the newest window that had data for this series. */
-  lastDataEnd(series: SeriesState): number {
-    return this.layouts[series.group]!.columns.lastDataEnd(series.slot);
+  lastDataEnd(series: number): number {
+    return this.table.columnsOf(series).lastDataEnd(this.table.slotOf(series));
   }
 
-  setLastDataEnd(series: SeriesState, end: number): void {
-    this.layouts[series.group]!.columns.setLastDataEnd(series.slot, end);
+  setLastDataEnd(series: number, end: number): void {
+    this.table.columnsOf(series).setLastDataEnd(this.table.slotOf(series), end);
   }
 
   /** Merges `from` into the series' cumulative accumulator of metric m. */
-  mergeCumulative(series: SeriesState, m: number, from: unknown): void {
-    const aggregator = this.groups[series.group]!.aggregators[m]!;
-    const columns = this.layouts[series.group]!.columns;
+  mergeCumulative(series: number, m: number, from: unknown): void {
+    const aggregator = this.groups[this.table.group(series)]!.aggregators[m]!;
+    const columns = this.table.columnsOf(series);
+    const slot = this.table.slotOf(series);
     if (!columns.inRow(m)) {
-      aggregator.merge(series.cumulative![m], from);
+      aggregator.merge(columns.cumulative[slot]![m], from);
       return;
     }
-    const acc = columns.load(series.slot, m);
+    const acc = columns.load(slot, m);
     aggregator.merge(acc, from);
-    columns.store(series.slot, m, acc);
+    columns.store(slot, m, acc);
   }
 
   /** Merges `from`'s accumulators into `into`'s (per-window ones only if `windowedOnly`). */
@@ -273,10 +238,9 @@ export class MergerSeries {
 
   /** Every series and retained total, as a full snapshot holds them. */
   snapshot(): { series: SeriesWire[]; retired: RetiredWire[] } {
-    return {
-      series: [...this.states.values()].map((s) => encodeSeries(this.groups, this.factsOf(s), s.states)),
-      retired: [...this.retired.entries()].map(([key, r]) => encodeRetired(this.groups, key, r)),
-    };
+    const series: SeriesWire[] = [];
+    for (let s = this.table.first; s !== NONE; s = this.table.next(s)) series.push(encodeSeries(this.groups, this.table.facts(s, false), this.table.states(s)));
+    return { series, retired: [...this.retired.entries()].map(([key, r]) => encodeRetired(this.groups, key, r)) };
   }
 
   /**
@@ -285,22 +249,34 @@ export class MergerSeries {
    */
   changes(all: boolean): { put: [string, unknown][]; remove: string[] } {
     const put: [string, unknown][] = [];
-    const putSeries = (series: SeriesState) => {
-      series.changed = false;
-      put.push([seriesField(series.seq), encodeSeries(this.groups, this.factsOf(series), series.states, true)]);
-      if (this.hasParts[series.group]) this.forEachParts(series, (m, parts, state) => parts.changed(state, all, (part, wire) => put.push([partField(series.seq, m, part), wire])));
-    };
+    const table = this.table;
+    for (let s = table.first; s !== NONE; s = table.next(s)) if (all || table.isChanged(s)) this.putSeries(s, all, put);
     if (all) {
-      for (const series of this.states.values()) putSeries(series);
       for (const [key, retired] of this.retired.entries()) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
     } else {
-      for (const series of this.states.values()) if (series.changed) putSeries(series);
       for (const [retired, key] of this.changedRetired) put.push([retiredField(retired.seq), encodeRetired(this.groups, key, retired)]);
     }
     const remove = all ? [] : this.removed;
     this.changedRetired.clear();
     this.removed = [];
     return { put, remove };
+  }
+
+  /** A series' entry, and its stateful kinds' parts that changed (all of them if `all`). */
+  private putSeries(series: number, all: boolean, put: [string, unknown][]): void {
+    const table = this.table;
+    const seq = table.seq(series);
+    const states = table.states(series);
+    table.setChanged(series, false);
+    put.push([seriesField(seq), encodeSeries(this.groups, this.table.facts(series, false), states, true)]);
+    const g = table.group(series);
+    const out = this.partsOut;
+    out.put = put;
+    out.seq = seq;
+    for (const m of this.layouts[g]!.inParts) {
+      out.metric = m;
+      (this.groups[g]!.aggregators[m] as SeriesStatefulAggregator).stateParts!.changed(states![m], all, this.putPart);
+    }
   }
 
   /** Rebuilds the series from a full snapshot; then `recountBudget`. */
@@ -314,7 +290,7 @@ export class MergerSeries {
   /** Rebuilds the series from an incremental checkpoint's entries; then `recountBudget`. */
   restoreIncremental(nextSeq: number, entries: Iterable<readonly [string, unknown]>): void {
     this.clear(nextSeq);
-    // In sequence order: the series map's order and each tenant's retained totals' order are the
+    // In sequence order: the series' order and each tenant's retained totals' order are the
     // order of their birth, and the samples, expiries and drops that follow depend on it.
     const sorted: { kind: string | undefined; seq: number; wire: unknown }[] = [];
     const parts: (readonly [string, unknown])[] = [];
@@ -323,7 +299,7 @@ export class MergerSeries {
       else sorted.push({ kind: field[0], seq: parseInt(field.slice(1), 36), wire });
     }
     sorted.sort((a, b) => a.seq - b.seq);
-    const bySeq = new Map<number, SeriesState>();
+    const bySeq = new Map<number, number>();
     for (const { kind, seq, wire } of sorted) {
       if (kind === SERIES) bySeq.set(seq, this.restoreSeries(wire as SeriesWire, seq));
       else if (kind === RETIRED) this.restoreRetired(wire as RetiredWire, seq);
@@ -335,9 +311,10 @@ export class MergerSeries {
 
   /** The budget's counts follow from the state: every non-overflow series, born or waiting in a window. */
   recountBudget(waiting: Iterable<PartialAggregate>): void {
-    for (const [key, series] of this.states) if (!isOverflowKey(key)) this.budget.take(series.tenant, this.cost[series.group]!);
+    const table = this.table;
+    for (let s = table.first; s !== NONE; s = table.next(s)) if (!table.isOverflow(s)) this.budget.take(table.tenant(s), this.cost[table.group(s)]!);
     for (const partial of waiting) {
-      if (this.isKnown(partial.key)) continue;
+      if (this.isKnown(partial)) continue;
       this.unborn.add(partial.key);
       this.budget.take(partial.tenant, this.cost[partial.group]!);
     }
@@ -345,8 +322,7 @@ export class MergerSeries {
 
   private clear(nextSeq: number): void {
     this.nextSeq = nextSeq;
-    this.states.clear();
-    for (const layout of this.layouts) layout.columns.clear();
+    this.table.clear();
     this.unborn.clear();
     this.budget.clear();
     this.retired.clear();
@@ -360,31 +336,23 @@ export class MergerSeries {
     this.removed.push(retiredField(retired.seq));
   }
 
-  private restoreSeries(wire: SeriesWire, seq: number): SeriesState {
+  private restoreSeries(wire: SeriesWire, seq: number): number {
     const { facts, states } = decodeSeries(this.groups, wire);
     const series = this.born(facts, states, seq);
     // As restored, nothing has changed since the checkpoint.
-    series.changed = false;
+    this.table.setChanged(series, false);
     return series;
   }
 
-  private restorePart(bySeq: ReadonlyMap<number, SeriesState>, field: string, wire: unknown): void {
+  private restorePart(bySeq: ReadonlyMap<number, number>, field: string, wire: unknown): void {
     const name = parsePartField(field);
     if (name === undefined) throw new Error(`checkpoint entry ${JSON.stringify(field)} is not a state part`);
     const series = bySeq.get(name.seq);
-    const aggregator = series && this.groups[series.group]!.aggregators[name.metric];
+    const states = series === undefined ? undefined : this.table.states(series);
+    const aggregator = series === undefined ? undefined : this.groups[this.table.group(series)]!.aggregators[name.metric];
     // A series removed with its parts leaves none behind; a metric a reload dropped has no state to fill.
-    if (series?.states === undefined || aggregator === undefined || !isSeriesStateful(aggregator) || aggregator.stateParts === undefined) return;
-    aggregator.stateParts.restore(series.states[name.metric], name.part, wire);
-  }
-
-  /** Calls `visit` for each of the series' stateful kinds checkpointed in parts. */
-  private forEachParts(series: SeriesState, visit: (m: number, parts: SeriesStateParts<unknown>, state: unknown) => void): void {
-    const aggregators = this.groups[series.group]!.aggregators;
-    for (let m = 0; m < aggregators.length; m++) {
-      const aggregator = aggregators[m]!;
-      if (isSeriesStateful(aggregator) && aggregator.stateParts !== undefined && series.states !== undefined) visit(m, aggregator.stateParts, series.states[m]);
-    }
+    if (states === undefined || aggregator === undefined || !isSeriesStateful(aggregator) || aggregator.stateParts === undefined) return;
+    aggregator.stateParts.restore(states[name.metric], name.part, wire);
   }
 
   private restoreRetired(wire: RetiredWire, seq: number): void {
@@ -393,7 +361,7 @@ export class MergerSeries {
   }
 
   private createStates(group: number): unknown[] | undefined {
-    if (!this.hasStateful[group]) return undefined;
+    if (this.layouts[group]!.stateful.length === 0) return undefined;
     return this.groups[group]!.aggregators.map((a) => (isSeriesStateful(a) ? a.createSeriesState() : undefined));
   }
 }

@@ -2,12 +2,13 @@ import type { MetricPoint } from '../../core/metric-model.ts';
 import type { PointTarget } from '../aggregations/aggregator.ts';
 import { emitSeriesWindow, type ScoreEvent, type SeriesOutputs, type WindowContext } from '../aggregations/series-state.ts';
 import type { SeriesGroupPlan } from './plan.ts';
-import type { GroupLayout, SeriesState } from './series-layout.ts';
+import type { GroupLayout } from './series-layout.ts';
+import type { SeriesTable } from './series-table.ts';
 
 /**
  * What stage 2's series emit: running totals, per-window kinds, stale markers, buffered per tenant
  * until the merger flushes them. The window strategies (time-windows.ts, session-windows.ts) call
- * it through MergerSeries.emission when a window closes.
+ * it through MergerSeries.emission when a window closes. A series is a handle into `table`.
  */
 export class SeriesEmission {
   private pending = new Map<string, MetricPoint[]>();
@@ -20,27 +21,29 @@ export class SeriesEmission {
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
     private readonly layouts: readonly GroupLayout[],
+    private readonly table: SeriesTable,
     onEvent: (event: ScoreEvent) => void,
   ) {
-    this.outputsView = new SeriesView(this);
+    this.outputsView = new SeriesView(this, table);
     this.emitChanges = groups.map((group) => group.aggregators.some((a) => a.cumulative && a.emitKeepsAcc !== true));
     this.windowContext = { tenant: '', seriesKey: '', windowStartMs: 0, windowEndMs: 0, windowSeconds: 0, seriesStartMs: 0, event: onEvent };
   }
 
-  startOf(series: SeriesState, m: number): number | undefined {
-    return this.layouts[series.group]!.columns.start(series.slot, m);
+  startOf(series: number, m: number): number | undefined {
+    return this.table.columnsOf(series).start(this.table.slotOf(series), m);
   }
 
-  setStart(series: SeriesState, m: number, start: number): void {
-    this.layouts[series.group]!.columns.setStart(series.slot, m, start);
+  setStart(series: number, m: number, start: number): void {
+    this.table.columnsOf(series).setStart(this.table.slotOf(series), m, start);
   }
 
   /** Metric m's point targets for the series (a kind with one point on the base labels: a shared one, refilled). */
-  targetsOf(series: SeriesState, m: number): readonly PointTarget[] {
-    const layout = this.layouts[series.group]!;
+  targetsOf(series: number, m: number): readonly PointTarget[] {
+    const table = this.table;
+    const layout = this.layouts[table.group(series)]!;
     const base = layout.baseTarget[m];
-    if (base === undefined) return series.outputs![m]!;
-    base.labels = series.labels;
+    if (base === undefined) return table.columnsOf(series).outputs[table.slotOf(series)]![m]!;
+    base.labels = table.labels(series);
     return layout.baseTargets[m]!;
   }
 
@@ -48,17 +51,22 @@ export class SeriesEmission {
    * A time window's scrape of one series: each cumulative kind with data emits its running total
    * at `end`; a total emitted for the first time starts at `windowStart`.
    */
-  emitTotals(series: SeriesState, end: number, windowSeconds: number, windowStart: number): void {
-    const aggregators = this.groups[series.group]!.aggregators;
-    const columns = this.layouts[series.group]!.columns;
-    const out = this.out(series.tenant);
-    if (this.emitChanges[series.group]) series.changed = true;
-    for (let m = 0; m < aggregators.length; m++) {
-      if (aggregators[m]!.cumulative && series.touched & (1 << m)) {
-        let start = columns.start(series.slot, m);
+  emitTotals(series: number, end: number, windowSeconds: number, windowStart: number): void {
+    const table = this.table;
+    const g = table.group(series);
+    const columns = table.columnsOf(series);
+    const slot = table.slotOf(series);
+    if (this.emitChanges[g]) table.setChanged(series, true);
+    const emitting = columns.touched(slot) & this.layouts[g]!.cumulativeMask;
+    if (emitting === 0) return;
+    const metrics = this.groups[g]!.aggregators.length;
+    const out = this.out(table.tenant(series));
+    for (let m = 0; m < metrics; m++) {
+      if (emitting & (1 << m)) {
+        let start = columns.start(slot, m);
         if (start === undefined) {
-          columns.setStart(series.slot, m, (start = windowStart));
-          series.changed = true;
+          columns.setStart(slot, m, (start = windowStart));
+          table.setChanged(series, true);
         }
         this.emitCumulative(series, m, end, windowSeconds, start, out);
       }
@@ -66,36 +74,40 @@ export class SeriesEmission {
   }
 
   /** Emits the series' running total of cumulative metric m. */
-  emitCumulative(series: SeriesState, m: number, end: number, windowSeconds: number, start: number, out: MetricPoint[]): void {
-    const aggregator = this.groups[series.group]!.aggregators[m]!;
-    const columns = this.layouts[series.group]!.columns;
+  emitCumulative(series: number, m: number, end: number, windowSeconds: number, start: number, out: MetricPoint[]): void {
+    const table = this.table;
+    const aggregator = this.groups[table.group(series)]!.aggregators[m]!;
+    const columns = table.columnsOf(series);
+    const slot = table.slotOf(series);
     if (!columns.inRow(m)) {
-      aggregator.emit(series.cumulative![m], this.targetsOf(series, m), end, windowSeconds, start, out);
+      aggregator.emit(columns.cumulative[slot]![m], this.targetsOf(series, m), end, windowSeconds, start, out);
       return;
     }
-    const acc = columns.load(series.slot, m);
+    const acc = columns.load(slot, m);
     aggregator.emit(acc, this.targetsOf(series, m), end, windowSeconds, start, out);
     // A kind whose emit changes its accumulator (a counter rate's spans) keeps the change.
-    if (aggregator.emitKeepsAcc !== true) columns.store(series.slot, m, acc);
+    if (aggregator.emitKeepsAcc !== true) columns.store(slot, m, acc);
   }
 
   /** The per-window kinds of one series for the window [start, end); returns the stateful bits that emitted. */
-  emitWindowed(series: SeriesState, key: string, accs: readonly unknown[], touched: number, start: number, end: number, emitCumulative?: (m: number) => void): number {
+  emitWindowed(series: number, key: string, accs: readonly unknown[], touched: number, start: number, end: number, emitCumulative?: (m: number) => void): number {
     const ctx = this.windowContext;
-    ctx.tenant = series.tenant;
+    const tenant = this.table.tenant(series);
+    ctx.tenant = tenant;
     ctx.seriesKey = key;
     ctx.windowStartMs = start;
     ctx.windowEndMs = end;
     ctx.windowSeconds = (end - start) / 1000;
-    return emitSeriesWindow(this.groups[series.group]!.aggregators, accs, touched, this.outputsView.of(series), ctx, this.out(series.tenant), emitCumulative);
+    return emitSeriesWindow(this.groups[this.table.group(series)]!.aggregators, accs, touched, this.outputsView.of(series), ctx, this.out(tenant), emitCumulative);
   }
 
   /** The series ended: a point without a value (a stale marker) for each of its touched metrics. */
-  emitStale(series: SeriesState, timestampMs: number): void {
-    const out = this.out(series.tenant);
-    const metrics = this.groups[series.group]!.aggregators.length;
+  emitStale(series: number, timestampMs: number): void {
+    const out = this.out(this.table.tenant(series));
+    const metrics = this.groups[this.table.group(series)]!.aggregators.length;
+    const touched = this.table.touched(series);
     for (let m = 0; m < metrics; m++) {
-      if (series.touched & (1 << m)) for (const { metric, labels } of this.targetsOf(series, m)) out.push({ metric, labels, timestampMs, value: undefined });
+      if (touched & (1 << m)) for (const { metric, labels } of this.targetsOf(series, m)) out.push({ metric, labels, timestampMs, value: undefined });
     }
   }
 
@@ -117,28 +129,29 @@ export class SeriesEmission {
 
 /** A series as the per-window kinds see it (emitSeriesWindow): one object, pointed at each series in turn. */
 class SeriesView implements SeriesOutputs {
-  private series: SeriesState | undefined;
+  private series = -1;
+  states: readonly unknown[] | undefined;
 
-  constructor(private readonly all: SeriesEmission) {}
+  constructor(
+    private readonly all: SeriesEmission,
+    private readonly table: SeriesTable,
+  ) {}
 
-  of(series: SeriesState): this {
+  of(series: number): this {
     this.series = series;
+    this.states = this.table.states(series);
     return this;
   }
 
-  get states(): readonly unknown[] | undefined {
-    return this.series!.states;
-  }
-
   targets(m: number): readonly PointTarget[] {
-    return this.all.targetsOf(this.series!, m);
+    return this.all.targetsOf(this.series, m);
   }
 
   start(m: number): number | undefined {
-    return this.all.startOf(this.series!, m);
+    return this.all.startOf(this.series, m);
   }
 
   setStart(m: number, start: number): void {
-    this.all.setStart(this.series!, m, start);
+    this.all.setStart(this.series, m, start);
   }
 }

@@ -79,6 +79,22 @@ export function readSeries(
   return read.key;
 }
 
+/**
+ * The canonical key of a tenant's series of one group from its label values (as a partial
+ * carries them): what seriesReader builds from a record, for stage 2, which keeps a series'
+ * labels and not its key.
+ */
+export function seriesKeyOf(group: SeriesGroupPlan, groupIndex: number, tenant: string, values: readonly (string | undefined)[]): string {
+  let key = groupKeyPrefix(groupIndex) + tenant;
+  if (group.dynamic) {
+    key += SEPARATOR + values[1]!;
+    for (let i = 2; i < values.length; i += 2) key += SEPARATOR + values[i]! + MISSING + values[i + 1]!;
+    return key;
+  }
+  for (const value of values) key += SEPARATOR + (value ?? MISSING);
+  return key;
+}
+
 /** One level of a series trie: a label's raw value → the next level, or at the last label the series. */
 type Level = Map<unknown, Level | Series>;
 

@@ -1,4 +1,5 @@
 import type { MergerSeries } from './merger-series.ts';
+import { NONE } from './series-table.ts';
 import { decodePartial, encodePartial, type WindowsSnapshot } from './merger-snapshot.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { MergerOptions, MergerWindows } from './window-merger.ts';
@@ -18,7 +19,7 @@ export class SessionWindows implements MergerWindows {
   ) {}
 
   add(incoming: PartialAggregate, watermark: number): 'ok' | 'late' {
-    const known = this.series.isKnown(incoming.key);
+    const known = this.series.isKnown(incoming);
     const partial = this.series.admit(incoming);
     const result = this.addFragment(partial, watermark);
     // A late fragment of a series it just admitted leaves nothing behind: give the budget back.
@@ -72,23 +73,27 @@ export class SessionWindows implements MergerWindows {
       const end = session.end + gap;
       const series = all.seriesFor(session);
       all.setLastDataEnd(series, end);
-      series.touched |= session.touched;
+      all.table.addTouched(series, session.touched);
       const out = all.emission.out(session.tenant);
       const seconds = (end - session.start) / 1000;
       const emitCumulative = (m: number): void => {
-        if (!(session.touched & (1 << m)) && !(series.touched & (1 << m))) return;
+        if (!(session.touched & (1 << m)) && !(all.table.touched(series) & (1 << m))) return;
         all.mergeCumulative(series, m, session.accs[m]);
         let start = all.emission.startOf(series, m);
         if (start === undefined) all.emission.setStart(series, m, (start = session.start));
         all.emission.emitCumulative(series, m, end, seconds, start, out);
       };
-      series.touched |= all.emission.emitWindowed(series, session.key, session.accs, session.touched, session.start, end, emitCumulative);
+      all.table.addTouched(series, all.emission.emitWindowed(series, session.key, session.accs, session.touched, session.start, end, emitCumulative));
     }
-    for (const [key, series] of all.states) {
+    const table = all.table;
+    for (let series = table.first, next = NONE; series !== NONE; series = next) {
+      next = table.next(series);
       const expiry = all.lastDataEnd(series) + this.options.expireAfterMs;
-      if (expiry <= watermark && !this.sessions.has(key)) {
+      if (expiry > watermark) continue;
+      const key = table.key(series);
+      if (!this.sessions.has(key)) {
         all.emission.emitStale(series, expiry);
-        all.expire(key, series, false); // no session of it waits (checked above)
+        all.expire(series, key, false); // no session of it waits (checked above)
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { Aggregator } from '../aggregations/aggregator.ts';
 import { zeroedDoubles } from '../aggregations/double-slab.ts';
 import type { MergerSeries } from './merger-series.ts';
+import { NONE } from './series-table.ts';
 import { decodePartial, encodePartial, type WindowsSnapshot } from './merger-snapshot.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { MergerWindows, MergerOptions } from './window-merger.ts';
@@ -44,7 +45,7 @@ export class TimeWindows implements MergerWindows {
       this.fireWindow(end);
       this.firedThrough = end;
       let next: number | undefined = end + slide;
-      if (this.series.states.size === 0) {
+      if (this.series.table.size === 0) {
         // Nothing to repeat: jump over the gap to the next pane that holds data, if any.
         next = undefined;
         for (const start of this.panes.keys()) if (next === undefined || start + slide < next) next = start + slide;
@@ -61,7 +62,7 @@ export class TimeWindows implements MergerWindows {
       for (const partial of closing.values()) {
         const series = all.seriesFor(partial);
         all.setLastDataEnd(series, end);
-        series.touched |= partial.touched;
+        all.table.addTouched(series, partial.touched);
         const aggregators = all.groups[partial.group]!.aggregators;
         for (let m = 0; m < aggregators.length; m++) {
           if (aggregators[m]!.cumulative) all.mergeCumulative(series, m, partial.accs[m]);
@@ -69,10 +70,13 @@ export class TimeWindows implements MergerWindows {
       }
     }
     this.emitWindowGauges(end);
-    for (const [key, series] of all.states) {
+    const table = all.table;
+    for (let series = table.first, next = NONE; series !== NONE; series = next) {
+      next = table.next(series);
       if (all.lastDataEnd(series) <= end - this.options.expireAfterMs) {
         all.emission.emitStale(series, end);
-        all.expire(key, series, this.waitsInLaterPane(key, end));
+        const key = table.key(series);
+        all.expire(series, key, this.waitsInLaterPane(key, end));
         continue;
       }
       all.emission.emitTotals(series, end, size / 1000, end - slide);
@@ -102,10 +106,14 @@ export class TimeWindows implements MergerWindows {
         }
       }
     }
-    for (const partial of merged.values()) {
-      const series = all.seriesFor(partial);
-      series.touched |= all.emission.emitWindowed(series, partial.key, partial.accs, partial.touched, end - size, end);
-    }
+    for (const partial of merged.values()) this.emitWindowed(partial, end);
+  }
+
+  /** The per-window kinds of the partial's series for the window ending at `end`, from the partial's accumulators. */
+  private emitWindowed(partial: PartialAggregate, end: number): void {
+    const all = this.series;
+    const series = all.seriesFor(partial);
+    all.table.addTouched(series, all.emission.emitWindowed(series, partial.key, partial.accs, partial.touched, end - this.sizeMs, end));
   }
 
   private waitsInLaterPane(key: string, end: number): boolean {

@@ -87,7 +87,7 @@ export class WindowMerger {
   }
 
   get seriesCount(): number {
-    return this.series.states.size;
+    return this.series.table.size;
   }
 
   /** Expired series whose totals are kept for their return. */
