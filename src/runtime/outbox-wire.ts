@@ -63,12 +63,7 @@ export function encodePoints(points: readonly MetricPoint[]): Buffer {
       } else {
         w.varint(m + 1);
       }
-      const labels = point.labels;
-      w.varint(labels.length);
-      for (let i = 0; i < labels.length; i++) {
-        w.string(labels[i]!.name);
-        w.string(labels[i]!.value);
-      }
+      writeLabels(w, point.labels);
       w.number(point.timestampMs);
       if (point.startTimestampMs === undefined) w.varint(0);
       else {
@@ -95,16 +90,30 @@ export function decodePoints(wire: PointsWire): MetricPoint[] {
     let metric: MetricDescriptor | undefined;
     if (ref === 0) metrics.push((metric = readDescriptor(r)));
     else if ((metric = metrics[ref - 1]) === undefined) throw new WireFormatError(`descriptor ${ref - 1} beyond the ${metrics.length} read`);
-    const labelCount = r.varint();
-    r.need(labelCount);
-    const labels = new Array<Label>(labelCount);
-    for (let i = 0; i < labelCount; i++) labels[i] = { name: requiredString(r), value: requiredString(r) };
+    const labels = readLabels(r);
     const timestampMs = r.number();
     const startTimestampMs = r.varint() === 0 ? undefined : r.number();
     const value = readValue(r, metric);
     points.push(startTimestampMs === undefined ? { metric, labels, timestampMs, value } : { metric, labels, timestampMs, startTimestampMs, value });
   }
   return points;
+}
+
+/** Labels: varint count, then per label its name and value (through the string table). */
+function writeLabels(w: WireWriter, labels: readonly Label[]): void {
+  w.varint(labels.length);
+  for (const label of labels) {
+    w.string(label.name);
+    w.string(label.value);
+  }
+}
+
+function readLabels(r: WireReader): Label[] {
+  const n = r.varint();
+  r.need(n);
+  const labels = new Array<Label>(n);
+  for (let i = 0; i < n; i++) labels[i] = { name: requiredString(r), value: requiredString(r) };
+  return labels;
 }
 
 function writeDescriptor(w: WireWriter, d: MetricDescriptor): void {
