@@ -13,6 +13,8 @@ export interface SeriesGroupPlan {
   /** Output label names, sorted, in the order their values are read. */
   readonly labelNames: readonly string[];
   readonly labelGetters: readonly FieldGetter[];
+  /** The record field each label is read from (as configured), where known: groups reading the same field share its read. */
+  readonly labelPaths?: readonly string[];
   readonly aggregators: readonly Aggregator[];
   /**
    * Passthrough groups take name and labels from each record instead: label values are then
@@ -81,6 +83,7 @@ export function planMetrics(metrics: readonly MetricConfig[]): SeriesGroupPlan[]
     if (groupMetrics.length > 31) throw new Error(`more than 31 metrics share the labels {${labelNames.join(', ')}}; split them`);
     const aggregators = groupMetrics.map(createAggregator);
     groupMetrics.forEach((metric, m) => kindOf(metric).bind?.(metric, aggregators[m]!, { metrics: groupMetrics, aggregators }));
-    return { labelNames, labelGetters: labelNames.map((name) => compileFieldGetter(first.labels[name]!)), aggregators };
+    const labelPaths = labelNames.map((name) => first.labels[name]!);
+    return { labelNames, labelGetters: labelPaths.map(compileFieldGetter), labelPaths, aggregators };
   });
 }

@@ -3,6 +3,7 @@ import { InvalidInput, SKIP } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
 import { PaneFragments } from './pane-fragments.ts';
+import { RecordSeries } from './record-series.ts';
 import { SessionFragments } from './session-fragments.ts';
 import { groupKeyPrefix, isSeriesId, seriesReader, type SeriesId, type SeriesReader } from './series-key.ts';
 
@@ -41,6 +42,8 @@ export class PreAggregator {
   private readonly seriesScratch: SeriesId[];
   /** Per group, its series reader (under the key prefix that keeps series of different groups apart). */
   private readonly series: SeriesReader[];
+  /** Every fixed group's series of a record in one trie walk (undefined: nothing to share). */
+  private readonly recordSeries: RecordSeries | undefined;
   /** Per group, its data-quality metrics (they count records dead-lettered as invalid). */
   private readonly quality: number[][];
   /**
@@ -61,6 +64,7 @@ export class PreAggregator {
     this.takes = groups.map(() => false);
     this.seriesScratch = new Array<SeriesId>(groups.length);
     this.series = groups.map((group, g) => seriesReader(group, groupKeyPrefix(g)));
+    this.recordSeries = RecordSeries.of(groups, this.series);
     this.quality = groups.map((g) => g.aggregators.flatMap((a, m) => (a.countRejected !== undefined ? [m] : [])));
     this.reads = groups.map((g) => g.aggregators.map((a) => a.read.bind(a)));
     this.adds = groups.map((g) => g.aggregators.map((a) => a.add.bind(a) as (acc: unknown, value: unknown, eventTimeMs: number) => void));
@@ -69,6 +73,7 @@ export class PreAggregator {
   /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
   add(tenant: string, eventTimeMs: number, record: Record<string, unknown>): Rejection | undefined {
     const groupCount = this.groups.length;
+    const known = this.recordSeries?.lookup(tenant, record);
     // Read and check everything before touching state: a record counts in every metric or none.
     for (let g = 0; g < groupCount; g++) {
       const reads = this.reads[g]!;
@@ -87,7 +92,7 @@ export class PreAggregator {
       // The series labels only of groups that take the record: a record its filters leave out
       // (a NaN passthrough sample, say, where another group labels by `value`) is not theirs to refuse.
       if (!takes) continue;
-      const series = this.series[g]!(tenant, record);
+      const series = known?.[g] ?? this.series[g]!(tenant, record);
       if (!isSeriesId(series)) return series;
       this.seriesScratch[g] = series;
     }

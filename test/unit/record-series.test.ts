@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { compileFieldGetter } from '../../src/core/field-path.ts';
+import type { SeriesGroupPlan } from '../../src/operators/windowed-metrics/plan.ts';
+import { MAX_RECORD_TUPLES, RecordSeries } from '../../src/operators/windowed-metrics/record-series.ts';
+import { groupKeyPrefix, seriesReader } from '../../src/operators/windowed-metrics/series-key.ts';
+
+/*
+ * One trie walk for every fixed group's series (record-series.ts): for any record it must give
+ * exactly what each group's own reader gives, and never refuse a record itself.
+ */
+
+/** A fixed group reading label `name` from field `path`, for each [name, path]. */
+const group = (labels: [string, string][]): SeriesGroupPlan => ({
+  labelNames: labels.map(([name]) => name),
+  labelGetters: labels.map(([, path]) => compileFieldGetter(path)),
+  labelPaths: labels.map(([, path]) => path),
+  aggregators: [],
+});
+const passthrough: SeriesGroupPlan = { labelNames: [], labelGetters: [], aggregators: [], dynamic: { name: (r) => r['name'], labels: (r) => r['labels'] } };
+
+const groups = [group([['api', 'api'], ['model', 'model']]), group([['model', 'model']]), passthrough, group([['app', 'app_id'], ['code', 'http_status'], ['model', 'model']]), group([])];
+const readers = groups.map((g, i) => seriesReader(g, groupKeyPrefix(i)));
+
+describe('record series', () => {
+  it("gives each fixed group's own series, the same objects, and none for passthrough groups", () => {
+    const shared = RecordSeries.of(groups, readers)!;
+    const records = [
+      { api: 'chat', model: 'qwen', app_id: 'a1', http_status: 200 },
+      { api: 'chat', model: 'qwen', app_id: 'a1', http_status: '200' },
+      { api: 'embed', model: 'qwen', http_status: 429 },
+      { api: 'chat', model: 'qwen', app_id: 'a1', http_status: 200 },
+    ];
+    for (const tenant of ['acme', 'globex']) {
+      for (const record of records) {
+        const leaf = shared.lookup(tenant, record)!;
+        expect(leaf[2]).toBeUndefined();
+        for (const g of [0, 1, 3, 4]) expect(leaf[g]).toBe(readers[g]!(tenant, record));
+      }
+    }
+  });
+
+  it('keeps no tuple that a group refuses: the caller then asks each group that takes the record', () => {
+    const shared = RecordSeries.of(groups, readers)!;
+    const record = { api: 'chat', model: 'qwen', app_id: { nested: true }, http_status: 200 };
+    expect(shared.lookup('acme', record)).toBeUndefined();
+    expect(shared.lookup('acme', record)).toBeUndefined();
+    expect(readers[0]!('acme', record)).toMatchObject({ key: `0\u0002acme\u0000chat\u0000qwen` });
+  });
+
+  it('starts over past MAX_RECORD_TUPLES tuples and still gives the right series', () => {
+    const shared = RecordSeries.of(groups, readers)!;
+    for (let i = 0; i <= MAX_RECORD_TUPLES; i++) shared.lookup('acme', { api: 'chat', model: `m${i}` });
+    const leaf = shared.lookup('acme', { api: 'chat', model: 'm0' })!;
+    expect(leaf[0]!.key).toBe(`0\u0002acme\u0000chat\u0000m0`);
+    expect(leaf[3]!.values).toEqual([undefined, undefined, 'm0']);
+  });
+
+  it('is not built when there is nothing to share', () => {
+    expect(RecordSeries.of([groups[0]!, passthrough], readers)).toBeUndefined();
+    expect(RecordSeries.of([group([]), group([])], readers)).toBeUndefined();
+    const { labelPaths: _unknown, ...withoutPaths } = groups[1]!;
+    expect(RecordSeries.of([groups[0]!, withoutPaths], readers)).toBeUndefined();
+  });
+});
