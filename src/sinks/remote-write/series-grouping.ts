@@ -24,9 +24,11 @@ export class SeriesGrouping {
   /** Position -> group, in key order. */
   private readonly rank: Uint32Array;
   private groupCount = 0;
-  private readonly seriesOrder = new SeriesOrder();
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly seriesOrder = new SeriesOrder(),
+  ) {
     this.counts = new Uint32Array(capacity);
     this.starts = new Uint32Array(capacity);
     this.order = new Uint32Array(capacity);
