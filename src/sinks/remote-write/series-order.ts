@@ -20,6 +20,9 @@ export interface OrderSlot {
   rank: number;
   /** Same key as the series ranked just before it (then the same rank). */
   tied: boolean;
+  /** Scratch of the request being grouped (series-grouping.ts): its stamp, and the series' group in it. */
+  stamp: number;
+  group: number;
 }
 
 /** Ranked series past which the ranking drops the inactive ones (then twice what is left). */
@@ -30,6 +33,23 @@ export class SeriesOrder {
   private slots: OrderSlot[] = [];
   private pruneAt = MIN_PRUNE_AT;
   private packed = new Float64Array(0);
+  private stamps = 0;
+
+  /** A stamp no slot carries yet: one per request grouped, shared by the encoders that share this order. */
+  nextStamp(): number {
+    return ++this.stamps;
+  }
+
+  /** Ranks the series of refs[lo, hi) (repeats allowed) that are not ranked yet: each then has a slot here. */
+  rankAll(refs: readonly (SeriesRef | undefined)[], lo: number, hi: number): void {
+    if (this.slots.length > this.pruneAt) this.prune();
+    let unranked: Set<SeriesRef> | undefined;
+    for (let i = lo; i < hi; i++) {
+      const ref = refs[i]!;
+      if (ref.order?.owner !== this) (unranked ??= new Set()).add(ref);
+    }
+    if (unranked !== undefined) this.rank([...unranked]);
+  }
 
   /** Fills `rank` (length n) with the indices of groups[0, n) in key order (stable for equal keys). */
   sort(groups: readonly (SeriesRef | undefined)[], rank: Uint32Array): void {
@@ -62,7 +82,7 @@ export class SeriesOrder {
       const at = upperBound(old, ref.key, from);
       while (from < at) merged[to++] = old[from++]!;
       const previous = to > 0 ? merged[to - 1]! : undefined;
-      const slot: OrderSlot = { owner: this, ref, rank: 0, tied: previous !== undefined && previous.ref.key === ref.key };
+      const slot: OrderSlot = { owner: this, ref, rank: 0, tied: previous !== undefined && previous.ref.key === ref.key, stamp: 0, group: 0 };
       ref.order = slot;
       merged[to++] = slot;
     }
