@@ -55,13 +55,7 @@ export class SeriesOrder {
   sort(groups: readonly (SeriesRef | undefined)[], rank: Uint32Array): void {
     const n = rank.length;
     if (n === 0) return;
-    if (this.slots.length > this.pruneAt) this.prune();
-    let unranked: SeriesRef[] | undefined;
-    for (let g = 0; g < n; g++) {
-      const ref = groups[g]!;
-      if (ref.order?.owner !== this) (unranked ??= []).push(ref);
-    }
-    if (unranked !== undefined) this.rank(unranked);
+    this.rankAll(groups, 0, n); // after SeriesGrouping's own call, only series a prune just dropped
     if (this.packed.length < n) this.packed = new Float64Array(Math.max(n, 2 * this.packed.length));
     const packed = this.packed.subarray(0, n);
     // rank * n + g: exact in a double while rank * n < 2^53, i.e. for any real series count.
