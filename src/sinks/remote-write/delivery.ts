@@ -16,6 +16,7 @@ import type { LogLimiter } from './log-limiter.ts';
 import type { ProtocolChoice } from './protocol-choice.ts';
 import { createEncoder } from './request-encoder.ts';
 import type { Protocol, RequestEncoder } from './request-encoder.ts';
+import { SeriesOrder } from './series-order.ts';
 import { bisectBudget, checkWritten, decide } from './retry-policy.ts';
 import type { Settlement } from './settlement.ts';
 import type { TokenBucket } from './token-bucket.ts';
@@ -62,6 +63,8 @@ interface Budget {
 export class Delivery {
   private readonly encoders = new Map<Protocol, RequestEncoder>();
   private readonly clients = new Map<Protocol, ClientConfig>();
+  /** The tenant's series ranked once for all its requests, whichever protocol encodes them. */
+  private readonly order = new SeriesOrder();
 
   constructor(private readonly o: DeliveryOptions) {}
 
@@ -184,7 +187,7 @@ export class Delivery {
 
   private encoder(protocol: Protocol): RequestEncoder {
     let encoder = this.encoders.get(protocol);
-    if (encoder === undefined) this.encoders.set(protocol, (encoder = createEncoder(protocol, this.o.batchCapacity)));
+    if (encoder === undefined) this.encoders.set(protocol, (encoder = createEncoder(protocol, this.o.batchCapacity, this.order)));
     return encoder;
   }
 

@@ -1,11 +1,13 @@
 /**
  * Request encoders, one per protocol: batch entries [lo, hi) in, protobuf bytes out
  * (uncompressed; the delivery compresses). Each sender owns its encoders, and with them their
- * scratch buffers and grouping tables.
+ * scratch buffers and grouping tables; its encoders share one series order (ranks kept on the
+ * series refs: two orders would take the refs from each other).
  */
 import type { Batch } from './batch.ts';
 import { ClassicHistograms } from './classic-histograms.ts';
 import { SeriesGrouping } from './series-grouping.ts';
+import { SeriesOrder } from './series-order.ts';
 import { WriteRequestWriter } from './wire.ts';
 import { RequestV2Writer } from './wire-v2.ts';
 
@@ -27,8 +29,8 @@ export class V1Encoder implements RequestEncoder {
   private readonly writer = new WriteRequestWriter();
   private readonly classic = new ClassicHistograms();
 
-  constructor(batchCapacity: number) {
-    this.grouping = new SeriesGrouping(batchCapacity);
+  constructor(batchCapacity: number, order = new SeriesOrder()) {
+    this.grouping = new SeriesGrouping(batchCapacity, order);
   }
 
   encode(batch: Batch, lo: number, hi: number): Uint8Array {
@@ -40,14 +42,14 @@ export class V1Encoder implements RequestEncoder {
       const points = grouping.points(g);
       const series = grouping.series(g);
       if (batch.histograms[points[0]!] === undefined) {
-        writer.addSeries(series.labels, batch.values, batch.timestamps, points, points.length);
+        writer.addEncodedSeries(series.labelBytes, batch.values, batch.timestamps, points, points.length);
         continue;
       }
       for (let k = 0; k < points.length; k++) {
         const i = points[k]!;
         const histogram = batch.histograms[i];
         if (histogram !== undefined) this.classic.write(writer, series, batch, i, histogram);
-        else writer.addSeries(series.labels, batch.values, batch.timestamps, points.subarray(k, k + 1), 1);
+        else writer.addEncodedSeries(series.labelBytes, batch.values, batch.timestamps, points.subarray(k, k + 1), 1);
       }
     }
     grouping.release();
@@ -61,8 +63,8 @@ export class V2Encoder implements RequestEncoder {
   private readonly grouping: SeriesGrouping;
   private readonly writer = new RequestV2Writer();
 
-  constructor(batchCapacity: number) {
-    this.grouping = new SeriesGrouping(batchCapacity);
+  constructor(batchCapacity: number, order = new SeriesOrder()) {
+    this.grouping = new SeriesGrouping(batchCapacity, order);
   }
 
   encode(batch: Batch, lo: number, hi: number): Uint8Array {
@@ -81,6 +83,6 @@ export class V2Encoder implements RequestEncoder {
   }
 }
 
-export function createEncoder(protocol: Protocol, batchCapacity: number): RequestEncoder {
-  return protocol === 'v2' ? new V2Encoder(batchCapacity) : new V1Encoder(batchCapacity);
+export function createEncoder(protocol: Protocol, batchCapacity: number, order: SeriesOrder): RequestEncoder {
+  return protocol === 'v2' ? new V2Encoder(batchCapacity, order) : new V1Encoder(batchCapacity, order);
 }

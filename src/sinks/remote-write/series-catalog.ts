@@ -24,6 +24,7 @@ import { encodedLabels } from './wire.ts';
 import { labelValue, normalizeLabels, seriesKey, shardOf } from './series.ts';
 import type { LabelLimits } from './series.ts';
 import { OVERFLOW_LABEL } from '../../core/series-labels.ts';
+import type { OrderSlot } from './series-order.ts';
 
 export { OVERFLOW_LABEL };
 
@@ -32,6 +33,8 @@ export interface SeriesRef {
   readonly labels: readonly Label[];
   readonly key: string;
   readonly shard: number;
+  /** Its labels as remote-write 1.0 encodes them (encodedLabels), made once. */
+  readonly labelBytes: Buffer;
   /** Estimated request bytes of one sample of this series (labels + sample). */
   readonly bytes: number;
   /** Admission group, when a series limit applies. */
@@ -41,6 +44,8 @@ export interface SeriesRef {
   /** Whether the catalog still tracks it (false once expired or ended). */
   active: boolean;
   lastSeenMs: number;
+  /** Its rank in the key order of the requests that carry it (series-order.ts), once ranked. */
+  order: OrderSlot | undefined;
 }
 
 interface AdmissionGroup {
@@ -56,6 +61,7 @@ export interface SeriesResolution {
   readonly labels: readonly Label[];
   readonly key: string;
   readonly shard: number;
+  readonly labelBytes: Buffer;
   readonly bytes: number;
   readonly groupKey: string | undefined;
   /** The tracked series, if currently active. */
@@ -176,11 +182,7 @@ export class SeriesCatalog {
       const key = seriesKey(normalized);
       target = this.overflowSeries.get(key);
       if (target === undefined) {
-        target = newRef(
-          { labels: normalized, key, shard: shardOf(key, this.options.shards), bytes: encodedLabels(normalized).length + SAMPLE_BYTES },
-          undefined,
-          true,
-        );
+        target = newRef(encodedSeries(normalized, key, this.options.shards), undefined, true);
         this.overflowSeries.set(key, target);
       }
       resolution.overflowTo = target;
@@ -222,13 +224,9 @@ export class SeriesCatalog {
     const normalized = normalizeLabels(labels, this.options.extraLabels, this.options.labelLimits);
     if (typeof normalized === 'string') return { kind: 'rejected', reason: normalized };
     if (this.filtering && !this.allowed(labelValue(normalized, '__name__')!)) return FILTERED;
-    const key = seriesKey(normalized);
     return {
       kind: 'series',
-      labels: normalized,
-      key,
-      shard: shardOf(key, this.options.shards),
-      bytes: encodedLabels(normalized).length + SAMPLE_BYTES,
+      ...encodedSeries(normalized, seriesKey(normalized), this.options.shards),
       groupKey: this.options.maxActiveSeries === undefined ? undefined : admissionGroupKey(normalized),
       series: undefined,
       overflowTo: undefined,
@@ -246,8 +244,16 @@ export class SeriesCatalog {
   }
 }
 
+type SeriesIdentity = Pick<SeriesResolution, 'labels' | 'key' | 'shard' | 'labelBytes' | 'bytes'>;
+
+/** What a series' every sample shares: its labels, key and shard, and its labels encoded once. */
+function encodedSeries(labels: readonly Label[], key: string, shards: number): SeriesIdentity {
+  const labelBytes = encodedLabels(labels);
+  return { labels, key, shard: shardOf(key, shards), labelBytes, bytes: labelBytes.length + SAMPLE_BYTES };
+}
+
 function newRef(
-  resolution: Pick<SeriesResolution, 'labels' | 'key' | 'shard' | 'bytes'>,
+  resolution: SeriesIdentity,
   group: AdmissionGroup | undefined,
   overflow: boolean,
 ): SeriesRef {
@@ -255,11 +261,13 @@ function newRef(
     labels: resolution.labels,
     key: resolution.key,
     shard: resolution.shard,
+    labelBytes: resolution.labelBytes,
     bytes: resolution.bytes,
     group,
     overflow,
     active: true,
     lastSeenMs: 0,
+    order: undefined,
   };
 }
 

@@ -1,8 +1,7 @@
 /**
  * Groups batch entries by series for one request: series in key order (series-order.ts), each series' points
- * ordered by timestamp (stable). A counting sort over a Map reused from request to request,
- * owned by one encoder: nothing is marked on the series refs and no state is shared between
- * senders.
+ * ordered by timestamp (stable). A counting sort; each series' group is marked on its order slot
+ * (one per tenant's SeriesOrder), so nothing is shared between senders.
  *
  * Why label order: snappy finds repeats within a 64 KiB window, and series sorted by their
  * labels sit next to their near-twins (same name, same metadata, the same labels but the last
@@ -16,39 +15,47 @@ import type { SeriesRef } from './series-catalog.ts';
 import { SeriesOrder } from './series-order.ts';
 
 export class SeriesGrouping {
-  private readonly groupOf = new Map<SeriesRef, number>();
   private readonly groups: (SeriesRef | undefined)[] = [];
   private readonly counts: Uint32Array;
   private readonly starts: Uint32Array;
   private readonly order: Uint32Array;
+  /** Entry i - lo -> its group. */
+  private readonly groupOfEntry: Uint32Array;
   /** Position -> group, in key order. */
   private readonly rank: Uint32Array;
   private groupCount = 0;
-  private readonly seriesOrder = new SeriesOrder();
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly seriesOrder = new SeriesOrder(),
+  ) {
     this.counts = new Uint32Array(capacity);
     this.starts = new Uint32Array(capacity);
     this.order = new Uint32Array(capacity);
+    this.groupOfEntry = new Uint32Array(capacity);
     this.rank = new Uint32Array(capacity);
   }
 
   /** Groups entries [lo, hi) of `batch`; then read `size`, `series(g)` and `points(g)`. */
   group(batch: Batch, lo: number, hi: number): void {
-    const groupOf = this.groupOf;
     const counts = this.counts;
-    groupOf.clear();
+    const groupOfEntry = this.groupOfEntry;
+    // Every series has its order slot first; the slot then holds its group for this request
+    // (a stamp tells this request's groups from older ones): no Map lookups per entry.
+    this.seriesOrder.rankAll(batch.refs, lo, hi);
+    const stamp = this.seriesOrder.nextStamp();
     let groupCount = 0;
     for (let i = lo; i < hi; i++) {
-      const ref = batch.ref(i);
-      let g = groupOf.get(ref);
-      if (g === undefined) {
-        g = groupCount++;
-        groupOf.set(ref, g);
-        this.groups[g] = ref;
+      const slot = batch.ref(i).order!;
+      let g = slot.group;
+      if (slot.stamp !== stamp) {
+        slot.stamp = stamp;
+        slot.group = g = groupCount++;
+        this.groups[g] = slot.ref;
         counts[g] = 0;
       }
       counts[g]!++;
+      groupOfEntry[i - lo] = g;
     }
     const rank = this.rank.subarray(0, groupCount);
     this.seriesOrder.sort(this.groups, rank);
@@ -60,7 +67,7 @@ export class SeriesGrouping {
       counts[g] = 0;
     }
     for (let i = lo; i < hi; i++) {
-      const g = groupOf.get(batch.ref(i))!;
+      const g = groupOfEntry[i - lo]!;
       this.order[this.starts[g]! + counts[g]!] = i;
       counts[g]!++;
     }
@@ -70,7 +77,6 @@ export class SeriesGrouping {
       if (!ascending(slice, timestamps)) sortByTimestamp(slice, timestamps);
     }
     this.groupCount = groupCount;
-    groupOf.clear(); // let series go between requests
   }
 
   get size(): number {

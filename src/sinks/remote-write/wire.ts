@@ -121,10 +121,33 @@ export function withRoom(buf: Buffer, used: number, extra: number): Buffer {
   return bigger;
 }
 
-/** Writes a double (fixed64, little-endian); a stale marker always gets Prometheus' exact bits. */
+const DOUBLE = new Float64Array(1);
+const DOUBLE_BYTES = new Uint8Array(DOUBLE.buffer);
+/** Byte copies through a Float64Array are little-endian only on a little-endian host. */
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Writes a double (fixed64, little-endian); a stale marker always gets Prometheus' exact bits.
+ * Eight byte stores through a Float64Array (what Buffer#writeDoubleLE does inside, so NaN
+ * payloads are kept alike) without its argument and bounds checks: the writers size their
+ * buffer before writing.
+ */
 export function putDouble(buf: Buffer, pos: number, value: number): number {
-  if (value !== value && isStaleMarker(value)) buf.set(STALE_NAN_LE_BYTES, pos);
-  else buf.writeDoubleLE(value, pos);
+  if (value !== value && isStaleMarker(value)) {
+    buf.set(STALE_NAN_LE_BYTES, pos);
+    return pos + 8;
+  }
+  if (!HOST_LE) return buf.writeDoubleLE(value, pos);
+  DOUBLE[0] = value;
+  const bytes = DOUBLE_BYTES;
+  buf[pos] = bytes[0]!;
+  buf[pos + 1] = bytes[1]!;
+  buf[pos + 2] = bytes[2]!;
+  buf[pos + 3] = bytes[3]!;
+  buf[pos + 4] = bytes[4]!;
+  buf[pos + 5] = bytes[5]!;
+  buf[pos + 6] = bytes[6]!;
+  buf[pos + 7] = bytes[7]!;
   return pos + 8;
 }
 
@@ -156,7 +179,17 @@ export class WriteRequestWriter {
     indices: ArrayLike<number>,
     count: number,
   ): void {
-    const labelBytes = encodedLabels(labels);
+    this.addEncodedSeries(encodedLabels(labels), values, timestamps, indices, count);
+  }
+
+  /** addSeries with the labels already encoded (encodedLabels), as a series ref carries them. */
+  addEncodedSeries(
+    labelBytes: Uint8Array,
+    values: ArrayLike<number>,
+    timestamps: ArrayLike<number>,
+    indices: ArrayLike<number>,
+    count: number,
+  ): void {
     let size = labelBytes.length;
     for (let k = 0; k < count; k++) {
       const i = indices[k]!;
@@ -167,7 +200,8 @@ export class WriteRequestWriter {
     let pos = this.pos;
     buf[pos++] = 0x0a; // WriteRequest.timeseries, field 1
     pos = putVarint(buf, pos, size);
-    labelBytes.copy(buf, pos);
+    // TypedArray#set, not Buffer#copy: for a few hundred bytes its argument handling cost more than the copy.
+    buf.set(labelBytes, pos);
     pos += labelBytes.length;
     for (let k = 0; k < count; k++) {
       const i = indices[k]!;

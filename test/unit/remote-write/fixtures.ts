@@ -8,6 +8,7 @@ import type { HistogramValue, MetricDescriptor } from '../../../src/core/metric-
 import type { Label, Sample } from '../../../src/core/types.ts';
 import { Batch } from '../../../src/sinks/remote-write/batch.ts';
 import type { SeriesRef } from '../../../src/sinks/remote-write/series-catalog.ts';
+import { encodedLabels } from '../../../src/sinks/remote-write/wire.ts';
 import { remoteWriteConfigSchema } from '../../../src/sinks/remote-write/config.ts';
 import type { RemoteWriteConfig } from '../../../src/sinks/remote-write/config.ts';
 import type { SenderEvents } from '../../../src/sinks/remote-write/sender.ts';
@@ -26,7 +27,7 @@ export function sample(name: string, value: number, timestampMs: number, extra: 
 /** A series ref as the catalog makes one, for encoder tests. */
 export function seriesRef(name: string, extra: Record<string, string>): SeriesRef {
   const l = labels(name, extra);
-  return { labels: l, key: JSON.stringify(l), shard: 0, bytes: 64, group: undefined, overflow: false, active: true, lastSeenMs: 0 };
+  return { labels: l, key: JSON.stringify(l), shard: 0, labelBytes: encodedLabels(l), bytes: 64, group: undefined, overflow: false, active: true, lastSeenMs: 0, order: undefined };
 }
 
 export interface BatchEntry {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Batch } from '../../../src/sinks/remote-write/batch.ts';
 import { SampleRing } from '../../../src/sinks/remote-write/sample-ring.ts';
 import type { SeriesRef } from '../../../src/sinks/remote-write/series-catalog.ts';
+import { encodedLabels } from '../../../src/sinks/remote-write/wire.ts';
 import { Settlement } from '../../../src/sinks/remote-write/settlement.ts';
 import type { WriteOutcome } from '../../../src/sinks/remote-write/settlement.ts';
 import { labels } from './fixtures.ts';
@@ -11,11 +12,13 @@ const ref = (bytes: number): SeriesRef => ({
   labels: labels('m'),
   key: 'm',
   shard: 0,
+  labelBytes: encodedLabels(labels('m')),
   bytes,
   group: undefined,
   overflow: false,
   active: true,
   lastSeenMs: 0,
+  order: undefined,
 });
 
 describe('SampleRing', () => {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Batch } from '../../../src/sinks/remote-write/batch.ts';
 import type { SeriesRef } from '../../../src/sinks/remote-write/series-catalog.ts';
+import { encodedLabels } from '../../../src/sinks/remote-write/wire.ts';
 import { SeriesGrouping } from '../../../src/sinks/remote-write/series-grouping.ts';
 import { seriesKey } from '../../../src/sinks/remote-write/series.ts';
 import { labels } from './fixtures.ts';
 
 function ref(name: string, extra: Record<string, string>): SeriesRef {
   const l = labels(name, extra);
-  return { labels: l, key: seriesKey(l), shard: 0, bytes: 64, group: undefined, overflow: false, active: true, lastSeenMs: 0 };
+  return { labels: l, key: seriesKey(l), shard: 0, labelBytes: encodedLabels(l), bytes: 64, group: undefined, overflow: false, active: true, lastSeenMs: 0, order: undefined };
 }
 
 function batchOf(entries: readonly { ref: SeriesRef; ts: number }[]): Batch {
