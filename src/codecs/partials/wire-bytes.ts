@@ -12,7 +12,9 @@
  *   h & 3 = 3       a new string of (h >>> 2) UTF-16 code units, 2 bytes each, little-endian:
  *                   only for strings with lone surrogates, which UTF-8 cannot carry exactly
  */
+import { writeDoubleLE } from '../../core/double-bytes.ts';
 
+/** The reader's scratch: a double's bytes are copied in, the double read out. */
 const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
 /** The byte order of F64_BYTES: the wire is little-endian on every machine. */
@@ -87,22 +89,7 @@ export class WireWriter {
 
   f64(value: number): void {
     this.ensure(8);
-    F64[0] = value;
-    const buf = this.buf;
-    const pos = this.pos;
-    if (LITTLE_ENDIAN) {
-      buf[pos] = F64_BYTES[0]!;
-      buf[pos + 1] = F64_BYTES[1]!;
-      buf[pos + 2] = F64_BYTES[2]!;
-      buf[pos + 3] = F64_BYTES[3]!;
-      buf[pos + 4] = F64_BYTES[4]!;
-      buf[pos + 5] = F64_BYTES[5]!;
-      buf[pos + 6] = F64_BYTES[6]!;
-      buf[pos + 7] = F64_BYTES[7]!;
-    } else {
-      for (let i = 0; i < 8; i++) buf[pos + i] = F64_BYTES[7 - i]!;
-    }
-    this.pos = pos + 8;
+    this.pos = writeDoubleLE(this.buf, this.pos, value);
   }
 
   /**

@@ -20,6 +20,7 @@
  */
 import type { Label } from '../../core/types.ts';
 import { isStaleMarker, STALE_NAN_LE_BYTES } from '../../core/stale-marker.ts';
+import { writeDoubleLE } from '../../core/double-bytes.ts';
 
 const TWO_POW_7 = 0x80;
 const TWO_POW_31 = 0x80000000;
@@ -121,34 +122,15 @@ export function withRoom(buf: Buffer, used: number, extra: number): Buffer {
   return bigger;
 }
 
-const DOUBLE = new Float64Array(1);
-const DOUBLE_BYTES = new Uint8Array(DOUBLE.buffer);
-/** Byte copies through a Float64Array are little-endian only on a little-endian host. */
-const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /**
  * Writes a double (fixed64, little-endian); a stale marker always gets Prometheus' exact bits.
- * Eight byte stores through a Float64Array (what Buffer#writeDoubleLE does inside, so NaN
- * payloads are kept alike) without its argument and bounds checks: the writers size their
- * buffer before writing.
  */
 export function putDouble(buf: Buffer, pos: number, value: number): number {
   if (value !== value && isStaleMarker(value)) {
     buf.set(STALE_NAN_LE_BYTES, pos);
     return pos + 8;
   }
-  if (!HOST_LE) return buf.writeDoubleLE(value, pos);
-  DOUBLE[0] = value;
-  const bytes = DOUBLE_BYTES;
-  buf[pos] = bytes[0]!;
-  buf[pos + 1] = bytes[1]!;
-  buf[pos + 2] = bytes[2]!;
-  buf[pos + 3] = bytes[3]!;
-  buf[pos + 4] = bytes[4]!;
-  buf[pos + 5] = bytes[5]!;
-  buf[pos + 6] = bytes[6]!;
-  buf[pos + 7] = bytes[7]!;
-  return pos + 8;
+  return writeDoubleLE(buf, pos, value);
 }
 
 /**
