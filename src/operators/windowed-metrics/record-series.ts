@@ -8,8 +8,12 @@ type Level = Map<unknown, Level | Leaf>;
 /** Per group, the record's series (undefined for passthrough groups, which read theirs per record). */
 type Leaf = readonly (SeriesId | undefined)[];
 
-/** Label tuples one combiner keeps (about 150 B each); beyond, its trie is dropped and refilled (a label flood). */
-export const MAX_RECORD_TUPLES = 16_384;
+/**
+ * Label tuples one combiner keeps; beyond, its trie is dropped and refilled (a label flood). A
+ * tuple costs ~760 B when every record brings a new value (its Maps and leaf), and there is a
+ * combiner per source partition: 4,096 bound it to ~3 MB each, far above a gateway's real tuples.
+ */
+export const MAX_RECORD_TUPLES = 4_096;
 
 /**
  * The series of every fixed-label group of a record, found by one trie walk over the distinct

@@ -1,3 +1,4 @@
+import { getRandomValues } from 'node:crypto';
 import type { Label } from '../../core/types.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import type { SeriesColumns } from './series-columns.ts';
@@ -5,7 +6,13 @@ import type { SeriesColumns } from './series-columns.ts';
 const EMPTY = 0;
 const TOMBSTONE = -1;
 const FNV_PRIME = 0x01000193;
-const FNV_BASIS = 0x811c9dc5;
+/**
+ * FNV-1a's offset basis mixed with a per-process random seed. Label values come from tenants'
+ * records: with a fixed basis, values that share a bucket can be found offline (3,000 crafted
+ * values made a lookup 25 µs against 1.4 µs) and one tenant could slow every tenant's lookups.
+ * The seed changes no output: samples, checkpoints and expiries follow birth order, not buckets.
+ */
+const HASH_BASIS = (0x811c9dc5 ^ getRandomValues(new Uint32Array(1))[0]!) | 0;
 
 /**
  * Finds one series group's series (their rows in its SeriesColumns) by tenant and label values,
@@ -113,7 +120,7 @@ function hashString(hash: number, text: string): number {
 
 /** The hash of a tenant's series by its label values (the missing ones left out, as in its labels). */
 function hashValues(tenant: number, values: readonly (string | undefined)[]): number {
-  let hash = Math.imul(FNV_BASIS ^ tenant, FNV_PRIME);
+  let hash = Math.imul(HASH_BASIS ^ tenant, FNV_PRIME);
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (value !== undefined) hash = hashString(hash, value);
@@ -123,7 +130,7 @@ function hashValues(tenant: number, values: readonly (string | undefined)[]): nu
 
 /** The same hash from the series' labels: a fixed group's values, or a passthrough's names and values. */
 function hashLabels(tenant: number, labels: readonly Label[], dynamic: boolean): number {
-  let hash = Math.imul(FNV_BASIS ^ tenant, FNV_PRIME);
+  let hash = Math.imul(HASH_BASIS ^ tenant, FNV_PRIME);
   for (let i = 0; i < labels.length; i++) {
     if (dynamic) hash = hashString(hash, labels[i]!.name);
     hash = hashString(hash, labels[i]!.value);

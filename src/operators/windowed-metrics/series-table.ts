@@ -77,6 +77,9 @@ export class SeriesTable {
     const columns = this.columns[group]!;
     const slot = columns.allocate();
     const handle = slot * this.groupCount + group;
+    // Birth-order links hold handles in an Int32Array: past 2^31 they would wrap and corrupt the
+    // list, so fail loudly instead (series budgets keep a group far below: ~2^31 / groups series).
+    if (handle > 0x7fffffff) throw new RangeError(`series group ${group} holds more series than its handles can number`);
     columns.setTenant(slot, this.tenantNumber(tenant));
     columns.labels[slot] = labels;
     columns.setSeq(slot, seq);
