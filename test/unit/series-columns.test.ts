@@ -5,7 +5,7 @@ import { labelValuesOf } from '../../src/operators/windowed-metrics/merger-snaps
 import { planMetrics, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { SeriesColumns } from '../../src/operators/windowed-metrics/series-columns.ts';
-import { baseLabels, groupKeyPrefix, overflowSeries } from '../../src/operators/windowed-metrics/series-key.ts';
+import { baseLabels, groupKeyPrefix, isOverflowKey, overflowSeries } from '../../src/operators/windowed-metrics/series-key.ts';
 import { WindowMerger } from '../../src/operators/windowed-metrics/window-merger.ts';
 
 const configs = [
@@ -60,20 +60,20 @@ describe('label values from base labels', () => {
   for (const [name, values] of cases) {
     it(`are the values the labels were built from: ${name}`, () => {
       const key = `${groupKeyPrefix(0)}acme\u0000${values.map((v) => v ?? '\u0001').join('\u0000')}`;
-      expect(labelValuesOf(fixed, baseLabels(fixed, values, key), key)).toEqual(values);
+      expect(labelValuesOf(fixed, baseLabels(fixed, values, key), isOverflowKey(key))).toEqual(values);
     });
   }
 
   it('keep an overflow series partition, or its absence, and a passthrough series name and labels', () => {
     for (const partition of ['3', undefined]) {
       const overflow = overflowSeries(fixed, 0, 'acme', ['500', 'qwen'], partition);
-      expect(labelValuesOf(fixed, baseLabels(fixed, overflow.labelValues, overflow.key), overflow.key)).toEqual(overflow.labelValues);
+      expect(labelValuesOf(fixed, baseLabels(fixed, overflow.labelValues, overflow.key), isOverflowKey(overflow.key))).toEqual(overflow.labelValues);
     }
     const dynamic = groups[1]!;
     const values = ['__name__', 'gpu_util', 'gpu', '0', 'node', 'n1'];
-    expect(labelValuesOf(dynamic, baseLabels(dynamic, values, 'k'), 'k')).toEqual(values);
+    expect(labelValuesOf(dynamic, baseLabels(dynamic, values, 'k'), isOverflowKey('k'))).toEqual(values);
     const overflow = overflowSeries(dynamic, 1, 'acme', values, '2');
-    expect(labelValuesOf(dynamic, baseLabels(dynamic, overflow.labelValues, overflow.key), overflow.key)).toEqual(overflow.labelValues);
+    expect(labelValuesOf(dynamic, baseLabels(dynamic, overflow.labelValues, overflow.key), isOverflowKey(overflow.key))).toEqual(overflow.labelValues);
   });
 });
 

@@ -8,7 +8,7 @@ import { isSeriesStateful } from '../aggregations/series-state.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import type { RetiredSeries } from './retired-totals.ts';
-import { isOverflowKey, OVERFLOW_PARTITION_LABEL } from './series-key.ts';
+import { OVERFLOW_PARTITION_LABEL } from './series-key.ts';
 
 export type PartialWire = [number, string, string, (string | null)[], number, number, unknown[], number];
 /**
@@ -128,9 +128,9 @@ export function decodeSeries(groups: readonly SeriesGroupPlan[], [group, key, te
  * A series' label values back from its base labels (series-key.ts' `baseLabels`, which leaves out
  * missing values): the merger keeps the labels, which the points carry, and not the values too.
  */
-export function labelValuesOf(group: SeriesGroupPlan, labels: readonly Label[], key: string): (string | undefined)[] {
+export function labelValuesOf(group: SeriesGroupPlan, labels: readonly Label[], overflow: boolean): (string | undefined)[] {
   if (group.dynamic) return labels.flatMap((label) => [label.name, label.value]);
-  if (isOverflowKey(key)) return [...group.labelNames.map(() => undefined), labels.find((label) => label.name === OVERFLOW_PARTITION_LABEL)?.value];
+  if (overflow) return [...group.labelNames.map(() => undefined), labels.find((label) => label.name === OVERFLOW_PARTITION_LABEL)?.value];
   const values: (string | undefined)[] = [];
   let at = 0;
   for (const name of group.labelNames) {

@@ -144,8 +144,7 @@ export class SeriesTable {
   /** The series' label values, as its partials carry them. */
   labelValues(handle: number): (string | undefined)[] {
     const group = this.groups[this.group(handle)]!;
-    // (Only whether the key is an overflow key matters to labelValuesOf.)
-    return labelValuesOf(group, this.labels(handle), this.isOverflow(handle) ? this.overflowKeys.get(handle)! : '');
+    return labelValuesOf(group, this.labels(handle), this.isOverflow(handle));
   }
 
   /** The series' canonical key (series-key.ts), rebuilt from its labels. */

@@ -1,6 +1,6 @@
 import type { MergerSeries } from './merger-series.ts';
-import { NONE } from './series-table.ts';
 import { decodePartial, encodePartial, type WindowsSnapshot } from './merger-snapshot.ts';
+import { NONE } from './series-table.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { MergerOptions, MergerWindows } from './window-merger.ts';
 

@@ -150,8 +150,10 @@ export class TimeWindows implements MergerWindows {
 
 /**
  * The partial with its plain-number accumulators (counters, gauges, histograms) moved onto shared
- * slabs, as it waits in a pane: a Float64Array the partials wire decodes has an ArrayBuffer of its
- * own (88 B more per accumulator, `test/bench/state-bench.ts`), a view of a slab does not.
+ * slabs, as it waits in a pane: a Float64Array of its own costs 88 B more per accumulator than a
+ * view of a slab (`test/bench/state-bench.ts`). The partials wire already decodes onto slabs, so
+ * for its partials this is a second copy (one per series and pane, not per record); it is kept
+ * for the partials that do not come from it (the previous msgpack wire, in-process callers).
  */
 function onSlabs(partial: PartialAggregate, aggregators: readonly Aggregator[]): PartialAggregate {
   const accs = partial.accs;
