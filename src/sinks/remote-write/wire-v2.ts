@@ -50,7 +50,7 @@ export class RequestV2Writer {
   }
 
   /**
-   * Appends one TimeSeries: sorted labels and the points at `indices`, in that order. A point
+   * Appends one TimeSeries: sorted labels and the points at indices[from, to), in that order. A point
    * with an entry in `histograms` goes as a native histogram, the others as float samples (a
    * sender puts one kind in a series).
    */
@@ -61,6 +61,8 @@ export class RequestV2Writer {
     timestamps: ArrayLike<number>,
     starts: ArrayLike<number>,
     indices: ArrayLike<number>,
+    from: number,
+    to: number,
     histograms?: ArrayLike<HistogramValue | undefined>,
   ): void {
     const refs = this.refs;
@@ -76,7 +78,7 @@ export class RequestV2Writer {
     const histogramFields = this.histogramFields;
     histogramFields.reset();
     let size = 1 + varintLength(refBytes) + refBytes;
-    for (let k = 0; k < indices.length; k++) {
+    for (let k = from; k < to; k++) {
       const i = indices[k]!;
       const start = withStart ? starts[i]! : Number.NaN;
       const histogram = histograms?.[i];
@@ -103,7 +105,7 @@ export class RequestV2Writer {
     buf[pos++] = 0x0a; // TimeSeries.labels_refs, field 1, packed
     pos = putVarint(buf, pos, refBytes);
     for (const ref of refs) pos = putVarint(buf, pos, ref);
-    for (let k = 0; k < indices.length; k++) {
+    for (let k = from; k < to; k++) {
       const i = indices[k]!;
       if (histograms?.[i] !== undefined) continue;
       const value = values[i]!;

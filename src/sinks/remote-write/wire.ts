@@ -161,19 +161,23 @@ export class WriteRequestWriter {
     indices: ArrayLike<number>,
     count: number,
   ): void {
-    this.addEncodedSeries(encodedLabels(labels), values, timestamps, indices, count);
+    this.addEncodedSeries(encodedLabels(labels), values, timestamps, indices, 0, count);
   }
 
-  /** addSeries with the labels already encoded (encodedLabels), as a series ref carries them. */
+  /**
+   * addSeries with the labels already encoded (encodedLabels), as a series ref carries them, and
+   * the points at indices[from, to): a range, not a subarray per series (see series-grouping.ts).
+   */
   addEncodedSeries(
     labelBytes: Uint8Array,
     values: ArrayLike<number>,
     timestamps: ArrayLike<number>,
     indices: ArrayLike<number>,
-    count: number,
+    from: number,
+    to: number,
   ): void {
     let size = labelBytes.length;
-    for (let k = 0; k < count; k++) {
+    for (let k = from; k < to; k++) {
       const i = indices[k]!;
       size += 2 + sampleLength(values[i]!, timestamps[i]!);
     }
@@ -185,7 +189,7 @@ export class WriteRequestWriter {
     // TypedArray#set, not Buffer#copy: for a few hundred bytes its argument handling cost more than the copy.
     buf.set(labelBytes, pos);
     pos += labelBytes.length;
-    for (let k = 0; k < count; k++) {
+    for (let k = from; k < to; k++) {
       const i = indices[k]!;
       const value = values[i]!;
       const ts = timestamps[i]!;
