@@ -41,9 +41,32 @@ export function varintLength(v: number): number {
   return n;
 }
 
-/** Bytes of a Sample message (without its tag and length). */
-function sampleLength(value: number, ts: number): number {
-  return (Object.is(value, 0) ? 0 : 9) + (ts === 0 ? 0 : 1 + varintLength(ts));
+/**
+ * The last number's varint, remembered: a request's samples share a few timestamps (window ends),
+ * and a millisecond timestamp is a 6-byte varint whose every byte takes a float division to make.
+ * Encoded once per distinct value, then copied.
+ */
+export class VarintMemo {
+  private value = Number.NaN;
+  private readonly bytes = Buffer.alloc(10);
+  private length = 0;
+
+  /** Bytes of `v` as a varint. */
+  lengthOf(v: number): number {
+    if (v !== this.value) {
+      this.length = putVarint(this.bytes, 0, v);
+      this.value = v;
+    }
+    return this.length;
+  }
+
+  /** Writes `v` as a varint at `pos`; returns the position after it. */
+  put(buf: Buffer, pos: number, v: number): number {
+    const n = this.lengthOf(v);
+    const bytes = this.bytes;
+    for (let k = 0; k < n; k++) buf[pos + k] = bytes[k]!;
+    return pos + n;
+  }
 }
 
 const labelsCache = new WeakMap<readonly Label[], Buffer>();
@@ -140,6 +163,7 @@ export function putDouble(buf: Buffer, pos: number, value: number): number {
 export class WriteRequestWriter {
   private buf: Buffer;
   private pos = 0;
+  private readonly timestamp = new VarintMemo();
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -176,10 +200,11 @@ export class WriteRequestWriter {
     from: number,
     to: number,
   ): void {
+    const timestamp = this.timestamp;
     let size = labelBytes.length;
     for (let k = from; k < to; k++) {
       const i = indices[k]!;
-      size += 2 + sampleLength(values[i]!, timestamps[i]!);
+      size += 2 + sampleLength(values[i]!, timestamps[i]!, timestamp);
     }
     this.ensure(1 + 10 + size);
     const buf = this.buf;
@@ -194,7 +219,7 @@ export class WriteRequestWriter {
       const value = values[i]!;
       const ts = timestamps[i]!;
       buf[pos++] = 0x12; // TimeSeries.samples, field 2
-      buf[pos++] = sampleLength(value, ts); // < 128: one byte
+      buf[pos++] = sampleLength(value, ts, timestamp); // < 128: one byte
       // proto3 leaves fields at their default (+0) out, as protobufjs and Prometheus do.
       if (!Object.is(value, 0)) {
         buf[pos++] = 0x09; // Sample.value, field 1, fixed64
@@ -202,7 +227,7 @@ export class WriteRequestWriter {
       }
       if (ts !== 0) {
         buf[pos++] = 0x10; // Sample.timestamp, field 2, varint
-        pos = putVarint(buf, pos, ts);
+        pos = timestamp.put(buf, pos, ts);
       }
     }
     this.pos = pos;
@@ -216,4 +241,9 @@ export class WriteRequestWriter {
   private ensure(extra: number): void {
     this.buf = withRoom(this.buf, this.pos, extra);
   }
+}
+
+/** Bytes of a Sample message (without its tag and length). */
+function sampleLength(value: number, ts: number, timestamp: VarintMemo): number {
+  return (Object.is(value, 0) ? 0 : 9) + (ts === 0 ? 0 : 1 + timestamp.lengthOf(ts));
 }
