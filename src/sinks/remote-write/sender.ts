@@ -1,7 +1,9 @@
 /**
  * One tenant's sending side, assembled from parts with one job each:
  *
- *   write() ─► series-catalog.ts (normalise, limit, allow/deny)
+ *   write(), writePoints()
+ *           ─► series-catalog.ts (normalise, limit, allow/deny; once per series, cached)
+ *           ─► intake.ts         (each sample admitted, folded or counted; points flattened on the way)
  *           ─► shard-batcher.ts  (a sample-ring.ts queue per shard, batches, max_delay timers)
  *           ─► delivery.ts       (request-encoder.ts per protocol, retry-policy.ts, 400 bisect, 2.0 → 1.0 fallback)
  *           ─► settlement.ts     (every sample settled once; onSettled, flush)
