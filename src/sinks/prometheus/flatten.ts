@@ -15,6 +15,14 @@ import type { HistogramSample } from './histogram-sample.ts';
  * Go's `strconv.FormatFloat(x, 'g', -1, 64)` for the bounds configs hold, as Prometheus client
  * libraries write them. Each sample carries its descriptor and, for cumulative kinds, its start.
  */
+/**
+ * Receives a point's Prometheus samples in order: the `k`-th is a sample of the point's `k`-th
+ * series (SampleFlattener.seriesOf); `histogram` is set when the point is kept whole.
+ */
+export interface SampleTarget {
+  sample(k: number, value: number, histogram: HistogramValue | undefined): void;
+}
+
 export class SampleFlattener {
   /**
    * Per descriptor and point label set (both built once per series upstream), the flattened
@@ -23,56 +31,107 @@ export class SampleFlattener {
   private readonly cache = new WeakMap<MetricDescriptor, WeakMap<readonly Label[], readonly (readonly Label[])[]>>();
   /** The same for a histogram kept whole: its one series, named without a suffix. */
   private readonly wholeCache = new WeakMap<MetricDescriptor, WeakMap<readonly Label[], readonly (readonly Label[])[]>>();
+  private readonly collector = new SampleCollector();
 
   /**
    * Appends the samples of `points` to `out` (returned). With `nativeHistograms`, a histogram
    * point is one HistogramSample instead of its `_bucket`, `_sum` and `_count` samples.
    */
   flatten(points: readonly MetricPoint[], out: Sample[] = [], nativeHistograms = false): Sample[] {
+    const collector = this.collector;
     for (const point of points) {
-      const value = point.value;
-      const whole = nativeHistograms && point.metric.type === 'histogram' && (value === undefined || (typeof value === 'object' && 'bucketCounts' in value));
-      if (whole) out.push(this.wholeHistogram(point, value));
-      else this.flattenPoint(point, out);
+      const whole = keepsWhole(point, nativeHistograms);
+      collector.begin(point, this.seriesOf(point, whole), out);
+      this.valuesOf(point, whole, collector);
     }
+    collector.end();
     return out;
   }
 
-  private wholeHistogram(point: MetricPoint, value: HistogramValue | undefined): HistogramSample {
-    const { metric, timestampMs, startTimestampMs } = point;
-    const labels = cachedLabels(this.wholeCache, point, () => [withName(point.labels, metric.name)])[0]!;
-    if (value === undefined) return { labels, value: STALE_NAN, timestampMs, metric, startTimestampMs, histogram: staleHistogram(metric) };
-    return { labels, value: value.count, timestampMs, metric, startTimestampMs, histogram: value };
+  /** The label sets of a point's series (cached): its one unsuffixed series when kept `whole`. */
+  seriesOf(point: MetricPoint, whole: boolean): readonly (readonly Label[])[] {
+    if (whole) return cachedLabels(this.wholeCache, point, () => [withName(point.labels, point.metric.name)]);
+    return cachedLabels(this.cache, point, () => seriesLabels(point));
   }
 
-  private flattenPoint(point: MetricPoint, out: Sample[]): void {
-    const labels = this.labelsOf(point);
-    const { metric, timestampMs, value } = point;
-    const startTimestampMs = point.startTimestampMs;
+  /** How many samples valuesOf() gives for `point`, which has `series` series (seriesOf). */
+  sampleCount(point: MetricPoint, whole: boolean, series: number): number {
+    const value = point.value;
+    if (whole || typeof value === 'number') return 1;
+    if (value === undefined) return series;
+    return ('bucketCounts' in value ? value.bucketCounts.length : value.quantiles.length) + 2;
+  }
+
+  /**
+   * Hands `point`'s samples to `target` in series order, without an object per sample: the
+   * sink's hot path takes them straight into its queues. A stale point (no value) marks every
+   * series with the stale NaN.
+   */
+  valuesOf(point: MetricPoint, whole: boolean, target: SampleTarget): void {
+    const value = point.value;
+    if (whole) {
+      if (value === undefined) target.sample(0, STALE_NAN, staleHistogram(point.metric));
+      else target.sample(0, (value as HistogramValue).count, value as HistogramValue);
+      return;
+    }
     if (value === undefined) {
-      for (const series of labels) out.push({ labels: series, value: STALE_NAN, timestampMs, metric, startTimestampMs });
+      const series = this.seriesOf(point, false).length;
+      for (let k = 0; k < series; k++) target.sample(k, STALE_NAN, undefined);
       return;
     }
     if (typeof value === 'number') {
-      out.push({ labels: labels[0]!, value, timestampMs, metric, startTimestampMs });
+      target.sample(0, value, undefined);
       return;
     }
-    let i = 0;
+    let k = 0;
     if ('bucketCounts' in value) {
       let running = 0;
       for (const count of value.bucketCounts) {
         running += count;
-        out.push({ labels: labels[i++]!, value: running, timestampMs, metric, startTimestampMs });
+        target.sample(k++, running, undefined);
       }
     } else {
-      for (const q of value.quantiles) out.push({ labels: labels[i++]!, value: q.value, timestampMs, metric, startTimestampMs });
+      for (const q of value.quantiles) target.sample(k++, q.value, undefined);
     }
-    out.push({ labels: labels[i++]!, value: value.sum, timestampMs, metric, startTimestampMs });
-    out.push({ labels: labels[i]!, value: value.count, timestampMs, metric, startTimestampMs });
+    target.sample(k++, value.sum, undefined);
+    target.sample(k, value.count, undefined);
+  }
+}
+
+/** Whether `point` goes as one native histogram (the receiver takes them) rather than flattened. */
+export function keepsWhole(point: MetricPoint, nativeHistograms: boolean): boolean {
+  if (!nativeHistograms || point.metric.type !== 'histogram') return false;
+  const value = point.value;
+  return value === undefined || (typeof value === 'object' && 'bucketCounts' in value);
+}
+
+/** Builds Sample objects (flatten()'s output) from a point's samples. */
+class SampleCollector implements SampleTarget {
+  private point: MetricPoint | undefined;
+  private series: readonly (readonly Label[])[] = [];
+  private out: Sample[] = [];
+
+  begin(point: MetricPoint, series: readonly (readonly Label[])[], out: Sample[]): void {
+    this.point = point;
+    this.series = series;
+    this.out = out;
   }
 
-  private labelsOf(point: MetricPoint): readonly (readonly Label[])[] {
-    return cachedLabels(this.cache, point, () => seriesLabels(point));
+  /** Lets go of the last point and output. */
+  end(): void {
+    this.point = undefined;
+    this.series = [];
+    this.out = [];
+  }
+
+  sample(k: number, value: number, histogram: HistogramValue | undefined): void {
+    const { metric, timestampMs, startTimestampMs } = this.point!;
+    const labels = this.series[k]!;
+    if (histogram === undefined) this.out.push({ labels, value, timestampMs, metric, startTimestampMs });
+    else {
+      const whole: HistogramSample = { labels, value, timestampMs, metric, startTimestampMs, histogram };
+      this.out.push(whole);
+    }
   }
 }
 

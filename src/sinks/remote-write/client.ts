@@ -2,8 +2,8 @@
  * One remote-write HTTP request and the classification of its outcome. No
  * retrying here: the sender decides what to do with each outcome.
  */
-import { Agent, fetch } from 'undici';
-import type { Dispatcher, Response } from 'undici';
+import { Agent, getGlobalDispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { TlsOptions } from '../http/secrets.ts';
 import { systemClock } from './clock.ts';
 import type { Clock } from './clock.ts';
@@ -83,9 +83,13 @@ export const SUCCESS_BODY_LIMIT = 4096;
  * POSTs a snappy-compressed WriteRequest. Never throws: every outcome,
  * network failures included, comes back as a SendResult. `signal` aborts the
  * request (used on shutdown); `config.timeout` bounds request and response body.
+ *
+ * Through the dispatcher's `request`, not `fetch`: fetch builds a WHATWG Request, Response,
+ * Headers and body stream per call, ~520 against ~105 µs of CPU per request here (a local
+ * receiver, 30 KB bodies, alternating). Neither follows redirects: `request` never does.
  */
 export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, signal?: AbortSignal): Promise<SendResult> {
-  const headers = requestHeaders(config);
+  const target = requestTarget(config);
 
   // One controller per request, fed by our timer and the caller's signal. (Not
   // AbortSignal.any: on Node 20 it retains every derived signal on a
@@ -97,17 +101,18 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
   if (signal?.aborted) controller.abort();
 
   try {
-    const response = await fetch(config.endpoint, {
+    // No redirect is followed (no redirect interceptor): a followed POST redirect may turn into
+    // a GET (301/302/303) and would carry the tenant's headers (X-Scope-OrgID, tokens) to
+    // wherever it points.
+    const response = await (config.dispatcher ?? getGlobalDispatcher()).request({
+      origin: target.origin,
+      path: target.path,
       method: 'POST',
-      headers,
+      headers: target.headers,
       body,
       signal: controller.signal,
-      dispatcher: config.dispatcher,
-      // A followed POST redirect may turn into a GET (301/302/303) and would carry
-      // the tenant's headers (X-Scope-OrgID, tokens) to wherever it points.
-      redirect: 'manual',
     });
-    const status = response.status;
+    const status = response.statusCode;
     if (status >= 200 && status < 300) {
       // Receivers answer 2xx with an empty or tiny body. Reading it lets undici reuse the
       // keep-alive connection; a larger one is cut off (closing that connection), so a receiver
@@ -120,7 +125,7 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
     const text = await readSnippet(response);
     const reason = `http_${status}`;
     if (status >= 500 || status === 429) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), (config.clock ?? systemClock).now());
+      const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'), (config.clock ?? systemClock).now());
       return retryAfterMs === undefined
         ? { kind: 'retryable', reason, status, error: text }
         : { kind: 'retryable', reason, status, retryAfterMs, error: text };
@@ -141,13 +146,29 @@ export async function sendWriteRequest(config: ClientConfig, body: Uint8Array, s
   }
 }
 
-const headerCache = new WeakMap<ClientConfig, Record<string, string>>();
+/** Where a request goes and what it carries, made once per config. */
+interface RequestTarget {
+  readonly origin: string;
+  /** Path and query of the endpoint. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
 
-/** The tenant's headers plus the protocol headers, built once per config. */
+const targetCache = new WeakMap<ClientConfig, RequestTarget>();
+
+function requestTarget(config: ClientConfig): RequestTarget {
+  let target = targetCache.get(config);
+  if (target === undefined) {
+    const url = new URL(config.endpoint);
+    target = { origin: url.origin, path: `${url.pathname}${url.search}`, headers: requestHeaders(config) };
+    targetCache.set(config, target);
+  }
+  return target;
+}
+
+/** The tenant's headers plus the protocol headers. */
 function requestHeaders(config: ClientConfig): Record<string, string> {
-  let headers = headerCache.get(config);
-  if (headers !== undefined) return headers;
-  headers = {};
+  const headers: Record<string, string> = {};
   const v2 = config.protocol === 'v2';
   const protocol: Record<string, string> = {
     'content-encoding': 'snappy',
@@ -160,7 +181,6 @@ function requestHeaders(config: ClientConfig): Record<string, string> {
     if (!(name.toLowerCase() in protocol)) headers[name] = value;
   }
   Object.assign(headers, protocol);
-  headerCache.set(config, headers);
   return headers;
 }
 
@@ -177,10 +197,10 @@ const WRITTEN_HEADERS = {
  * spec says); undefined when none is, as from a 1.0 receiver. An unparsable count reads as 0,
  * which the sender then reports as a shortfall rather than trusting it.
  */
-function writtenCounts(headers: { get(name: string): string | null }): WrittenCounts | undefined {
-  const samples = headers.get(WRITTEN_HEADERS.samples);
-  const histograms = headers.get(WRITTEN_HEADERS.histograms);
-  const exemplars = headers.get(WRITTEN_HEADERS.exemplars);
+function writtenCounts(headers: ResponseHeaders): WrittenCounts | undefined {
+  const samples = header(headers, WRITTEN_HEADERS.samples);
+  const histograms = header(headers, WRITTEN_HEADERS.histograms);
+  const exemplars = header(headers, WRITTEN_HEADERS.exemplars);
   if (samples === null && histograms === null && exemplars === null) return undefined;
   return { samples: count(samples), histograms: count(histograms), exemplars: count(exemplars) };
 }
@@ -190,8 +210,17 @@ function count(header: string | null): number {
   return Number(header.trim());
 }
 
+type ResponseHeaders = Dispatcher.ResponseData['headers'];
+
+/** A response header's value (names are lower case), repeated ones joined as fetch's Headers.get joins them; null when absent. */
+function header(headers: ResponseHeaders, name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  return typeof value === 'string' ? value : value.join(', ');
+}
+
 /** Start of the response body as text, without buffering a huge error page. */
-async function readSnippet(response: Response): Promise<string> {
+async function readSnippet(response: Dispatcher.ResponseData): Promise<string> {
   let text = '';
   try {
     // 4 bytes per char covers any UTF-8 text, so this always yields enough chars.
@@ -210,22 +239,24 @@ async function readSnippet(response: Response): Promise<string> {
  * chunk more). The rest is cancelled, never read: undici then closes the connection instead of
  * reading on, so memory and bandwidth stay bounded whatever the receiver sends.
  */
-async function readCapped(response: Response, limit: number): Promise<Uint8Array[]> {
-  if (response.body === null) return [];
-  const reader = response.body.getReader();
+async function readCapped(response: Dispatcher.ResponseData, limit: number): Promise<Uint8Array[]> {
+  const body = response.body;
   const chunks: Uint8Array[] = [];
   let budget = limit;
-  while (budget > 0) {
-    const { done, value } = await reader.read();
-    if (done) return chunks;
-    chunks.push(value);
-    budget -= value.byteLength;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk as Uint8Array);
+      budget -= (chunk as Uint8Array).byteLength;
+      if (budget <= 0) break;
+    }
+  } finally {
+    // Read to its end, this is a no-op; cut short (or broken off), it closes the connection.
+    if (!body.readableEnded) body.destroy();
   }
-  await reader.cancel();
   return chunks;
 }
 
-/** undici reports "fetch failed" and hides the useful part (ECONNREFUSED …) in `cause`. */
+/** The network error, with its code (ECONNREFUSED …), which some errors keep only in `cause`. */
 function describeNetworkError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause;

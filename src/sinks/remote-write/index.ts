@@ -10,7 +10,9 @@
  * endpoint with its id in the route's tenant header (X-Scope-OrgID).
  */
 import type { Logger } from 'pino';
+import type { MetricPoint } from '../../core/metric-model.ts';
 import type { Sample } from '../../core/types.ts';
+import { SampleFlattener } from '../prometheus/flatten.ts';
 import { isValidTenantId } from '../../tenancy/config.ts';
 import type { DefaultRouteConfig, RemoteWriteTenantsConfig as TenantsConfig } from './sink-type.ts';
 import { resolveEndpoint } from '../http/secrets.ts';
@@ -18,7 +20,7 @@ import type { Environment } from '../http/secrets.ts';
 import type { SampleSink } from '../sink.ts';
 import { completeEvents } from './events.ts';
 import type { AllSenderEvents, SenderEvents } from './events.ts';
-import { TenantSender } from './sender.ts';
+import { keepsHistogramsWhole, TenantSender } from './sender.ts';
 import type { SendFunction, SettleCallback, TenantSenderConfig, WriteOutcome } from './sender.ts';
 
 export { remoteWriteConfigSchema, type RemoteWriteConfig } from './config.ts';
@@ -27,6 +29,7 @@ export { noopSenderEvents, type SenderEvents } from './events.ts';
 export { buildRequestBody, decodeRequestBody, type RejectedSample, type RequestBody } from './encode.ts';
 export { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 export { SLUICE_VERSION } from './version.ts';
+export { RemoteWritePointSink } from './point-sink.ts';
 
 /** write() got a tenant with no configured endpoint: a routing bug upstream, never data to drop quietly. */
 export class UnknownTenantError extends Error {
@@ -93,20 +96,34 @@ export class RemoteWriteSink implements SampleSink {
    * a tenant that is neither declared nor servable by the default route.
    */
   write(tenant: string, samples: readonly Sample[], onSettled?: SettleCallback): void {
+    const sender = this.senderFor(tenant);
+    if (sender !== undefined) sender.write(samples, onSettled);
+    else this.refuse(tenant, samples.length, onSettled);
+  }
+
+  /**
+   * write() for metric points, flattened into Prometheus samples by the tenant's sender as they
+   * are queued (see RemoteWritePointSink); `onSettled` counts those samples.
+   */
+  writePoints(tenant: string, points: readonly MetricPoint[], onSettled?: SettleCallback): void {
+    const sender = this.senderFor(tenant);
+    if (sender !== undefined) sender.writePoints(points, onSettled);
+    else this.refuse(tenant, new SampleFlattener().flatten(points, [], this.nativeHistograms(tenant)).length, onSettled);
+  }
+
+  /** The tenant's sender, made on its first write through the default route; undefined when the route refuses it. */
+  private senderFor(tenant: string): TenantSender | undefined {
     let sender = this.senders.get(tenant);
     if (sender === undefined) {
       const route = this.defaultRoute;
       if (route === undefined || !isValidTenantId(tenant)) throw new UnknownTenantError(tenant);
-      if (this.routed >= route.max_tenants || this.closed) {
-        this.refuse(tenant, samples.length, this.closed ? 'closed' : 'too_many_tenants', onSettled);
-        return;
-      }
+      if (this.routed >= route.max_tenants || this.closed) return undefined;
       this.routed++;
       sender = this.newSender(tenant, route, { [route.tenant_header]: tenant });
       this.senders.set(tenant, sender);
       this.log.info({ tenant }, 'serving tenant through the default route');
     }
-    sender.write(samples, onSettled);
+    return sender;
   }
 
   /**
@@ -116,7 +133,7 @@ export class RemoteWriteSink implements SampleSink {
    */
   nativeHistograms(tenant: string): boolean {
     const config = this.senders.get(tenant)?.config ?? this.defaultRoute;
-    return config !== undefined && config.histograms === 'native_custom_buckets' && (config.protocol ?? 'v1') !== 'v1';
+    return config !== undefined && keepsHistogramsWhole(config);
   }
 
   /** Samples written for `tenant` and not yet settled (0 for a tenant without a sender). */
@@ -156,7 +173,8 @@ export class RemoteWriteSink implements SampleSink {
     return new TenantSender({ tenant, config, logger, events, send, random, endpoint, onBlockedChange });
   }
 
-  private refuse(tenant: string, samples: number, reason: string, onSettled: SettleCallback | undefined): void {
+  private refuse(tenant: string, samples: number, onSettled: SettleCallback | undefined): void {
+    const reason = this.closed ? 'closed' : 'too_many_tenants';
     if (samples > 0) {
       this.events.received(tenant, samples);
       this.events.failed(tenant, samples, reason);

@@ -38,18 +38,20 @@ export class V1Encoder implements RequestEncoder {
     grouping.group(batch, lo, hi);
     const writer = this.writer;
     writer.reset();
+    const indices = grouping.indices;
     for (let g = 0; g < grouping.size; g++) {
-      const points = grouping.points(g);
+      const from = grouping.from(g);
+      const to = grouping.to(g);
       const series = grouping.series(g);
-      if (batch.histograms[points[0]!] === undefined) {
-        writer.addEncodedSeries(series.labelBytes, batch.values, batch.timestamps, points, points.length);
+      if (batch.histograms[indices[from]!] === undefined) {
+        writer.addEncodedSeries(series.labelBytes, batch.values, batch.timestamps, indices, from, to);
         continue;
       }
-      for (let k = 0; k < points.length; k++) {
-        const i = points[k]!;
+      for (let k = from; k < to; k++) {
+        const i = indices[k]!;
         const histogram = batch.histograms[i];
         if (histogram !== undefined) this.classic.write(writer, series, batch, i, histogram);
-        else writer.addEncodedSeries(series.labelBytes, batch.values, batch.timestamps, points.subarray(k, k + 1), 1);
+        else writer.addEncodedSeries(series.labelBytes, batch.values, batch.timestamps, indices, k, k + 1);
       }
     }
     grouping.release();
@@ -72,11 +74,12 @@ export class V2Encoder implements RequestEncoder {
     grouping.group(batch, lo, hi);
     const writer = this.writer;
     writer.reset();
+    const indices = grouping.indices;
     for (let g = 0; g < grouping.size; g++) {
-      const points = grouping.points(g);
+      const from = grouping.from(g);
       // A series has one descriptor; its first point's stands for all.
-      const metric = batch.metrics[points[0]!];
-      writer.addSeries(grouping.series(g).labels, metric, batch.values, batch.timestamps, batch.starts, points, batch.histograms);
+      const metric = batch.metrics[indices[from]!];
+      writer.addSeries(grouping.series(g).labels, metric, batch.values, batch.timestamps, batch.starts, indices, from, grouping.to(g), batch.histograms);
     }
     grouping.release();
     return writer.finish();

@@ -1,7 +1,9 @@
 /**
  * One tenant's sending side, assembled from parts with one job each:
  *
- *   write() ─► series-catalog.ts (normalise, limit, allow/deny)
+ *   write(), writePoints()
+ *           ─► series-catalog.ts (normalise, limit, allow/deny; once per series, cached)
+ *           ─► intake.ts         (each sample admitted, folded or counted; points flattened on the way)
  *           ─► shard-batcher.ts  (a sample-ring.ts queue per shard, batches, max_delay timers)
  *           ─► delivery.ts       (request-encoder.ts per protocol, retry-policy.ts, 400 bisect, 2.0 → 1.0 fallback)
  *           ─► settlement.ts     (every sample settled once; onSettled, flush)
@@ -15,10 +17,10 @@
  */
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { MetricDescriptor } from '../../core/metric-model.ts';
-import { isStaleMarker } from '../../core/stale-marker.ts';
+import type { MetricPoint } from '../../core/metric-model.ts';
 import type { Label, Sample } from '../../core/types.ts';
 import { isHistogramSample } from '../prometheus/histogram-sample.ts';
+import { keepsWhole, SampleFlattener } from '../prometheus/flatten.ts';
 import { resolveEndpoint, scrubSecrets } from '../http/secrets.ts';
 import type { Environment, ResolvedEndpoint } from '../http/secrets.ts';
 import { createDispatcher, sendWriteRequest } from './client.ts';
@@ -30,10 +32,10 @@ import type { SendFunction } from './delivery.ts';
 import { completeEvents } from './events.ts';
 import type { AllSenderEvents, SenderEvents } from './events.ts';
 import { LogLimiter } from './log-limiter.ts';
-import { OverflowFolds } from './overflow-folds.ts';
+import { Intake } from './intake.ts';
 import { ProtocolChoice } from './protocol-choice.ts';
-import { compileMetricPatterns, SeriesCatalog, untrackedRef } from './series-catalog.ts';
-import type { SeriesRef } from './series-catalog.ts';
+import { compileMetricPatterns, SeriesCatalog } from './series-catalog.ts';
+import type { Resolution } from './series-catalog.ts';
 import { DEFAULT_LABEL_LIMITS } from './series.ts';
 import { Settlement } from './settlement.ts';
 import type { SettleCallback, SettleKind, Ticket } from './settlement.ts';
@@ -97,6 +99,11 @@ export class TenantSender {
   private readonly dropOldest: boolean;
   private readonly maxBacklog: number;
   private readonly sweepEveryMs: number;
+  private readonly intake: Intake;
+  private readonly flattener = new SampleFlattener();
+  /** writePoints(): whether histograms go whole, and each point's series resolutions (reused). */
+  private readonly wholeHistograms: boolean;
+  private readonly plans: (readonly Resolution[])[] = [];
 
   /** Writes up to this sequence number are flushed now, whatever their batch's age. */
   private flushSeq = 0;
@@ -161,6 +168,16 @@ export class TenantSender {
       },
       urgent: (ticket) => this.closed || ticket.seq <= this.flushSeq,
     });
+    this.intake = new Intake({
+      tenant: this.tenant,
+      catalog: this.catalog,
+      batcher: this.batcher,
+      events: this.events,
+      limiter: this.limiter,
+      maxActiveSeries: config.limits?.max_active_series,
+      settleNow: (ticket, n, kind, reason) => this.settleNow(ticket, n, kind, reason),
+    });
+    this.wholeHistograms = keepsHistogramsWhole(config);
   }
 
   /** Samples written and not yet settled (queued or in flight). */
@@ -185,17 +202,43 @@ export class TenantSender {
    * are copied into the shard queues.
    */
   write(samples: readonly Sample[], onSettled?: SettleCallback): void {
+    this.take(samples.length, onSettled, (ticket, now) => this.accept(samples, ticket, now));
+  }
+
+  /**
+   * write() for metric points: each is flattened into its Prometheus samples on the way in
+   * (SampleFlattener; a histogram kept whole when the tenant takes native histograms), and
+   * `onSettled` counts those samples.
+   */
+  writePoints(points: readonly MetricPoint[], onSettled?: SettleCallback): void {
+    const { flattener, plans, wholeHistograms } = this;
+    let count = 0;
+    for (const point of points) {
+      const whole = keepsWhole(point, wholeHistograms);
+      const series = flattener.seriesOf(point, whole);
+      plans.push(this.catalog.resolveAll(series));
+      count += flattener.sampleCount(point, whole, series.length);
+    }
+    try {
+      this.take(count, onSettled, (ticket, now) => this.acceptPoints(points, plans, ticket, now));
+    } finally {
+      plans.length = 0;
+    }
+  }
+
+  /** The books and guards of a write of `count` samples around `accept`. */
+  private take(count: number, onSettled: SettleCallback | undefined, accept: (ticket: Ticket, now: number) => void): void {
     const now = this.clock.now();
-    const ticket = this.settlement.issue(samples.length, now, onSettled);
-    if (samples.length === 0) return;
-    this.events.received(this.tenant, samples.length);
+    const ticket = this.settlement.issue(count, now, onSettled);
+    if (count === 0) return;
+    this.events.received(this.tenant, count);
     if (this.closed) {
-      this.settleNow(ticket, samples.length, 'failed', 'closed');
-      this.limiter.warn('closed', { samples: samples.length }, 'samples written after close were dropped');
+      this.settleNow(ticket, count, 'failed', 'closed');
+      this.limiter.warn('closed', { samples: count }, 'samples written after close were dropped');
       return;
     }
     try {
-      this.accept(samples, ticket, now);
+      accept(ticket, now);
     } catch (error) {
       // Only a bug gets here; whatever was not queued must still settle.
       this.log.error({ err: error }, 'remote-write write failed');
@@ -239,94 +282,41 @@ export class TenantSender {
   // ---- write path ---------------------------------------------------------
 
   private accept(samples: readonly Sample[], ticket: Ticket, now: number): void {
-    if (now >= this.nextSweepAt) this.sweep(now);
-    const catalog = this.catalog;
-    let invalid = 0;
-    let invalidReason = '';
-    let filtered = 0;
-    let staleOverflow = 0;
-    let folds: OverflowFolds | undefined;
-    const activeBefore = catalog.activeSeries;
-
+    const { catalog, intake } = this;
+    const activeBefore = this.beginIntake(ticket, now);
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i]!;
-      const resolution = catalog.resolve(sample.labels);
-      if (resolution.kind !== 'series') {
-        if (resolution.kind === 'filtered') filtered++;
-        else {
-          invalid++;
-          invalidReason = resolution.reason;
-        }
-        continue;
-      }
-      const ts = sample.timestampMs;
-      // int64 on the wire: a fractional or unsafe number would be silently mangled.
-      if (!Number.isSafeInteger(ts)) {
-        invalid++;
-        invalidReason = `timestamp ${ts} is not an integer number of milliseconds`;
-        continue;
-      }
-      const value = sample.value;
-      if (value !== value && isStaleMarker(value)) {
-        // The series ended: send the marker with its labels, then forget it.
-        const tracked = catalog.find(resolution);
-        if (tracked !== undefined) {
-          this.enqueue(tracked, sample, value, 1, ticket);
-          catalog.forget(tracked);
-        } else if (resolution.overflowTo?.active === true) {
-          staleOverflow++; // the overflow series goes on; a NaN would poison its sum
-        } else {
-          this.enqueue(untrackedRef(resolution), sample, value, 1, ticket);
-        }
-        continue;
-      }
-      const series = catalog.admit(resolution, now);
-      if (series !== undefined) {
-        this.enqueue(series, sample, value, 1, ticket);
-        continue;
-      }
-      const target = catalog.overflowFor(resolution, now);
-      if ('kind' in target) {
-        invalid++;
-        invalidReason = target.reason;
-        continue;
-      }
-      folds ??= new OverflowFolds();
-      const unfoldable = folds.add(target, ts, value, isHistogramSample(sample) ? sample.histogram : undefined, sample.metric);
-      if (unfoldable !== undefined) {
-        invalid++;
-        invalidReason = unfoldable;
-      }
+      const histogram = isHistogramSample(sample) ? sample.histogram : undefined;
+      intake.add(catalog.resolve(sample.labels), sample.value, sample.timestampMs, sample.startTimestampMs, sample.metric, histogram);
     }
-    if (folds !== undefined && folds.size > 0) {
-      const overflowed = folds.size;
-      // An overflow series stands for many: no start time of its own.
-      folds.drain((target, sum, ts, metric, weight, histogram) => this.batcher.ring(target.shard).push(target, sum, ts, Number.NaN, metric, weight, ticket, histogram));
-      this.events.overflowed(this.tenant, overflowed);
-      this.limiter.warn('overflow', { samples: overflowed, max_active_series: this.config.limits?.max_active_series }, 'series over max_active_series folded into the overflow series');
-    }
-    if (catalog.activeSeries !== activeBefore) this.events.activeSeries(this.tenant, catalog.activeSeries);
-    if (invalid > 0) {
-      this.settleNow(ticket, invalid, 'failed', 'invalid_sample');
-      // One line per episode, not per sample: a bad producer would flood the log.
-      this.limiter.warn('invalid', { samples: invalid, reason: invalidReason }, 'remote-write dropped invalid samples');
-    }
-    if (filtered > 0) this.settleNow(ticket, filtered, 'filtered', 'metric_filtered');
-    if (staleOverflow > 0) this.settleNow(ticket, staleOverflow, 'filtered', 'stale_overflow');
+    this.endIntake(activeBefore);
+  }
 
+  /** accept() for metric points: each point's series resolved once, its samples queued without a Sample object each. */
+  private acceptPoints(points: readonly MetricPoint[], plans: readonly (readonly Resolution[])[], ticket: Ticket, now: number): void {
+    const { flattener, intake, wholeHistograms } = this;
+    const activeBefore = this.beginIntake(ticket, now);
+    for (let p = 0; p < points.length; p++) {
+      const point = points[p]!;
+      intake.point(point, plans[p]!);
+      flattener.valuesOf(point, keepsWhole(point, wholeHistograms), intake);
+    }
+    this.endIntake(activeBefore);
+  }
+
+  private beginIntake(ticket: Ticket, now: number): number {
+    if (now >= this.nextSweepAt) this.sweep(now);
+    this.intake.begin(ticket, now);
+    return this.catalog.activeSeries;
+  }
+
+  private endIntake(activeBefore: number): void {
+    this.intake.end();
+    if (this.catalog.activeSeries !== activeBefore) this.events.activeSeries(this.tenant, this.catalog.activeSeries);
     if (this.dropOldest) this.enforceBacklog();
     this.updateBlocked();
     this.events.queued(this.tenant, this.settlement.pending);
     this.batcher.scheduleAll();
-  }
-
-  private enqueue(ref: SeriesRef, sample: Sample, value: number, weight: number, ticket: Ticket): void {
-    const start = sample.startTimestampMs;
-    const metric: MetricDescriptor | undefined = sample.metric;
-    // A start time is an int64 too; one that is not a safe integer is not sent rather than mangled.
-    const startMs = start !== undefined && Number.isSafeInteger(start) ? start : Number.NaN;
-    const histogram = isHistogramSample(sample) ? sample.histogram : undefined;
-    this.batcher.ring(ref.shard).push(ref, value, sample.timestampMs, startMs, metric, weight, ticket, histogram);
   }
 
   /** drop_oldest: drop queued (not in-flight) samples, oldest write first, until the backlog fits. */
@@ -371,6 +361,11 @@ export class TenantSender {
     else this.events.filtered(this.tenant, n, reason);
     this.settlement.settle(ticket, n, kind);
   }
+}
+
+/** Whether a tenant's histograms go as native histograms with custom buckets: asked for, on a protocol that carries them. */
+export function keepsHistogramsWhole(config: Pick<TenantSenderConfig, 'histograms' | 'protocol'>): boolean {
+  return config.histograms === 'native_custom_buckets' && (config.protocol ?? 'v1') !== 'v1';
 }
 
 function newCatalog(config: TenantSenderConfig): SeriesCatalog {

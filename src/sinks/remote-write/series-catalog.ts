@@ -96,7 +96,8 @@ export interface SeriesCatalogOptions {
 }
 
 export class SeriesCatalog {
-  private resolutions = new WeakMap<readonly Label[], Resolution>();
+  private readonly resolutions = new WeakMap<readonly Label[], Resolution>();
+  private readonly resolutionLists = new WeakMap<readonly (readonly Label[])[], readonly Resolution[]>();
   private readonly active = new Map<string, SeriesRef>();
   private readonly overflowSeries = new Map<string, SeriesRef>();
   private readonly groups = new Map<string, AdmissionGroup>();
@@ -125,6 +126,19 @@ export class SeriesCatalog {
       this.resolutions.set(labels, resolution);
     }
     return resolution;
+  }
+
+  /**
+   * Resolves every label set of a point's series (SampleFlattener.seriesOf), cached by the
+   * identity of that list, which the flattener keeps per series: one lookup per point.
+   */
+  resolveAll(series: readonly (readonly Label[])[]): readonly Resolution[] {
+    let resolutions = this.resolutionLists.get(series);
+    if (resolutions === undefined) {
+      resolutions = series.map((labels) => this.resolve(labels));
+      this.resolutionLists.set(series, resolutions);
+    }
+    return resolutions;
   }
 
   /**

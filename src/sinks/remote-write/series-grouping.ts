@@ -72,9 +72,13 @@ export class SeriesGrouping {
       counts[g]!++;
     }
     const timestamps = batch.timestamps;
+    // Index ranges, not subarrays: a typed-array view per series and request cost more than the
+    // check itself (a window's batch has one point per series).
+    const order = this.order;
     for (let g = 0; g < groupCount; g++) {
-      const slice = this.pointsOf(g);
-      if (!ascending(slice, timestamps)) sortByTimestamp(slice, timestamps);
+      const from = this.starts[g]!;
+      const to = from + counts[g]!;
+      if (!ascending(order, from, to, timestamps)) sortByTimestamp(order, from, to, timestamps);
     }
     this.groupCount = groupCount;
   }
@@ -88,14 +92,23 @@ export class SeriesGrouping {
     return this.groups[this.rank[p]!]!;
   }
 
-  /** Batch indices of the points of the series at position `p`, in timestamp order. */
+  /** Batch indices of the points of the series at position `p`, in timestamp order (a copy-free view; see `from`). */
   points(p: number): Uint32Array {
-    return this.pointsOf(this.rank[p]!);
+    return this.indices.subarray(this.from(p), this.to(p));
   }
 
-  private pointsOf(g: number): Uint32Array {
-    const start = this.starts[g]!;
-    return this.order.subarray(start, start + this.counts[g]!);
+  /** Batch indices of every group's points: the series at position `p` has indices[from(p), to(p)). */
+  get indices(): Uint32Array {
+    return this.order;
+  }
+
+  from(p: number): number {
+    return this.starts[this.rank[p]!]!;
+  }
+
+  to(p: number): number {
+    const g = this.rank[p]!;
+    return this.starts[g]! + this.counts[g]!;
   }
 
   /** Drops the series references after a request is encoded. */
@@ -105,15 +118,15 @@ export class SeriesGrouping {
   }
 }
 
-function ascending(indices: Uint32Array, timestamps: Float64Array): boolean {
-  for (let k = 1; k < indices.length; k++) {
+function ascending(indices: Uint32Array, from: number, to: number, timestamps: Float64Array): boolean {
+  for (let k = from + 1; k < to; k++) {
     if (timestamps[indices[k]!]! < timestamps[indices[k - 1]!]!) return false;
   }
   return true;
 }
 
 /** Stable: equal timestamps keep their arrival order (the receiver decides about duplicates). */
-function sortByTimestamp(indices: Uint32Array, timestamps: Float64Array): void {
-  const sorted = Array.from(indices).sort((a, b) => timestamps[a]! - timestamps[b]! || a - b);
-  indices.set(sorted);
+function sortByTimestamp(indices: Uint32Array, from: number, to: number, timestamps: Float64Array): void {
+  const sorted = Array.from(indices.subarray(from, to)).sort((a, b) => timestamps[a]! - timestamps[b]! || a - b);
+  indices.set(sorted, from);
 }

@@ -1,6 +1,6 @@
 /**
  * `type: remote_write`, the default sink type: its options schema, its tenants' two forms and the
- * default route, and its factory (the points are flattened into Prometheus samples).
+ * default route, and its factory (the points are flattened into Prometheus samples as they are queued).
  *
  * Its tenants are kept flat (remote-write options beside the tenant's own fields): that is the
  * form the shipped pipelines use, and the one the default route (a header-routed multi-tenant
@@ -8,10 +8,10 @@
  */
 import { z } from 'zod';
 import { routeFields, tenantFields, tenantsSectionSchema, type TenantsSection } from '../../tenancy/config.ts';
-import { FlatteningSink } from '../prometheus/flatten.ts';
 import type { SinkType } from '../sink-type.ts';
 import { RESERVED_HEADERS, checkRemoteWrite, remoteWriteFields } from './config.ts';
 import { RemoteWriteSink } from './index.ts';
+import { RemoteWritePointSink } from './point-sink.ts';
 import { createSinkMetrics } from './metrics.ts';
 
 /** `sink: { type: remote_write, ... }`. */
@@ -55,6 +55,6 @@ export const remoteWriteSinkType: SinkType<typeof remoteWriteSinkSchema, RemoteW
   access: (tenant) => ({ access: tenant, path: [] }),
   create: ({ tenants, default_route }, { logger, registry, env, shared }) => {
     const sink = new RemoteWriteSink({ tenants, default_route }, { logger, env, events: shared('remote_write', () => createSinkMetrics(registry)) });
-    return new FlatteningSink(sink, (tenant) => sink.nativeHistograms(tenant));
+    return new RemoteWritePointSink(sink);
   },
 };

@@ -17,7 +17,7 @@
 import type { HistogramValue, MetricDescriptor, MetricType } from '../../core/metric-model.ts';
 import type { Label } from '../../core/types.ts';
 import { HistogramFieldWriter } from './native-histogram.ts';
-import { putDouble, putVarint, varintLength, withRoom } from './wire.ts';
+import { putDouble, putVarint, varintLength, VarintMemo, withRoom } from './wire.ts';
 
 /** Metadata.MetricType numbers. */
 const METRIC_TYPE: Readonly<Record<MetricType, number>> = { counter: 1, gauge: 2, histogram: 3, summary: 5 };
@@ -36,6 +36,9 @@ export class RequestV2Writer {
   private symbolBytes = 2; // the empty symbol: tag and zero length
   private readonly refs: number[] = [];
   private readonly histogramFields = new HistogramFieldWriter();
+  /** A request's samples share a few timestamps and start timestamps: each varint made once (wire.ts). */
+  private readonly timestamp = new VarintMemo();
+  private readonly start = new VarintMemo();
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -50,7 +53,7 @@ export class RequestV2Writer {
   }
 
   /**
-   * Appends one TimeSeries: sorted labels and the points at `indices`, in that order. A point
+   * Appends one TimeSeries: sorted labels and the points at indices[from, to), in that order. A point
    * with an entry in `histograms` goes as a native histogram, the others as float samples (a
    * sender puts one kind in a series).
    */
@@ -61,6 +64,8 @@ export class RequestV2Writer {
     timestamps: ArrayLike<number>,
     starts: ArrayLike<number>,
     indices: ArrayLike<number>,
+    from: number,
+    to: number,
     histograms?: ArrayLike<HistogramValue | undefined>,
   ): void {
     const refs = this.refs;
@@ -76,11 +81,11 @@ export class RequestV2Writer {
     const histogramFields = this.histogramFields;
     histogramFields.reset();
     let size = 1 + varintLength(refBytes) + refBytes;
-    for (let k = 0; k < indices.length; k++) {
+    for (let k = from; k < to; k++) {
       const i = indices[k]!;
       const start = withStart ? starts[i]! : Number.NaN;
       const histogram = histograms?.[i];
-      if (histogram === undefined) size += 2 + sampleLength(values[i]!, timestamps[i]!, start);
+      if (histogram === undefined) size += 2 + this.sampleLength(values[i]!, timestamps[i]!, start);
       else histogramFields.add(histogram, timestamps[i]!, start);
     }
     size += histogramFields.length;
@@ -103,14 +108,14 @@ export class RequestV2Writer {
     buf[pos++] = 0x0a; // TimeSeries.labels_refs, field 1, packed
     pos = putVarint(buf, pos, refBytes);
     for (const ref of refs) pos = putVarint(buf, pos, ref);
-    for (let k = 0; k < indices.length; k++) {
+    for (let k = from; k < to; k++) {
       const i = indices[k]!;
       if (histograms?.[i] !== undefined) continue;
       const value = values[i]!;
       const ts = timestamps[i]!;
       const start = withStart ? starts[i]! : Number.NaN;
       buf[pos++] = 0x12; // TimeSeries.samples, field 2
-      buf[pos++] = sampleLength(value, ts, start); // < 128: one byte
+      buf[pos++] = this.sampleLength(value, ts, start); // < 128: one byte
       // proto3 leaves fields at their default out, as Prometheus does.
       if (!Object.is(value, 0)) {
         buf[pos++] = 0x09; // Sample.value, field 1, fixed64
@@ -118,11 +123,11 @@ export class RequestV2Writer {
       }
       if (ts !== 0) {
         buf[pos++] = 0x10; // Sample.timestamp, field 2, varint
-        pos = putVarint(buf, pos, ts);
+        pos = this.timestamp.put(buf, pos, ts);
       }
       if (start === start && start !== 0) {
         buf[pos++] = 0x18; // Sample.start_timestamp, field 3, varint
-        pos = putVarint(buf, pos, start);
+        pos = this.start.put(buf, pos, start);
       }
     }
     pos = histogramFields.copyTo(buf, pos);
@@ -169,16 +174,16 @@ export class RequestV2Writer {
     return ref;
   }
 
+  /** Bytes of a v2 Sample message (without its tag and length); `start` NaN when not sent. */
+  private sampleLength(value: number, ts: number, start: number): number {
+    return (
+      (Object.is(value, 0) ? 0 : 9) +
+      (ts === 0 ? 0 : 1 + this.timestamp.lengthOf(ts)) +
+      (start !== start || start === 0 ? 0 : 1 + this.start.lengthOf(start))
+    );
+  }
+
   private ensure(extra: number): void {
     this.buf = withRoom(this.buf, this.pos, extra);
   }
-}
-
-/** Bytes of a v2 Sample message (without its tag and length); `start` NaN when not sent. */
-function sampleLength(value: number, ts: number, start: number): number {
-  return (
-    (Object.is(value, 0) ? 0 : 9) +
-    (ts === 0 ? 0 : 1 + varintLength(ts)) +
-    (start !== start || start === 0 ? 0 : 1 + varintLength(start))
-  );
 }

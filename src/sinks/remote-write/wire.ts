@@ -41,9 +41,32 @@ export function varintLength(v: number): number {
   return n;
 }
 
-/** Bytes of a Sample message (without its tag and length). */
-function sampleLength(value: number, ts: number): number {
-  return (Object.is(value, 0) ? 0 : 9) + (ts === 0 ? 0 : 1 + varintLength(ts));
+/**
+ * The last number's varint, remembered: a request's samples share a few timestamps (window ends),
+ * and a millisecond timestamp is a 6-byte varint whose every byte takes a float division to make.
+ * Encoded once per distinct value, then copied.
+ */
+export class VarintMemo {
+  private value = Number.NaN;
+  private readonly bytes = Buffer.alloc(10);
+  private length = 0;
+
+  /** Bytes of `v` as a varint. */
+  lengthOf(v: number): number {
+    if (v !== this.value) {
+      this.length = putVarint(this.bytes, 0, v);
+      this.value = v;
+    }
+    return this.length;
+  }
+
+  /** Writes `v` as a varint at `pos`; returns the position after it. */
+  put(buf: Buffer, pos: number, v: number): number {
+    const n = this.lengthOf(v);
+    const bytes = this.bytes;
+    for (let k = 0; k < n; k++) buf[pos + k] = bytes[k]!;
+    return pos + n;
+  }
 }
 
 const labelsCache = new WeakMap<readonly Label[], Buffer>();
@@ -140,6 +163,7 @@ export function putDouble(buf: Buffer, pos: number, value: number): number {
 export class WriteRequestWriter {
   private buf: Buffer;
   private pos = 0;
+  private readonly timestamp = new VarintMemo();
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -161,21 +185,26 @@ export class WriteRequestWriter {
     indices: ArrayLike<number>,
     count: number,
   ): void {
-    this.addEncodedSeries(encodedLabels(labels), values, timestamps, indices, count);
+    this.addEncodedSeries(encodedLabels(labels), values, timestamps, indices, 0, count);
   }
 
-  /** addSeries with the labels already encoded (encodedLabels), as a series ref carries them. */
+  /**
+   * addSeries with the labels already encoded (encodedLabels), as a series ref carries them, and
+   * the points at indices[from, to): a range, not a subarray per series (see series-grouping.ts).
+   */
   addEncodedSeries(
     labelBytes: Uint8Array,
     values: ArrayLike<number>,
     timestamps: ArrayLike<number>,
     indices: ArrayLike<number>,
-    count: number,
+    from: number,
+    to: number,
   ): void {
+    const timestamp = this.timestamp;
     let size = labelBytes.length;
-    for (let k = 0; k < count; k++) {
+    for (let k = from; k < to; k++) {
       const i = indices[k]!;
-      size += 2 + sampleLength(values[i]!, timestamps[i]!);
+      size += 2 + sampleLength(values[i]!, timestamps[i]!, timestamp);
     }
     this.ensure(1 + 10 + size);
     const buf = this.buf;
@@ -185,12 +214,12 @@ export class WriteRequestWriter {
     // TypedArray#set, not Buffer#copy: for a few hundred bytes its argument handling cost more than the copy.
     buf.set(labelBytes, pos);
     pos += labelBytes.length;
-    for (let k = 0; k < count; k++) {
+    for (let k = from; k < to; k++) {
       const i = indices[k]!;
       const value = values[i]!;
       const ts = timestamps[i]!;
       buf[pos++] = 0x12; // TimeSeries.samples, field 2
-      buf[pos++] = sampleLength(value, ts); // < 128: one byte
+      buf[pos++] = sampleLength(value, ts, timestamp); // < 128: one byte
       // proto3 leaves fields at their default (+0) out, as protobufjs and Prometheus do.
       if (!Object.is(value, 0)) {
         buf[pos++] = 0x09; // Sample.value, field 1, fixed64
@@ -198,7 +227,7 @@ export class WriteRequestWriter {
       }
       if (ts !== 0) {
         buf[pos++] = 0x10; // Sample.timestamp, field 2, varint
-        pos = putVarint(buf, pos, ts);
+        pos = timestamp.put(buf, pos, ts);
       }
     }
     this.pos = pos;
@@ -212,4 +241,9 @@ export class WriteRequestWriter {
   private ensure(extra: number): void {
     this.buf = withRoom(this.buf, this.pos, extra);
   }
+}
+
+/** Bytes of a Sample message (without its tag and length). */
+function sampleLength(value: number, ts: number, timestamp: VarintMemo): number {
+  return (Object.is(value, 0) ? 0 : 9) + (ts === 0 ? 0 : 1 + timestamp.lengthOf(ts));
 }
