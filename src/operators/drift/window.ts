@@ -30,6 +30,7 @@ import { OVERFLOW_CATEGORY, resolveOptions, sameOptions, type DriftWindowOptions
 import { countedRuns, EMPTY_COUNTS, mergeSorted, runningSums, sortedRuns, type SortedCounts } from './sorted-counts.ts';
 import { UnionSlider } from './union-slider.ts';
 
+const NO_CATEGORIES = new Map<string, number>();
 /** Raw values a window holds before it sorts them into its counts: bounds a stage-1 window's memory. */
 const PENDING_MAX = 4096;
 
@@ -47,7 +48,8 @@ export class DriftWindow {
   private pending: number[] | null = null;
   private pendingWeights: number[] | null = null;
   private sketch: DDSketch | null = null;
-  private readonly categories = new Map<string, number>();
+  /** A numerical window's is one shared empty map, never written: a Map per window cost more than its values' append. */
+  private readonly categories: Map<string, number>;
   private count = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
@@ -64,6 +66,7 @@ export class DriftWindow {
 
   constructor(options: DriftWindowOptions) {
     this.options = resolveOptions(options);
+    this.categories = this.options.featureType === 'categorical' ? new Map() : NO_CATEGORIES;
   }
 
   /** Values seen (a non-finite numerical value is the caller's to reject: it is not a measurement). */
