@@ -93,9 +93,9 @@ export class UnionSlider {
     return next;
   }
 
-  /** Counts per value of `from`, over [lo, lo + span) with room for the span to drift by half its width each way. */
+  /** Counts per value of `from`, over [lo, lo + span) with room for the span to drift by an eighth of its width each way (a union per series: kept small for the cache). */
   private load(from: SortedCounts, lo: number, span: number): void {
-    const room = Math.ceil(span / 2);
+    const room = Math.ceil(span / 8);
     const size = 32 * Math.ceil((span + 2 * room) / 32);
     if (this.counts.length < size) {
       this.counts = new Float64Array(size);
