@@ -27,8 +27,10 @@ import { categoricalSample, typedNumericSample, weightedNumericSample } from './
 import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchFields } from './window-bytes.ts';
 import { acceptAll, addBins } from './window-sketch.ts';
 import { OVERFLOW_CATEGORY, resolveOptions, sameOptions, type DriftWindowOptions, type DriftWindowSnapshot } from './window-options.ts';
-import { countedRuns, EMPTY_COUNTS, mergeSorted, runningSums, slideBuffers, slideSorted, sortedRuns, type SlideBuffers, type SortedCounts } from './sorted-counts.ts';
+import { countedRuns, EMPTY_COUNTS, mergeSorted, runningSums, sortedRuns, type SortedCounts } from './sorted-counts.ts';
+import { UnionSlider } from './union-slider.ts';
 
+const NO_CATEGORIES = new Map<string, number>();
 /** Raw values a window holds before it sorts them into its counts: bounds a stage-1 window's memory. */
 const PENDING_MAX = 4096;
 
@@ -46,7 +48,8 @@ export class DriftWindow {
   private pending: number[] | null = null;
   private pendingWeights: number[] | null = null;
   private sketch: DDSketch | null = null;
-  private readonly categories = new Map<string, number>();
+  /** A numerical window's is one shared empty map, never written: a Map per window cost more than its values' append. */
+  private readonly categories: Map<string, number>;
   private count = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
@@ -58,12 +61,12 @@ export class DriftWindow {
   private snapshotCache: DriftWindowSnapshot | undefined;
   private bytesCache: Uint8Array | undefined;
   private sampleCache: DriftSample | undefined;
-  /** A trailing union's two sets of slide buffers, written in turn (see slide). */
-  private slideBuffers: [SlideBuffers, SlideBuffers] | null = null;
-  private slideParity = 0;
+  /** A trailing union's slide state (its buffers, written in turn: see slide). */
+  private slider: UnionSlider | null = null;
 
   constructor(options: DriftWindowOptions) {
     this.options = resolveOptions(options);
+    this.categories = this.options.featureType === 'categorical' ? new Map() : NO_CATEGORIES;
   }
 
   /** Values seen (a non-finite numerical value is the caller's to reject: it is not a measurement). */
@@ -189,9 +192,9 @@ export class DriftWindow {
    * union of `windows` (in which `added` is, `removed` is not). Only where that is exactly the
    * union merged afresh: numerical, exact throughout, whole counts (their sums and differences are
    * exact doubles, and a sample sums counts in value order). Returns false otherwise, and the
-   * window is then to be rebuilt by merging. One walk over the sorted forms, no hashing or sorting,
-   * into two sets of buffers the window keeps and uses in turn: the union slid at one window (and
-   * its sample) stays as it is until the slide after next.
+   * window is then to be rebuilt by merging. No hashing or sorting (UnionSlider: counts per whole
+   * value, or one walk over the sorted forms), into two sets of buffers used in turn: the union
+   * slid at one window (and its sample) stays as it is until the slide after next.
    */
   slide(removed: DriftWindow, added: DriftWindow, windows: readonly DriftWindow[]): boolean {
     this.settle();
@@ -199,10 +202,8 @@ export class DriftWindow {
     added.settle();
     if (this.options.featureType !== 'numerical' || this.sketch !== null || removed.sketch !== null || added.sketch !== null) return false;
     if (!Number.isInteger(this.count) || !Number.isInteger(removed.count)) return false;
-    const buffers = (this.slideBuffers ??= [slideBuffers(), slideBuffers()]);
-    const next = slideSorted(this.sortedExact(), removed.sortedExact(), added.sortedExact(), buffers[this.slideParity]!);
+    const next = (this.slider ??= new UnionSlider()).slide(this.sortedExact(), removed.sortedExact(), added.sortedExact(), this.integral && added.integral);
     if (next === undefined || next.values.length > this.options.maxExactValues) return false;
-    this.slideParity ^= 1;
     this.changed();
     this.sorted = next;
     this.count += added.count - removed.count;
@@ -225,14 +226,14 @@ export class DriftWindow {
     const window = new DriftWindow(this.options);
     const sorted = this.sortedExact();
     // Slide buffers are rewritten two slides on: a copy takes its own arrays.
-    window.sorted = this.slideBuffers === null ? sorted : { values: sorted.values.slice(), counts: sorted.counts.slice() };
+    window.sorted = this.slider === null ? sorted : { values: sorted.values.slice(), counts: sorted.counts.slice() };
     window.count = this.count;
     window.min = this.min;
     window.max = this.max;
     window.integral = this.integral;
     window.snapshotCache = this.snapshotCache;
     window.bytesCache = this.bytesCache;
-    window.sampleCache = this.slideBuffers === null ? this.sampleCache : undefined;
+    window.sampleCache = this.slider === null ? this.sampleCache : undefined;
     return window;
   }
 
