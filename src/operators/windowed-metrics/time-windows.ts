@@ -17,8 +17,6 @@ export class TimeWindows implements MergerWindows {
   private readonly panes = new Map<number, Map<string, PartialAggregate>>();
   private nextEnd: number | undefined;
   private firedThrough = Number.NEGATIVE_INFINITY;
-  /** The series of the closing pane's partials, in the pane's order (fireWindow, then emitTumbling). */
-  private closingSeries = new Int32Array(64);
 
   constructor(
     private readonly sizeMs: number,
@@ -60,12 +58,14 @@ export class TimeWindows implements MergerWindows {
     const { sizeMs: size, slideMs: slide, series: all } = this;
     // Cumulative series take in the pane that ends here: each record is counted exactly once.
     const closing = this.panes.get(end - slide);
+    // The closing pane's series, in its order, for a tumbling window's per-window kinds (one array
+    // per window, not kept: a buffer kept at its largest cost 8 B per series between windows).
+    const closingSeries = new Int32Array(closing?.size ?? 0);
     if (closing) {
-      if (this.closingSeries.length < closing.size) this.closingSeries = new Int32Array(2 * closing.size);
       let at = 0;
       for (const partial of closing.values()) {
         const series = all.seriesFor(partial);
-        this.closingSeries[at++] = series;
+        closingSeries[at++] = series;
         all.setLastDataEnd(series, end);
         all.table.addTouched(series, partial.touched);
         const aggregators = all.groups[partial.group]!.aggregators;
@@ -74,7 +74,7 @@ export class TimeWindows implements MergerWindows {
         }
       }
     }
-    if (size === slide) this.emitTumbling(closing, end);
+    if (size === slide) this.emitTumbling(closing, closingSeries, end);
     else this.emitWindowGauges(end);
     const table = all.table;
     for (let series = table.first, next = NONE; series !== NONE; series = next) {
@@ -96,12 +96,12 @@ export class TimeWindows implements MergerWindows {
    * series were just found for their cumulative kinds (`closingSeries`, in the pane's order), so
    * neither a map of merged partials nor a second lookup per series is needed.
    */
-  private emitTumbling(closing: Map<string, PartialAggregate> | undefined, end: number): void {
+  private emitTumbling(closing: Map<string, PartialAggregate> | undefined, closingSeries: Int32Array, end: number): void {
     if (!closing) return;
     const all = this.series;
     let at = 0;
     for (const partial of closing.values()) {
-      const series = this.closingSeries[at++]!;
+      const series = closingSeries[at++]!;
       if (!all.hasWindowed[partial.group]) continue;
       this.emitWindowed(series, windowCopy(all, partial), end);
     }
