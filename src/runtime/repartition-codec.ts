@@ -3,6 +3,7 @@ import { Packr } from 'msgpackr';
 import { decodePartials, encodePartials } from '../codecs/partials/partials-wire.ts';
 import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
 import type { SeriesGroupPlan } from '../operators/windowed-metrics/plan.ts';
+import { packPlain } from './state-pack.ts';
 
 /**
  * The internal topic `sluice.<pipeline>.partials`: batches of partial aggregates (the binary
@@ -115,6 +116,9 @@ export const PACK_BUFFER_KEPT_BYTES = 1024 * 1024;
 const PACK_BUFFER_BYTES = 64 * 1024;
 
 export function packState(value: unknown): Buffer {
+  // Series entries (arrays of numbers, strings and bytes) without msgpackr's walk: same bytes, less CPU.
+  const plain = packPlain(value);
+  if (plain !== undefined) return plain;
   const packed = packr.pack(value);
   if (packed.buffer.byteLength > PACK_BUFFER_KEPT_BYTES) packr.useBuffer(Buffer.allocUnsafeSlow(PACK_BUFFER_BYTES));
   return packed;

@@ -94,66 +94,95 @@ export interface SeriesOutputs {
   setStart(m: number, start: number): void;
 }
 
-/**
- * Emits one series' per-window metrics for one window: the plain kinds from their accumulators
- * (those `touched` took records), in metric order (with the cumulative ones when `emitCumulative`
- * is given), then the stateful kinds, which may read what the plain kinds just emitted. Returns
- * the stateful kinds' bits that emitted.
- */
-let scratch = new Int32Array(64);
-/** One reused buffer: a window's spans are read before the next series' are written. */
-function spanScratch(metrics: number): Int32Array {
-  if (scratch.length < 2 * metrics) scratch = new Int32Array(2 * metrics);
-  scratch.fill(0, 0, 2 * metrics);
-  return scratch;
-}
+/** What a window's emission does with each metric of a group (SeriesWindowPlan.kinds). */
+const PLAIN = 0;
+const CUMULATIVE = 1;
+const STATEFUL = 2;
 
-export function emitSeriesWindow(
-  aggregators: readonly Aggregator[],
-  accs: readonly unknown[],
-  touched: number,
-  series: SeriesOutputs,
-  ctx: WindowContext,
-  out: MetricPoint[],
-  /** Sessions: emits cumulative metric `m` in its place, so a series' points keep the metrics' order. */
-  emitCumulative?: (m: number) => void,
-): number {
-  const states = series.states;
-  let stateful = false;
-  // Where each plain metric's points of this window start and end in `out`.
-  const spans = states === undefined ? undefined : spanScratch(aggregators.length);
-  for (let m = 0; m < aggregators.length; m++) {
-    const aggregator = aggregators[m]!;
-    if (aggregator.cumulative) {
-      emitCumulative?.(m);
-      continue;
-    }
-    if (isSeriesStateful(aggregator)) {
-      stateful = true;
-      continue;
-    }
-    const from = out.length;
-    if (touched & (1 << m)) aggregator.emit(accs[m], series.targets(m), ctx.windowEndMs, ctx.windowSeconds, ctx.windowStartMs, out);
-    if (spans) {
-      spans[2 * m] = from;
-      spans[2 * m + 1] = out.length;
-    }
+/**
+ * How a group's series emit a window, decided once per group, not per series and window: each
+ * metric's part (a plain per-window kind, a cumulative one, a stateful one), the stateful kinds
+ * in order with the input each reads, and which plain kinds' points a stateful kind reads (only
+ * those have their span in `out` noted), instead of testing each metric's kind and clearing a
+ * span per metric for every series and window.
+ */
+export class SeriesWindowPlan {
+  readonly kinds: Uint8Array;
+  /** The stateful kinds' metric indexes, in metric order. */
+  readonly stateful: Int32Array;
+  /** Per stateful kind (as in `stateful`), the index of its input's span in `spans`, or -1: no input. */
+  private readonly inputSpan: Int32Array;
+  /** Per metric, the index of its span in `spans` (-1: no stateful kind reads it). */
+  private readonly spanOf: Int32Array;
+  /** Where each read metric's points of the series' window start and end in `out` (one reused buffer: read before the next series' are written). */
+  private readonly spans: Int32Array;
+
+  constructor(readonly aggregators: readonly Aggregator[]) {
+    const count = aggregators.length;
+    this.kinds = Uint8Array.from(aggregators, (a) => (a.cumulative ? CUMULATIVE : isSeriesStateful(a) ? STATEFUL : PLAIN));
+    const stateful = aggregators.flatMap((a, m) => (isSeriesStateful(a) && !a.cumulative ? [m] : []));
+    this.stateful = Int32Array.from(stateful);
+    this.spanOf = new Int32Array(count).fill(-1);
+    let read = 0;
+    this.inputSpan = Int32Array.from(stateful, (m) => {
+      const input = (aggregators[m] as SeriesStatefulAggregator).inputIndex;
+      if (input === undefined) return -1;
+      if (this.spanOf[input] === -1) this.spanOf[input] = read++;
+      return this.spanOf[input]!;
+    });
+    this.spans = new Int32Array(2 * read);
   }
-  if (!stateful || !states || !spans) return 0;
-  let emitted = 0;
-  for (let m = 0; m < aggregators.length; m++) {
-    const aggregator = aggregators[m]!;
-    if (!isSeriesStateful(aggregator)) continue;
-    const source = aggregator.inputIndex;
-    const from = source === undefined ? 0 : spans[2 * source]!;
-    const to = source === undefined ? 0 : spans[2 * source + 1]!;
-    const acc = touched & (1 << m) ? accs[m] : undefined;
-    const start = series.start(m);
-    ctx.seriesStartMs = start ?? ctx.windowStartMs;
-    if (aggregator.emitWindow(acc, states[m], from, to, series.targets(m), ctx, out)) {
-      emitted |= 1 << m;
-      if (start === undefined) series.setStart(m, ctx.windowStartMs);
+
+  /**
+   * Emits one series' per-window metrics for one window: the plain kinds from their accumulators
+   * (those `touched` took records), in metric order (with the cumulative ones when `emitCumulative`
+   * is given), then the stateful kinds, which may read what the plain kinds just emitted. Returns
+   * the stateful kinds' bits that emitted.
+   */
+  emit(
+    accs: readonly unknown[],
+    touched: number,
+    series: SeriesOutputs,
+    ctx: WindowContext,
+    out: MetricPoint[],
+    /** Sessions: emits cumulative metric `m` in its place, so a series' points keep the metrics' order. */
+    emitCumulative?: (m: number) => void,
+  ): number {
+    const { aggregators, kinds, spans, spanOf } = this;
+    for (let m = 0; m < kinds.length; m++) {
+      const kind = kinds[m];
+      if (kind === CUMULATIVE) {
+        emitCumulative?.(m);
+        continue;
+      }
+      if (kind === STATEFUL) continue;
+      const from = out.length;
+      if (touched & (1 << m)) aggregators[m]!.emit(accs[m], series.targets(m), ctx.windowEndMs, ctx.windowSeconds, ctx.windowStartMs, out);
+      const at = spanOf[m]!;
+      if (at >= 0) {
+        // Every read metric is a plain one, so its span is written above before any stateful kind reads it.
+        spans[2 * at] = from;
+        spans[2 * at + 1] = out.length;
+      }
     }
+    const states = series.states;
+    const stateful = this.stateful;
+    if (stateful.length === 0 || states === undefined) return 0;
+    let emitted = 0;
+    for (let k = 0; k < stateful.length; k++) {
+      const m = stateful[k]!;
+      const aggregator = aggregators[m] as SeriesStatefulAggregator;
+      const at = this.inputSpan[k]!;
+      const from = at < 0 ? 0 : spans[2 * at]!;
+      const to = at < 0 ? 0 : spans[2 * at + 1]!;
+      const acc = touched & (1 << m) ? accs[m] : undefined;
+      const start = series.start(m);
+      ctx.seriesStartMs = start ?? ctx.windowStartMs;
+      if (aggregator.emitWindow(acc, states[m], from, to, series.targets(m), ctx, out)) {
+        emitted |= 1 << m;
+        if (start === undefined) series.setStart(m, ctx.windowStartMs);
+      }
+    }
+    return emitted;
   }
-  return emitted;
 }

@@ -4,7 +4,6 @@ import {
   decodeRetired,
   decodeSeries,
   encodeRetired,
-  encodeSeries,
   PART,
   partField,
   parsePartField,
@@ -142,7 +141,7 @@ export class MergerSeries {
     }
     const touched = table.touched(series) & this.layouts[g]!.cumulativeMask;
     if (touched !== 0) {
-      const { labelValues, cumulative, starts } = this.table.facts(series, true, key);
+      const { labelValues, cumulative, starts } = this.table.facts(series, key);
       const retired = { group: g, tenant, labelValues, cumulative, touched, starts, seq: this.nextSeq++ };
       this.changedRetired.set(retired, key);
       this.retired.retire(key, retired);
@@ -239,7 +238,7 @@ export class MergerSeries {
   /** Every series and retained total, as a full snapshot holds them. */
   snapshot(): { series: SeriesWire[]; retired: RetiredWire[] } {
     const series: SeriesWire[] = [];
-    for (let s = this.table.first; s !== NONE; s = this.table.next(s)) series.push(encodeSeries(this.groups, this.table.facts(s, false), this.table.states(s)));
+    for (let s = this.table.first; s !== NONE; s = this.table.next(s)) series.push(this.table.entry(s, this.table.states(s), false));
     return { series, retired: [...this.retired.entries()].map(([key, r]) => encodeRetired(this.groups, key, r)) };
   }
 
@@ -268,7 +267,7 @@ export class MergerSeries {
     const seq = table.seq(series);
     const states = table.states(series);
     table.setChanged(series, false);
-    put.push([seriesField(seq), encodeSeries(this.groups, this.table.facts(series, false), states, true)]);
+    put.push([seriesField(seq), table.entry(series, states, true)]);
     const g = table.group(series);
     const out = this.partsOut;
     out.put = put;

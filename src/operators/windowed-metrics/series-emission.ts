@@ -1,8 +1,9 @@
 import type { MetricPoint } from '../../core/metric-model.ts';
 import type { PointTarget } from '../aggregations/aggregator.ts';
-import { emitSeriesWindow, type ScoreEvent, type SeriesOutputs, type WindowContext } from '../aggregations/series-state.ts';
+import { type ScoreEvent, type SeriesOutputs, type WindowContext } from '../aggregations/series-state.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import type { GroupLayout } from './series-layout.ts';
+import type { SeriesColumns } from './series-columns.ts';
 import type { SeriesTable } from './series-table.ts';
 
 /**
@@ -98,7 +99,7 @@ export class SeriesEmission {
     ctx.windowStartMs = start;
     ctx.windowEndMs = end;
     ctx.windowSeconds = (end - start) / 1000;
-    return emitSeriesWindow(this.groups[this.table.group(series)]!.aggregators, accs, touched, this.outputsView.of(series), ctx, this.out(tenant), emitCumulative);
+    return this.layouts[this.table.group(series)]!.window.emit(accs, touched, this.outputsView.of(series), ctx, this.out(tenant), emitCumulative);
   }
 
   /** The series ended: a point without a value (a stale marker) for each of its touched metrics. */
@@ -127,9 +128,12 @@ export class SeriesEmission {
   }
 }
 
-/** A series as the per-window kinds see it (emitSeriesWindow): one object, pointed at each series in turn. */
+/** A series as the per-window kinds see it (SeriesWindowPlan.emit): one object, pointed at each series in turn. */
 class SeriesView implements SeriesOutputs {
   private series = -1;
+  /** The series' row, found once per series window (its starts are read and set there). */
+  private columns: SeriesColumns | undefined;
+  private slot = -1;
   states: readonly unknown[] | undefined;
 
   constructor(
@@ -138,8 +142,11 @@ class SeriesView implements SeriesOutputs {
   ) {}
 
   of(series: number): this {
+    const columns = this.table.columnsOf(series);
     this.series = series;
-    this.states = this.table.states(series);
+    this.columns = columns;
+    this.slot = this.table.slotOf(series);
+    this.states = columns.states[this.slot];
     return this;
   }
 
@@ -148,10 +155,10 @@ class SeriesView implements SeriesOutputs {
   }
 
   start(m: number): number | undefined {
-    return this.all.startOf(this.series, m);
+    return this.columns!.start(this.slot, m);
   }
 
   setStart(m: number, start: number): void {
-    this.all.setStart(this.series, m, start);
+    this.columns!.setStart(this.slot, m, start);
   }
 }

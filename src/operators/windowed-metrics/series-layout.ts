@@ -1,6 +1,6 @@
 import type { Label } from '../../core/types.ts';
 import type { Aggregator, PointTarget } from '../aggregations/aggregator.ts';
-import { isSeriesStateful } from '../aggregations/series-state.ts';
+import { isSeriesStateful, SeriesWindowPlan } from '../aggregations/series-state.ts';
 
 /**
  * What a group's series share: how their points are laid out, and which of the per-series
@@ -23,6 +23,8 @@ export interface GroupLayout {
   readonly inParts: readonly number[];
   /** Bits of the cumulative metrics. */
   readonly cumulativeMask: number;
+  /** How a series emits a window's per-window and stateful kinds. */
+  readonly window: SeriesWindowPlan;
 }
 
 export function layoutOf(aggregators: readonly Aggregator[]): GroupLayout {
@@ -43,5 +45,6 @@ export function layoutOf(aggregators: readonly Aggregator[]): GroupLayout {
       return isSeriesStateful(a) && a.stateParts !== undefined;
     }),
     cumulativeMask: aggregators.reduce((mask, a, m) => (a.cumulative ? mask | (1 << m) : mask), 0),
+    window: new SeriesWindowPlan(aggregators),
   };
 }

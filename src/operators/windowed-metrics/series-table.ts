@@ -1,5 +1,5 @@
 import type { Label } from '../../core/types.ts';
-import { labelValuesOf, type SeriesFacts } from './merger-snapshot.ts';
+import { encodeStates, encodeValues, labelValuesOf, type SeriesFacts, type SeriesWire } from './merger-snapshot.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import { CHANGED, NONE, OVERFLOW, SeriesColumns } from './series-columns.ts';
@@ -159,13 +159,8 @@ export class SeriesTable {
     return seriesKeyOf(this.groups[g]!, g, this.tenant(handle), values);
   }
 
-  /**
-   * What the series' checkpoint entry (or retained total) says: its numbers out of its row. With
-   * `kept`, its row's accumulators are copies; without, they are the columns' scratch arrays,
-   * good until the next `load`: for an entry encoded at once (every kind's `encode` copies), a
-   * typed array and its buffer less per metric and checkpoint.
-   */
-  facts(series: number, kept: boolean, key?: string): SeriesFacts {
+  /** What a retained total of the series keeps (`key`: its key): its numbers out of its row, as copies. */
+  facts(series: number, key: string): SeriesFacts {
     const g = this.group(series);
     const aggregators = this.groups[g]!.aggregators;
     const columns = this.columnsOf(series);
@@ -180,13 +175,13 @@ export class SeriesTable {
         while (starts.length < m) starts.push(undefined);
         starts.push(start);
       }
-      if (columns.inRow(m)) cumulative[m] = kept ? Float64Array.from(columns.load(slot, m)) : columns.load(slot, m);
+      if (columns.inRow(m)) cumulative[m] = Float64Array.from(columns.load(slot, m));
       else cumulative[m] = objects?.[m];
     }
     const labelValues = this.labelValues(series);
     return {
       group: g,
-      key: key ?? this.keyFrom(series, labelValues),
+      key,
       tenant: this.tenant(series),
       labelValues,
       lastDataEnd: columns.lastDataEnd(slot),
@@ -194,6 +189,32 @@ export class SeriesTable {
       touched: columns.touched(slot),
       starts,
     };
+  }
+
+  /**
+   * The series' checkpoint entry (decodeSeries reads it back), built straight from its row: what
+   * `facts` says, without a facts object and its arrays (every series with data, every checkpoint).
+   * `states`: its stateful kinds' states; `inParts`: those checkpointed in parts go without them.
+   */
+  entry(series: number, states: readonly unknown[] | undefined, inParts: boolean): SeriesWire {
+    const g = this.group(series);
+    const aggregators = this.groups[g]!.aggregators;
+    const columns = this.columnsOf(series);
+    const slot = this.slotOf(series);
+    const objects = columns.cumulative[slot];
+    const accs = new Array<unknown>(aggregators.length);
+    let startsLength = 0;
+    for (let m = 0; m < aggregators.length; m++) {
+      if (columns.start(slot, m) !== undefined) startsLength = m + 1;
+      // A row's numbers are in the columns' scratch array until the next `load`: encoded at once.
+      const acc = columns.inRow(m) ? columns.load(slot, m) : objects?.[m];
+      accs[m] = acc === undefined ? null : aggregators[m]!.encode(acc);
+    }
+    // Up to the last start set, as the checkpoint has always held them.
+    const starts = new Array<number | null>(startsLength);
+    for (let m = 0; m < startsLength; m++) starts[m] = columns.start(slot, m) ?? null;
+    const values = this.labelValues(series);
+    return [g, this.keyFrom(series, values), this.tenant(series), encodeValues(values), columns.lastDataEnd(slot), accs, columns.touched(slot), encodeStates(this.groups, g, states, inParts), starts];
   }
 
   touched(handle: number): number {

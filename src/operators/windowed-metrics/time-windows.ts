@@ -58,9 +58,14 @@ export class TimeWindows implements MergerWindows {
     const { sizeMs: size, slideMs: slide, series: all } = this;
     // Cumulative series take in the pane that ends here: each record is counted exactly once.
     const closing = this.panes.get(end - slide);
+    // The closing pane's series, in its order, for a tumbling window's per-window kinds (one array
+    // per window, not kept: a buffer kept at its largest cost 8 B per series between windows).
+    const closingSeries = new Int32Array(closing?.size ?? 0);
     if (closing) {
+      let at = 0;
       for (const partial of closing.values()) {
         const series = all.seriesFor(partial);
+        closingSeries[at++] = series;
         all.setLastDataEnd(series, end);
         all.table.addTouched(series, partial.touched);
         const aggregators = all.groups[partial.group]!.aggregators;
@@ -69,7 +74,8 @@ export class TimeWindows implements MergerWindows {
         }
       }
     }
-    this.emitWindowGauges(end);
+    if (size === slide) this.emitTumbling(closing, closingSeries, end);
+    else this.emitWindowGauges(end);
     const table = all.table;
     for (let series = table.first, next = NONE; series !== NONE; series = next) {
       next = table.next(series);
@@ -85,6 +91,22 @@ export class TimeWindows implements MergerWindows {
     for (const start of this.panes.keys()) if (start < end + slide - size) this.panes.delete(start);
   }
 
+  /**
+   * A tumbling window's per-window aggregators: the closing pane is the whole window, and its
+   * series were just found for their cumulative kinds (`closingSeries`, in the pane's order), so
+   * neither a map of merged partials nor a second lookup per series is needed.
+   */
+  private emitTumbling(closing: Map<string, PartialAggregate> | undefined, closingSeries: Int32Array, end: number): void {
+    if (!closing) return;
+    const all = this.series;
+    let at = 0;
+    for (const partial of closing.values()) {
+      const series = closingSeries[at++]!;
+      if (!all.hasWindowed[partial.group]) continue;
+      this.emitWindowed(series, windowCopy(all, partial), end);
+    }
+  }
+
   /** Per-window aggregators: one value per series with data in [end - size, end). */
   private emitWindowGauges(end: number): void {
     const { sizeMs: size, slideMs: slide, series: all } = this;
@@ -94,25 +116,17 @@ export class TimeWindows implements MergerWindows {
       if (!pane) continue;
       for (const [key, partial] of pane) {
         if (!all.hasWindowed[partial.group]) continue;
-        const group = all.groups[partial.group]!;
         const into = merged.get(key);
-        if (!into) {
-          // Panes stay intact for the next hopping window: merge into a fresh copy.
-          const copy = { ...partial, accs: group.aggregators.map((a) => (a.cumulative ? undefined : a.create())), touched: 0 };
-          all.mergeAccs(copy, partial, true);
-          merged.set(key, copy);
-        } else {
-          all.mergeAccs(into, partial, true);
-        }
+        if (!into) merged.set(key, windowCopy(all, partial));
+        else all.mergeAccs(into, partial, true);
       }
     }
-    for (const partial of merged.values()) this.emitWindowed(partial, end);
+    for (const partial of merged.values()) this.emitWindowed(this.series.seriesFor(partial), partial, end);
   }
 
-  /** The per-window kinds of the partial's series for the window ending at `end`, from the partial's accumulators. */
-  private emitWindowed(partial: PartialAggregate, end: number): void {
+  /** The per-window kinds of the series for the window ending at `end`, from the partial's accumulators. */
+  private emitWindowed(series: number, partial: PartialAggregate, end: number): void {
     const all = this.series;
-    const series = all.seriesFor(partial);
     all.table.addTouched(series, all.emission.emitWindowed(series, partial.key, partial.accs, partial.touched, end - this.sizeMs, end));
   }
 
@@ -149,18 +163,33 @@ export class TimeWindows implements MergerWindows {
 }
 
 /**
+ * A fresh copy of the partial's per-window accumulators, merged from it: panes stay intact for the
+ * next hopping window, and a per-window kind may change its accumulator as it emits (a tumbling
+ * window that emitted from the pane's own accumulators made scores-crash differ in a drift series).
+ */
+function windowCopy(all: MergerSeries, partial: PartialAggregate): PartialAggregate {
+  const copy = { ...partial, accs: all.groups[partial.group]!.aggregators.map((a) => (a.cumulative ? undefined : a.create())), touched: 0 };
+  all.mergeAccs(copy, partial, true);
+  return copy;
+}
+
+/**
  * The partial with its plain-number accumulators (counters, gauges, histograms) moved onto shared
  * slabs, as it waits in a pane: a Float64Array of its own costs 88 B more per accumulator than a
  * view of a slab (`test/bench/state-bench.ts`). The partials wire already decodes onto slabs, so
- * for its partials this is a second copy (one per series and pane, not per record); it is kept
- * for the partials that do not come from it (the previous msgpack wire, in-process callers).
+ * its partials' accumulators stay where they are; the others (the previous msgpack wire,
+ * in-process callers) are copied.
  */
 function onSlabs(partial: PartialAggregate, aggregators: readonly Aggregator[]): PartialAggregate {
   const accs = partial.accs;
   for (let m = 0; m < accs.length; m++) {
     const acc = accs[m];
-    // (Not asking `acc.buffer` whether it is a view already: that would move a small array off the heap.)
     if (aggregators[m]?.plainNumbers !== true || !(acc instanceof Float64Array)) continue;
+    // A view past the start of its buffer is on a slab already: only double-slab.ts makes such
+    // Float64Arrays (a slab's first view is copied, which is harmless). (Not asking `acc.buffer`:
+    // that would move a small array off the heap.) Copying every one again cost three views and
+    // copies per series and pane.
+    if (acc.byteOffset !== 0) continue;
     const moved = zeroedDoubles(acc.length);
     moved.set(acc);
     accs[m] = moved;
