@@ -65,8 +65,8 @@ function givesDouble(node: CompiledCel): boolean {
 function concatenationOrSum(a: CompiledCel, b: CompiledCel): CompiledCel {
   const [aField, bField] = [fieldReadBy(a), fieldReadBy(b)];
   return (record) => {
-    const left = (aField === undefined ? a(record) : record[aField]);
-    const right = (bField === undefined ? b(record) : record[bField]);
+    const left = aField === undefined ? a(record) : record[aField];
+    const right = bField === undefined ? b(record) : record[bField];
     if (typeof left === 'number' && typeof right === 'number') return left + right;
     if (typeof left === 'string' && typeof right === 'string') return left + right;
     return FALLBACK;

@@ -119,8 +119,8 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       }
       const [leftField, rightField] = [fieldReadBy(left), fieldReadBy(right)];
       return (record) => {
-        const object = (leftField === undefined ? left(record) : record[leftField]);
-        const key = (rightField === undefined ? right(record) : record[rightField]);
+        const object = leftField === undefined ? left(record) : record[leftField];
+        const key = rightField === undefined ? right(record) : record[rightField];
         return typeof key === 'string' ? ownField(object, key) : FALLBACK;
       };
     }
@@ -134,7 +134,7 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
         const members = keys.names.map((name) => constant[name] !== undefined);
         const leftField = fieldReadBy(left);
         return (record) => {
-          const key = (leftField === undefined ? left(record) : record[leftField]);
+          const key = leftField === undefined ? left(record) : record[leftField];
           if (typeof key !== 'string') return FALLBACK;
           const number = keys.numberOf(key);
           return number >= 0 && members[number]!;
@@ -142,8 +142,8 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       }
       const [leftField, rightField] = [fieldReadBy(left), fieldReadBy(right)];
       return (record) => {
-        const key = (leftField === undefined ? left(record) : record[leftField]);
-        const map = (rightField === undefined ? right(record) : record[rightField]);
+        const key = leftField === undefined ? left(record) : record[leftField];
+        const map = rightField === undefined ? right(record) : record[rightField];
         if (typeof key !== 'string' || !isPlainObject(map)) return FALLBACK;
         return Object.hasOwn(map, key) && map[key] !== undefined;
       };
@@ -155,8 +155,8 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       if (literals.has(b)) return equalsLiteral(a, literals.get(b)!, negate);
       const [aField, bField] = [fieldReadBy(a), fieldReadBy(b)];
       return (record) => {
-        const left = (aField === undefined ? a(record) : record[aField]);
-        const right = (bField === undefined ? b(record) : record[bField]);
+        const left = aField === undefined ? a(record) : record[aField];
+        const right = bField === undefined ? b(record) : record[bField];
         // Same scalar type, or null against a scalar: CEL's answer is JavaScript's `===`.
         const sameType = typeof left === typeof right && (typeof left === 'string' || typeof left === 'number' || typeof left === 'boolean');
         if (!sameType && !(isNullable(left) && isNullable(right) && (left === null || right === null))) return FALLBACK;
@@ -180,10 +180,10 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       const decisive = node.op === '||';
       const [aField, bField] = [fieldReadBy(a), fieldReadBy(b)];
       return (record) => {
-        const left = (aField === undefined ? a(record) : record[aField]);
+        const left = aField === undefined ? a(record) : record[aField];
         if (left === decisive) return decisive;
         if (left !== !decisive) return FALLBACK;
-        const right = (bField === undefined ? b(record) : record[bField]);
+        const right = bField === undefined ? b(record) : record[bField];
         return typeof right === 'boolean' ? right : FALLBACK;
       };
     }
@@ -191,15 +191,21 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       const inner = compile(node.args);
       const innerField = fieldReadBy(inner);
       return (record) => {
-        const value = (innerField === undefined ? inner(record) : record[innerField]);
+        const value = innerField === undefined ? inner(record) : record[innerField];
         return typeof value === 'boolean' ? !value : FALLBACK;
       };
     }
     case '-_': {
       const inner = compile(node.args);
+      // `-1.0` is the negation of a literal: folded, so it is a literal too (`x > -1.0` specialises).
+      const constant = literals.get(inner);
+      if (typeof constant === 'number') {
+        const negated = -constant;
+        return literal(() => negated, negated);
+      }
       const innerField = fieldReadBy(inner);
       return (record) => {
-        const value = (innerField === undefined ? inner(record) : record[innerField]);
+        const value = innerField === undefined ? inner(record) : record[innerField];
         return typeof value === 'number' ? -value : FALLBACK;
       };
     }
@@ -208,7 +214,7 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       // The branches' values are the result as they are: only the condition is read inline.
       const cField = fieldReadBy(c);
       return (record) => {
-        const condition = (cField === undefined ? c(record) : record[cField]);
+        const condition = cField === undefined ? c(record) : record[cField];
         if (condition === true) return t(record);
         return condition === false ? f(record) : FALLBACK;
       };
@@ -228,7 +234,7 @@ function fieldOf(target: CompiledCel, key: string): CompiledCel {
   const table = constantTables.get(target);
   if (table !== undefined) return tableLookup({ ...table, values: table.values.map((value) => (value === FALLBACK ? FALLBACK : ownField(value, key))) });
   const targetField = fieldReadBy(target);
-  return (record) => ownField((targetField === undefined ? target(record) : record[targetField]), key);
+  return (record) => ownField(targetField === undefined ? target(record) : record[targetField], key);
 }
 
 /** A constant's closure: its value when it is a CEL value (FALLBACK otherwise), remembered when it is a plain object. */
@@ -244,7 +250,7 @@ function tableLookup(table: ConstantTable): CompiledCel {
   const { key, keys, values } = table;
   const keyField = fieldReadBy(key);
   const node: CompiledCel = (record) => {
-    const name = (keyField === undefined ? key(record) : record[keyField]);
+    const name = keyField === undefined ? key(record) : record[keyField];
     if (typeof name !== 'string') return FALLBACK;
     const number = keys.numberOf(name);
     return number < 0 ? FALLBACK : values[number];
@@ -274,7 +280,7 @@ function call([name, args]: [string, Node[]], compile: (node: unknown) => Compil
   const innerField = fieldReadBy(inner);
   const type = name === 'string' ? 'string' : 'number';
   return (record) => {
-    const value = (innerField === undefined ? inner(record) : record[innerField]);
+    const value = innerField === undefined ? inner(record) : record[innerField];
     return typeof value === type ? value : FALLBACK;
   };
 }
@@ -285,9 +291,12 @@ function receiverCall([name, receiver, args]: [string, Node, Node[]], compile: (
   const target = compile(receiver);
   const argument = compile(args[0]);
   const [targetField, argumentField] = [fieldReadBy(target), fieldReadBy(argument)];
+  // A string literal argument (`startsWith("Throttling")`) is used as it is, not called for.
+  const constant = literals.get(argument);
+  const literalArgument = typeof constant === 'string' ? constant : undefined;
   return (record) => {
-    const text = (targetField === undefined ? target(record) : record[targetField]);
-    const other = (argumentField === undefined ? argument(record) : record[argumentField]);
+    const text = targetField === undefined ? target(record) : record[targetField];
+    const other = literalArgument ?? (argumentField === undefined ? argument(record) : record[argumentField]);
     return typeof text === 'string' && typeof other === 'string' ? method(text, other) : FALLBACK;
   };
 }

@@ -62,14 +62,14 @@ export function equalsLiteral(a: CompiledCel, c: number | string | boolean | nul
   const aField = fieldReadBy(a);
   if (c === null) {
     return (record) => {
-      const left = (aField === undefined ? a(record) : record[aField]);
+      const left = aField === undefined ? a(record) : record[aField];
       if (left === null) return !negate;
       return isNullable(left) ? negate : FALLBACK;
     };
   }
   const type = typeof c;
   return (record) => {
-    const left = (aField === undefined ? a(record) : record[aField]);
+    const left = aField === undefined ? a(record) : record[aField];
     if (typeof left === type) return (left === c) !== negate;
     return left === null ? negate : FALLBACK;
   };
@@ -83,30 +83,30 @@ export function comparison(op: '<' | '<=' | '>' | '>=', a: CompiledCel, b: Compi
     switch (op) {
       case '<':
         return (record) => {
-          const left = (aField === undefined ? a(record) : record[aField]);
+          const left = aField === undefined ? a(record) : record[aField];
           return typeof left === 'number' ? left < c : FALLBACK;
         };
       case '<=':
         return (record) => {
-          const left = (aField === undefined ? a(record) : record[aField]);
+          const left = aField === undefined ? a(record) : record[aField];
           return typeof left === 'number' ? left <= c : FALLBACK;
         };
       case '>':
         return (record) => {
-          const left = (aField === undefined ? a(record) : record[aField]);
+          const left = aField === undefined ? a(record) : record[aField];
           return typeof left === 'number' ? left > c : FALLBACK;
         };
       case '>=':
         return (record) => {
-          const left = (aField === undefined ? a(record) : record[aField]);
+          const left = aField === undefined ? a(record) : record[aField];
           return typeof left === 'number' ? left >= c : FALLBACK;
         };
     }
   }
   const test = COMPARE[op];
   return (record) => {
-    const left = (aField === undefined ? a(record) : record[aField]);
-    const right = (bField === undefined ? b(record) : record[bField]);
+    const left = aField === undefined ? a(record) : record[aField];
+    const right = bField === undefined ? b(record) : record[bField];
     // Doubles with doubles, strings with strings (cel-js compares strings by UTF-16 units, as `<` does).
     if (!((typeof left === 'number' && typeof right === 'number') || (typeof left === 'string' && typeof right === 'string'))) return FALLBACK;
     return test(left, right);
