@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileCel, FALLBACK } from '../../src/operators/transforms/cel-compiler.ts';
 import { celEnvironment } from '../../src/operators/transforms/cel-environment.ts';
+import { ConstantKeys } from '../../src/operators/transforms/constant-keys.ts';
 import { bindExpression, compileExpression, interpretExpression } from '../../src/operators/transforms/expression.ts';
 import { pipelines, samples } from '../support/shipped-samples.ts';
 
@@ -104,6 +105,8 @@ describe('compiled CEL against cel-js', () => {
     'b && f', 'b || f', 'f && missing', 'missing && f', 'b || missing', 'missing || b', 'missing && b', 'missing || f', 'b && s', 's && b',
     'f || s', '!b', '!s', '!missing', 'b ? s : t', 'f ? s : t', 's ? 1.0 : 2.0', 'missing ? 1.0 : 2.0', 'b ? missing : 1.0', 'b ? 1 : 2',
     'n ? 1.0 : 2.0',
+    // a negated literal is folded to a literal
+    'b ? -1.0 : 0.0', 'f ? 1.0 : -1.0', 'd > -1.0', 'd - -1.0', '-2.5 * d', '-0.0 == 0.0', '-1 + 1', 'b ? -1 : 0', 's > -1.0', 'big > -1.0',
     // access and membership
     'obj.k', 'obj["k"]', 'obj["a.b"]', 'obj.nested.deep', 'obj.nope', 'obj["nope"]', 'obj.undef', 'obj[s]', 'obj[d]', 'list[0]', 'list[0.0]',
     'strings[1]', 's.k', 'n.k', 'weird.constructor', 'weird["x"]', 'empty.k', '"k" in obj', '"nope" in obj', '"undef" in obj', 's in obj',
@@ -113,7 +116,7 @@ describe('compiled CEL against cel-js', () => {
     'map.k', 'map', 'int', 'string', 'list == null', 'obj.k.size()',
     // functions
     'string(s)', 'string(d)', 'string(big)', 'string(b)', 'string(n)', 'double(d)', 'double(big)', 'double("1.5")', 'double(s)', 'double(missing)',
-    's.startsWith("ab")', 's.startsWith(1.0)', 'd.startsWith("a")', 's.endsWith("bc")', 's.contains("b")', 'e.contains("")', 'size(s)',
+    's.startsWith("ab")', 's.startsWith(1.0)', 's.startsWith(t)', 'n.startsWith("a")', 'missing.contains("a")', 'n != null && n.startsWith("a")', 'd.startsWith("a")', 's.endsWith("bc")', 's.contains("b")', 'e.contains("")', 'size(s)',
     'size(emoji)', 's.matches("^a")', 'has(obj.k)', 'has(obj.nope)', 'list.all(x, x > 0)', 'list.map(x, x * 2)', 'strings.exists(x, x == "b")',
     'int(d)', 'dyn(s)', 's.size()', '[s, t]', '{"a": d}', 'type(s) == string', 's.toString()', 's.constructor("x")',
   ];
@@ -155,6 +158,20 @@ describe('compiled CEL against cel-js', () => {
     const keys: unknown[] = ['m', 'n', 'u', 'num', 'list', 'nope', '__proto__', 'a.b', 'constructor', 'toString', 'a', 1.5, null, true];
     for (const source of sources) for (const model of keys) expectSame(source, { model, d: 2 }, constants);
     expect(decidedByClosures('prices[model].input * d', { model: 'm', d: 2 }, constants)).toBe(true);
+  });
+
+  it('numbers a constant\'s keys right whichever key came before (the last one is remembered)', () => {
+    const keys = new ConstantKeys({ a: 1, bb: 2, __proto__: null });
+    const asked = ['a', 'a', 'bb', 'nope', 'nope', 'a', ['b', 'b'].join(''), 'bb', 'c', 'a'];
+    expect(asked.map((key) => keys.numberOf(key))).toEqual([0, 0, 1, -1, -1, 0, 1, 1, -1, 0]);
+  });
+
+  it('lookups into two constants and two keys in one expression each find their own', () => {
+    const constants = { prices: { m: { input: 0.5 }, x: { input: 2 } }, flat: { m: 'fm', y: 'fy' } };
+    const source = 'model in prices ? prices[model].input : (other in flat ? flat[other] : prices[other].input)';
+    for (const [model, other] of [['m', 'y'], ['x', 'm'], ['z', 'y'], ['z', 'x'], ['m', 'm'], ['z', 'z']]) {
+      expectSame(source, { model, other }, constants);
+    }
   });
 
   it('a constant shadows the record field of the same name in folded lookups too', () => {

@@ -19,17 +19,35 @@
  * both ways and asserts identical results and errors.
  */
 
-import { arithmetic, comparison, equalsLiteral, FALLBACK, isNullable, literal, literals, type CompiledCel } from './cel-operators.ts';
+import { arithmetic } from './cel-arithmetic.ts';
+import { constantKeys, type ConstantKeys } from './constant-keys.ts';
+import {
+  comparison,
+  equalsLiteral,
+  FALLBACK,
+  fieldRead,
+  fieldReadBy,
+  isCelValue,
+  isNullable,
+  isPlainObject,
+  isScalar,
+  literal,
+  literals,
+  type CompiledCel,
+} from './cel-operators.ts';
 
 export { FALLBACK, type CompiledCel } from './cel-operators.ts';
 
 /**
  * Reads a variable for a record: its value, or undefined when it has none (cel-js then says
- * unknown_variable). No reader (undefined) for a name cel-js declares itself (`int`, `map`, …):
- * it is not the record's. A pipeline constant is `{ constant: value }`: the same for every
- * record, and never changed after load, so lookups into it are resolved at compile time.
+ * unknown_variable). `{ field: name }` is the record's own field of that name, read by the
+ * closures themselves (see fieldRead). No reader (undefined) for a name cel-js declares itself
+ * (`int`, `map`, …): it is not the record's. A pipeline constant is `{ constant: value }`: the
+ * same for every record, and never changed after load, so lookups into it are resolved at compile time.
  */
-export type VariableReader = (name: string) => ((record: Record<string, unknown>) => unknown) | { readonly constant: unknown } | undefined;
+export type VariableReader = (
+  name: string,
+) => ((record: Record<string, unknown>) => unknown) | { readonly field: string } | { readonly constant: unknown } | undefined;
 
 /** Closures that give a pipeline constant's plain object (`prices`): its members are folded. */
 const constantObjects = new WeakMap<CompiledCel, Record<string, unknown>>();
@@ -39,7 +57,14 @@ const constantObjects = new WeakMap<CompiledCel, Record<string, unknown>>();
  * the closure giving the key, and every key's result, computed once. A key without a result (not
  * an own member, or not a plain CEL value) falls back to cel-js, as the per-record lookup did.
  */
-const constantTables = new WeakMap<CompiledCel, { readonly key: CompiledCel; readonly values: ReadonlyMap<string, unknown> }>();
+const constantTables = new WeakMap<CompiledCel, ConstantTable>();
+
+/** The result of a lookup into a constant for each of its keys (by ConstantKeys number): a value or FALLBACK. */
+interface ConstantTable {
+  readonly key: CompiledCel;
+  readonly keys: ConstantKeys;
+  readonly values: readonly unknown[];
+}
 
 interface Node {
   readonly op: unknown;
@@ -69,13 +94,14 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
     case 'id': {
       const read = variable(node.args as string);
       if (read === undefined) throw new NotCompiled();
-      if (typeof read !== 'function') return constantNode(read.constant);
-      return (record) => {
-        const value = read(record);
-        // Doubles, strings and bools first: almost every field is one.
-        const type = typeof value;
-        return type === 'number' || type === 'string' || type === 'boolean' || isCelValue(value) ? value : FALLBACK;
-      };
+      if (typeof read !== 'function') {
+        if (!('field' in read)) return constantNode(read.constant);
+        // A name Object.prototype has (`constructor`) is read with its own-field check, below.
+        if (!(read.field in Object.prototype)) return fieldRead(read.field);
+        const name = read.field;
+        return idOf((record) => (Object.hasOwn(record, name) ? record[name] : undefined));
+      }
+      return idOf(read);
     }
     case '.': {
       const [target, key] = node.args as [Node, string];
@@ -88,16 +114,13 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       const right = compile(index);
       const constant = constantObjects.get(left);
       if (constant !== undefined) {
-        const values = new Map<string, unknown>();
-        for (const key of Object.getOwnPropertyNames(constant)) {
-          const value = ownField(constant, key);
-          if (value !== FALLBACK) values.set(key, value);
-        }
-        return tableLookup(right, values);
+        const keys = constantKeys(constant);
+        return tableLookup({ key: right, keys, values: keys.names.map((name) => ownField(constant, name)) });
       }
+      const [leftField, rightField] = [fieldReadBy(left), fieldReadBy(right)];
       return (record) => {
-        const object = left(record);
-        const key = right(record);
+        const object = leftField === undefined ? left(record) : record[leftField];
+        const key = rightField === undefined ? right(record) : record[rightField];
         return typeof key === 'string' ? ownField(object, key) : FALLBACK;
       };
     }
@@ -107,15 +130,20 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       const right = compile(haystack);
       const constant = constantObjects.get(right);
       if (constant !== undefined) {
-        const members = new Set(Object.getOwnPropertyNames(constant).filter((key) => constant[key] !== undefined));
+        const keys = constantKeys(constant);
+        const members = keys.names.map((name) => constant[name] !== undefined);
+        const leftField = fieldReadBy(left);
         return (record) => {
-          const key = left(record);
-          return typeof key === 'string' ? members.has(key) : FALLBACK;
+          const key = leftField === undefined ? left(record) : record[leftField];
+          if (typeof key !== 'string') return FALLBACK;
+          const number = keys.numberOf(key);
+          return number >= 0 && members[number]!;
         };
       }
+      const [leftField, rightField] = [fieldReadBy(left), fieldReadBy(right)];
       return (record) => {
-        const key = left(record);
-        const map = right(record);
+        const key = leftField === undefined ? left(record) : record[leftField];
+        const map = rightField === undefined ? right(record) : record[rightField];
         if (typeof key !== 'string' || !isPlainObject(map)) return FALLBACK;
         return Object.hasOwn(map, key) && map[key] !== undefined;
       };
@@ -125,9 +153,10 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       const [a, b] = (node.args as [Node, Node]).map(compile) as [CompiledCel, CompiledCel];
       const negate = node.op === '!=';
       if (literals.has(b)) return equalsLiteral(a, literals.get(b)!, negate);
+      const [aField, bField] = [fieldReadBy(a), fieldReadBy(b)];
       return (record) => {
-        const left = a(record);
-        const right = b(record);
+        const left = aField === undefined ? a(record) : record[aField];
+        const right = bField === undefined ? b(record) : record[bField];
         // Same scalar type, or null against a scalar: CEL's answer is JavaScript's `===`.
         const sameType = typeof left === typeof right && (typeof left === 'string' || typeof left === 'number' || typeof left === 'boolean');
         if (!sameType && !(isNullable(left) && isNullable(right) && (left === null || right === null))) return FALLBACK;
@@ -149,32 +178,43 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       const [a, b] = (node.args as [Node, Node]).map(compile) as [CompiledCel, CompiledCel];
       // Only a bool left operand is decided here: cel-js's error absorption handles the rest.
       const decisive = node.op === '||';
+      const [aField, bField] = [fieldReadBy(a), fieldReadBy(b)];
       return (record) => {
-        const left = a(record);
+        const left = aField === undefined ? a(record) : record[aField];
         if (left === decisive) return decisive;
         if (left !== !decisive) return FALLBACK;
-        const right = b(record);
+        const right = bField === undefined ? b(record) : record[bField];
         return typeof right === 'boolean' ? right : FALLBACK;
       };
     }
     case '!_': {
-      const operand = compile(node.args);
+      const inner = compile(node.args);
+      const innerField = fieldReadBy(inner);
       return (record) => {
-        const value = operand(record);
+        const value = innerField === undefined ? inner(record) : record[innerField];
         return typeof value === 'boolean' ? !value : FALLBACK;
       };
     }
     case '-_': {
-      const operand = compile(node.args);
+      const inner = compile(node.args);
+      // `-1.0` is the negation of a literal: folded, so it is a literal too (`x > -1.0` specialises).
+      const constant = literals.get(inner);
+      if (typeof constant === 'number') {
+        const negated = -constant;
+        return literal(() => negated, negated);
+      }
+      const innerField = fieldReadBy(inner);
       return (record) => {
-        const value = operand(record);
+        const value = innerField === undefined ? inner(record) : record[innerField];
         return typeof value === 'number' ? -value : FALLBACK;
       };
     }
     case '?:': {
       const [c, t, f] = (node.args as [Node, Node, Node]).map(compile) as [CompiledCel, CompiledCel, CompiledCel];
+      // The branches' values are the result as they are: only the condition is read inline.
+      const cField = fieldReadBy(c);
       return (record) => {
-        const condition = c(record);
+        const condition = cField === undefined ? c(record) : record[cField];
         if (condition === true) return t(record);
         return condition === false ? f(record) : FALLBACK;
       };
@@ -192,15 +232,9 @@ function fieldOf(target: CompiledCel, key: string): CompiledCel {
   const constant = constantObjects.get(target);
   if (constant !== undefined) return constantNode(ownField(constant, key));
   const table = constantTables.get(target);
-  if (table !== undefined) {
-    const values = new Map<string, unknown>();
-    for (const [name, value] of table.values) {
-      const member = ownField(value, key);
-      if (member !== FALLBACK) values.set(name, member);
-    }
-    return tableLookup(table.key, values);
-  }
-  return (record) => ownField(target(record), key);
+  if (table !== undefined) return tableLookup({ ...table, values: table.values.map((value) => (value === FALLBACK ? FALLBACK : ownField(value, key))) });
+  const targetField = fieldReadBy(target);
+  return (record) => ownField(targetField === undefined ? target(record) : record[targetField], key);
 }
 
 /** A constant's closure: its value when it is a CEL value (FALLBACK otherwise), remembered when it is a plain object. */
@@ -211,16 +245,26 @@ function constantNode(value: unknown): CompiledCel {
   return isScalar(value) ? literal(node, value) : node;
 }
 
-/** `key(record)` looked up in `values`, computed at compile time; a key without a value falls back to cel-js. */
-function tableLookup(key: CompiledCel, values: ReadonlyMap<string, unknown>): CompiledCel {
+/** `key(record)` looked up in a constant, each key's result computed at compile time; a key without one falls back to cel-js. */
+function tableLookup(table: ConstantTable): CompiledCel {
+  const { key, keys, values } = table;
+  const keyField = fieldReadBy(key);
   const node: CompiledCel = (record) => {
-    const name = key(record);
+    const name = keyField === undefined ? key(record) : record[keyField];
     if (typeof name !== 'string') return FALLBACK;
-    const value = values.get(name);
-    return value === undefined ? FALLBACK : value;
+    const number = keys.numberOf(name);
+    return number < 0 ? FALLBACK : values[number];
   };
-  constantTables.set(node, { key, values });
+  constantTables.set(node, table);
   return node;
+}
+
+/** A variable as `read` gives it, as CEL sees it: the value, or FALLBACK where it is missing or no CEL value. */
+function idOf(read: (record: Record<string, unknown>) => unknown): CompiledCel {
+  return (record) => {
+    const value = read(record);
+    return isCelValue(value) ? value : FALLBACK;
+  };
 }
 
 function ownField(object: unknown, key: string): unknown {
@@ -232,10 +276,11 @@ function ownField(object: unknown, key: string): unknown {
 /** `string(s)` of a string and `double(d)` of a double are the value itself; other conversions format or parse. */
 function call([name, args]: [string, Node[]], compile: (node: unknown) => CompiledCel): CompiledCel {
   if (args.length !== 1 || (name !== 'string' && name !== 'double')) throw new NotCompiled();
-  const operand = compile(args[0]);
+  const inner = compile(args[0]);
+  const innerField = fieldReadBy(inner);
   const type = name === 'string' ? 'string' : 'number';
   return (record) => {
-    const value = operand(record);
+    const value = innerField === undefined ? inner(record) : record[innerField];
     return typeof value === type ? value : FALLBACK;
   };
 }
@@ -245,9 +290,13 @@ function receiverCall([name, receiver, args]: [string, Node, Node[]], compile: (
   const method = STRING_METHODS[name]!;
   const target = compile(receiver);
   const argument = compile(args[0]);
+  const [targetField, argumentField] = [fieldReadBy(target), fieldReadBy(argument)];
+  // A string literal argument (`startsWith("Throttling")`) is used as it is, not called for.
+  const constant = literals.get(argument);
+  const literalArgument = typeof constant === 'string' ? constant : undefined;
   return (record) => {
-    const text = target(record);
-    const other = argument(record);
+    const text = targetField === undefined ? target(record) : record[targetField];
+    const other = literalArgument ?? (argumentField === undefined ? argument(record) : record[argumentField]);
     return typeof text === 'string' && typeof other === 'string' ? method(text, other) : FALLBACK;
   };
 }
@@ -257,20 +306,3 @@ const STRING_METHODS: Readonly<Record<string, (text: string, other: string) => b
   endsWith: (text, other) => text.endsWith(other),
   contains: (text, other) => text.includes(other),
 };
-
-function isScalar(value: unknown): boolean {
-  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
-}
-
-/** A plain object (JSON object, constants map): what cel-js treats as a map by property access. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const constructor = (value as object).constructor;
-  return constructor === Object || constructor === undefined;
-}
-
-/** Values cel-js passes through unchanged: scalars, plain objects and arrays (FALLBACK, a symbol, is none). */
-function isCelValue(value: unknown): boolean {
-  if (isScalar(value)) return true;
-  return isPlainObject(value) || Array.isArray(value);
-}

@@ -1,6 +1,6 @@
 /**
- * The operators of compiled CEL (cel-compiler.ts): closures for comparison, equality with a
- * literal and arithmetic on doubles and strings, each returning FALLBACK wherever cel-js alone
+ * The operators of compiled CEL (cel-compiler.ts): closures for comparison and equality with a
+ * literal (arithmetic: cel-arithmetic.ts), each returning FALLBACK wherever cel-js alone
  * can say what the expression gives (ints, mixed types, errors). An operator whose right operand
  * is a literal (a closure `literal` marked) tests only its left operand.
  */
@@ -9,6 +9,37 @@
 export const FALLBACK: unique symbol = Symbol('cel-fallback');
 
 export type CompiledCel = (record: Record<string, unknown>) => unknown;
+
+/**
+ * Closures that read one field of the record (fieldRead), by the field's name. An operator that
+ * tests its operand's type reads such a field itself, `field === undefined ? node(record) :
+ * record[field]`, instead of calling the closure: the closures' call sites serve every expression,
+ * so V8 cannot inline through them (nor did it inline a helper for that read). A raw value that is
+ * no CEL value (undefined, a Date) fails the operator's type test just as the FALLBACK the closure
+ * would give. Only where the type is tested: a `?:` branch's value is passed on, so it is called.
+ */
+const fieldNames = new WeakMap<CompiledCel, string>();
+
+/**
+ * The closure reading record field `name` as CEL sees it: the value, or FALLBACK for a missing
+ * field or one that is no CEL value. Only for names Object.prototype lacks, so that an own field
+ * is the only thing `record[name]` can find (decoded records are plain objects, field-path.ts).
+ */
+export function fieldRead(name: string): CompiledCel {
+  const node: CompiledCel = (record) => {
+    const value = record[name];
+    // Doubles, strings and bools first: almost every field is one.
+    const type = typeof value;
+    return type === 'number' || type === 'string' || type === 'boolean' || isCelValue(value) ? value : FALLBACK;
+  };
+  fieldNames.set(node, name);
+  return node;
+}
+
+/** The field `node` reads when fieldRead made it, else undefined. */
+export function fieldReadBy(node: CompiledCel): string | undefined {
+  return fieldNames.get(node);
+}
 
 /**
  * Closures that always give the same double, string, bool or null (a literal, a folded constant):
@@ -28,52 +59,54 @@ export function literal(node: CompiledCel, value: unknown): CompiledCel {
  * compares with `===`, null against a scalar is unequal, anything else falls back to cel-js.
  */
 export function equalsLiteral(a: CompiledCel, c: number | string | boolean | null, negate: boolean): CompiledCel {
+  const aField = fieldReadBy(a);
   if (c === null) {
     return (record) => {
-      const left = a(record);
+      const left = aField === undefined ? a(record) : record[aField];
       if (left === null) return !negate;
       return isNullable(left) ? negate : FALLBACK;
     };
   }
   const type = typeof c;
   return (record) => {
-    const left = a(record);
+    const left = aField === undefined ? a(record) : record[aField];
     if (typeof left === type) return (left === c) !== negate;
     return left === null ? negate : FALLBACK;
   };
 }
 
 export function comparison(op: '<' | '<=' | '>' | '>=', a: CompiledCel, b: CompiledCel): CompiledCel {
+  const [aField, bField] = [fieldReadBy(a), fieldReadBy(b)];
   const c = literals.get(b);
   if (typeof c === 'number') {
     // A double on the right: only a double on the left compares; anything else falls back.
     switch (op) {
       case '<':
         return (record) => {
-          const left = a(record);
+          const left = aField === undefined ? a(record) : record[aField];
           return typeof left === 'number' ? left < c : FALLBACK;
         };
       case '<=':
         return (record) => {
-          const left = a(record);
+          const left = aField === undefined ? a(record) : record[aField];
           return typeof left === 'number' ? left <= c : FALLBACK;
         };
       case '>':
         return (record) => {
-          const left = a(record);
+          const left = aField === undefined ? a(record) : record[aField];
           return typeof left === 'number' ? left > c : FALLBACK;
         };
       case '>=':
         return (record) => {
-          const left = a(record);
+          const left = aField === undefined ? a(record) : record[aField];
           return typeof left === 'number' ? left >= c : FALLBACK;
         };
     }
   }
   const test = COMPARE[op];
   return (record) => {
-    const left = a(record);
-    const right = b(record);
+    const left = aField === undefined ? a(record) : record[aField];
+    const right = bField === undefined ? b(record) : record[bField];
     // Doubles with doubles, strings with strings (cel-js compares strings by UTF-16 units, as `<` does).
     if (!((typeof left === 'number' && typeof right === 'number') || (typeof left === 'string' && typeof right === 'string'))) return FALLBACK;
     return test(left, right);
@@ -87,58 +120,23 @@ const COMPARE = {
   '>=': (a: number | string, b: number | string) => a >= b,
 };
 
-export function arithmetic(op: '+' | '-' | '*' | '/', a: CompiledCel, b: CompiledCel): CompiledCel {
-  const c = literals.get(b);
-  if (typeof c === 'number' && op !== '+') {
-    // A double on the right of -, *, /: only a double on the left computes (+ also joins strings: general case).
-    switch (op) {
-      case '-':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left - c : FALLBACK;
-        };
-      case '*':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left * c : FALLBACK;
-        };
-      case '/':
-        return (record) => {
-          const left = a(record);
-          return typeof left === 'number' ? left / c : FALLBACK;
-        };
-    }
-  }
-  switch (op) {
-    case '+':
-      return (record) => {
-        const left = a(record);
-        const right = b(record);
-        if (typeof left === 'number' && typeof right === 'number') return left + right;
-        if (typeof left === 'string' && typeof right === 'string') return left + right;
-        return FALLBACK;
-      };
-    case '-':
-      return (record) => {
-        const left = a(record);
-        const right = b(record);
-        return typeof left === 'number' && typeof right === 'number' ? left - right : FALLBACK;
-      };
-    case '*':
-      return (record) => {
-        const left = a(record);
-        const right = b(record);
-        return typeof left === 'number' && typeof right === 'number' ? left * right : FALLBACK;
-      };
-    case '/':
-      return (record) => {
-        const left = a(record);
-        const right = b(record);
-        return typeof left === 'number' && typeof right === 'number' ? left / right : FALLBACK;
-      };
-  }
-}
-
 export function isNullable(value: unknown): boolean {
   return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+export function isScalar(value: unknown): boolean {
+  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
+}
+
+/** A plain object (JSON object, constants map): what cel-js treats as a map by property access. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const constructor = (value as object).constructor;
+  return constructor === Object || constructor === undefined;
+}
+
+/** Values cel-js passes through unchanged: scalars, plain objects and arrays (FALLBACK, a symbol, is none). */
+export function isCelValue(value: unknown): boolean {
+  if (isScalar(value)) return true;
+  return isPlainObject(value) || Array.isArray(value);
 }

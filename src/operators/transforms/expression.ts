@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ownFieldReader } from '../../core/field-path.ts';
 import type { Rejection } from '../../core/dead-letter-reason.ts';
 import { compileCel, FALLBACK, type CompiledCel, type VariableReader } from './cel-compiler.ts';
 import { celEnvironment } from './cel-environment.ts';
@@ -19,7 +18,7 @@ type Parsed = CompiledExpression & { ast: unknown };
 export function compileExpression(source: string): CompiledExpression {
   const parsed = celEnvironment.parse(source) as unknown as Parsed;
   const interpreted = metered(parsed);
-  const compiled = compiledOrUndefined(source, parsed, ownFieldReader);
+  const compiled = compiledOrUndefined(source, parsed, (field) => ({ field }));
   return compiled === undefined ? interpreted : withFallback(compiled, interpreted);
 }
 
@@ -38,7 +37,7 @@ export function bindExpression(source: string, constants: Readonly<Record<string
   const interpreted = interpretBound(parsed, constants);
   const compiled = compiledOrUndefined(source, parsed, (name) => {
     if (Object.hasOwn(constants, name)) return { constant: constants[name] };
-    return ownFieldReader(name);
+    return { field: name };
   });
   return compiled === undefined ? interpreted : withFallback(compiled, interpreted);
 }

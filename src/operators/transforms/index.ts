@@ -57,7 +57,7 @@ export function compileTransforms(
       return (record) => {
         for (let i = 0; i < fields.length; i++) {
           try {
-            record[fields[i]!] = normalise(expressions[i]!(record));
+            STORES[i & 3]!(record, fields[i]!, normalise(expressions[i]!(record)));
           } catch (error) {
             return expressionRejection(`${where}.compute.${fields[i]}`, error);
           }
@@ -81,6 +81,26 @@ export function compileTransforms(
     }
   };
 }
+
+/**
+ * The stores of computed fields, one function per field position (mod 4): V8 keeps one store
+ * cache per function literal (closures of one literal share it), and a store that sees every
+ * computed field's name goes megamorphic (test/bench/cel-bench.ts, 3 fields: 0.52 → 0.43 µs per record).
+ */
+const STORES: readonly ((record: Record<string, unknown>, name: string, value: unknown) => void)[] = [
+  (record, name, value) => {
+    record[name] = value;
+  },
+  (record, name, value) => {
+    record[name] = value;
+  },
+  (record, name, value) => {
+    record[name] = value;
+  },
+  (record, name, value) => {
+    record[name] = value;
+  },
+];
 
 /** CEL integers arrive as BigInt; metrics and labels want plain numbers. */
 function normalise(value: unknown): unknown {
