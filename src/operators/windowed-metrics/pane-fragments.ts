@@ -1,6 +1,11 @@
 import type { PartialAggregate } from './partial.ts';
 import type { CombinerWindows, NewPartial } from './pre-aggregator.ts';
 
+/** The start of the pane an event time falls in (floored: event times before 1970 too). */
+export function paneStart(eventTimeMs: number, slideMs: number): number {
+  return eventTimeMs - (((eventTimeMs % slideMs) + slideMs) % slideMs);
+}
+
 /** Time windows: one partial per series and pane (`slide` long; a tumbling window is one pane). */
 export class PaneFragments implements CombinerWindows {
   private panes = new Map<string, { current: PartialAggregate | undefined; byPane: Map<number, PartialAggregate> }>();
@@ -24,7 +29,7 @@ export class PaneFragments implements CombinerWindows {
     const slide = this.slideMs;
     if (eventTimeMs !== this.lastTime) {
       this.lastTime = eventTimeMs;
-      this.lastStart = eventTimeMs - (((eventTimeMs % slide) + slide) % slide);
+      this.lastStart = paneStart(eventTimeMs, slide);
     }
     const start = this.lastStart;
     let series = this.panes.get(key);

@@ -2,7 +2,7 @@ import type { Rejection } from '../../core/dead-letter-reason.ts';
 import { InvalidInput, SKIP } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
-import { PaneFragments } from './pane-fragments.ts';
+import { PaneFragments, paneStart } from './pane-fragments.ts';
 import { RecordSeries } from './record-series.ts';
 import { SessionFragments } from './session-fragments.ts';
 import { groupKeyPrefix, isSeriesId, seriesReader, type SeriesId, type SeriesReader } from './series-key.ts';
@@ -53,6 +53,11 @@ export class PreAggregator {
    */
   private readonly reads: ((record: Record<string, unknown>) => unknown)[][];
   private readonly adds: ((acc: unknown, value: unknown, eventTimeMs: number) => void)[][];
+  /** The pane length of time windows; NaN for sessions, whose partials a record's tuple does not remember. */
+  private readonly slideMs: number;
+  /** The pane start of the last event time added (every group of a record, and often the next record, share it). */
+  private lastTime = NaN;
+  private lastStart = NaN;
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -60,6 +65,7 @@ export class PreAggregator {
   ) {
     const create = (g: number, key: string, tenant: string, start: number, end: number) => this.newPartial(g, key, tenant, start, end);
     this.fragments = windowing.kind === 'panes' ? new PaneFragments(windowing.slideMs, create) : new SessionFragments(windowing.gapMs, create, groups);
+    this.slideMs = windowing.kind === 'panes' ? windowing.slideMs : NaN;
     this.valueScratch = groups.map((g) => new Array<unknown>(g.aggregators.length));
     this.takes = groups.map(() => false);
     this.seriesScratch = new Array<SeriesId>(groups.length);
@@ -73,7 +79,8 @@ export class PreAggregator {
   /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
   add(tenant: string, eventTimeMs: number, record: Record<string, unknown>): Rejection | undefined {
     const groupCount = this.groups.length;
-    const known = this.recordSeries?.lookup(tenant, record);
+    const tuple = this.recordSeries?.lookup(tenant, record);
+    const known = tuple?.series;
     // Read and check everything before touching state: a record counts in every metric or none.
     for (let g = 0; g < groupCount; g++) {
       const reads = this.reads[g]!;
@@ -96,9 +103,21 @@ export class PreAggregator {
       if (!isSeriesId(series)) return series;
       this.seriesScratch[g] = series;
     }
+    // NaN for sessions: no remembered partial's start equals it.
+    if (eventTimeMs !== this.lastTime) {
+      this.lastTime = eventTimeMs;
+      this.lastStart = paneStart(eventTimeMs, this.slideMs);
+    }
+    const start = this.lastStart;
+    const remembered = Number.isNaN(start) ? undefined : tuple?.partials;
     for (let g = 0; g < groupCount; g++) {
       if (!this.takes[g]) continue; // filtered out of every metric of the group: no series either
-      const partial = this.fragments.partialFor(g, this.seriesScratch[g]!.key, tenant, eventTimeMs);
+      let partial = remembered?.[g];
+      if (partial === undefined || partial.start !== start) {
+        partial = this.fragments.partialFor(g, this.seriesScratch[g]!.key, tenant, eventTimeMs);
+        // Not for passthrough groups: their series is the record's own, not the tuple's.
+        if (remembered !== undefined && known![g] !== undefined) remembered[g] = partial;
+      }
       const adds = this.adds[g]!;
       const values = this.valueScratch[g]!;
       const accs = partial.accs;
@@ -138,6 +157,7 @@ export class PreAggregator {
 
   /** Hands over everything accumulated since the last drain. */
   drain(): PartialAggregate[] {
+    this.recordSeries?.forgetPartials();
     return this.fragments.drain();
   }
 
