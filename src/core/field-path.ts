@@ -28,7 +28,7 @@ export function fieldPathSegments(path: string): string[] {
  * `record[key]` load sees every key of the pipeline and goes megamorphic (a stub-cache probe per
  * read), and the combiner and CEL read ~35 fields per gateway record. A generated reader keeps
  * its own, monomorphic load: 20 gateway field reads cost 0.19–0.27 µs per record against
- * 0.43–0.53 with closures (node 20, 2-core bench machine, 100k records, alternating rounds).
+ * 0.43–0.53 with closures (in isolation; node 20, 2-core bench machine, 100k records, alternating rounds).
  *
  * Decoded records are plain objects (JSON.parse, object spreads, `Object.create(null)`): their
  * prototype is Object.prototype or null. So a top-level key that Object.prototype does not have

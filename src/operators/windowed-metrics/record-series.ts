@@ -25,8 +25,9 @@ export class RecordTuple {
 
 /**
  * Label tuples one combiner keeps; beyond, its trie is dropped and refilled (a label flood). A
- * tuple costs ~760 B when every record brings a new value (its Maps and leaf), and there is a
- * combiner per source partition: 4,096 bound it to ~3 MB each, far above a gateway's real tuples.
+ * tuple costs ~760 B when every record brings a new value (its Maps and series), plus ~70 B of
+ * partial slots (6 groups), and there is a combiner per source partition: 4,096 bound it to
+ * ~3.4 MB each, far above a gateway's real tuples.
  */
 export const MAX_RECORD_TUPLES = 4_096;
 
