@@ -20,4 +20,16 @@ describe('field paths', () => {
     expect(compileFieldGetter('constructor')(record)).toBeUndefined();
     expect(compileFieldGetter('labels.constructor')(record)).toBeUndefined();
   });
+
+  it('reads keys that are no identifiers, and never inherited ones, from its generated reader', () => {
+    const odd = "it's.a `key` ${x}\n\u2028"; // quotes, a template, a line break and a line separator
+    const record = { a: { [odd]: 7 }, toString: 'own', b: null } as Record<string, unknown>;
+    expect(compileFieldGetter(`a["${odd}"]`)(record)).toBe(7);
+    expect(compileFieldGetter('toString')(record)).toBe('own');
+    expect(compileFieldGetter('toString')({})).toBeUndefined();
+    expect(compileFieldGetter('__proto__')({})).toBeUndefined();
+    expect(compileFieldGetter('valueOf')(Object.create(null) as Record<string, unknown>)).toBeUndefined();
+    expect(compileFieldGetter('b.c')(record)).toBeUndefined();
+    expect(compileFieldGetter('missing')(record)).toBeUndefined();
+  });
 });

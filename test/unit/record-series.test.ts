@@ -32,7 +32,7 @@ describe('record series', () => {
     ];
     for (const tenant of ['acme', 'globex']) {
       for (const record of records) {
-        const leaf = shared.lookup(tenant, record)!;
+        const leaf = shared.lookup(tenant, record)!.series;
         expect(leaf[2]).toBeUndefined();
         for (const g of [0, 1, 3, 4]) expect(leaf[g]).toBe(readers[g]!(tenant, record));
       }
@@ -50,7 +50,7 @@ describe('record series', () => {
   it('starts over past MAX_RECORD_TUPLES tuples and still gives the right series', () => {
     const shared = RecordSeries.of(groups, readers)!;
     for (let i = 0; i <= MAX_RECORD_TUPLES; i++) shared.lookup('acme', { api: 'chat', model: `m${i}` });
-    const leaf = shared.lookup('acme', { api: 'chat', model: 'm0' })!;
+    const leaf = shared.lookup('acme', { api: 'chat', model: 'm0' })!.series;
     expect(leaf[0]!.key).toBe(`0\u0002acme\u0000chat\u0000m0`);
     expect(leaf[3]!.values).toEqual([undefined, undefined, 'm0']);
   });

@@ -1,9 +1,21 @@
 import type { PartialAggregate } from './partial.ts';
 import type { CombinerWindows, NewPartial } from './pre-aggregator.ts';
 
-/** Time windows: one partial per series and pane (`slide` long; a tumbling window is one pane). */
+/** The start of the pane an event time falls in (floored: event times before 1970 too). */
+export function paneStart(eventTimeMs: number, slideMs: number): number {
+  return eventTimeMs - (((eventTimeMs % slideMs) + slideMs) % slideMs);
+}
+
+/**
+ * Time windows: one partial per series and pane (`slide` long; a tumbling window is one pane).
+ * Within a flush almost every series has records in one pane only, so a series costs one Map
+ * entry, its newest partial; a series with records in more panes also gets a Map of them by pane start.
+ */
 export class PaneFragments implements CombinerWindows {
-  private panes = new Map<string, { current: PartialAggregate | undefined; byPane: Map<number, PartialAggregate> }>();
+  /** Per series, the partial of the pane it was last asked for; its key order is the order series arrived. */
+  private newest = new Map<string, PartialAggregate>();
+  /** Per series with partials in more than one pane since the last drain: all of them by pane start, oldest first. */
+  private several = new Map<string, Map<number, PartialAggregate>>();
   /**
    * The pane start of the last event time asked for: every group of a record asks with the same
    * time, and the floored modulo of an epoch-ms double costs more than the comparison.
@@ -17,31 +29,40 @@ export class PaneFragments implements CombinerWindows {
   ) {}
 
   get seriesCount(): number {
-    return this.panes.size;
+    return this.newest.size;
   }
 
   partialFor(g: number, key: string, tenant: string, eventTimeMs: number): PartialAggregate {
     const slide = this.slideMs;
     if (eventTimeMs !== this.lastTime) {
       this.lastTime = eventTimeMs;
-      this.lastStart = eventTimeMs - (((eventTimeMs % slide) + slide) % slide);
+      this.lastStart = paneStart(eventTimeMs, slide);
     }
     const start = this.lastStart;
-    let series = this.panes.get(key);
-    if (!series) this.panes.set(key, (series = { current: undefined, byPane: new Map() }));
-    // Within a flush almost every record of a series falls into its newest pane: check it first.
-    const current = series.current;
-    if (current !== undefined && current.start === start) return current;
-    let partial = series.byPane.get(start);
-    if (!partial) series.byPane.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
-    series.current = partial;
+    const newest = this.newest.get(key);
+    if (newest === undefined) {
+      const partial = this.newPartial(g, key, tenant, start, start + slide);
+      this.newest.set(key, partial);
+      return partial;
+    }
+    if (newest.start === start) return newest;
+    let byStart = this.several.get(key);
+    if (byStart === undefined) this.several.set(key, (byStart = new Map([[newest.start, newest]])));
+    let partial = byStart.get(start);
+    if (partial === undefined) byStart.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
+    this.newest.set(key, partial);
     return partial;
   }
 
   drain(): PartialAggregate[] {
     const out: PartialAggregate[] = [];
-    for (const series of this.panes.values()) for (const partial of series.byPane.values()) out.push(partial);
-    this.panes = new Map();
+    for (const [key, newest] of this.newest) {
+      const byStart = this.several.get(key);
+      if (byStart === undefined) out.push(newest);
+      else for (const partial of byStart.values()) out.push(partial);
+    }
+    this.newest = new Map();
+    this.several = new Map();
     return out;
   }
 }

@@ -2,7 +2,8 @@ import type { Rejection } from '../../core/dead-letter-reason.ts';
 import { InvalidInput, SKIP } from '../aggregations/aggregator.ts';
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan, Windowing } from './plan.ts';
-import { PaneFragments } from './pane-fragments.ts';
+import { compileGroupSteps, type GroupAdd, type GroupRead } from './group-steps.ts';
+import { PaneFragments, paneStart } from './pane-fragments.ts';
 import { RecordSeries } from './record-series.ts';
 import { SessionFragments } from './session-fragments.ts';
 import { groupKeyPrefix, isSeriesId, seriesReader, type SeriesId, type SeriesReader } from './series-key.ts';
@@ -46,13 +47,14 @@ export class PreAggregator {
   private readonly recordSeries: RecordSeries | undefined;
   /** Per group, its data-quality metrics (they count records dead-lettered as invalid). */
   private readonly quality: number[][];
-  /**
-   * Per group, each metric's `read` and `add`, bound once: the loop over a group's metrics then
-   * calls a known function instead of looking the method up on a different class per metric
-   * (a megamorphic load per call, 38 per gateway record).
-   */
-  private readonly reads: ((record: Record<string, unknown>) => unknown)[][];
-  private readonly adds: ((acc: unknown, value: unknown, eventTimeMs: number) => void)[][];
+  /** Per group, its metrics' reads and adds as one generated step each (group-steps.ts). */
+  private readonly reads: GroupRead[];
+  private readonly adds: GroupAdd[];
+  /** The pane length of time windows; NaN for sessions, whose partials a record's tuple does not remember. */
+  private readonly slideMs: number;
+  /** The pane start of the last event time added (every group of a record, and often the next record, share it). */
+  private lastTime = NaN;
+  private lastStart = NaN;
 
   constructor(
     private readonly groups: readonly SeriesGroupPlan[],
@@ -60,33 +62,29 @@ export class PreAggregator {
   ) {
     const create = (g: number, key: string, tenant: string, start: number, end: number) => this.newPartial(g, key, tenant, start, end);
     this.fragments = windowing.kind === 'panes' ? new PaneFragments(windowing.slideMs, create) : new SessionFragments(windowing.gapMs, create, groups);
+    this.slideMs = windowing.kind === 'panes' ? windowing.slideMs : NaN;
     this.valueScratch = groups.map((g) => new Array<unknown>(g.aggregators.length));
     this.takes = groups.map(() => false);
     this.seriesScratch = new Array<SeriesId>(groups.length);
     this.series = groups.map((group, g) => seriesReader(group, groupKeyPrefix(g)));
     this.recordSeries = RecordSeries.of(groups, this.series);
     this.quality = groups.map((g) => g.aggregators.flatMap((a, m) => (a.countRejected !== undefined ? [m] : [])));
-    this.reads = groups.map((g) => g.aggregators.map((a) => a.read.bind(a)));
-    this.adds = groups.map((g) => g.aggregators.map((a) => a.add.bind(a) as (acc: unknown, value: unknown, eventTimeMs: number) => void));
+    const steps = groups.map((g) => compileGroupSteps(g.aggregators));
+    this.reads = steps.map((step) => step.read);
+    this.adds = steps.map((step) => step.add);
   }
 
   /** Adds one record; returns a rejection (and changes nothing) if it cannot count. */
   add(tenant: string, eventTimeMs: number, record: Record<string, unknown>): Rejection | undefined {
     const groupCount = this.groups.length;
-    const known = this.recordSeries?.lookup(tenant, record);
+    const tuple = this.recordSeries?.lookup(tenant, record);
+    const known = tuple?.series;
     // Read and check everything before touching state: a record counts in every metric or none.
     for (let g = 0; g < groupCount; g++) {
-      const reads = this.reads[g]!;
-      const values = this.valueScratch[g]!;
-      let takes = false;
-      for (let m = 0; m < reads.length; m++) {
-        const value = reads[m]!(record);
-        if (value instanceof InvalidInput) {
-          this.countViolation(tenant, eventTimeMs, record);
-          return value;
-        }
-        values[m] = value;
-        if (value !== SKIP) takes = true;
+      const takes = this.reads[g]!(record, this.valueScratch[g]!);
+      if (takes instanceof InvalidInput) {
+        this.countViolation(tenant, eventTimeMs, record);
+        return takes;
       }
       this.takes[g] = takes;
       // The series labels only of groups that take the record: a record its filters leave out
@@ -96,21 +94,22 @@ export class PreAggregator {
       if (!isSeriesId(series)) return series;
       this.seriesScratch[g] = series;
     }
+    // NaN for sessions: no remembered partial's start equals it.
+    if (eventTimeMs !== this.lastTime) {
+      this.lastTime = eventTimeMs;
+      this.lastStart = paneStart(eventTimeMs, this.slideMs);
+    }
+    const start = this.lastStart;
+    const remembered = Number.isNaN(start) ? undefined : tuple?.partials;
     for (let g = 0; g < groupCount; g++) {
       if (!this.takes[g]) continue; // filtered out of every metric of the group: no series either
-      const partial = this.fragments.partialFor(g, this.seriesScratch[g]!.key, tenant, eventTimeMs);
-      const adds = this.adds[g]!;
-      const values = this.valueScratch[g]!;
-      const accs = partial.accs;
-      let touched = partial.touched;
-      for (let m = 0; m < adds.length; m++) {
-        const value = values[m];
-        if (value !== SKIP) {
-          adds[m]!(accs[m], value, eventTimeMs);
-          touched |= 1 << m;
-        }
+      let partial = remembered?.[g];
+      if (partial === undefined || partial.start !== start) {
+        partial = this.fragments.partialFor(g, this.seriesScratch[g]!.key, tenant, eventTimeMs);
+        // Not for passthrough groups: their series is the record's own, not the tuple's.
+        if (remembered !== undefined && known![g] !== undefined) remembered[g] = partial;
       }
-      partial.touched = touched;
+      partial.touched |= this.adds[g]!(partial.accs, this.valueScratch[g]!, eventTimeMs);
     }
     return undefined;
   }
@@ -138,6 +137,7 @@ export class PreAggregator {
 
   /** Hands over everything accumulated since the last drain. */
   drain(): PartialAggregate[] {
+    this.recordSeries?.forgetPartials();
     return this.fragments.drain();
   }
 

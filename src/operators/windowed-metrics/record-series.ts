@@ -1,17 +1,33 @@
 import type { FieldGetter } from '../../core/field-path.ts';
+import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
 import { isSeriesId, type SeriesId, type SeriesReader } from './series-key.ts';
 
-/** One level of a record's label trie: a label field's raw value → the next level, or at the last field the series. */
-type Level = Map<unknown, Level | Leaf>;
+/** One level of a record's label trie: a label field's raw value → the next level, or at the last field the tuple. */
+type Level = Map<unknown, Level | RecordTuple>;
 
-/** Per group, the record's series (undefined for passthrough groups, which read theirs per record). */
-type Leaf = readonly (SeriesId | undefined)[];
+/** One label tuple of a tenant: per group its series, and the partials its records went into since the last flush. */
+export class RecordTuple {
+  /**
+   * Per group, the partial this tuple's last record went into (undefined: none since the last
+   * flush). Most records of a series land in the pane the previous one did, so the combiner
+   * checks it before looking the series' pane up by key (6 string-keyed Map lookups per gateway record).
+   */
+  readonly partials: (PartialAggregate | undefined)[];
+
+  constructor(
+    /** Per group, the record's series (undefined for passthrough groups, which read theirs per record). */
+    readonly series: readonly (SeriesId | undefined)[],
+  ) {
+    this.partials = new Array<PartialAggregate | undefined>(series.length).fill(undefined);
+  }
+}
 
 /**
  * Label tuples one combiner keeps; beyond, its trie is dropped and refilled (a label flood). A
- * tuple costs ~760 B when every record brings a new value (its Maps and leaf), and there is a
- * combiner per source partition: 4,096 bound it to ~3 MB each, far above a gateway's real tuples.
+ * tuple costs ~760 B when every record brings a new value (its Maps and series), plus ~70 B of
+ * partial slots (6 groups), and there is a combiner per source partition: 4,096 bound it to
+ * ~3.4 MB each, far above a gateway's real tuples.
  */
 export const MAX_RECORD_TUPLES = 4_096;
 
@@ -27,7 +43,8 @@ export const MAX_RECORD_TUPLES = 4_096;
  */
 export class RecordSeries {
   private byTenant = new Map<string, Level>();
-  private size = 0;
+  /** Every tuple in the trie, to forget their partials at a flush. */
+  private tuples: RecordTuple[] = [];
 
   private constructor(
     private readonly getters: readonly FieldGetter[],
@@ -44,31 +61,36 @@ export class RecordSeries {
     return getters.size === 0 ? undefined : new RecordSeries([...getters.values()], readers, fixed);
   }
 
-  /** Per group, the record's series; undefined when some group refuses its labels (read per group then). */
-  lookup(tenant: string, record: Record<string, unknown>): Leaf | undefined {
+  /** The record's tuple; undefined when some group refuses its labels (read per group then). */
+  lookup(tenant: string, record: Record<string, unknown>): RecordTuple | undefined {
     let level = this.byTenant.get(tenant);
     if (level === undefined) return this.intern(tenant, record);
     const getters = this.getters;
     const last = getters.length - 1;
-    let node: Level | Leaf | undefined = level;
+    let node: Level | RecordTuple | undefined = level;
     for (let i = 0; i <= last; i++) {
       node = (level as Level).get(getters[i]!(record));
       if (node === undefined) return this.intern(tenant, record);
       level = node as Level;
     }
-    return node as Leaf;
+    return node as RecordTuple;
   }
 
-  private intern(tenant: string, record: Record<string, unknown>): Leaf | undefined {
-    const leaf = new Array<SeriesId | undefined>(this.readers.length);
+  /** A flush handed every partial over: no tuple may point at one any more (nor keep it alive). */
+  forgetPartials(): void {
+    for (const tuple of this.tuples) tuple.partials.fill(undefined);
+  }
+
+  private intern(tenant: string, record: Record<string, unknown>): RecordTuple | undefined {
+    const series = new Array<SeriesId | undefined>(this.readers.length);
     for (const g of this.fixed) {
-      const series = this.readers[g]!(tenant, record);
-      if (!isSeriesId(series)) return undefined;
-      leaf[g] = series;
+      const read = this.readers[g]!(tenant, record);
+      if (!isSeriesId(read)) return undefined;
+      series[g] = read;
     }
-    if (this.size >= MAX_RECORD_TUPLES) {
+    if (this.tuples.length >= MAX_RECORD_TUPLES) {
       this.byTenant = new Map();
-      this.size = 0;
+      this.tuples = [];
     }
     let level = this.byTenant.get(tenant);
     if (level === undefined) this.byTenant.set(tenant, (level = new Map()));
@@ -79,8 +101,9 @@ export class RecordSeries {
       if (next === undefined) level.set(raw, (next = new Map()));
       level = next;
     }
-    level.set(getters[getters.length - 1]!(record), leaf);
-    this.size++;
-    return leaf;
+    const tuple = new RecordTuple(series);
+    level.set(getters[getters.length - 1]!(record), tuple);
+    this.tuples.push(tuple);
+    return tuple;
   }
 }
