@@ -372,6 +372,7 @@ export class DriftWindow {
   }
 
   static restore(snapshot: DriftWindowSnapshot): DriftWindow {
+    if (snapshot.type !== snapshot.options.featureType) throw new TypeError(`a ${snapshot.type} drift window restored for a ${snapshot.options.featureType} feature`); // a reload changed the feature's type
     const window = new DriftWindow(snapshot.options);
     if (snapshot.type === 'categorical') {
       for (const [category, c] of snapshot.counts) window.addCategory(category, c);

@@ -13,8 +13,13 @@ export type GroupAdd = (accs: unknown[], values: readonly unknown[], eventTimeMs
  * from one call site, which V8 can neither predict nor inline; each generated site sees one
  * function, so the reader (and its field read) or the `add` is inlined where it is used.
  *
+ * Measured: combiner CPU per gateway record, best 2.99 → 2.57 µs, median of bests 3.62 → 3.26
+ * (4 alternating process pairs, 100k records, a drain every 5,000; lower in each pair).
+ *
  * Nothing of the config enters the generated text but metric positions: the aggregators are
- * parameters of the generated factory.
+ * parameters of the generated factory, so no user text ever becomes code (DESIGN's "never eval"
+ * is about user expressions: CEL is compiled to closures, never to source). avsc, the Avro
+ * library, generates its readers the same way, so Sluice never ran with code generation disallowed.
  */
 export function compileGroupSteps(aggregators: readonly Aggregator[]): { read: GroupRead; add: GroupAdd } {
   let read = '';

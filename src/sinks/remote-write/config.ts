@@ -179,7 +179,7 @@ const tlsSchema = z
 export const remoteWriteFields = {
   endpoint: z
     .url({ protocol: /^https?$/, error: 'endpoint must be an absolute http:// or https:// URL' })
-    // fetch refuses URLs with user:password@ outright, so catch it here with a way out.
+    // The HTTP client sends to the URL's origin, which would drop user:password@ silently: refuse it here, with a way out.
     .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), {
       message: 'endpoint must not embed credentials (user:password@); use auth: { basic: ... } or auth: { bearer_token_env: ... }',
     })

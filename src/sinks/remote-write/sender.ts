@@ -212,14 +212,16 @@ export class TenantSender {
    */
   writePoints(points: readonly MetricPoint[], onSettled?: SettleCallback): void {
     const { flattener, plans, wholeHistograms } = this;
-    let count = 0;
-    for (const point of points) {
-      const whole = keepsWhole(point, wholeHistograms);
-      const series = flattener.seriesOf(point, whole);
-      plans.push(this.catalog.resolveAll(series));
-      count += flattener.sampleCount(point, whole, series.length);
-    }
+    // One plans array per sender, emptied on every way out (a throw while planning included), so
+    // no write reads another's series. Writes never nest: settle callbacks run as microtasks.
     try {
+      let count = 0;
+      for (const point of points) {
+        const whole = keepsWhole(point, wholeHistograms);
+        const series = flattener.seriesOf(point, whole);
+        plans.push(this.catalog.resolveAll(series));
+        count += flattener.sampleCount(point, whole, series.length);
+      }
       this.take(count, onSettled, (ticket, now) => this.acceptPoints(points, plans, ticket, now));
     } finally {
       plans.length = 0;

@@ -157,3 +157,13 @@ describe('sorted counts', () => {
     expect(slideSorted(sortedOf([1]), sortedOf([1, 1]), EMPTY_COUNTS, into)).toBeUndefined();
   });
 });
+
+describe('drift window restore after the feature changed type', () => {
+  it('refuses a version-1 categorical window restored as numerical (its categories would land in the numerical windows\' shared empty map)', () => {
+    const categorical = new DriftWindow({ featureType: 'categorical' });
+    categorical.add('gpt-4o', 3);
+    const numericalOptions = { ...new DriftWindow({ featureType: 'numerical' }).options };
+    const { options: _categoricalOptions, ...v1 } = categorical.snapshot();
+    expect(() => DriftWindow.fromWire(v1, numericalOptions as Required<DriftWindowOptions>)).toThrow(TypeError);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * `MetricSink.expedite(tenant)` end to end: the outbox calls it when a window fires, and it must
  * reach the named tenant's sender through every layer between (TenantSinks, the registry's
- * TenantRouter, remote-write's FlatteningSink, RemoteWriteSink, OtlpSink) — and only that
+ * TenantRouter, remote-write's RemoteWritePointSink, RemoteWriteSink, OtlpSink) — and only that
  * tenant's. Each layer is unit-tested on its own; this is the wiring. Batches wait 60 s here, so a
  * request that arrives at all arrived because expedite asked for it.
  */
