@@ -77,6 +77,22 @@ export class Batch {
     return end;
   }
 
+  /**
+   * When entries [lo, hi) come from between 2 and `maxRuns` runs of one write each (one ticket):
+   * where each run starts, then `hi`. Otherwise (one write, or many) undefined.
+   */
+  writeRuns(lo: number, hi: number, maxRuns: number): number[] | undefined {
+    const starts = [lo];
+    for (let i = lo + 1; i < hi; i++) {
+      if (this.tickets[i] === this.tickets[i - 1]) continue;
+      if (starts.length === maxRuns) return undefined;
+      starts.push(i);
+    }
+    if (starts.length < 2) return undefined;
+    starts.push(hi);
+    return starts;
+  }
+
   /** Drops the references of entries [lo, hi), so settled series and tickets can be collected. */
   release(lo: number, hi: number): void {
     for (let i = lo; i < hi; i++) {

@@ -56,6 +56,18 @@ export interface DeliveryOptions {
  */
 const REPLAY_LAYERS = 16;
 
+/**
+ * A rejected batch (or timestamp layer of one) holding at most this many writes is sent write by
+ * write, in order, before anything is bisected. After a restore, one window end holds the samples
+ * of several stage-2 partitions that stood at different points of delivery when the previous
+ * owner died: one partition's re-sent window was delivered and followed by its next one (all of
+ * that write is refused as out of order), another's was never delivered (all of it is new). A
+ * write is refused or taken as a whole in that case (a shard delivers in write order), so one
+ * request per write separates them; bisecting the layer by position spent the budget inside the
+ * refused write and failed the new one with it. A refused write is then bisected as before.
+ */
+const REPLAY_WRITES = 16;
+
 interface Budget {
   requests: number;
 }
@@ -166,6 +178,12 @@ export class Delivery {
         if (oldest !== undefined) {
           await this.sendRange(batch, lo, oldest, budget);
           await this.sendRange(batch, oldest, hi, budget);
+          return;
+        }
+        // One timestamp (or many), a few writes: write by write, in order (see REPLAY_WRITES).
+        const writes = rejectedAs === undefined ? batch.writeRuns(lo, hi, REPLAY_WRITES) : undefined;
+        if (writes !== undefined) {
+          for (let k = 0; k + 1 < writes.length; k++) await this.sendRange(batch, writes[k]!, writes[k + 1]!, budget);
           return;
         }
         const mid = lo + Math.floor(count / 2);

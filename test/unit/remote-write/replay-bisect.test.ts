@@ -22,6 +22,8 @@ afterEach(async () => {
 /** Prometheus 2.x's head appender in memory: per series the newest sample; a request is all or nothing. */
 function prometheus2() {
   const newest = new Map<string, { t: number; v: number }>();
+  /** Every sample stored, as `key@t`. */
+  const stored = new Set<string>();
   let requests = 0;
   const key = (s: Sample) => s.labels.map((l) => `${l.name}=${l.value}`).join(',');
   const send: SendFunction = async (_config, body) => {
@@ -36,9 +38,10 @@ function prometheus2() {
       staged.set(k, { t: s.timestampMs, v: s.value });
     }
     for (const [k, head] of staged) newest.set(k, head);
+    for (const s of samples) stored.add(`${key(s)}@${s.timestampMs}`);
     return { kind: 'success', status: 204 };
   };
-  return { send, newest, key, requests: () => requests };
+  return { send, newest, stored, key, requests: () => requests };
 }
 
 function tenantSender(send: SendFunction, events = new RecordingEvents()) {
@@ -49,9 +52,9 @@ function tenantSender(send: SendFunction, events = new RecordingEvents()) {
 }
 
 /** Every series' sample at each window end: the output of `windows` windows of `series` series. */
-function windows(series: number, from: number, to: number): Sample[] {
+function windows(series: number, from: number, to: number, first = 0): Sample[] {
   const out: Sample[] = [];
-  for (let w = from; w < to; w++) for (let i = 0; i < series; i++) out.push(sample('score', i * 1000 + w, w * 10_000, { id: String(i) }));
+  for (let w = from; w < to; w++) for (let i = first; i < first + series; i++) out.push(sample('score', i * 1000 + w, w * 10_000, { id: String(i) }));
   return out;
 }
 
@@ -73,6 +76,30 @@ describe('a replay after a restore, in the same batch as new windows', () => {
     expect(failed.reduce((sum, [, , n]) => sum + Number(n), 0)).toBe(4 * 60);
     // The first request, then per batch one bisect budget inside the oldest window and about two requests per window.
     expect(rx.requests()).toBeLessThan(1 + 2 * (4 * 9 + 4 + 2 * 7 + 1));
+  });
+
+  it('delivers a partition\'s new windows that share their window ends with another partition\'s refused ones', async () => {
+    const rx = prometheus2();
+    const { s, events } = tenantSender(rx.send);
+    // Before the crash, one shard: stage-2 partition A (30 series) caught up and delivered windows 1..8,
+    // partition B (30 other series) lagged and delivered 1..5 only.
+    s.write(windows(30, 1, 9, 0));
+    s.write(windows(30, 1, 6, 30));
+    await s.flush();
+    // The successor replays both from a checkpoint taken after window 1, window by window and partition
+    // by partition, then window 9: A 2..7 and B 2..4 are refused; B 6..8 are new and share their
+    // window ends with A's refused or re-taken samples.
+    for (let w = 2; w < 10; w++) {
+      s.write(windows(30, w, w + 1, 0));
+      s.write(windows(30, w, w + 1, 30));
+    }
+    await s.flush();
+    const lost: string[] = [];
+    for (let i = 30; i < 60; i++) for (const w of [6, 7, 8, 9]) if (!rx.stored.has(`${rx.key(sample('score', 0, 0, { id: String(i) }))}@${w * 10_000}`)) lost.push(`${i}@${w}`);
+    const failed = events.calls.filter((c) => c.startsWith('failed')).map((c) => c.split(' '));
+    expect(lost, `new samples not stored (${rx.requests()} requests)`).toEqual([]);
+    expect(failed.every(([, , , reason]) => reason === 'out_of_order')).toBe(true);
+    expect(failed.reduce((sum, [, , n]) => sum + Number(n), 0)).toBe((6 + 3) * 30);
   });
 
   it('still isolates a single refused sample inside the new windows', async () => {
