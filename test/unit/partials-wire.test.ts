@@ -4,8 +4,8 @@
 // size and keep order; the previous one-msgpack-per-message wire still reads.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodePartials, encodePartials, PARTIALS_WIRE_V1 } from '../../src/codecs/partials/partials-wire.ts';
-import { WireFormatError } from '../../src/codecs/partials/wire-bytes.ts';
+import { decodePartials, encodePartials, PARTIALS_WIRE_V1, PARTIALS_WIRE_V2 } from '../../src/codecs/partials/partials-wire.ts';
+import { WireFormatError, WireWriter } from '../../src/codecs/partials/wire-bytes.ts';
 import type { Aggregator } from '../../src/operators/aggregations/aggregator.ts';
 import { isSeriesStateful } from '../../src/operators/aggregations/series-state.ts';
 import type { PartialAggregate } from '../../src/operators/windowed-metrics/partial.ts';
@@ -108,7 +108,7 @@ describe('partials wire', () => {
       const partials = Array.from({ length: 1 + Math.floor(random() * 30) }, () => randomPartial(groups, random));
       const messages = encodePartials(partials, groups);
       expect(messages.length).toBe(1);
-      expect(messages[0]![0]).toBe(PARTIALS_WIRE_V1);
+      expect(messages[0]![0]).toBe(PARTIALS_WIRE_V2);
       const decoded = decodePartials(messages[0]!, groups);
       expect(decoded.length).toBe(partials.length);
       decoded.forEach((p, i) => expectSame(groups, p, partials[i]!));
@@ -158,6 +158,47 @@ describe('partials wire', () => {
     }
   });
 
+  it('still reads a version-1 batch, whose bytes-encoded accumulators (sketches, HLL, drift windows) came wrapped in msgpack', () => {
+    const groups = planMetrics(EVERY_KIND);
+    const pre = new PreAggregator(groups, WINDOWINGS.tumbling!);
+    for (const [tenant, t, record] of everyKindInput()) pre.add(tenant, t, record);
+    const partials = pre.drain();
+    // What the previous release's encodePartials wrote: tags 0 none, 1 numbers, 2 null, 3 msgpack.
+    const w = new WireWriter();
+    w.byte(PARTIALS_WIRE_V1);
+    let wrapped = 0;
+    for (const p of partials) {
+      w.varint(p.group);
+      w.string(p.key);
+      w.string(p.tenant);
+      w.varint(p.labelValues.length);
+      for (const v of p.labelValues) w.string(v);
+      w.number(p.start);
+      w.number(p.end);
+      w.varint(p.touched >>> 0);
+      w.varint(p.accs.length);
+      p.accs.forEach((acc, m) => {
+        const aggregator = groups[p.group]!.aggregators[m]!;
+        if (acc === undefined) return w.byte(0);
+        if (aggregator.plainNumbers && acc instanceof Float64Array) {
+          w.byte(1);
+          w.varint(acc.length);
+          for (const x of acc) w.number(x);
+          return;
+        }
+        const wire = aggregator.encode(acc);
+        if (wire === null) return w.byte(2);
+        if (wire instanceof Uint8Array) wrapped++;
+        w.byte(3);
+        w.bytes(packr.pack(wire));
+      });
+    }
+    expect(wrapped).toBeGreaterThan(0);
+    const decoded = decodePartials(w.take(), groups);
+    expect(decoded.length).toBe(partials.length);
+    decoded.forEach((p, i) => expectSame(groups, p, partials[i]!));
+  });
+
   it('refuses a cut-short or foreign message with a WireFormatError, never a partial of garbage', () => {
     const groups = allGroups();
     const random = seededRandom(11);
@@ -165,6 +206,6 @@ describe('partials wire', () => {
     for (const cut of [2, 7, Math.floor(message!.length / 2), message!.length - 1]) {
       expect(() => decodePartials(message!.subarray(0, cut), groups)).toThrow(WireFormatError);
     }
-    expect(() => decodePartials(Buffer.from([0x02, 0x00]), groups)).toThrow(/unknown version/);
+    expect(() => decodePartials(Buffer.from([0x03, 0x00]), groups)).toThrow(/unknown version/);
   });
 });
