@@ -223,5 +223,5 @@ if (runs('anomaly')) say(`scores-bench: anomaly kind: stage-2 CPU per series upd
 // The drift half reports medians over windows, and the median of each window's paired ratio: on a
 // loaded machine one side-window in ten or so takes 1.5-2x the rest (preempted, its caches cold),
 // and summed per round these put the same configuration on both sides at -19 % to +35 %.
-const bSide = values.floor === 'gauge' ? 'a fifth plain gauge' : noOpDrift ? 'one drift metric whose add does nothing (the floor)' : 'one drift metric';
+const bSide = values.same !== undefined ? `the same configuration (--same ${values.same})` : values.floor === 'gauge' ? 'a fifth plain gauge' : noOpDrift ? 'one drift metric whose add does nothing (the floor)' : 'one drift metric';
 if (runs('drift')) say(`scores-bench: drift kind: operator-path CPU per record ${(median(pipeline.without) * 1000).toFixed(2)} µs without, ${(median(pipeline.with) * 1000).toFixed(2)} µs with ${bSide}: ${percentAdded(median(pipeline.ratios))} % (goal <= 10 %)`);
