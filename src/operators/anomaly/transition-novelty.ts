@@ -17,6 +17,8 @@ export class TransitionNovelty {
   private readonly transitions: number;
   private readonly contexts: number;
   private readonly recent: number;
+  /** Each edge's quantile, (i + 1) / bins, divided once here rather than per point. */
+  private readonly taus: Float64Array;
 
   constructor(
     private readonly bins: number,
@@ -29,6 +31,7 @@ export class TransitionNovelty {
     this.transitions = this.edges + bins - 1;
     this.contexts = this.transitions + bins ** order;
     this.recent = this.contexts + bins ** (order - 1);
+    this.taus = Float64Array.from({ length: bins - 1 }, (_, i) => (i + 1) / bins);
   }
 
   /** The count tables ([start, end) slots): transitions, contexts. */
@@ -52,10 +55,8 @@ export class TransitionNovelty {
     let bin = 0;
     while (bin < edgeCount && x >= s[edges + bin]!) bin++;
     const step = this.quantileRate * (s[at + 2]! + 1e-9);
-    for (let i = 0; i < edgeCount; i++) {
-      const tau = (i + 1) / bins;
-      s[edges + i] = s[edges + i]! + step * (tau - (x < s[edges + i]! ? 1 : 0));
-    }
+    const taus = this.taus;
+    for (let i = 0; i < edgeCount; i++) s[edges + i] = s[edges + i]! + step * (taus[i]! - (x < s[edges + i]! ? 1 : 0));
     const recent = this.recent;
     for (let i = 0; i < order - 1; i++) s[recent + i] = s[recent + i + 1]!;
     s[recent + order - 1] = bin;
