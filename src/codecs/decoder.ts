@@ -17,7 +17,10 @@ export type DecodeOutcome =
   | { readonly ok: true; readonly records: readonly DecodedRecord[] }
   | { readonly ok: false; readonly reason: DeadLetterReason; readonly detail: string };
 
-/** Decoders return rejections rather than throwing: bad input is data, not an exception. */
+/**
+ * Decoders return rejections rather than throwing: bad input is data, not an exception. An
+ * outcome is read before the next `decode` of the same decoder, which may reuse it.
+ */
 export interface Decoder {
   decode(bytes: Buffer, context: DecodeContext): DecodeOutcome;
 }

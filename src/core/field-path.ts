@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { generatedFunction } from './generated-function.ts';
 /** Reads one (possibly nested) field of a decoded record. */
 export type FieldGetter = (record: Record<string, unknown>) => unknown;
 
@@ -20,9 +21,14 @@ export function fieldPathSegments(path: string): string[] {
 }
 
 /**
- * Compiles a field path once at load time. The common single-segment path gets a direct
- * property read; nested paths walk their pre-split segments without allocating. Only own
- * properties are read, so a path can never reach `__proto__` or `constructor`.
+ * Compiles a field path once at load time into a reader function of its own. Only own properties
+ * are read, so a path can never reach `__proto__` or `constructor`.
+ *
+ * Why a function of its own: every closure made by one factory shares one feedback vector, so a
+ * shared `record[key]` load sees every key of the pipeline and goes megamorphic (a stub-cache
+ * probe per read), and the combiner and CEL read ~35 fields per gateway record. A generated
+ * reader keeps its own, monomorphic load: ingest-bench (100k gateway records, main and this
+ * alternating, 6 pairs) series keys 0.52–0.80 vs 0.65–1.02 µs per record, combiner 3.37–4.72 vs 4.30–5.90.
  *
  * Decoded records are plain objects (JSON.parse, object spreads, `Object.create(null)`): their
  * prototype is Object.prototype or null. So a top-level key that Object.prototype does not have
@@ -32,22 +38,28 @@ export function fieldPathSegments(path: string): string[] {
 export function compileFieldGetter(path: string): FieldGetter {
   const segments = fieldPathSegments(path);
   if (segments.length === 1) return ownFieldReader(segments[0]!);
-  return (record) => {
-    let current: unknown = record;
-    for (let i = 0; i < segments.length; i++) {
-      if (current === null || typeof current !== 'object') return undefined;
-      const key = segments[i]!;
-      if (!Object.hasOwn(current, key)) return undefined;
-      current = (current as Record<string, unknown>)[key];
-    }
-    return current;
-  };
+  let body = 'let current = record;\n';
+  for (let i = 0; i < segments.length; i++) {
+    body += `if (current === null || typeof current !== 'object' || !Object.hasOwn(current, p${i})) return undefined;\ncurrent = current[p${i}];\n`;
+  }
+  return generatedReader(segments, `${body}return current;`);
 }
 
 /** Reads one own property of a record (see compileFieldGetter: direct where Object.prototype cannot answer instead). */
 export function ownFieldReader(key: string): FieldGetter {
-  if (!(key in Object.prototype)) return (record) => record[key];
-  return (record) => (Object.hasOwn(record, key) ? record[key] : undefined);
+  return generatedReader([key], key in Object.prototype ? 'return Object.hasOwn(record, p0) ? record[p0] : undefined;' : 'return record[p0];');
+}
+
+function generatedReader(keys: readonly string[], body: string): FieldGetter {
+  return generatedFunction<FieldGetter>('readField', ['record'], body, keys.map(internalised));
+}
+
+/**
+ * The same key as an internalised string (a property name of an object literal is one): a keyed
+ * load whose key is not internalised looks it up in the string table on every read.
+ */
+function internalised(key: string): string {
+  return Object.keys({ [key]: 0 })[0]!;
 }
 
 /** The config schema of a field path (`usage.input_tokens`, `attributes["gen_ai.request.model"]`). */

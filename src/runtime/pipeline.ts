@@ -128,7 +128,7 @@ export class PipelineRunner {
       config,
       groups,
       windowing,
-      ingest: { ingest: (value, context) => this.ingest!.ingest(value, context) },
+      ingest: { ingestInto: (value, context, batch) => this.ingest!.ingestInto(value, context, batch) },
       kafka,
       metrics,
       logger: this.log,

@@ -5,6 +5,7 @@ import { backoffDelay, type BackoffPolicy } from '../core/backoff.ts';
 import { FencedError, type Consumer, type OutgoingMessage, type SourceBatch, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
 import { TAPPED } from '../telemetry/tap/hub.ts';
 import { tapIngested, tapPartial } from '../telemetry/tap/offer.ts';
+import { IngestedBatch } from './ingest.ts';
 import { DeadLetters, deadLetterTopicMaxBytes, type DeadLetterBatch } from './dead-letter.ts';
 import { encodePartials } from '../codecs/partials/partials-wire.ts';
 import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
@@ -36,6 +37,8 @@ export class SourceTask implements PartitionTask {
   private producer: TransactionalProducer | undefined;
   private readonly source: string;
   private readonly preAggregator: PreAggregator;
+  /** Each message's usable records, refilled message after message (no objects per record). */
+  private readonly batch = new IngestedBatch();
   /** The stage-2 partition of each series key, remembered across flushes. */
   private readonly partitions: SeriesPartitions;
   /** Per stage-2 partition, the partials of the flush in progress (empty between flushes). */
@@ -162,23 +165,24 @@ export class SourceTask implements PartitionTask {
       if (this.firstOffset < 0) this.firstOffset = record.offset;
       this.position = record.offset + 1;
       this.quietSince = now;
-      const message = this.deps.ingest.ingest(record.value, record);
-      if ('reason' in message) {
-        this.deadLetters.add(record, [message]);
+      const batch = this.batch;
+      const refused = this.deps.ingest.ingestInto(record.value, record, batch);
+      if (refused !== undefined) {
+        this.deadLetters.add(record, [refused]);
         continue;
       }
-      // Allocated at the first rejection: almost every message has none.
-      let rejected: Rejection[] | undefined = message.rejections.length > 0 ? [...message.rejections] : undefined;
-      if (TAPPED.transform) tapIngested(config.name, message.records);
-      if (message.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, message.filtered);
-      const records = message.records;
-      for (let i = 0; i < records.length; i++) {
-        const { tenant, eventTimeMs, record: fields } = records[i]!;
+      // The batch's own array, new for each message that has rejections (almost none has).
+      let rejected: Rejection[] | undefined = batch.rejections;
+      if (TAPPED.transform) tapIngested(config.name, batch.entries());
+      if (batch.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, batch.filtered);
+      const { tenants, eventTimes, records } = batch;
+      for (let i = 0; i < batch.count; i++) {
+        const eventTimeMs = eventTimes[i]!;
         if (this.clock.isLate(eventTimeMs)) {
           (rejected ??= []).push(LATE);
           continue;
         }
-        const rejection = this.preAggregator.add(tenant, eventTimeMs, fields);
+        const rejection = this.preAggregator.add(tenants[i]!, eventTimeMs, records[i]!);
         if (rejection) (rejected ??= []).push(rejection);
         else this.clock.observe(eventTimeMs);
       }

@@ -19,7 +19,7 @@ export interface Stage1Deps {
   readonly groups: readonly SeriesGroupPlan[];
   readonly windowing: Windowing;
   /** The decode → transform → tenant → event-time front; a reload may swap what is behind it between batches. */
-  readonly ingest: Pick<Ingest, 'ingest'>;
+  readonly ingest: Pick<Ingest, 'ingestInto'>;
   readonly kafka: KafkaClient;
   readonly metrics: SluiceMetrics;
   readonly logger: Logger;

@@ -7,7 +7,10 @@
  * system CPU, best of a few rounds, since a shared machine is noisy): the figures each CPU
  * optimisation of issue 12 quotes before and after.
  *
- *   node --import tsx test/bench/ingest-bench.ts [--records 200000] [--rounds 5]
+ *   node --import tsx test/bench/ingest-bench.ts [--records 200000] [--rounds 5] [--alloc]
+ *
+ * `--alloc` also prints the bytes the ingest and the combiner allocate per record (one more round
+ * of each under V8's sampling heap profiler, counting objects scavenged since: its garbage).
  *
  * Where stage 1's CPU went after the combiner and constant-lookup work (100k records, machine
  * load 5-14): JSON.parse is 5.2 of decode's 5.4 µs (the Avro contract, avsc's per-schema
@@ -17,16 +20,17 @@
  * reads 0.9), series keys 1.5-2, pane lookup and accumulator adds (drift 0.9) the rest.
  */
 import { fileURLToPath } from 'node:url';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { loadPipelineFile } from '../../src/config/load.ts';
-import { Ingest, type Ingested } from '../../src/runtime/ingest.ts';
+import { Ingest, IngestedBatch } from '../../src/runtime/ingest.ts';
 import { planMetrics, planWindowing } from '../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { groupKeyPrefix, isSeriesId, seriesReader } from '../../src/operators/windowed-metrics/series-key.ts';
 import { encodePartial, SeriesPartitions } from '../../src/runtime/repartition-codec.ts';
 import { generateGatewayLogs } from '../support/gateway-traffic.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' }, alloc: { type: 'boolean', default: false } } });
 const count = Number(values.records);
 const rounds = Number(values.rounds);
 
@@ -50,33 +54,38 @@ function cpuMicros(work: () => void): number {
   return best;
 }
 
-let ingested: Ingested[] = [];
-const ingestMicros = cpuMicros(() => {
-  ingested = [];
+// As a source task ingests: into one batch, reused message after message.
+const batch = new IngestedBatch();
+const ingested = { tenants: new Array<string>(count), eventTimes: new Array<number>(count).fill(0), records: new Array<Record<string, unknown>>(count) };
+let ingestedCount = 0;
+function ingestAll(): void {
+  ingestedCount = 0;
   for (const message of messages) {
-    const outcome = ingest.ingest(message, context);
-    if ('records' in outcome) for (const record of outcome.records) ingested.push(record);
+    if (ingest.ingestInto(message, context, batch) !== undefined) continue;
+    for (let i = 0; i < batch.count; i++, ingestedCount++) {
+      ingested.tenants[ingestedCount] = batch.tenants[i]!;
+      ingested.eventTimes[ingestedCount] = batch.eventTimes[i]!;
+      ingested.records[ingestedCount] = batch.records[i]!;
+    }
   }
-});
-if (ingested.length !== count) throw new Error(`ingested ${ingested.length} of ${count}`);
+}
+const ingestMicros = cpuMicros(ingestAll);
+if (ingestedCount !== count) throw new Error(`ingested ${ingestedCount} of ${count}`);
 let keys = 0;
 const seriesMicros = cpuMicros(() => {
   keys = 0;
-  for (const { tenant, record } of ingested) {
-    for (let g = 0; g < groups.length; g++) if (isSeriesId(readers[g]!(tenant, record))) keys++;
+  for (let i = 0; i < count; i++) {
+    for (let g = 0; g < groups.length; g++) if (isSeriesId(readers[g]!(ingested.tenants[i]!, ingested.records[i]!))) keys++;
   }
 });
 if (keys !== count * groups.length) throw new Error(`${keys} series keys, want ${count * groups.length}`);
-const combinerMicros = cpuMicros(() => {
-  const combiner = new PreAggregator(groups, planWindowing(loaded.config.window));
-  for (const { tenant, eventTimeMs, record } of ingested) if (combiner.add(tenant, eventTimeMs, record) !== undefined) throw new Error('rejected');
-});
+function combineAll(combiner: PreAggregator): PreAggregator {
+  for (let i = 0; i < count; i++) if (combiner.add(ingested.tenants[i]!, ingested.eventTimes[i]!, ingested.records[i]!) !== undefined) throw new Error('rejected');
+  return combiner;
+}
+const combinerMicros = cpuMicros(() => combineAll(new PreAggregator(groups, planWindowing(loaded.config.window))));
 // A flush: every partial encoded for the partials topic and its stage-2 partition found, as a task does.
-const drained = (() => {
-  const combiner = new PreAggregator(groups, planWindowing(loaded.config.window));
-  for (const { tenant, eventTimeMs, record } of ingested) combiner.add(tenant, eventTimeMs, record);
-  return combiner.drain();
-})();
+const drained = combineAll(new PreAggregator(groups, planWindowing(loaded.config.window))).drain();
 const partitions = new SeriesPartitions(loaded.config.repartition.partitions);
 let wireBytes = 0;
 let partitionSum = 0; // read below, so the lookups are not dead code
@@ -95,3 +104,27 @@ process.stdout.write(`ingest (decode + contract + CEL + tenant + time): ${ingest
 process.stdout.write(`series keys (${groups.length} groups)              : ${seriesMicros.toFixed(2)} CPU-µs/record\n`);
 process.stdout.write(`combiner (series keys + partials)             : ${combinerMicros.toFixed(2)} CPU-µs/record\n`);
 process.stdout.write(`partials wire (encode + partition)            : ${flushMicros.toFixed(2)} CPU-µs/partial (${drained.length} partials, ${Math.round(wireBytes / drained.length)} B each)\n`);
+
+if (values.alloc) {
+  const session = new Session();
+  session.connect();
+  /** Bytes allocated per record by one round of `work`, garbage included (sampled every 64 B on average). */
+  const allocated = async (work: () => void): Promise<number> => {
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 64, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    work();
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    let bytes = 0;
+    const visit = (node: typeof profile.head): void => {
+      bytes += node.selfSize;
+      for (const child of node.children) visit(child);
+    };
+    visit(profile.head);
+    return bytes / count;
+  };
+  const ingestBytes = await allocated(ingestAll);
+  // Panes already held: what each record allocates, not the new partials of a fresh flush.
+  const warm = combineAll(new PreAggregator(groups, planWindowing(loaded.config.window)));
+  const combinerBytes = await allocated(() => combineAll(warm));
+  process.stdout.write(`allocated: ingest ${ingestBytes.toFixed(0)} B/record (JSON.parse's record and string included), combiner ${combinerBytes.toFixed(0)} B/record\n`);
+  session.disconnect();
+}

@@ -7,7 +7,7 @@ import { ConfigError, parsePipeline } from '../../src/config/load.ts';
 import { compileExpression } from '../../src/operators/transforms/expression.ts';
 import { compileTransforms, type TransformConfig } from '../../src/operators/transforms/index.ts';
 import { compileRelabel, relabelRuleSchema } from '../../src/operators/transforms/relabel.ts';
-import { Ingest } from '../../src/runtime/ingest.ts';
+import { Ingest, IngestedBatch } from '../../src/runtime/ingest.ts';
 
 /*
  * The hostile inputs of issue 8: each took a backtracking engine or an unmetered evaluator from
@@ -144,6 +144,18 @@ describe('a pipeline dead-letters the record over budget and keeps the others', 
     });
     const good = ingest.ingest(log('qwen-plus'), EMPTY_CONTEXT);
     expect(good).toMatchObject({ records: [{ tenant: 'acme', record: { model: 'qwen-plus' } }], rejections: [], filtered: 0 });
+  });
+
+  it('refills one batch message after message: nothing of the previous message stays in it', () => {
+    const batch = new IngestedBatch();
+    expect(ingest.ingestInto(log('qwen-plus'), EMPTY_CONTEXT, batch)).toBeUndefined();
+    expect([batch.count, batch.tenants[0], batch.eventTimes[0], batch.records[0]?.model, batch.rejections]).toEqual([1, 'acme', 1_790_000_000_123, 'qwen-plus', undefined]);
+    expect(ingest.ingestInto(log('x'.repeat(2_000)), EMPTY_CONTEXT, batch)).toBeUndefined();
+    expect([batch.count, batch.rejections]).toEqual([0, [{ reason: 'budget_exceeded', detail: 'transforms[0].filter: over expression_budget.max_cost' }]]);
+    expect(ingest.ingestInto(Buffer.from('{"a":'), EMPTY_CONTEXT, batch)).toMatchObject({ reason: 'malformed' });
+    expect([batch.count, batch.rejections]).toEqual([0, undefined]);
+    expect(ingest.ingestInto(log('qwen-max'), EMPTY_CONTEXT, batch)).toBeUndefined();
+    expect(batch.entries()).toMatchObject([{ tenant: 'acme', eventTimeMs: 1_790_000_000_123, record: { model: 'qwen-max' } }]);
   });
 });
 

@@ -16,13 +16,6 @@ export class PaneFragments implements CombinerWindows {
   private newest = new Map<string, PartialAggregate>();
   /** Per series with partials in more than one pane since the last drain: all of them by pane start, oldest first. */
   private several = new Map<string, Map<number, PartialAggregate>>();
-  /**
-   * The pane start of the last event time asked for: every group of a record asks with the same
-   * time, and the floored modulo of an epoch-ms double costs more than the comparison.
-   */
-  private lastTime = NaN;
-  private lastStart = 0;
-
   constructor(
     private readonly slideMs: number,
     private readonly newPartial: NewPartial,
@@ -32,13 +25,9 @@ export class PaneFragments implements CombinerWindows {
     return this.newest.size;
   }
 
-  partialFor(g: number, key: string, tenant: string, eventTimeMs: number): PartialAggregate {
+  /** `start` is the event time's pane start, which the combiner computes once for every group of a record. */
+  partialFor(g: number, key: string, tenant: string, _eventTimeMs: number, start: number): PartialAggregate {
     const slide = this.slideMs;
-    if (eventTimeMs !== this.lastTime) {
-      this.lastTime = eventTimeMs;
-      this.lastStart = paneStart(eventTimeMs, slide);
-    }
-    const start = this.lastStart;
     const newest = this.newest.get(key);
     if (newest === undefined) {
       const partial = this.newPartial(g, key, tenant, start, start + slide);

@@ -24,7 +24,8 @@ export type NewPartial = (g: number, key: string, tenant: string, start: number,
  */
 export interface CombinerWindows {
   readonly seriesCount: number;
-  partialFor(g: number, key: string, tenant: string, eventTimeMs: number): PartialAggregate;
+  /** `paneStart` is the event time's pane start (NaN for sessions), computed once per record by the combiner. */
+  partialFor(g: number, key: string, tenant: string, eventTimeMs: number, paneStart: number): PartialAggregate;
   /** Everything held, handed over; the windows start empty again. */
   drain(): PartialAggregate[];
 }
@@ -95,23 +96,28 @@ export class PreAggregator {
       this.seriesScratch[g] = series;
     }
     // NaN for sessions: no remembered partial's start equals it.
-    if (eventTimeMs !== this.lastTime) {
-      this.lastTime = eventTimeMs;
-      this.lastStart = paneStart(eventTimeMs, this.slideMs);
-    }
-    const start = this.lastStart;
+    const start = this.paneStartOf(eventTimeMs);
     const remembered = Number.isNaN(start) ? undefined : tuple?.partials;
     for (let g = 0; g < groupCount; g++) {
       if (!this.takes[g]) continue; // filtered out of every metric of the group: no series either
       let partial = remembered?.[g];
       if (partial === undefined || partial.start !== start) {
-        partial = this.fragments.partialFor(g, this.seriesScratch[g]!.key, tenant, eventTimeMs);
+        partial = this.fragments.partialFor(g, this.seriesScratch[g]!.key, tenant, eventTimeMs, start);
         // Not for passthrough groups: their series is the record's own, not the tuple's.
         if (remembered !== undefined && known![g] !== undefined) remembered[g] = partial;
       }
       partial.touched |= this.adds[g]!(partial.accs, this.valueScratch[g]!, eventTimeMs);
     }
     return undefined;
+  }
+
+  /** The pane start of an event time (NaN for sessions); the last one is remembered, since consecutive records often share their time. */
+  private paneStartOf(eventTimeMs: number): number {
+    if (eventTimeMs !== this.lastTime) {
+      this.lastTime = eventTimeMs;
+      this.lastStart = paneStart(eventTimeMs, this.slideMs);
+    }
+    return this.lastStart;
   }
 
   /**
@@ -126,7 +132,7 @@ export class PreAggregator {
       const series = this.series[g]!(tenant, record);
       if (!isSeriesId(series)) continue;
       this.seriesScratch[g] = series;
-      const partial = this.fragments.partialFor(g, series.key, tenant, eventTimeMs);
+      const partial = this.fragments.partialFor(g, series.key, tenant, eventTimeMs, this.paneStartOf(eventTimeMs));
       for (const m of quality) {
         if (group.aggregators[m]!.read(record) === SKIP) continue; // its filter leaves the record out
         group.aggregators[m]!.countRejected!(partial.accs[m]);
