@@ -1,3 +1,4 @@
+import { generatedFunction } from '../../core/generated-function.ts';
 import { InvalidInput, SKIP, type Aggregator } from '../aggregations/aggregator.ts';
 
 /** Reads a record's input for each metric of a group into `values`: the first InvalidInput, or whether any metric takes the record. */
@@ -17,35 +18,23 @@ export type GroupAdd = (accs: unknown[], values: readonly unknown[], eventTimeMs
  * (4 alternating process pairs, 100k records, a drain every 5,000; lower in each pair).
  *
  * Nothing of the config enters the generated text but metric positions: the aggregators are
- * parameters of the generated factory, so no user text ever becomes code (DESIGN's "never eval"
+ * parameters of the generated factory (generatedFunction, which also gives every group's steps a
+ * source, and so feedback, of their own), so no user text ever becomes code (DESIGN's "never eval"
  * is about user expressions: CEL is compiled to closures, never to source). avsc, the Avro
  * library, generates its readers the same way, so Sluice never ran with code generation disallowed.
  */
 export function compileGroupSteps(aggregators: readonly Aggregator[]): { read: GroupRead; add: GroupAdd } {
-  let read = '';
-  let add = '';
+  // The factory's parameters: p0 InvalidInput, p1 SKIP, then metric m's aggregator as p(m + 2).
+  const values = [InvalidInput, SKIP, ...aggregators];
+  let read = 'let value;\nlet takes = false;\n';
+  let add = 'let value;\nlet touched = 0;\n';
   for (let m = 0; m < aggregators.length; m++) {
-    read += `value = a${m}.read(record);\nif (value instanceof InvalidInput) return value;\nvalues[${m}] = value;\nif (value !== SKIP) takes = true;\n`;
-    add += `value = values[${m}];\nif (value !== SKIP) {\n  a${m}.add(accs[${m}], value, eventTimeMs);\n  touched |= ${(1 << m) >>> 0};\n}\n`;
+    const aggregator = `p${m + 2}`;
+    read += `value = ${aggregator}.read(record);\nif (value instanceof p0) return value;\nvalues[${m}] = value;\nif (value !== p1) takes = true;\n`;
+    add += `value = values[${m}];\nif (value !== p1) {\n  ${aggregator}.add(accs[${m}], value, eventTimeMs);\n  touched |= ${(1 << m) >>> 0};\n}\n`;
   }
-  const names = aggregators.map((_, m) => `a${m}`);
-  const factory = new Function(
-    'InvalidInput',
-    'SKIP',
-    ...names,
-    `'use strict';
-return {
-  read: function readGroup(record, values) {
-    let value;
-    let takes = false;
-${read}    return takes;
-  },
-  add: function addGroup(accs, values, eventTimeMs) {
-    let value;
-    let touched = 0;
-${add}    return touched;
-  },
-};`,
-  ) as (...args: unknown[]) => { read: GroupRead; add: GroupAdd };
-  return factory(InvalidInput, SKIP, ...aggregators);
+  return {
+    read: generatedFunction<GroupRead>('readGroup', ['record', 'values'], `${read}return takes;`, values),
+    add: generatedFunction<GroupAdd>('addGroup', ['accs', 'values', 'eventTimeMs'], `${add}return touched;`, values),
+  };
 }
