@@ -192,11 +192,18 @@ export class PartialsTask implements PartitionTask {
     const { groups, metrics, config } = this.deps;
     for (const record of batch.records) {
       if (record.offset < this.nextOffset) continue;
-      this.nextOffset = record.offset + 1;
-      if (record.value === null) continue;
+      if (record.value === null) {
+        this.nextOffset = record.offset + 1;
+        continue;
+      }
+      // A message is decoded before the offset moves past it: one this stage 2 cannot read (a
+      // newer wire, a defect) throws with the offset still on it, so kafkajs' retry of the batch
+      // and a re-created consumer read it again and the partition waits (readyz reports it),
+      // where moving first made the retry skip it and the checkpoint commit past its partials.
       const key = record.key?.toString() ?? '';
       if (key === MARKER_KEY) {
         const marker = decodeMarker(record.value);
+        this.nextOffset = record.offset + 1;
         this.upstream.set(marker.source, { watermark: marker.watermark, idle: marker.idle });
         // Fire at this record, not at the end of the batch: batches split differently on a
         // replay, and what fires (and expires, freeing series budget) before a later partial
@@ -205,7 +212,9 @@ export class PartialsTask implements PartitionTask {
         continue;
       }
       // Decoded whole before any is applied: the message (one offset) counts wholly or not at all.
-      for (const partial of decodePartialsMessage(key, record.value, groups)) {
+      const partials = decodePartialsMessage(key, record.value, groups);
+      this.nextOffset = record.offset + 1;
+      for (const partial of partials) {
         if (this.merger.addPartial(partial) === 'late') {
           metrics.latePartials.inc({ pipeline: config.name });
           this.log.error({ partition: this.index }, 'partial arrived after its window fired');
