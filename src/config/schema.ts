@@ -182,6 +182,10 @@ export const repartitionSchema = z
     flush_interval: positiveDurationSchema('flush_interval')
       .prefault('1s')
       .describe('How often stage 1 flushes partials and commits source offsets in one transaction.'),
+    partials_wire: z
+      .union([z.literal(1), z.literal(2)])
+      .default(2)
+      .describe('Wire version stage 1 writes partials in. 1 while any instance of a release before version 2 still runs (README "Upgrading instances"); stage 2 reads both.'),
   })
   .strict();
 

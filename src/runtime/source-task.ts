@@ -165,18 +165,18 @@ export class SourceTask implements PartitionTask {
       if (this.firstOffset < 0) this.firstOffset = record.offset;
       this.position = record.offset + 1;
       this.quietSince = now;
-      const batch = this.batch;
-      const refused = this.deps.ingest.ingestInto(record.value, record, batch);
+      const ingested = this.batch;
+      const refused = this.deps.ingest.ingestInto(record.value, record, ingested);
       if (refused !== undefined) {
         this.deadLetters.add(record, [refused]);
         continue;
       }
       // The batch's own array, new for each message that has rejections (almost none has).
-      let rejected: Rejection[] | undefined = batch.rejections;
-      if (TAPPED.transform) tapIngested(config.name, batch.entries());
-      if (batch.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, batch.filtered);
-      const { tenants, eventTimes, records } = batch;
-      for (let i = 0; i < batch.count; i++) {
+      let rejected: Rejection[] | undefined = ingested.rejections;
+      if (TAPPED.transform) tapIngested(config.name, ingested.entries());
+      if (ingested.filtered > 0) this.deps.metrics.filtered.inc({ pipeline: config.name }, ingested.filtered);
+      const { tenants, eventTimes, records } = ingested;
+      for (let i = 0; i < ingested.count; i++) {
         const eventTimeMs = eventTimes[i]!;
         if (this.clock.isLate(eventTimeMs)) {
           (rejected ??= []).push(LATE);
@@ -235,7 +235,7 @@ export class SourceTask implements PartitionTask {
       const outgoing = this.outgoing[p]!;
       if (outgoing.length === 0) continue;
       partials += outgoing.length;
-      for (const value of encodePartials(outgoing, groups)) messages.push({ topic: partialsTopic, partition: p, key: PARTIALS_KEY, value });
+      for (const value of encodePartials(outgoing, groups, { version: config.repartition.partials_wire })) messages.push({ topic: partialsTopic, partition: p, key: PARTIALS_KEY, value });
       outgoing.length = 0;
     }
     const marker = encodeMarker({ source: this.source, watermark, idle });

@@ -135,7 +135,7 @@ describe('partials wire', () => {
     const partials = Array.from({ length: 300 }, () => randomPartial(groups, random));
     const largest = Math.max(...partials.map((p) => encodePartials([p], groups)[0]!.length));
     const cap = 4096;
-    const messages = encodePartials(partials, groups, cap);
+    const messages = encodePartials(partials, groups, { maxBytes: cap });
     expect(messages.length).toBeGreaterThan(3);
     for (const m of messages) expect(m.length).toBeLessThan(cap + largest);
     const decoded = messages.flatMap((m) => decodePartials(m, groups));
@@ -194,9 +194,17 @@ describe('partials wire', () => {
       });
     }
     expect(wrapped).toBeGreaterThan(0);
-    const decoded = decodePartials(w.take(), groups);
+    const previous = w.take();
+    const decoded = decodePartials(previous, groups);
     expect(decoded.length).toBe(partials.length);
     decoded.forEach((p, i) => expectSame(groups, p, partials[i]!));
+    // `repartition.partials_wire: 1` writes exactly what the previous release wrote, for a rolling upgrade.
+    expect(Buffer.concat(encodePartials(partials, groups, { version: 1, maxBytes: Number.MAX_SAFE_INTEGER }))).toEqual(previous);
+    // A version-1 message never holds version 2's raw-bytes accumulator: one that does is refused.
+    const [v2] = encodePartials(partials, groups, { maxBytes: Number.MAX_SAFE_INTEGER });
+    expect(v2![0]).toBe(0x02);
+    expect(v2!.length).toBeLessThan(previous.length);
+    expect(() => decodePartials(Buffer.concat([Buffer.from([PARTIALS_WIRE_V1]), v2!.subarray(1)]), groups)).toThrow(/version-2 accumulator/);
   });
 
   it('refuses a cut-short or foreign message with a WireFormatError, never a partial of garbage', () => {

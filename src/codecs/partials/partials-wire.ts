@@ -31,6 +31,8 @@ import { WireFormatError, WireReader, WireWriter } from './wire-bytes.ts';
  */
 export const PARTIALS_WIRE_V1 = 0x01;
 export const PARTIALS_WIRE_V2 = 0x02;
+/** The partials wire versions a stage 1 can write (`repartition.partials_wire`). */
+export type PartialsWireVersion = 1 | 2;
 
 /**
  * A batch closes once it holds this many bytes (so it exceeds them by at most one partial): far
@@ -50,14 +52,22 @@ const packr = new Packr({ useRecords: false });
 /** One writer for every batch: encoding is synchronous, and its buffer grows once and stays. */
 const writer = new WireWriter(PARTIALS_BATCH_BYTES + 64 * 1024);
 
-/** Partials as Kafka message values, in order, each value at most about `maxBytes`. */
-export function encodePartials(partials: readonly PartialAggregate[], groups: readonly SeriesGroupPlan[], maxBytes = PARTIALS_BATCH_BYTES): Buffer[] {
+/**
+ * Partials as Kafka message values, in order, each value at most about `maxBytes`, in wire
+ * `version` (1 while instances of a release that reads only version 1 may still run stage 2).
+ */
+export function encodePartials(
+  partials: readonly PartialAggregate[],
+  groups: readonly SeriesGroupPlan[],
+  { version = 2, maxBytes = PARTIALS_BATCH_BYTES }: { version?: PartialsWireVersion; maxBytes?: number } = {},
+): Buffer[] {
   const out: Buffer[] = [];
+  const bytesAsIs = version === 2;
   writer.reset();
   try {
     for (const partial of partials) {
-      if (writer.length === 0) writer.byte(PARTIALS_WIRE_V2);
-      writePartial(writer, partial, groups[partial.group]!.aggregators);
+      if (writer.length === 0) writer.byte(bytesAsIs ? PARTIALS_WIRE_V2 : PARTIALS_WIRE_V1);
+      writePartial(writer, partial, groups[partial.group]!.aggregators, bytesAsIs);
       if (writer.length >= maxBytes) out.push(writer.take());
     }
     if (writer.length > 0) out.push(writer.take());
@@ -73,11 +83,13 @@ export function decodePartials(value: Buffer, groups: readonly SeriesGroupPlan[]
   const version = reader.byte();
   if (version !== PARTIALS_WIRE_V2 && version !== PARTIALS_WIRE_V1) throw new WireFormatError(`partials message of unknown version ${version}`);
   const out: PartialAggregate[] = [];
-  while (!reader.done) out.push(readPartial(reader, groups));
+  const bytesAsIs = version === PARTIALS_WIRE_V2;
+  while (!reader.done) out.push(readPartial(reader, groups, bytesAsIs));
   return out;
 }
 
-function writePartial(w: WireWriter, partial: PartialAggregate, aggregators: readonly Aggregator[]): void {
+/** `bytesAsIs`: version 2's ACC_BYTES for an `encode()` that gives bytes (version 1 wraps them in msgpack). */
+function writePartial(w: WireWriter, partial: PartialAggregate, aggregators: readonly Aggregator[], bytesAsIs: boolean): void {
   w.varint(partial.group);
   w.string(partial.key);
   w.string(partial.tenant);
@@ -89,10 +101,10 @@ function writePartial(w: WireWriter, partial: PartialAggregate, aggregators: rea
   w.varint(partial.touched >>> 0);
   const accs = partial.accs;
   w.varint(accs.length);
-  for (let m = 0; m < accs.length; m++) writeAcc(w, aggregators[m]!, accs[m]);
+  for (let m = 0; m < accs.length; m++) writeAcc(w, aggregators[m]!, accs[m], bytesAsIs);
 }
 
-function writeAcc(w: WireWriter, aggregator: Aggregator, acc: unknown): void {
+function writeAcc(w: WireWriter, aggregator: Aggregator, acc: unknown, bytesAsIs: boolean): void {
   if (acc === undefined) {
     w.byte(ACC_NONE);
     return;
@@ -108,7 +120,7 @@ function writeAcc(w: WireWriter, aggregator: Aggregator, acc: unknown): void {
     w.byte(ACC_NULL);
     return;
   }
-  if (wire instanceof Uint8Array) {
+  if (bytesAsIs && wire instanceof Uint8Array) {
     w.byte(ACC_BYTES);
     w.bytes(wire);
     return;
@@ -117,7 +129,7 @@ function writeAcc(w: WireWriter, aggregator: Aggregator, acc: unknown): void {
   w.bytes(packr.pack(wire));
 }
 
-function readPartial(r: WireReader, groups: readonly SeriesGroupPlan[]): PartialAggregate {
+function readPartial(r: WireReader, groups: readonly SeriesGroupPlan[], bytesAsIs: boolean): PartialAggregate {
   const group = r.varint();
   const plan = groups[group];
   if (plan === undefined) throw new WireFormatError(`partial of unknown series group ${group}`);
@@ -134,7 +146,7 @@ function readPartial(r: WireReader, groups: readonly SeriesGroupPlan[]): Partial
   const count = r.varint();
   const accs = new Array<unknown>(aggregators.length);
   for (let m = 0; m < count; m++) {
-    const acc = readAcc(r, aggregators[m]);
+    const acc = readAcc(r, aggregators[m], bytesAsIs);
     if (m < aggregators.length) accs[m] = acc;
   }
   // A partial written before a reload appended metrics to its group has no accumulator for them yet.
@@ -142,8 +154,11 @@ function readPartial(r: WireReader, groups: readonly SeriesGroupPlan[]): Partial
   return { group, key, tenant, labelValues, start, end, accs, touched };
 }
 
-/** One accumulator; read past (undefined) when `aggregator` is absent (a metric a reload removed). */
-function readAcc(r: WireReader, aggregator: Aggregator | undefined): unknown {
+/**
+ * One accumulator; read past (undefined) when `aggregator` is absent (a metric a reload removed).
+ * `bytesAsIs`: the message is version 2, the only one with ACC_BYTES.
+ */
+function readAcc(r: WireReader, aggregator: Aggregator | undefined, bytesAsIs: boolean): unknown {
   const tag = r.byte();
   switch (tag) {
     case ACC_NONE:
@@ -163,6 +178,7 @@ function readAcc(r: WireReader, aggregator: Aggregator | undefined): unknown {
       return aggregator?.decode(packr.unpack(bytes));
     }
     case ACC_BYTES: {
+      if (!bytesAsIs) throw new WireFormatError('a version-1 partials message with a version-2 accumulator');
       const bytes = r.bytes();
       return aggregator?.decode(bytes);
     }
