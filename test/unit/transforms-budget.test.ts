@@ -152,6 +152,8 @@ describe('a pipeline dead-letters the record over budget and keeps the others', 
     expect([batch.count, batch.tenants[0], batch.eventTimes[0], batch.records[0]?.model, batch.rejections]).toEqual([1, 'acme', 1_790_000_000_123, 'qwen-plus', undefined]);
     expect(ingest.ingestInto(log('x'.repeat(2_000)), EMPTY_CONTEXT, batch)).toBeUndefined();
     expect([batch.count, batch.rejections]).toEqual([0, [{ reason: 'budget_exceeded', detail: 'transforms[0].filter: over expression_budget.max_cost' }]]);
+    // The previous message's record is let go, not kept alive in the reused column.
+    expect(batch.records.some((record) => record.model === 'qwen-plus')).toBe(false);
     expect(ingest.ingestInto(Buffer.from('{"a":'), EMPTY_CONTEXT, batch)).toMatchObject({ reason: 'malformed' });
     expect([batch.count, batch.rejections]).toEqual([0, undefined]);
     expect(ingest.ingestInto(log('qwen-max'), EMPTY_CONTEXT, batch)).toBeUndefined();
