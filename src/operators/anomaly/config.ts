@@ -36,7 +36,7 @@ export const anomalyConfigSchema = z
     deviation_scale: z.number().gt(0).default(3).describe('z at which a deviation’s raw score is 1 − 1/e.'),
     likelihood_window: z.number().int().min(1).max(1000).default(10).describe('Raw scores averaged before the likelihood.'),
     likelihood_alpha: z.number().gt(0).lt(1).default(0.001).describe('Weight of a new average in the long-term distribution of averages.'),
-    learn_points: z.number().int().min(0).default(200).describe('Points before anything scores above 0 (the likelihoods and the range only learn).'),
+    learn_points: z.number().int().min(0).max(1_000_000_000).default(200).describe('Points before anything scores above 0 (the likelihoods and the range only learn).'),
     expected_width: z.number().gt(0).default(3).describe('Half-width of the expected range, in seasonal spreads.'),
   })
   .strict();

@@ -19,7 +19,7 @@ export type GroupAdd = (accs: unknown[], values: readonly unknown[], eventTimeMs
  *
  * Nothing of the config enters the generated text but metric positions: the aggregators are
  * parameters of the generated factory (generatedFunction, which also gives every group's steps a
- * source, and so feedback, of their own), so no user text ever becomes code (DESIGN's "never eval"
+ * source, and so feedback, of their own), so no user text ever becomes code (the design's "never eval"
  * is about user expressions: CEL is compiled to closures, never to source). avsc, the Avro
  * library, generates its readers the same way, so Sluice never ran with code generation disallowed.
  */
