@@ -16,6 +16,7 @@
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { pino } from 'pino';
 import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
@@ -36,8 +37,46 @@ function cpuSecondsSince(from: NodeJS.CpuUsage): number {
 
 function report(result: Record<string, unknown>): void {
   const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  memoryTrace?.stop();
   process.stdout.write(`${JSON.stringify({ phase, records: expected, ...result, maxRssMiB })}\n`);
 }
+
+/**
+ * Where the peak RSS comes from (issue 12): with BENCH_MEMORY_TRACE=<file>, `process.memoryUsage()`
+ * every 250 ms as JSON lines (MiB, seconds since start), plus V8's heap spaces at each new RSS high;
+ * with BENCH_HEAP_SNAPSHOT_MIB=<n> as well, one heap snapshot next to that file when RSS first
+ * passes n MiB. Off by default: sampling and snapshots cost the run time.
+ */
+function traceMemory(file: string | undefined): { stop(): void } | undefined {
+  if (!file) return undefined;
+  const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+  const lines: string[] = [];
+  const snapshotAt = Number(process.env.BENCH_HEAP_SNAPSHOT_MIB ?? Number.POSITIVE_INFINITY);
+  let snapshotTaken = false;
+  let high = 0;
+  const from = performance.now();
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    const line: Record<string, unknown> = { t: Math.round(performance.now() - from) / 1000, rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) };
+    if (m.rss > high) {
+      high = m.rss;
+      line.spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, [mib(s.space_size), mib(s.space_used_size)]]));
+    }
+    lines.push(JSON.stringify(line));
+    if (!snapshotTaken && m.rss > snapshotAt * 1048576) {
+      snapshotTaken = true;
+      lines.push(JSON.stringify({ snapshot: writeHeapSnapshot(`${file}.heapsnapshot`) }));
+    }
+  }, 250);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+    },
+  };
+}
+const memoryTrace = traceMemory(process.env.BENCH_MEMORY_TRACE ? `${process.env.BENCH_MEMORY_TRACE}.${phase}` : undefined);
 
 async function bare(): Promise<void> {
   const kafka = new Kafka({ clientId: 'bench-bare', brokers, logLevel: logLevel.NOTHING });
