@@ -47,7 +47,7 @@ function report(result: Record<string, unknown>): void {
  * with BENCH_HEAP_SNAPSHOT_MIB=<n> as well, one heap snapshot next to that file when RSS first
  * passes n MiB. Off by default: sampling and snapshots cost the run time.
  */
-function traceMemory(file: string | undefined): { stop(): void } | undefined {
+function traceMemory(file: string | undefined): { mark(what: string): void; stop(): void } | undefined {
   if (!file) return undefined;
   const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
   const lines: string[] = [];
@@ -70,6 +70,9 @@ function traceMemory(file: string | undefined): { stop(): void } | undefined {
   }, 250);
   timer.unref();
   return {
+    mark(what) {
+      lines.push(JSON.stringify({ t: Math.round(performance.now() - from) / 1000, mark: what, rss: mib(process.memoryUsage.rss()) }));
+    },
     stop() {
       clearInterval(timer);
       writeFileSync(file, `${lines.join('\n')}\n`);
@@ -163,7 +166,10 @@ async function pipeline(): Promise<void> {
     const acked = new Map((await highestAcked.get()).values.map((v) => [String(v.labels.tenant), v.value]));
     latency.observe(stage2?.watermark ?? Number.NEGATIVE_INFINITY, acked, Date.now());
     if (!cpuAtFirst && (await total('sluice_records_in_total')) > 0) cpuAtFirst = process.cpuUsage();
-    if (!consumedAt && (await recordsIn()) >= expected) consumedAt = performance.now();
+    if (!consumedAt && (await recordsIn()) >= expected) {
+      consumedAt = performance.now();
+      memoryTrace?.mark('all records in');
+    }
     // Done when every record is in and every fired window's samples are acknowledged after the
     // final (idle) close; the pipeline's seriesCount never shrinks, so pending == 0 after the
     // watermark passes the data is the end.
@@ -171,9 +177,11 @@ async function pipeline(): Promise<void> {
   }
   const endToEnd = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
+  memoryTrace?.mark('output delivered');
   if (run !== undefined) await leaveTogether(process.env.BENCH_BARRIER_DIR!, Number(process.env.BENCH_INSTANCES ?? 1));
   await admin?.disconnect();
   await running.stop();
+  memoryTrace?.mark('stopped');
   const deadLetters = (await running.metrics.deadLettered.get()).values.map((v) => `${v.labels.reason}=${v.value}`);
   const failedMetric = running.metrics.registry.getSingleMetric('sluice_remote_write_samples_failed_total')!;
   const failed = (await failedMetric.get()).values.map((v) => `${v.labels.tenant}/${v.labels.reason}=${v.value}`);
