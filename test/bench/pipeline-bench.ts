@@ -12,8 +12,6 @@
  *
  *   npm run bench [-- --records 1000000] [--skip-instances]
  *   BENCH_PHASE_NODE_ARGS=--cpu-prof node --import tsx test/bench/pipeline-bench.ts   (profiles each phase)
- *   BENCH_PIPELINE_NODE_FLAGS= ...   (the pipeline phase without the sluice command's node flags; see below)
- *   BENCH_MEMORY_TRACE=/tmp/m [BENCH_HEAP_SNAPSHOT_MIB=320] ...   (memory over time per phase: phase.ts)
  *
  * Compare CPU per 1M records only between runs of the same --records: the ten minutes of traffic
  * always make the same windows and about the same series, so the pipeline's work per series and
@@ -35,21 +33,10 @@
  * after 117.1 (raw float64s), 132.4 and 118.9 CPU-s/1M (ratio 9.5, 10.5, 8.8), 0.006–0.007
  * messages and 119.3 (raw float64s), 95.6 and 91.2 B (whole numbers as varints) per record, peak
  * RSS 452, 436 and 419 MiB. Totals exact in every run.
- *
- * Peak RSS (issue 12: pipeline ≤ 1.3× the bare consume's), 1M records, --skip-instances, machine
- * shared with other benches (load 8–13; CPU figures noisy, RSS much less), pipeline / bare MiB:
- *   before (views of packer buffers kept in the memory checkpoint store)  370/268 390/256 374/270 (1.38 1.52 1.39)
- *   entries copied, Node's default flags                                   337/266 363/267 350/261 361/272 354/265 (1.27 1.36 1.34 1.33 1.34)
- *   entries copied, --max-semi-space-size=8 (shipped: bin.js's shebang)   340/268 347/266 337/264 341/269 (1.27 1.30 1.28 1.27)
- * CPU-s per 1M, pipeline (ratio to bare), runs with no test suite alongside: default flags 20.13
- * 20.80 18.36 18.96 (2.87 2.84 3.26 3.37); with the flag 18.83 24.46 23.10 (3.34 4.07 4.14), at
- * lower records/s (25.5k 13.2k 14.6k against 16.2k–22.5k): not told apart from the load here.
- * Where the peak is (BENCH_MEMORY_TRACE): the final idle close, when every open window fires at
- * once (+14–22 MiB in 2–3 s: large-object space 1.3 → 7.7 MiB, old space +6–10 MiB).
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -66,7 +53,6 @@ const WINDOW_MS = 10_000;
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, 'skip-instances': { type: 'boolean', default: false } } });
 const records = Number(values.records);
-const PIPELINE_NODE_FLAGS = process.env.BENCH_PIPELINE_NODE_FLAGS?.split(' ').filter(Boolean) ?? shippedNodeFlags();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 // A directory of its own: two benches at once (helpers, CI) must not share or stop one stack.
@@ -120,7 +106,6 @@ try {
   };
   const bare = await runPhase('bare', env);
   const pipeline = await runPhase('pipeline', env);
-  say(`pipeline phase node flags: ${PIPELINE_NODE_FLAGS.join(' ') || 'none'} (${process.env.BENCH_PIPELINE_NODE_FLAGS === undefined ? "the sluice command's own, from src/cli/bin.js's shebang" : 'BENCH_PIPELINE_NODE_FLAGS'}); bare phase: none`);
   const bareRate = records / bare.seconds;
   const pipelineRate = records / pipeline.seconds;
   const perMillion = (phase: PhaseResult) => (phase.cpuSeconds / records) * 1e6;
@@ -214,21 +199,9 @@ interface PhaseResult {
   windowLatency?: { count: number; p50Ms: number; p99Ms: number };
 }
 
-/**
- * The node flags the `sluice` command ships with: its shebang's (`#!/usr/bin/env -S node <flags>`),
- * so the pipeline phase runs as the command does. BENCH_PIPELINE_NODE_FLAGS replaces them (empty:
- * none), to measure what they change. The bare consume runs with Node's defaults: the floor.
- */
-function shippedNodeFlags(): string[] {
-  const shebang = readFileSync(new URL('../../src/cli/bin.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
-  const match = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)$/.exec(shebang);
-  if (!match) throw new Error(`src/cli/bin.js's first line is not "#!/usr/bin/env -S node [flags]": ${shebang}`);
-  return match[1]!.split(' ').filter(Boolean);
-}
-
 async function runPhase(phase: string, env: NodeJS.ProcessEnv): Promise<PhaseResult> {
   const script = fileURLToPath(new URL('./phase.ts', import.meta.url));
-  const nodeArgs = [...(phase === 'pipeline' ? PIPELINE_NODE_FLAGS : []), ...(process.env.BENCH_PHASE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const nodeArgs = process.env.BENCH_PHASE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, '--import', 'tsx', script, phase], {
     env,
     maxBuffer: 16 * 1024 * 1024,
