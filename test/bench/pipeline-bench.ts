@@ -44,6 +44,8 @@
  * 371/267 (1.34, 1.39), 15.69 and 18.08 CPU-s per 1M, 51.7k and 54.7k records/s; with the flag
  * 342/267 and 360/268 (1.28, 1.34), 18.77 and 22.95 CPU-s per 1M, 43.5k and 34.5k records/s. The
  * flag costs CPU (+20–27 %) for ~15 MiB: not shipped (BENCH_PHASE_NODE_ARGS sets it for both phases).
+ * Before / after, one quiet pair (load 2–4): 365/262 (1.39), 18.06 CPU-s per 1M (bare 5.64) against
+ * 354/273 (1.30), 19.84 (bare 7.78): CPU ratio to bare 3.20 against 2.55.
  * Where the peak is (BENCH_MEMORY_TRACE): mostly at the final idle close, when every open window
  * fires at once (+14–22 MiB in 2–3 s: large-object space 1.3 → 7.7 MiB, old space +6–10 MiB).
  */
