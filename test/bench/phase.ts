@@ -16,6 +16,7 @@
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { pino } from 'pino';
 import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
@@ -36,8 +37,49 @@ function cpuSecondsSince(from: NodeJS.CpuUsage): number {
 
 function report(result: Record<string, unknown>): void {
   const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  memoryTrace?.stop();
   process.stdout.write(`${JSON.stringify({ phase, records: expected, ...result, maxRssMiB })}\n`);
 }
+
+/**
+ * Where the peak RSS comes from (issue 12): with BENCH_MEMORY_TRACE=<file>, `process.memoryUsage()`
+ * every 250 ms as JSON lines (MiB, seconds since start), plus V8's heap spaces at each new RSS high;
+ * with BENCH_HEAP_SNAPSHOT_MIB=<n> as well, one heap snapshot next to that file when RSS first
+ * passes n MiB. Off by default: sampling and snapshots cost the run time.
+ */
+function traceMemory(file: string | undefined): { mark(what: string): void; stop(): void } | undefined {
+  if (!file) return undefined;
+  const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+  const lines: string[] = [];
+  const snapshotAt = Number(process.env.BENCH_HEAP_SNAPSHOT_MIB ?? Number.POSITIVE_INFINITY);
+  let snapshotTaken = false;
+  let high = 0;
+  const from = performance.now();
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    const line: Record<string, unknown> = { t: Math.round(performance.now() - from) / 1000, rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) };
+    if (m.rss > high) {
+      high = m.rss;
+      line.spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, [mib(s.space_size), mib(s.space_used_size)]]));
+    }
+    lines.push(JSON.stringify(line));
+    if (!snapshotTaken && m.rss > snapshotAt * 1048576) {
+      snapshotTaken = true;
+      lines.push(JSON.stringify({ snapshot: writeHeapSnapshot(`${file}.heapsnapshot`) }));
+    }
+  }, 250);
+  timer.unref();
+  return {
+    mark(what) {
+      lines.push(JSON.stringify({ t: Math.round(performance.now() - from) / 1000, mark: what, rss: mib(process.memoryUsage.rss()) }));
+    },
+    stop() {
+      clearInterval(timer);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+    },
+  };
+}
+const memoryTrace = traceMemory(process.env.BENCH_MEMORY_TRACE ? `${process.env.BENCH_MEMORY_TRACE}.${phase}` : undefined);
 
 async function bare(): Promise<void> {
   const kafka = new Kafka({ clientId: 'bench-bare', brokers, logLevel: logLevel.NOTHING });
@@ -124,7 +166,10 @@ async function pipeline(): Promise<void> {
     const acked = new Map((await highestAcked.get()).values.map((v) => [String(v.labels.tenant), v.value]));
     latency.observe(stage2?.watermark ?? Number.NEGATIVE_INFINITY, acked, Date.now());
     if (!cpuAtFirst && (await total('sluice_records_in_total')) > 0) cpuAtFirst = process.cpuUsage();
-    if (!consumedAt && (await recordsIn()) >= expected) consumedAt = performance.now();
+    if (!consumedAt && (await recordsIn()) >= expected) {
+      consumedAt = performance.now();
+      memoryTrace?.mark('all records in');
+    }
     // Done when every record is in and every fired window's samples are acknowledged after the
     // final (idle) close; the pipeline's seriesCount never shrinks, so pending == 0 after the
     // watermark passes the data is the end.
@@ -132,9 +177,11 @@ async function pipeline(): Promise<void> {
   }
   const endToEnd = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
+  memoryTrace?.mark('output delivered');
   if (run !== undefined) await leaveTogether(process.env.BENCH_BARRIER_DIR!, Number(process.env.BENCH_INSTANCES ?? 1));
   await admin?.disconnect();
   await running.stop();
+  memoryTrace?.mark('stopped');
   const deadLetters = (await running.metrics.deadLettered.get()).values.map((v) => `${v.labels.reason}=${v.value}`);
   const failedMetric = running.metrics.registry.getSingleMetric('sluice_remote_write_samples_failed_total')!;
   const failed = (await failedMetric.get()).values.map((v) => `${v.labels.tenant}/${v.labels.reason}=${v.value}`);

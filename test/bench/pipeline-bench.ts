@@ -12,6 +12,7 @@
  *
  *   npm run bench [-- --records 1000000] [--skip-instances]
  *   BENCH_PHASE_NODE_ARGS=--cpu-prof node --import tsx test/bench/pipeline-bench.ts   (profiles each phase)
+ *   BENCH_MEMORY_TRACE=/tmp/m [BENCH_HEAP_SNAPSHOT_MIB=320] ...   (memory over time per phase: phase.ts)
  *
  * Compare CPU per 1M records only between runs of the same --records: the ten minutes of traffic
  * always make the same windows and about the same series, so the pipeline's work per series and
@@ -33,6 +34,20 @@
  * after 117.1 (raw float64s), 132.4 and 118.9 CPU-s/1M (ratio 9.5, 10.5, 8.8), 0.006–0.007
  * messages and 119.3 (raw float64s), 95.6 and 91.2 B (whole numbers as varints) per record, peak
  * RSS 452, 436 and 419 MiB. Totals exact in every run.
+ *
+ * Peak RSS (issue 12: pipeline ≤ 1.3× the bare consume's), 1M records, --skip-instances, pipeline /
+ * bare MiB. Machine shared with other benches (load 8–13):
+ *   before (views of packer buffers kept in the memory checkpoint store)  370/268 390/256 374/270 (1.38 1.52 1.39)
+ *   entries copied                                                         337/266 363/267 350/261 361/272 354/265 (1.27–1.36)
+ *   entries copied, pipeline phase under node --max-semi-space-size=8     340/268 347/266 337/264 341/269 (1.27–1.30)
+ * Quieter (load 3–4), pairs in both orders (faster runs, higher peaks): entries copied 363/270 and
+ * 371/267 (1.34, 1.39), 15.69 and 18.08 CPU-s per 1M, 51.7k and 54.7k records/s; with the flag
+ * 342/267 and 360/268 (1.28, 1.34), 18.77 and 22.95 CPU-s per 1M, 43.5k and 34.5k records/s. The
+ * flag costs CPU (+20–27 %) for ~15 MiB: not shipped (BENCH_PHASE_NODE_ARGS sets it for both phases).
+ * Before / after, one quiet pair (load 2–4): 365/262 (1.39), 18.06 CPU-s per 1M (bare 5.64) against
+ * 354/273 (1.30), 19.84 (bare 7.78): CPU ratio to bare 3.20 against 2.55.
+ * Where the peak is (BENCH_MEMORY_TRACE): mostly at the final idle close, when every open window
+ * fires at once (+14–22 MiB in 2–3 s: large-object space 1.3 → 7.7 MiB, old space +6–10 MiB).
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { execFile } from 'node:child_process';

@@ -39,4 +39,19 @@ describe('memory checkpoint store', () => {
     expect(readable(current.checkpoint)).toEqual({ head: 'h1', entries: { s1: 'a' } });
     expect(readable((await store.claim(0)).checkpoint)).toEqual({ head: 'h2', entries: { s1: 'a', s2: 'b' } });
   });
+
+  it('keeps each entry and the head in memory of their own, not the packer buffer they are views of', async () => {
+    const store = new MemoryCheckpointStore();
+    const { epoch } = await store.claim(1);
+    const packerBuffer = Buffer.alloc(64 * 1024);
+    packerBuffer.write('head', 100);
+    packerBuffer.write('entry', 200);
+    const view = (at: number, length: number) => packerBuffer.subarray(at, at + length);
+    expect(await store.save(1, epoch, { head: view(100, 4), put: new Map([['s1', view(200, 5)]]), remove: [], replace: true })).toBe('ok');
+    packerBuffer.fill(0); // the packer's next values overwrite its buffer
+    const stored = (await store.claim(1)).checkpoint;
+    expect(readable(stored)).toEqual({ head: 'head', entries: { s1: 'entry' } });
+    if (stored?.format !== 'incremental') throw new Error('expected an incremental checkpoint');
+    for (const bytes of [stored.head, ...stored.entries.values()]) expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+  });
 });
