@@ -49,7 +49,7 @@ const TABLE: readonly (readonly [path: string, rule: Rule, why: string])[] = [
   ['state.redis_url', 'refused', 'the checkpoints are in the running backend'],
   ['state', 'rebuild', 'checkpoint settings are read when stage 2 starts'],
   ['repartition.partitions', 'refused', 'series would move between stage-2 tasks and their state'],
-  ['repartition', 'rebuild', 'the flush interval is read when stage 1 starts'],
+  ['repartition', 'rebuild', 'the flush interval and partials wire are read when stage 1 starts'],
   ['series', 'rebuild', 'series expiry is read when stage 2 starts'],
   ['dead_letter', 'rebuild', 'the dead-letter topic is created when the stages start'],
   ['tenants', 'live', ''],

@@ -9,6 +9,7 @@ import { TAPPED } from '../telemetry/tap/hub.ts';
 import { tapPoints } from '../telemetry/tap/offer.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { anomalyEventsTopic, anomalyEventTopics, EventOutbox, type EventOutboxSnapshot } from '../sinks/anomaly-events/event-outbox.ts';
+import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
 import { decodeMarker, decodePartialsMessage, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
 import type { PartitionTask } from './partition-host.ts';
 import { Serial } from './serial.ts';
@@ -21,6 +22,8 @@ import type { Stage2Deps } from './stage2.ts';
 
 /** How often a task retries loading its checkpoint while the state backend is down. */
 const RESTORE_RETRY_MS = 500;
+/** How long a partition waits on a partials message it cannot read before it reads it again. */
+const UNREADABLE_RETRY_MS = 5_000;
 
 /**
  * The head of a checkpoint, rewritten every time: the input position, the upstream watermarks,
@@ -80,6 +83,8 @@ export class PartialsTask implements PartitionTask {
   private readonly closing = new AbortController();
   /** Next offset to process; records below it are in the state already. */
   private nextOffset = 0;
+  /** The offset of a partials message this task cannot read, which it waits on (see `waitOn`); -1: none. */
+  private unreadableAt = -1;
   private checkpointedOffset = -1;
   private checkpointedOutbox = -1;
   private checkpointedEvents: number | undefined = -1;
@@ -196,13 +201,18 @@ export class PartialsTask implements PartitionTask {
         this.nextOffset = record.offset + 1;
         continue;
       }
-      // A message is decoded before the offset moves past it: one this stage 2 cannot read (a
-      // newer wire, a defect) throws with the offset still on it, so kafkajs' retry of the batch
-      // and a re-created consumer read it again and the partition waits (readyz reports it),
-      // where moving first made the retry skip it and the checkpoint commit past its partials.
+      // A message is decoded before the offset moves past it: one this stage 2 cannot read
+      // leaves the offset on it and the partition waits (see `waitOn`), never skipping it.
       const key = record.key?.toString() ?? '';
       if (key === MARKER_KEY) {
-        const marker = decodeMarker(record.value);
+        let marker: ReturnType<typeof decodeMarker>;
+        try {
+          marker = decodeMarker(record.value);
+        } catch (error) {
+          this.waitOn(record.offset, error);
+          return;
+        }
+        this.unreadableAt = -1;
         this.nextOffset = record.offset + 1;
         this.upstream.set(marker.source, { watermark: marker.watermark, idle: marker.idle });
         // Fire at this record, not at the end of the batch: batches split differently on a
@@ -212,7 +222,14 @@ export class PartialsTask implements PartitionTask {
         continue;
       }
       // Decoded whole before any is applied: the message (one offset) counts wholly or not at all.
-      const partials = decodePartialsMessage(key, record.value, groups);
+      let partials: PartialAggregate[];
+      try {
+        partials = decodePartialsMessage(key, record.value, groups);
+      } catch (error) {
+        this.waitOn(record.offset, error); // decoding changes nothing: whatever it threw, nothing was applied
+        return;
+      }
+      this.unreadableAt = -1;
       this.nextOffset = record.offset + 1;
       for (const partial of partials) {
         if (this.merger.addPartial(partial) === 'late') {
@@ -294,7 +311,29 @@ export class PartialsTask implements PartitionTask {
   }
 
   private maybeResume(): void {
-    if (this.paused && this.outbox.size <= this.deps.config.state.max_outbox_samples) this.resume();
+    if (this.paused && this.unreadableAt < 0 && this.outbox.size <= this.deps.config.state.max_outbox_samples) this.resume();
+  }
+
+  /**
+   * A partials message this stage 2 cannot decode: written by a newer release's stage 1 (a wire
+   * version or a label set this config lacks, until this instance is upgraded or reloaded) or a
+   * defect. Skipping it would lose its partials for good, so the partition stops at it and reads it
+   * again every few seconds; the other partitions go on, no rebalance follows (a throw to kafkajs
+   * would re-create the consumer and rebalance the whole group each time), and the stall shows in
+   * `sluice_partition_stalled_since_seconds` and `/readyz`.
+   */
+  private waitOn(offset: number, error: unknown): void {
+    const { metrics, config } = this.deps;
+    metrics.unreadablePartials.inc({ pipeline: config.name });
+    if (this.unreadableAt !== offset) this.log.error({ err: error, partition: this.index, offset }, 'partials message stage 2 cannot read: the partition waits on it (a newer release writing? see README "Upgrading instances")');
+    this.unreadableAt = offset;
+    this.pause();
+    void this.deps.clock
+      .sleep(UNREADABLE_RETRY_MS, this.closing.signal)
+      .then(() => this.serial.run(async () => {
+        if (this.unreadableAt === offset && this.paused && this.outbox.size <= config.state.max_outbox_samples) this.resume();
+      }))
+      .catch(() => {}); // closed meanwhile
   }
 
   private pause(): void {

@@ -57,6 +57,12 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly unreadablePartials = new Counter({
+    name: 'sluice_partials_unreadable_total',
+    help: 'Attempts to read a partials message stage 2 cannot decode (a newer wire, a label set this config lacks); its partition waits on it.',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
   readonly latePartials = new Counter({
     name: 'sluice_late_partials_total',
     help: 'Partial aggregates that reached stage 2 after their window fired (should stay 0).',
