@@ -44,14 +44,14 @@ function report(result: Record<string, unknown>): void {
 /**
  * Where the peak RSS comes from (issue 12): with BENCH_MEMORY_TRACE=<file>, `process.memoryUsage()`
  * every 250 ms as JSON lines (MiB, seconds since start), plus V8's heap spaces at each new RSS high;
- * with BENCH_HEAP_SNAPSHOT_MIB=<n> as well, one heap snapshot next to that file when RSS first
+ * (file name: <file>.<phase>[.<run>].<pid>) with BENCH_HEAP_SNAPSHOT_MIB=<n> as well, one heap snapshot next to that file when RSS first
  * passes n MiB. Off by default: sampling and snapshots cost the run time.
  */
 function traceMemory(file: string | undefined): { mark(what: string): void; stop(): void } | undefined {
   if (!file) return undefined;
   const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
   const lines: string[] = [];
-  const snapshotAt = Number(process.env.BENCH_HEAP_SNAPSHOT_MIB ?? Number.POSITIVE_INFINITY);
+  const snapshotAt = process.env.BENCH_HEAP_SNAPSHOT_MIB ? Number(process.env.BENCH_HEAP_SNAPSHOT_MIB) : Number.POSITIVE_INFINITY;
   let snapshotTaken = false;
   let high = 0;
   const from = performance.now();
@@ -79,7 +79,8 @@ function traceMemory(file: string | undefined): { mark(what: string): void; stop
     },
   };
 }
-const memoryTrace = traceMemory(process.env.BENCH_MEMORY_TRACE ? `${process.env.BENCH_MEMORY_TRACE}.${phase}` : undefined);
+// One file per process: the instances comparison runs its phases (two of them at once) with the same environment.
+const memoryTrace = traceMemory(process.env.BENCH_MEMORY_TRACE ? `${process.env.BENCH_MEMORY_TRACE}.${phase}${process.env.BENCH_RUN ? `.${process.env.BENCH_RUN}` : ''}.${process.pid}` : undefined);
 
 async function bare(): Promise<void> {
   const kafka = new Kafka({ clientId: 'bench-bare', brokers, logLevel: logLevel.NOTHING });
