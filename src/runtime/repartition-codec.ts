@@ -1,6 +1,7 @@
 import murmurhash from 'murmurhash';
 import { Packr } from 'msgpackr';
 import { decodePartials, encodePartials } from '../codecs/partials/partials-wire.ts';
+import { WireFormatError } from '../codecs/partials/wire-bytes.ts';
 import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
 import type { SeriesGroupPlan } from '../operators/windowed-metrics/plan.ts';
 import { packPlain } from './state-pack.ts';
@@ -101,8 +102,17 @@ export function encodeMarker(marker: WatermarkMarker): Buffer {
   return packr.pack([marker.source, marker.watermark, marker.idle]);
 }
 
+/**
+ * A watermark marker, checked field by field: a marker of the wrong shape would otherwise set a
+ * NaN or string watermark, and no window of the partition would ever fire again, silently.
+ */
 export function decodeMarker(value: Buffer): WatermarkMarker {
-  const [source, watermark, idle] = packr.unpack(value) as [string, number, boolean];
+  const marker: unknown = packr.unpack(value);
+  if (!Array.isArray(marker) || marker.length !== 3) throw new WireFormatError('watermark marker is not a [source, watermark, idle] triple');
+  const [source, watermark, idle] = marker as unknown[];
+  if (typeof source !== 'string' || typeof watermark !== 'number' || Number.isNaN(watermark) || typeof idle !== 'boolean') {
+    throw new WireFormatError('watermark marker with a field of the wrong type');
+  }
   return { source, watermark, idle };
 }
 

@@ -11,7 +11,7 @@ import { isSeriesStateful } from '../../src/operators/aggregations/series-state.
 import type { PartialAggregate } from '../../src/operators/windowed-metrics/partial.ts';
 import { planMetrics, type SeriesGroupPlan } from '../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
-import { decodePartial, decodePartialsMessage, encodePartial } from '../../src/runtime/repartition-codec.ts';
+import { decodeMarker, decodePartial, decodePartialsMessage, encodeMarker, encodePartial } from '../../src/runtime/repartition-codec.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 import { pipelines } from '../support/shipped-samples.ts';
 import { EVERY_KIND, everyKindInput, WINDOWINGS } from './aggregations/every-kind.ts';
@@ -215,5 +215,17 @@ describe('partials wire', () => {
       expect(() => decodePartials(message!.subarray(0, cut), groups)).toThrow(WireFormatError);
     }
     expect(() => decodePartials(Buffer.from([0x03, 0x00]), groups)).toThrow(/unknown version/);
+  });
+});
+
+describe('watermark markers', () => {
+  it('round-trip, and a marker of the wrong shape is refused, never a NaN or string watermark', () => {
+    const packr = new Packr({ useRecords: false });
+    for (const marker of [{ source: 'logs-0', watermark: 1_790_000_000_000, idle: false }, { source: 'logs-1', watermark: Number.NEGATIVE_INFINITY, idle: true }]) {
+      expect(decodeMarker(encodeMarker(marker))).toEqual(marker);
+    }
+    for (const bad of [['logs-0', '1790000000000', false], ['logs-0', Number.NaN, false], ['logs-0', 1, 'no'], [7, 1, false], ['logs-0', 1], { source: 'logs-0' }, 42]) {
+      expect(() => decodeMarker(packr.pack(bad)), JSON.stringify(bad)).toThrow(WireFormatError);
+    }
   });
 });
