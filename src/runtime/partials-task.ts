@@ -10,7 +10,7 @@ import { tapPoints } from '../telemetry/tap/offer.ts';
 import { Outbox, type OutboxSnapshot } from './outbox.ts';
 import { anomalyEventsTopic, anomalyEventTopics, EventOutbox, type EventOutboxSnapshot } from '../sinks/anomaly-events/event-outbox.ts';
 import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
-import { decodeMarker, decodePartialsMessage, MARKER_KEY, packState, unpackState } from './repartition-codec.ts';
+import { decodeMarker, decodePartialsMessage, MARKER_KEY, packState, unpackState, type WatermarkMarker } from './repartition-codec.ts';
 import type { PartitionTask } from './partition-host.ts';
 import { Serial } from './serial.ts';
 import type { Stage2Deps } from './stage2.ts';
@@ -201,37 +201,29 @@ export class PartialsTask implements PartitionTask {
         this.nextOffset = record.offset + 1;
         continue;
       }
-      // A message is decoded before the offset moves past it: one this stage 2 cannot read
-      // leaves the offset on it and the partition waits (see `waitOn`), never skipping it.
+      // A message is decoded whole before the offset moves past it and before any of it is
+      // applied: it counts wholly or not at all, and one this stage 2 cannot read leaves the
+      // offset on it and the partition waits (see `waitOn`), never skipping it.
       const key = record.key?.toString() ?? '';
-      if (key === MARKER_KEY) {
-        let marker: ReturnType<typeof decodeMarker>;
-        try {
-          marker = decodeMarker(record.value);
-        } catch (error) {
-          this.waitOn(record.offset, error);
-          return;
-        }
-        this.unreadableAt = -1;
-        this.nextOffset = record.offset + 1;
-        this.upstream.set(marker.source, { watermark: marker.watermark, idle: marker.idle });
-        // Fire at this record, not at the end of the batch: batches split differently on a
-        // replay, and what fires (and expires, freeing series budget) before a later partial
-        // is admitted must not depend on that.
-        this.merger.advanceWatermark(this.combinedWatermark());
-        continue;
-      }
-      // Decoded whole before any is applied: the message (one offset) counts wholly or not at all.
-      let partials: PartialAggregate[];
+      let decoded: WatermarkMarker | PartialAggregate[];
       try {
-        partials = decodePartialsMessage(key, record.value, groups);
+        decoded = key === MARKER_KEY ? decodeMarker(record.value) : decodePartialsMessage(key, record.value, groups);
       } catch (error) {
         this.waitOn(record.offset, error); // decoding changes nothing: whatever it threw, nothing was applied
         return;
       }
       this.unreadableAt = -1;
       this.nextOffset = record.offset + 1;
-      for (const partial of partials) {
+      if (!Array.isArray(decoded)) {
+        const { source, watermark, idle } = decoded;
+        this.upstream.set(source, { watermark, idle });
+        // Fire at this record, not at the end of the batch: batches split differently on a
+        // replay, and what fires (and expires, freeing series budget) before a later partial
+        // is admitted must not depend on that.
+        this.merger.advanceWatermark(this.combinedWatermark());
+        continue;
+      }
+      for (const partial of decoded) {
         if (this.merger.addPartial(partial) === 'late') {
           metrics.latePartials.inc({ pipeline: config.name });
           this.log.error({ partition: this.index }, 'partial arrived after its window fired');
@@ -310,8 +302,13 @@ export class PartialsTask implements PartitionTask {
     });
   }
 
+  /** Resumes a paused partition unless it waits on an unreadable message (whose own retry resumes it). */
   private maybeResume(): void {
-    if (this.paused && this.unreadableAt < 0 && this.outbox.size <= this.deps.config.state.max_outbox_samples) this.resume();
+    if (this.unreadableAt < 0) this.resumeIfOutboxAllows();
+  }
+
+  private resumeIfOutboxAllows(): void {
+    if (this.paused && this.outbox.size <= this.deps.config.state.max_outbox_samples) this.resume();
   }
 
   /**
@@ -331,7 +328,7 @@ export class PartialsTask implements PartitionTask {
     void this.deps.clock
       .sleep(UNREADABLE_RETRY_MS, this.closing.signal)
       .then(() => this.serial.run(async () => {
-        if (this.unreadableAt === offset && this.paused && this.outbox.size <= config.state.max_outbox_samples) this.resume();
+        if (this.unreadableAt === offset) this.resumeIfOutboxAllows();
       }))
       .catch(() => {}); // closed meanwhile
   }
