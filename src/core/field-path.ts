@@ -58,7 +58,7 @@ function generatedReader(keys: readonly string[], body: string): FieldGetter {
  * The same key as an internalised string (a property name of an object literal is one): a keyed
  * load whose key is not internalised looks it up in the string table on every read.
  */
-function internalised(key: string): string {
+export function internalised(key: string): string {
   return Object.keys({ [key]: 0 })[0]!;
 }
 

@@ -18,6 +18,20 @@
  * would have to beat V8's native parser over all 538 B to pay, and was not attempted; the three
  * compute transforms 2.1 µs; in the combiner, metric reads 2.4-2.9 µs (metric filters 1.2, drift
  * reads 0.9), series keys 1.5-2, pane lookup and accumulator adds (drift 0.9) the rest.
+ *
+ * Issue 12, stage 1 per record (machine load 6-12, so process pairs of this bench swing ±25 % on
+ * parts no change touched; figures below from one process that loads both trees and takes turns
+ * round by round, run once each way round so the second-loaded tree's bias cancels):
+ *  - ASCII messages read by `isAscii` + latin1 instead of `isUtf8` + UTF-8 decode: ingest ×0.95.
+ *  - The Avro contract as a generated check (codecs/avro/compiled-check.ts): ingest ×0.965
+ *    (microbench, one gateway log: avsc `isValid` 165-239 ns, the generated check 50-78 ns).
+ *  - Tried and reverted: PreAggregator.add as one generated straight-line function over the
+ *    groups (combiner ×1.09, slower); a Float64Array for a group's numeric inputs instead of
+ *    the mixed `values` array (the combiner's ~60 B per record allocated in readGroup did not
+ *    move: it is the reads' own numbers, not the array's).
+ *  - Issue 10's floor, stage 1 alone (scores-bench's group, 50k records, 28 paired rounds): a
+ *    no-op drift metric ×0.97-1.0 of the combiner, a fifth gauge ×1.08 (~40 ns per record);
+ *    so most of scores-bench's `--floor noop` (+4 to +8.5 %) is outside stage 1.
  */
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import type { Rejection } from '../../core/dead-letter-reason.ts';
+import { compileAvroCheck, type AvroCheck } from './compiled-check.ts';
 
 /**
  * A record contract given as an Avro schema (`schemas/*.avsc`), checked against decoded JSON.
@@ -9,9 +10,13 @@ import type { Rejection } from '../../core/dead-letter-reason.ts';
  */
 export class AvroContract {
   private readonly type: avro.Type;
+  /** avsc's verdict, from a check compiled for the schema (compiled-check.ts). */
+  private readonly isValid: AvroCheck;
 
   constructor(schema: avro.Schema, readonly name: string) {
     this.type = avro.Type.forSchema(schema);
+    const type = this.type;
+    this.isValid = compileAvroCheck(type) ?? ((value) => type.isValid(value));
   }
 
   static fromFile(path: string): AvroContract {
@@ -21,7 +26,7 @@ export class AvroContract {
   /** Undefined when valid; otherwise the offending fields and their expected types. */
   check(record: unknown): Rejection | undefined {
     // Fast path: one validation without a hook; only a failure pays for collecting paths.
-    if (this.type.isValid(record)) return undefined;
+    if (this.isValid(record)) return undefined;
     const problems: string[] = [];
     this.type.isValid(record, {
       errorHook: (path, value, type) => {

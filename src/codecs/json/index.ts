@@ -11,7 +11,7 @@ import {
   type DecoderOptions,
 } from '../decoder.ts';
 import { escapedLoneSurrogateOffset } from '../text-validity.ts';
-import { invalidUtf8Offset } from '../utf8.ts';
+import { textOf, utf8Check } from '../utf8.ts';
 import type { JsonDecodeConfig } from './config.ts';
 import { tooDeepDetail, tooDeepOffset } from './depth.ts';
 import { describeJsonSyntaxError, loneSurrogateDetail } from './syntax-error.ts';
@@ -43,14 +43,14 @@ class ObjectDecoder implements Decoder {
   constructor(private readonly contract: AvroContract | undefined) {}
 
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
-    const badUtf8 = invalidUtf8Offset(bytes);
-    if (badUtf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${badUtf8}`);
+    const text = utf8Check(bytes);
+    if (text >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${text}`);
     const start = bomLength(bytes);
     const tooDeep = tooDeepOffset(bytes, start, bytes.length);
     if (tooDeep >= 0) return malformed(tooDeepDetail(tooDeep));
     let value: unknown;
     try {
-      value = JSON.parse(bytes.toString('utf8', start));
+      value = JSON.parse(textOf(bytes, text, start, bytes.length));
     } catch {
       return malformed(`not JSON: ${describeJsonSyntaxError(bytes, start, bytes.length)}`);
     }
@@ -74,8 +74,8 @@ class NdjsonDecoder implements Decoder {
   constructor(private readonly contract: AvroContract | undefined) {}
 
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
-    const badUtf8 = invalidUtf8Offset(bytes);
-    if (badUtf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${badUtf8} (line ${lineOf(bytes, badUtf8)})`);
+    const text = utf8Check(bytes);
+    if (text >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${text} (line ${lineOf(bytes, text)})`);
     const records: DecodedRecord[] = [];
     const length = bytes.length;
     let start = bomLength(bytes);
@@ -87,7 +87,7 @@ class NdjsonDecoder implements Decoder {
         if (tooDeep >= 0) return malformed(`ndjson line ${line}: ${tooDeepDetail(tooDeep)}`);
         let value: unknown;
         try {
-          value = JSON.parse(bytes.toString('utf8', start, end));
+          value = JSON.parse(textOf(bytes, text, start, end));
         } catch {
           return malformed(`ndjson line ${line}: not JSON: ${describeJsonSyntaxError(bytes, start, end)}`);
         }

@@ -2,7 +2,7 @@ import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder
 import { tooDeepDetail, tooDeepOffset } from '../json/depth.ts';
 import { describeJsonSyntaxError, loneSurrogateDetail } from '../json/syntax-error.ts';
 import { escapedLoneSurrogateOffset } from '../text-validity.ts';
-import { invalidUtf8Offset } from '../utf8.ts';
+import { textOf, utf8Check } from '../utf8.ts';
 import type { OtlpJsonDecodeConfig } from './config.ts';
 import { JsonShapeError, OtlpJsonWalker } from './walker.ts';
 
@@ -21,13 +21,13 @@ class OtlpJsonDecoder implements Decoder {
   constructor(private readonly keepContent: boolean) {}
 
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
-    const badUtf8 = invalidUtf8Offset(bytes);
-    if (badUtf8 >= 0) return malformed(`otlp_json: not UTF-8: invalid byte sequence at byte ${badUtf8}`);
+    const text = utf8Check(bytes);
+    if (text >= 0) return malformed(`otlp_json: not UTF-8: invalid byte sequence at byte ${text}`);
     const tooDeep = tooDeepOffset(bytes, 0, bytes.length);
     if (tooDeep >= 0) return malformed(`otlp_json: ${tooDeepDetail(tooDeep)}`);
     let root: unknown;
     try {
-      root = JSON.parse(bytes.toString('utf8'));
+      root = JSON.parse(textOf(bytes, text, 0, bytes.length));
     } catch {
       return malformed(`otlp_json: not JSON: ${describeJsonSyntaxError(bytes, 0, bytes.length)}`);
     }

@@ -1,7 +1,6 @@
 import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder, type DecoderOptions } from '../decoder.ts';
 import { readTextHeader } from '../headers.ts';
-import { isWellFormedUtf8 } from '../text-validity.ts';
-import { invalidUtf8Offset } from '../utf8.ts';
+import { textOf, utf8Check } from '../utf8.ts';
 import type { PrometheusTextDecodeConfig } from './config.ts';
 import { compileGroupingKey, type GroupingKeyReader } from './grouping-key.ts';
 import { parseExposition } from './parser.ts';
@@ -47,13 +46,11 @@ class PrometheusTextDecoder implements Decoder {
         }
       }
     }
-    if (!isWellFormedUtf8(bytes)) {
-      const offset = invalidUtf8Offset(bytes);
-      return malformed(`prometheus_text line ${lineOf(bytes, offset)}: not UTF-8 (invalid byte sequence at byte ${offset})`);
-    }
+    const text = utf8Check(bytes);
+    if (text >= 0) return malformed(`prometheus_text line ${lineOf(bytes, text)}: not UTF-8 (invalid byte sequence at byte ${text})`);
     try {
       const options = { grouping, onLabelConflict: this.onLabelConflict, defaultTimestampMs, groupingBudget: this.groupingBudget };
-      return accept(parseExposition(bytes.toString('utf8'), options));
+      return accept(parseExposition(textOf(bytes, text, 0, bytes.length), options));
     } catch (error) {
       if (error instanceof ExpositionError) return { ok: false, reason: error.reason, detail: `prometheus_text line ${error.line}: ${error.message}` };
       return malformed(`prometheus_text: cannot decode (${(error as Error).name})`);
