@@ -4,7 +4,7 @@ import { decodePartials, encodePartials } from '../codecs/partials/partials-wire
 import { WireFormatError } from '../codecs/partials/wire-bytes.ts';
 import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
 import type { SeriesGroupPlan } from '../operators/windowed-metrics/plan.ts';
-import { packPlain, withRunsAsBytes } from './state-pack.ts';
+import { packPlain } from './state-pack.ts';
 
 /**
  * The internal topic `sluice.<pipeline>.partials`: batches of partial aggregates (the binary
@@ -129,7 +129,7 @@ export function packState(value: unknown): Buffer {
   // Series entries (arrays of numbers, strings and bytes) without msgpackr's walk: same bytes, less CPU.
   const plain = packPlain(value);
   if (plain !== undefined) return plain;
-  const packed = packr.pack(withRunsAsBytes(value));
+  const packed = packr.pack(value);
   if (packed.buffer.byteLength > PACK_BUFFER_KEPT_BYTES) packr.useBuffer(Buffer.allocUnsafeSlow(PACK_BUFFER_BYTES));
   return packed;
 }

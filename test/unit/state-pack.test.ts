@@ -1,7 +1,6 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { packState, unpackState } from '../../src/runtime/repartition-codec.ts';
-import { ByteRun } from '../../src/core/byte-run.ts';
 import { packPlain } from '../../src/runtime/state-pack.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
@@ -73,22 +72,5 @@ describe('packPlain', () => {
     const back = unpackState<unknown[]>(first);
     expect(back.slice(0, 7)).toEqual(entry.slice(0, 7));
     expect(new Float64Array(new Uint8Array((back[7] as [null, [Uint8Array]])[1][0]).buffer)).toEqual(log);
-  });
-
-  it('packs a ByteRun as the bytes of its length, here and through msgpackr, and the copy past its end does not reach a pack before it', () => {
-    const log = new Float64Array(97).map((_, i) => i * 1.5);
-    const bytes = new Uint8Array(log.buffer);
-    const run = new ByteRun(bytes);
-    for (const length of [8, 264, 776]) {
-      run.length = length;
-      const exact = bytes.slice(0, length);
-      const before = packState(['before']);
-      const kept = Buffer.from(before);
-      const packed = packState([1, [null, [run, 3, 2]]]);
-      expect(Buffer.from(packed)).toEqual(Buffer.from(msgpackr.pack([1, [null, [exact, 3, 2]]])));
-      expect(Buffer.from(before)).toEqual(kept);
-      // A non-ASCII label sends the entry to msgpackr: the run goes as its bytes there too.
-      expect(Buffer.from(packState(['日本', [run]]))).toEqual(Buffer.from(msgpackr.pack(['日本', [exact]])));
-    }
   });
 });

@@ -12,7 +12,6 @@ import type { Label } from '../../core/types.ts';
 import { describeMetric, SKIP, type Aggregator, type MetricAbout, type PointTarget } from '../aggregations/aggregator.ts';
 import { defineKind, labelsSchema, METRIC_NAME, staticLabelsSchema, unitSchema } from '../aggregations/kind.ts';
 import { isSeriesStateful, type SeriesStatefulAggregator, type SeriesStateParts, type WindowContext } from '../aggregations/series-state.ts';
-import type { ByteRun } from '../../core/byte-run.ts';
 import { anomalyConfigSchema, type AnomalyConfig } from './config.ts';
 import { AnomalyDetector } from './detector.ts';
 import { DetectorModel, type PointScratch } from './detector-model.ts';
@@ -38,8 +37,6 @@ interface AnomalySeries {
  * and changed cells), still read.
  */
 type AnomalyWire = [Uint8Array, number] | [Uint8Array, number, typeof HOT | typeof LOG];
-/** The log form as written: its bytes as a ByteRun, packed as the Uint8Array a restore reads back. */
-type AnomalyLogWire = [ByteRun, number, typeof LOG];
 const HOT = 1;
 const LOG = 2;
 
@@ -135,7 +132,7 @@ export class AnomalyAggregator implements SeriesStatefulAggregator<null, Anomaly
    * rewritten every 32 points (detector.ts).
    */
   readonly stateParts: SeriesStateParts<AnomalySeries> = {
-    encodeMain: (state) => [state.detector.logRun(), state.events, LOG] satisfies AnomalyLogWire,
+    encodeMain: (state) => [state.detector.logBytes(), state.events, LOG] satisfies AnomalyWire,
     count: (state) => state.detector.pageCount,
     changed: (state, all, put) => state.detector.changedPages(all, put),
     restore: (state, page, wire) => state.detector.restorePage(page, wire as Uint8Array),

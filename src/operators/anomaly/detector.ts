@@ -2,7 +2,6 @@ import type { AnomalyConfigInput } from './config.ts';
 import { anomalyConfig } from './config.ts';
 import { DetectorModel, SNAPSHOT_VERSION, type PointScratch } from './detector-model.ts';
 import { restoreLegacyBase, restoreLegacyMain } from './legacy-pages.ts';
-import { ByteRun } from '../../core/byte-run.ts';
 
 /** One scored point. */
 export interface AnomalyPoint {
@@ -62,21 +61,12 @@ export class AnomalyDetector {
   private restart = false;
   /** Restored from a series entry whose base is still to come (`restorePage`): its log, or the old form's changed cells. */
   private pending: { readonly log: Float64Array } | { readonly cells: Float64Array } | undefined;
-  /**
-   * The replay log as a checkpoint packs it, and the whole state's bytes: made once, not per
-   * checkpoint (a view made per series and window for the log alone cost 3-5 % of stage 2's CPU
-   * per series update in scores-bench's A/B harness, load 7-12).
-   */
-  private readonly log: ByteRun;
-  private readonly whole: Uint8Array;
 
   /** With a configuration, or a model shared by many detectors (an anomaly metric's series). */
   constructor(config: AnomalyConfigInput | DetectorModel = {}) {
     this.model = config instanceof DetectorModel ? config : new DetectorModel(anomalyConfig(config));
     this.state = new Float64Array(this.model.slots + 1 + 2 * LOG_CAPACITY);
     this.model.init(this.state);
-    this.log = new ByteRun(new Uint8Array(this.state.buffer, this.model.slots * 8));
-    this.whole = new Uint8Array(this.state.buffer, 0, this.model.slots * 8);
   }
 
   get config(): DetectorModel['config'] {
@@ -107,29 +97,21 @@ export class AnomalyDetector {
    * the next `update`, so write them out before.
    */
   get bytes(): Uint8Array {
-    return this.whole;
+    return new Uint8Array(this.state.buffer, 0, this.model.slots * 8);
   }
 
   /**
    * The series entry of an incremental checkpoint: the replay log, emptied first if the base is
-   * due (then `changedPages` writes it). Packed (state-pack.ts) as the bytes `logBytes` gives; it
-   * shows the state: write it out before the next point.
+   * due (then `changedPages` writes it). A view of the state: write it out before the next point.
    */
-  logRun(): ByteRun {
+  logBytes(): Uint8Array {
     const due = this.baseDue || this.logged >= LOG_REWRITE;
     if (due || this.restart) this.restartLog();
     if (due) {
       this.baseNow = true;
       this.baseDue = false;
     }
-    this.log.length = (1 + 2 * this.logged) * 8;
-    return this.log;
-  }
-
-  /** `logRun`'s bytes as a Uint8Array (a view of the state, as `bytes`). */
-  logBytes(): Uint8Array {
-    const run = this.logRun();
-    return run.bytes.subarray(0, run.length);
+    return new Uint8Array(this.state.buffer, this.model.slots * 8, (1 + 2 * this.logged) * 8);
   }
 
   /** Parts besides the series entry: one, the base. */
