@@ -20,6 +20,14 @@
  * write as any two gauges would).
  *
  *   node --import tsx test/bench/scores-bench.ts [--rounds 5] [--only anomaly|drift] [--same without|with] [--floor noop|gauge]
+ *     [--off checkpoint|base|points|update|all]
+ *
+ * `--off PART` (anomaly half): what one part of the anomaly kind costs, as a negative figure: both
+ * sides run with the anomaly metric and the B side's has PART switched off (`checkpoint`: no log
+ * entry and no base; `base`: no base; `points`: its two points dropped after emit; `update`: no
+ * detector update, a constant score and no checkpoint). `--off all`: the A side without the
+ * metric, the B side with one that neither updates, emits nor checkpoints: what its place in the
+ * group's per-series loops costs.
  */
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -27,13 +35,14 @@ import { runInNewContext } from 'node:vm';
 import { metricSchema } from '../../src/config/schema.ts';
 import { DriftAggregator } from '../../src/operators/drift/aggregation.ts';
 import type { MetricConfig } from '../../src/config/schema.ts';
-import { planMetrics, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
+import { AnomalyAggregator } from '../../src/operators/anomaly/aggregation.ts';
+import { planMetrics, type SeriesGroupPlan, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../src/operators/windowed-metrics/window-merger.ts';
 import { decodePartial, encodePartial, packState } from '../../src/runtime/repartition-codec.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' }, same: { type: 'string' }, floor: { type: 'string' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' }, same: { type: 'string' }, floor: { type: 'string' }, off: { type: 'string' } } });
 const rounds = Number(values.rounds);
 /** `--only anomaly` or `--only drift` runs one half (for a CPU profile of it). */
 const runs = (half: 'anomaly' | 'drift') => values.only === undefined || values.only === half;
@@ -69,8 +78,42 @@ const driftB = values.same === 'without' ? base : values.floor === 'gauge' ? [..
 const noOpDrift = values.floor === 'noop';
 /** The anomaly half's two sides, `--same` as for the drift half. */
 const withAnomaly = [...base, anomaly];
-const anomalyA = values.same === 'with' ? withAnomaly : base;
+const offPart = values.off;
+if (offPart !== undefined && !['checkpoint', 'base', 'points', 'update', 'all'].includes(offPart)) throw new Error(`--off ${offPart}: expected checkpoint, base, points, update or all`);
+const anomalyA = values.same === 'with' || (offPart !== undefined && offPart !== 'all') ? withAnomaly : base;
 const anomalyB = values.same === 'without' ? base : withAnomaly;
+
+/** `--off PART`: the B side's anomaly aggregator with PART switched off (own properties over its methods). */
+function switchOff(groups: readonly SeriesGroupPlan[], part: string): void {
+  const aggregator = groups.flatMap((g) => g.aggregators).find((a): a is AnomalyAggregator => a instanceof AnomalyAggregator)!;
+  const parts = aggregator.stateParts;
+  const noCheckpoint = { ...parts, encodeMain: () => null, changed: () => {} };
+  const emitWindow = aggregator.emitWindow.bind(aggregator);
+  const off: Record<string, Partial<AnomalyAggregator>> = {
+    checkpoint: { stateParts: noCheckpoint },
+    base: { stateParts: { ...parts, changed: () => {} } },
+    points: {
+      emitWindow: (...args: Parameters<AnomalyAggregator['emitWindow']>) => {
+        const out = args[6];
+        const length = out.length;
+        const emitted = emitWindow(...args);
+        out.length = length;
+        return emitted;
+      },
+    },
+    update: {
+      stateParts: noCheckpoint,
+      emitWindow: (_acc, state, from, to, targets, ctx, out) => {
+        if (from === to) return false;
+        out.push({ metric: targets[0]!.metric, labels: targets[0]!.labels, timestampMs: ctx.windowEndMs, value: 0.1 });
+        out.push({ metric: targets[1]!.metric, labels: targets[1]!.labels, timestampMs: ctx.windowEndMs, startTimestampMs: ctx.seriesStartMs, value: state.events });
+        return true;
+      },
+    },
+    all: { stateParts: noCheckpoint, emitWindow: () => false },
+  };
+  Object.defineProperties(aggregator, Object.fromEntries(Object.entries(off[part]!).map(([name, value]) => [name, { value }])));
+}
 
 /** Cumulative CPU time (user + system) of `work`, in ms. */
 function cpuMs(work: () => void): number {
@@ -106,8 +149,9 @@ function checkpoint(merger: WindowMerger): number {
 let checkpointBytes = { without: 0, with: 0 };
 
 /** One stage-2 merger and the repartition topic's bytes it reads, per window (built beforehand). */
-function stage2Input(metrics: MetricConfig[], series: number, windows: number) {
+function stage2Input(metrics: MetricConfig[], series: number, windows: number, off?: string) {
   const groups = planMetrics(metrics);
+  if (off !== undefined) switchOff(groups, off);
   const random = seededRandom(11);
   const pre = new PreAggregator(groups, windowing);
   const byWindow: { key: string; value: Buffer }[][] = [];
@@ -132,18 +176,18 @@ function stage2Input(metrics: MetricConfig[], series: number, windows: number) {
  * `--same with` -0.6 % (load 5-8), where summed rounds had read +3.1 % and +0.6 %.
  * The first `warmUpWindows` are run but not counted: they take the detectors past their
  * `learn_points` (200), so what is measured is the steady state a running pipeline pays.
- * Where the anomaly's share went (this harness, load 11-15, 3 rounds per figure): an anomaly
- * metric that neither updates, checkpoints nor emits still read +3.8 / +4.8 % (the stateful kind's
- * place in the partials, merge, plan and series entry); with the same configuration on both sides
- * but one side's detectors without their update (and so without a log), -14.2 %, without their
- * checkpoint parts -4.2 %, without their two points -0.9 %. Alone, 250 detectors round-robin
- * update in 0.8-0.9 µs (1.0-1.1 with 125 KB read between updates), and their checkpoint parts
- * (the log entry, the base every 32 points) add 0.37-0.52 µs per update.
+ * Where the anomaly's share went (`--off PART`, load 10-14, 2 rounds each): its checkpoint -6.6 %
+ * (the base every 32 points alone +1.6 %, i.e. ~0: the log in the series entry is the cost),
+ * the update with its checkpoint -15.0 %, its two points +0.3 %, and a metric that neither
+ * updates, emits nor checkpoints against none (`--off all`) +2.6 %. The forced scavenges are a
+ * third of each side's figure (6-10 µs of 18-25 per series update), the anomaly side's 0.2-1.2 µs
+ * more. Alone, 250 detectors taking turns update in 0.85 µs, 1.3-1.6 µs with 2 MB read between
+ * windows: in stage 2 the update is bound by the ~25 cache lines it touches.
  * CPU µs per series update of each side, window by window.
  */
 function stage2Pair(series: number, windows: number, warmUpWindows: number): { without: number[]; with: number[] } {
   const total = warmUpWindows + windows;
-  const both = { without: stage2Input(anomalyA, series, total), with: stage2Input(anomalyB, series, total) };
+  const both = { without: stage2Input(anomalyA, series, total), with: stage2Input(anomalyB, series, total, offPart) };
   const perUpdate = { without: [] as number[], with: [] as number[] };
   for (let w = 0; w < total; w++) {
     for (const side of w % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
@@ -239,7 +283,9 @@ for (let r = 0; r < rounds; r++) {
     pair.a.forEach((without, w) => pipeline.ratios.push(pair.b[w]! / without));
   }
 }
-if (runs('anomaly')) say(`scores-bench: anomaly kind: stage-2 CPU per series update ${(median(stage2.without) * 1000).toFixed(2)} µs without, ${(median(stage2.with) * 1000).toFixed(2)} µs with one anomaly metric: ${percentAdded(median(stage2.ratios))} % (goal <= 5 %); checkpoint bytes per series update ${checkpointBytes.without.toFixed(0)} without, ${checkpointBytes.with.toFixed(0)} with`);
+const anomalySides =
+  offPart === undefined ? ['without', 'with one anomaly metric'] : offPart === 'all' ? ['without', 'with one anomaly metric doing nothing (--off all)'] : ['with one anomaly metric', `with one whose ${offPart} is off (--off ${offPart})`];
+if (runs('anomaly')) say(`scores-bench: anomaly kind: stage-2 CPU per series update ${(median(stage2.without) * 1000).toFixed(2)} µs ${anomalySides[0]}, ${(median(stage2.with) * 1000).toFixed(2)} µs ${anomalySides[1]}: ${percentAdded(median(stage2.ratios))} % (goal <= 5 %); checkpoint bytes per series update ${checkpointBytes.without.toFixed(0)} / ${checkpointBytes.with.toFixed(0)}`);
 // Both halves report medians over windows, and the median of each window's paired ratio: on a
 // loaded machine one side-window in ten or so takes 1.5-2x the rest (preempted, its caches cold),
 // and summed per round these put the same configuration on both sides at -19 % to +35 %.

@@ -83,8 +83,8 @@ export class DetectorModel {
   /** Scores `value` observed at `timeMs` into `into`, then learns it (see AnomalyDetector.update). */
   update(s: Float64Array, value: number, timeMs: number, into: PointScratch): void {
     const c = this.config;
-    this.seasons[0]!.expected(s, timeMs, c.expected_width, into);
     if (!Number.isFinite(value) || !Number.isFinite(timeMs)) {
+      this.seasons[0]!.expected(s, timeMs, c.expected_width, into);
       into.score = 0;
       into.anomalous = false;
       return;
@@ -92,8 +92,10 @@ export class DetectorModel {
     const scale = c.deviation_scale;
     const outside = this.range.update(s, value);
     let seasonal = 0;
+    // The first profile also gives the expected range, read before it learns the value.
     for (let i = 0; i < this.seasons.length; i++) {
-      seasonal = Math.max(seasonal, this.seasonLikelihoods[i]!.update(s, squash(this.seasons[i]!.update(s, value, timeMs), scale)));
+      const deviation = i === 0 ? this.seasons[0]!.update(s, value, timeMs, c.expected_width, into) : this.seasons[i]!.update(s, value, timeMs);
+      seasonal = Math.max(seasonal, this.seasonLikelihoods[i]!.update(s, squash(deviation, scale)));
     }
     const volatility = this.volatilityLikelihood.update(s, squash(this.volatility.update(s, value), scale));
     const novelty = this.noveltyLikelihood.update(s, this.novelty.update(s, value));
