@@ -259,8 +259,8 @@ export class PartialsTask implements PartitionTask {
 
   /**
    * Moves the merger's watermark to the combined one, a window at a time: true when it is there.
-   * Otherwise a window fired and more are due: the partition pauses and `catchUp` fires the rest,
-   * one per turn, as acknowledgements make room. No record is processed in between, so what is
+   * Otherwise a window fired past the outbox's room and more are due: the partition pauses and
+   * `catchUp` fires the rest, a window per turn once acknowledgements make room. No record is processed in between, so what is
    * emitted, and in which order, is what one jump emits (time windows fire in order of their end,
    * whatever steps the watermark takes). Sessions jump at once: their stale markers are stamped
    * by the watermark steps' order.
@@ -268,13 +268,15 @@ export class PartialsTask implements PartitionTask {
   private advanceWatermark(): boolean {
     const target = this.combinedWatermark();
     const { windowing } = this.deps;
+    const { aheadSamples } = this.deps.catchUp ?? CATCH_UP;
     const merger = this.merger;
-    const emittedBefore = this.outbox.size;
     while (merger.currentWatermark < target) {
       const from = merger.currentWatermark;
+      const before = this.outbox.size;
       // A step of one slide passes at most one window end.
       merger.advanceWatermark(windowing.kind === 'session' || !Number.isFinite(from) ? target : Math.min(target, from + windowing.slideMs));
-      if (this.outbox.size !== emittedBefore && merger.currentWatermark < target) {
+      // While the outbox has room, the next window fires now: no pause, no batch fetched again.
+      if (this.outbox.size !== before && this.outbox.size > aheadSamples && merger.currentWatermark < target) {
         this.catchingUp = true;
         this.pause();
         void this.catchUp();
