@@ -274,7 +274,8 @@ export class PartialsTask implements PartitionTask {
       const from = merger.currentWatermark;
       const before = this.outbox.size;
       // A step of one slide passes at most one window end.
-      merger.advanceWatermark(windowing.kind === 'session' || !Number.isFinite(from) ? target : Math.min(target, from + windowing.slideMs));
+      const jump = windowing.kind === 'session' || !Number.isFinite(from) || !Number.isFinite(target);
+      merger.advanceWatermark(jump ? target : Math.min(target, from + windowing.slideMs));
       // While the outbox has room, the next window fires now: no pause, no batch fetched again.
       if (this.outbox.size !== before && this.outbox.size > aheadSamples && merger.currentWatermark < target) {
         this.catchingUp = true;
