@@ -26,20 +26,25 @@ const RESTORE_RETRY_MS = 500;
 const UNREADABLE_RETRY_MS = 5_000;
 /**
  * How a watermark jump that closes several windows (the final idle close, a catch-up after a
- * stall) fires them: one at a time, the next once at most `aheadSamples` samples of the partition
- * are unacknowledged, or after `waitMs` without that. All at once, every window's points, the
- * sink's queues and their requests were alive together: pipeline-bench's final close built ~20
- * windows in one go (+14–22 MiB of RSS, the process' peak, and ~400 ms of blocked event loop).
+ * stall) fires them: a window at a time while at most `aheadSamples` samples of the partition are
+ * unacknowledged; past that, the next once acknowledgements bring them down to `resumeSamples`,
+ * or after `waitMs` without that. All at once, every window's points, the sink's queues and their
+ * requests were alive together: pipeline-bench's final close built ~20 windows in one go (+14–26
+ * MiB of RSS, the process' peak, and large arrays: large-object space 1.3 → 18–20 MiB).
  */
 export interface CatchUpBounds {
   readonly aheadSamples: number;
+  readonly resumeSamples: number;
   readonly waitMs: number;
 }
 
 export const CATCH_UP: CatchUpBounds = {
-  // A few requests' worth: sending goes on while the next window is built (a window of a large
+  // A few requests' worth: sending goes on while the next windows are built (a window of a large
   // tenant is more than this anyway, and then waits for its predecessor's acknowledgements).
   aheadSamples: 10_000,
+  // Half: a wait lets several windows fire, not one per acknowledged request (one per request
+  // took pipeline-bench's final close 2 s longer).
+  resumeSamples: 5_000,
   // A tenant whose receiver is down never acknowledges: it must not hold the other tenants'
   // windows for longer than this each (its own samples wait in the outbox, within max_outbox_samples).
   waitMs: 1_000,
@@ -291,9 +296,9 @@ export class PartialsTask implements PartitionTask {
   /** The next window of a catch-up, once the outbox has room (or waited long enough), then the next... */
   private async catchUp(): Promise<void> {
     // The wait's own signal ends its timer when room comes first (closing the task closes the outbox, which ends the wait).
-    const { aheadSamples, waitMs } = this.deps.catchUp ?? CATCH_UP;
+    const { resumeSamples, waitMs } = this.deps.catchUp ?? CATCH_UP;
     const waited = new AbortController();
-    await Promise.race([this.outbox.drainedTo(aheadSamples).then(() => waited.abort()), this.deps.clock.sleep(waitMs, waited.signal)]);
+    await Promise.race([this.outbox.drainedTo(resumeSamples).then(() => waited.abort()), this.deps.clock.sleep(waitMs, waited.signal)]);
     await this.serial.run(async () => {
       if (this.closed || !this.catchingUp) return;
       if (this.advanceWatermark()) this.maybeResume();

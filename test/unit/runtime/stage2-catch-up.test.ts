@@ -33,7 +33,7 @@ async function untilFirstWindowHeld(rig: StageRig): Promise<void> {
 describe('stage 2 catching up over several windows', { timeout: 60_000 }, () => {
   it('fires the next window once the previous ones are acknowledged, or after the wait bound', async () => {
     const rig = new StageRig();
-    rig.stage2Options = { catchUp: { aheadSamples: 0, waitMs: WAIT_MS } };
+    rig.stage2Options = { catchUp: { aheadSamples: 0, resumeSamples: 0, waitMs: WAIT_MS } };
     await rig.start();
     await oldRecords(rig);
     rig.sink.hold = true;
@@ -56,13 +56,13 @@ describe('stage 2 catching up over several windows', { timeout: 60_000 }, () => 
 
   it('a crash in the middle of a catch-up: its checkpoint resumes it, with the output of an undisturbed run', async () => {
     const scenario = async (rig: StageRig) => {
-      rig.stage2Options = { catchUp: { aheadSamples: 0, waitMs: WAIT_MS } };
+      rig.stage2Options = { catchUp: { aheadSamples: 0, resumeSamples: 0, waitMs: WAIT_MS } };
       await oldRecords(rig);
     };
     const reference = await referenceRun(scenario);
 
     const rig = new StageRig();
-    rig.stage2Options = { catchUp: { aheadSamples: 0, waitMs: WAIT_MS } };
+    rig.stage2Options = { catchUp: { aheadSamples: 0, resumeSamples: 0, waitMs: WAIT_MS } };
     const crashed = await rig.start({ stage1: false });
     const upstream = await rig.start({ stage2: false });
     await oldRecords(rig);
