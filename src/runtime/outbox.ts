@@ -29,6 +29,8 @@ export class Outbox {
   private readonly handed = new Map<string, number>();
   private readonly waiting = new Map<string, number[]>();
   private turnScheduled = false;
+  /** Who waits for the unacknowledged samples to fall to a bound (`drainedTo`): one waiter, a catch-up. */
+  private drainWaiter: { samples: number; resolve: () => void } | undefined;
 
   constructor(private readonly sink: MetricSink) {}
 
@@ -67,7 +69,26 @@ export class Outbox {
       this.pendingSamples -= entry.samples;
       // Acknowledged before any checkpoint wrote it: there is nothing to remove.
       if (!this.added.delete(id)) this.acked.push(id);
+      if (this.drainWaiter !== undefined && this.pendingSamples <= this.drainWaiter.samples) this.releaseDrainWaiter();
     });
+  }
+
+  /**
+   * Resolves once at most `samples` are unacknowledged (at once if so now, or when the outbox
+   * closes). A later call replaces an earlier one's wait, which then resolves.
+   */
+  drainedTo(samples: number): Promise<void> {
+    this.releaseDrainWaiter();
+    if (this.closed || this.pendingSamples <= samples) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drainWaiter = { samples, resolve };
+    });
+  }
+
+  private releaseDrainWaiter(): void {
+    const waiter = this.drainWaiter;
+    this.drainWaiter = undefined;
+    waiter?.resolve();
   }
 
   private scheduleTurn(): void {
@@ -141,6 +162,7 @@ export class Outbox {
     this.closed = true;
     this.entries.clear();
     this.pendingSamples = 0;
+    this.releaseDrainWaiter();
   }
 
   snapshot(): OutboxSnapshot {

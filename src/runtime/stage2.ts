@@ -5,7 +5,7 @@ import type { MetricSink } from '../core/metric-model.ts';
 import type { KafkaClient, PartitionEnds } from '../sources/kafka/client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
-import { PartialsTask } from './partials-task.ts';
+import { PartialsTask, type CatchUpBounds } from './partials-task.ts';
 import { PartitionHost } from './partition-host.ts';
 import type { ProgressWatch } from './progress-watch.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -28,6 +28,8 @@ export interface Stage2Deps {
   readonly clock: Scheduler;
   /** Per tenant, the share of its max_state_series a task enforces (default: from `config`; a reload swaps it). */
   readonly seriesShare?: (tenant: string) => number;
+  /** How a watermark jump fires its windows (default CATCH_UP; tests make it wait on every window). */
+  readonly catchUp?: CatchUpBounds;
 }
 
 /** Stage 2 reads its partitions' ends for the progress watch at most this often. */

@@ -21,6 +21,7 @@
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { pino } from 'pino';
@@ -48,7 +49,8 @@ function report(result: Record<string, unknown>): void {
 
 /**
  * Where the peak RSS comes from (issue 12): with BENCH_MEMORY_TRACE=<file>, `process.memoryUsage()`
- * every 250 ms as JSON lines (MiB, seconds since start), plus V8's heap spaces at each new RSS high;
+ * every 250 ms as JSON lines (MiB, seconds since start; loopMaxMs: the longest event-loop delay since the
+ * line before), plus V8's heap spaces at each new RSS high;
  * (file name: <file>.<phase>[.<run>].<pid>) with BENCH_HEAP_SNAPSHOT_MIB=<n> as well, one heap snapshot next to that file when RSS first
  * passes n MiB. Off by default: sampling and snapshots cost the run time.
  */
@@ -60,9 +62,13 @@ function traceMemory(file: string | undefined): { mark(what: string): void; stop
   let snapshotTaken = false;
   let high = 0;
   const from = performance.now();
+  // The longest the event loop was blocked since the last line (a window burst shows here).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const timer = setInterval(() => {
     const m = process.memoryUsage();
-    const line: Record<string, unknown> = { t: Math.round(performance.now() - from) / 1000, rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) };
+    const line: Record<string, unknown> = { t: Math.round(performance.now() - from) / 1000, rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers), loopMaxMs: Math.round(loopDelay.max / 1e6) };
+    loopDelay.reset();
     if (m.rss > high) {
       high = m.rss;
       line.spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, [mib(s.space_size), mib(s.space_used_size)]]));
@@ -80,6 +86,7 @@ function traceMemory(file: string | undefined): { mark(what: string): void; stop
     },
     stop() {
       clearInterval(timer);
+      loopDelay.disable();
       writeFileSync(file, `${lines.join('\n')}\n`);
     },
   };

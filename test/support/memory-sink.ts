@@ -31,6 +31,19 @@ export class MemorySink implements SampleSink {
     onSettled?.();
   }
 
+  /** The receiver is back: the writes held are delivered (and acknowledged) now, in order. */
+  release(): void {
+    this.hold = false;
+    const held = this.held;
+    this.held = [];
+    for (const write of held) write();
+  }
+
+  /** Writes held, not yet acknowledged. */
+  get heldWrites(): number {
+    return this.held.length;
+  }
+
   /** The writes held and not delivered are lost (the process holding them died); returns how many. */
   dropHeld(): number {
     const dropped = this.held.length;

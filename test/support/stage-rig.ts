@@ -6,7 +6,7 @@ import { Ingest } from '../../src/runtime/ingest.ts';
 import { ProgressWatch } from '../../src/runtime/progress-watch.ts';
 import { partialsTopic } from '../../src/runtime/repartition-codec.ts';
 import { Stage1 } from '../../src/runtime/stage1.ts';
-import { Stage2 } from '../../src/runtime/stage2.ts';
+import { Stage2, type Stage2Deps } from '../../src/runtime/stage2.ts';
 import { SluiceMetrics } from '../../src/telemetry/metrics.ts';
 import { FlakyCheckpointStore } from './flaky-checkpoint-store.ts';
 import { FakeKafka, type FakeKafkaClient, type FakeMember } from './kafka-fake/index.ts';
@@ -89,6 +89,8 @@ export class StageRig {
   /** Every record produced, for the oracle. */
   readonly inputs: { ts: number; tenant: string; model: string; tokens: number }[] = [];
   private fedSteps = 0;
+  /** Stage-2 settings the processes started from now on take (a test's own bounds). */
+  stage2Options: Pick<Stage2Deps, 'catchUp'> = {};
 
   /** `extraMetrics`: YAML list entries (indented two spaces) appended to the rig pipeline's metrics. */
   constructor(extraMetrics = '') {
@@ -109,7 +111,7 @@ export class StageRig {
     const windowing = planWindowing(config.window);
     const common = { config, groups, windowing, kafka: client, metrics, logger, partialsTopic: this.partials, progress, clock };
     const sources = Array.from({ length: SOURCE_PARTITIONS }, (_, p) => `${SOURCE}/${p}`);
-    const stage2 = stages.stage2 === false ? undefined : new Stage2({ ...common, sink: new FlatteningSink(this.sink), store: this.store, sources });
+    const stage2 = stages.stage2 === false ? undefined : new Stage2({ ...common, sink: new FlatteningSink(this.sink), store: this.store, sources, ...this.stage2Options });
     const stage1 = stages.stage1 === false ? undefined : new Stage1({ ...common, ingest: new Ingest(this.loaded), partialsPartitions: 2 });
     await stage2?.start();
     await stage1?.start();

@@ -46,6 +46,29 @@ describe('outbox', () => {
     expect(expedited).toEqual(['acme', 'globex']);
   });
 
+  it('tells a waiter once acknowledgements bring its unacknowledged samples down to a bound, or when it closes', async () => {
+    const { sink, writes } = recordingSink();
+    const outbox = new Outbox(sink);
+    await outbox.drainedTo(0); // nothing pending: at once
+    outbox.add('acme', [point(1, 10_000)]);
+    outbox.add('acme', [point(2, 20_000)]);
+    let drained = false;
+    void outbox.drainedTo(1).then(() => (drained = true));
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    writes[0]!.settle();
+    await Promise.resolve();
+    expect(drained).toBe(true);
+
+    let closed = false;
+    void outbox.drainedTo(0).then(() => (closed = true));
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    outbox.close();
+    await Promise.resolve();
+    expect(closed).toBe(true);
+  });
+
   it('keeps unacknowledged writes in its snapshot, drops them once settled, and counts samples', () => {
     const { sink, writes } = recordingSink();
     const outbox = new Outbox(sink);
