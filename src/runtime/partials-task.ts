@@ -1,8 +1,5 @@
 import type { Logger } from 'pino';
-import type { PipelineConfig } from '../config/schema.ts';
 import { WindowMerger, type MergerHead, type MergerSnapshot } from '../operators/windowed-metrics/window-merger.ts';
-import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
-import { DEFAULT_MAX_STATE_SERIES } from '../tenancy/config.ts';
 import type { Consumer, SourceBatch, TopicPartition } from '../sources/kafka/client.ts';
 import type { CheckpointDelta, StoredCheckpoint } from '../state/checkpoint-store.ts';
 import { TAPPED } from '../telemetry/tap/hub.ts';
@@ -13,6 +10,8 @@ import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts'
 import { decodeMarker, decodePartialsMessage, MARKER_KEY, packState, unpackState, type WatermarkMarker } from './repartition-codec.ts';
 import type { PartitionTask } from './partition-host.ts';
 import { Serial } from './serial.ts';
+import { CATCH_UP, roomOrTimeout, stepWatermark } from './catch-up.ts';
+import { stateSeriesShare } from '../tenancy/series-share.ts';
 import type { Stage2Deps } from './stage2.ts';
 
 /**
@@ -24,34 +23,6 @@ import type { Stage2Deps } from './stage2.ts';
 const RESTORE_RETRY_MS = 500;
 /** How long a partition waits on a partials message it cannot read before it reads it again. */
 const UNREADABLE_RETRY_MS = 5_000;
-/**
- * How a watermark jump that closes several windows (the final idle close, a catch-up after a
- * stall) fires them: a window at a time while at most `aheadSamples` samples of the partition are
- * unacknowledged; past that, the next once acknowledgements bring them down to `resumeSamples`,
- * or after `waitMs` without that. All at once, every window's points, the sink's queues and their
- * requests were alive together: pipeline-bench's final close built 10–20 windows in one go.
- * Measured (pipeline-bench, 1M records, 5 runs each way taking turns, load 6–16): the final close
- * added 7–26 MiB over the run's own RSS high before (mean 17), 0–6 after (mean 2); large-object
- * space at most 7–20 MiB before, 1.5 after; no catch-up pause before the final close in a run.
- */
-export interface CatchUpBounds {
-  readonly aheadSamples: number;
-  readonly resumeSamples: number;
-  readonly waitMs: number;
-}
-
-export const CATCH_UP: CatchUpBounds = {
-  // A few requests' worth: sending goes on while the next windows are built (a window of a large
-  // tenant is more than this anyway, and then waits for its predecessor's acknowledgements).
-  aheadSamples: 10_000,
-  // Half: a wait lets several windows fire, not one per acknowledged request (one per request
-  // took pipeline-bench's final close 2 s longer).
-  resumeSamples: 5_000,
-  // A tenant whose receiver is down never acknowledges: it must not hold the other tenants'
-  // windows for longer than this each (its own samples wait in the outbox, within max_outbox_samples).
-  waitMs: 1_000,
-};
-
 /**
  * The head of a checkpoint, rewritten every time: the input position, the upstream watermarks,
  * the merger's head (open panes and sessions) and pending anomaly events. The series, retained
@@ -74,25 +45,6 @@ interface BlobCheckpoint {
   outbox: OutboxSnapshot;
   /** Anomaly events not yet written to Kafka (absent in older checkpoints and pipelines without anomaly metrics). */
   events?: EventOutboxSnapshot;
-}
-
-/**
- * Per tenant, the share of its `limits.max_state_series` one stage-2 task enforces. Tenants of
- * the default route take its limits; the lookups are cached (tenants are few and fixed).
- */
-export function stateSeriesShare(config: PipelineConfig): (tenant: string) => number {
-  const shares = new Map<string, number>();
-  const partitions = config.repartition.partitions;
-  const { tenants, default_route: route } = config.tenants;
-  return (tenant) => {
-    let share = shares.get(tenant);
-    if (share === undefined) {
-      const limits = Object.hasOwn(tenants, tenant) ? tenants[tenant]!.limits : route?.limits;
-      share = taskShare(limits?.max_state_series ?? DEFAULT_MAX_STATE_SERIES, partitions);
-      shares.set(tenant, share);
-    }
-    return share;
-  };
 }
 
 export class PartialsTask implements PartitionTask {
@@ -265,42 +217,22 @@ export class PartialsTask implements PartitionTask {
   }
 
   /**
-   * Moves the merger's watermark to the combined one, a window at a time: true when it is there.
-   * Otherwise a window fired past the outbox's room and more are due: the partition pauses and
-   * `catchUp` fires the rest, a window per turn once acknowledgements make room. No record is processed in between, so what is
-   * emitted, and in which order, is what one jump emits (time windows fire in order of their end,
-   * whatever steps the watermark takes). Sessions jump at once: their stale markers are stamped
-   * by the watermark steps' order.
+   * Moves the merger's watermark to the combined one (catch-up.ts): true when it is there.
+   * Otherwise the partition pauses and `catchUp` fires the rest, a window per turn once
+   * acknowledgements make room.
    */
   private advanceWatermark(): boolean {
-    const target = this.combinedWatermark();
-    const { windowing } = this.deps;
-    const { aheadSamples } = this.deps.catchUp ?? CATCH_UP;
-    const merger = this.merger;
-    while (merger.currentWatermark < target) {
-      const from = merger.currentWatermark;
-      const before = this.outbox.size;
-      // A step of one slide passes at most one window end.
-      const jump = windowing.kind === 'session' || !Number.isFinite(from) || !Number.isFinite(target);
-      merger.advanceWatermark(jump ? target : Math.min(target, from + windowing.slideMs));
-      // While the outbox has room, the next window fires now: no pause, no batch fetched again.
-      if (this.outbox.size !== before && this.outbox.size > aheadSamples && merger.currentWatermark < target) {
-        this.catchingUp = true;
-        this.pause();
-        void this.catchUp();
-        return false;
-      }
-    }
-    this.catchingUp = false;
-    return true;
+    const bounds = this.deps.catchUp ?? CATCH_UP;
+    this.catchingUp = !stepWatermark(this.merger, this.combinedWatermark(), this.deps.windowing, this.outbox, bounds.aheadSamples);
+    if (!this.catchingUp) return true;
+    this.pause();
+    void this.catchUp();
+    return false;
   }
 
   /** The next window of a catch-up, once the outbox has room (or waited long enough), then the next... */
   private async catchUp(): Promise<void> {
-    // The wait's own signal ends its timer when room comes first (closing the task closes the outbox, which ends the wait).
-    const { resumeSamples, waitMs } = this.deps.catchUp ?? CATCH_UP;
-    const waited = new AbortController();
-    await Promise.race([this.outbox.drainedTo(resumeSamples).then(() => waited.abort()), this.deps.clock.sleep(waitMs, waited.signal)]);
+    await roomOrTimeout(this.outbox, this.deps.catchUp ?? CATCH_UP, this.deps.clock);
     await this.serial.run(async () => {
       if (this.closed || !this.catchingUp) return;
       if (this.advanceWatermark()) this.maybeResume();
