@@ -6,7 +6,7 @@
  * method in Viehmann's 1 - p recursion; a result outside [0, 1] falls back to the asymptotic form.
  */
 import { kolmogorovTwoSidedSurvival } from './kolmogorov.ts';
-import type { NumericSample } from './sample.ts';
+import type { NumericSample, SlotCounts } from './sample.ts';
 
 const MAX_EXACT_N = 10_000;
 
@@ -80,6 +80,8 @@ function ksStatistic(a: NumericSample, b: NumericSample): number {
  * result is the same integer (ks-lattice.test.ts compares it with the walk on ties and weights).
  */
 export function latticeStatistic(a: NumericSample, b: NumericSample, g: number): number | undefined {
+  const bySlots = a.slots !== undefined ? slotLatticeStatistic(a.slots, a.total, b, g) : b.slots !== undefined ? slotLatticeStatistic(b.slots, b.total, a, g) : undefined;
+  if (bySlots !== undefined) return bySlots;
   const aFewer = a.values.length <= b.values.length;
   const few = aFewer ? a : b;
   const many = aFewer ? b : a;
@@ -108,6 +110,39 @@ export function latticeStatistic(a: NumericSample, b: NumericSample, g: number):
   }
   const steps = best / g;
   return Number.isInteger(steps) && Number.isInteger(nFew) && Number.isInteger(nMany) ? steps : undefined;
+}
+
+/**
+ * latticeStatistic against a sample kept as counts per whole value (a trailing union), stopping at
+ * `other`'s values: its running counts below and at each are summed off the slots in one pass (a
+ * branch-free add per slot, no sorted form of the union laid out). Undefined where `other` holds
+ * a value that is not whole (the walk over the sorted forms then decides).
+ */
+function slotLatticeStatistic({ counts, base }: SlotCounts, nSlots: number, other: NumericSample, g: number): number | undefined {
+  const nOther = other.total;
+  const ov = other.values;
+  const oc = other.cumulativeWeights;
+  const len = counts.length;
+  let s = 0;
+  let below = 0;
+  let previousOther = 0;
+  let best = 0;
+  for (let k = 0; k < ov.length; k++) {
+    const slot = ov[k]! - base;
+    if (!Number.isInteger(slot)) return undefined;
+    const end = slot < 0 ? 0 : slot > len ? len : slot;
+    while (s < end) below = (below + counts[s++]!) | 0; // int32 adds: the union's total is under 2^31
+    const atOrBelow = slot >= 0 && slot < len ? below + counts[slot]! : below;
+    const atOther = oc[k]!;
+    // As latticeStatistic, with `other` the sample it stops at.
+    const up = below * nOther - previousOther * nSlots;
+    const down = atOther * nSlots - atOrBelow * nOther;
+    if (up > best) best = up;
+    if (down > best) best = down;
+    previousOther = atOther;
+  }
+  const steps = best / g;
+  return Number.isInteger(steps) && Number.isInteger(nOther) ? steps : undefined;
 }
 
 /** scipy `_compute_prob_outside_square`: P(D_{n,n} >= h/n), Horner form of the alternating sum. */

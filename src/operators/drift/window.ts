@@ -54,10 +54,7 @@ export class DriftWindow {
   private min = Number.POSITIVE_INFINITY;
   private max = Number.NEGATIVE_INFINITY;
   private integral = true;
-  /**
-   * The snapshot, wire bytes and sample until the window changes: a reference window is
-   * checkpointed at every window of its series but never changes once taken in.
-   */
+  /** Kept until the window changes: a reference window is checkpointed at every window of its series, never changed. */
   private snapshotCache: DriftWindowSnapshot | undefined;
   private bytesCache: Uint8Array | undefined;
   private sampleCache: DriftSample | undefined;
@@ -129,6 +126,12 @@ export class DriftWindow {
     this.sampleCache = undefined;
   }
 
+  /** The sorted form of an exact numerical window (undefined: categorical or sketched). */
+  exactForm(): SortedCounts | undefined {
+    this.settle();
+    return this.options.featureType === 'numerical' && this.sketch === null ? this.sortedExact() : undefined;
+  }
+
   /** The sorted form of an exact window (settled). */
   private sortedExact(): SortedCounts {
     this.settle();
@@ -191,9 +194,8 @@ export class DriftWindow {
    * A sliding union: takes `removed` (merged in earlier) out and `added` in, so this window is the
    * union of `windows` (in which `added` is, `removed` is not). Only where that is exactly the
    * union merged afresh: numerical, exact throughout, whole counts (their sums and differences are
-   * exact doubles, and a sample sums counts in value order). Returns false otherwise, and the
-   * window is then to be rebuilt by merging. No hashing or sorting (UnionSlider: counts per whole
-   * value, or one walk over the sorted forms), into two sets of buffers used in turn: the union
+   * exact doubles). Returns false otherwise, and the window is then to be rebuilt by merging. One
+   * walk over the sorted forms (UnionSlider), into two sets of buffers used in turn: the union
    * slid at one window (and its sample) stays as it is until the slide after next.
    */
   slide(removed: DriftWindow, added: DriftWindow, windows: readonly DriftWindow[]): boolean {
@@ -202,7 +204,7 @@ export class DriftWindow {
     added.settle();
     if (this.options.featureType !== 'numerical' || this.sketch !== null || removed.sketch !== null || added.sketch !== null) return false;
     if (!Number.isInteger(this.count) || !Number.isInteger(removed.count)) return false;
-    const next = (this.slider ??= new UnionSlider()).slide(this.sortedExact(), removed.sortedExact(), added.sortedExact(), this.integral && added.integral);
+    const next = (this.slider ??= new UnionSlider()).slide(this.sortedExact(), removed.sortedExact(), added.sortedExact());
     if (next === undefined || next.values.length > this.options.maxExactValues) return false;
     this.changed();
     this.sorted = next;
@@ -395,6 +397,4 @@ export class DriftWindow {
   }
 }
 
-function byCategory(a: readonly [string, number], b: readonly [string, number]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-}
+const byCategory = (a: readonly [string, number], b: readonly [string, number]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
