@@ -76,7 +76,7 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   }
 
   add(acc: DriftWindow, value: number | string): void {
-    acc.add(value);
+    acc.addReading(value);
   }
 
   merge(into: DriftWindow, from: DriftWindow): void {
