@@ -24,17 +24,21 @@ const MAX_TOTAL = 2 ** 31 - 1;
 export class CountsUnion {
   /** counts[v - base]: the union's count of whole value v (whole counts, their total under 2^31: int32 adds in the walk, 4 B a slot). */
   private counts: Int32Array;
+  /** A bit per slot held (a non-zero count), so a sorted form is read out held value by held value. */
+  private readonly held: Int32Array;
   private base: number;
   private total = 0;
   /** Slots held (a non-zero count): the union's distinct values. */
   private distinct = 0;
-  /** The sample handed out since the last slide (its sorted form laid out on demand). */
+  /** The sample handed out since the last slide (its sorted form laid out on demand, into `layout`). */
   private view: SlotSample | undefined;
+  private readonly layout: LayoutBuffers = { values: new Float64Array(0), cumulative: new Float64Array(0) };
 
   private constructor(lo: number, span: number) {
     // Room for the values to wander by an eighth of their span each way before the union is rebuilt.
     const room = Math.ceil(span / 8);
-    this.counts = new Int32Array(span + 2 * room);
+    this.counts = new Int32Array(32 * Math.ceil((span + 2 * room) / 32));
+    this.held = new Int32Array(this.counts.length / 32);
     this.base = lo - room;
   }
 
@@ -75,11 +79,11 @@ export class CountsUnion {
 
   /** The union as a sample, valid until the next slide. */
   sample(): NumericSample {
-    return (this.view ??= new SlotSample({ counts: this.counts, base: this.base }, this.total, this.distinct));
+    return (this.view ??= new SlotSample({ counts: this.counts, base: this.base }, this.held, this.total, this.distinct, this.layout));
   }
 
   private add(w: SortedCounts): boolean {
-    const { counts, base } = this;
+    const { counts, held, base } = this;
     const { values, counts: weights } = w;
     const n = values.length;
     if (n === 0) return true;
@@ -94,6 +98,7 @@ export class CountsUnion {
       distinct += had === 0 ? 1 : 0;
       counts[slot] = had + c;
       total += c;
+      held[slot >>> 5] = held[slot >>> 5]! | (1 << (slot & 31));
     }
     this.distinct = distinct;
     this.total = total;
@@ -101,7 +106,7 @@ export class CountsUnion {
   }
 
   private remove(w: SortedCounts): boolean {
-    const { counts, base } = this;
+    const { counts, held, base } = this;
     const { values, counts: weights } = w;
     let distinct = this.distinct;
     let total = this.total;
@@ -113,11 +118,18 @@ export class CountsUnion {
       counts[slot] = had - gone;
       distinct -= had === gone ? 1 : 0;
       total -= gone;
+      held[slot >>> 5] = held[slot >>> 5]! & ~(had === gone ? 1 << (slot & 31) : 0);
     }
     this.distinct = distinct;
     this.total = total;
     return true;
   }
+}
+
+/** Where a union's sorted form is laid out: grown, reused from slide to slide (a sample lives until the next one). */
+interface LayoutBuffers {
+  values: Float64Array;
+  cumulative: Float64Array;
 }
 
 /**
@@ -127,12 +139,14 @@ export class CountsUnion {
 class SlotSample implements NumericSample {
   readonly kind = 'numerical';
   readonly integral = true;
-  private laidOut: { values: Float64Array; cumulative: Float64Array } | undefined;
+  private laidOut: LayoutBuffers | undefined;
 
   constructor(
     readonly slots: SlotCounts,
+    private readonly held: Int32Array,
     readonly total: number,
     readonly distinct: number,
+    private readonly buffers: LayoutBuffers,
   ) {}
 
   get values(): Float64Array {
@@ -153,19 +167,29 @@ class SlotSample implements NumericSample {
     return values.length === 0 ? Number.NaN : values[values.length - 1]!;
   }
 
-  private layOut(): { values: Float64Array; cumulative: Float64Array } {
+  /** The held slots in order, bit by bit (reading every slot of the span instead cost a branch per empty one). */
+  private layOut(): LayoutBuffers {
     if (this.laidOut !== undefined) return this.laidOut;
     const { counts, base } = this.slots;
-    const values = new Float64Array(this.distinct);
-    const cumulative = new Float64Array(this.distinct);
+    const { held, buffers } = this;
+    if (buffers.values.length < this.distinct) {
+      const size = Math.max(this.distinct, 2 * buffers.values.length);
+      buffers.values = new Float64Array(size);
+      buffers.cumulative = new Float64Array(size);
+    }
+    const { values, cumulative } = buffers;
     let k = 0;
     let running = 0;
-    for (let slot = 0; slot < counts.length; slot++) {
-      const c = counts[slot]!;
-      if (c === 0) continue;
-      values[k] = base + slot;
-      cumulative[k++] = running += c;
+    for (let w = 0; w < held.length; w++) {
+      let word = held[w]!;
+      while (word !== 0) {
+        const lowest = word & -word;
+        const slot = (w << 5) + 31 - Math.clz32(lowest);
+        word ^= lowest;
+        values[k] = base + slot;
+        cumulative[k++] = running += counts[slot]!;
+      }
     }
-    return (this.laidOut = { values, cumulative });
+    return (this.laidOut = { values: values.subarray(0, k), cumulative: cumulative.subarray(0, k) });
   }
 }

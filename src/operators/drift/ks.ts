@@ -48,15 +48,16 @@ export function ksTwoSample(a: NumericSample, b: NumericSample): KsResult {
 function ksStatistic(a: NumericSample, b: NumericSample): number {
   let maxS = Number.NEGATIVE_INFINITY;
   let minDiff = Number.POSITIVE_INFINITY;
+  const [av, ac, aTotal, bv, bc, bTotal] = [a.values, a.cumulativeWeights, a.total, b.values, b.cumulativeWeights, b.total];
   let i = 0;
   let j = 0;
-  while (i < a.values.length || j < b.values.length) {
-    const va = i < a.values.length ? a.values[i]! : Number.POSITIVE_INFINITY;
-    const vb = j < b.values.length ? b.values[j]! : Number.POSITIVE_INFINITY;
+  while (i < av.length || j < bv.length) {
+    const va = i < av.length ? av[i]! : Number.POSITIVE_INFINITY;
+    const vb = j < bv.length ? bv[j]! : Number.POSITIVE_INFINITY;
     const v = Math.min(va, vb);
     if (va === v) i++;
     if (vb === v) j++;
-    const diff = (i === 0 ? 0 : a.cumulativeWeights[i - 1]!) / a.total - (j === 0 ? 0 : b.cumulativeWeights[j - 1]!) / b.total;
+    const diff = (i === 0 ? 0 : ac[i - 1]!) / aTotal - (j === 0 ? 0 : bc[j - 1]!) / bTotal;
     if (diff > maxS) maxS = diff;
     if (diff < minDiff) minDiff = diff;
   }

@@ -67,9 +67,10 @@ export function valueCounts(sample: DriftSample): Map<string | number, number> {
   if (sample.kind === 'categorical') return new Map(sample.counts);
   const counts = new Map<string | number, number>();
   let previous = 0;
-  for (let i = 0; i < sample.values.length; i++) {
-    const c = sample.cumulativeWeights[i]!;
-    counts.set(sample.values[i]!, c - previous);
+  const { values, cumulativeWeights } = sample;
+  for (let i = 0; i < values.length; i++) {
+    const c = cumulativeWeights[i]!;
+    counts.set(values[i]!, c - previous);
     previous = c;
   }
   return counts;
