@@ -102,13 +102,24 @@ export function latticeStatistic(a: NumericSample, b: NumericSample, g: number):
     const below = p === 0 ? 0 : mc[p - 1]!;
     const atOrBelow = p < nm && mv[p] === c ? mc[p]! : below;
     const atFew = fc[k]!;
-    // Differences in units of 1/(n1 n2): many's share just below c over few's before it, and few's at c over many's.
-    const up = below * nFew - previousFew * nMany;
-    const down = atFew * nMany - atOrBelow * nFew;
-    if (up > best) best = up;
-    if (down > best) best = down;
+    best = widest(best, below, atOrBelow, previousFew, atFew, nFew, nMany);
     previousFew = atFew;
   }
+  return inSteps(best, g, nFew, nMany);
+}
+
+/**
+ * The larger of `best` and the two differences at a stop c of the sample with fewer values, in
+ * units of 1/(n1 n2): many's share just below c over few's before it, and few's at c over many's.
+ */
+function widest(best: number, below: number, atOrBelow: number, previousFew: number, atFew: number, nFew: number, nMany: number): number {
+  const up = below * nFew - previousFew * nMany;
+  const down = atFew * nMany - atOrBelow * nFew;
+  return up > best ? (down > up ? down : up) : down > best ? down : best;
+}
+
+/** The largest difference as a whole number of 1/lcm steps; undefined when a count is fractional. */
+function inSteps(best: number, g: number, nFew: number, nMany: number): number | undefined {
   const steps = best / g;
   return Number.isInteger(steps) && Number.isInteger(nFew) && Number.isInteger(nMany) ? steps : undefined;
 }
@@ -120,30 +131,20 @@ export function latticeStatistic(a: NumericSample, b: NumericSample, g: number):
  * a value that is not whole (the walk over the sorted forms then decides).
  */
 function slotLatticeStatistic({ counts, base }: SlotCounts, nSlots: number, other: NumericSample, g: number): number | undefined {
-  const nOther = other.total;
-  const ov = other.values;
-  const oc = other.cumulativeWeights;
+  const { values: ov, cumulativeWeights: oc, total: nOther } = other;
   const len = counts.length;
-  let s = 0;
-  let below = 0;
-  let previousOther = 0;
-  let best = 0;
+  let [s, below, previousOther, best] = [0, 0, 0, 0];
   for (let k = 0; k < ov.length; k++) {
     const slot = ov[k]! - base;
     if (!Number.isInteger(slot)) return undefined;
     const end = slot < 0 ? 0 : slot > len ? len : slot;
     while (s < end) below = (below + counts[s++]!) | 0; // int32 adds: the union's total is under 2^31
     const atOrBelow = slot >= 0 && slot < len ? below + counts[slot]! : below;
-    const atOther = oc[k]!;
     // As latticeStatistic, with `other` the sample it stops at.
-    const up = below * nOther - previousOther * nSlots;
-    const down = atOther * nSlots - atOrBelow * nOther;
-    if (up > best) best = up;
-    if (down > best) best = down;
-    previousOther = atOther;
+    best = widest(best, below, atOrBelow, previousOther, oc[k]!, nOther, nSlots);
+    previousOther = oc[k]!;
   }
-  const steps = best / g;
-  return Number.isInteger(steps) && Number.isInteger(nOther) ? steps : undefined;
+  return inSteps(best, g, nOther, nSlots);
 }
 
 /** scipy `_compute_prob_outside_square`: P(D_{n,n} >= h/n), Horner form of the alternating sum. */
