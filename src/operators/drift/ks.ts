@@ -133,7 +133,10 @@ function inSteps(best: number, g: number, nFew: number, nMany: number): number |
 function slotLatticeStatistic({ counts, base }: SlotCounts, nSlots: number, other: NumericSample, g: number): number | undefined {
   const { values: ov, cumulativeWeights: oc, total: nOther } = other;
   const len = counts.length;
-  let [s, below, previousOther, best] = [0, 0, 0, 0];
+  let s = 0;
+  let below = 0;
+  let previousOther = 0;
+  let best = 0;
   for (let k = 0; k < ov.length; k++) {
     const slot = ov[k]! - base;
     if (!Number.isInteger(slot)) return undefined;
