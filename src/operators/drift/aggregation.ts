@@ -88,6 +88,11 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
     return acc.wire();
   }
 
+  /** The partials wire's form (copied at once): a stage-1 window's values laid out in scratch memory, see DriftWindow.wireOnce(). */
+  encodeOnce(acc: DriftWindow): unknown {
+    return acc.wireOnce();
+  }
+
   decode(wire: unknown): DriftWindow {
     return DriftWindow.fromWire(wire, this.fullOptions);
   }

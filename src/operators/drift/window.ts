@@ -27,7 +27,7 @@ import { categoricalSample, typedNumericSample } from './sample.ts';
 import { decodeWindowBytes, encodeExactWindow, encodeSketchWindow, type SketchFields } from './window-bytes.ts';
 import { acceptAll, addBins, sketchSample } from './window-sketch.ts';
 import { OVERFLOW_CATEGORY, resolveOptions, sameOptions, type DriftWindowOptions, type DriftWindowSnapshot } from './window-options.ts';
-import { countedRuns, EMPTY_COUNTS, mergeSorted, runningSums, sortedRuns, type SortedCounts } from './sorted-counts.ts';
+import { countedRuns, EMPTY_COUNTS, mergeSorted, runningSums, scratchLayout, sortedRuns, type SortedCounts } from './sorted-counts.ts';
 import { UnionSlider } from './union-slider.ts';
 
 const NO_CATEGORIES = new Map<string, number>();
@@ -316,6 +316,17 @@ export class DriftWindow {
     }
     this.settle();
     return (this.bytesCache ??= this.sketch === null ? encodeExactWindow(this.sortedExact()) : encodeSketchWindow(this.sketchFields()));
+  }
+
+  /**
+   * wire()'s bytes for a caller that copies them at once (the partials wire): a stage-1 window's raw
+   * values counted into scratch memory the next call reuses, the window left as it was (dropped after its flush).
+   */
+  wireOnce(): unknown {
+    const pending = this.pending;
+    if (this.sorted !== null || pending === null || pending.length === 0 || this.pendingWeights !== null) return this.wire();
+    const runs = (this.integral ? countedRuns(pending, this.min, this.max, scratchLayout) : undefined) ?? sortedRuns(pending, null, scratchLayout);
+    return runs.values.length > this.options.maxExactValues ? this.wire() : encodeExactWindow(runs);
   }
 
   private sketchFields(): SketchFields {
