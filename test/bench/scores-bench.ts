@@ -19,8 +19,13 @@
  * Kafka and Redis I/O and remote write are left out (the anomaly and drift points add to remote
  * write as any two gauges would).
  *
+ *  - `--parts` (with `--only drift`): drift's own work per series and window, alone (no other metric,
+ *    50 series taking turns as stage 2 meets them, 100 whole values a window, trailing reference of
+ *    6): stage 1's adds, the partial's encoding (sorting into counts), its decoding, and the firing
+ *    (reference, scoring, points), in CPU µs.
+ *
  *   node --import tsx test/bench/scores-bench.ts [--rounds 5] [--only anomaly|drift] [--same without|with] [--floor noop|gauge]
- *     [--off checkpoint|base|points|update|all]
+ *     [--off checkpoint|base|points|update|all] [--parts]
  *
  * `--off PART` (anomaly half): what one part of the anomaly kind costs, as a negative figure: both
  * sides run with the anomaly metric and the B side's has PART switched off (`checkpoint`: no log
@@ -42,7 +47,9 @@ import { WindowMerger } from '../../src/operators/windowed-metrics/window-merger
 import { decodePartial, encodePartial, packState } from '../../src/runtime/repartition-codec.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' }, same: { type: 'string' }, floor: { type: 'string' }, off: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' }, same: { type: 'string' }, floor: { type: 'string' }, off: { type: 'string' }, parts: { type: 'boolean' } },
+});
 const rounds = Number(values.rounds);
 /** `--only anomaly` or `--only drift` runs one half (for a CPU profile of it). */
 const runs = (half: 'anomaly' | 'drift') => values.only === undefined || values.only === half;
@@ -268,7 +275,7 @@ const pipeline = { without: [] as number[], with: [] as number[], ratios: [] as 
 if (runs('anomaly')) stage2Pair(50, 20, 0); // warm-up (JIT)
 // Warm-up (JIT): with 20,000 records the first counted round still read ~60 % slower than the rest,
 // and its B side 6-10 % above its A side with the same configuration on both.
-if (runs('drift')) pipelinePair(driftA, driftB, 100_000, 50, 20);
+if (runs('drift') && values.parts !== true) pipelinePair(driftA, driftB, 100_000, 50, 20);
 for (let r = 0; r < rounds; r++) {
   if (runs('anomaly')) {
     const pair = stage2Pair(250, 60, LEARN_POINTS + 5);
@@ -276,7 +283,7 @@ for (let r = 0; r < rounds; r++) {
     stage2.with.push(...pair.with);
     pair.without.forEach((without, w) => stage2.ratios.push(pair.with[w]! / without));
   }
-  if (runs('drift')) {
+  if (runs('drift') && values.parts !== true) {
     const pair = pipelinePair(driftA, driftB, 200_000, 50, 40);
     pipeline.without.push(...pair.a);
     pipeline.with.push(...pair.b);
@@ -290,4 +297,55 @@ if (runs('anomaly')) say(`scores-bench: anomaly kind: stage-2 CPU per series upd
 // loaded machine one side-window in ten or so takes 1.5-2x the rest (preempted, its caches cold),
 // and summed per round these put the same configuration on both sides at -19 % to +35 %.
 const bSide = values.same !== undefined ? `the same configuration (--same ${values.same})` : values.floor === 'gauge' ? 'a fifth plain gauge' : noOpDrift ? 'one drift metric whose add does nothing (the floor)' : 'one drift metric';
-if (runs('drift')) say(`scores-bench: drift kind: operator-path CPU per record ${(median(pipeline.without) * 1000).toFixed(2)} µs without, ${(median(pipeline.with) * 1000).toFixed(2)} µs with ${bSide}: ${percentAdded(median(pipeline.ratios))} % (goal <= 10 %)`);
+if (runs('drift') && values.parts !== true) say(`scores-bench: drift kind: operator-path CPU per record ${(median(pipeline.without) * 1000).toFixed(2)} µs without, ${(median(pipeline.with) * 1000).toFixed(2)} µs with ${bSide}: ${percentAdded(median(pipeline.ratios))} % (goal <= 10 %)`);
+
+/**
+ * `--parts`: drift's own work per series and window, each part timed over all series and windows
+ * of a round (CPU µs per series-window; medians over rounds). The windows are built by the
+ * aggregator as stage 1 does, encoded and decoded as the partials wire carries them, and fired as
+ * stage 2 fires them.
+ */
+function driftParts(series: number, windows: number): Record<'add' | 'encode' | 'decode' | 'firing', number> {
+  const aggregator = planMetrics([drift]).flatMap((g) => g.aggregators).find((a) => a instanceof DriftAggregator) as DriftAggregator;
+  const random = seededRandom(17);
+  const raw = Array.from({ length: windows * series }, () => Array.from({ length: 100 }, () => Math.round(40 + 800 * random() * random())));
+  const out: Parameters<DriftAggregator['emitWindow']>[6] = [];
+  const ctx = { tenant: 'acme', seriesKey: 's', windowStartMs: 0, windowEndMs: 0, windowSeconds: WINDOW / 1000, seriesStartMs: 0, event: () => {} };
+  const states = Array.from({ length: series }, () => aggregator.createSeriesState());
+  const targets = aggregator.targets([]);
+  const used = { add: 0, encode: 0, decode: 0, firing: 0 };
+  for (let w = 0; w < windows; w++) {
+    const batch = raw.slice(w * series, (w + 1) * series);
+    const accs = batch.map(() => aggregator.create());
+    // Records of the series take turns, as a source partition's records do.
+    used.add += cpuMs(() => {
+      for (let i = 0; i < 100; i++) for (let s = 0; s < series; s++) aggregator.add(accs[s]!, batch[s]![i]!);
+    });
+    let bytes: Uint8Array[] = [];
+    used.encode += cpuMs(() => (bytes = accs.map((acc) => aggregator.encode(acc) as Uint8Array)));
+    // As the wire hands them over: views into a message, not at the start of a buffer.
+    const message = Buffer.concat([Buffer.alloc(3), ...bytes]);
+    let at = 3;
+    const views = bytes.map((b) => message.subarray(at, (at += b.length)));
+    let decoded: ReturnType<DriftAggregator['decode']>[] = [];
+    used.decode += cpuMs(() => (decoded = views.map((view) => aggregator.decode(view))));
+    used.firing += cpuMs(() => {
+      for (let s = 0; s < series; s++) {
+        ctx.windowStartMs = w * WINDOW;
+        ctx.windowEndMs = (w + 1) * WINDOW;
+        out.length = 0;
+        aggregator.emitWindow(decoded[s], states[s]!, 0, 0, targets, ctx, out);
+      }
+    });
+    collectYoung();
+  }
+  const perWindow = (ms: number) => (ms * 1000) / (series * windows);
+  return { add: perWindow(used.add), encode: perWindow(used.encode), decode: perWindow(used.decode), firing: perWindow(used.firing) };
+}
+
+if (runs('drift') && values.parts === true) {
+  driftParts(50, 40); // warm-up (JIT)
+  const rounds_ = Array.from({ length: rounds }, () => driftParts(50, 200));
+  const part = (k: 'add' | 'encode' | 'decode' | 'firing') => median(rounds_.map((r) => r[k])).toFixed(2);
+  say(`scores-bench: drift kind, its own work per series and window (CPU µs, alone): stage-1 adds ${part('add')}, encode ${part('encode')}, decode ${part('decode')}, firing ${part('firing')}`);
+}

@@ -115,7 +115,8 @@ function writeAcc(w: WireWriter, aggregator: Aggregator, acc: unknown, bytesAsIs
     for (let i = 0; i < acc.length; i++) w.number(acc[i]!);
     return;
   }
-  const wire = aggregator.encode(acc);
+  // Copied below at once (into the message, or by msgpack): a drift window's bytes may be scratch memory.
+  const wire = aggregator.encodeOnce !== undefined ? aggregator.encodeOnce(acc) : aggregator.encode(acc);
   if (wire === null) {
     w.byte(ACC_NULL);
     return;

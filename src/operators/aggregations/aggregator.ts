@@ -40,6 +40,8 @@ export interface Aggregator<A = unknown, In = unknown> {
   readonly plainNumbers?: boolean;
   /** A msgpack-friendly value (numbers, arrays, Uint8Array) that `decode` turns back into an accumulator. */
   encode(acc: A): unknown;
+  /** `encode` for a caller that copies the value at once (the partials wire): it may be a view of memory the next call reuses. */
+  encodeOnce?(acc: A): unknown;
   decode(wire: unknown): A;
   /** The points of a series with these base labels (sorted, no `__name__`), built once per series. */
   targets(base: readonly Label[]): readonly PointTarget[];

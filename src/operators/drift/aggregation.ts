@@ -76,7 +76,7 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   }
 
   add(acc: DriftWindow, value: number | string): void {
-    acc.add(value);
+    acc.addReading(value);
   }
 
   merge(into: DriftWindow, from: DriftWindow): void {
@@ -86,6 +86,11 @@ export class DriftAggregator implements SeriesStatefulAggregator<DriftWindow, Re
   /** The window's state without its options (the configuration gives them back): see DriftWindow.wire(). */
   encode(acc: DriftWindow): unknown {
     return acc.wire();
+  }
+
+  /** The partials wire's form (copied at once): a stage-1 window's values laid out in scratch memory, see DriftWindow.wireOnce(). */
+  encodeOnce(acc: DriftWindow): unknown {
+    return acc.wireOnce();
   }
 
   decode(wire: unknown): DriftWindow {

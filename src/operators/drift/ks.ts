@@ -6,7 +6,7 @@
  * method in Viehmann's 1 - p recursion; a result outside [0, 1] falls back to the asymptotic form.
  */
 import { kolmogorovTwoSidedSurvival } from './kolmogorov.ts';
-import type { NumericSample } from './sample.ts';
+import type { NumericSample, SlotCounts } from './sample.ts';
 
 const MAX_EXACT_N = 10_000;
 
@@ -48,15 +48,16 @@ export function ksTwoSample(a: NumericSample, b: NumericSample): KsResult {
 function ksStatistic(a: NumericSample, b: NumericSample): number {
   let maxS = Number.NEGATIVE_INFINITY;
   let minDiff = Number.POSITIVE_INFINITY;
+  const [av, ac, aTotal, bv, bc, bTotal] = [a.values, a.cumulativeWeights, a.total, b.values, b.cumulativeWeights, b.total];
   let i = 0;
   let j = 0;
-  while (i < a.values.length || j < b.values.length) {
-    const va = i < a.values.length ? a.values[i]! : Number.POSITIVE_INFINITY;
-    const vb = j < b.values.length ? b.values[j]! : Number.POSITIVE_INFINITY;
+  while (i < av.length || j < bv.length) {
+    const va = i < av.length ? av[i]! : Number.POSITIVE_INFINITY;
+    const vb = j < bv.length ? bv[j]! : Number.POSITIVE_INFINITY;
     const v = Math.min(va, vb);
     if (va === v) i++;
     if (vb === v) j++;
-    const diff = (i === 0 ? 0 : a.cumulativeWeights[i - 1]!) / a.total - (j === 0 ? 0 : b.cumulativeWeights[j - 1]!) / b.total;
+    const diff = (i === 0 ? 0 : ac[i - 1]!) / aTotal - (j === 0 ? 0 : bc[j - 1]!) / bTotal;
     if (diff > maxS) maxS = diff;
     if (diff < minDiff) minDiff = diff;
   }
@@ -80,6 +81,8 @@ function ksStatistic(a: NumericSample, b: NumericSample): number {
  * result is the same integer (ks-lattice.test.ts compares it with the walk on ties and weights).
  */
 export function latticeStatistic(a: NumericSample, b: NumericSample, g: number): number | undefined {
+  const bySlots = a.slots !== undefined ? slotLatticeStatistic(a.slots, a.total, b, g) : b.slots !== undefined ? slotLatticeStatistic(b.slots, b.total, a, g) : undefined;
+  if (bySlots !== undefined) return bySlots;
   const aFewer = a.values.length <= b.values.length;
   const few = aFewer ? a : b;
   const many = aFewer ? b : a;
@@ -99,15 +102,52 @@ export function latticeStatistic(a: NumericSample, b: NumericSample, g: number):
     const below = p === 0 ? 0 : mc[p - 1]!;
     const atOrBelow = p < nm && mv[p] === c ? mc[p]! : below;
     const atFew = fc[k]!;
-    // Differences in units of 1/(n1 n2): many's share just below c over few's before it, and few's at c over many's.
-    const up = below * nFew - previousFew * nMany;
-    const down = atFew * nMany - atOrBelow * nFew;
-    if (up > best) best = up;
-    if (down > best) best = down;
+    best = widest(best, below, atOrBelow, previousFew, atFew, nFew, nMany);
     previousFew = atFew;
   }
+  return inSteps(best, g, nFew, nMany);
+}
+
+/**
+ * The larger of `best` and the two differences at a stop c of the sample with fewer values, in
+ * units of 1/(n1 n2): many's share just below c over few's before it, and few's at c over many's.
+ */
+function widest(best: number, below: number, atOrBelow: number, previousFew: number, atFew: number, nFew: number, nMany: number): number {
+  const up = below * nFew - previousFew * nMany;
+  const down = atFew * nMany - atOrBelow * nFew;
+  return up > best ? (down > up ? down : up) : down > best ? down : best;
+}
+
+/** The largest difference as a whole number of 1/lcm steps; undefined when a count is fractional. */
+function inSteps(best: number, g: number, nFew: number, nMany: number): number | undefined {
   const steps = best / g;
   return Number.isInteger(steps) && Number.isInteger(nFew) && Number.isInteger(nMany) ? steps : undefined;
+}
+
+/**
+ * latticeStatistic against a sample kept as counts per whole value (a trailing union), stopping at
+ * `other`'s values: its running counts below and at each are summed off the slots in one pass (a
+ * branch-free add per slot, no sorted form of the union laid out). Undefined where `other` holds
+ * a value that is not whole (the walk over the sorted forms then decides).
+ */
+function slotLatticeStatistic({ counts, base }: SlotCounts, nSlots: number, other: NumericSample, g: number): number | undefined {
+  const { values: ov, cumulativeWeights: oc, total: nOther } = other;
+  const len = counts.length;
+  let s = 0;
+  let below = 0;
+  let previousOther = 0;
+  let best = 0;
+  for (let k = 0; k < ov.length; k++) {
+    const slot = ov[k]! - base;
+    if (!Number.isInteger(slot)) return undefined;
+    const end = slot < 0 ? 0 : slot > len ? len : slot;
+    while (s < end) below = (below + counts[s++]!) | 0; // int32 adds: the union's total is under 2^31
+    const atOrBelow = slot >= 0 && slot < len ? below + counts[slot]! : below;
+    // As latticeStatistic, with `other` the sample it stops at.
+    best = widest(best, below, atOrBelow, previousOther, oc[k]!, nOther, nSlots);
+    previousOther = oc[k]!;
+  }
+  return inSteps(best, g, nOther, nSlots);
 }
 
 /** scipy `_compute_prob_outside_square`: P(D_{n,n} >= h/n), Horner form of the alternating sum. */

@@ -99,20 +99,22 @@ function wassersteinNormed(reference: NumericSample, current: NumericSample): nu
 
 /** ∫ |F_r - F_c| dx, evaluated between consecutive pooled values as scipy's `_cdf_distance` does. */
 function wassersteinDistance(a: NumericSample, b: NumericSample): number {
+  // Locals, read once: a trailing union's sample lays its arrays out behind getters.
+  const [av, ac, aTotal, bv, bc, bTotal] = [a.values, a.cumulativeWeights, a.total, b.values, b.cumulativeWeights, b.total];
   let i = 0;
   let j = 0;
   let previous = Number.NaN;
   let previousGap = 0;
   let total = 0;
-  while (i < a.values.length || j < b.values.length) {
-    const va = i < a.values.length ? a.values[i]! : Number.POSITIVE_INFINITY;
-    const vb = j < b.values.length ? b.values[j]! : Number.POSITIVE_INFINITY;
+  while (i < av.length || j < bv.length) {
+    const va = i < av.length ? av[i]! : Number.POSITIVE_INFINITY;
+    const vb = j < bv.length ? bv[j]! : Number.POSITIVE_INFINITY;
     const v = Math.min(va, vb);
     if (!Number.isNaN(previous)) total += previousGap * (v - previous);
     if (va === v) i++;
     if (vb === v) j++;
-    const fa = (i === 0 ? 0 : a.cumulativeWeights[i - 1]!) / a.total;
-    const fb = (j === 0 ? 0 : b.cumulativeWeights[j - 1]!) / b.total;
+    const fa = (i === 0 ? 0 : ac[i - 1]!) / aTotal;
+    const fb = (j === 0 ? 0 : bc[j - 1]!) / bTotal;
     previousGap = Math.abs(fa - fb);
     previous = v;
   }
@@ -121,23 +123,24 @@ function wassersteinDistance(a: NumericSample, b: NumericSample): number {
 
 /** np.std (population, ddof 0). */
 function standardDeviation(sample: NumericSample): number {
+  const { values, cumulativeWeights: cumulative, total } = sample;
   let mean = 0;
   let previous = 0;
-  for (let i = 0; i < sample.values.length; i++) {
-    const c = sample.cumulativeWeights[i]!;
-    mean += sample.values[i]! * (c - previous);
+  for (let i = 0; i < values.length; i++) {
+    const c = cumulative[i]!;
+    mean += values[i]! * (c - previous);
     previous = c;
   }
-  mean /= sample.total;
+  mean /= total;
   let squares = 0;
   previous = 0;
-  for (let i = 0; i < sample.values.length; i++) {
-    const c = sample.cumulativeWeights[i]!;
-    const d = sample.values[i]! - mean;
+  for (let i = 0; i < values.length; i++) {
+    const c = cumulative[i]!;
+    const d = values[i]! - mean;
     squares += d * d * (c - previous);
     previous = c;
   }
-  return Math.sqrt(squares / sample.total);
+  return Math.sqrt(squares / total);
 }
 
 /**

@@ -7,6 +7,9 @@
 import { readFileSync } from 'node:fs';
 import type { SeriesStateParts } from '../aggregations/series-state.ts';
 import type { DriftReferenceConfig } from './config.ts';
+import { CountsUnion } from './counts-union.ts';
+import type { DriftSample } from './sample.ts';
+import type { SortedCounts } from './sorted-counts.ts';
 import type { DriftWindowOptions, DriftWindowSnapshot } from './window-options.ts';
 import { DriftWindow } from './window.ts';
 
@@ -25,11 +28,19 @@ export interface ReferenceState {
   wire?: ReferenceWire | undefined;
   /**
    * trailing_windows: the union of `windows`, kept across windows instead of merged afresh each
-   * time (derived, not checkpointed: rebuilt after a restore). `owed` is the slide it still owes:
-   * the union was handed out as the reference, which is scored after `next` returns.
+   * time (derived, not checkpointed: rebuilt after a restore): as counts per whole value where
+   * they fit (`counts`), else as a merged window (`union`). `owed` is the slide it still owes: the
+   * union was handed out as the reference, which is scored after `next` returns.
    */
+  counts?: CountsUnion | undefined;
   union?: DriftWindow | undefined;
   owed?: { readonly removed: DriftWindow; readonly added: DriftWindow } | undefined;
+}
+
+/** What a window is scored against: a reference window, or a trailing union (valid until the strategy's next call). */
+export interface ReferenceView {
+  readonly size: number;
+  sample(): DriftSample;
 }
 
 /** Each window as DriftWindow.wire() writes it (version 1 wrote whole snapshots, options included; still read). */
@@ -43,7 +54,7 @@ export interface ReferenceStrategy {
    * The reference to score `current` against (undefined: none yet), then takes `current` in as the
    * rule says. A trailing union stays as handed out until the call after next (it slides in place).
    */
-  next(state: ReferenceState, current: DriftWindow, windowStartMs: number, windowEndMs: number): DriftWindow | undefined;
+  next(state: ReferenceState, current: DriftWindow, windowStartMs: number, windowEndMs: number): ReferenceView | undefined;
 }
 
 export function referenceStrategy(config: DriftReferenceConfig, options: DriftWindowOptions): ReferenceStrategy {
@@ -84,13 +95,13 @@ function trailingWindows(count: number, options: DriftWindowOptions): ReferenceS
     next(state, current) {
       putInOrder(state, count);
       if (state.owed !== undefined) {
-        if (!state.union!.slide(state.owed.removed, state.owed.added, state.windows)) state.union = undefined;
+        slideUnion(state, state.owed.removed, state.owed.added);
         state.owed = undefined;
       }
       if (state.windows.length > count) {
         // Restored from a longer trailing reference (the configuration changed): keep the newest.
         state.windows.splice(0, state.windows.length - count);
-        state.union = undefined;
+        dropUnion(state);
       }
       const added = copy(current);
       markChanged(state, state.taken++ % count);
@@ -98,13 +109,41 @@ function trailingWindows(count: number, options: DriftWindowOptions): ReferenceS
         state.windows.push(added);
         return undefined;
       }
-      const reference = (state.union ??= merged(state.windows, options));
+      const reference = unionOf(state, options);
       const removed = state.windows.shift()!;
       state.windows.push(added);
       state.owed = { removed, added };
       return reference;
     },
   };
+}
+
+/** Slides the trailing union by the window that left and the one that came (dropped where it cannot: rebuilt at its next use). */
+function slideUnion(state: ReferenceState, removed: DriftWindow, added: DriftWindow): void {
+  if (state.counts !== undefined) {
+    const [gone, come] = [removed.exactForm(), added.exactForm()];
+    if (gone === undefined || come === undefined || !state.counts.slide(gone, come)) state.counts = undefined;
+  } else if (state.union !== undefined && !state.union.slide(removed, added, state.windows)) {
+    state.union = undefined;
+  }
+}
+
+function dropUnion(state: ReferenceState): void {
+  state.counts = undefined;
+  state.union = undefined;
+}
+
+/** The trailing union, built when there is none: counts per value where the windows' values allow, else merged. */
+function unionOf(state: ReferenceState, options: DriftWindowOptions): ReferenceView {
+  if (state.counts !== undefined) return state.counts;
+  if (state.union !== undefined) return state.union;
+  const forms: SortedCounts[] = [];
+  for (const window of state.windows) {
+    const form = window.exactForm();
+    if (form === undefined) return (state.union = merged(state.windows, options));
+    forms.push(form);
+  }
+  return (state.counts = CountsUnion.of(forms)) ?? (state.union = merged(state.windows, options));
 }
 
 /** Windows wholly inside [from, to) build the reference; windows starting at or after `to` are scored. */
@@ -183,7 +222,7 @@ function putInOrder(state: ReferenceState, ring: number): void {
     return;
   }
   state.restored = undefined;
-  state.union = undefined;
+  dropUnion(state);
   const { slots, ring: written } = restored;
   const windows: DriftWindow[] = [];
   if (written === 1) {

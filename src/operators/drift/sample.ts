@@ -18,6 +18,14 @@ export interface NumericSample {
   readonly max: number;
   /** Every value is an integer: pandas would read the column as int64, which changes numpy's bins. */
   readonly integral: boolean;
+  /** The same weights as a count per whole value, when the sample is kept that way (a trailing union: counts-union.ts). */
+  readonly slots?: SlotCounts | undefined;
+}
+
+/** counts[v - base]: the weight of whole value v (0: not held). */
+export interface SlotCounts {
+  readonly counts: Int32Array;
+  readonly base: number;
 }
 
 export interface CategoricalSample {
@@ -59,9 +67,10 @@ export function valueCounts(sample: DriftSample): Map<string | number, number> {
   if (sample.kind === 'categorical') return new Map(sample.counts);
   const counts = new Map<string | number, number>();
   let previous = 0;
-  for (let i = 0; i < sample.values.length; i++) {
-    const c = sample.cumulativeWeights[i]!;
-    counts.set(sample.values[i]!, c - previous);
+  const { values, cumulativeWeights } = sample;
+  for (let i = 0; i < values.length; i++) {
+    const c = cumulativeWeights[i]!;
+    counts.set(values[i]!, c - previous);
     previous = c;
   }
   return counts;
@@ -73,6 +82,8 @@ export function valueCounts(sample: DriftSample): Map<string | number, number> {
  * 2 or 5, and a whole walk over the reference cost that at every window.
  */
 export function distinctInUnion(reference: DriftSample, current: DriftSample, upTo = Number.POSITIVE_INFINITY): number {
+  // Either alone has that many: a union kept as counts per value is then never laid out for it.
+  if (reference.distinct >= upTo || current.distinct >= upTo) return Math.max(reference.distinct, current.distinct);
   if (reference.kind === 'numerical' && current.kind === 'numerical') return distinctInSortedUnion(reference.values, current.values, upTo);
   const keys = new Set<string | number>(valueCounts(reference).keys());
   for (const key of valueCounts(current).keys()) keys.add(key);

@@ -30,6 +30,21 @@ export function exactLayout(n: number): { all: Float64Array; values: Float64Arra
   return { all, values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n) };
 }
 
+/** A layout of the wire's exact form for n values: exactLayout's, or scratchLayout's (valid until its next call). */
+export type ExactLayout = (n: number) => { all: Float64Array; values: Float64Array; counts: Float64Array };
+
+let scratchWire = new Float64Array(256);
+
+/** exactLayout in one buffer per process, grown: for bytes copied at once (DriftWindow.wireOnce). */
+export function scratchLayout(n: number): { all: Float64Array; values: Float64Array; counts: Float64Array } {
+  if (scratchWire.length < EXACT_HEADER + 2 * n) scratchWire = new Float64Array(Math.max(EXACT_HEADER + 2 * n, 2 * scratchWire.length));
+  const all = scratchWire.subarray(0, EXACT_HEADER + 2 * n);
+  all[0] = WIRE_VERSION;
+  all[1] = EXACT_FORM;
+  all[2] = n;
+  return { all, values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n) };
+}
+
 /** The wire's exact form's header (version 2, form 0, length): window-bytes.ts reads it. */
 export const WIRE_VERSION = 2;
 export const EXACT_FORM = 0;
@@ -45,7 +60,7 @@ let scratchWeights = new Float64Array(256);
  * are views of one buffer laid out as the wire's exact form (window-bytes.ts), so the partial that
  * carries the window is that buffer, not another copy of it.
  */
-export function sortedRuns(values: ArrayLike<number>, weights: ArrayLike<number> | null): SortedCounts {
+export function sortedRuns(values: ArrayLike<number>, weights: ArrayLike<number> | null, layout: ExactLayout = exactLayout): SortedCounts {
   const n = values.length;
   if (scratchValues.length < n) {
     scratchValues = new Float64Array(Math.max(n, 2 * scratchValues.length));
@@ -62,7 +77,7 @@ export function sortedRuns(values: ArrayLike<number>, weights: ArrayLike<number>
   }
   let distinct = 0;
   for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
-  const { all, values: outValues, counts: outCounts } = exactLayout(distinct);
+  const { all, values: outValues, counts: outCounts } = layout(distinct);
   let k = -1;
   for (let i = 0; i < n; i++) {
     const c = weights === null ? 1 : w[i]!;
@@ -93,7 +108,7 @@ let scratchOccupied = new Int32Array(32);
  * about as much, a branch per slot on whether it was empty).
  * Undefined where the span is wider (the caller sorts).
  */
-export function countedRuns(values: ArrayLike<number>, min: number, max: number): SortedCounts | undefined {
+export function countedRuns(values: ArrayLike<number>, min: number, max: number, layout: ExactLayout = exactLayout): SortedCounts | undefined {
   const n = values.length;
   const span = max - min + 1;
   if (!(span <= COUNTING_SPAN_PER_VALUE * n + 64) || !(Math.abs(min) <= COUNTING_MAGNITUDE && Math.abs(max) <= COUNTING_MAGNITUDE)) return undefined;
@@ -111,7 +126,7 @@ export function countedRuns(values: ArrayLike<number>, min: number, max: number)
     const word = slot >>> 5;
     occupied[word] = occupied[word]! | (1 << (slot & 31));
   }
-  const { all, values: outValues, counts: outCounts } = exactLayout(distinct);
+  const { all, values: outValues, counts: outCounts } = layout(distinct);
   let k = 0;
   for (let w = 0; w < words; w++) {
     let word = occupied[w]!;

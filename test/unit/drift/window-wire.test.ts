@@ -124,6 +124,32 @@ describe('sorted counts', () => {
     expect(back.sample()).toEqual(windowOf(whole, { featureType: 'numerical' }).sample());
   });
 
+  it('hands a stage-1 window\'s bytes out once from scratch memory, equal to its wire form, and leaves the window as it was', () => {
+    const options: DriftWindowOptions = { featureType: 'numerical', maxExactValues: 500 };
+    const cases = [whole, fractional.slice(0, 300), [3, 3, 3], fractional.slice(0, 800)];
+    for (const values of cases) {
+      const once = windowOf(values, options);
+      const first = Uint8Array.from(once.wireOnce() as Uint8Array);
+      // Another window's call reuses the scratch; this window's bytes come out the same again.
+      windowOf([9, 8, 7], options).wireOnce();
+      expect(Uint8Array.from(once.wireOnce() as Uint8Array)).toEqual(first);
+      expect(first).toEqual(windowOf(values, options).wire());
+      expect(once.wire()).toEqual(first);
+    }
+    // The last case has more than max_exact_values distinct values: sketched, as wire() does.
+    expect(windowOf(fractional.slice(0, 800), options).isExact).toBe(false);
+    // Weighted, decoded and categorical windows hand out their wire form.
+    const weighted = new DriftWindow(options);
+    weighted.add(2, 1.5);
+    weighted.add(1);
+    expect(weighted.wireOnce()).toEqual(weighted.wire());
+    const decoded = DriftWindow.fromWire(viaMsgpack(windowOf(whole, options).wire()), windowOf([], options).options);
+    expect(decoded.wireOnce()).toBe(decoded.wire());
+    const categorical = new DriftWindow({ featureType: 'categorical' });
+    categorical.add('a');
+    expect(categorical.wireOnce()).toEqual(categorical.wire());
+  });
+
   it('counts whole values in a narrow span exactly as sorting them gives, and leaves wide spans to the sort', () => {
     for (const [n, span, offset] of [[1, 1, 0], [100, 800, 40], [100, 40, -20], [500, 4000, -(2 ** 40)], [3, 7, 2 ** 52 - 8]] as const) {
       const raw = Array.from({ length: n }, () => offset + Math.floor(random() * span));

@@ -118,6 +118,30 @@ describe('DriftWindow', () => {
     expect(w.size).toBe(sorted.reduce((a, [, c]) => a + c, 0) + 11);
   });
 
+  it('takes a reading as add does: past the raw-value buffer, -0, fractions, after a weighted value, once sketched', () => {
+    for (const maxExact of [10_000, 30]) {
+      const viaAdd = windowOf([], maxExact);
+      const viaReading = windowOf([], maxExact);
+      for (let i = 0; i < 9_000; i++) {
+        const v = i % 7 === 0 ? -0 : i % 5 === 0 ? ((i * 37) % 50) / 4 : (i * 37) % 50;
+        if (i === 3_000) {
+          viaAdd.add(v, 2);
+          viaReading.add(v, 2);
+          continue;
+        }
+        viaAdd.add(v);
+        viaReading.addReading(v);
+      }
+      expect(viaReading.size).toBe(viaAdd.size);
+      expect(viaReading.isExact).toBe(maxExact > 30);
+      expect(viaReading.snapshot()).toEqual(viaAdd.snapshot());
+    }
+    expect(() => windowOf([]).addReading(Number.NaN)).toThrow(RangeError);
+    const categorical = new DriftWindow({ featureType: 'categorical' });
+    categorical.addReading('a');
+    expect(categorical.snapshot()).toMatchObject({ counts: [['a', 1]] });
+  });
+
   it('switches to a sketch past max_exact_values and keeps within its stated error', () => {
     const alpha = 0.01;
     const refValues = normal(3, 20_000, 10, 2);

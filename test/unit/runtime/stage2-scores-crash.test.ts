@@ -25,6 +25,12 @@ const SCORES = `
     methods: [default, psi, wasserstein]
     reference: { type: first_windows, windows: 2 }
     labels: { model: model }
+  - name: rig_tokens_trailing_drift
+    type: drift
+    value: tokens
+    methods: [default, wasserstein]
+    reference: { type: trailing_windows, windows: 3 }
+    labels: { model: model }
   - name: rig_model_drift
     type: drift
     value: model
@@ -135,7 +141,7 @@ describe('score kinds over the Kafka fake', { timeout: 120_000 }, () => {
     const { points, events } = await reference();
     const names = new Set(points.map(([key]) => /__name__=(\w+)/.exec(key)?.[1]));
     expect([...names].sort()).toEqual(
-      expect.arrayContaining(['rig_model_drift', 'rig_model_drift_detected', 'rig_tokens_anomaly', 'rig_tokens_anomaly_events_total', 'rig_tokens_drift', 'rig_tokens_drift_detected']),
+      expect.arrayContaining(['rig_model_drift', 'rig_model_drift_detected', 'rig_tokens_anomaly', 'rig_tokens_anomaly_events_total', 'rig_tokens_drift', 'rig_tokens_drift_detected', 'rig_tokens_trailing_drift', 'rig_tokens_trailing_drift_detected']),
     );
     expect(events.size).toBeGreaterThan(0);
   });
