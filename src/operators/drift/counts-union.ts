@@ -34,7 +34,12 @@ export class CountsUnion {
   private view: SlotSample | undefined;
   private readonly layout: LayoutBuffers = { values: new Float64Array(0), cumulative: new Float64Array(0) };
 
-  private constructor(lo: number, span: number) {
+  private constructor(
+    lo: number,
+    span: number,
+    /** Past this many distinct values the union is not exact: the merged union it stands for is a sketch (maxExactValues). */
+    private readonly maxDistinct: number,
+  ) {
     // Room for the values to wander by an eighth of their span each way before the union is rebuilt.
     const room = Math.ceil(span / 8);
     this.counts = new Int32Array(32 * Math.ceil((span + 2 * room) / 32));
@@ -44,10 +49,11 @@ export class CountsUnion {
 
   /**
    * The union of `windows`' exact forms, or undefined where counts per value do not fit: a value
-   * or count that is not whole, or a span wider than SPAN_PER_VALUE slots per distinct value of
-   * the windows (the caller then merges sorted forms).
+   * or count that is not whole, a span wider than SPAN_PER_VALUE slots per distinct value of
+   * the windows, or more than `maxDistinct` distinct values, where the union merged from the
+   * windows is a sketch (the caller then merges them).
    */
-  static of(windows: readonly SortedCounts[]): CountsUnion | undefined {
+  static of(windows: readonly SortedCounts[], maxDistinct: number): CountsUnion | undefined {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     let values = 0;
@@ -58,12 +64,13 @@ export class CountsUnion {
       hi = Math.max(hi, w.values[n - 1]!);
       values += n;
     }
-    if (values === 0) return undefined;
+    // A base with a fraction would make values sharing it look whole (0.1 + 1 - 0.1 is 1).
+    if (values === 0 || !Number.isInteger(lo)) return undefined;
     const span = hi - lo + 1;
     if (!(span <= SPAN_PER_VALUE * values + 64) || !(Math.abs(lo) <= MAGNITUDE && Math.abs(hi) <= MAGNITUDE)) return undefined;
-    const union = new CountsUnion(lo, span);
+    const union = new CountsUnion(lo, span, maxDistinct);
     for (const w of windows) if (!union.add(w)) return undefined;
-    return union;
+    return union.distinct <= maxDistinct ? union : undefined;
   }
 
   /** Values held (the union's size). */
@@ -74,7 +81,7 @@ export class CountsUnion {
   /** The union minus `removed` plus `added`; false where that cannot be done in place (the caller rebuilds). */
   slide(removed: SortedCounts, added: SortedCounts): boolean {
     this.view = undefined;
-    return this.remove(removed) && this.add(added);
+    return this.remove(removed) && this.add(added) && this.distinct <= this.maxDistinct;
   }
 
   /** The union as a sample, valid until the next slide. */

@@ -10,7 +10,7 @@ import type { DriftReferenceConfig } from './config.ts';
 import { CountsUnion } from './counts-union.ts';
 import type { DriftSample } from './sample.ts';
 import type { SortedCounts } from './sorted-counts.ts';
-import type { DriftWindowOptions, DriftWindowSnapshot } from './window-options.ts';
+import { resolveOptions, type DriftWindowOptions, type DriftWindowSnapshot } from './window-options.ts';
 import { DriftWindow } from './window.ts';
 
 /** One series' reference state: the windows collected so far (already merged where that is the rule) and a count. */
@@ -143,7 +143,7 @@ function unionOf(state: ReferenceState, options: DriftWindowOptions): ReferenceV
     if (form === undefined) return (state.union = merged(state.windows, options));
     forms.push(form);
   }
-  return (state.counts = CountsUnion.of(forms)) ?? (state.union = merged(state.windows, options));
+  return (state.counts = CountsUnion.of(forms, resolveOptions(options).maxExactValues)) ?? (state.union = merged(state.windows, options));
 }
 
 /** Windows wholly inside [from, to) build the reference; windows starting at or after `to` are scored. */

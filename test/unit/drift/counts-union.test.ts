@@ -13,6 +13,8 @@ const plain = (s: NumericSample) => ({
   values: Array.from(s.values), cumulative: Array.from(s.cumulativeWeights), total: s.total, distinct: s.distinct, min: s.min, max: s.max, integral: s.integral,
 });
 const afresh = (windows: SortedCounts[]): SortedCounts => windows.reduce((a, b) => mergeSorted(a, b));
+/** A window's default maxExactValues: past it, a merged union is a sketch. */
+const EXACT = 10_000;
 const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
 
 /**
@@ -22,7 +24,7 @@ const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
  * slides made before a refusal.
  */
 function slideAgainstMerge(windows: SortedCounts[], count: number): number {
-  const union = CountsUnion.of(windows.slice(0, count));
+  const union = CountsUnion.of(windows.slice(0, count), EXACT);
   expect(union).toBeDefined();
   let slides = 0;
   for (let w = count; w < windows.length; w++) {
@@ -57,7 +59,7 @@ describe('CountsUnion', () => {
 
   it('refuses a slide past its room, and is built afresh over the new span', () => {
     const low = Array.from({ length: 3 }, () => window(50, () => Math.round(100 * random())));
-    const union = CountsUnion.of(low)!;
+    const union = CountsUnion.of(low, EXACT)!;
     const high = window(50, () => 200 + Math.round(100 * random()));
     expect(union.slide(low[0]!, high)).toBe(false);
     const windows = [low[1]!, low[2]!, high, window(50, () => Math.round(300 * random())), window(50, () => Math.round(300 * random()))];
@@ -65,22 +67,32 @@ describe('CountsUnion', () => {
   });
 
   it('is not built for wide spans, fractional values or counts, nor slides a removal it cannot make exactly', () => {
-    expect(CountsUnion.of([window(30, () => Math.round(1e6 * random()))])).toBeUndefined();
-    expect(CountsUnion.of([sortedOf([1, 2.5, 3])])).toBeUndefined();
-    expect(CountsUnion.of([sortedOf([1, 2, 3], [1, 0.5, 2])])).toBeUndefined();
-    expect(CountsUnion.of([])).toBeUndefined();
+    expect(CountsUnion.of([window(30, () => Math.round(1e6 * random()))], EXACT)).toBeUndefined();
+    expect(CountsUnion.of([sortedOf([1, 2.5, 3])], EXACT)).toBeUndefined();
+    expect(CountsUnion.of([sortedOf([1, 2, 3], [1, 0.5, 2])], EXACT)).toBeUndefined();
+    expect(CountsUnion.of([], EXACT)).toBeUndefined();
     // A removed value not held, or held fewer times; an added fractional value.
-    expect(CountsUnion.of([sortedOf([1, 2])])!.slide(sortedOf([7]), sortedOf([1]))).toBe(false);
-    expect(CountsUnion.of([sortedOf([1, 1, 2])])!.slide(sortedOf([1, 1, 1]), sortedOf([3]))).toBe(false);
-    expect(CountsUnion.of([sortedOf([1, 1, 2])])!.slide(sortedOf([1]), sortedOf([1.5]))).toBe(false);
-    const union = CountsUnion.of([sortedOf([1, 1, 2])])!;
+    expect(CountsUnion.of([sortedOf([1, 2])], EXACT)!.slide(sortedOf([7]), sortedOf([1]))).toBe(false);
+    expect(CountsUnion.of([sortedOf([1, 1, 2])], EXACT)!.slide(sortedOf([1, 1, 1]), sortedOf([3]))).toBe(false);
+    expect(CountsUnion.of([sortedOf([1, 1, 2])], EXACT)!.slide(sortedOf([1]), sortedOf([1.5]))).toBe(false);
+    const union = CountsUnion.of([sortedOf([1, 1, 2])], EXACT)!;
     expect(union.slide(sortedOf([1]), sortedOf([3]))).toBe(true);
     expect(plain(union.sample())).toEqual(plain(sampleOf(sortedOf([1, 2, 3]))));
     expect(union.size).toBe(3);
   });
 
+  it('is not built where the merged union would not be exact whole values: a fraction shared by every value, more distinct values than maxExactValues', () => {
+    // 0.1 + 1 - 0.1 is 1: with a fractional base the slots would look whole (a review found it).
+    expect(CountsUnion.of([sortedOf([0.1, 1.1, 2.1, 5.1, 7.1]), sortedOf([0.1, 1.1])], EXACT)).toBeUndefined();
+    expect(CountsUnion.of([sortedOf([1, 2, 3]), sortedOf([3, 4])], 3)).toBeUndefined();
+    // Within its span (1 to 20, and room), a slide past 4 distinct values is refused.
+    const union = CountsUnion.of([sortedOf([1, 2, 3]), sortedOf([20])], 4)!;
+    expect(union.slide(sortedOf([1, 2, 3]), sortedOf([5, 6, 7]))).toBe(true);
+    expect(union.slide(sortedOf([20]), sortedOf([8, 9]))).toBe(false);
+  });
+
   it('leaves a current window with a fractional value to the sorted walk, which gives the same statistic', () => {
-    const union = CountsUnion.of([sortedOf([1, 2, 2, 5, 9])])!;
+    const union = CountsUnion.of([sortedOf([1, 2, 2, 5, 9])], EXACT)!;
     const current = sampleOf(sortedOf([2, 2.5, 7]));
     expect(latticeStatistic(union.sample(), current, 1)).toBe(latticeStatistic(sampleOf(sortedOf([1, 2, 2, 5, 9])), current, 1));
   });
