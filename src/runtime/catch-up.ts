@@ -1,4 +1,3 @@
-import type { Windowing } from '../operators/windowed-metrics/plan.ts';
 import type { WindowMerger } from '../operators/windowed-metrics/window-merger.ts';
 import type { Outbox } from './outbox.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -36,16 +35,16 @@ export const CATCH_UP: CatchUpBounds = {
  * when a window fired past the outbox's room (`aheadSamples`) and more are due, which the caller
  * fires later (after `roomOrTimeout`), processing no record in between. What is emitted, and in
  * which order, is then what one jump emits: time windows fire in order of their end, whatever
- * steps the watermark takes. Sessions, and a watermark that is not finite, jump at once (a
- * session's stale markers are stamped by the watermark steps' order).
+ * steps the watermark takes. Each step goes to the next window's firing time, so an empty gap of
+ * any length is one step (stepping by the slide, a record dated in the year 9999 took minutes of
+ * blocked loop per partition: found in review). Sessions jump at once (nextFireAt).
  */
-export function stepWatermark(merger: WindowMerger, target: number, windowing: Windowing, outbox: Outbox, aheadSamples: number): boolean {
+export function stepWatermark(merger: WindowMerger, target: number, outbox: Outbox, aheadSamples: number): boolean {
   while (merger.currentWatermark < target) {
-    const from = merger.currentWatermark;
     const before = outbox.size;
-    // A step of one slide passes at most one window end.
-    const jump = windowing.kind === 'session' || !Number.isFinite(from) || !Number.isFinite(target);
-    merger.advanceWatermark(jump ? target : Math.min(target, from + windowing.slideMs));
+    const next = merger.nextFireAt;
+    // A window admitted after the watermark passed its firing time fires with this jump, as it always did.
+    merger.advanceWatermark(next > merger.currentWatermark ? Math.min(target, next) : target);
     // While the outbox has room, the next window fires now: no pause, no batch fetched again.
     if (outbox.size !== before && outbox.size > aheadSamples && merger.currentWatermark < target) return false;
   }

@@ -223,10 +223,12 @@ export class PartialsTask implements PartitionTask {
    */
   private advanceWatermark(): boolean {
     const bounds = this.deps.catchUp ?? CATCH_UP;
-    this.catchingUp = !stepWatermark(this.merger, this.combinedWatermark(), this.deps.windowing, this.outbox, bounds.aheadSamples);
+    this.catchingUp = !stepWatermark(this.merger, this.combinedWatermark(), this.outbox, bounds.aheadSamples);
     if (!this.catchingUp) return true;
     this.pause();
-    void this.catchUp();
+    // A throw while firing leaves the merger part-way: the partition stays paused (its stall fails
+    // /readyz) until a restart restores it from its checkpoint, as a failed restore does.
+    this.catchUp().catch((error: unknown) => this.log.error({ err: error, partition: this.index }, 'catch-up failed: the partition stays paused'));
     return false;
   }
 

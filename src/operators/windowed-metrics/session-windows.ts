@@ -54,6 +54,11 @@ export class SessionWindows implements MergerWindows {
     return 'ok';
   }
 
+  /** Sessions are not stepped: a catch-up fires them in one jump (their stale markers are stamped by the order of the watermark's steps). */
+  nextFireAt(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
   fire(watermark: number): void {
     const gap = this.gapMs;
     const all = this.series;

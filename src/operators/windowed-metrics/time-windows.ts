@@ -37,6 +37,10 @@ export class TimeWindows implements MergerWindows {
     return 'ok';
   }
 
+  nextFireAt(): number {
+    return this.nextEnd === undefined ? Number.POSITIVE_INFINITY : this.nextEnd + this.options.allowedLatenessMs;
+  }
+
   fire(watermark: number): void {
     const lateness = this.options.allowedLatenessMs;
     const slide = this.slideMs;

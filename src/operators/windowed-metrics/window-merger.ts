@@ -42,6 +42,8 @@ export interface MergerWindows {
   add(partial: PartialAggregate, watermark: number): 'ok' | 'late';
   /** Fires every window the watermark closes, in order. */
   fire(watermark: number): void;
+  /** The watermark that fires the next window (its end plus the allowed lateness); +Infinity when none waits, or for sessions, which are not stepped. */
+  nextFireAt(): number;
   /** The partials waiting for their window (for the budget's recount after a restore). */
   waiting(): Iterable<PartialAggregate>;
   snapshot(): WindowsSnapshot;
@@ -84,6 +86,11 @@ export class WindowMerger {
 
   get currentWatermark(): number {
     return this.watermark;
+  }
+
+  /** The watermark that fires the next window; +Infinity when none waits (and for sessions). */
+  get nextFireAt(): number {
+    return this.windows.nextFireAt();
   }
 
   get seriesCount(): number {
