@@ -11,7 +11,7 @@ import { decodeMarker, decodePartialsMessage, MARKER_KEY, packState, unpackState
 import type { PartitionTask } from './partition-host.ts';
 import { Serial } from './serial.ts';
 import { CATCH_UP, roomOrTimeout, stepWatermark } from './catch-up.ts';
-import { stateSeriesShare } from '../tenancy/series-share.ts';
+import { stateSeriesShare } from './series-share.ts';
 import type { Stage2Deps } from './stage2.ts';
 
 /**

@@ -15,7 +15,7 @@ import { partialsTopic } from './repartition-codec.ts';
 import { systemScheduler } from './scheduler.ts';
 import { anomalyEventTopics } from '../sinks/anomaly-events/event-outbox.ts';
 import { Stage1 } from './stage1.ts';
-import { stateSeriesShare } from '../tenancy/series-share.ts';
+import { stateSeriesShare } from './series-share.ts';
 import { Stage2 } from './stage2.ts';
 
 /** Stage 2's checkpoint store as the pipeline configures it. */

@@ -1,6 +1,6 @@
 import type { PipelineConfig } from '../config/schema.ts';
 import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
-import { DEFAULT_MAX_STATE_SERIES } from './config.ts';
+import { DEFAULT_MAX_STATE_SERIES } from '../tenancy/config.ts';
 
 /**
  * Per tenant, the share of its `limits.max_state_series` one stage-2 task enforces. Tenants of
