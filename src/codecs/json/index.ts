@@ -43,14 +43,14 @@ class ObjectDecoder implements Decoder {
   constructor(private readonly contract: AvroContract | undefined) {}
 
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
-    const text = utf8Check(bytes);
-    if (text >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${text}`);
+    const utf8 = utf8Check(bytes);
+    if (utf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${utf8}`);
     const start = bomLength(bytes);
     const tooDeep = tooDeepOffset(bytes, start, bytes.length);
     if (tooDeep >= 0) return malformed(tooDeepDetail(tooDeep));
     let value: unknown;
     try {
-      value = JSON.parse(textOf(bytes, text, start, bytes.length));
+      value = JSON.parse(textOf(bytes, utf8, start, bytes.length));
     } catch {
       return malformed(`not JSON: ${describeJsonSyntaxError(bytes, start, bytes.length)}`);
     }
@@ -74,8 +74,8 @@ class NdjsonDecoder implements Decoder {
   constructor(private readonly contract: AvroContract | undefined) {}
 
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
-    const text = utf8Check(bytes);
-    if (text >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${text} (line ${lineOf(bytes, text)})`);
+    const utf8 = utf8Check(bytes);
+    if (utf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${utf8} (line ${lineOf(bytes, utf8)})`);
     const records: DecodedRecord[] = [];
     const length = bytes.length;
     let start = bomLength(bytes);
@@ -87,7 +87,7 @@ class NdjsonDecoder implements Decoder {
         if (tooDeep >= 0) return malformed(`ndjson line ${line}: ${tooDeepDetail(tooDeep)}`);
         let value: unknown;
         try {
-          value = JSON.parse(textOf(bytes, text, start, end));
+          value = JSON.parse(textOf(bytes, utf8, start, end));
         } catch {
           return malformed(`ndjson line ${line}: not JSON: ${describeJsonSyntaxError(bytes, start, end)}`);
         }

@@ -21,13 +21,13 @@ class OtlpJsonDecoder implements Decoder {
   constructor(private readonly keepContent: boolean) {}
 
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
-    const text = utf8Check(bytes);
-    if (text >= 0) return malformed(`otlp_json: not UTF-8: invalid byte sequence at byte ${text}`);
+    const utf8 = utf8Check(bytes);
+    if (utf8 >= 0) return malformed(`otlp_json: not UTF-8: invalid byte sequence at byte ${utf8}`);
     const tooDeep = tooDeepOffset(bytes, 0, bytes.length);
     if (tooDeep >= 0) return malformed(`otlp_json: ${tooDeepDetail(tooDeep)}`);
     let root: unknown;
     try {
-      root = JSON.parse(textOf(bytes, text, 0, bytes.length));
+      root = JSON.parse(textOf(bytes, utf8, 0, bytes.length));
     } catch {
       return malformed(`otlp_json: not JSON: ${describeJsonSyntaxError(bytes, 0, bytes.length)}`);
     }

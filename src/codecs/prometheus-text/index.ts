@@ -46,11 +46,11 @@ class PrometheusTextDecoder implements Decoder {
         }
       }
     }
-    const text = utf8Check(bytes);
-    if (text >= 0) return malformed(`prometheus_text line ${lineOf(bytes, text)}: not UTF-8 (invalid byte sequence at byte ${text})`);
+    const utf8 = utf8Check(bytes);
+    if (utf8 >= 0) return malformed(`prometheus_text line ${lineOf(bytes, utf8)}: not UTF-8 (invalid byte sequence at byte ${utf8})`);
     try {
       const options = { grouping, onLabelConflict: this.onLabelConflict, defaultTimestampMs, groupingBudget: this.groupingBudget };
-      return accept(parseExposition(textOf(bytes, text, 0, bytes.length), options));
+      return accept(parseExposition(textOf(bytes, utf8, 0, bytes.length), options));
     } catch (error) {
       if (error instanceof ExpositionError) return { ok: false, reason: error.reason, detail: `prometheus_text line ${error.line}: ${error.message}` };
       return malformed(`prometheus_text: cannot decode (${(error as Error).name})`);

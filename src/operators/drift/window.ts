@@ -86,19 +86,12 @@ export class DriftWindow {
     let v = typeof value === 'number' ? value : Number(value);
     if (!Number.isFinite(v)) throw new RangeError('a numerical drift value must be finite');
     if (v === 0) v = 0; // -0 counts as 0 (one distinct value, as pandas' value_counts has it)
-    this.count += weight;
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
-    if (!Number.isInteger(v)) this.integral = false;
+    this.observe(v, weight);
     if (this.sketch === null) this.append(v, weight);
     else this.sketch.accept(v, weight);
   }
 
-  /**
-   * add(value) of one stage-1 reading (weight 1; the metric's reader lets only finite numbers
-   * through for a numerical feature): an append while the window collects raw values, add's
-   * checks otherwise (~28 -> ~12 ns a record; a window takes one per record).
-   */
+  /** add(value) of one stage-1 reading (weight 1, finite for a numerical feature): an append while the window collects raw values, add's checks otherwise (~28 -> ~12 ns a record). */
   addReading(value: number | string): void {
     const pending = this.pending;
     if (typeof value !== 'number' || pending === null || this.pendingWeights !== null || pending.length >= PENDING_MAX || !Number.isFinite(value)) {
@@ -107,11 +100,16 @@ export class DriftWindow {
     }
     this.changed();
     const v = value === 0 ? 0 : value; // -0 counts as 0
-    this.count++;
+    this.observe(v, 1);
+    pending.push(v);
+  }
+
+  /** The window's count, range and integrality with a numerical value taken in. */
+  private observe(v: number, weight: number): void {
+    this.count += weight;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     if (this.integral && !Number.isInteger(v)) this.integral = false;
-    pending.push(v);
   }
 
   private append(v: number, weight: number): void {
