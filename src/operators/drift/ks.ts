@@ -48,7 +48,8 @@ export function ksTwoSample(a: NumericSample, b: NumericSample): KsResult {
 function ksStatistic(a: NumericSample, b: NumericSample): number {
   let maxS = Number.NEGATIVE_INFINITY;
   let minDiff = Number.POSITIVE_INFINITY;
-  const [av, ac, aTotal, bv, bc, bTotal] = [a.values, a.cumulativeWeights, a.total, b.values, b.cumulativeWeights, b.total];
+  const { values: av, cumulativeWeights: ac, total: aTotal } = a;
+  const { values: bv, cumulativeWeights: bc, total: bTotal } = b;
   let i = 0;
   let j = 0;
   while (i < av.length || j < bv.length) {

@@ -121,7 +121,8 @@ function trailingWindows(count: number, options: DriftWindowOptions): ReferenceS
 /** Slides the trailing union by the window that left and the one that came (dropped where it cannot: rebuilt at its next use). */
 function slideUnion(state: ReferenceState, removed: DriftWindow, added: DriftWindow): void {
   if (state.counts !== undefined) {
-    const [gone, come] = [removed.exactForm(), added.exactForm()];
+    const gone = removed.exactForm();
+    const come = added.exactForm();
     if (gone === undefined || come === undefined || !state.counts.slide(gone, come)) state.counts = undefined;
   } else if (state.union !== undefined && !state.union.slide(removed, added, state.windows)) {
     state.union = undefined;
