@@ -100,7 +100,8 @@ function wassersteinNormed(reference: NumericSample, current: NumericSample): nu
 /** ∫ |F_r - F_c| dx, evaluated between consecutive pooled values as scipy's `_cdf_distance` does. */
 function wassersteinDistance(a: NumericSample, b: NumericSample): number {
   // Locals, read once: a trailing union's sample lays its arrays out behind getters.
-  const [av, ac, aTotal, bv, bc, bTotal] = [a.values, a.cumulativeWeights, a.total, b.values, b.cumulativeWeights, b.total];
+  const { values: av, cumulativeWeights: ac, total: aTotal } = a;
+  const { values: bv, cumulativeWeights: bc, total: bTotal } = b;
   let i = 0;
   let j = 0;
   let previous = Number.NaN;

@@ -23,7 +23,11 @@ export const EMPTY_COUNTS: SortedCounts = { values: new Float64Array(0), counts:
 /** The wire's exact form of n distinct values, header written: [2, 0, n, values[n], counts[n]] (window-bytes.ts). */
 export function exactLayout(n: number): { all: Float64Array; values: Float64Array; counts: Float64Array } {
   // On a shared slab when small: a settled stage-1 window took its own off-heap buffer (~1.5 µs) per series and window.
-  const all = zeroedDoubles(EXACT_HEADER + 2 * n);
+  return exactFormIn(zeroedDoubles(EXACT_HEADER + 2 * n), n);
+}
+
+/** `all` (EXACT_HEADER + 2n doubles) as the exact form of n values: header written, values and counts as views. */
+function exactFormIn(all: Float64Array, n: number): { all: Float64Array; values: Float64Array; counts: Float64Array } {
   all[0] = WIRE_VERSION;
   all[1] = EXACT_FORM;
   all[2] = n;
@@ -38,11 +42,7 @@ let scratchWire = new Float64Array(256);
 /** exactLayout in one buffer per process, grown: for bytes copied at once (DriftWindow.wireOnce). */
 export function scratchLayout(n: number): { all: Float64Array; values: Float64Array; counts: Float64Array } {
   if (scratchWire.length < EXACT_HEADER + 2 * n) scratchWire = new Float64Array(Math.max(EXACT_HEADER + 2 * n, 2 * scratchWire.length));
-  const all = scratchWire.subarray(0, EXACT_HEADER + 2 * n);
-  all[0] = WIRE_VERSION;
-  all[1] = EXACT_FORM;
-  all[2] = n;
-  return { all, values: all.subarray(EXACT_HEADER, EXACT_HEADER + n), counts: all.subarray(EXACT_HEADER + n) };
+  return exactFormIn(scratchWire.subarray(0, EXACT_HEADER + 2 * n), n);
 }
 
 /** The wire's exact form's header (version 2, form 0, length): window-bytes.ts reads it. */
