@@ -47,8 +47,18 @@ export class DistinctAggregator implements Aggregator<HyperLogLog, string> {
     return acc.registers;
   }
 
+  /**
+   * Registers from a partial or a checkpoint: exactly 2^precision of them, each a rank this
+   * precision can give. A wrong count would make a sketch of another size, whose estimate and
+   * merges are silently wrong; a corrupt message is refused like any other (RangeError).
+   */
   decode(wire: unknown): HyperLogLog {
-    return new HyperLogLog(this.precision, new Uint8Array(wire as Uint8Array));
+    if (!(wire instanceof Uint8Array)) throw new RangeError('distinct registers are not bytes');
+    const registers = 1 << this.precision;
+    if (wire.length !== registers) throw new RangeError(`distinct sketch of ${wire.length} registers, expected ${registers} (precision ${this.precision})`);
+    const highestRank = 32 - this.precision + 1;
+    for (let i = 0; i < wire.length; i++) if (wire[i]! > highestRank) throw new RangeError(`distinct register ${i} holds rank ${wire[i]}, above ${highestRank}`);
+    return new HyperLogLog(this.precision, new Uint8Array(wire));
   }
 
   targets(base: readonly Label[]): readonly PointTarget[] {
