@@ -17,6 +17,9 @@
  * the gateway pipeline's 11 `bailian_gateway_*` metrics, without the per-window scores (drift,
  * anomaly, data quality, quantiles) added to the shipped file since, as a separate run labelled
  * `bench_run="issue12"` (checkpoints in memory, like the main run).
+ * BENCH_WORKLOAD=issue12-drift adds one drift metric to them, the shipped file's
+ * `bailian_tenant_input_tokens_drift`: issue 10's "a pipeline with one drift metric". BENCH_LABEL
+ * names the run (default: the workload), so a workload run twice keeps its series apart.
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
@@ -139,10 +142,25 @@ function asSeparateRun(loaded: LoadedPipeline, run: string, redisUrl: string): L
   return { ...separate, config: { ...separate.config, state: { ...separate.config.state, backend: 'redis', redis_url: redisUrl } } };
 }
 
-/** Issue 12's workload: the shipped pipeline's 11 cumulative metrics only, as run `issue12` (see the header). */
-function issue12Workload(loaded: LoadedPipeline): LoadedPipeline {
-  const run = labelledRun(loaded, 'issue12');
-  return { ...run, config: { ...run.config, metrics: run.config.metrics.filter((m) => m.name.startsWith('bailian_gateway_')) } };
+/** The drift metric BENCH_WORKLOAD=issue12-drift adds to issue 12's workload. */
+const BENCH_DRIFT_METRIC = 'bailian_tenant_input_tokens_drift';
+
+/**
+ * Issue 12's workload: the shipped pipeline's 11 cumulative metrics only, as the run `label` (see
+ * the header); with `drift`, also the shipped drift metric of input tokens.
+ */
+function issue12Workload(loaded: LoadedPipeline, label: string, drift: boolean): LoadedPipeline {
+  const run = labelledRun(loaded, label);
+  const kept = (name: string) => name.startsWith('bailian_gateway_') || (drift && name === BENCH_DRIFT_METRIC);
+  return { ...run, config: { ...run.config, metrics: run.config.metrics.filter((m) => kept(m.name)) } };
+}
+
+/** The pipeline phase's workload: the shipped pipeline, or one of issue 12's (BENCH_WORKLOAD, BENCH_LABEL). */
+function workloadOf(shipped: LoadedPipeline): LoadedPipeline {
+  const workload = process.env.BENCH_WORKLOAD;
+  if (workload === undefined) return shipped;
+  if (workload !== 'issue12' && workload !== 'issue12-drift') throw new Error(`BENCH_WORKLOAD ${workload}: expected issue12 or issue12-drift`);
+  return issue12Workload(shipped, process.env.BENCH_LABEL ?? workload, workload === 'issue12-drift');
 }
 
 /** Source records the group has committed (a separate run's "all records in", over its instances). */
@@ -162,7 +180,7 @@ async function leaveTogether(dir: string, instances: number): Promise<void> {
 async function pipeline(): Promise<void> {
   const shipped = await loadPipelineFile(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url).pathname);
   const run = process.env.BENCH_RUN;
-  const workload = process.env.BENCH_WORKLOAD === 'issue12' ? issue12Workload(shipped) : shipped;
+  const workload = workloadOf(shipped);
   const loaded = run === undefined ? workload : asSeparateRun(workload, run, process.env.BENCH_REDIS_URL!);
   // One connection for the whole run: the check runs every poll, inside the measured process.
   const admin = run === undefined ? undefined : new Kafka({ clientId: 'bench-offsets', brokers, logLevel: logLevel.NOTHING }).admin();

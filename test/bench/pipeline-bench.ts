@@ -7,7 +7,9 @@
  * the pipeline's totals in every tenant's Prometheus against the generator's own counts (exit 1
  * when any differs). A third phase runs the workload issue 12's goal was set on, the gateway
  * pipeline's 11 cumulative metrics (the shipped file has 21 since issue 10's scores), as run
- * `issue12`, with its own row, ratios and totals check.
+ * `issue12`, with its own row, ratios and totals check. Issue 10's drift figure follows: the same
+ * workload with one drift metric added, in ABBA order with it (four runs labelled apart), and what
+ * the drift metric adds to CPU per record, the mean of the two pairs.
  *
  * Then, unless --skip-instances, the same topic once more by one instance and by two at once (stage
  * 1 on two cores; checkpoints in Redis), each run's totals checked too.
@@ -125,6 +127,13 @@ try {
   const pipeline = await runPhase('pipeline', env);
   // The workload issue 12's goal was set on (11 metrics; the shipped file has 21 since issue 10): phase.ts.
   const issue12 = await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12' });
+  // Issue 10's "a pipeline with one drift metric": issue 12's workload with and without the
+  // shipped input-tokens drift metric, in ABBA order with the run above (each run labelled apart).
+  const drift = [
+    await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12-drift', BENCH_LABEL: 'issue12-drift' }),
+    await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12-drift', BENCH_LABEL: 'issue12-drift-b' }),
+  ];
+  const issue12Again = await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12', BENCH_LABEL: 'issue12-b' });
   const bareRate = records / bare.seconds;
   const pipelineRate = records / pipeline.seconds;
   const perMillion = (phase: PhaseResult) => (phase.cpuSeconds / records) * 1e6;
@@ -139,6 +148,13 @@ try {
   ratioRow('ratio pipeline / bare', pipeline);
   row("issue 12's 11 metrics → Prometheus", records / issue12.seconds, perMillion(issue12), issue12.maxRssMiB);
   ratioRow('ratio 11 metrics / bare', issue12);
+  row('11 metrics + one drift metric', records / drift[0]!.seconds, perMillion(drift[0]!), drift[0]!.maxRssMiB);
+  row('same, again', records / drift[1]!.seconds, perMillion(drift[1]!), drift[1]!.maxRssMiB);
+  row("issue 12's 11 metrics, again", records / issue12Again.seconds, perMillion(issue12Again), issue12Again.maxRssMiB);
+  // Each drift run against its neighbour without (ABBA): a drift between the runs cancels out.
+  const added = [perMillion(drift[0]!) / perMillion(issue12) - 1, perMillion(drift[1]!) / perMillion(issue12Again) - 1];
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
+  say(`one drift metric adds to the pipeline's CPU per record: ${pct((added[0]! + added[1]!) / 2)} (pairs ${added.map(pct).join(', ')}; issue 10's goal <= 10 %)`);
   say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
   // What the pipeline's CPU per record depends on besides records: its work per series and window.
   const offsets = kafka.admin();
@@ -156,7 +172,19 @@ try {
   say(`dead letters: ${pipeline.deadLetters!.join(' ') || 'none'}; failed samples: ${pipeline.failed!.join(' ') || 'none'}`);
 
   let ok = await checkTotals('bench_run=""', '');
-  ok = (await checkTotals('bench_run="issue12"', 'issue12')) && ok;
+  for (const run of ['issue12', 'issue12-drift', 'issue12-drift-b', 'issue12-b']) ok = (await checkTotals(`bench_run="${run}"`, run)) && ok;
+  for (const run of ['issue12-drift', 'issue12-drift-b']) ok = (await checkDriftScored(run)) && ok;
+
+  /** A drift run's drift metric reached every tenant's Prometheus (its scores, not only its records, were computed). */
+  async function checkDriftScored(run: string): Promise<boolean> {
+    let scored = true;
+    for (const tenant of TENANTS) {
+      const series = (await queryInstant(stack.prometheus[tenant]!.url, `count(bailian_tenant_input_tokens_drift{bench_run="${run}"})`, lastTimestamp / 1000))[0]?.value ?? 0;
+      scored &&= series > 0;
+      say(`check ${`${tenant} ${run}`.padEnd(15)}: ${series} drift series ${series > 0 ? 'OK' : 'MISSING'}`);
+    }
+    return scored;
+  }
 
   /** A run's totals (its series: `matcher`), read back from each tenant's own Prometheus, against the generator's counts. */
   async function checkTotals(matcher: string, run: string): Promise<boolean> {
