@@ -20,6 +20,7 @@ const fixtures = layoutFixtureConfigs.map((config) => {
   let snapshot = '';
   let main = '';
   let base = '';
+  let baseAt719 = '';
   for (let i = 0; i < 1500; i++) {
     if (i === 700) snapshot = Buffer.from(detector.snapshot().buffer).toString('base64');
     const [value, time] = layoutFixturePoint(i);
@@ -31,9 +32,12 @@ const fixtures = layoutFixtureConfigs.map((config) => {
     if (i % 3 === 0 || i === 719) {
       const log = Buffer.from(detector.logBytes()).toString('base64');
       detector.changedPages(false, (_page, bytes) => (base = Buffer.from(bytes).toString('base64')));
-      if (i === 719) main = log;
+      if (i === 719) {
+        main = log;
+        baseAt719 = base;
+      }
     }
   }
-  return { config: config satisfies AnomalyConfigInput, snapshot, main, base, scoresFrom700: scores.digest('hex'), scoresFrom720: scoresLater.digest('hex') };
+  return { config: config satisfies AnomalyConfigInput, snapshot, main, base: baseAt719, scoresFrom700: scores.digest('hex'), scoresFrom720: scoresLater.digest('hex') };
 });
 writeFileSync(new URL('v1-layout-fixture.json', import.meta.url), `${JSON.stringify(fixtures)}\n`);
