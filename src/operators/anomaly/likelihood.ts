@@ -38,6 +38,11 @@ export class AnomalyLikelihood {
     return [at, at + 1, ...ring, at + 2, at + 3, at + 4];
   }
 
+  /** The ring slot the next update writes (for DetectorModel.fetch: the likelihoods' slots are side by side). */
+  fetch(s: Float64Array): number {
+    return s[this.ringAt + ((s[this.at + 1]! | 0) % this.window) * this.ringStride]!;
+  }
+
   update(s: Float64Array, raw: number): number {
     const { at, window: w, averages } = this;
     const seen = s[at + 1]!;

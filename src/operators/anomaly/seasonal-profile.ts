@@ -69,6 +69,12 @@ export class SeasonalProfile {
     return z;
   }
 
+  /** The slot of `timeMs`'s first and last double (for DetectorModel.fetch: the update reads them later). */
+  fetch(s: Float64Array, timeMs: number): number {
+    const m = this.slotAt(timeMs);
+    return s[m]! + s[m + 2]!;
+  }
+
   /**
    * The range a point at `timeMs` was expected in, `width` spreads either side of its slot's mean
    * (the overall mean and spread while the slot is young), as `into.lower` and `into.upper`.

@@ -51,6 +51,18 @@ export class TransitionNovelty {
     return order1;
   }
 
+  /**
+   * The first and last double of the counts the next update reads (for DetectorModel.fetch): its
+   * context is the recent bins but the oldest, known before the value is binned.
+   */
+  fetch(s: Float64Array): number {
+    const { bins, order, recent } = this;
+    let context = 0;
+    for (let i = 1; i < order; i++) context = context * bins + s[recent + i]!;
+    const counts = this.tableAt + context * (1 + bins);
+    return s[counts]! + s[counts + bins]!;
+  }
+
   update(s: Float64Array, x: number): number {
     const { at, edges, bins, order } = this;
     const edgeCount = bins - 1;
