@@ -189,7 +189,10 @@ function stage2Input(metrics: MetricConfig[], series: number, windows: number, o
  * updates, emits nor checkpoints against none (`--off all`) +2.6 %. The forced scavenges are a
  * third of each side's figure (6-10 µs of 18-25 per series update), the anomaly side's 0.2-1.2 µs
  * more. Alone, 250 detectors taking turns update in 0.85 µs, 1.3-1.6 µs with 2 MB read between
- * windows: in stage 2 the update is bound by the ~25 cache lines it touches.
+ * windows: in stage 2 the update is bound by the ~25 cache lines it touches. (Since snapshot
+ * version 2 it touches ~12 and reads them up front, DetectorModel.fetch; with this workload, phases
+ * timed apart, load ~9, per series update: the update ~2.3 µs in place, the rest of the firing
+ * +0.6-0.9, the checkpoint's entries +0.4 and their packing +0.6, the forced scavenge +0.6-1.0.)
  * CPU µs per series update of each side, window by window.
  */
 function stage2Pair(series: number, windows: number, warmUpWindows: number): { without: number[]; with: number[] } {

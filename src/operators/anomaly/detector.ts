@@ -1,6 +1,6 @@
 import type { AnomalyConfigInput } from './config.ts';
 import { anomalyConfig } from './config.ts';
-import { DetectorModel, SNAPSHOT_VERSION, type PointScratch } from './detector-model.ts';
+import { DetectorModel, LEGACY_VERSION, type PointScratch } from './detector-model.ts';
 import { restoreLegacyBase, restoreLegacyMain } from './legacy-pages.ts';
 
 /** One scored point. */
@@ -60,7 +60,7 @@ export class AnomalyDetector {
   /** A base went out under a series entry that kept its log (a full rewrite): the log restarts at the next point. */
   private restart = false;
   /** Restored from a series entry whose base is still to come (`restorePage`): its log, or the old form's changed cells. */
-  private pending: { readonly log: Float64Array } | { readonly cells: Float64Array } | undefined;
+  private pending: { readonly log: Float64Array } | { readonly legacy: Float64Array; readonly cells: Float64Array } | undefined;
 
   /** With a configuration, or a model shared by many detectors (an anomaly metric's series). */
   constructor(config: AnomalyConfigInput | DetectorModel = {}) {
@@ -90,6 +90,11 @@ export class AnomalyDetector {
   /** The whole state, in a fixed number of float64s for this configuration (a copy). */
   snapshot(): Float64Array {
     return this.state.slice(0, this.model.slots);
+  }
+
+  /** The whole state in snapshot version 1's layout (a copy): for a rollback to the release before it, which reads no other. */
+  legacySnapshot(): Float64Array {
+    return this.model.legacy(this.state);
   }
 
   /**
@@ -138,13 +143,12 @@ export class AnomalyDetector {
     if (pending === undefined) throw new Error('anomaly state: a base part for a detector that expects none');
     const model = this.model;
     if ('cells' in pending) {
-      restoreLegacyBase(this.state, model.tables, aligned(bytes), pending.cells);
+      restoreLegacyBase(pending.legacy, model.legacyTables, aligned(bytes), pending.cells);
+      model.load(this.state, pending.legacy);
       this.pending = undefined;
       return;
     }
-    const base = aligned(bytes);
-    this.check(base[0], base[1], base.length);
-    this.state.set(base);
+    model.load(this.state, aligned(bytes));
     this.pending = undefined;
     // Replay the points the base does not hold yet; the log then holds them again, from the base.
     const { log } = pending;
@@ -157,11 +161,10 @@ export class AnomalyDetector {
     for (let k = 1 + 2 * skip; k < log.length; k += 2) this.updateInto(log[k]!, log[k + 1]!, scratch);
   }
 
-  /** A detector with `config` continuing from `snapshot` (taken with the same configuration). */
+  /** A detector with `config` continuing from `snapshot` (taken with the same configuration, in this layout or version 1's). */
   static restore(snapshot: Float64Array, config: AnomalyConfigInput | DetectorModel = {}): AnomalyDetector {
     const detector = new AnomalyDetector(config);
-    detector.check(snapshot[0], snapshot[1], snapshot.length);
-    detector.state.set(snapshot);
+    detector.model.load(detector.state, snapshot);
     return detector;
   }
 
@@ -181,9 +184,12 @@ export class AnomalyDetector {
    */
   static restoreHot(hot: Uint8Array, config: AnomalyConfigInput | DetectorModel = {}): AnomalyDetector {
     const detector = new AnomalyDetector(config);
-    const { model, state } = detector;
-    detector.pending = { cells: restoreLegacyMain(state, model.slots, model.tables, aligned(hot)) };
-    detector.check(state[0], state[1], model.slots);
+    const model = detector.model;
+    // That form is version 1's layout: put together there, then moved into this one with the base.
+    const legacy = new Float64Array(model.slots);
+    const cells = restoreLegacyMain(legacy, model.slots, model.legacyTables, aligned(hot));
+    if (legacy[0] !== LEGACY_VERSION || legacy[1] !== model.slots) throw new Error(`anomaly snapshot does not match this configuration (version ${legacy[0]}, ${legacy[1]} slots, expected ${model.slots})`);
+    detector.pending = { legacy, cells };
     return detector;
   }
 
@@ -203,14 +209,6 @@ export class AnomalyDetector {
     const at = this.model.slots + 1 + 2 * this.logged++;
     this.state[at] = value;
     this.state[at + 1] = timeMs;
-  }
-
-  /** Throws unless a restored header (version, slot count) and length match this configuration's layout. */
-  private check(version: number | undefined, slotCount: number | undefined, length: number): void {
-    const slots = this.model.slots;
-    if (version !== SNAPSHOT_VERSION || slotCount !== slots || length !== slots) {
-      throw new Error(`anomaly snapshot does not match this configuration (version ${version}, ${length} slots, expected ${slots})`);
-    }
   }
 }
 

@@ -7,14 +7,15 @@ import { EwStats } from './ew-stats.ts';
  * probability p is reported log-scaled, log(1 − (1 − p)) / log(1e−10), so 0.5 ≈ p = 1e−5 and 1 ≈
  * p = 1e−10. A raw score that is often high (a noisy series) therefore stops being alarming; a
  * raw score that is rarely high is. Reports 0 for the first `learn` points.
- * State, from `at`: the ring's sum, points seen, the ring of raw scores, the averages' EwStats.
+ * State: from `at` the ring's sum, points seen and the averages' EwStats; the ring of raw scores
+ * from `ringAt`, every `ringStride`-th double. The detector's likelihoods see the same points, so
+ * their rings are interleaved: slot k of each is side by side (one cache line an update instead of
+ * one per likelihood; snapshot version 1 had each ring between its sum and its EwStats).
  */
 export class AnomalyLikelihood {
-  static slots(window: number): number {
-    return 2 + window + EwStats.SLOTS;
-  }
+  /** Doubles from `at`; the ring is `window` more, interleaved with the other likelihoods'. */
+  static readonly SLOTS = 2 + EwStats.SLOTS;
 
-  private readonly ring: number;
   private readonly averages: EwStats;
 
   constructor(
@@ -22,11 +23,24 @@ export class AnomalyLikelihood {
     alpha: number,
     private readonly learn: number,
     private readonly at: number,
+    private readonly ringAt: number,
+    private readonly ringStride: number,
     /** Floor under the long-term spread, as numenta's (0.03 there too): a flat history is not certainty. */
     private readonly minSpread = 0.03,
   ) {
-    this.ring = at + 2;
-    this.averages = new EwStats(alpha, at + 2 + window);
+    this.averages = new EwStats(alpha, at + 2);
+  }
+
+  /** Where version 1's slots are now, in version 1's order: the sum, points seen, the ring, the EwStats. */
+  legacyOrder(): number[] {
+    const { at, ringAt, ringStride } = this;
+    const ring = Array.from({ length: this.window }, (_, k) => ringAt + k * ringStride);
+    return [at, at + 1, ...ring, at + 2, at + 3, at + 4];
+  }
+
+  /** The ring slot the next update writes (for DetectorModel.fetch: the likelihoods' slots are side by side). */
+  fetch(s: Float64Array): number {
+    return s[this.ringAt + ((s[this.at + 1]! | 0) % this.window) * this.ringStride]!;
   }
 
   update(s: Float64Array, raw: number): number {
@@ -36,7 +50,7 @@ export class AnomalyLikelihood {
     // below 2^31): as an int32 its remainder is
     // the same, computed as an integer modulo rather than a double's (with transition-novelty's
     // divisions done once: an update 1-2 % faster, 6 of 6 paired runs of 250 detectors).
-    const slot = this.ring + ((seen | 0) % w);
+    const slot = this.ringAt + ((seen | 0) % w) * this.ringStride;
     let sum = s[at]!;
     if (seen >= w) sum -= s[slot]!;
     s[slot] = raw;

@@ -10,7 +10,7 @@ export class RestPeriod {
   constructor(
     private readonly points: number,
     private readonly threshold: number,
-    private readonly at: number,
+    readonly at: number,
   ) {}
 
   /** A new detector's state: no detection yet, so not resting. */

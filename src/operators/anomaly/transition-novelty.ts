@@ -5,17 +5,23 @@
  * 1 − P(last bin | the order−1 bins before it) from fixed count tables (bins^order and
  * bins^(order−1) cells; a touched cell decays by `decay` so old habits fade). 1 means "never seen
  * this sequence of levels before".
- * State, from `at`: points seen, centre, scale, then the edges, transitions, contexts and recent
- * bins (the last `order`, oldest first).
+ * State: from `at` points seen, centre, scale, the edges and the recent bins (the last `order`,
+ * oldest first); from `tableAt` per context its count then its `bins` transitions' counts, so the
+ * two cells an update touches are side by side (snapshot version 1 had a table of transitions and
+ * one of contexts).
  */
 export class TransitionNovelty {
-  static slots(bins: number, order: number): number {
-    return 3 + (bins - 1) + bins ** order + bins ** (order - 1) + order;
+  /** Doubles from `at`. */
+  static headSlots(bins: number, order: number): number {
+    return 3 + (bins - 1) + order;
+  }
+
+  /** Doubles from `tableAt`. */
+  static tableSlots(bins: number, order: number): number {
+    return bins ** (order - 1) * (1 + bins);
   }
 
   private readonly edges: number;
-  private readonly transitions: number;
-  private readonly contexts: number;
   private readonly recent: number;
   /** Each edge's quantile, (i + 1) / bins, divided once here rather than per point. */
   private readonly taus: Float64Array;
@@ -26,20 +32,35 @@ export class TransitionNovelty {
     private readonly quantileRate: number,
     private readonly decay: number,
     private readonly at: number,
+    private readonly tableAt: number,
   ) {
     this.edges = at + 3;
-    this.transitions = this.edges + bins - 1;
-    this.contexts = this.transitions + bins ** order;
-    this.recent = this.contexts + bins ** (order - 1);
+    this.recent = this.edges + bins - 1;
     this.taus = Float64Array.from({ length: bins - 1 }, (_, i) => (i + 1) / bins);
   }
 
-  /** The count tables ([start, end) slots): transitions, contexts. */
-  get tables(): [number, number][] {
-    return [
-      [this.transitions, this.contexts],
-      [this.contexts, this.recent],
-    ];
+  /** Where version 1's slots are now, in version 1's order: the header and edges, the transitions, the contexts, the recent bins. */
+  legacyOrder(): number[] {
+    const { at, bins, order, tableAt } = this;
+    const contexts = bins ** (order - 1);
+    const order1: number[] = [];
+    for (let i = 0; i < 3 + bins - 1; i++) order1.push(at + i);
+    for (let t = 0; t < contexts * bins; t++) order1.push(tableAt + Math.floor(t / bins) * (1 + bins) + 1 + (t % bins));
+    for (let c = 0; c < contexts; c++) order1.push(tableAt + c * (1 + bins));
+    for (let i = 0; i < order; i++) order1.push(this.recent + i);
+    return order1;
+  }
+
+  /**
+   * The first and last double of the counts the next update reads (for DetectorModel.fetch): its
+   * context is the recent bins but the oldest, known before the value is binned.
+   */
+  fetch(s: Float64Array): number {
+    const { bins, order, recent } = this;
+    let context = 0;
+    for (let i = 1; i < order; i++) context = context * bins + s[recent + i]!;
+    const counts = this.tableAt + context * (1 + bins);
+    return s[counts]! + s[counts + bins]!;
   }
 
   update(s: Float64Array, x: number): number {
@@ -64,11 +85,12 @@ export class TransitionNovelty {
     if (seen < order) return 0;
     let context = 0;
     for (let i = 0; i < order - 1; i++) context = context * bins + s[recent + i]!;
-    const transition = context * bins + bin;
-    const c = s[this.transitions + transition]!;
-    const cc = s[this.contexts + context]!;
-    s[this.transitions + transition] = c * this.decay + 1;
-    s[this.contexts + context] = cc * this.decay + 1;
+    const counts = this.tableAt + context * (1 + bins);
+    const transition = counts + 1 + bin;
+    const c = s[transition]!;
+    const cc = s[counts]!;
+    s[transition] = c * this.decay + 1;
+    s[counts] = cc * this.decay + 1;
     return cc === 0 ? 1 : 1 - c / cc;
   }
 }

@@ -17,7 +17,7 @@ export class VolatilityShift {
   constructor(
     fastAlpha: number,
     slowAlpha: number,
-    private readonly at: number,
+    readonly at: number,
   ) {
     this.fast = new EwStats(fastAlpha, at + 2);
     this.slow = new EwStats(slowAlpha, at + 2 + EwStats.SLOTS);

@@ -45,7 +45,8 @@ describe('AnomalyDetector', () => {
         scores.update(new Float64Array([point.score, point.lower, point.upper, point.anomalous ? 1 : 0]));
         if (i % 250 === 0) {
           const snapshot = detector.snapshot();
-          snapshots.update(snapshot);
+          // In version 1's layout, as the digests were taken: the same doubles, elsewhere since version 2.
+          snapshots.update(detector.legacySnapshot());
           expect(Buffer.from(detector.bytes)).toEqual(Buffer.from(snapshot.buffer));
           detector = AnomalyDetector.restore(snapshot, config);
         }
