@@ -32,6 +32,9 @@ export const CATCH_UP: CatchUpBounds = {
   // Two waits: a tenant whose receiver goes down holds the others' windows for about 2 s once, not
   // a second per window for as long as it is down. A receiver up but this slow to answer anything
   // counts as down here (its windows fire unpaced, its samples wait in the outbox as a dead one's).
+  // Measured (test/integration/catch-up-isolation.test.ts, 30 windows of a healthy tenant next to
+  // a dead one): 26.1 s first to last counted with the dead tenant, 6.7 and 3.8 s left out. In
+  // pipeline-bench (every receiver up) no tenant was ever left out: the pacing is unchanged there.
   stalledAfterMs: 2_000,
 };
 
