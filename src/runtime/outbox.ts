@@ -2,6 +2,7 @@ import type { MetricPoint, MetricSink } from '../core/metric-model.ts';
 import { seriesPerPoint } from '../core/series-count.ts';
 import { packState, unpackState } from './repartition-codec.ts';
 import { decodePoints, encodePoints, fromLegacySamples, type LegacySampleWire, type PointsWire } from './outbox-wire.ts';
+import { TenantAcks } from './tenant-acks.ts';
 
 /**
  * The points a stage-2 partition has emitted that no receiver has acknowledged yet. They are
@@ -29,13 +30,25 @@ export class Outbox {
   private readonly handed = new Map<string, number>();
   private readonly waiting = new Map<string, number[]>();
   private turnScheduled = false;
-  /** Who waits for the unacknowledged samples to fall to a bound (`drainedTo`): one waiter, a catch-up. */
-  private drainWaiter: { samples: number; resolve: () => void } | undefined;
+  /** Who waits for the unacknowledged samples (as it counts them) to fall to a bound (`drainedTo`): one waiter, a catch-up. */
+  private drainWaiter: { samples: number; count: () => number; resolve: () => void } | undefined;
+  private readonly acks: TenantAcks;
 
-  constructor(private readonly sink: MetricSink) {}
+  /** `now`: the clock that tells how long a tenant has gone without an acknowledgement (`flowingSize`). */
+  constructor(
+    private readonly sink: MetricSink,
+    now: () => number = Date.now,
+  ) {
+    this.acks = new TenantAcks(now);
+  }
 
   get size(): number {
     return this.pendingSamples;
+  }
+
+  /** Unacknowledged samples of the tenants that had an acknowledgement less than `stalledAfterMs` ago (or started waiting then). */
+  flowingSize(stalledAfterMs: number): number {
+    return this.acks.flowing(stalledAfterMs);
   }
 
   add(tenant: string, points: readonly MetricPoint[]): void {
@@ -52,6 +65,7 @@ export class Outbox {
     for (const point of points) samples += seriesPerPoint(point.metric, point.value);
     this.entries.set(id, { tenant, points, samples, ...(packed ? { packed } : {}) });
     this.pendingSamples += samples;
+    this.acks.added(tenant, samples);
     const queue = this.waiting.get(tenant);
     const handed = this.handed.get(tenant) ?? 0;
     if (queue === undefined && handed < TURN_SAMPLES) {
@@ -67,21 +81,23 @@ export class Outbox {
     this.sink.write(entry.tenant, entry.points, () => {
       if (!this.entries.delete(id)) return;
       this.pendingSamples -= entry.samples;
+      this.acks.acked(entry.tenant, entry.samples);
       // Acknowledged before any checkpoint wrote it: there is nothing to remove.
       if (!this.added.delete(id)) this.acked.push(id);
-      if (this.drainWaiter !== undefined && this.pendingSamples <= this.drainWaiter.samples) this.releaseDrainWaiter();
+      if (this.drainWaiter !== undefined && this.drainWaiter.count() <= this.drainWaiter.samples) this.releaseDrainWaiter();
     });
   }
 
   /**
-   * Resolves once at most `samples` are unacknowledged (at once if so now, or when the outbox
-   * closes). A later call replaces an earlier one's wait, which then resolves.
+   * Resolves once at most `samples` are unacknowledged as `count` counts them (all of them by
+   * default), checked at each acknowledgement (at once if so now, or when the outbox closes). A
+   * later call replaces an earlier one's wait, which then resolves.
    */
-  drainedTo(samples: number): Promise<void> {
+  drainedTo(samples: number, count: () => number = () => this.pendingSamples): Promise<void> {
     this.releaseDrainWaiter();
-    if (this.closed || this.pendingSamples <= samples) return Promise.resolve();
+    if (this.closed || count() <= samples) return Promise.resolve();
     return new Promise((resolve) => {
-      this.drainWaiter = { samples, resolve };
+      this.drainWaiter = { samples, count, resolve };
     });
   }
 
@@ -162,6 +178,7 @@ export class Outbox {
     this.closed = true;
     this.entries.clear();
     this.pendingSamples = 0;
+    this.acks.clear();
     this.releaseDrainWaiter();
   }
 

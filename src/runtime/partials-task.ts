@@ -10,7 +10,7 @@ import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts'
 import { decodeMarker, decodePartialsMessage, MARKER_KEY, packState, unpackState, type WatermarkMarker } from './repartition-codec.ts';
 import type { PartitionTask } from './partition-host.ts';
 import { Serial } from './serial.ts';
-import { CATCH_UP, roomOrTimeout, stepWatermark } from './catch-up.ts';
+import { CATCH_UP, CatchUpPacer } from './catch-up.ts';
 import { stateSeriesShare } from './series-share.ts';
 import type { Stage2Deps } from './stage2.ts';
 
@@ -53,6 +53,7 @@ export class PartialsTask implements PartitionTask {
   readonly partition: TopicPartition;
   private readonly merger: WindowMerger;
   private readonly outbox: Outbox;
+  private readonly pacer: CatchUpPacer;
   private readonly events: EventOutbox | undefined;
   private readonly upstream = new Map<string, { watermark: number; idle: boolean }>();
   private epoch = 0;
@@ -82,7 +83,8 @@ export class PartialsTask implements PartitionTask {
     private readonly consumer: () => Consumer,
   ) {
     this.partition = { topic: deps.partialsTopic, partition: index };
-    this.outbox = new Outbox(deps.sink);
+    this.outbox = new Outbox(deps.sink, () => deps.clock.now());
+    this.pacer = new CatchUpPacer(this.outbox, deps.catchUp ?? CATCH_UP, deps.clock, () => deps.config.state.max_outbox_samples);
     const { config, metrics } = deps;
     const pipeline = config.name;
     this.events = anomalyEventTopics(config).length === 0
@@ -222,8 +224,7 @@ export class PartialsTask implements PartitionTask {
    * acknowledgements make room.
    */
   private advanceWatermark(): boolean {
-    const bounds = this.deps.catchUp ?? CATCH_UP;
-    this.catchingUp = !stepWatermark(this.merger, this.combinedWatermark(), this.outbox, bounds.aheadSamples);
+    this.catchingUp = !this.pacer.step(this.merger, this.combinedWatermark());
     if (!this.catchingUp) return true;
     this.pause();
     // A throw while firing leaves the merger part-way: the partition stays paused (its stall fails
@@ -234,7 +235,7 @@ export class PartialsTask implements PartitionTask {
 
   /** The next window of a catch-up, once the outbox has room (or waited long enough), then the next... */
   private async catchUp(): Promise<void> {
-    await roomOrTimeout(this.outbox, this.deps.catchUp ?? CATCH_UP, this.deps.clock);
+    await this.pacer.room();
     await this.serial.run(async () => {
       if (this.closed || !this.catchingUp) return;
       if (this.advanceWatermark()) this.maybeResume();

@@ -12,13 +12,13 @@ export class MemorySink implements SampleSink {
   readonly conflicts: string[] = [];
   writes = 0;
 
-  /** While true, writes wait unacknowledged (a receiver that is slow or away). */
-  hold = false;
+  /** While true (or true for the write's tenant), writes wait unacknowledged (a receiver that is slow or away). */
+  hold: boolean | ((tenant: string) => boolean) = false;
   private held: (() => void)[] = [];
 
   write(tenant: string, samples: readonly Sample[], onSettled?: () => void): void {
     this.writes++;
-    if (this.hold) {
+    if (this.hold === true || (this.hold !== false && this.hold(tenant))) {
       this.held.push(() => this.write(tenant, samples, onSettled));
       return;
     }

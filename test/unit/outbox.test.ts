@@ -8,9 +8,12 @@ import { SampleFlattener } from '../../src/sinks/prometheus/flatten.ts';
 
 /** A sink that records writes and settles them only when told to. */
 function recordingSink() {
-  const writes: { tenant: string; points: readonly MetricPoint[]; settle: () => void }[] = [];
+  const writes: { tenant: string; points: readonly MetricPoint[]; settled: boolean; settle: () => void }[] = [];
   const sink: MetricSink = {
-    write: (tenant, points, onSettled) => void writes.push({ tenant, points, settle: () => onSettled?.() }),
+    write: (tenant, points, onSettled) => {
+      const write = { tenant, points, settled: false, settle: () => ((write.settled = true), onSettled?.()) };
+      writes.push(write);
+    },
     flush: async () => {},
     close: async () => {},
   };
@@ -67,6 +70,43 @@ describe('outbox', () => {
     outbox.close();
     await Promise.resolve();
     expect(closed).toBe(true);
+  });
+
+  it("counts as flowing only the tenants acknowledging within the bound, each from its first write of a wait", () => {
+    const { sink, writes } = recordingSink();
+    let now = 0;
+    const outbox = new Outbox(sink, () => now);
+    outbox.add('acme', [point(1, 10_000)]);
+    outbox.add('globex', [point(2, 10_000)]);
+    outbox.add('globex', [point(3, 20_000)]);
+    expect(outbox.flowingSize(1_000)).toBe(3);
+    now = 999;
+    writes[1]!.settle(); // globex acknowledges one of its two: it is flowing again for a second
+    expect(outbox.flowingSize(1_000)).toBe(2);
+    now = 1_000; // acme: nothing acknowledged for the bound
+    expect(outbox.flowingSize(1_000)).toBe(1);
+    expect(outbox.flowingSize(Number.POSITIVE_INFINITY)).toBe(2);
+    expect(outbox.size).toBe(2);
+    // A tenant whose writes are all acknowledged starts over: its next write waits from then.
+    writes[0]!.settle();
+    writes[2]!.settle();
+    now = 50_000;
+    outbox.add('acme', [point(4, 30_000)]);
+    expect(outbox.flowingSize(1_000)).toBe(1);
+  });
+
+  it('tells a waiter that counts its own way (drainedTo with a count) at each acknowledgement', async () => {
+    const { sink, writes } = recordingSink();
+    const outbox = new Outbox(sink);
+    outbox.add('acme', [point(1, 10_000)]);
+    outbox.add('globex', [point(2, 10_000)]);
+    const acme = () => outbox.size - (writes[1]!.settled ? 0 : 1);
+    let drained = false;
+    void outbox.drainedTo(0, acme).then(() => (drained = true));
+    writes[0]!.settle();
+    await Promise.resolve();
+    expect(drained).toBe(true); // globex still waits: the count left it out
+    expect(outbox.size).toBe(1);
   });
 
   it('keeps unacknowledged writes in its snapshot, drops them once settled, and counts samples', () => {

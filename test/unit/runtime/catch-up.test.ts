@@ -1,11 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { metricSchema } from '../../../src/config/schema.ts';
-import type { MetricPoint } from '../../../src/core/metric-model.ts';
+import type { MetricPoint, MetricSink } from '../../../src/core/metric-model.ts';
 import { planMetrics, type Windowing } from '../../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../../src/operators/windowed-metrics/window-merger.ts';
-import { stepWatermark } from '../../../src/runtime/catch-up.ts';
-import type { Outbox } from '../../../src/runtime/outbox.ts';
+import { CATCH_UP, CatchUpPacer, stepWatermark } from '../../../src/runtime/catch-up.ts';
+import { Outbox } from '../../../src/runtime/outbox.ts';
+import { systemScheduler } from '../../../src/runtime/scheduler.ts';
 
 const groups = planMetrics(
   [
@@ -54,5 +55,28 @@ describe('stepWatermark (stage 2 catch-up)', () => {
     expect(turns).toBeGreaterThanOrEqual(5);
     expect(stepped.out).toEqual(jumped.out);
     expect(stepped.merger.currentWatermark).toBe(200_000);
+  });
+});
+
+describe('CatchUpPacer', () => {
+  it('leaves a tenant without acknowledgements for stalledAfterMs out of the count, unless the outbox is past max_outbox_samples', () => {
+    let now = 0;
+    const settles: (() => void)[] = [];
+    const sink: MetricSink = { write: (_tenant, _points, onSettled) => void settles.push(() => onSettled?.()), flush: async () => {}, close: async () => {} };
+    const outbox = new Outbox(sink, () => now);
+    let maxOutboxSamples = 100;
+    const pacer = new CatchUpPacer(outbox, { ...CATCH_UP, stalledAfterMs: 1_000 }, systemScheduler(() => now), () => maxOutboxSamples);
+    const points = (n: number): MetricPoint[] =>
+      Array.from({ length: n }, (_, i) => ({ metric: { name: 'x_total', type: 'counter', unit: '', help: '' }, labels: [{ name: 'i', value: String(i) }], timestampMs: 10_000, startTimestampMs: 0, value: i }));
+    outbox.add('dead', points(3));
+    outbox.add('alive', points(2));
+    expect(pacer.held()).toBe(5);
+    now = 999;
+    settles[1]!(); // alive acknowledges
+    outbox.add('alive', points(4));
+    now = 1_000;
+    expect(pacer.held()).toBe(4); // dead waited its bound: left out
+    maxOutboxSamples = 6; // 7 unacknowledged: over the memory bound, every sample counts again
+    expect(pacer.held()).toBe(7);
   });
 });

@@ -8,6 +8,8 @@ import { mismatches, referenceRun, StageRig, SOURCE_PARTITIONS, T0 } from '../..
  * records are a minute old, and the idle close (the wall-clock watermark) jumps over six windows.
  */
 const WAIT_MS = 1_000;
+/** Every tenant counts however long it waits: these tests pace on a receiver that holds everything. */
+const EVERY_WINDOW = { aheadSamples: 0, resumeSamples: 0, waitMs: WAIT_MS, stalledAfterMs: Number.POSITIVE_INFINITY };
 
 /** 50 records per source partition, event time a minute behind the clock, then silence. */
 async function oldRecords(rig: StageRig): Promise<void> {
@@ -17,10 +19,10 @@ async function oldRecords(rig: StageRig): Promise<void> {
   }
 }
 
-/** Window ends the sink has a point of (t1's m1 requests, emitted at every window). */
-function windowsDelivered(rig: StageRig): number[] {
+/** Window ends the sink has a point of (the tenant's m1 requests, emitted at every window). */
+function windowsDelivered(rig: StageRig, tenant = 't1'): number[] {
   const ends: number[] = [];
-  for (let end = T0 - 60_000; end <= T0 + 60_000; end += 10_000) if (rig.value('t1', 'rig_requests_total', { model: 'm1' }, end) !== undefined) ends.push(end);
+  for (let end = T0 - 60_000; end <= T0 + 60_000; end += 10_000) if (rig.value(tenant, 'rig_requests_total', { model: 'm1' }, end) !== undefined) ends.push(end);
   return ends;
 }
 
@@ -33,7 +35,7 @@ async function untilFirstWindowHeld(rig: StageRig): Promise<void> {
 describe('stage 2 catching up over several windows', { timeout: 60_000 }, () => {
   it('fires the next window once the previous ones are acknowledged, or after the wait bound', async () => {
     const rig = new StageRig();
-    rig.stage2Options = { catchUp: { aheadSamples: 0, resumeSamples: 0, waitMs: WAIT_MS } };
+    rig.stage2Options = { catchUp: EVERY_WINDOW };
     await rig.start();
     await oldRecords(rig);
     rig.sink.hold = true;
@@ -56,13 +58,13 @@ describe('stage 2 catching up over several windows', { timeout: 60_000 }, () => 
 
   it('a crash in the middle of a catch-up: its checkpoint resumes it, with the output of an undisturbed run', async () => {
     const scenario = async (rig: StageRig) => {
-      rig.stage2Options = { catchUp: { aheadSamples: 0, resumeSamples: 0, waitMs: WAIT_MS } };
+      rig.stage2Options = { catchUp: EVERY_WINDOW };
       await oldRecords(rig);
     };
     const reference = await referenceRun(scenario);
 
     const rig = new StageRig();
-    rig.stage2Options = { catchUp: { aheadSamples: 0, resumeSamples: 0, waitMs: WAIT_MS } };
+    rig.stage2Options = { catchUp: EVERY_WINDOW };
     const crashed = await rig.start({ stage1: false });
     const upstream = await rig.start({ stage2: false });
     await oldRecords(rig);
@@ -87,5 +89,29 @@ describe('stage 2 catching up over several windows', { timeout: 60_000 }, () => 
     const endOf = ([key]: [string, number]) => Number(key.slice(key.lastIndexOf('@') + 1));
     const lastEnd = Math.max(...reference.map(endOf));
     expect(rig.sink.sorted().filter((point) => endOf(point) <= lastEnd)).toEqual(reference);
+  });
+
+  it("one tenant's receiver down: the other tenant's windows wait for it only until it counts as stalled, not one per wait", async () => {
+    const STALLED_AFTER_MS = 2 * WAIT_MS;
+    const rig = new StageRig();
+    rig.stage2Options = { catchUp: { ...EVERY_WINDOW, stalledAfterMs: STALLED_AFTER_MS } };
+    await rig.start();
+    await oldRecords(rig);
+    rig.sink.hold = (tenant) => tenant === 't2';
+    await untilFirstWindowHeld(rig);
+    expect(windowsDelivered(rig, 't1').length).toBeLessThanOrEqual(2);
+
+    // Counted while it may still answer (two waits), then left out: every t1 window of the idle
+    // close is there, where one per wait would have taken six waits.
+    await rig.run(STALLED_AFTER_MS + 300);
+    expect(windowsDelivered(rig, 't1').length).toBeGreaterThanOrEqual(6);
+    expect(windowsDelivered(rig, 't2')).toEqual([]);
+
+    // t2's receiver is back: its windows arrive, exactly.
+    rig.sink.release();
+    await rig.step();
+    expect(windowsDelivered(rig, 't2').length).toBeGreaterThanOrEqual(6);
+    await rig.finish();
+    expect(mismatches(rig)).toEqual([]);
   });
 });

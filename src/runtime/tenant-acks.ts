@@ -1,0 +1,40 @@
+/**
+ * Per tenant of an outbox: its unacknowledged samples, and since when it has gone without an
+ * acknowledgement. A catch-up paces its windows on the tenants whose receivers acknowledge
+ * (catch-up.ts): counted with them, one tenant whose receiver is down held every other tenant's
+ * windows of the partition to one per wait.
+ */
+export class TenantAcks {
+  /** Only tenants with unacknowledged samples: a tenant leaves when its last write is acknowledged. */
+  private readonly tenants = new Map<string, { samples: number; since: number }>();
+
+  constructor(private readonly now: () => number) {}
+
+  added(tenant: string, samples: number): void {
+    if (samples === 0) return;
+    const waiting = this.tenants.get(tenant);
+    // A tenant waits from its first unacknowledged write, not from its last acknowledgement before an idle spell.
+    if (waiting === undefined) this.tenants.set(tenant, { samples, since: this.now() });
+    else waiting.samples += samples;
+  }
+
+  acked(tenant: string, samples: number): void {
+    const waiting = this.tenants.get(tenant);
+    if (waiting === undefined || samples === 0) return;
+    waiting.samples -= samples;
+    waiting.since = this.now();
+    if (waiting.samples <= 0) this.tenants.delete(tenant);
+  }
+
+  /** Unacknowledged samples of the tenants that had an acknowledgement, or their first write, less than `stalledAfterMs` ago. */
+  flowing(stalledAfterMs: number): number {
+    const after = this.now() - stalledAfterMs;
+    let samples = 0;
+    for (const waiting of this.tenants.values()) if (waiting.since > after) samples += waiting.samples;
+    return samples;
+  }
+
+  clear(): void {
+    this.tenants.clear();
+  }
+}
