@@ -5,8 +5,8 @@ import type { Scheduler } from './scheduler.ts';
 /**
  * How a watermark jump that closes several windows (the final idle close, a catch-up after a
  * stall) fires them: a window at a time while at most `aheadSamples` samples of the partition are
- * unacknowledged (of the tenants acknowledging: `CatchUpPacer`); past that, the next once acknowledgements bring them down to `resumeSamples`,
- * or after `waitMs` without that. All at once, every window's points, the sink's queues and their
+ * unacknowledged (of the tenants acknowledging: `CatchUpPacer`); past that, the next once
+ * acknowledgements bring them down to `resumeSamples`, or after `waitMs` without that. All at once, every window's points, the sink's queues and their
  * requests were alive together: pipeline-bench's final close built 10–20 windows in one go.
  * Measured (pipeline-bench, 1M records, 5 runs each way taking turns, load 6–16): the final close
  * added 7–26 MiB over the run's own RSS high before (mean 17), 0–6 after (mean 2); large-object
@@ -49,7 +49,9 @@ export const CATCH_UP: CatchUpBounds = {
  * its tenants at once and in order of the ends (the outbox keeps each tenant's order and its
  * exactly-once acknowledgements). Past `max_outbox_samples` every sample counts again, as before
  * this change: the partition is over its memory bound, and a dead receiver's windows then come one
- * per wait (the input is paused meanwhile anyway).
+ * per wait (the input is paused meanwhile anyway). So does every sample when no receiver of the
+ * partition has answered for `stalledAfterMs` (all down, or one shared receiver): nothing then
+ * tells a dead receiver from a live one (found in review: the pacing was off in that case).
  */
 export class CatchUpPacer {
   constructor(
@@ -83,11 +85,11 @@ export class CatchUpPacer {
  * Moves `merger`'s watermark towards `target` a window at a time: true when it is there; false
  * when a window fired past the outbox's room (more than `aheadSamples` of the `held` samples) and
  * more are due, which the caller fires later (after `CatchUpPacer.room`), processing no record in
- * between. What is emitted, and in
- * which order, is then what one jump emits: time windows fire in order of their end, whatever
- * steps the watermark takes. Each step goes to the next window's firing time, so an empty gap of
- * any length is one step (stepping by the slide, a record dated in the year 9999 took minutes of
- * blocked loop per partition: found in review). Sessions jump at once (nextFireAt).
+ * between. What is emitted, and in which order, is then what one jump emits: time windows fire
+ * in order of their end, whatever steps the watermark takes. Each step goes to the next window's
+ * firing time, so an empty gap of any length is one step (stepping by the slide, a record dated in
+ * the year 9999 took minutes of blocked loop per partition: found in review). Sessions jump at
+ * once (nextFireAt).
  */
 export function stepWatermark(merger: WindowMerger, target: number, outbox: Pick<Outbox, 'size'>, aheadSamples: number, held = () => outbox.size): boolean {
   while (merger.currentWatermark < target) {

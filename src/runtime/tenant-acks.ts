@@ -8,6 +8,9 @@ export class TenantAcks {
   /** Only tenants with unacknowledged samples: a tenant leaves when its last write is acknowledged. */
   private readonly tenants = new Map<string, { samples: number; since: number }>();
 
+  /** When any tenant last had an acknowledgement. */
+  private lastAcked = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly now: () => number) {}
 
   added(tenant: string, samples: number): void {
@@ -22,16 +25,29 @@ export class TenantAcks {
     const waiting = this.tenants.get(tenant);
     if (waiting === undefined || samples === 0) return;
     waiting.samples -= samples;
-    waiting.since = this.now();
+    waiting.since = this.lastAcked = this.now();
     if (waiting.samples <= 0) this.tenants.delete(tenant);
   }
 
-  /** Unacknowledged samples of the tenants that had an acknowledgement, or their first write, less than `stalledAfterMs` ago. */
+  /**
+   * Unacknowledged samples of the tenants that had an acknowledgement, or their first write, less
+   * than `stalledAfterMs` ago. All of them when no tenant did and no acknowledgement came in that
+   * time: then no receiver is answering (every one down, one shared receiver down, or all that slow),
+   * nothing tells a dead receiver from the others, and pacing on every sample is what bounds memory.
+   */
   flowing(stalledAfterMs: number): number {
     const after = this.now() - stalledAfterMs;
     let samples = 0;
-    for (const waiting of this.tenants.values()) if (waiting.since > after) samples += waiting.samples;
-    return samples;
+    let all = 0;
+    let anyFlowing = this.lastAcked > after;
+    for (const waiting of this.tenants.values()) {
+      all += waiting.samples;
+      if (waiting.since > after) {
+        samples += waiting.samples;
+        anyFlowing = true;
+      }
+    }
+    return anyFlowing ? samples : all;
   }
 
   clear(): void {

@@ -30,7 +30,7 @@ const TOPIC = 'catch-up-isolation.gateway.logs';
 const WINDOW_MS = 10_000;
 const SPAN_MS = 300_000;
 /** Reading, flushing and firing the 30 windows with every receiver up, with room for a loaded machine. */
-const NORMAL_FLOW_MS = 8_000;
+const NORMAL_FLOW_MS = 12_000;
 
 const kafka = testKafka(stack.brokers, 'catch-up-isolation-test');
 const start = Math.floor((Date.now() - SPAN_MS - 120_000) / WINDOW_MS) * WINDOW_MS;

@@ -118,7 +118,8 @@ export class DetectorModel {
   load(s: Float64Array, saved: Float64Array): void {
     const version = saved[0];
     const slots = this.slots;
-    if ((version !== SNAPSHOT_VERSION && version !== LEGACY_VERSION) || saved[1] !== slots || saved.length !== slots) {
+    if (version !== SNAPSHOT_VERSION && version !== LEGACY_VERSION) throw new Error(`anomaly snapshot of unknown version ${version} (this release reads ${LEGACY_VERSION} and ${SNAPSHOT_VERSION})`);
+    if (saved[1] !== slots || saved.length !== slots) {
       throw new Error(`anomaly snapshot does not match this configuration (version ${version}, ${saved.length} slots, expected ${slots})`);
     }
     if (version === SNAPSHOT_VERSION) {

@@ -92,7 +92,10 @@ export class AnomalyDetector {
     return this.state.slice(0, this.model.slots);
   }
 
-  /** The whole state in snapshot version 1's layout (a copy): for a rollback to the release before it, which reads no other. */
+  /**
+   * The whole state in snapshot version 1's layout (a copy), which the release before version 2
+   * reads: the tests pin version 1's bytes with it. Checkpoints always write version 2.
+   */
   legacySnapshot(): Float64Array {
     return this.model.legacy(this.state);
   }

@@ -43,12 +43,12 @@ export class TransitionNovelty {
   legacyOrder(): number[] {
     const { at, bins, order, tableAt } = this;
     const contexts = bins ** (order - 1);
-    const order1: number[] = [];
-    for (let i = 0; i < 3 + bins - 1; i++) order1.push(at + i);
-    for (let t = 0; t < contexts * bins; t++) order1.push(tableAt + Math.floor(t / bins) * (1 + bins) + 1 + (t % bins));
-    for (let c = 0; c < contexts; c++) order1.push(tableAt + c * (1 + bins));
-    for (let i = 0; i < order; i++) order1.push(this.recent + i);
-    return order1;
+    const v1Slots: number[] = [];
+    for (let i = 0; i < 3 + bins - 1; i++) v1Slots.push(at + i);
+    for (let t = 0; t < contexts * bins; t++) v1Slots.push(tableAt + Math.floor(t / bins) * (1 + bins) + 1 + (t % bins));
+    for (let c = 0; c < contexts; c++) v1Slots.push(tableAt + c * (1 + bins));
+    for (let i = 0; i < order; i++) v1Slots.push(this.recent + i);
+    return v1Slots;
   }
 
   /**

@@ -78,5 +78,14 @@ describe('CatchUpPacer', () => {
     expect(pacer.held()).toBe(4); // dead waited its bound: left out
     maxOutboxSamples = 6; // 7 unacknowledged: over the memory bound, every sample counts again
     expect(pacer.held()).toBe(7);
+    maxOutboxSamples = 100;
+    now = 1_998;
+    expect(pacer.held()).toBe(4); // alive's last acknowledgement (999) is within the bound
+    now = 1_999; // no receiver has answered for the bound: nothing tells the dead one apart, all count (memory)
+    expect(pacer.held()).toBe(7);
+    settles[2]!(); // alive's 4 acknowledged: it is answering, so dead's 3 are left out again
+    expect(pacer.held()).toBe(0);
+    now = 3_000;
+    expect(pacer.held()).toBe(3); // and when it too has been quiet for the bound, they count
   });
 });
