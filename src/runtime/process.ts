@@ -63,6 +63,7 @@ interface Part {
  */
 export async function startPipelines(pipelines: readonly LoadedPipeline[], options: StartOptions): Promise<RunningPipelines> {
   const { logger } = options;
+  // Process-wide, so here where the process's pipelines start: the old space near live, not ~2× it (issue 12's peak RSS).
   boundOldGenerationGrowth();
   const metrics = new SluiceMetrics();
   // One value per key for the process: a sink type's metrics are registered once, however many pipelines use it.
