@@ -6,6 +6,7 @@ import { KafkajsClient } from '../sources/kafka/kafkajs-client.ts';
 import type { CheckpointStore } from '../state/checkpoint-store.ts';
 import { startTelemetryServer, type ReloadAnswer } from '../telemetry/http-server.ts';
 import { SluiceMetrics } from '../telemetry/metrics.ts';
+import { boundOldGenerationGrowth } from './heap-growth.ts';
 import { openCheckpointStore, PipelineRunner } from './pipeline.ts';
 import { TenantSinks } from './tenant-sinks.ts';
 
@@ -62,6 +63,8 @@ interface Part {
  */
 export async function startPipelines(pipelines: readonly LoadedPipeline[], options: StartOptions): Promise<RunningPipelines> {
   const { logger } = options;
+  // Process-wide, so here where the process's pipelines start: the old space near live, not ~2× it (issue 12's peak RSS).
+  boundOldGenerationGrowth();
   const metrics = new SluiceMetrics();
   // One value per key for the process: a sink type's metrics are registered once, however many pipelines use it.
   const sharedValues = new Map<string, unknown>();

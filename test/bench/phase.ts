@@ -55,13 +55,16 @@ function report(result: Record<string, unknown>): void {
  * every 250 ms as JSON lines (MiB, seconds since start; loopMaxMs: the longest event-loop delay since the
  * line before), plus V8's heap spaces at each new RSS high;
  * (file name: <file>.<phase>[.<run>].<pid>) with BENCH_HEAP_SNAPSHOT_MIB=<n> as well, one heap snapshot next to that file when RSS first
- * passes n MiB. Off by default: sampling and snapshots cost the run time.
+ * passes n MiB; with BENCH_HEAP_SNAPSHOT_SECONDS=<s>, one after s seconds instead (the same point of
+ * two phases whose RSS differs, e.g. mid-run). Off by default: sampling and snapshots cost the run
+ * time, and a snapshot itself raises RSS by far more than the difference sought.
  */
 function traceMemory(file: string | undefined): { mark(what: string): void; stop(): void } | undefined {
   if (!file) return undefined;
   const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
   const lines: string[] = [];
   const snapshotAt = process.env.BENCH_HEAP_SNAPSHOT_MIB ? Number(process.env.BENCH_HEAP_SNAPSHOT_MIB) : Number.POSITIVE_INFINITY;
+  const snapshotAfterMs = process.env.BENCH_HEAP_SNAPSHOT_SECONDS ? Number(process.env.BENCH_HEAP_SNAPSHOT_SECONDS) * 1000 : Number.POSITIVE_INFINITY;
   let snapshotTaken = false;
   let high = 0;
   const from = performance.now();
@@ -77,7 +80,7 @@ function traceMemory(file: string | undefined): { mark(what: string): void; stop
       line.spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, [mib(s.space_size), mib(s.space_used_size)]]));
     }
     lines.push(JSON.stringify(line));
-    if (!snapshotTaken && m.rss > snapshotAt * 1048576) {
+    if (!snapshotTaken && (m.rss > snapshotAt * 1048576 || performance.now() - from > snapshotAfterMs)) {
       snapshotTaken = true;
       lines.push(JSON.stringify({ snapshot: writeHeapSnapshot(`${file}.heapsnapshot`) }));
     }
