@@ -7,9 +7,9 @@ import { setFlagsFromString } from 'node:v8';
  * soon after: a flush's partials, a fired window's samples, a checkpoint's packed entries. With
  * V8's own factor the old space sat at ~2× live, and the external memory (fetch buffers, request
  * bodies) climbed a further ~64 MiB between two full GCs: most of the gap to the bare consume's
- * peak RSS (issue 12: 1.29–1.44× it). At 1.75× the peak is 1.03–1.11× the bare consume's. Lower
- * costs CPU: a full GC marks the whole live heap once per (growth × live) promoted, so its cost
- * per promoted byte goes as 1 / growth; at 50 % issue 12's 11-metric run took ~25 CPU-s per 1M
+ * peak RSS (issue 12: 1.29–1.44× it). At 1.75× the peak is 1.03–1.20× the bare consume's. Lower
+ * costs CPU: a full GC marks the whole live heap once per (growth − 1) × live promoted, so its
+ * cost per promoted byte goes as 1 / (growth − 1); at 50 % issue 12's 11-metric run took ~25 CPU-s per 1M
  * records in both runs against 17.5–21 (figures in the commit that set this).
  */
 export const OLD_GENERATION_GROWTH_PERCENT = 75;
