@@ -46,9 +46,13 @@ export class Outbox {
     return this.pendingSamples;
   }
 
-  /** Unacknowledged samples of the tenants that had an acknowledgement less than `stalledAfterMs` ago (or started waiting then). */
+  /**
+   * Unacknowledged samples of the tenants that had an acknowledgement less than `stalledAfterMs`
+   * ago (or started waiting then); all of them when no receiver has answered in that time, since
+   * pacing on every sample is then what bounds memory (TenantAcks.flowing).
+   */
   flowingSize(stalledAfterMs: number): number {
-    return this.acks.flowing(stalledAfterMs);
+    return this.acks.flowing(stalledAfterMs) ?? this.pendingSamples;
   }
 
   add(tenant: string, points: readonly MetricPoint[]): void {

@@ -31,23 +31,21 @@ export class TenantAcks {
 
   /**
    * Unacknowledged samples of the tenants that had an acknowledgement, or their first write, less
-   * than `stalledAfterMs` ago. All of them when no tenant did and no acknowledgement came in that
-   * time: then no receiver is answering (every one down, one shared receiver down, or all that slow),
-   * nothing tells a dead receiver from the others, and pacing on every sample is what bounds memory.
+   * than `stalledAfterMs` ago; undefined when no tenant did and no acknowledgement came in that
+   * time: then no receiver is answering (every one down, one shared receiver down, or all that slow)
+   * and nothing tells a dead receiver from the others.
    */
-  flowing(stalledAfterMs: number): number {
+  flowing(stalledAfterMs: number): number | undefined {
     const after = this.now() - stalledAfterMs;
     let samples = 0;
-    let all = 0;
     let anyFlowing = this.lastAcked > after;
     for (const waiting of this.tenants.values()) {
-      all += waiting.samples;
       if (waiting.since > after) {
         samples += waiting.samples;
         anyFlowing = true;
       }
     }
-    return anyFlowing ? samples : all;
+    return anyFlowing ? samples : undefined;
   }
 
   clear(): void {

@@ -116,19 +116,24 @@ export class DetectorModel {
    * this layout. Throws unless its header and length match this configuration.
    */
   load(s: Float64Array, saved: Float64Array): void {
-    const version = saved[0];
+    this.check(saved);
     const slots = this.slots;
-    if (version !== SNAPSHOT_VERSION && version !== LEGACY_VERSION) throw new Error(`anomaly snapshot of unknown version ${version} (this release reads ${LEGACY_VERSION} and ${SNAPSHOT_VERSION})`);
-    if (saved[1] !== slots || saved.length !== slots) {
-      throw new Error(`anomaly snapshot does not match this configuration (version ${version}, ${saved.length} slots, expected ${slots})`);
-    }
-    if (version === SNAPSHOT_VERSION) {
+    if (saved[0] === SNAPSHOT_VERSION) {
       s.set(saved);
       return;
     }
     const to = this.fromLegacy;
     for (let i = 0; i < slots; i++) s[to[i]!] = saved[i]!;
     s[0] = SNAPSHOT_VERSION;
+  }
+
+  /** Throws unless `saved` is a whole state of this configuration (its header and length) in one of `versions`. */
+  check(saved: Float64Array, versions: readonly number[] = [SNAPSHOT_VERSION, LEGACY_VERSION]): void {
+    const version = saved[0]!;
+    if (!versions.includes(version)) throw new Error(`anomaly snapshot of version ${version}, expected ${versions.join(' or ')}`);
+    if (saved[1] !== this.slots || saved.length !== this.slots) {
+      throw new Error(`anomaly snapshot does not match this configuration (version ${version}, ${saved.length} slots, expected ${this.slots})`);
+    }
   }
 
   /** The state `s` in version 1's layout (a copy): what the release before it reads. */

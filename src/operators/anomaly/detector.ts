@@ -191,7 +191,7 @@ export class AnomalyDetector {
     // That form is version 1's layout: put together there, then moved into this one with the base.
     const legacy = new Float64Array(model.slots);
     const cells = restoreLegacyMain(legacy, model.slots, model.legacyTables, aligned(hot));
-    if (legacy[0] !== LEGACY_VERSION || legacy[1] !== model.slots) throw new Error(`anomaly snapshot does not match this configuration (version ${legacy[0]}, ${legacy[1]} slots, expected ${model.slots})`);
+    model.check(legacy, [LEGACY_VERSION]);
     detector.pending = { legacy, cells };
     return detector;
   }
