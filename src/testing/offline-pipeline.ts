@@ -5,7 +5,6 @@ import type { DecodeContext } from '../codecs/decoder.ts';
 import type { PartialAggregate } from '../operators/windowed-metrics/partial.ts';
 import { planMetrics, planWindowing, type SeriesGroupPlan, type Windowing } from '../operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
-import { taskShare } from '../operators/windowed-metrics/series-budget.ts';
 import { WindowMerger } from '../operators/windowed-metrics/window-merger.ts';
 import { SampleFlattener } from '../sinks/prometheus/flatten.ts';
 import type { MetricPoint } from '../core/metric-model.ts';
@@ -13,7 +12,7 @@ import type { Sample } from '../core/types.ts';
 import { Ingest } from '../runtime/ingest.ts';
 import { PartitionClock } from '../runtime/partition-clock.ts';
 import { decodePartial, encodePartial, partitionOfSeries } from '../runtime/repartition-codec.ts';
-import { DEFAULT_MAX_STATE_SERIES } from '../tenancy/config.ts';
+import { stateSeriesShare } from '../runtime/series-share.ts';
 
 /** What is built once per pipeline file: its ingest, metric plans and windowing. */
 export interface PipelineParts {
@@ -66,7 +65,7 @@ export class OfflinePipeline {
       const clock = new PartitionClock({ maxOutOfOrdernessMs: window.max_out_of_orderness, allowedLatenessMs: window.allowed_lateness });
       this.sources.set(source, { clock, combiner: new PreAggregator(groups, windowing) });
     }
-    const options = { allowedLatenessMs: window.allowed_lateness, expireAfterMs: config.series.expire_after, seriesBudget: seriesShare(config) };
+    const options = { allowedLatenessMs: window.allowed_lateness, expireAfterMs: config.series.expire_after, seriesBudget: stateSeriesShare(config) };
     // Tests and dry runs speak Prometheus series (what a remote-write receiver stores): stage 2's points, flattened.
     const flattener = new SampleFlattener();
     const flattened = { emit: (tenant: string, points: MetricPoint[]) => emitter.emit(tenant, flattener.flatten(points)) };
@@ -125,13 +124,4 @@ const LATE: Rejection = { reason: 'late', detail: 'older than its partition wate
 function closeOf(partial: PartialAggregate, windowing: Windowing): number {
   if (windowing.kind === 'session') return partial.end + windowing.gapMs;
   return partial.start + windowing.sizeMs; // a pane's last window starts where the pane starts
-}
-
-/** Per tenant, the share of its state-series limit one stage-2 partition enforces (as stage 2 computes it). */
-function seriesShare(config: PipelineConfig): (tenant: string) => number {
-  const { tenants, default_route: route } = config.tenants;
-  return (tenant) => {
-    const limits = Object.hasOwn(tenants, tenant) ? tenants[tenant]!.limits : route?.limits;
-    return taskShare(limits?.max_state_series ?? DEFAULT_MAX_STATE_SERIES, config.repartition.partitions);
-  };
 }

@@ -30,6 +30,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { pino } from 'pino';
 import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
 import { startPipelines } from '../../src/runtime/process.ts';
+import { issue12Metrics } from './issue12-workload.ts';
 import { WindowLatencyWatch } from './window-latency.ts';
 
 const phase = process.argv[2];
@@ -145,17 +146,10 @@ function asSeparateRun(loaded: LoadedPipeline, run: string, redisUrl: string): L
   return { ...separate, config: { ...separate.config, state: { ...separate.config.state, backend: 'redis', redis_url: redisUrl } } };
 }
 
-/** The drift metric BENCH_WORKLOAD=issue12-drift adds to issue 12's workload. */
-const BENCH_DRIFT_METRIC = 'bailian_tenant_input_tokens_drift';
-
-/**
- * Issue 12's workload: the shipped pipeline's 11 cumulative metrics only, as the run `label` (see
- * the header); with `drift`, also the shipped drift metric of input tokens.
- */
+/** Issue 12's workload (issue12-workload.ts), with or without issue 10's drift metric, as the run `label` (see the header). */
 function issue12Workload(loaded: LoadedPipeline, label: string, drift: boolean): LoadedPipeline {
   const run = labelledRun(loaded, label);
-  const kept = (name: string) => name.startsWith('bailian_gateway_') || (drift && name === BENCH_DRIFT_METRIC);
-  return { ...run, config: { ...run.config, metrics: run.config.metrics.filter((m) => kept(m.name)) } };
+  return { ...run, config: { ...run.config, metrics: issue12Metrics(run.config.metrics, drift) } };
 }
 
 /** The pipeline phase's workload: the shipped pipeline, or one of issue 12's (BENCH_WORKLOAD, BENCH_LABEL). */

@@ -64,6 +64,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { queryInstant, startStack } from '../stack/index.ts';
 import { generateGatewayLogs } from '../support/gateway-traffic.ts';
+import { ISSUE10_DRIFT_METRIC } from './issue12-workload.ts';
 
 const TENANTS = ['acme', 'globex', 'initech'] as const;
 const TOPIC = 'bailian.gateway.logs';
@@ -179,7 +180,7 @@ try {
   async function checkDriftScored(run: string): Promise<boolean> {
     let scored = true;
     for (const tenant of TENANTS) {
-      const series = (await queryInstant(stack.prometheus[tenant]!.url, `count(bailian_tenant_input_tokens_drift{bench_run="${run}"})`, lastTimestamp / 1000))[0]?.value ?? 0;
+      const series = (await queryInstant(stack.prometheus[tenant]!.url, `count(${ISSUE10_DRIFT_METRIC}{bench_run="${run}"})`, lastTimestamp / 1000))[0]?.value ?? 0;
       scored &&= series > 0;
       say(`check ${`${tenant} ${run}`.padEnd(15)}: ${series} drift series ${series > 0 ? 'OK' : 'MISSING'}`);
     }

@@ -17,7 +17,10 @@
  *    and without one drift metric on a numeric feature (trailing reference of 6 windows).
  *    Goal: ≤ 10 % added.
  * Kafka and Redis I/O and remote write are left out (the anomaly and drift points add to remote
- * write as any two gauges would).
+ * write as any two gauges would). Both halves put the kind on every series of a small group, its
+ * densest use; after them, each kind as the shipped gateway pipeline uses it (shipped-scores.ts:
+ * its 3 anomaly metrics in its stage 2, and its input-tokens drift metric added to issue 12's 11
+ * gateway metrics, the workload of pipeline-bench's drift runs).
  *
  *  - `--parts` (with `--only drift`): drift's own work per series and window, alone (no other metric,
  *    50 series taking turns as stage 2 meets them, 100 whole values a window, trailing reference of
@@ -35,8 +38,6 @@
  * group's per-series loops costs.
  */
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { metricSchema } from '../../src/config/schema.ts';
 import { DriftAggregator } from '../../src/operators/drift/aggregation.ts';
 import type { MetricConfig } from '../../src/config/schema.ts';
@@ -44,8 +45,10 @@ import { AnomalyAggregator } from '../../src/operators/anomaly/aggregation.ts';
 import { planMetrics, type SeriesGroupPlan, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
 import { WindowMerger } from '../../src/operators/windowed-metrics/window-merger.ts';
-import { decodePartial, encodePartial, packState } from '../../src/runtime/repartition-codec.ts';
+import { decodePartial, encodePartial } from '../../src/runtime/repartition-codec.ts';
 import { seededRandom } from '../support/seeded-random.ts';
+import { abba, checkpoint, collectYoung, cpuMs, median, pairedRatios, percentAdded } from './interleaved.ts';
+import { shippedAnomalyPair, shippedDriftPair, type PairedWindows } from './shipped-scores.ts';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' }, same: { type: 'string' }, floor: { type: 'string' }, off: { type: 'string' }, parts: { type: 'boolean' } },
@@ -122,36 +125,6 @@ function switchOff(groups: readonly SeriesGroupPlan[], part: string): void {
   Object.defineProperties(aggregator, Object.fromEntries(Object.entries(off[part]!).map(([name, value]) => [name, { value }])));
 }
 
-/** Cumulative CPU time (user + system) of `work`, in ms. */
-function cpuMs(work: () => void): number {
-  const before = process.cpuUsage();
-  work();
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000;
-}
-
-const percentAdded = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}`;
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
-/**
- * A scavenge of the young generation, counted in the side that filled it. Left to itself one
- * fell every ~5 side-windows (2-14 ms, a side-window is ~7-10 ms), a period that beats against
- * ABBA's 4, and the same configuration on both sides read -19 % to +35 % in a round.
- */
-const collectYoung = () => gc({ type: 'minor' });
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/**
- * One checkpoint per window (checkpoint_interval = window size), as stage 2 writes it: the head and
- * every entry that changed (here every series: each had data).
- */
-function checkpoint(merger: WindowMerger): number {
-  let bytes = packState(merger.head()).length;
-  for (const [field, wire] of merger.changes(false).put) bytes += field.length + packState(wire).length;
-  return bytes;
-}
-
 /** Checkpoint bytes per series update of the last stage-2 run (what Redis receives; not in the CPU figure's I/O). */
 let checkpointBytes = { without: 0, with: 0 };
 
@@ -200,7 +173,7 @@ function stage2Pair(series: number, windows: number, warmUpWindows: number): { w
   const both = { without: stage2Input(anomalyA, series, total), with: stage2Input(anomalyB, series, total, offPart) };
   const perUpdate = { without: [] as number[], with: [] as number[] };
   for (let w = 0; w < total; w++) {
-    for (const side of w % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+    for (const side of abba(w, 'without' as const, 'with' as const)) {
       const run = both[side];
       const used = cpuMs(() => {
         for (const { key, value } of run.byWindow[w]!) run.merger.addPartial(decodePartial(key, value, run.groups));
@@ -253,7 +226,7 @@ function pipelinePair(a: MetricConfig[], b: MetricConfig[], records: number, ser
   for (let w = 0; w < windows; w++) {
     let end = first;
     while (end < lines.length && windowOf[end] === w) end++;
-    for (const run of w % 2 === 0 ? [both.a, both.b] : [both.b, both.a]) {
+    for (const run of abba(w, both.a, both.b)) {
       const used = cpuMs(() => {
         for (let i = first; i < end; i++) {
           const record = JSON.parse(lines[i]!) as Record<string, unknown>;
@@ -301,6 +274,19 @@ if (runs('anomaly')) say(`scores-bench: anomaly kind: stage-2 CPU per series upd
 // and summed per round these put the same configuration on both sides at -19 % to +35 %.
 const bSide = values.same !== undefined ? `the same configuration (--same ${values.same})` : values.floor === 'gauge' ? 'a fifth plain gauge' : noOpDrift ? 'one drift metric whose add does nothing (the floor)' : 'one drift metric';
 if (runs('drift') && values.parts !== true) say(`scores-bench: drift kind: operator-path CPU per record ${(median(pipeline.without) * 1000).toFixed(2)} µs without, ${(median(pipeline.with) * 1000).toFixed(2)} µs with ${bSide}: ${percentAdded(median(pipeline.ratios))} % (goal <= 10 %)`);
+
+/**
+ * The kinds as the shipped gateway pipeline uses them (shipped-scores.ts), after the dense halves
+ * above; `--same` applies to them too, `--off`, `--floor` and `--parts` do not (they run alone).
+ */
+if (offPart === undefined && values.floor === undefined && values.parts !== true) {
+  const same = values.same === 'without' || values.same === 'with' ? values.same : undefined;
+  const sides = same === undefined ? 'without, %s with' : `and %s with the same configuration (--same ${same})`;
+  const line = (what: string, { a, b }: PairedWindows, goal: string) =>
+    say(`scores-bench: ${what} ${median(a).toFixed(2)} µs ${sides.replace('%s', `${median(b).toFixed(2)} µs`)}: ${percentAdded(median(pairedRatios(a, b)))} % (${goal})`);
+  if (runs('anomaly')) line('anomaly kind in the shipped gateway pipeline (its 3 anomaly metrics): stage-2 CPU per series update', shippedAnomalyPair(LEARN_POINTS + 5, 20 * rounds, 2_000, same), 'goal <= 5 %');
+  if (runs('drift')) line("drift kind on issue 12's gateway workload (+ the shipped input-tokens drift metric): operator-path CPU per record", shippedDriftPair(30, 8 * rounds, 16_667, same), 'goal <= 10 %; without Kafka and remote write, an upper bound');
+}
 
 /**
  * `--parts`: drift's own work per series and window, each part timed over all series and windows
