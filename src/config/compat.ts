@@ -49,6 +49,7 @@ const TABLE: readonly (readonly [path: string, rule: Rule, why: string])[] = [
   ['state.redis_url', 'refused', 'the checkpoints are in the running backend'],
   ['state', 'rebuild', 'checkpoint settings are read when stage 2 starts'],
   ['repartition.partitions', 'refused', 'series would move between stage-2 tasks and their state'],
+  ['repartition.skip_unreadable', 'rebuild', 'stage 2 reads the list when its partitions start; the rebuild starts them on it'],
   ['repartition', 'rebuild', 'the flush interval and partials wire are read when stage 1 starts'],
   ['series', 'rebuild', 'series expiry is read when stage 2 starts'],
   ['dead_letter', 'rebuild', 'the dead-letter topic is created when the stages start'],

@@ -186,8 +186,39 @@ export const repartitionSchema = z
       .union([z.literal(1), z.literal(2)])
       .default(2)
       .describe('Wire version stage 1 writes partials in. 1 while any instance of a release before version 2 still runs (README "Upgrading instances"); stage 2 reads both.'),
+    skip_unreadable: z
+      .array(
+        z
+          .object({
+            partition: z.number().int().min(0).max(1023).describe('Partition of the partials topic (the `partition` of the log line and of `sluice_partition_stalled_since_seconds{stage="2"}`).'),
+            offset: z.number().int().min(0).describe('Offset of the message the partition waits on (the `offset` of the log line).'),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe(
+        'Partials messages stage 2 may move past when it cannot decode them, losing their partials (README "Upgrading instances"). Only an unreadable message is ever skipped: a listed one that decodes is processed as usual. Remove an entry once its partition has moved on.',
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine((repartition, ctx) => {
+    const seen = new Map<string, number>();
+    repartition.skip_unreadable.forEach(({ partition, offset }, index) => {
+      if (partition >= repartition.partitions) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `partition ${partition} does not exist: the partials topic has ${repartition.partitions} (0 to ${repartition.partitions - 1})`,
+          path: ['skip_unreadable', index, 'partition'],
+        });
+      }
+      const key = `${partition}@${offset}`;
+      const previous = seen.get(key);
+      if (previous !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `partition ${partition}, offset ${offset} is listed twice (also skip_unreadable[${previous}])`, path: ['skip_unreadable', index] });
+      }
+      seen.set(key, index);
+    });
+  });
 
 export const seriesSchema = z
   .object({

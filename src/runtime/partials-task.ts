@@ -13,6 +13,7 @@ import { Serial } from './serial.ts';
 import { CATCH_UP, CatchUpPacer } from './catch-up.ts';
 import { stateSeriesShare } from './series-share.ts';
 import type { Stage2Deps } from './stage2.ts';
+import { UnreadablePartials } from './unreadable-partials.ts';
 
 /**
  * One stage-2 task: a partition of the partials topic, its window merger, outbox and
@@ -21,8 +22,6 @@ import type { Stage2Deps } from './stage2.ts';
 
 /** How often a task retries loading its checkpoint while the state backend is down. */
 const RESTORE_RETRY_MS = 500;
-/** How long a partition waits on a partials message it cannot read before it reads it again. */
-const UNREADABLE_RETRY_MS = 5_000;
 /**
  * The head of a checkpoint, rewritten every time: the input position, the upstream watermarks,
  * the merger's head (open panes and sessions) and pending anomaly events. The series, retained
@@ -63,8 +62,8 @@ export class PartialsTask implements PartitionTask {
   private readonly closing = new AbortController();
   /** Next offset to process; records below it are in the state already. */
   private nextOffset = 0;
-  /** The offset of a partials message this task cannot read, which it waits on (see `waitOn`); -1: none. */
-  private unreadableAt = -1;
+  /** Partials messages this task cannot read: it waits on them, or skips those the operator listed. */
+  private readonly unreadable: UnreadablePartials;
   /** The merger is firing a watermark jump's windows one per turn (see `catchUp`); the partition is paused meanwhile. */
   private catchingUp = false;
   private checkpointedOffset = -1;
@@ -104,6 +103,17 @@ export class PartialsTask implements PartitionTask {
       },
       { emit: (tenant, points) => { if (TAPPED.samples) tapPoints(pipeline, tenant, points); this.outbox.add(tenant, points); } },
     );
+    this.unreadable = new UnreadablePartials({
+      config,
+      partition: index,
+      metrics,
+      log,
+      clock: deps.clock,
+      serial: this.serial,
+      closing: this.closing.signal,
+      pause: () => this.pause(),
+      resumeIfAllowed: () => this.resumeIfOutboxAllows(),
+    });
     void this.serial.run(() => this.restore()).catch((error: unknown) => this.log.error({ err: error, partition: index }, 'restore failed'));
   }
 
@@ -187,16 +197,19 @@ export class PartialsTask implements PartitionTask {
       }
       // A message is decoded whole before the offset moves past it and before any of it is
       // applied: it counts wholly or not at all, and one this stage 2 cannot read leaves the
-      // offset on it and the partition waits (see `waitOn`), never skipping it.
+      // offset on it and the partition waits, unless the operator listed it to be skipped
+      // (unreadable-partials.ts). Either way a replay from a checkpoint decides the same.
       const key = record.key?.toString() ?? '';
       let decoded: WatermarkMarker | PartialAggregate[];
       try {
         decoded = key === MARKER_KEY ? decodeMarker(record.value) : decodePartialsMessage(key, record.value, groups);
       } catch (error) {
-        this.waitOn(record.offset, error); // decoding changes nothing: whatever it threw, nothing was applied
-        return;
+        // Decoding changes nothing: whatever it threw, nothing was applied.
+        if (this.unreadable.decide(record.offset, error) === 'wait') return;
+        this.nextOffset = record.offset + 1;
+        continue;
       }
-      this.unreadableAt = -1;
+      this.unreadable.readable();
       this.nextOffset = record.offset + 1;
       if (!Array.isArray(decoded)) {
         const { source, watermark, idle } = decoded;
@@ -313,33 +326,11 @@ export class PartialsTask implements PartitionTask {
 
   /** Resumes a paused partition unless it waits on an unreadable message (whose own retry resumes it). */
   private maybeResume(): void {
-    if (this.unreadableAt < 0) this.resumeIfOutboxAllows();
+    if (!this.unreadable.waiting) this.resumeIfOutboxAllows();
   }
 
   private resumeIfOutboxAllows(): void {
     if (this.paused && !this.catchingUp && this.outbox.size <= this.deps.config.state.max_outbox_samples) this.resume();
-  }
-
-  /**
-   * A partials message this stage 2 cannot decode: written by a newer release's stage 1 (a wire
-   * version or a label set this config lacks, until this instance is upgraded or reloaded) or a
-   * defect. Skipping it would lose its partials for good, so the partition stops at it and reads it
-   * again every few seconds; the other partitions go on, no rebalance follows (a throw to kafkajs
-   * would re-create the consumer and rebalance the whole group each time), and the stall shows in
-   * `sluice_partition_stalled_since_seconds` and `/readyz`.
-   */
-  private waitOn(offset: number, error: unknown): void {
-    const { metrics, config } = this.deps;
-    metrics.unreadablePartials.inc({ pipeline: config.name });
-    if (this.unreadableAt !== offset) this.log.error({ err: error, partition: this.index, offset }, 'partials message stage 2 cannot read: the partition waits on it (a newer release writing? see README "Upgrading instances")');
-    this.unreadableAt = offset;
-    this.pause();
-    void this.deps.clock
-      .sleep(UNREADABLE_RETRY_MS, this.closing.signal)
-      .then(() => this.serial.run(async () => {
-        if (this.unreadableAt === offset) this.resumeIfOutboxAllows();
-      }))
-      .catch(() => {}); // closed meanwhile
   }
 
   private pause(): void {

@@ -52,6 +52,7 @@ export class Stage2 {
 
   constructor(private readonly deps: Stage2Deps) {
     this.log = deps.logger.child({ stage: 2 });
+    deps.metrics.partialsSkipped.inc({ pipeline: deps.config.name }, 0); // present from the start, for alerts on any increase
     this.host = new PartitionHost({
       stage: '2',
       kafka: deps.kafka,

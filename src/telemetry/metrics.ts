@@ -63,6 +63,12 @@ export class SluiceMetrics {
     labelNames: ['pipeline'] as const,
     registers: [this.registry],
   });
+  readonly partialsSkipped = new Counter({
+    name: 'sluice_partials_skipped_total',
+    help: 'Partials messages stage 2 could not decode and moved past because repartition.skip_unreadable lists them; their partials are lost.',
+    labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
   readonly latePartials = new Counter({
     name: 'sluice_late_partials_total',
     help: 'Partial aggregates that reached stage 2 after their window fired (should stay 0).',

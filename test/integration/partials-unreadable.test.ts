@@ -10,7 +10,8 @@ import { Scenario, scenarioDataset } from '../support/exactly-once/harness.ts';
  * skipping it loses its partials, and the next checkpoint commits past them. Stage 2 used to move
  * its offset before decoding, so kafkajs' retry of the batch skipped the message without a trace.
  * Now the partition waits on it and reads it again every few seconds, without re-creating the
- * consumer (which would rebalance the whole group each time); the stall fails /readyz.
+ * consumer (which would rebalance the whole group each time); the stall fails /readyz. The
+ * operator's way past it, `repartition.skip_unreadable`: partials-skip.test.ts.
  */
 const stack = inject('stack');
 let scenario: Scenario | undefined;
