@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { parse } from '@marcbachmann/cel-js';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_CONTEXT } from '../../src/codecs/decoder.ts';
-import { ConfigError, parsePipeline } from '../../src/config/load.ts';
+import { parsePipeline } from '../../src/config/load.ts';
 import { compileExpression } from '../../src/operators/transforms/expression.ts';
 import { compileTransforms, type TransformConfig } from '../../src/operators/transforms/index.ts';
 import { compileRelabel, relabelRuleSchema } from '../../src/operators/transforms/relabel.ts';
 import { Ingest, IngestedBatch } from '../../src/runtime/ingest.ts';
+import { configProblems } from '../support/config-problems.ts';
 
 /*
  * The hostile inputs of issue 8: each took a backtracking engine or an unmetered evaluator from
@@ -183,39 +184,29 @@ describe('dead-letter details name the rule, never a value', () => {
 });
 
 describe('patterns RE2 refuses are config errors at file:line:col', () => {
-  function problems(text: string): string[] {
-    try {
-      parsePipeline(text, 'p.yaml', {});
-    } catch (error) {
-      if (error instanceof ConfigError) return error.message.split('\n');
-      throw error;
-    }
-    return [];
-  }
-
   it('refuses a relabel regex with a backreference, naming the rule and not the pattern', () => {
     const text = ['name: p', 'transforms:', '  - relabel:', '      - action: keep', '        source_labels: [a]', "        regex: '(x+)\\1'"].join('\n');
-    const found = problems(text).filter((line) => line.includes('transforms'));
+    const found = configProblems(text).filter((line) => line.includes('transforms'));
     expect(found).toEqual(['p.yaml:6:16: transforms[0].relabel[0].regex: invalid regex (RE2 syntax): invalid escape sequence']);
   });
 
   it('refuses a relabel regex with lookahead', () => {
     const text = ['name: p', 'transforms:', '  - relabel:', "      - { action: drop, source_labels: [a], regex: 'x(?=y)' }"].join('\n');
-    expect(problems(text).filter((line) => line.includes('transforms'))).toEqual([
+    expect(configProblems(text).filter((line) => line.includes('transforms'))).toEqual([
       'p.yaml:4:52: transforms[0].relabel[0].regex: invalid regex (RE2 syntax): invalid or unsupported Perl syntax',
     ]);
   });
 
   it('refuses a literal matches() pattern RE2 cannot compile, at the expression', () => {
     const text = ['name: p', 'transforms:', "  - filter: 'model.matches(\"(a)\\\\1\")'"].join('\n');
-    expect(problems(text).filter((line) => line.includes('transforms'))).toEqual([
+    expect(configProblems(text).filter((line) => line.includes('transforms'))).toEqual([
       'p.yaml:3:13: transforms[0].filter: invalid expression: invalid RE2 regular expression: invalid escape sequence',
     ]);
   });
 
   it('refuses an unknown function when loading, not on every record', () => {
     const text = ['name: p', 'transforms:', "  - filter: 'no_such_function(model)'"].join('\n');
-    expect(problems(text).filter((line) => line.includes('transforms'))).toEqual([
+    expect(configProblems(text).filter((line) => line.includes('transforms'))).toEqual([
       expect.stringMatching(/^p\.yaml:3:13: transforms\[0\]\.filter: invalid expression: .*no_such_function/),
     ]);
   });
