@@ -10,3 +10,8 @@ export function configProblems(text: string, env: NodeJS.ProcessEnv = {}): strin
   }
   return [];
 }
+
+/** The 1-based line of `text` that first contains `needle` (0 when none does), for the `line` of a problem. */
+export function lineOf(text: string, needle: string): number {
+  return text.split('\n').findIndex((line) => line.includes(needle)) + 1;
+}

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parsePipeline } from '../../src/config/load.ts';
 import { checkStartup } from '../../src/config/startup-check.ts';
-import { configProblems } from '../support/config-problems.ts';
+import { configProblems, lineOf } from '../support/config-problems.ts';
 
 const pipelinesDir = fileURLToPath(new URL('../../pipelines/', import.meta.url));
 const shipped = readFileSync(join(pipelinesDir, 'bailian-gateway.yaml'), 'utf8');
@@ -28,10 +28,6 @@ function startupProblems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
 function edit(find: string, replace: string): string {
   expect(shipped).toContain(find);
   return shipped.replace(find, replace);
-}
-
-function lineOf(text: string, needle: string): number {
-  return text.split('\n').findIndex((line) => line.includes(needle)) + 1;
 }
 
 describe('pipeline config errors', () => {

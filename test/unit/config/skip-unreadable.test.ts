@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decideReload } from '../../../src/config/compat.ts';
 import { parsePipeline } from '../../../src/config/load.ts';
-import { configProblems } from '../../support/config-problems.ts';
+import { configProblems, lineOf } from '../../support/config-problems.ts';
 
 /** `repartition.skip_unreadable`: the operator's list of partials messages stage 2 may move past. */
 const shipped = readFileSync(new URL('../../../pipelines/bailian-gateway.yaml', import.meta.url), 'utf8');
@@ -11,11 +11,6 @@ const shipped = readFileSync(new URL('../../../pipelines/bailian-gateway.yaml', 
 function withSkips(entries: string): string {
   expect(shipped).toContain('repartition:\n  partitions: 4\n');
   return shipped.replace('repartition:\n  partitions: 4\n', `repartition:\n  partitions: 4\n  skip_unreadable:\n${entries}`);
-}
-
-
-function lineOf(text: string, needle: string): number {
-  return text.split('\n').findIndex((line) => line.includes(needle)) + 1;
 }
 
 describe('repartition.skip_unreadable', () => {
