@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parsePipeline } from '../../src/config/load.ts';
 import { checkStartup } from '../../src/config/startup-check.ts';
 import { configProblems, lineOf } from '../support/config-problems.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 const pipelinesDir = fileURLToPath(new URL('../../pipelines/', import.meta.url));
 const shipped = readFileSync(join(pipelinesDir, 'bailian-gateway.yaml'), 'utf8');
@@ -155,7 +155,7 @@ describe('start-up checks: what makes `run` fail makes `validate` fail, at file:
   });
 
   it('refuses a TLS file that cannot be read or is not PEM', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-tls-'));
+    const dir = scratchDir('tls');
     const notPem = join(dir, 'ca.pem');
     writeFileSync(notPem, 'not a certificate\n');
     const https = (tls: string) =>

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repo, 'src/cli/bin.js');
@@ -34,7 +34,7 @@ function gatewayFile(...edits: Array<[string, string]>): string {
     expect(text).toContain(find);
     text = text.replace(find, replace);
   }
-  const file = join(mkdtempSync(join(tmpdir(), 'sluice-validate-')), 'p.yaml');
+  const file = join(scratchDir('validate'), 'p.yaml');
   writeFileSync(file, text);
   return file;
 }
@@ -62,7 +62,7 @@ describe('sluice validate', { timeout: CLI_TIMEOUT_MS }, () => {
   });
 
   it('fails with file:line:col and never prints a secret from the environment', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-validate-'));
+    const dir = scratchDir('validate');
     const file = join(dir, 'p.yaml');
     const shipped = readFileSync(join(repo, 'pipelines/bailian-gateway.yaml'), 'utf8');
     writeFileSync(

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
@@ -9,6 +8,7 @@ import { CodecConfigError, EMPTY_CONTEXT, type DecodedRecord, type DecodeOutcome
 import { createJsonDecoder } from '../../../src/codecs/json/index.ts';
 import { gatewayLogV1, gatewayLogV2, modelServingLog } from './support/avro-records.ts';
 import { expectGolden, fixture, readFixture } from './support/golden.ts';
+import { scratchDir } from '../../support/scratch-dir.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const V1 = 'schemas/bailian-gateway-log.avsc';
@@ -24,7 +24,7 @@ const confluent = (id: number, body: Buffer): Buffer => Buffer.concat([Buffer.fr
 
 /** A scratch directory with ad-hoc schemas for edge cases. */
 function schemaDir(schemas: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-avro-'));
+  const dir = scratchDir('avro');
   for (const [file, schema] of Object.entries(schemas)) writeFileSync(join(dir, file), JSON.stringify(schema));
   return dir;
 }

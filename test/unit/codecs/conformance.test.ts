@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { avroDecodeConfigSchema, createAvroDecoder } from '../../../src/codecs/avro/index.ts';
@@ -7,6 +6,7 @@ import { EMPTY_CONTEXT } from '../../../src/codecs/decoder.ts';
 import { createOtlpProtoDecoder, otlpProtoDecodeConfigSchema } from '../../../src/codecs/otlp-proto/index.ts';
 import type { OtlpSpanRecord } from '../../../src/codecs/otlp/span-record.ts';
 import { fixture } from './support/golden.ts';
+import { scratchDir } from '../../support/scratch-dir.ts';
 
 /**
  * The codecs against reference decoders: each case's verdict was recorded from fastavro (Avro) or
@@ -37,7 +37,7 @@ describe('avro codec agrees with fastavro', () => {
   });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-avro-conformance-'));
+    const dir = scratchDir('avro-conformance');
     writeFileSync(join(dir, 'writer.avsc'), c.writer);
     if (c.reader !== undefined) writeFileSync(join(dir, 'reader.avsc'), c.reader);
     const config = avroDecodeConfigSchema.parse({ codec: 'avro', schema: 'writer.avsc', ...(c.reader === undefined ? {} : { reader_schema: 'reader.avsc' }) });

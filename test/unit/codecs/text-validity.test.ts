@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { avroDecodeConfigSchema, createAvroDecoder } from '../../../src/codecs/avro/index.ts';
@@ -8,6 +7,7 @@ import { createJsonDecoder, jsonDecodeConfigSchema } from '../../../src/codecs/j
 import { createOtlpJsonDecoder, otlpJsonDecodeConfigSchema } from '../../../src/codecs/otlp-json/index.ts';
 import { createOtlpProtoDecoder, otlpProtoDecodeConfigSchema } from '../../../src/codecs/otlp-proto/index.ts';
 import { escapedLoneSurrogateOffset, hasLoneSurrogate, isWellFormedUtf8 } from '../../../src/codecs/text-validity.ts';
+import { scratchDir } from '../../support/scratch-dir.ts';
 
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
 
@@ -58,7 +58,7 @@ describe('hasLoneSurrogate and escapedLoneSurrogateOffset', () => {
 });
 
 describe('every codec refuses text that is not well-formed Unicode, the same way', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-text-'));
+  const dir = scratchDir('text');
   writeFileSync(join(dir, 's.avsc'), JSON.stringify({ type: 'record', name: 'S', fields: [{ name: 's', type: 'string' }, { name: 'm', type: { type: 'map', values: 'int' } }] }));
   const json = createJsonDecoder(jsonDecodeConfigSchema.parse({ codec: 'json' }), { baseDir: dir });
   const ndjson = createJsonDecoder(jsonDecodeConfigSchema.parse({ codec: 'json', framing: 'ndjson' }), { baseDir: dir });

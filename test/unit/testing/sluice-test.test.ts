@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testCommand } from '../../../src/cli/test.ts';
 import { repo, runSluice } from '../../support/sluice-cli.ts';
+import { scratchDir } from '../../support/scratch-dir.ts';
 
 const shipped = readdirSync(join(repo, 'pipelines'))
   .filter((name) => name.endsWith('.yaml'))
@@ -24,7 +24,7 @@ function editedCopy(file: string, ...edits: Array<[string, string]>): string {
     expect(text, `edit target ${from}`).toContain(from);
     text = text.replace(from, to);
   }
-  const copy = join(mkdtempSync(join(tmpdir(), 'sluice-test-')), 'pipeline.yaml');
+  const copy = join(scratchDir('test'), 'pipeline.yaml');
   writeFileSync(copy, text);
   return copy;
 }
