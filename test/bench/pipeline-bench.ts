@@ -9,7 +9,9 @@
  * pipeline's 11 cumulative metrics (the shipped file has 21 since issue 10's scores), as run
  * `issue12`, with its own row, ratios and totals check. Issue 10's drift figure follows: the same
  * workload with one drift metric added, in ABBA order with it (four runs labelled apart), and what
- * the drift metric adds to CPU per record, the mean of the two pairs.
+ * the drift metric adds to CPU per record, the mean of the two pairs. The bare consume runs again
+ * last; the ratios are to the mean of its two runs, and issue 12's is the mean of its two runs
+ * over that: both means sit mid-run, so a machine whose speed drifts during the run moves both.
  *
  * Then, unless --skip-instances, the same topic once more by one instance and by two at once (stage
  * 1 on two cores; checkpoints in Redis), each run's totals checked too.
@@ -143,23 +145,29 @@ try {
     await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12-drift', BENCH_LABEL: 'issue12-drift-b' }),
   ];
   const issue12Again = await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12', BENCH_LABEL: 'issue12-b' });
-  const bareRate = records / bare.seconds;
-  const pipelineRate = records / pipeline.seconds;
+  // The bare consume once more, last: the two bare runs frame the pipeline runs, so their mean
+  // and the two issue-12 runs' mean sit at the same point of the run, and a machine that slows
+  // down or speeds up during it moves both sides of issue 12's ratio alike.
+  const bareAgain = await runPhase('bare', env);
   const perMillion = (phase: PhaseResult) => (phase.cpuSeconds / records) * 1e6;
+  const bares = meanOf([bare, bareAgain]);
   say('');
   say(`${''.padEnd(35)}  records/s  CPU-s/1M  peak RSS MiB`);
-  const row = (name: string, rate: number, cpu: number, rss: number) =>
-    say(`${name.padEnd(35)}${fmt(rate).padStart(11)}${cpu.toFixed(2).padStart(10)}${String(rss).padStart(14)}`);
-  row('bare kafkajs consume + JSON.parse', bareRate, perMillion(bare), bare.maxRssMiB);
-  row('sluice pipeline → Prometheus', pipelineRate, perMillion(pipeline), pipeline.maxRssMiB);
+  const line = (name: string, rate: number, cpu: number, rss: number) =>
+    say(`${name.padEnd(35)}${fmt(rate).padStart(11)}${cpu.toFixed(2).padStart(10)}${String(Math.round(rss)).padStart(14)}`);
+  const row = (name: string, phase: PhaseResult) => line(name, records / phase.seconds, perMillion(phase), phase.maxRssMiB);
   const ratioRow = (name: string, phase: PhaseResult) =>
-    say(`${name.padEnd(35)}${(bare.seconds / phase.seconds).toFixed(2).padStart(11)}${(perMillion(phase) / perMillion(bare)).toFixed(2).padStart(10)}${(phase.maxRssMiB / bare.maxRssMiB).toFixed(2).padStart(14)}`);
-  ratioRow('ratio pipeline / bare', pipeline);
-  row("issue 12's 11 metrics → Prometheus", records / issue12.seconds, perMillion(issue12), issue12.maxRssMiB);
-  ratioRow('ratio 11 metrics / bare', issue12);
-  row(driftSame ? '11 metrics (BENCH_DRIFT_SAME: no drift)' : '11 metrics + one drift metric', records / drift[0]!.seconds, perMillion(drift[0]!), drift[0]!.maxRssMiB);
-  row('same, again', records / drift[1]!.seconds, perMillion(drift[1]!), drift[1]!.maxRssMiB);
-  row("issue 12's 11 metrics, again", records / issue12Again.seconds, perMillion(issue12Again), issue12Again.maxRssMiB);
+    say(`${name.padEnd(35)}${(bares.seconds / phase.seconds).toFixed(2).padStart(11)}${(perMillion(phase) / perMillion(bares)).toFixed(2).padStart(10)}${(phase.maxRssMiB / bares.maxRssMiB).toFixed(2).padStart(14)}`);
+  row('bare kafkajs consume + JSON.parse', bare);
+  row('sluice pipeline → Prometheus', pipeline);
+  row("issue 12's 11 metrics → Prometheus", issue12);
+  row(driftSame ? '11 metrics (BENCH_DRIFT_SAME: no drift)' : '11 metrics + one drift metric', drift[0]!);
+  row('same, again', drift[1]!);
+  row("issue 12's 11 metrics, again", issue12Again);
+  row('bare consume, again', bareAgain);
+  say('ratios to the mean of the two bare runs:');
+  ratioRow('  pipeline / bare', pipeline);
+  ratioRow("  issue 12's 11 metrics / bare", meanOf([issue12, issue12Again]));
   // Each drift run against its neighbour without (ABBA): a drift between the runs cancels out.
   const added = [perMillion(drift[0]!) / perMillion(issue12) - 1, perMillion(drift[1]!) / perMillion(issue12Again) - 1];
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
@@ -237,8 +245,8 @@ try {
     const rateOf = (run: PhaseResult[]) => records / Math.max(...run.map((r) => r.seconds));
     const cpuOf = (run: PhaseResult[]) => (run.reduce((sum, r) => sum + r.cpuSeconds, 0) / records) * 1e6;
     const rssOf = (run: PhaseResult[]) => Math.max(...run.map((r) => r.maxRssMiB));
-    row('1 instance', rateOf(one), cpuOf(one), rssOf(one));
-    row('2 instances, same group', rateOf(two), cpuOf(two), rssOf(two));
+    line('1 instance', rateOf(one), cpuOf(one), rssOf(one));
+    line('2 instances, same group', rateOf(two), cpuOf(two), rssOf(two));
     say(`${'ratio 2 / 1'.padEnd(35)}${(rateOf(two) / rateOf(one)).toFixed(2).padStart(11)}${(cpuOf(two) / cpuOf(one)).toFixed(2).padStart(10)}${(rssOf(two) / rssOf(one)).toFixed(2).padStart(14)}`);
     let exact = true;
     for (const run of ['x1', 'x2']) exact = (await checkTotals(`bench_run="${run}"`, run)) && exact;
@@ -247,6 +255,12 @@ try {
 } finally {
   await stack.stop();
   rmSync(runDir, { recursive: true, force: true });
+}
+
+/** Two runs of one phase as one: mean time, CPU and peak RSS. */
+function meanOf(runs: readonly PhaseResult[]): PhaseResult {
+  const mean = (pick: (run: PhaseResult) => number) => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
+  return { seconds: mean((r) => r.seconds), cpuSeconds: mean((r) => r.cpuSeconds), maxRssMiB: mean((r) => r.maxRssMiB) };
 }
 
 interface PhaseResult {
