@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -14,6 +13,7 @@ import { generateGatewayLogs } from '../support/gateway-traffic.ts';
 import { generateScrapes, toMessage } from '../support/gpu-rdma/traffic.ts';
 import { createTopic, produce, sleep, testKafka } from '../support/kafka-io.ts';
 import { generateGenAiTraffic } from '../support/pipelines/genai-traces.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 /**
  * Every panel query of every dashboard in pipelines/dashboards/ runs against real Prometheus
@@ -99,7 +99,7 @@ beforeAll(async () => {
   await produce(kafka, `${PREFIX}.otlp_spans`, [spanMessages]);
 
   running = await startPipelines(loaded, { logger: pino({ level: 'warn' }), telemetryListen: '127.0.0.1:0' });
-  scraper = await startScrapingPrometheus(mkdtempSync(join(tmpdir(), 'sluice-dashboards-')), new URL('/metrics', running.telemetryUrl));
+  scraper = await startScrapingPrometheus(scratchDir('dashboards'), new URL('/metrics', running.telemetryUrl));
 });
 
 afterAll(async () => {

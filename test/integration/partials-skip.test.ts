@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { eventually } from '../support/kafka-io.ts';
 import { metricValue } from '../support/pipelines/harness.ts';
 import { PIPELINE_FILE, Scenario, scenarioDataset } from '../support/exactly-once/harness.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 /**
  * The operator's way past a partials message stage 2 cannot read (partials-unreadable.test.ts
@@ -15,7 +15,7 @@ import { PIPELINE_FILE, Scenario, scenarioDataset } from '../support/exactly-onc
  * is processed, not skipped (skipping it would lose its partials: a mismatch, and a second skip).
  */
 const stack = inject('stack');
-const pipelineFile = join(mkdtempSync(join(tmpdir(), 'sluice-skip-')), 'pipeline.yaml');
+const pipelineFile = join(scratchDir('skip'), 'pipeline.yaml');
 const fixture = readFileSync(PIPELINE_FILE, 'utf8');
 let scenario: Scenario | undefined;
 

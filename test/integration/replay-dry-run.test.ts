@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -7,6 +6,7 @@ import { replayCommand } from '../../src/cli/replay.ts';
 import { generateGatewayLogs, type GatewayCallLog } from '../support/gateway-traffic.ts';
 import { createTopic, produce, testKafka, type PartitionedMessage } from '../support/kafka-io.ts';
 import { TEST_TENANTS } from '../stack/index.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 /**
  * `sluice replay --dry-run` against the real broker: records written before, inside and after a
@@ -41,7 +41,7 @@ function pipelineCopy(): string {
     .replace('group_id: sluice-bailian-gateway', `group_id: ${GROUP}`)
     .replace('${SLUICE_KAFKA_BROKERS:-127.0.0.1:9092}', stack.brokers.join(','))
     .replaceAll('../schemas/', `${join(repo, 'schemas')}/`);
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-replay-'));
+  const dir = scratchDir('replay');
   outFile = join(dir, 'samples.jsonl');
   const file = join(dir, 'pipeline.yaml');
   writeFileSync(file, text);
