@@ -1,7 +1,9 @@
 // vitest globalSetup: one local real stack (Kafka, Redis, a Prometheus per
-// TEST_TENANTS tenant) for the whole test run, described to tests via
-// `inject('stack')`. If any service cannot start this throws: CI must fail
-// rather than silently skip the integration tests.
+// TEST_TENANTS tenant) per project that uses it, for the whole test run,
+// described to tests via `inject('stack')`. If any service cannot start this
+// throws: CI must fail rather than silently skip the integration tests.
+// Each project gets its own stack (run dir suffixed with the project name): the
+// projects' files may run at the same time and never share a service.
 
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,8 +24,9 @@ const RUN_DIR_PREFIX = 'sluice-test-stack-';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await reapStaleTestStacks();
-  const runDir = join(tmpdir(), `${RUN_DIR_PREFIX}${process.pid}`);
-  const log = process.env.SLUICE_STACK_QUIET ? undefined : (line: string) => process.stderr.write(`[stack] ${line}\n`);
+  const lane = project.name === 'integration' ? '' : `-${project.name}`;
+  const runDir = join(tmpdir(), `${RUN_DIR_PREFIX}${process.pid}${lane}`);
+  const log = process.env.SLUICE_STACK_QUIET ? undefined : (line: string) => process.stderr.write(`[stack${lane}] ${line}\n`);
   const stack = await startStack({ runDir, tenants: [...TEST_TENANTS], redis: true, ...(log ? { log } : {}) });
   project.provide('stack', toStackInfo(stack));
   return async () => {
@@ -35,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 /**
- * Each run uses a run dir named after its pid. A run whose vitest process
+ * Each run uses run dirs named after its pid (and the project). A run whose vitest process
  * died (SIGKILL, crash) never ran its teardown: stop whatever its
  * stack.json still records and delete its dir, so services never pile up.
  * Dirs of finished runs (owner gone, nothing left running) are deleted too.
@@ -49,7 +52,7 @@ async function reapStaleTestStacks(): Promise<void> {
   }
   for (const name of entries) {
     if (!name.startsWith(RUN_DIR_PREFIX)) continue;
-    const owner = Number(name.slice(RUN_DIR_PREFIX.length));
+    const owner = Number(/^\d+/.exec(name.slice(RUN_DIR_PREFIX.length))?.[0]);
     if (!Number.isInteger(owner) || owner === process.pid || isProcessAlive(owner)) continue;
     const dir = join(tmpdir(), name);
     await stopStack(dir);
