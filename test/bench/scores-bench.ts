@@ -281,9 +281,11 @@ if (runs('drift') && values.parts !== true) say(`scores-bench: drift kind: opera
  */
 if (offPart === undefined && values.floor === undefined && values.parts !== true) {
   const same = values.same === 'without' || values.same === 'with' ? values.same : undefined;
-  const sides = same === undefined ? 'without, %s with' : `and %s with the same configuration (--same ${same})`;
-  const line = (what: string, { a, b }: PairedWindows, goal: string) =>
-    say(`scores-bench: ${what} ${median(a).toFixed(2)} µs ${sides.replace('%s', `${median(b).toFixed(2)} µs`)}: ${percentAdded(median(pairedRatios(a, b)))} % (${goal})`);
+  const line = (what: string, { a, b }: PairedWindows, goal: string) => {
+    const [withoutSide, withSide] = [median(a).toFixed(2), median(b).toFixed(2)];
+    const sides = same === undefined ? `${withoutSide} µs without, ${withSide} µs with` : `${withoutSide} and ${withSide} µs with the same configuration (--same ${same})`;
+    say(`scores-bench: ${what} ${sides}: ${percentAdded(median(pairedRatios(a, b)))} % (${goal})`);
+  };
   if (runs('anomaly')) line('anomaly kind in the shipped gateway pipeline (its 3 anomaly metrics): stage-2 CPU per series update', shippedAnomalyPair(LEARN_POINTS + 5, 40 * rounds, 2_000, same), 'goal <= 5 %');
   if (runs('drift')) line("drift kind on issue 12's gateway workload (+ the shipped input-tokens drift metric): operator-path CPU per record", shippedDriftPair(30, 12 * rounds, 16_667, same), 'goal <= 10 %; without Kafka and remote write, an upper bound');
 }
