@@ -2,9 +2,10 @@
  * One measured phase of the benchmark, run in its own process so its peak RSS is its own:
  *   bare      kafkajs consumer group + JSON.parse of every message (the floor to compare with)
  *   pipeline  the shipped gateway pipeline, in process, to each tenant's real Prometheus
- * Prints one JSON line: { phase, records, seconds, cpuSeconds, endToEndSeconds?, windowLatency?, maxRssMiB }.
+ * Prints one JSON line: { phase, records, seconds, cpuSeconds, threads?, endToEndSeconds?, windowLatency?, maxRssMiB }.
  * cpuSeconds is the process's user + system CPU time from its first record to all of its output
- * delivered (the bare consume: its last record parsed; the pipeline: every sample acknowledged).
+ * delivered (the bare consume: its last record parsed; the pipeline: every sample acknowledged);
+ * threads splits it into the main thread's and the other threads' (Linux only: thread-cpu.ts).
  *
  * With BENCH_RUN set, the pipeline phase is one instance of a separate run on the same topic (the
  * 1-vs-2-instances comparison): its own pipeline name, groups and partials topic, a `bench_run`
@@ -32,6 +33,7 @@ import { pino } from 'pino';
 import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
 import { startPipelines } from '../../src/runtime/process.ts';
 import { issue12Metrics } from './issue12-workload.ts';
+import { threadCpu, threadCpuSince, type ThreadCpu } from './thread-cpu.ts';
 import { WindowLatencyWatch } from './window-latency.ts';
 
 const phase = process.argv[2];
@@ -111,11 +113,15 @@ async function bare(): Promise<void> {
   let checksum = 0;
   const started = performance.now();
   let cpuAtFirst: NodeJS.CpuUsage | undefined;
+  let threadsAtFirst: ThreadCpu | undefined;
   await new Promise<void>((resolve) => {
     void consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        cpuAtFirst ??= process.cpuUsage();
+        if (!cpuAtFirst) {
+          cpuAtFirst = process.cpuUsage();
+          threadsAtFirst = threadCpu();
+        }
         for (const message of batch.messages) {
           const record = JSON.parse(message.value!.toString('utf8')) as { input_tokens: number };
           checksum += record.input_tokens;
@@ -127,8 +133,9 @@ async function bare(): Promise<void> {
   });
   const seconds = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
+  const threads = threadCpuSince(threadsAtFirst);
   await consumer.disconnect();
-  report({ seconds, cpuSeconds, consumed: seen, checksum });
+  report({ seconds, cpuSeconds, threads, consumed: seen, checksum });
 }
 
 /** `loaded` as a run of its own on the same topic: its own pipeline name, groups and partials topic, and a `bench_run` label on every sample. */
@@ -191,6 +198,7 @@ async function pipeline(): Promise<void> {
   let consumedAt = 0;
   // Read at the first poll that sees a record: at most one poll interval (50 ms) of work late.
   let cpuAtFirst: NodeJS.CpuUsage | undefined;
+  let threadsAtFirst: ThreadCpu | undefined;
   const { window } = loaded.config;
   if (window.type !== 'tumbling') throw new Error('the bench pipeline has tumbling windows');
   const latency = new WindowLatencyWatch(window.size, window.allowed_lateness);
@@ -201,7 +209,10 @@ async function pipeline(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const acked = new Map((await highestAcked.get()).values.map((v) => [String(v.labels.tenant), v.value]));
     latency.observe(stage2?.watermark ?? Number.NEGATIVE_INFINITY, acked, Date.now());
-    if (!cpuAtFirst && (await total('sluice_records_in_total')) > 0) cpuAtFirst = process.cpuUsage();
+    if (!cpuAtFirst && (await total('sluice_records_in_total')) > 0) {
+      cpuAtFirst = process.cpuUsage();
+      threadsAtFirst = threadCpu();
+    }
     if (!consumedAt && (await recordsIn()) >= expected) {
       consumedAt = performance.now();
       memoryTrace?.mark('all records in');
@@ -213,6 +224,7 @@ async function pipeline(): Promise<void> {
   }
   const endToEnd = (performance.now() - started) / 1000;
   const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
+  const threads = threadCpuSince(threadsAtFirst);
   memoryTrace?.mark('output delivered');
   if (run !== undefined) await leaveTogether(process.env.BENCH_BARRIER_DIR!, Number(process.env.BENCH_INSTANCES ?? 1));
   await admin?.disconnect();
@@ -224,6 +236,7 @@ async function pipeline(): Promise<void> {
   report({
     seconds: (consumedAt - started) / 1000,
     cpuSeconds,
+    threads,
     endToEndSeconds: endToEnd,
     samplesSent: await total('sluice_remote_write_samples_sent_total'),
     deadLetters,

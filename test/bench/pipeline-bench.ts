@@ -59,22 +59,19 @@
  * fires at once (+14–22 MiB in 2–3 s: large-object space 1.3 → 7.7 MiB, old space +6–10 MiB).
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { queryInstant, startStack } from '../stack/index.ts';
-import { generateGatewayLogs } from '../support/gateway-traffic.ts';
+import { BENCH_TENANTS as TENANTS, BENCH_TOPIC as TOPIC, fillGatewayTopic, phaseEnvironment, runPhase as runPhaseProcess, type PhaseResult } from './gateway-topic.ts';
 import { ISSUE10_DRIFT_METRIC } from './issue12-workload.ts';
 
-const TENANTS = ['acme', 'globex', 'initech'] as const;
-const TOPIC = 'bailian.gateway.logs';
-const PARTITIONS = 3;
 const WINDOW_MS = 10_000;
+/** BENCH_PHASE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node's arguments for every phase process. */
+const phaseNodeArgs = process.env.BENCH_PHASE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const runPhase = (phase: string, env: NodeJS.ProcessEnv) => runPhaseProcess(phase, env, phaseNodeArgs);
 
 /**
  * BENCH_DRIFT_SAME=1: the two drift runs go without the drift metric, so all four ABBA phases are
@@ -90,50 +87,11 @@ const runDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 const stack = await startStack({ runDir, tenants: [...TENANTS], redis: !values['skip-instances'] });
 try {
   const kafka = new Kafka({ clientId: 'bench-fill', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
-  await admin.disconnect();
-
-  // Ten minutes of traffic ending a minute ago: recent enough for Prometheus to accept.
-  const start = Date.now() - 11 * 60_000;
-  const expected = new Map<string, { requests: number; inputTokens: number }>(TENANTS.map((t) => [t, { requests: 0, inputTokens: 0 }]));
-  let bytes = 0;
-  let lastTimestamp = 0;
   const fillStarted = performance.now();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  let batch: { value: string; partition: number }[] = [];
-  let i = 0;
-  for (const record of generateGatewayLogs({ seed: 42, tenants: TENANTS, startMs: start, spanMs: 10 * 60_000, count: records })) {
-    const value = JSON.stringify(record);
-    bytes += value.length;
-    lastTimestamp = record.timestamp;
-    const totals = expected.get(record.tenant_id)!;
-    totals.requests++;
-    totals.inputTokens += record.input_tokens;
-    batch.push({ value, partition: i++ % PARTITIONS });
-    if (batch.length === 1_500) {
-      // One send at a time: concurrent sends may reach a partition out of order.
-      await producer.send({ topic: TOPIC, acks: -1, messages: batch });
-      batch = [];
-    }
-  }
-  if (batch.length > 0) await producer.send({ topic: TOPIC, acks: -1, messages: batch });
-  await producer.disconnect();
+  const { expected, bytes, lastTimestamp } = await fillGatewayTopic(kafka, records);
   say(`filled ${TOPIC}: ${records.toLocaleString('en-US')} records, ${Math.round(bytes / records)} B average JSON, ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
 
-  const env = {
-    ...process.env,
-    BENCH_BROKERS: stack.kafka.brokers.join(','),
-    BENCH_TOPIC: TOPIC,
-    BENCH_RECORDS: String(records),
-    BENCH_LAST_EVENT_MS: String(lastTimestamp),
-    SLUICE_KAFKA_BROKERS: stack.kafka.brokers.join(','),
-    SLUICE_IDLE_TIMEOUT: '1s',
-    SLUICE_LOG_LEVEL: 'warn',
-    ...Object.fromEntries(TENANTS.map((t) => [`SLUICE_TENANT_${t.toUpperCase()}_URL`, stack.prometheus[t]!.remoteWriteUrl])),
-  };
+  const env = phaseEnvironment(stack, records, lastTimestamp);
   const bare = await runPhase('bare', env);
   const pipeline = await runPhase('pipeline', env);
   // The workload issue 12's goal was set on (11 metrics; the shipped file has 21 since issue 10): phase.ts.
@@ -172,6 +130,10 @@ try {
   const added = [perMillion(drift[0]!) / perMillion(issue12) - 1, perMillion(drift[1]!) / perMillion(issue12Again) - 1];
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
   say(`${driftSame ? 'the same workload (BENCH_DRIFT_SAME) reads' : 'one drift metric adds to the pipeline\'s CPU per record:'} ${pct((added[0]! + added[1]!) / 2)} (pairs ${added.map(pct).join(', ')}; issue 10's goal <= 10 %)`);
+  // The other threads are V8's collector and compiler helpers and libuv's (thread-cpu.ts).
+  const byThread = (phase: PhaseResult) =>
+    phase.threads ? `${((phase.threads.main / records) * 1e6).toFixed(2)} / ${((phase.threads.other / records) * 1e6).toFixed(2)}` : 'n/a (no /proc)';
+  say(`CPU-s per 1M, main thread / other threads: bare ${byThread(bares)}, pipeline ${byThread(pipeline)}, issue 12's 11 metrics ${byThread(meanOf([issue12, issue12Again]))}`);
   say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
   // What the pipeline's CPU per record depends on besides records: its work per series and window.
   const offsets = kafka.admin();
@@ -260,29 +222,8 @@ try {
 /** Two runs of one phase as one: mean time, CPU and peak RSS. */
 function meanOf(runs: readonly PhaseResult[]): PhaseResult {
   const mean = (pick: (run: PhaseResult) => number) => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
-  return { seconds: mean((r) => r.seconds), cpuSeconds: mean((r) => r.cpuSeconds), maxRssMiB: mean((r) => r.maxRssMiB) };
-}
-
-interface PhaseResult {
-  seconds: number;
-  cpuSeconds: number;
-  maxRssMiB: number;
-  endToEndSeconds?: number;
-  samplesSent?: number;
-  deadLetters?: string[];
-  failed?: string[];
-  windowLatency?: { count: number; p50Ms: number; p99Ms: number };
-}
-
-async function runPhase(phase: string, env: NodeJS.ProcessEnv): Promise<PhaseResult> {
-  const script = fileURLToPath(new URL('./phase.ts', import.meta.url));
-  const nodeArgs = process.env.BENCH_PHASE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, '--import', 'tsx', script, phase], {
-    env,
-    maxBuffer: 16 * 1024 * 1024,
-    timeout: 20 * 60_000,
-  });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as PhaseResult;
+  const threads = runs.every((r) => r.threads) ? { main: mean((r) => r.threads!.main), other: mean((r) => r.threads!.other) } : undefined;
+  return { seconds: mean((r) => r.seconds), cpuSeconds: mean((r) => r.cpuSeconds), maxRssMiB: mean((r) => r.maxRssMiB), threads };
 }
 
 function fmtMs(ms: number): string {
