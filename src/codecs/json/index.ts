@@ -12,6 +12,7 @@ import {
 } from '../decoder.ts';
 import { escapedLoneSurrogateOffset } from '../text-validity.ts';
 import { textOf, utf8Check } from '../utf8.ts';
+import { bomLength } from './bom.ts';
 import type { JsonDecodeConfig } from './config.ts';
 import { tooDeepDetail, tooDeepOffset } from './depth.ts';
 import { describeJsonSyntaxError, loneSurrogateDetail } from './syntax-error.ts';
@@ -114,11 +115,6 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
-}
-
-/** RFC 8259 §8.1: a parser may ignore a leading byte order mark; producers on Windows write one. */
-function bomLength(bytes: Buffer): number {
-  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
 }
 
 function isBlank(bytes: Buffer, start: number, end: number): boolean {

@@ -1,4 +1,5 @@
 import { accept, malformed, type DecodeContext, type DecodeOutcome, type Decoder, type DecoderOptions } from '../decoder.ts';
+import { bomLength } from '../json/bom.ts';
 import { tooDeepDetail, tooDeepOffset } from '../json/depth.ts';
 import { describeJsonSyntaxError, loneSurrogateDetail } from '../json/syntax-error.ts';
 import { escapedLoneSurrogateOffset } from '../text-validity.ts';
@@ -23,15 +24,16 @@ class OtlpJsonDecoder implements Decoder {
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
     const utf8 = utf8Check(bytes);
     if (utf8 >= 0) return malformed(`otlp_json: not UTF-8: invalid byte sequence at byte ${utf8}`);
-    const tooDeep = tooDeepOffset(bytes, 0, bytes.length);
+    const start = bomLength(bytes);
+    const tooDeep = tooDeepOffset(bytes, start, bytes.length);
     if (tooDeep >= 0) return malformed(`otlp_json: ${tooDeepDetail(tooDeep)}`);
     let root: unknown;
     try {
-      root = JSON.parse(textOf(bytes, utf8, 0, bytes.length));
+      root = JSON.parse(textOf(bytes, utf8, start, bytes.length));
     } catch {
-      return malformed(`otlp_json: not JSON: ${describeJsonSyntaxError(bytes, 0, bytes.length)}`);
+      return malformed(`otlp_json: not JSON: ${describeJsonSyntaxError(bytes, start, bytes.length)}`);
     }
-    const surrogate = escapedLoneSurrogateOffset(bytes);
+    const surrogate = escapedLoneSurrogateOffset(bytes, start);
     if (surrogate >= 0) return malformed(`otlp_json: ${loneSurrogateDetail(surrogate)}`);
     try {
       return accept(new OtlpJsonWalker(this.keepContent).request(root));

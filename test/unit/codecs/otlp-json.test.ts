@@ -71,6 +71,14 @@ describe('otlp_json codec: real OTLP/JSON', () => {
     });
   });
 
+  it('skips a UTF-8 byte order mark, as the json codec does (RFC 8259 §8.1), offsets still counted from the first byte', () => {
+    const request = withSpan({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'chat' });
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(spansOf(decode(Buffer.concat([bom, Buffer.from(JSON.stringify(request))])))).toStrictEqual(spansOf(decode(request)));
+    expect(decode(Buffer.concat([bom, Buffer.from('{"resourceSpans":[')]))).toEqual(rejected('not JSON: unexpected end of input at byte 21'));
+    expect(decode(Buffer.concat([bom, Buffer.from('{"a":"\\ud800"}')]))).toEqual(rejected('not Unicode: the \\u escape at byte 9 is a lone surrogate'));
+  });
+
   it('decodes every AnyValue kind; int64 strings stay exact', () => {
     const [record] = spansOf(
       decode(
