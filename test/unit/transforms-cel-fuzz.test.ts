@@ -33,7 +33,9 @@ function stringLiteral(random: Random): string {
 function leaf(random: Random): string {
   const roll = random();
   if (roll < 0.4) return pick(random, FIELDS);
-  if (roll < 0.48) return `${pick(random, ['m', 'prices'])}.${pick(random, ['k', 'x', 'input', 'nope', 'm'])}`;
+  if (roll < 0.44) return `${pick(random, ['m', 'prices'])}.${pick(random, ['k', 'x', 'input', 'nope', 'm'])}`;
+  // A record-chosen key into a constant: folded into a table at compile time (cel-compiler.ts).
+  if (roll < 0.48) return `prices[${pick(random, FIELDS)}]${pick(random, ['.input', '.k', '', '["input"]', '.n'])}`;
   if (roll < 0.64) return doubleLiteral(random);
   if (roll < 0.74) return stringLiteral(random);
   if (roll < 0.79) return intLiteral(random);
@@ -102,7 +104,11 @@ function outcome(evaluate: (record: Record<string, unknown>) => unknown, input: 
   }
 }
 
-const CONSTANTS = { prices: { m: { input: 0.5 }, x: { input: 2 }, k: 1.5 }, limit: 3.5 };
+const CONSTANTS = {
+  prices: { m: { input: 0.5, n: null }, x: { input: 2, k: [1] }, k: 1.5, a: null, b: 'str', abc: { input: 1n }, constructor: { input: 3 } },
+  limit: 3.5,
+  s: 'shadows the record field',
+};
 
 function describeCase(source: string, input: Record<string, unknown>, constants: object): string {
   return `${source} on ${text(input)}${Object.keys(constants).length > 0 ? ' with constants' : ''}`;
