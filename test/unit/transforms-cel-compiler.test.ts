@@ -79,6 +79,10 @@ describe('compiled CEL against cel-js', () => {
     strings: ['a', 'b'],
     obj: { k: 'v', 'a.b': 1.5, nested: { deep: 'x' } },
     undef: { k: 'v', u: undefined },
+    // cel-js types a map operand of `in` by its first member, deeply: an undefined one is unsupported_type.
+    firstUndef: { u: undefined, k: 'v' },
+    deepUndef: { a: { u: undefined }, b: 1.5 },
+    listFirstUndef: { a: [undefined, 1.5] },
     map: { k: 'v' },
     empty: {},
     weird: { constructor: 'x' },
@@ -112,6 +116,9 @@ describe('compiled CEL against cel-js', () => {
     'strings[1]', 's.k', 'n.k', 'weird.constructor', 'weird["x"]', 'empty.k', '"k" in obj', '"nope" in obj', '"undef" in obj', 's in obj',
     'd in obj', '"k" in empty', '1.0 in list', '1 in list', '"a" in strings', 's in s', '"constructor" in obj', '"toString" in obj',
     'obj.nested["deep"] == "x"', 'toString', 'constructor', 'hasOwnProperty',
+    // found by the differential fuzz (transforms-cel-fuzz.test.ts): `in` a map cel-js cannot type
+    '"k" in firstUndef', '"u" in firstUndef', 's in firstUndef', '"k" in firstUndef ? 1.0 : 2.0', '"b" in deepUndef', '"a" in listFirstUndef',
+    'firstUndef.k', 'deepUndef.b', '"k" in undef',
     // names cel-js declares itself
     'map.k', 'map', 'int', 'string', 'list == null', 'obj.k.size()',
     // functions
@@ -171,6 +178,14 @@ describe('compiled CEL against cel-js', () => {
     const source = 'model in prices ? prices[model].input : (other in flat ? flat[other] : prices[other].input)';
     for (const [model, other] of [['m', 'y'], ['x', 'm'], ['z', 'y'], ['z', 'x'], ['m', 'm'], ['z', 'z']]) {
       expectSame(source, { model, other }, constants);
+    }
+  });
+
+  it('`in` a constant cel-js cannot type (its first member undefined) fails as in cel-js', () => {
+    const constants = { p: { u: undefined, k: 1.5 }, q: { a: { u: undefined } } };
+    for (const source of ['"k" in p', 'model in p', 'model in q', 'model in p ? 1.0 : 2.0']) {
+      const reference = expectSame(source, { model: 'k' }, constants);
+      expect(reference, source).toMatchObject({ error: { code: 'unsupported_type' } });
     }
   });
 

@@ -33,6 +33,7 @@ import {
   isScalar,
   literal,
   literals,
+  mapHasOperandType,
   type CompiledCel,
 } from './cel-operators.ts';
 
@@ -129,7 +130,8 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       const left = compile(needle);
       const right = compile(haystack);
       const constant = constantObjects.get(right);
-      if (constant !== undefined) {
+      // A constant cel-js cannot type (its first member undefined) is looked at per record, below.
+      if (constant !== undefined && mapHasOperandType(constant)) {
         const keys = constantKeys(constant);
         const members = keys.names.map((name) => constant[name] !== undefined);
         const leftField = fieldReadBy(left);
@@ -144,7 +146,7 @@ function compileNode(node: Node, variable: VariableReader): CompiledCel {
       return (record) => {
         const key = leftField === undefined ? left(record) : record[leftField];
         const map = rightField === undefined ? right(record) : record[rightField];
-        if (typeof key !== 'string' || !isPlainObject(map)) return FALLBACK;
+        if (typeof key !== 'string' || !isPlainObject(map) || !mapHasOperandType(map)) return FALLBACK;
         return Object.hasOwn(map, key) && map[key] !== undefined;
       };
     }

@@ -140,3 +140,29 @@ export function isCelValue(value: unknown): boolean {
   if (isScalar(value)) return true;
   return isPlainObject(value) || Array.isArray(value);
 }
+
+/**
+ * True when cel-js can type the map `map` as an operand of a binary operator (`in`): it types a
+ * map or list by its first member or element, deeply (its evaluator's debugTypeDeep), and throws
+ * unsupported_type where that is undefined (`{ u: undefined, k: 1 }`, or nested so). The first
+ * member is read by a `for…in` that returns at once; with a scalar there, the usual case, an `in`
+ * on a record's map measured ~37 → ~67 ns (the differential fuzz found the divergence).
+ */
+export function mapHasOperandType(map: Record<string, unknown>): boolean {
+  for (const key in map) {
+    const first = map[key];
+    return typeof first === 'string' || typeof first === 'number' || typeof first === 'boolean' || hasOperandType(first);
+  }
+  return true;
+}
+
+/**
+ * Whether cel-js can type `value` so: a scalar, a list by its first element, a map by its first
+ * member. An object of a class is left to cel-js: it knows some (Date, Uint8Array), not others.
+ */
+function hasOperandType(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return isScalar(value);
+  // An empty list, or one whose first element is a hole or undefined, is typed `list`.
+  if (Array.isArray(value)) return value[0] === undefined || hasOperandType(value[0]);
+  return isPlainObject(value) && mapHasOperandType(value);
+}
