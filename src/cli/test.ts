@@ -51,7 +51,7 @@ export async function testCommand(files: readonly string[], out: (line: string) 
         problems = compareOutput(test, output);
         const samples = [...output.samples.values()].reduce((sum, list) => sum + list.length, 0);
         const checked = Object.values(test.expect.samples).reduce((sum, list) => sum + list.length, 0);
-        summary = `${test.inputs.length} inputs, ${samples} samples emitted, ${checked} checked, ${output.deadLetters.length} dead letters`;
+        summary = `${counted(test.inputs.length, 'input')}, ${counted(samples, 'sample')} emitted, ${checked} checked, ${counted(output.deadLetters.length, 'dead letter')}`;
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         problems = [`tests[${index}]: ${error.message}`];
@@ -68,4 +68,9 @@ export async function testCommand(files: readonly string[], out: (line: string) 
   }
   out(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
+}
+
+/** "1 input", "3 inputs". */
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

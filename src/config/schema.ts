@@ -253,7 +253,7 @@ export const telemetrySchema = z
   .object({
     listen: hostPort()
       .default('127.0.0.1:9464')
-      .describe('Address of the /metrics, /healthz and /readyz endpoint; port 0 picks a free port.'),
+      .describe('Address of the telemetry server (/metrics, /healthz, /readyz, the /status page and /status.json, /tap, /-/reload); port 0 picks a free port. With several pipelines in one process, the address in the first file serves them all.'),
   })
   .strict();
 

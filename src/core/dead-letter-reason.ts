@@ -3,7 +3,7 @@
  * `sluice_dead_letter_records_total{reason}` stays bounded and dashboards can rely on it.
  */
 export const DEAD_LETTER_REASONS = [
-  'oversized', // larger than decode.max_message_bytes
+  'oversized', // larger than source.max_message_bytes
   'malformed', // not decodable in the configured codec
   'schema', // decoded, but violates the record contract
   'no_event_time', // the event-time field is missing or not a valid time

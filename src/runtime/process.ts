@@ -83,6 +83,11 @@ export async function startPipelines(pipelines: readonly LoadedPipeline[], optio
     return { loaded, kafka, sink, store, runner: new PipelineRunner(loaded, { kafka, sink, metrics, logger, store }) };
   });
   const listen = options.telemetryListen ?? pipelines[0]?.config.telemetry.listen ?? '127.0.0.1:9464';
+  if (options.telemetryListen === undefined) {
+    for (const unserved of unservedTelemetry(pipelines, listen)) {
+      logger.warn({ ...unserved, served: listen }, "this pipeline's telemetry.listen is not served: one process serves the first pipeline file's address for all of them");
+    }
+  }
   let stopping = false;
   let reloadHandler: (() => Promise<ReloadAnswer>) | undefined;
   const server = await startTelemetryServer(listen, metrics.registry, () => !stopping && parts.every((p) => p.runner.ready), {
@@ -230,4 +235,16 @@ async function closeLogged(log: Logger, what: string, close: () => Promise<void>
   } catch (error) {
     log.error({ err: error }, `${what} did not close cleanly`);
   }
+}
+
+/**
+ * The pipelines whose own `telemetry.listen` differs from the address served: one process runs one
+ * telemetry server (the first file's), and another file's address would otherwise go unserved
+ * without a word.
+ */
+export function unservedTelemetry(pipelines: readonly LoadedPipeline[], served: string): { pipeline: string; listen: string }[] {
+  return pipelines
+    .slice(1)
+    .filter(({ config }) => config.telemetry.listen !== served)
+    .map(({ config }) => ({ pipeline: config.name, listen: config.telemetry.listen }));
 }

@@ -217,7 +217,8 @@ export const OVERFLOW_PARTITION_LABEL = 'sluice_partition';
  * The series a partial of a series beyond its tenant's budget folds into: per group and tenant
  * (per metric name for passthrough), the data labels dropped and otel_metric_overflow="true"
  * added, as the sink's max_active_series and the OpenTelemetry SDK's cardinality limit do, plus
- * the folding partition's `sluice_partition` when there are several.
+ * `sluice_partition`, the stage-2 partition that folded it, whenever one is given (stage 2
+ * always gives it: each partition folds on its own share of the budget).
  */
 export function overflowSeries(
   group: SeriesGroupPlan,
