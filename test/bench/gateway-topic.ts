@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
@@ -88,5 +89,10 @@ export async function runPhase(phase: string, env: NodeJS.ProcessEnv, nodeArgs: 
     maxBuffer: 64 * 1024 * 1024,
     timeout: 20 * 60_000,
   });
+  // BENCH_PHASE_STDOUT=<prefix>: each phase's whole output kept (a `--trace-gc` run's, say), as <prefix>.<n>.log.
+  const keep = process.env.BENCH_PHASE_STDOUT;
+  if (keep) writeFileSync(`${keep}.${keptOutputs++}.log`, stdout);
   return JSON.parse(stdout.trim().split('\n').pop()!) as PhaseResult;
 }
+
+let keptOutputs = 0;

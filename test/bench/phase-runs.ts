@@ -3,6 +3,7 @@
  * trying a node flag or a change on issue 12's workload without the whole `npm run bench`.
  *
  *   node --import tsx test/bench/phase-runs.ts [--records N] <run> ...
+ *   BENCH_PHASE_STDOUT=/tmp/gc node --import tsx test/bench/phase-runs.ts issue12:--trace-gc   (keeps each run's output)
  *
  * A run is `bare`, `pipeline` (the shipped gateway pipeline) or `issue12` (its 11 metrics), with
  * node's arguments after a colon (`issue12:--single-threaded-gc`). `A|B` runs A and B at the same
