@@ -34,6 +34,17 @@ describe('PartitionProgress', () => {
     expect(p.stalledSince).toBe(0);
   });
 
+  it('takes no end older than the last move as its baseline: a partition that reached its end unseen is not stalled', () => {
+    const p = new PartitionProgress();
+    p.observe(100, 150, 1_000);
+    p.observe(160, undefined, 2_000); // moved while the end could not be read: the known end (150) is stale
+    p.observe(160, 160, 3_000); // the end, read again: every record is in
+    p.observe(160, 160, 60_000);
+    expect(p.stalledSince).toBe(0);
+    p.observe(160, 162, 61_000); // then records do arrive and the position stays
+    expect(p.stalledSince).toBe(61_000);
+  });
+
   it('counts a grown end as waiting records even one past the position', () => {
     const p = new PartitionProgress();
     p.observe(20, 21, 1_000);
