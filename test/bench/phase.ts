@@ -42,10 +42,20 @@ const topic = process.env.BENCH_TOPIC!;
 const expected = Number(process.env.BENCH_RECORDS);
 const lastEventMs = Number(process.env.BENCH_LAST_EVENT_MS);
 
-/** Process CPU (user + system) in seconds since `from`, a `process.cpuUsage()` reading. */
-function cpuSecondsSince(from: NodeJS.CpuUsage): number {
-  const { user, system } = process.cpuUsage(from);
-  return (user + system) / 1e6;
+/** Where a phase's CPU count starts: the process's CPU and its split by thread at that moment. */
+interface CpuMark {
+  readonly process: NodeJS.CpuUsage;
+  readonly threads: ThreadCpu | undefined;
+}
+
+function markCpu(): CpuMark {
+  return { process: process.cpuUsage(), threads: threadCpu() };
+}
+
+/** Process CPU (user + system) in seconds since `from`, and its split by thread. */
+function cpuSince(from: CpuMark): { cpuSeconds: number; threads: ThreadCpu | undefined } {
+  const { user, system } = process.cpuUsage(from.process);
+  return { cpuSeconds: (user + system) / 1e6, threads: threadCpuSince(from.threads) };
 }
 
 function report(result: Record<string, unknown>): void {
@@ -112,16 +122,12 @@ async function bare(): Promise<void> {
   let seen = 0;
   let checksum = 0;
   const started = performance.now();
-  let cpuAtFirst: NodeJS.CpuUsage | undefined;
-  let threadsAtFirst: ThreadCpu | undefined;
+  let cpuAtFirst: CpuMark | undefined;
   await new Promise<void>((resolve) => {
     void consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        if (!cpuAtFirst) {
-          cpuAtFirst = process.cpuUsage();
-          threadsAtFirst = threadCpu();
-        }
+        cpuAtFirst ??= markCpu();
         for (const message of batch.messages) {
           const record = JSON.parse(message.value!.toString('utf8')) as { input_tokens: number };
           checksum += record.input_tokens;
@@ -132,8 +138,7 @@ async function bare(): Promise<void> {
     });
   });
   const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
-  const threads = threadCpuSince(threadsAtFirst);
+  const { cpuSeconds, threads } = cpuSince(cpuAtFirst!);
   await consumer.disconnect();
   report({ seconds, cpuSeconds, threads, consumed: seen, checksum });
 }
@@ -197,8 +202,7 @@ async function pipeline(): Promise<void> {
     (await running.metrics.registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
   let consumedAt = 0;
   // Read at the first poll that sees a record: at most one poll interval (50 ms) of work late.
-  let cpuAtFirst: NodeJS.CpuUsage | undefined;
-  let threadsAtFirst: ThreadCpu | undefined;
+  let cpuAtFirst: CpuMark | undefined;
   const { window } = loaded.config;
   if (window.type !== 'tumbling') throw new Error('the bench pipeline has tumbling windows');
   const latency = new WindowLatencyWatch(window.size, window.allowed_lateness);
@@ -209,10 +213,7 @@ async function pipeline(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const acked = new Map((await highestAcked.get()).values.map((v) => [String(v.labels.tenant), v.value]));
     latency.observe(stage2?.watermark ?? Number.NEGATIVE_INFINITY, acked, Date.now());
-    if (!cpuAtFirst && (await total('sluice_records_in_total')) > 0) {
-      cpuAtFirst = process.cpuUsage();
-      threadsAtFirst = threadCpu();
-    }
+    if (!cpuAtFirst && (await total('sluice_records_in_total')) > 0) cpuAtFirst = markCpu();
     if (!consumedAt && (await recordsIn()) >= expected) {
       consumedAt = performance.now();
       memoryTrace?.mark('all records in');
@@ -223,8 +224,7 @@ async function pipeline(): Promise<void> {
     if (consumedAt && (await total('sluice_remote_write_samples_pending')) === 0 && (await allWindowsFired())) break;
   }
   const endToEnd = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSecondsSince(cpuAtFirst!);
-  const threads = threadCpuSince(threadsAtFirst);
+  const { cpuSeconds, threads } = cpuSince(cpuAtFirst!);
   memoryTrace?.mark('output delivered');
   if (run !== undefined) await leaveTogether(process.env.BENCH_BARRIER_DIR!, Number(process.env.BENCH_INSTANCES ?? 1));
   await admin?.disconnect();
