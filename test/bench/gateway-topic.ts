@@ -74,6 +74,8 @@ export interface PhaseResult {
   maxRssMiB: number;
   /** cpuSeconds split by thread (Linux): the main thread's and all others'. */
   threads?: { main: number; other: number };
+  /** CPU over the middle half of the records (phase.ts's MiddleHalf): the steady state. */
+  steady?: { records: number; cpuSeconds: number };
   endToEndSeconds?: number;
   samplesSent?: number;
   deadLetters?: string[];

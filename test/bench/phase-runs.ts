@@ -57,6 +57,7 @@ try {
   const describe = (spec: string, r: PhaseResult) =>
     `${spec.padEnd(36)} CPU-s/1M ${perMillion(r.cpuSeconds).padStart(6)}` +
     (r.threads ? ` (main ${perMillion(r.threads.main)}, other threads ${perMillion(r.threads.other)})` : '') +
+    (r.steady ? `, middle half ${((r.steady.cpuSeconds / r.steady.records) * 1e6).toFixed(2)}` : '') +
     `  ${Math.round(records / r.seconds).toLocaleString('en-US')} records/s  peak RSS ${r.maxRssMiB} MiB`;
 
   const ratios: number[] = [];

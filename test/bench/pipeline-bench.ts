@@ -134,6 +134,15 @@ try {
   const byThread = (phase: PhaseResult) =>
     phase.threads ? `${((phase.threads.main / records) * 1e6).toFixed(2)} / ${((phase.threads.other / records) * 1e6).toFixed(2)}` : 'n/a (no /proc)';
   say(`CPU-s per 1M, main thread / other threads: bare ${byThread(bares)}, pipeline ${byThread(pipeline)}, issue 12's 11 metrics ${byThread(meanOf([issue12, issue12Again]))}`);
+  // Without the process's warm-up and the final close (phase.ts's MiddleHalf): what a long run sees.
+  const bareSteady = steadyPerMillion([bare, bareAgain]);
+  const steadyOf = (name: string, runs: readonly PhaseResult[]) => {
+    const cpu = steadyPerMillion(runs);
+    return `${name} ${cpu.toFixed(2)} (${(cpu / bareSteady).toFixed(2)}x)`;
+  };
+  say(
+    `steady state, CPU-s per 1M over the middle half of the records: bare ${bareSteady.toFixed(2)}, ${steadyOf('pipeline', [pipeline])}, ${steadyOf("issue 12's 11 metrics", [issue12, issue12Again])}`,
+  );
   say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
   // What the pipeline's CPU per record depends on besides records: its work per series and window.
   const offsets = kafka.admin();
@@ -224,6 +233,11 @@ function meanOf(runs: readonly PhaseResult[]): PhaseResult {
   const mean = (pick: (run: PhaseResult) => number) => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
   const threads = runs.every((r) => r.threads) ? { main: mean((r) => r.threads!.main), other: mean((r) => r.threads!.other) } : undefined;
   return { seconds: mean((r) => r.seconds), cpuSeconds: mean((r) => r.cpuSeconds), maxRssMiB: mean((r) => r.maxRssMiB), threads };
+}
+
+/** The mean over runs of CPU-s per 1M records in the middle half of each run's records. */
+function steadyPerMillion(runs: readonly PhaseResult[]): number {
+  return runs.reduce((sum, run) => sum + (run.steady!.cpuSeconds / run.steady!.records) * 1e6, 0) / runs.length;
 }
 
 function fmtMs(ms: number): string {
