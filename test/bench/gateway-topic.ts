@@ -75,7 +75,7 @@ export interface PhaseResult {
   /** cpuSeconds split by thread (Linux): the main thread's and all others'. */
   threads?: { main: number; other: number };
   /** CPU over the middle half of the records (phase.ts's MiddleHalf): the steady state. */
-  steady?: { records: number; cpuSeconds: number };
+  steady?: { records: number; cpuSeconds: number; threads?: { main: number; other: number } };
   endToEndSeconds?: number;
   samplesSent?: number;
   deadLetters?: string[];

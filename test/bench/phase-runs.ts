@@ -57,8 +57,14 @@ try {
   const describe = (spec: string, r: PhaseResult) =>
     `${spec.padEnd(36)} CPU-s/1M ${perMillion(r.cpuSeconds).padStart(6)}` +
     (r.threads ? ` (main ${perMillion(r.threads.main)}, other threads ${perMillion(r.threads.other)})` : '') +
-    (r.steady ? `, middle half ${((r.steady.cpuSeconds / r.steady.records) * 1e6).toFixed(2)}` : '') +
+    (r.steady ? `, middle half ${middleHalf(r.steady)}` : '') +
     `  ${Math.round(records / r.seconds).toLocaleString('en-US')} records/s  peak RSS ${r.maxRssMiB} MiB`;
+
+  /** The middle half's CPU-s per 1M records, and its split by thread. */
+  const middleHalf = ({ records: counted, cpuSeconds, threads }: NonNullable<PhaseResult['steady']>) => {
+    const per = (seconds: number) => ((seconds / counted) * 1e6).toFixed(2);
+    return `${per(cpuSeconds)}${threads ? ` (main ${per(threads.main)}, other threads ${per(threads.other)})` : ''}`;
+  };
 
   const ratios: number[] = [];
   for (const spec of positionals) {

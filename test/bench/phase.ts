@@ -66,7 +66,7 @@ function cpuSince(from: CpuMark): { cpuSeconds: number; threads: ThreadCpu | und
  */
 class MiddleHalf {
   private from: { records: number; cpu: CpuMark } | undefined;
-  result: { records: number; cpuSeconds: number } | undefined;
+  result: { records: number; cpuSeconds: number; threads: ThreadCpu | undefined } | undefined;
 
   constructor(private readonly expected: number) {}
 
@@ -75,7 +75,7 @@ class MiddleHalf {
     if (this.from === undefined) {
       if (records >= this.expected / 4) this.from = { records, cpu: markCpu() };
     } else if (this.result === undefined && records >= (this.expected * 3) / 4) {
-      this.result = { records: records - this.from.records, cpuSeconds: cpuSince(this.from.cpu).cpuSeconds };
+      this.result = { records: records - this.from.records, ...cpuSince(this.from.cpu) };
     }
   }
 }
