@@ -141,7 +141,8 @@ try {
     return `${name} ${cpu.toFixed(2)} (${(cpu / bareSteady).toFixed(2)}x)`;
   };
   say(
-    `steady state, CPU-s per 1M over the middle half of the records: bare ${bareSteady.toFixed(2)}, ${steadyOf('pipeline', [pipeline])}, ${steadyOf("issue 12's 11 metrics", [issue12, issue12Again])}`,
+    `steady state, CPU-s per 1M over the middle half of the records: bare ${bareSteady.toFixed(2)}, ${steadyOf('pipeline', [pipeline])}, ${steadyOf("issue 12's 11 metrics", [issue12, issue12Again])}` +
+      ([bare, bareAgain, pipeline, issue12, issue12Again].some((run) => !run.steady) ? ' (NaN: a run saw no reading inside its middle half; too few records)' : ''),
   );
   say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
   // What the pipeline's CPU per record depends on besides records: its work per series and window.
@@ -235,9 +236,9 @@ function meanOf(runs: readonly PhaseResult[]): PhaseResult {
   return { seconds: mean((r) => r.seconds), cpuSeconds: mean((r) => r.cpuSeconds), maxRssMiB: mean((r) => r.maxRssMiB), threads };
 }
 
-/** The mean over runs of CPU-s per 1M records in the middle half of each run's records. */
+/** The mean over runs of CPU-s per 1M records in the middle half of each run's records (NaN where a run has none). */
 function steadyPerMillion(runs: readonly PhaseResult[]): number {
-  return runs.reduce((sum, run) => sum + (run.steady!.cpuSeconds / run.steady!.records) * 1e6, 0) / runs.length;
+  return runs.reduce((sum, run) => sum + (run.steady ? (run.steady.cpuSeconds / run.steady.records) * 1e6 : Number.NaN), 0) / runs.length;
 }
 
 function fmtMs(ms: number): string {
