@@ -42,7 +42,6 @@ try {
   const { lastTimestamp } = await fillGatewayTopic(kafka, records);
   const env = phaseEnvironment(stack, records, lastTimestamp);
   let serial = 0;
-  const perMillion = (seconds: number) => ((seconds / records) * 1e6).toFixed(2);
 
   /** One run of `spec`; issue-12 runs are labelled apart, so their series never collide in Prometheus. */
   async function run(spec: string): Promise<PhaseResult> {
@@ -54,17 +53,16 @@ try {
     throw new Error(`unknown run ${what}: expected bare, pipeline or issue12`);
   }
 
-  const describe = (spec: string, r: PhaseResult) =>
-    `${spec.padEnd(36)} CPU-s/1M ${perMillion(r.cpuSeconds).padStart(6)}` +
-    (r.threads ? ` (main ${perMillion(r.threads.main)}, other threads ${perMillion(r.threads.other)})` : '') +
-    (r.steady ? `, middle half ${middleHalf(r.steady)}` : '') +
-    `  ${Math.round(records / r.seconds).toLocaleString('en-US')} records/s  peak RSS ${r.maxRssMiB} MiB`;
-
-  /** The middle half's CPU-s per 1M records, and its split by thread. */
-  const middleHalf = ({ records: counted, cpuSeconds, threads }: NonNullable<PhaseResult['steady']>) => {
+  /** CPU-s per 1M records over `counted` records, and its split by thread where there is one. */
+  const cpuPerMillion = (counted: number, cpuSeconds: number, threads: PhaseResult['threads']) => {
     const per = (seconds: number) => ((seconds / counted) * 1e6).toFixed(2);
-    return `${per(cpuSeconds)}${threads ? ` (main ${per(threads.main)}, other threads ${per(threads.other)})` : ''}`;
+    return `${per(cpuSeconds).padStart(6)}${threads ? ` (main ${per(threads.main)}, other threads ${per(threads.other)})` : ''}`;
   };
+
+  const describe = (spec: string, r: PhaseResult) =>
+    `${spec.padEnd(36)} CPU-s/1M ${cpuPerMillion(records, r.cpuSeconds, r.threads)}` +
+    (r.steady ? `, middle half ${cpuPerMillion(r.steady.records, r.steady.cpuSeconds, r.steady.threads)}` : '') +
+    `  ${Math.round(records / r.seconds).toLocaleString('en-US')} records/s  peak RSS ${r.maxRssMiB} MiB`;
 
   const ratios: number[] = [];
   for (const spec of positionals) {
