@@ -99,3 +99,36 @@ it('a read_committed consumer starting inside several aborted transactions gets 
     expect(received, `reading from offset ${from}`).toEqual(expected);
   }
 }, 120_000);
+
+/**
+ * Instances of a pipeline start together (a scale-out, a rollout), and pipelines share their
+ * dead-letter topic: several clients ensure the same topics at once. Each must find every topic
+ * ready when `ensureTopics` returns. kafkajs's createTopics waits for the leaders only when it
+ * created every topic itself; the client that lost the race was told its partials topic was
+ * unknown, and its pipeline exited on start (two bench pipelines started together).
+ */
+it('clients ensuring the same topics at once each find them all, with their partitions, when ensureTopics returns', async () => {
+  const logger = pino({ level: 'silent' });
+  const clients = [0, 1, 2, 3].map((i) => new KafkajsClient({ brokers: [...stack.brokers], clientId: `ensure-race-${i}`, logger }));
+  try {
+    for (let round = 0; round < 5; round++) {
+      const prefix = `ensure-race-${Date.now().toString(36)}-${round}`;
+      const shared = `${prefix}-dlq`;
+      const counts = await Promise.all(
+        clients.map(async (client, i) => {
+          // Each client's own topic beside the shared ones, as each pipeline has its partials topic beside the dead-letter one.
+          const own = `${prefix}-own-${i}`;
+          await client.ensureTopics([
+            { topic: shared, partitions: 1 },
+            { topic: `${prefix}-partials`, partitions: 4 },
+            { topic: own, partitions: 3 },
+          ]);
+          return [await client.partitionCount(shared), await client.partitionCount(`${prefix}-partials`), await client.partitionCount(own)];
+        }),
+      );
+      expect(counts).toEqual(clients.map(() => [1, 4, 3]));
+    }
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+}, 120_000);

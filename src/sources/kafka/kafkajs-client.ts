@@ -1,6 +1,7 @@
 import './kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import kafkajs, { Kafka, logLevel, type Admin, type LogEntry, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Closers } from '../../core/closers.ts';
 import {
   FencedError,
@@ -64,6 +65,7 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
           configEntries: t.minMaxMessageBytes === undefined ? [] : [{ name: MAX_MESSAGE_BYTES, value: String(t.minMaxMessageBytes) }],
         })),
       });
+      await awaitLeaders(admin, missing.map((t) => t.topic));
     }
     for (const t of topics) {
       if (existing.has(t.topic) && t.minMaxMessageBytes !== undefined) await raiseMaxMessageBytes(admin, t.topic, t.minMaxMessageBytes);
@@ -190,6 +192,34 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
 }
 
 const MAX_MESSAGE_BYTES = 'max.message.bytes';
+
+/** How long ensureTopics waits for the topics it found missing to have leaders. */
+const LEADERS_TIMEOUT_MS = 30_000;
+
+/**
+ * Waits until the broker's metadata has every one of `topics` with a leader for each partition.
+ * kafkajs's createTopics waits so only when it created every topic itself: when another client
+ * created one of them first (instances of a pipeline starting together, pipelines sharing a
+ * dead-letter topic), it returns at once, and a metadata read right after could answer
+ * UNKNOWN_TOPIC_OR_PARTITION for a topic this very call had created: the pipeline exited on start.
+ */
+async function awaitLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+  for (;;) {
+    let lastError: unknown;
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if ((error as { retriable?: unknown }).retriable !== true) throw error;
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`topics ${topics.join(', ')} had no leaders ${LEADERS_TIMEOUT_MS / 1000} s after they were created`, { cause: lastError });
+    }
+    await sleep(100);
+  }
+}
 
 /**
  * Raises a topic's `max.message.bytes` to `min` if it is lower. AlterConfigs (the API kafkajs
