@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../core/backoff.ts';
 import type { LoadedPipeline } from '../config/load.ts';
 import type { MetricSink } from '../core/metric-model.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { planMetrics, planWindowing } from '../operators/windowed-metrics/plan.ts';
-import type { KafkaClient } from '../sources/kafka/client.ts';
+import { KafkaUnavailableError, type KafkaClient } from '../sources/kafka/client.ts';
 import { MemoryCheckpointStore, type CheckpointStore } from '../state/checkpoint-store.ts';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.ts';
 import type { SluiceMetrics } from '../telemetry/metrics.ts';
@@ -17,6 +18,9 @@ import { anomalyEventTopics } from '../sinks/anomaly-events/event-outbox.ts';
 import { Stage1 } from './stage1.ts';
 import { stateSeriesShare } from './series-share.ts';
 import { Stage2 } from './stage2.ts';
+
+/** Retries of the start's first Kafka calls while the cluster cannot be reached (each of which kafkajs itself retries for ~8 s). */
+const KAFKA_START_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000 };
 
 /** Stage 2's checkpoint store as the pipeline configures it. */
 export function openCheckpointStore(config: PipelineConfig): CheckpointStore {
@@ -98,14 +102,16 @@ export class PipelineRunner {
     const { kafka, metrics, sink } = this.deps;
     const config = this.config;
     const topic = partialsTopic(config.name);
-    await kafka.ensureTopics([
-      // The dead-letter topic takes the pipeline's largest message with its headers, so writing a dead letter cannot fail as too large.
-      { topic: config.dead_letter.topic, partitions: 1, minMaxMessageBytes: deadLetterTopicMaxBytes(config.source.max_message_bytes) },
-      { topic, partitions: config.repartition.partitions },
-      ...anomalyEventTopics(config).map((events) => ({ topic: events, partitions: 1 })),
-    ]);
+    const partitions = await this.untilKafkaAnswers(signal, async () => {
+      await kafka.ensureTopics([
+        // The dead-letter topic takes the pipeline's largest message with its headers, so writing a dead letter cannot fail as too large.
+        { topic: config.dead_letter.topic, partitions: 1, minMaxMessageBytes: deadLetterTopicMaxBytes(config.source.max_message_bytes) },
+        { topic, partitions: config.repartition.partitions },
+        ...anomalyEventTopics(config).map((events) => ({ topic: events, partitions: 1 })),
+      ]);
+      return kafka.partitionCount(topic);
+    });
     metrics.deadLetterUnwritable.inc({ pipeline: config.name }, 0); // present from the start, for alerts on any increase
-    const partitions = await kafka.partitionCount(topic);
     if (partitions !== config.repartition.partitions) {
       throw new Error(`${topic} has ${partitions} partitions but repartition.partitions is ${config.repartition.partitions}; series would move between stage-2 tasks`);
     }
@@ -145,6 +151,24 @@ export class PipelineRunner {
   }
 
   /**
+   * `work` again, with backoff, for as long as Kafka cannot be reached (a broker still starting, or
+   * down): the process waits, not ready, as it does through an outage once running, instead of
+   * exiting at start. Any other failure (a refusal, a config problem) ends the start as before.
+   */
+  private async untilKafkaAnswers<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        return await unlessAborted(work(), signal);
+      } catch (error) {
+        if (!(error instanceof KafkaUnavailableError)) throw error;
+        if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err: error.message, attempt }, 'Kafka cannot be reached; the pipeline starts once it can');
+        await sleepUnlessAborted(backoffDelay(KAFKA_START_BACKOFF, attempt, undefined, Math.random), signal);
+      }
+    }
+  }
+
+  /**
    * The partition count of a source topic, waiting for the topic to exist: producers often create
    * their topics (as the demo and docker-compose ones do), and stage 2 must know every source
    * partition before its watermark can move.
@@ -152,7 +176,7 @@ export class PipelineRunner {
   private async awaitTopic(topic: string, signal: AbortSignal | undefined): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
-      const count = await this.deps.kafka.partitionCount(topic).catch(() => 0);
+      const count = await unlessAborted(this.deps.kafka.partitionCount(topic).catch(() => 0), signal);
       if (count > 0) return count;
       if (attempt % 10 === 0) this.log.warn({ topic }, 'waiting for source topic to exist');
       await sleep(1_000, undefined, { signal });
@@ -179,4 +203,28 @@ export class PipelineRunner {
     if (Number.isFinite(watermark)) metrics.watermarkDelay.set({ pipeline: this.name }, (now - watermark) / 1000);
     metrics.activeSeries.set({ pipeline: this.name }, this.stage2?.seriesCount ?? 0);
   }
+}
+
+/**
+ * `promise`, or its rejection with the signal's reason once `signal` aborts: a shutdown during
+ * start does not wait out a Kafka call that kafkajs retries for ~8 s (closing the client ends it,
+ * and its outcome is then ignored).
+ */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -130,6 +130,7 @@ export interface TopicSpec {
 }
 
 export interface KafkaClient {
+  /** Creates the topics that do not exist; throws KafkaUnavailableError when the cluster cannot be reached. */
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   consume(options: ConsumeOptions): Promise<Consumer>;
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
@@ -137,7 +138,7 @@ export interface KafkaClient {
   partitionEnds(topics: readonly string[]): Promise<PartitionEnds[]>;
   /** The group's committed offsets (−1 where none), with their metadata. */
   committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
-  /** Partition count of a topic. */
+  /** Partition count of a topic; throws KafkaUnavailableError when the cluster cannot be reached. */
   partitionCount(topic: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -158,5 +159,16 @@ export class FencedError extends Error {
   constructor(readonly transactionalId: string, options?: { cause?: unknown }) {
     super(`producer ${transactionalId} is fenced by a newer producer with the same transactional id`, options);
     this.name = 'FencedError';
+  }
+}
+
+/**
+ * The cluster could not be reached, or answered with an error that may pass (a broker starting or
+ * down, a leader or controller moving): the same call may succeed later.
+ */
+export class KafkaUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KafkaUnavailableError';
   }
 }

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Closers } from '../../core/closers.ts';
 import {
   FencedError,
+  KafkaUnavailableError,
   type CommittedOffset,
   type ConsumeOptions,
   type Consumer,
@@ -18,7 +19,7 @@ import {
 } from './client.ts';
 import { groupByTopic } from './group-by-topic.ts';
 import { RestartingConsumer } from './kafkajs-consumer.ts';
-import { isFenced } from './kafkajs-errors.ts';
+import { isFenced, isTransient } from './kafkajs-errors.ts';
 import { installFastRecordDecoding } from './kafkajs-fast-records.ts';
 import { chunksBySize, RECORD_BATCH_OVERHEAD } from './record-size.ts';
 
@@ -52,7 +53,11 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
     });
   }
 
-  async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+    return unavailableAsSuch('Kafka could not be reached to create the topics', () => this.createMissingTopics(topics));
+  }
+
+  private async createMissingTopics(topics: readonly TopicSpec[]): Promise<void> {
     const admin = await this.admin();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
@@ -109,10 +114,12 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
     await admin.deleteGroups([groupId]);
   }
 
-  async partitionCount(topic: string): Promise<number> {
-    const admin = await this.admin();
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    return metadata.topics[0]?.partitions.length ?? 0;
+  partitionCount(topic: string): Promise<number> {
+    return unavailableAsSuch(`Kafka could not be reached to read topic ${topic}`, async () => {
+      const admin = await this.admin();
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return metadata.topics[0]?.partitions.length ?? 0;
+    });
   }
 
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
@@ -188,6 +195,15 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
       });
     }
     return this.adminClient.connected;
+  }
+}
+
+/** `work`, with a failure that may pass (isTransient) thrown as KafkaUnavailableError. */
+async function unavailableAsSuch<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw isTransient(error) ? new KafkaUnavailableError(`${what}: ${(error as Error).message}`, { cause: error }) : error;
   }
 }
 

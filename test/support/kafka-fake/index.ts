@@ -11,6 +11,7 @@ import type {
   TransactionContent,
   TransactionalProducer,
 } from '../../../src/sources/kafka/client.ts';
+import { KafkaUnavailableError } from '../../../src/sources/kafka/client.ts';
 import { FakeGroup, type FakeMember, type GroupCluster } from './consumer-group.ts';
 import { PartitionLog } from './partition-log.ts';
 import { TransactionCoordinator, type CommitFault, type TransactionCluster } from './transactions.ts';
@@ -18,7 +19,7 @@ import { TransactionCoordinator, type CommitFault, type TransactionCluster } fro
 export type { FakeMember } from './consumer-group.ts';
 
 /** What the client sees while the broker is unavailable. */
-export class BrokerUnavailableError extends Error {
+export class BrokerUnavailableError extends KafkaUnavailableError {
   constructor() {
     super('fake broker unavailable');
     this.name = 'BrokerUnavailableError';

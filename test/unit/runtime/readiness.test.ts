@@ -14,6 +14,7 @@ import type {
   TransactionContent,
   TransactionalProducer,
 } from '../../../src/sources/kafka/client.ts';
+import { KafkaUnavailableError } from '../../../src/sources/kafka/client.ts';
 import { startTelemetryServer, type TelemetryServer } from '../../../src/telemetry/http-server.ts';
 import { SluiceMetrics } from '../../../src/telemetry/metrics.ts';
 
@@ -188,5 +189,73 @@ describe('readiness', () => {
     expect(await readyz()).toBe(200);
     expect(await stalledSince()).toBe(0);
     await eventually(() => kafka.commits.some((c) => c.offsets.partitions.some((p) => p.offset === 500)), 'the records to be committed');
+  });
+});
+
+/** The fake above, whose ensureTopics fails as `failures` says before it answers. */
+class StartingKafka extends FakeKafka {
+  calls = 0;
+  constructor(private readonly failures: readonly ((call: number) => Promise<void>)[]) {
+    super({ in: 1, 'sluice.ready-test.partials': 2 });
+  }
+
+  override async ensureTopics(): Promise<void> {
+    const failure = this.failures[this.calls++];
+    if (failure) await failure(this.calls);
+  }
+}
+
+describe('start while Kafka cannot be reached', () => {
+  let runner: PipelineRunner | undefined;
+  afterEach(async () => {
+    await runner?.stop();
+    runner = undefined;
+  });
+  const unreachable = async (call: number) => {
+    throw new KafkaUnavailableError(`Kafka could not be reached (call ${call})`);
+  };
+  const newRunner = (kafka: KafkaClient, metrics = new SluiceMetrics()) =>
+    new PipelineRunner(parsePipeline(PIPELINE, 'p.yaml', {}), { kafka, sink, metrics, logger: pino({ level: 'silent' }) });
+
+  it('waits, not ready, and starts once Kafka answers, as a running pipeline waits out an outage', async () => {
+    const kafka = new StartingKafka([unreachable, unreachable]);
+    const metrics = new SluiceMetrics();
+    runner = newRunner(kafka, metrics);
+    const server = await startTelemetryServer('127.0.0.1:0', metrics.registry, () => runner!.ready);
+    try {
+      let started = false;
+      const starting = runner.start().then(() => (started = true));
+      await eventually(() => kafka.calls >= 1, 'the first attempt');
+      expect(started).toBe(false);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+      await starting;
+      expect(kafka.calls).toBe(3);
+      await eventually(() => runner!.ready, 'both stages to own their partitions');
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ends the start on a failure that is not about reaching Kafka (a refusal, a config problem)', async () => {
+    const refused = async () => {
+      throw new Error('Topic authorization failed');
+    };
+    const kafka = new StartingKafka([refused]);
+    runner = newRunner(kafka);
+    await expect(runner.start()).rejects.toThrow('Topic authorization failed');
+    expect(kafka.calls).toBe(1);
+  });
+
+  it('stops waiting as soon as the shutdown signal aborts, even inside a Kafka call', async () => {
+    const hangs = () => new Promise<void>(() => {}); // a call kafkajs would retry for seconds
+    const kafka = new StartingKafka([unreachable, hangs]);
+    runner = newRunner(kafka);
+    const shutdown = new AbortController();
+    const starting = runner.start(shutdown.signal);
+    await eventually(() => kafka.calls === 2, 'the second attempt');
+    shutdown.abort(new Error('SIGTERM'));
+    // Without the abort the start would wait on the hung call for ever (and the test time out).
+    await expect(starting).rejects.toThrow('SIGTERM');
   });
 });
