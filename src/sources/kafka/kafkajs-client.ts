@@ -227,7 +227,7 @@ async function awaitLeaders(admin: Admin, topics: readonly string[]): Promise<vo
       const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
       if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
     } catch (error) {
-      if ((error as { retriable?: unknown }).retriable !== true) throw error;
+      if (!isTransient(error)) throw error;
       lastError = error;
     }
     if (Date.now() >= deadline) {
