@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../../core/backoff.ts';
 import type { ConsumeOptions, Consumer, PartitionOffset, SourceRecord, TopicPartition } from './client.ts';
 import { groupByTopic } from './group-by-topic.ts';
+import { isTransient } from './kafkajs-errors.ts';
 
 /** Re-creating a crashed consumer: the first try within 0.5 s, the ceiling doubling up to 10 s (full jitter). */
 export const CONSUMER_RESTART_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000 };
@@ -35,10 +36,19 @@ export class RestartingConsumer implements Consumer {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Starts the first consumer. Its connect / subscribe errors reach the caller (start-up fails fast). */
+  /**
+   * Starts the first consumer. A failure that may pass (isTransient: the broker went away since the
+   * pipeline found its topics ready) is a crash like any later one, re-created with backoff while
+   * this returns; any other connect / subscribe error (a refusal) reaches the caller: start-up fails fast.
+   */
   async start(): Promise<void> {
     const first = this.incarnate();
-    await this.run(first);
+    try {
+      await this.run(first);
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      first.crashed ??= { error };
+    }
     if (first.crashed) this.onCrash(first, first.crashed.error);
   }
 

@@ -1,11 +1,11 @@
 import '../../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
-import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Kafka } from 'kafkajs';
+import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Kafka } from 'kafkajs';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConsumeOptions, TopicPartition } from '../../../src/sources/kafka/client.ts';
 import { chunksBySize } from '../../../src/sources/kafka/record-size.ts';
 import { RestartingConsumer } from '../../../src/sources/kafka/kafkajs-consumer.ts';
-import { isFenced } from '../../../src/sources/kafka/kafkajs-errors.ts';
+import { isFenced, isTransient } from '../../../src/sources/kafka/kafkajs-errors.ts';
 
 const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
 
@@ -14,12 +14,13 @@ class FakeConsumer {
   readonly events = EVENTS;
   readonly listeners = new Map<string, (event: { payload: Record<string, unknown> }) => void>();
   readonly calls: string[] = [];
-  constructor(private readonly failConnect: boolean) {}
+  constructor(private readonly failConnect: boolean | Error) {}
   on(event: string, listener: (event: { payload: Record<string, unknown> }) => void): void {
     this.listeners.set(event, listener);
   }
   async connect(): Promise<void> {
     this.calls.push('connect');
+    if (this.failConnect instanceof Error) throw this.failConnect;
     if (this.failConnect) throw new Error('Connection error: connect ECONNREFUSED');
   }
   async subscribe(): Promise<void> {
@@ -41,13 +42,13 @@ class FakeConsumer {
   }
 }
 
-function fakeKafka(failConnects: number): { kafka: Kafka; consumers: FakeConsumer[] } {
+function fakeKafka(failConnects: number, firstConnect?: Error): { kafka: Kafka; consumers: FakeConsumer[] } {
   const consumers: FakeConsumer[] = [];
   let failures = failConnects;
   const kafka = {
     consumer: () => {
-      // the first consumer starts; then `failConnects` re-creations fail to connect
-      const consumer = new FakeConsumer(consumers.length > 0 && failures-- > 0);
+      // the first consumer starts (or fails with `firstConnect`); then `failConnects` re-creations fail to connect
+      const consumer = new FakeConsumer(consumers.length === 0 ? (firstConnect ?? false) : failures-- > 0);
       consumers.push(consumer);
       return consumer;
     },
@@ -100,6 +101,51 @@ describe('RestartingConsumer', () => {
     consumers[3]!.emit(EVENTS.CRASH, { error: new Error('late'), restart: false });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(consumers).toHaveLength(4); // stopped: no more re-creation
+  });
+
+  const options = (assigned: TopicPartition[][]): ConsumeOptions => ({
+    groupId: 'g',
+    topics: ['in'],
+    fromBeginning: true,
+    onAssigned: (partitions) => assigned.push([...partitions]),
+    onBatch: async () => {},
+  });
+
+  it('takes a first connect that fails for a passing reason (the broker went away) as a crash: start returns, the consumer is re-created', async () => {
+    const refused = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'), { retryCount: 5, retryTime: 100 });
+    const { kafka, consumers } = fakeKafka(1, refused);
+    const assigned: TopicPartition[][] = [];
+    const consumer = new RestartingConsumer(kafka, options(assigned), pino({ level: 'silent' }), () => 0);
+    await consumer.start();
+    await until(() => consumers.length === 3 && consumers[2]!.calls.includes('run'), 'a running replacement');
+    expect(consumers.map((c) => c.calls[0])).toEqual(['connect', 'connect', 'connect']);
+    consumers[2]!.emit(EVENTS.GROUP_JOIN, { memberAssignment: { in: [0] } });
+    expect(assigned).toEqual([[{ topic: 'in', partition: 0 }]]);
+    await consumer.stop();
+  });
+
+  it('lets a first connect refused for good (authorization) reach the caller', async () => {
+    const denied = new KafkaJSProtocolError({ type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false, message: 'Not authorized to access group' } as unknown as Error);
+    const { kafka, consumers } = fakeKafka(0, denied);
+    const consumer = new RestartingConsumer(kafka, options([]), pino({ level: 'silent' }), () => 0);
+    await expect(consumer.start()).rejects.toBe(denied);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(consumers).toHaveLength(1);
+  });
+});
+
+describe('isTransient', () => {
+  it('finds a retriable error inside the wrappers kafkajs gives up with, and nothing in a refusal', () => {
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
+    expect(isTransient(refused)).toBe(true);
+    expect(isTransient(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 100 }))).toBe(true);
+    const unknownTopic = new KafkaJSProtocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown' } as unknown as Error);
+    expect(isTransient(unknownTopic)).toBe(true);
+    const denied = new KafkaJSProtocolError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'denied' } as unknown as Error);
+    expect(isTransient(denied)).toBe(false);
+    expect(isTransient(new KafkaJSNumberOfRetriesExceeded(denied, { retryCount: 0, retryTime: 0 }))).toBe(false);
+    expect(isTransient(new Error('topic x must accept messages of 2000000 bytes', { cause: denied }))).toBe(false);
+    expect(isTransient(new Error('plain'))).toBe(false);
   });
 });
 
