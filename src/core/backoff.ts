@@ -52,3 +52,27 @@ export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<vo
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * `promise`, or its rejection with the signal's reason once `signal` aborts, whichever comes
+ * first: a retry loop's shutdown does not wait out a call that retries on its own (a kafkajs call,
+ * ~8 s). The abandoned promise's outcome is then ignored; closing what it calls ends it.
+ */
+export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../core/backoff.ts';
+import { backoffDelay, sleepUnlessAborted, unlessAborted, type BackoffPolicy } from '../core/backoff.ts';
 import type { LoadedPipeline } from '../config/load.ts';
 import type { MetricSink } from '../core/metric-model.ts';
 import type { PipelineConfig } from '../config/schema.ts';
@@ -203,28 +203,4 @@ export class PipelineRunner {
     if (Number.isFinite(watermark)) metrics.watermarkDelay.set({ pipeline: this.name }, (now - watermark) / 1000);
     metrics.activeSeries.set({ pipeline: this.name }, this.stage2?.seriesCount ?? 0);
   }
-}
-
-/**
- * `promise`, or its rejection with the signal's reason once `signal` aborts: a shutdown during
- * start does not wait out a Kafka call that kafkajs retries for ~8 s (closing the client ends it,
- * and its outcome is then ignored).
- */
-function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
