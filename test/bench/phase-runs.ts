@@ -43,12 +43,12 @@ try {
   const env = phaseEnvironment(stack, records, lastTimestamp);
   let serial = 0;
 
-  /** One run of `spec`; issue-12 runs are labelled apart, so their series never collide in Prometheus. */
+  /** One run of `spec`; pipeline runs are labelled apart (own name, group and series), so the two runs of a pair never share a consumer group. */
   async function run(spec: string): Promise<PhaseResult> {
     const [what, args] = spec.split(':') as [string, string | undefined];
     const nodeArgs = args?.split(',').filter(Boolean) ?? [];
     if (what === 'bare') return runPhase('bare', env, nodeArgs);
-    if (what === 'pipeline') return runPhase('pipeline', env, nodeArgs);
+    if (what === 'pipeline') return runPhase('pipeline', { ...env, BENCH_LABEL: `runs-${serial++}` }, nodeArgs);
     if (what === 'issue12') return runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12', BENCH_LABEL: `runs-${serial++}` }, nodeArgs);
     throw new Error(`unknown run ${what}: expected bare, pipeline or issue12`);
   }

@@ -20,7 +20,8 @@
  * `bench_run="issue12"` (checkpoints in memory, like the main run).
  * BENCH_WORKLOAD=issue12-drift adds one drift metric to them, the shipped file's
  * `bailian_tenant_input_tokens_drift`: issue 10's "a pipeline with one drift metric". BENCH_LABEL
- * names the run (default: the workload), so a workload run twice keeps its series apart.
+ * names the run (default: the workload), so a workload run twice keeps its series apart; set
+ * without BENCH_WORKLOAD, it runs the shipped pipeline as a run of that name (phase-runs.ts's pairs).
  * BENCH_DRIFT_SAME leaves the drift metric out of issue12-drift (pipeline-bench.ts).
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
@@ -189,10 +190,10 @@ function issue12Workload(loaded: LoadedPipeline, label: string, drift: boolean):
   return { ...run, config: { ...run.config, metrics: issue12Metrics(run.config.metrics, drift) } };
 }
 
-/** The pipeline phase's workload: the shipped pipeline, or one of issue 12's (BENCH_WORKLOAD, BENCH_LABEL). */
+/** The pipeline phase's workload: the shipped pipeline (as the run BENCH_LABEL, if set), or one of issue 12's (BENCH_WORKLOAD, BENCH_LABEL). */
 function workloadOf(shipped: LoadedPipeline): LoadedPipeline {
   const workload = process.env.BENCH_WORKLOAD;
-  if (workload === undefined) return shipped;
+  if (workload === undefined) return process.env.BENCH_LABEL === undefined ? shipped : labelledRun(shipped, process.env.BENCH_LABEL);
   if (workload !== 'issue12' && workload !== 'issue12-drift') throw new Error(`BENCH_WORKLOAD ${workload}: expected issue12 or issue12-drift`);
   return issue12Workload(shipped, process.env.BENCH_LABEL ?? workload, workload === 'issue12-drift' && process.env.BENCH_DRIFT_SAME === undefined);
 }
