@@ -8,13 +8,15 @@ import { setFlagsFromString } from 'node:v8';
  * window's samples. With V8's own factor the old space grew further, and the external memory
  * (fetch buffers, request bodies) climbed a further ~64 MiB between two full GCs: most of the gap
  * to the bare consume's peak RSS (issue 12: 1.29–1.44× it; 346–392 MiB against 280–296 at 100 %,
- * the bare consume's ~270). Lower costs CPU: a full GC
- * marks the whole live heap once per (growth − 1) × live promoted, so its cost per promoted byte
- * goes as 1 / (growth − 1). At 50 % issue 12's 11-metric run took ~25 CPU-s per 1M records against
- * 17.5–21; at 75 % it made 29 full GCs per 1M records against the bare consume's 13 (each marking
- * ~56 MiB against 30), at 100 % 12. Six pairs run at the same time read 100 % at 0.88–1.11 of 75 %'s CPU per
- * record (median 0.94; other threads, where the marking runs, 5.2 against 6.5 CPU-s per 1M) for
- * +9 MiB peak RSS; 125 % no better (0.82–1.04, median 0.95) for +24 MiB (test/bench/README.md).
+ * the bare consume's ~270).
+ *
+ * Lower costs CPU: a full GC marks the whole live heap once per (growth − 1) × live promoted, so
+ * its cost per promoted byte goes as 1 / (growth − 1). At 50 % issue 12's 11-metric run took ~25
+ * CPU-s per 1M records against 17.5–21. At 75 % it made 29 full GCs per 1M records against the
+ * bare consume's 13 (each marking ~56 MiB against 30), at 100 % 12. Six pairs run at the same time
+ * read 100 % at 0.88–1.11 of 75 %'s CPU per record (median 0.94; other threads, where the marking
+ * runs, 5.2 against 6.5 CPU-s per 1M) for +9 MiB peak RSS; 125 % no better (0.82–1.04, median
+ * 0.95) for +24 MiB (test/bench/README.md).
  */
 export const OLD_GENERATION_GROWTH_PERCENT = 100;
 
