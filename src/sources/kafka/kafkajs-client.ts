@@ -44,7 +44,7 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
     this.log = logger;
     this.closers = new Closers((error) => logger.warn({ err: error }, 'a Kafka client did not disconnect cleanly'));
     // Before this process's first fetch; a no-op (kafkajs's own decoder stays) after one.
-    if (!installFastRecordDecoding()) logger.debug('kafkajs fetched before this client was built: its own record decoder stays in use');
+    if (!installFastRecordDecoding()) logger.debug('kafkajs fetched before this client was built: its own record-batch decoder stays in use');
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],

@@ -141,6 +141,7 @@ export class RestartingConsumer implements Consumer {
             records[i] = {
               topic: batch.topic,
               partition: batch.partition,
+              // A number already from Sluice's batch decoder (kafkajs-fast-records.ts), kafkajs's string from its own.
               offset: Number(message.offset),
               key: message.key,
               value: message.value,

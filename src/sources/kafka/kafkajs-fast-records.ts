@@ -2,32 +2,43 @@ import { createRequire, Module } from 'node:module';
 import path from 'node:path';
 
 /**
- * kafkajs 2.2.4 decodes every fetched record's offset and timestamp through its 64-bit `Long`
- * class: the timestamp delta, a varlong, costs a Long shift and add per byte, and then the batch's
- * first offset and first timestamp, decimal strings, are parsed into Longs, added to, and
- * formatted back to strings, for every record (Long division per digit group). That was about
- * 5 % of the gateway pipeline's busy CPU and a dozen short-lived objects per record (issue 12).
+ * kafkajs 2.2.4 decodes a fetched record batch record by record through general-purpose parts:
+ * each record's bytes are cut into a Buffer of their own and read by a new `Decoder`; its offset
+ * and timestamp go through kafkajs's 64-bit `Long` (the batch's first offset and timestamp, decimal
+ * strings, parsed, added to and formatted back for every record); and the consumer's `Batch` parses
+ * each record's offset string into a Long again to compare it. That came to about 1–1.5 µs per
+ * record and a dozen short-lived objects, and a fetch's records (~5.8k of them for the gateway's
+ * 3 MiB fetches) wait their turn through young-generation collections (issue 12).
  *
- * This module replaces kafkajs's record decoder (`protocol/recordBatch/record/v0/decoder.js`) by
- * one that gives the same record object, field for field, but does that arithmetic on doubles
- * whenever it is exact: a varlong of at most 7 bytes (49 bits), and sums within ±2^53 (offsets
- * and millisecond timestamps are far below). Anything else — a longer varlong, a sum that is not a
- * safe integer — takes kafkajs's own Long path, so the result never differs. A record without
- * headers gets its empty `{}` directly; one with headers is decoded by kafkajs's own code.
+ * This module replaces kafkajs's record-batch decoder (`protocol/recordBatch/v0/decoder.js`) by one
+ * that reads the records straight from the batch's bytes and gives, per record, one object
+ * (FetchedRecord) with what kafkajs's own decoder gives, with two differences kafkajs's consumer
+ * does not see (it reads offsets only through `Long.fromValue`, which takes numbers and strings):
+ *  - `offset` is a number wherever it is exact (below 2^53, so always in practice), kafkajs's
+ *    decimal string otherwise;
+ *  - `timestamp`, which nothing in Sluice reads, is formatted when read, not per record;
+ * and records without headers share one frozen empty header map. Everything else — the batch's
+ * fields, compressed batches (decompressed by kafkajs's own codecs), headers, control batches,
+ * log-append time — is kafkajs's, and test/unit/kafkajs-fast-records.test.ts checks each field
+ * against kafkajs's own decoder.
  *
  * It is installed when a Sluice Kafka client is built (kafkajs-client.ts), before any fetch:
- * kafkajs loads its fetch decoders on the first fetch, and the record-batch decoder keeps the
- * record decoder it loaded, so once kafkajs has fetched in this process the stock one stays.
+ * kafkajs loads its fetch decoders on the first fetch, and the fetch response keeps the batch
+ * decoder it loaded, so once kafkajs has fetched in this process the stock one stays.
  */
 
 interface KafkajsDecoder {
   buffer: Buffer;
   offset: number;
   readInt8(): number;
-  readVarInt(): number;
+  readInt16(): number;
+  readInt32(): number;
+  readInt64(): LongValue;
   readVarLong(): LongValue;
-  readVarIntBytes(): Buffer | null;
+  readAll(): Buffer;
   readVarIntArray<T>(reader: (decoder: KafkajsDecoder) => T): T[];
+  slice(size: number): KafkajsDecoder;
+  forward(size: number): void;
 }
 
 interface LongValue {
@@ -40,54 +51,204 @@ interface LongClass {
   fromNumber(value: number): LongValue;
 }
 
+interface Codec {
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
+
+/** What kafkajs gives as a record batch's fields, and as each of its records' `batchContext`. */
 export interface RecordBatchContext {
   readonly firstOffset: string;
   readonly firstTimestamp: string;
-  readonly magicByte?: number;
-  readonly isControlBatch?: boolean;
-  readonly timestampType?: number;
-  readonly maxTimestamp?: string;
+  readonly partitionLeaderEpoch: number;
+  readonly inTransaction: boolean;
+  readonly isControlBatch: boolean;
+  readonly lastOffsetDelta: number;
+  readonly producerId: string;
+  readonly producerEpoch: number;
+  readonly firstSequence: number;
+  readonly maxTimestamp: string;
+  readonly timestampType: number;
+  readonly magicByte: number;
 }
 
-export interface FetchedRecord {
-  readonly magicByte: number | undefined;
-  readonly attributes: number;
-  readonly timestamp: string;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: Record<string, Buffer | null | (Buffer | null)[]>;
-  readonly isControlRecord: boolean;
-  readonly batchContext: RecordBatchContext;
-}
-
-type RecordDecoder = (decoder: KafkajsDecoder, batchContext?: RecordBatchContext) => FetchedRecord;
+export type FetchedHeaders = Readonly<Record<string, Buffer | null | (Buffer | null)[]>>;
 
 const require = createRequire(import.meta.url);
 const root = path.dirname(require.resolve('kafkajs/package.json'));
-const RECORD_DECODER = path.join(root, 'src/protocol/recordBatch/record/v0/decoder.js');
 const RECORD_BATCH_DECODER = path.join(root, 'src/protocol/recordBatch/v0/decoder.js');
 const Long = require(path.join(root, 'src/utils/long.js')) as LongClass;
+const Decoder = require(path.join(root, 'src/protocol/decoder.js')) as new (buffer: Buffer) => KafkajsDecoder;
+const { KafkaJSPartialMessageError } = require(path.join(root, 'src/errors.js')) as { KafkaJSPartialMessageError: new (message: string) => Error };
+const { lookupCodecByAttributes } = require(path.join(root, 'src/protocol/message/compression/index.js')) as {
+  lookupCodecByAttributes(attributes: number): Codec | undefined;
+};
 const headerDecoder = require(path.join(root, 'src/protocol/recordBatch/header/v0/decoder.js')) as (decoder: KafkajsDecoder) => { key: string; value: Buffer | null };
-/** kafkajs's TimestampTypes.LOG_APPEND_TIME. */
+
+/** Batch attribute bits (kafkajs's recordBatch/v0/decoder.js). */
+const TIMESTAMP_TYPE_FLAG_MASK = 0x8;
+const TRANSACTIONAL_FLAG_MASK = 0x10;
+const CONTROL_FLAG_MASK = 0x20;
+/** kafkajs's TimestampTypes: CREATE_TIME and LOG_APPEND_TIME. */
+const CREATE_TIME = 0;
 const LOG_APPEND_TIME = 1;
 /** A varlong's bytes that still fit a double exactly: 7 × 7 = 49 bits. */
 const MAX_EXACT_VARLONG_BYTES = 7;
+/** The header map of every record without headers: read-only, so one serves them all. */
+const NO_HEADERS: FetchedHeaders = Object.freeze({});
 
-/** A decoded record exactly as kafkajs's own record decoder gives it (see the header). */
-export const decodeFetchedRecord: RecordDecoder = (decoder, batchContext = {} as RecordBatchContext) => {
-  const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
-  const attributes = decoder.readInt8();
-  const timestampDelta = readVarLongExact(decoder);
-  let timestamp: string;
-  if (timestampType === LOG_APPEND_TIME && maxTimestamp) timestamp = maxTimestamp;
-  else if (typeof timestampDelta === 'number') timestamp = plus(firstTimestamp, timestampDelta);
-  else timestamp = Long.fromValue(firstTimestamp).add(timestampDelta).toString();
-  const offset = plus(firstOffset, decoder.readVarInt());
-  const key = decoder.readVarIntBytes();
-  const value = decoder.readVarIntBytes();
-  return { magicByte, attributes, timestamp, offset, key, value, headers: readHeaders(decoder), isControlRecord: isControlBatch, batchContext };
-};
+/** One fetched record, as kafkajs's consumer and Sluice's read it (see the header). */
+export class FetchedRecord {
+  constructor(
+    readonly attributes: number,
+    /** From the batch's first timestamp: a double where exact, else kafkajs's Long. */
+    private readonly timestampDelta: number | LongValue,
+    readonly offset: number | string,
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    readonly headers: FetchedHeaders,
+    readonly batchContext: RecordBatchContext,
+  ) {}
+
+  get magicByte(): number {
+    return this.batchContext.magicByte;
+  }
+
+  get isControlRecord(): boolean {
+    return this.batchContext.isControlBatch;
+  }
+
+  /** kafkajs's decimal string: the batch's max timestamp under log-append time, else the first plus the delta. */
+  get timestamp(): string {
+    const { firstTimestamp, maxTimestamp, timestampType } = this.batchContext;
+    if (timestampType === LOG_APPEND_TIME && maxTimestamp) return maxTimestamp;
+    const delta = this.timestampDelta;
+    return typeof delta === 'number' ? plus(firstTimestamp, delta) : Long.fromValue(firstTimestamp).add(delta).toString();
+  }
+}
+
+/** Decodes one record batch from a fetch response, as kafkajs's own record-batch decoder does (see the header). */
+export async function decodeRecordBatch(fetchDecoder: KafkajsDecoder): Promise<Omit<RecordBatchContext, 'magicByte'> & { records: FetchedRecord[] }> {
+  const firstOffset = fetchDecoder.readInt64().toString();
+  const length = fetchDecoder.readInt32();
+  const decoder = fetchDecoder.slice(length);
+  fetchDecoder.forward(length);
+  const remainingBytes = Buffer.byteLength(decoder.buffer);
+  if (remainingBytes < length) {
+    throw new KafkaJSPartialMessageError(`Tried to decode a partial record batch: remainingBytes(${remainingBytes}) < recordBatchLength(${length})`);
+  }
+  const partitionLeaderEpoch = decoder.readInt32();
+  const magicByte = decoder.readInt8();
+  decoder.readInt32(); // the CRC: kafkajs does not check it either
+  const attributes = decoder.readInt16();
+  const lastOffsetDelta = decoder.readInt32();
+  const firstTimestamp = decoder.readInt64().toString();
+  const maxTimestamp = decoder.readInt64().toString();
+  const producerId = decoder.readInt64().toString();
+  const producerEpoch = decoder.readInt16();
+  const firstSequence = decoder.readInt32();
+  // kafkajs's fields in kafkajs's order, so a batch and a record's context look exactly like its own.
+  const batch = {
+    firstOffset,
+    firstTimestamp,
+    partitionLeaderEpoch,
+    inTransaction: (attributes & TRANSACTIONAL_FLAG_MASK) > 0,
+    isControlBatch: (attributes & CONTROL_FLAG_MASK) > 0,
+    lastOffsetDelta,
+    producerId,
+    producerEpoch,
+    firstSequence,
+    maxTimestamp,
+    timestampType: (attributes & TIMESTAMP_TYPE_FLAG_MASK) > 0 ? LOG_APPEND_TIME : CREATE_TIME,
+  };
+  const context: RecordBatchContext = { ...batch, magicByte };
+  const codec = lookupCodecByAttributes(attributes);
+  const count = decoder.readInt32();
+  if (count <= 0) return { ...batch, records: [] };
+  const bytes = codec ? await codec.decompress(decoder.readAll()) : decoder.buffer;
+  return { ...batch, records: readRecords(bytes, codec ? 0 : decoder.offset, count, context) };
+}
+
+/** Where readRecords and its varint reader are in the batch's bytes (decoding is synchronous). */
+let at = 0;
+
+function readRecords(bytes: Buffer, start: number, count: number, context: RecordBatchContext): FetchedRecord[] {
+  const firstOffset = Number(context.firstOffset);
+  const records = new Array<FetchedRecord>(count);
+  at = start;
+  for (let i = 0; i < count; i++) {
+    const length = readVarInt(bytes);
+    const end = at + length;
+    if (length < 0 || end > bytes.length) throw new KafkaJSPartialMessageError(`a record of ${length} bytes at byte ${at} of a ${bytes.length}-byte record batch`);
+    const attributes = bytes[at++]!;
+    const timestampDelta = readVarLong(bytes);
+    const offsetDelta = readVarInt(bytes);
+    const offset = firstOffset + offsetDelta;
+    const key = readBytes(bytes);
+    const value = readBytes(bytes);
+    const headers = bytes[at] === 0 ? NO_HEADERS : readHeaders(bytes.subarray(at, end));
+    if (at > end) throw new KafkaJSPartialMessageError(`a record overruns its ${length} bytes at byte ${end} of a ${bytes.length}-byte record batch`);
+    at = end;
+    const exactOffset = Number.isSafeInteger(firstOffset) && Number.isSafeInteger(offset) ? offset : Long.fromValue(context.firstOffset).add(offsetDelta).toString();
+    records[i] = new FetchedRecord(attributes, timestampDelta, exactOffset, key, value, headers, context);
+  }
+  return records;
+}
+
+/** A zigzag varint (a length, a delta: at most 5 bytes, so exact as a double). */
+function readVarInt(bytes: Buffer): number {
+  let raw = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = bytes[at++];
+    if (byte === undefined) throw new KafkaJSPartialMessageError(`a varint runs past the end of a ${bytes.length}-byte record batch`);
+    raw += (byte & 0x7f) * scale;
+    if (byte < 0x80) return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+    scale *= 128;
+  }
+}
+
+/** A zigzag varlong as a double when it has at most 7 bytes; else kafkajs's own Long. */
+function readVarLong(bytes: Buffer): number | LongValue {
+  let raw = 0;
+  let scale = 1;
+  for (let i = at; i < at + MAX_EXACT_VARLONG_BYTES && i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    raw += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      at = i + 1;
+      return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+    }
+    scale *= 128;
+  }
+  const decoder = new Decoder(bytes);
+  decoder.offset = at;
+  const long = decoder.readVarLong();
+  at = decoder.offset;
+  return long;
+}
+
+/** A key or value: null for length -1, else a view of the batch's bytes (as kafkajs's `slice`). */
+function readBytes(bytes: Buffer): Buffer | null {
+  const length = readVarInt(bytes);
+  if (length < 0) return null;
+  const start = at;
+  at += length;
+  return bytes.subarray(start, at);
+}
+
+/** kafkajs's header map of a record's header bytes: a header's values in order, an array once a key repeats. */
+function readHeaders(headerBytes: Buffer): FetchedHeaders {
+  const decoder = new Decoder(headerBytes);
+  const headers = decoder.readVarIntArray(headerDecoder).reduce<Record<string, Buffer | null | (Buffer | null)[]>>(
+    (obj, { key, value }) => ({
+      ...obj,
+      [key]: obj[key] === undefined ? value : Array.isArray(obj[key]) ? obj[key].concat([value]) : [obj[key], value],
+    }),
+    {},
+  );
+  at += decoder.offset;
+  return headers;
+}
 
 /** `base` (a decimal int64) plus `delta`, formatted as kafkajs's Long does. */
 function plus(base: string, delta: number): string {
@@ -96,54 +257,18 @@ function plus(base: string, delta: number): string {
   return Number.isSafeInteger(first) && Number.isSafeInteger(sum) ? String(sum) : Long.fromValue(base).add(Long.fromNumber(delta)).toString();
 }
 
-/** A zigzag varlong as a double when it has at most 7 bytes; else kafkajs's own Long. */
-function readVarLongExact(decoder: KafkajsDecoder): number | LongValue {
-  const { buffer } = decoder;
-  const start = decoder.offset;
-  let raw = 0;
-  let scale = 1;
-  for (let i = start; i < start + MAX_EXACT_VARLONG_BYTES && i < buffer.length; i++) {
-    const byte = buffer[i]!;
-    raw += (byte & 0x7f) * scale;
-    if (byte < 0x80) {
-      decoder.offset = i + 1;
-      // Zigzag: even raw values are the non-negative ones.
-      return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-    }
-    scale *= 128;
-  }
-  return decoder.readVarLong();
-}
-
-/** kafkajs's header map: a header's values in order, an array once a key repeats. */
-function readHeaders(decoder: KafkajsDecoder): FetchedRecord['headers'] {
-  // The count is a zigzag varint: 0 headers is the single byte 0.
-  if (decoder.buffer[decoder.offset] === 0) {
-    decoder.offset++;
-    return {};
-  }
-  return decoder.readVarIntArray(headerDecoder).reduce<FetchedRecord['headers']>(
-    (obj, { key, value }) => ({
-      ...obj,
-      [key]: obj[key] === undefined ? value : Array.isArray(obj[key]) ? obj[key].concat([value]) : [obj[key], value],
-    }),
-    {},
-  );
-}
-
 /**
- * Puts decodeFetchedRecord in kafkajs's place, unless kafkajs has fetched in this process
- * already. True when kafkajs decodes records with it.
+ * Puts decodeRecordBatch in kafkajs's place, unless kafkajs has fetched in this process already.
+ * True when kafkajs decodes record batches with it.
  */
 export function installFastRecordDecoding(): boolean {
   const cache = require.cache;
-  const current = cache[RECORD_DECODER];
-  if (current?.exports === decodeFetchedRecord) return true;
+  if (cache[RECORD_BATCH_DECODER]?.exports === decodeRecordBatch) return true;
   if (cache[RECORD_BATCH_DECODER]) return false;
-  const replacement = new Module(RECORD_DECODER);
-  replacement.filename = RECORD_DECODER;
+  const replacement = new Module(RECORD_BATCH_DECODER);
+  replacement.filename = RECORD_BATCH_DECODER;
   replacement.loaded = true;
-  replacement.exports = decodeFetchedRecord;
-  cache[RECORD_DECODER] = replacement;
+  replacement.exports = decodeRecordBatch;
+  cache[RECORD_BATCH_DECODER] = replacement;
   return true;
 }

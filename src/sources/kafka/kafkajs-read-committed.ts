@@ -28,7 +28,8 @@ interface AbortedTransaction {
 }
 
 interface FetchedRecord {
-  readonly offset: string;
+  /** A number from Sluice's record-batch decoder (kafkajs-fast-records.ts), a decimal string from kafkajs's. */
+  readonly offset: string | number;
   readonly key: Buffer | null;
   readonly isControlRecord?: boolean;
   readonly batchContext: { readonly producerId: string; readonly inTransaction: boolean };
@@ -57,8 +58,8 @@ export function filterAbortedRecords<R extends FetchedRecord>({ messages: record
   });
 }
 
-/** Offsets arrive as decimal strings of int64s: compare them exactly. */
-function compareOffsets(a: string, b: string): number {
+/** Offsets arrive as decimal strings of int64s (or exact numbers): compare them exactly. */
+function compareOffsets(a: string | number, b: string | number): number {
   const x = BigInt(a);
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
