@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
@@ -84,8 +85,9 @@ export interface PhaseResult {
 }
 
 /** Runs phase.ts's `phase` in a node process of its own, with `nodeArgs` before the script. */
-export async function runPhase(phase: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Promise<PhaseResult> {
-  const script = fileURLToPath(new URL('./phase.ts', import.meta.url));
+/** Runs one phase in a process of its own; `checkout`: the phase of another working tree of the repository (its code, this run's topic). */
+export async function runPhase(phase: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = [], checkout?: string): Promise<PhaseResult> {
+  const script = checkout === undefined ? fileURLToPath(new URL('./phase.ts', import.meta.url)) : join(checkout, 'test/bench/phase.ts');
   const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, '--import', 'tsx', script, phase], {
     env,
     maxBuffer: 64 * 1024 * 1024,

@@ -6,7 +6,9 @@
  *   BENCH_PHASE_STDOUT=/tmp/gc node --import tsx test/bench/phase-runs.ts issue12:--trace-gc   (keeps each run's output)
  *
  * A run is `bare`, `pipeline` (the shipped gateway pipeline) or `issue12` (its 11 metrics), with
- * node's arguments after a colon (`issue12:--single-threaded-gc`). `A|B` runs A and B at the same
+ * node's arguments after a colon (`issue12:--single-threaded-gc`), and with `@<checkout>` the
+ * phase of another working tree (`git worktree add /tmp/base <commit>`, its own node_modules or a
+ * link to these): `issue12@/tmp/base|issue12` sets a commit against this one. `A|B` runs A and B at the same
  * time, so both meet the same load, and prints B's CPU per record over A's: on this shared 2-core
  * machine runs one after another moved by a third with no change, and a pair cancels what load
  * they share (not what they take from each other). Each run prints its CPU-s per 1M records split
@@ -45,11 +47,12 @@ try {
 
   /** One run of `spec`; pipeline runs are labelled apart (own name, group and series), so the two runs of a pair never share a consumer group. */
   async function run(spec: string): Promise<PhaseResult> {
-    const [what, args] = spec.split(':') as [string, string | undefined];
+    const [run, args] = spec.split(':') as [string, string | undefined];
+    const [what, checkout] = run.split('@') as [string, string | undefined];
     const nodeArgs = args?.split(',').filter(Boolean) ?? [];
-    if (what === 'bare') return runPhase('bare', env, nodeArgs);
-    if (what === 'pipeline') return runPhase('pipeline', { ...env, BENCH_LABEL: `runs-${serial++}` }, nodeArgs);
-    if (what === 'issue12') return runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12', BENCH_LABEL: `runs-${serial++}` }, nodeArgs);
+    if (what === 'bare') return runPhase('bare', env, nodeArgs, checkout);
+    if (what === 'pipeline') return runPhase('pipeline', { ...env, BENCH_LABEL: `runs-${serial++}` }, nodeArgs, checkout);
+    if (what === 'issue12') return runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12', BENCH_LABEL: `runs-${serial++}` }, nodeArgs, checkout);
     throw new Error(`unknown run ${what}: expected bare, pipeline or issue12`);
   }
 
