@@ -147,10 +147,17 @@ describe('the fast kafkajs record-batch decoder', () => {
     await expect(stockDecoder(new Decoder(cut))).rejects.toMatchObject({ name: 'KafkaJSPartialMessageError' });
   });
 
-  it('a record that claims more bytes than its batch holds is refused, not read past the batch', async () => {
+  it('a record that claims more bytes than its batch holds is a corrupt batch, not read past it', async () => {
     const bytes = await batchBytes({ records: [record(0, 0)] });
     // The first record's length varint follows the 61-byte batch header and the record count.
     bytes[61]! = 0x7e; // zigzag 63: more than the record's bytes
-    await expect(decodeRecordBatch(new Decoder(bytes) as never)).rejects.toThrow(/record of 63 bytes/);
+    // Not kafkajs's partial message, which would make kafkajs drop the rest of the fetch quietly.
+    await expect(decodeRecordBatch(new Decoder(bytes) as never)).rejects.toMatchObject({ name: 'CorruptRecordBatch', message: expect.stringMatching(/record of 63 bytes/) });
+  });
+
+  it('a batch that counts more records than its bytes hold is a corrupt batch', async () => {
+    const bytes = await batchBytes({ records: [record(0, 0)] });
+    bytes.writeInt32BE(2, 57); // the record count, just before the first record
+    await expect(decodeRecordBatch(new Decoder(bytes) as never)).rejects.toMatchObject({ name: 'CorruptRecordBatch', message: expect.stringMatching(/varint runs past the end/) });
   });
 });

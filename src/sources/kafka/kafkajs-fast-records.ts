@@ -168,6 +168,16 @@ export async function decodeRecordBatch(fetchDecoder: KafkajsDecoder): Promise<O
   return { ...batch, records: readRecords(bytes, codec ? 0 : decoder.offset, count, context) };
 }
 
+/**
+ * A record batch whose bytes are all there but do not hold its records. Not kafkajs's partial
+ * message: kafkajs takes that for the cut end of a fetch and drops the rest of the fetch quietly,
+ * so the consumer would fetch the same batch again and again. This error ends the fetch loudly
+ * (the consumer crashes, is re-created, and a partition that stays stuck fails `/readyz`).
+ */
+export class CorruptRecordBatch extends Error {
+  override readonly name = 'CorruptRecordBatch';
+}
+
 /** Where readRecords and its varint reader are in the batch's bytes (decoding is synchronous). */
 let at = 0;
 
@@ -178,7 +188,7 @@ function readRecords(bytes: Buffer, start: number, count: number, context: Recor
   for (let i = 0; i < count; i++) {
     const length = readVarInt(bytes);
     const end = at + length;
-    if (length < 0 || end > bytes.length) throw new KafkaJSPartialMessageError(`a record of ${length} bytes at byte ${at} of a ${bytes.length}-byte record batch`);
+    if (length < 0 || end > bytes.length) throw new CorruptRecordBatch(`a record of ${length} bytes at byte ${at} of a ${bytes.length}-byte record batch`);
     const attributes = bytes[at++]!;
     const timestampDelta = readVarLong(bytes);
     const offsetDelta = readVarInt(bytes);
@@ -186,7 +196,7 @@ function readRecords(bytes: Buffer, start: number, count: number, context: Recor
     const key = readBytes(bytes);
     const value = readBytes(bytes);
     const headers = bytes[at] === 0 ? NO_HEADERS : readHeaders(bytes.subarray(at, end));
-    if (at > end) throw new KafkaJSPartialMessageError(`a record overruns its ${length} bytes at byte ${end} of a ${bytes.length}-byte record batch`);
+    if (at > end) throw new CorruptRecordBatch(`a record overruns its ${length} bytes at byte ${end} of a ${bytes.length}-byte record batch`);
     at = end;
     const exactOffset = Number.isSafeInteger(firstOffset) && Number.isSafeInteger(offset) ? offset : Long.fromValue(context.firstOffset).add(offsetDelta).toString();
     records[i] = new FetchedRecord(attributes, timestampDelta, exactOffset, key, value, headers, context);
@@ -200,7 +210,7 @@ function readVarInt(bytes: Buffer): number {
   let scale = 1;
   for (;;) {
     const byte = bytes[at++];
-    if (byte === undefined) throw new KafkaJSPartialMessageError(`a varint runs past the end of a ${bytes.length}-byte record batch`);
+    if (byte === undefined) throw new CorruptRecordBatch(`a varint runs past the end of a ${bytes.length}-byte record batch`);
     raw += (byte & 0x7f) * scale;
     if (byte < 0x80) return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
     scale *= 128;
