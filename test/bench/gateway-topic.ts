@@ -84,8 +84,10 @@ export interface PhaseResult {
   windowLatency?: { count: number; p50Ms: number; p99Ms: number };
 }
 
-/** Runs phase.ts's `phase` in a node process of its own, with `nodeArgs` before the script. */
-/** Runs one phase in a process of its own; `checkout`: the phase of another working tree of the repository (its code, this run's topic). */
+/**
+ * Runs phase.ts's `phase` in a node process of its own, with `nodeArgs` before the script; with
+ * `checkout`, the phase.ts of that other working tree of the repository (its code, this topic).
+ */
 export async function runPhase(phase: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = [], checkout?: string): Promise<PhaseResult> {
   const script = checkout === undefined ? fileURLToPath(new URL('./phase.ts', import.meta.url)) : join(checkout, 'test/bench/phase.ts');
   const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, '--import', 'tsx', script, phase], {

@@ -8,12 +8,12 @@
  * A run is `bare`, `pipeline` (the shipped gateway pipeline) or `issue12` (its 11 metrics), with
  * node's arguments after a colon (`issue12:--single-threaded-gc`), and with `@<checkout>` the
  * phase of another working tree (`git worktree add /tmp/base <commit>`, its own node_modules or a
- * link to these): `issue12@/tmp/base|issue12` sets a commit against this one. `A|B` runs A and B at the same
- * time, so both meet the same load, and prints B's CPU per record over A's: on this shared 2-core
- * machine runs one after another moved by a third with no change, and a pair cancels what load
- * they share (not what they take from each other). Each run prints its CPU-s per 1M records split
- * into the main thread's and the other threads' (thread-cpu.ts), records/s and peak RSS. Totals
- * are checked by `npm run bench`, not here.
+ * link to these): `issue12@/tmp/base|issue12` sets a commit against this one. `A|B` runs A and B
+ * at the same time, so both meet the same load, and prints B's CPU per record over A's: on this
+ * shared 2-core machine runs one after another moved by a third with no change, and a pair cancels
+ * what load they share (not what they take from each other). Each run prints its CPU-s per 1M
+ * records split into the main thread's and the other threads' (thread-cpu.ts), records/s and peak
+ * RSS. Totals are checked by `npm run bench`, not here.
  *
  * Measured with it (issue 12's 11 metrics, 1M records, machine load 1-5):
  *  - `--single-threaded-gc`: the other threads' CPU fell from 3.1-5.4 to 1.3-2.1 s, the main
@@ -47,8 +47,8 @@ try {
 
   /** One run of `spec`; pipeline runs are labelled apart (own name, group and series), so the two runs of a pair never share a consumer group. */
   async function run(spec: string): Promise<PhaseResult> {
-    const [run, args] = spec.split(':') as [string, string | undefined];
-    const [what, checkout] = run.split('@') as [string, string | undefined];
+    const [target, args] = spec.split(':') as [string, string | undefined];
+    const [what, checkout] = target.split('@') as [string, string | undefined];
     const nodeArgs = args?.split(',').filter(Boolean) ?? [];
     if (what === 'bare') return runPhase('bare', env, nodeArgs, checkout);
     if (what === 'pipeline') return runPhase('pipeline', { ...env, BENCH_LABEL: `runs-${serial++}` }, nodeArgs, checkout);
