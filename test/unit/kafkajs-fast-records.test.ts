@@ -155,6 +155,12 @@ describe('the fast kafkajs record-batch decoder', () => {
     await expect(decodeRecordBatch(new Decoder(bytes) as never)).rejects.toMatchObject({ name: 'CorruptRecordBatch', message: expect.stringMatching(/record of 63 bytes/) });
   });
 
+  it('a record shorter than its fields (no room left for its header count) is a corrupt batch', async () => {
+    const bytes = await batchBytes({ records: [record(0, 0)] });
+    bytes[61]! -= 2; // one byte shorter (zigzag): the header count falls outside the record
+    await expect(decodeRecordBatch(new Decoder(bytes) as never)).rejects.toMatchObject({ name: 'CorruptRecordBatch', message: expect.stringMatching(/overruns its/) });
+  });
+
   it('a batch that counts more records than its bytes hold is a corrupt batch', async () => {
     const bytes = await batchBytes({ records: [record(0, 0)] });
     bytes.writeInt32BE(2, 57); // the record count, just before the first record
