@@ -184,6 +184,8 @@ let at = 0;
 
 function readRecords(bytes: Buffer, start: number, count: number, context: RecordBatchContext): FetchedRecord[] {
   const firstOffset = Number(context.firstOffset);
+  // Offsets are sums of the first and a delta: doubles while the first and each sum are exact.
+  const exactFirst = Number.isSafeInteger(firstOffset);
   const records = new Array<FetchedRecord>(count);
   at = start;
   for (let i = 0; i < count; i++) {
@@ -201,7 +203,7 @@ function readRecords(bytes: Buffer, start: number, count: number, context: Recor
     const headers = bytes[at] === 0 ? NO_HEADERS : readHeaders(bytes.subarray(at, end));
     if (at > end) throw new CorruptRecordBatch(`a record overruns its ${length} bytes at byte ${end} of a ${bytes.length}-byte record batch`);
     at = end;
-    const exactOffset = Number.isSafeInteger(firstOffset) && Number.isSafeInteger(offset) ? offset : Long.fromValue(context.firstOffset).add(offsetDelta).toString();
+    const exactOffset = exactFirst && Number.isSafeInteger(offset) ? offset : Long.fromValue(context.firstOffset).add(offsetDelta).toString();
     records[i] = new FetchedRecord(attributes, timestampDelta, exactOffset, key, value, headers, context);
   }
   return records;
