@@ -77,6 +77,8 @@ export interface PhaseResult {
   threads?: { main: number; other: number };
   /** CPU over the middle half of the records (phase.ts's MiddleHalf): the steady state. */
   steady?: { records: number; cpuSeconds: number; threads?: { main: number; other: number } };
+  /** CPU from the first record to the middle half's start (the warm-up); the rest of cpuSeconds is the last quarter and the close. */
+  firstQuarter?: { records: number; cpuSeconds: number; threads?: { main: number; other: number } };
   endToEndSeconds?: number;
   samplesSent?: number;
   deadLetters?: string[];

@@ -59,6 +59,13 @@ function cpuSince(from: CpuMark): { cpuSeconds: number; threads: ThreadCpu | und
   return { cpuSeconds: (user + system) / 1e6, threads: threadCpuSince(from.threads) };
 }
 
+/** Process CPU in seconds between two marks, and its split by thread. */
+function cpuBetween(from: CpuMark, to: CpuMark): { cpuSeconds: number; threads: ThreadCpu | undefined } {
+  const cpuSeconds = (to.process.user + to.process.system - from.process.user - from.process.system) / 1e6;
+  const threads = from.threads && to.threads ? { main: to.threads.main - from.threads.main, other: to.threads.other - from.threads.other } : undefined;
+  return { cpuSeconds, threads };
+}
+
 /**
  * CPU over the middle half of the records: from the count's first reading at or past a quarter of
  * them to its first at or past three quarters. Without the process's warm-up (V8 compiling the
@@ -68,13 +75,18 @@ function cpuSince(from: CpuMark): { cpuSeconds: number; threads: ThreadCpu | und
 class MiddleHalf {
   private from: { records: number; cpu: CpuMark } | undefined;
   result: { records: number; cpuSeconds: number; threads: ThreadCpu | undefined } | undefined;
+  /** CPU from the first record to the middle half's start: the warm-up, which the whole run's figure pays and a long run spreads thin. */
+  firstQuarter: { records: number; cpuSeconds: number; threads: ThreadCpu | undefined } | undefined;
 
   constructor(private readonly expected: number) {}
 
-  /** The records counted so far (bare: parsed; pipeline: taken in by stage 1). */
-  observe(records: number): void {
+  /** The records counted so far (bare: parsed; pipeline: taken in by stage 1), and the CPU mark at the first record. */
+  observe(records: number, first: CpuMark): void {
     if (this.from === undefined) {
-      if (records >= this.expected / 4) this.from = { records, cpu: markCpu() };
+      if (records >= this.expected / 4) {
+        this.from = { records, cpu: markCpu() };
+        this.firstQuarter = { records, ...cpuBetween(first, this.from.cpu) };
+      }
     } else if (this.result === undefined && records >= (this.expected * 3) / 4) {
       this.result = { records: records - this.from.records, ...cpuSince(this.from.cpu) };
     }
@@ -157,7 +169,7 @@ async function bare(): Promise<void> {
           checksum += record.input_tokens;
         }
         seen += batch.messages.length;
-        middle.observe(seen);
+        middle.observe(seen, cpuAtFirst);
         if (seen >= expected) resolve();
       },
     });
@@ -165,7 +177,7 @@ async function bare(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const { cpuSeconds, threads } = cpuSince(cpuAtFirst!);
   await consumer.disconnect();
-  report({ seconds, cpuSeconds, threads, steady: middle.result, consumed: seen, checksum });
+  report({ seconds, cpuSeconds, threads, steady: middle.result, firstQuarter: middle.firstQuarter, consumed: seen, checksum });
 }
 
 /** `loaded` as a run of its own on the same topic: its own pipeline name, groups and partials topic, and a `bench_run` label on every sample. */
@@ -240,7 +252,7 @@ async function pipeline(): Promise<void> {
     latency.observe(stage2?.watermark ?? Number.NEGATIVE_INFINITY, acked, Date.now());
     const taken = await total('sluice_records_in_total');
     if (!cpuAtFirst && taken > 0) cpuAtFirst = markCpu();
-    middle.observe(taken);
+    if (cpuAtFirst) middle.observe(taken, cpuAtFirst);
     // A separate run's records are in when its group has committed them all, over its instances.
     if (!consumedAt && (admin ? await committedByGroup(admin, loaded.config.source.group_id) : taken) >= expected) {
       consumedAt = performance.now();
@@ -266,6 +278,7 @@ async function pipeline(): Promise<void> {
     cpuSeconds,
     threads,
     steady: middle.result,
+    firstQuarter: middle.firstQuarter,
     endToEndSeconds: endToEnd,
     samplesSent: await total('sluice_remote_write_samples_sent_total'),
     deadLetters,
