@@ -144,6 +144,9 @@ try {
     `steady state, CPU-s per 1M over the middle half of the records: bare ${bareSteady.toFixed(2)}, ${steadyOf('pipeline', [pipeline])}, ${steadyOf("issue 12's 11 metrics", [issue12, issue12Again])}` +
       ([bare, bareAgain, pipeline, issue12, issue12Again].some((run) => !run.steady) ? ' (NaN: a run saw no reading inside its middle half; too few records)' : ''),
   );
+  // The warm-up (V8 compiling the hot paths): what a 1M-record run pays and a long-running pipeline spreads thin.
+  const warmUpOf = (name: string, runs: readonly PhaseResult[]) => `${name} ${firstQuarterPerMillion(runs).toFixed(2)}`;
+  say(`first quarter of the records, CPU-s per 1M: ${warmUpOf('bare', [bare, bareAgain])}, ${warmUpOf('pipeline', [pipeline])}, ${warmUpOf("issue 12's 11 metrics", [issue12, issue12Again])}`);
   say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
   // What the pipeline's CPU per record depends on besides records: its work per series and window.
   const offsets = kafka.admin();
@@ -238,7 +241,16 @@ function meanOf(runs: readonly PhaseResult[]): PhaseResult {
 
 /** The mean over runs of CPU-s per 1M records in the middle half of each run's records (NaN where a run has none). */
 function steadyPerMillion(runs: readonly PhaseResult[]): number {
-  return runs.reduce((sum, run) => sum + (run.steady ? (run.steady.cpuSeconds / run.steady.records) * 1e6 : Number.NaN), 0) / runs.length;
+  return meanPerMillion(runs, (run) => run.steady);
+}
+
+/** The mean over runs of CPU-s per 1M records in the first quarter of each run's records (NaN where a run has none). */
+function firstQuarterPerMillion(runs: readonly PhaseResult[]): number {
+  return meanPerMillion(runs, (run) => run.firstQuarter);
+}
+
+function meanPerMillion(runs: readonly PhaseResult[], part: (run: PhaseResult) => { records: number; cpuSeconds: number } | undefined): number {
+  return runs.reduce((sum, run) => sum + ((part(run)?.cpuSeconds ?? Number.NaN) / (part(run)?.records ?? Number.NaN)) * 1e6, 0) / runs.length;
 }
 
 function fmtMs(ms: number): string {
