@@ -34,7 +34,7 @@ import { pino } from 'pino';
 import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
 import { startPipelines } from '../../src/runtime/process.ts';
 import { issue12Metrics } from './issue12-workload.ts';
-import { threadCpu, threadCpuSince, type ThreadCpu } from './thread-cpu.ts';
+import { threadCpu, type ThreadCpu } from './thread-cpu.ts';
 import { WindowLatencyWatch } from './window-latency.ts';
 
 const phase = process.argv[2];
@@ -55,11 +55,10 @@ function markCpu(): CpuMark {
 
 /** Process CPU (user + system) in seconds since `from`, and its split by thread. */
 function cpuSince(from: CpuMark): { cpuSeconds: number; threads: ThreadCpu | undefined } {
-  const { user, system } = process.cpuUsage(from.process);
-  return { cpuSeconds: (user + system) / 1e6, threads: threadCpuSince(from.threads) };
+  return cpuBetween(from, markCpu());
 }
 
-/** Process CPU in seconds between two marks, and its split by thread. */
+/** Process CPU (user + system) in seconds between two marks, and its split by thread. */
 function cpuBetween(from: CpuMark, to: CpuMark): { cpuSeconds: number; threads: ThreadCpu | undefined } {
   const cpuSeconds = (to.process.user + to.process.system - from.process.user - from.process.system) / 1e6;
   const threads = from.threads && to.threads ? { main: to.threads.main - from.threads.main, other: to.threads.other - from.threads.other } : undefined;

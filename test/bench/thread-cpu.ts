@@ -40,12 +40,5 @@ export function threadCpu(): ThreadCpu | undefined {
   return { main, other };
 }
 
-/** CPU by thread since `from` (both undefined without /proc). */
-export function threadCpuSince(from: ThreadCpu | undefined): ThreadCpu | undefined {
-  const now = threadCpu();
-  if (now === undefined || from === undefined) return undefined;
-  return { main: now.main - from.main, other: now.other - from.other };
-}
-
 /** The unit of /proc's CPU times (`getconf CLK_TCK`): 100 on every Linux architecture Node runs on. */
 const USER_HZ = 100;
