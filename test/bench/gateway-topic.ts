@@ -68,6 +68,13 @@ export function phaseEnvironment(stack: Stack, records: number, lastTimestamp: n
   };
 }
 
+/** A phase's CPU over a stretch of its records, and its split by thread. */
+export interface CpuOverRecords {
+  records: number;
+  cpuSeconds: number;
+  threads?: { main: number; other: number };
+}
+
 /** One phase's report (phase.ts prints it as its last line). */
 export interface PhaseResult {
   seconds: number;
@@ -76,9 +83,9 @@ export interface PhaseResult {
   /** cpuSeconds split by thread (Linux): the main thread's and all others'. */
   threads?: { main: number; other: number };
   /** CPU over the middle half of the records (phase.ts's MiddleHalf): the steady state. */
-  steady?: { records: number; cpuSeconds: number; threads?: { main: number; other: number } };
+  steady?: CpuOverRecords;
   /** CPU from the first record to the middle half's start (the warm-up); the rest of cpuSeconds is the last quarter and the close. */
-  firstQuarter?: { records: number; cpuSeconds: number; threads?: { main: number; other: number } };
+  firstQuarter?: CpuOverRecords;
   endToEndSeconds?: number;
   samplesSent?: number;
   deadLetters?: string[];

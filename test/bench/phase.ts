@@ -33,6 +33,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { pino } from 'pino';
 import { loadPipelineFile, type LoadedPipeline } from '../../src/config/load.ts';
 import { startPipelines } from '../../src/runtime/process.ts';
+import type { CpuOverRecords } from './gateway-topic.ts';
 import { issue12Metrics } from './issue12-workload.ts';
 import { threadCpu, type ThreadCpu } from './thread-cpu.ts';
 import { WindowLatencyWatch } from './window-latency.ts';
@@ -73,9 +74,9 @@ function cpuBetween(from: CpuMark, to: CpuMark): { cpuSeconds: number; threads: 
  */
 class MiddleHalf {
   private from: { records: number; cpu: CpuMark } | undefined;
-  result: { records: number; cpuSeconds: number; threads: ThreadCpu | undefined } | undefined;
+  result: CpuOverRecords | undefined;
   /** CPU from the first record to the middle half's start: the warm-up, which the whole run's figure pays and a long run spreads thin. */
-  firstQuarter: { records: number; cpuSeconds: number; threads: ThreadCpu | undefined } | undefined;
+  firstQuarter: CpuOverRecords | undefined;
 
   constructor(private readonly expected: number) {}
 

@@ -65,7 +65,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { queryInstant, startStack } from '../stack/index.ts';
-import { BENCH_TENANTS as TENANTS, BENCH_TOPIC as TOPIC, fillGatewayTopic, phaseEnvironment, runPhase as runPhaseProcess, type PhaseResult } from './gateway-topic.ts';
+import { BENCH_TENANTS as TENANTS, BENCH_TOPIC as TOPIC, fillGatewayTopic, phaseEnvironment, runPhase as runPhaseProcess, type CpuOverRecords, type PhaseResult } from './gateway-topic.ts';
 import { ISSUE10_DRIFT_METRIC } from './issue12-workload.ts';
 
 const WINDOW_MS = 10_000;
@@ -135,6 +135,7 @@ try {
     phase.threads ? `${((phase.threads.main / records) * 1e6).toFixed(2)} / ${((phase.threads.other / records) * 1e6).toFixed(2)}` : 'n/a (no /proc)';
   say(`CPU-s per 1M, main thread / other threads: bare ${byThread(bares)}, pipeline ${byThread(pipeline)}, issue 12's 11 metrics ${byThread(meanOf([issue12, issue12Again]))}`);
   // Without the process's warm-up and the final close (phase.ts's MiddleHalf): what a long run sees.
+  const steadyPerMillion = (runs: readonly PhaseResult[]) => meanPerMillion(runs, (run) => run.steady);
   const bareSteady = steadyPerMillion([bare, bareAgain]);
   const steadyOf = (name: string, runs: readonly PhaseResult[]) => {
     const cpu = steadyPerMillion(runs);
@@ -145,7 +146,7 @@ try {
       ([bare, bareAgain, pipeline, issue12, issue12Again].some((run) => !run.steady) ? ' (NaN: a run saw no reading inside its middle half; too few records)' : ''),
   );
   // The warm-up (V8 compiling the hot paths): what a 1M-record run pays and a long-running pipeline spreads thin.
-  const warmUpOf = (name: string, runs: readonly PhaseResult[]) => `${name} ${firstQuarterPerMillion(runs).toFixed(2)}`;
+  const warmUpOf = (name: string, runs: readonly PhaseResult[]) => `${name} ${meanPerMillion(runs, (run) => run.firstQuarter).toFixed(2)}`;
   say(`first quarter of the records, CPU-s per 1M: ${warmUpOf('bare', [bare, bareAgain])}, ${warmUpOf('pipeline', [pipeline])}, ${warmUpOf("issue 12's 11 metrics", [issue12, issue12Again])}`);
   say(`end to end incl. final idle close : ${pipeline.endToEndSeconds!.toFixed(2)} s, ${fmt(pipeline.samplesSent!)} samples sent`);
   // What the pipeline's CPU per record depends on besides records: its work per series and window.
@@ -239,18 +240,14 @@ function meanOf(runs: readonly PhaseResult[]): PhaseResult {
   return { seconds: mean((r) => r.seconds), cpuSeconds: mean((r) => r.cpuSeconds), maxRssMiB: mean((r) => r.maxRssMiB), threads };
 }
 
-/** The mean over runs of CPU-s per 1M records in the middle half of each run's records (NaN where a run has none). */
-function steadyPerMillion(runs: readonly PhaseResult[]): number {
-  return meanPerMillion(runs, (run) => run.steady);
-}
-
-/** The mean over runs of CPU-s per 1M records in the first quarter of each run's records (NaN where a run has none). */
-function firstQuarterPerMillion(runs: readonly PhaseResult[]): number {
-  return meanPerMillion(runs, (run) => run.firstQuarter);
-}
-
-function meanPerMillion(runs: readonly PhaseResult[], part: (run: PhaseResult) => { records: number; cpuSeconds: number } | undefined): number {
-  return runs.reduce((sum, run) => sum + ((part(run)?.cpuSeconds ?? Number.NaN) / (part(run)?.records ?? Number.NaN)) * 1e6, 0) / runs.length;
+/** The mean over runs of CPU-s per 1M records in one stretch of each run's records (NaN where a run has none). */
+function meanPerMillion(runs: readonly PhaseResult[], stretch: (run: PhaseResult) => CpuOverRecords | undefined): number {
+  return (
+    runs.reduce((sum, run) => {
+      const cpu = stretch(run);
+      return sum + (cpu ? (cpu.cpuSeconds / cpu.records) * 1e6 : Number.NaN);
+    }, 0) / runs.length
+  );
 }
 
 function fmtMs(ms: number): string {

@@ -174,6 +174,14 @@ describe('the fast kafkajs record-batch decoder', () => {
     await expect(decodeRecordBatch(new Decoder(bytes) as never)).rejects.toMatchObject({ name: 'CorruptRecordBatch', message: expect.stringMatching(/overruns its/) });
   });
 
+  it('a record whose header value claims more bytes than the record holds is a corrupt batch', async () => {
+    const bytes = await batchBytes({ records: [record(0, 0, { headers: { a: Buffer.from('xyz') } })] });
+    // The batch ends with the record's only header: value length (zigzag 3 = 6), then 'xyz'.
+    expect(bytes[bytes.length - 4]).toBe(6);
+    bytes[bytes.length - 4] = 20; // zigzag 10: past the record's end
+    await expect(decodeRecordBatch(new Decoder(bytes) as never)).rejects.toMatchObject({ name: 'CorruptRecordBatch', message: expect.stringMatching(/overruns its/) });
+  });
+
   it('a batch that counts more records than its bytes hold is a corrupt batch', async () => {
     const bytes = await batchBytes({ records: [record(0, 0)] });
     bytes.writeInt32BE(2, 57); // the record count, just before the first record

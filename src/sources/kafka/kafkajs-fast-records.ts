@@ -199,14 +199,18 @@ function readRecords(bytes: Buffer, start: number, count: number, context: Recor
     const key = readBytes(bytes);
     const value = readBytes(bytes);
     // The header count takes at least a byte: a record already at its end holds more than it says.
-    if (at >= end) throw new CorruptRecordBatch(`a record overruns its ${length} bytes at byte ${end} of a ${bytes.length}-byte record batch`);
+    if (at >= end) throw overrun(length, end, bytes);
     const headers = bytes[at] === 0 ? NO_HEADERS : readHeaders(bytes.subarray(at, end));
-    if (at > end) throw new CorruptRecordBatch(`a record overruns its ${length} bytes at byte ${end} of a ${bytes.length}-byte record batch`);
+    if (at > end) throw overrun(length, end, bytes);
     at = end;
     const exactOffset = exactFirst && Number.isSafeInteger(offset) ? offset : Long.fromValue(context.firstOffset).add(offsetDelta).toString();
     records[i] = new FetchedRecord(attributes, timestampDelta, exactOffset, key, value, headers, context);
   }
   return records;
+}
+
+function overrun(length: number, end: number, bytes: Buffer): CorruptRecordBatch {
+  return new CorruptRecordBatch(`a record overruns its ${length} bytes at byte ${end} of a ${bytes.length}-byte record batch`);
 }
 
 /** A zigzag varint (a length, a delta: at most 5 bytes, so exact as a double). */
