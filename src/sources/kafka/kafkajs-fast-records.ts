@@ -94,6 +94,14 @@ const CREATE_TIME = 0;
 const LOG_APPEND_TIME = 1;
 /** A varlong's bytes that still fit a double exactly: 7 × 7 = 49 bits. */
 const MAX_EXACT_VARLONG_BYTES = 7;
+/**
+ * What a fetch's last, cut-off record batch throws: kafkajs's fetch decoder (`decodeMessages`)
+ * catches it by name and ends the fetch's records there. Most fetches end in one, so one error
+ * serves them all: a new one per fetch captured its stack twice (kafkajs's error constructors),
+ * 69 ms per 1M gateway records (CPU profile), and nothing reads its message.
+ */
+const PARTIAL_RECORD_BATCH: Error = new KafkaJSPartialMessageError('Tried to decode a partial record batch: the fetch ends inside it');
+
 /** The header map of every record without headers: read-only, so one serves them all. */
 const NO_HEADERS: FetchedHeaders = Object.freeze({});
 
@@ -133,10 +141,7 @@ export async function decodeRecordBatch(fetchDecoder: KafkajsDecoder): Promise<O
   const length = fetchDecoder.readInt32();
   const decoder = fetchDecoder.slice(length);
   fetchDecoder.forward(length);
-  const remainingBytes = Buffer.byteLength(decoder.buffer);
-  if (remainingBytes < length) {
-    throw new KafkaJSPartialMessageError(`Tried to decode a partial record batch: remainingBytes(${remainingBytes}) < recordBatchLength(${length})`);
-  }
+  if (Buffer.byteLength(decoder.buffer) < length) throw PARTIAL_RECORD_BATCH;
   const partitionLeaderEpoch = decoder.readInt32();
   const magicByte = decoder.readInt8();
   decoder.readInt32(); // the CRC: kafkajs does not check it either
