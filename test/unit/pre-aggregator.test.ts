@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { metricSchema } from '../../src/config/schema.ts';
 import type { PartialAggregate } from '../../src/operators/windowed-metrics/partial.ts';
 import { planMetrics, type Windowing } from '../../src/operators/windowed-metrics/plan.ts';
+import { compileGroupSteps } from '../../src/operators/windowed-metrics/group-steps.ts';
 import { PreAggregator } from '../../src/operators/windowed-metrics/pre-aggregator.ts';
 
 /*
@@ -75,6 +76,22 @@ function run(windowing: Windowing, drainEvery: number) {
 }
 
 describe('stage-1 combiner', () => {
+  it("shares its plan's generated steps with every other combiner of the plan (source partitions), never their sums", () => {
+    expect(compileGroupSteps(groups[0]!.aggregators)).toBe(compileGroupSteps(groups[0]!.aggregators));
+    const windowing: Windowing = { kind: 'panes', sizeMs: 10_000, slideMs: 10_000 };
+    const combiners = [new PreAggregator(groups, windowing), new PreAggregator(groups, windowing)];
+    const want = [0, 0];
+    let i = 0;
+    for (const { tenant, t, record } of records(2_000)) {
+      const c = i++ % 2; // alternate, as two partitions' records interleave in one process
+      combiners[c]!.add(tenant, t, record);
+      want[c]! += record.tokens;
+    }
+    const tokensOf = (partials: PartialAggregate[]) => partials.filter((p) => p.group === 1).reduce((sum, p) => sum + (p.accs as Float64Array[])[0]![0]!, 0);
+    expect(combiners.map((c) => tokensOf(c.drain()))).toEqual(want);
+    expect(want[0]).not.toBe(want[1]);
+  });
+
   for (const [name, windowing] of [
     ['tumbling', { kind: 'panes', sizeMs: 10_000, slideMs: 10_000 }],
     ['hopping', { kind: 'panes', sizeMs: 20_000, slideMs: 5_000 }],

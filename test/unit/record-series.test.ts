@@ -55,6 +55,20 @@ describe('record series', () => {
     expect(leaf[3]!.values).toEqual([undefined, undefined, 'm0']);
   });
 
+  it("shares one plan's generated walk between combiners (source partitions), never their tuples", () => {
+    const [first, second] = [RecordSeries.of(groups, readers)!, RecordSeries.of(groups, readers)!];
+    // The walk V8 optimises once for every partition (record-series.ts's trieShapes).
+    expect((first as unknown as { walk: unknown }).walk).toBe((second as unknown as { walk: unknown }).walk);
+    const record = { api: 'chat', model: 'qwen', app_id: 'a1', http_status: 200 };
+    const tuple = first.lookup('acme', record)!;
+    tuple.partials[0] = { group: 0 } as never;
+    // Each combiner's own trie: the second one's tuple is its own, without the first one's partial.
+    expect(second.lookup('acme', record)).not.toBe(tuple);
+    expect(second.lookup('acme', record)!.partials[0]).toBeUndefined();
+    first.forgetPartials();
+    expect(first.lookup('acme', record)).toBe(tuple);
+  });
+
   it('is not built when there is nothing to share', () => {
     expect(RecordSeries.of([groups[0]!, passthrough], readers)).toBeUndefined();
     expect(RecordSeries.of([group([]), group([])], readers)).toBeUndefined();

@@ -38,6 +38,30 @@ function compileWalk(getters: readonly FieldGetter[]): TrieWalk {
   return generatedFunction<TrieWalk>('walkLabels', ['level', 'record'], `${body}return node;`, getters);
 }
 
+/** The trie's label fields (their getters), the fixed groups, and the walk over those fields. */
+interface TrieShape {
+  readonly getters: readonly FieldGetter[];
+  readonly fixed: readonly number[];
+  readonly walk: TrieWalk;
+}
+
+/**
+ * Per plan, its trie's shape (undefined: nothing to share), made once: every source partition's
+ * combiner, and each one a rebalance or restart builds, walks with the same generated function,
+ * which V8 then interprets and optimises once, not once per partition (see group-steps.ts).
+ */
+const trieShapes = new WeakMap<readonly SeriesGroupPlan[], TrieShape | undefined>();
+
+function trieShapeOf(groups: readonly SeriesGroupPlan[]): TrieShape | undefined {
+  const fixed = groups.flatMap((group, g) => (group.dynamic ? [] : [g]));
+  if (fixed.length < 2 || fixed.some((g) => groups[g]!.labelPaths === undefined)) return undefined;
+  const byPath = new Map<string, FieldGetter>();
+  for (const g of fixed) groups[g]!.labelPaths!.forEach((path, i) => byPath.has(path) || byPath.set(path, groups[g]!.labelGetters[i]!));
+  if (byPath.size === 0) return undefined;
+  const getters = [...byPath.values()];
+  return { getters, fixed, walk: compileWalk(getters) };
+}
+
 /**
  * Label tuples one combiner keeps; beyond, its trie is dropped and refilled (a label flood). A
  * tuple costs ~760 B when every record brings a new value (its Maps and series), plus ~70 B of
@@ -64,21 +88,21 @@ export class RecordSeries {
   /** The trie walk below a tenant's level, one straight-line step per label field (see compileWalk). */
   private readonly walk: TrieWalk;
 
+  private readonly getters: readonly FieldGetter[];
+  private readonly fixed: readonly number[];
+
   private constructor(
-    private readonly getters: readonly FieldGetter[],
+    trie: TrieShape,
     private readonly readers: readonly SeriesReader[],
-    private readonly fixed: readonly number[],
   ) {
-    this.walk = compileWalk(getters);
+    ({ getters: this.getters, fixed: this.fixed, walk: this.walk } = trie);
   }
 
   /** Undefined when there is nothing to share: fewer than two fixed groups with labels, or a group without label paths. */
   static of(groups: readonly SeriesGroupPlan[], readers: readonly SeriesReader[]): RecordSeries | undefined {
-    const fixed = groups.flatMap((group, g) => (group.dynamic ? [] : [g]));
-    if (fixed.length < 2 || fixed.some((g) => groups[g]!.labelPaths === undefined)) return undefined;
-    const getters = new Map<string, FieldGetter>();
-    for (const g of fixed) groups[g]!.labelPaths!.forEach((path, i) => getters.has(path) || getters.set(path, groups[g]!.labelGetters[i]!));
-    return getters.size === 0 ? undefined : new RecordSeries([...getters.values()], readers, fixed);
+    if (!trieShapes.has(groups)) trieShapes.set(groups, trieShapeOf(groups));
+    const trie = trieShapes.get(groups);
+    return trie === undefined ? undefined : new RecordSeries(trie, readers);
   }
 
   /** The record's tuple; undefined when some group refuses its labels (read per group then). */
