@@ -87,6 +87,8 @@ export interface PhaseResult {
   /** CPU from the first record to the middle half's start (the warm-up); the rest of cpuSeconds is the last quarter and the close. */
   firstQuarter?: CpuOverRecords;
   endToEndSeconds?: number;
+  /** Records this process read (the pipeline: its `sluice_records_in_total`; an instance of a separate run, its share). */
+  consumed?: number;
   samplesSent?: number;
   deadLetters?: string[];
   failed?: string[];

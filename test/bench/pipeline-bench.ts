@@ -2,8 +2,8 @@
  * `npm run bench`: throughput and memory of the gateway pipeline against a bare consume of the
  * same topic, measured in one run on the local real stack (ratios, because a 2-core machine is
  * noisy). Fills a topic with ≥ 1M gateway logs, runs each phase in its own process, prints for
- * each its records/s, CPU-seconds per 1M records (process user + system CPU from its first record
- * to all of its output delivered) and peak RSS, the pipeline/bare ratios of all three, and checks
+ * each its records/s (from its first record to its last one read), CPU-seconds per 1M records
+ * (process user + system CPU from its first record to all of its output delivered) and peak RSS, the pipeline/bare ratios of all three, and checks
  * the pipeline's totals in every tenant's Prometheus against the generator's own counts (exit 1
  * when any differs). A third phase runs the workload issue 12's goal was set on, the gateway
  * pipeline's 11 cumulative metrics (the shipped file has 21 since issue 10's scores), as run
@@ -84,7 +84,11 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 // A directory of its own: two benches at once (helpers, CI) must not share or stop one stack.
 const runDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-const stack = await startStack({ runDir, tenants: [...TENANTS], redis: !values['skip-instances'] });
+// With the instance comparison, Kafka's own 3 s before a new group's first rebalance (the test
+// stack's is 0): two instances started together then share the topic from the first generation.
+// Without it the first one to join took every partition, and each group's rebalance for the
+// second took 5-6 s (stage 2's group, then stage 1's): 11 s, in which the first read all 1M records.
+const stack = await startStack({ runDir, tenants: [...TENANTS], redis: !values['skip-instances'], ...(values['skip-instances'] ? {} : { groupInitialRebalanceDelayMs: 3_000 }) });
 try {
   const kafka = new Kafka({ clientId: 'bench-fill', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
   const fillStarted = performance.now();
@@ -223,6 +227,8 @@ try {
     const rssOf = (run: PhaseResult[]) => Math.max(...run.map((r) => r.maxRssMiB));
     line('1 instance', rateOf(one), cpuOf(one), rssOf(one));
     line('2 instances, same group', rateOf(two), cpuOf(two), rssOf(two));
+    // Whether the two shared the work: one that joins late finds its peer has read most records.
+    say(`  records read by each of the two: ${two.map((r) => (r.consumed ?? 0).toLocaleString('en-US')).join(' and ')}`);
     say(`${'ratio 2 / 1'.padEnd(35)}${(rateOf(two) / rateOf(one)).toFixed(2).padStart(11)}${(cpuOf(two) / cpuOf(one)).toFixed(2).padStart(10)}${(rssOf(two) / rssOf(one)).toFixed(2).padStart(14)}`);
     let exact = true;
     for (const run of ['x1', 'x2']) exact = (await checkTotals(`bench_run="${run}"`, run)) && exact;

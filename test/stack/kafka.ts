@@ -41,6 +41,8 @@ export interface KafkaOptions {
   onSpawn?: (info: { pid: number; match: string; port: number; controllerPort: number }) => void;
   log?: (line: string) => void;
   timeoutMs?: number;
+  /** `group.initial.rebalance.delay.ms`; default 0 (see serverProperties). */
+  groupInitialRebalanceDelayMs?: number;
 }
 
 export interface KafkaHandle {
@@ -60,7 +62,7 @@ export interface KafkaHandle {
   start(): Promise<void>;
 }
 
-function serverProperties(port: number, controllerPort: number, dataDir: string): string {
+function serverProperties(port: number, controllerPort: number, dataDir: string, groupInitialRebalanceDelayMs = 0): string {
   return [
     'process.roles=broker,controller',
     `node.id=${NODE_ID}`,
@@ -77,8 +79,9 @@ function serverProperties(port: number, controllerPort: number, dataDir: string)
     'transaction.state.log.replication.factor=1',
     'transaction.state.log.min.isr=1',
     'transaction.state.log.num.partitions=4',
-    // default 3 s delay before the first rebalance would slow every test consumer
-    'group.initial.rebalance.delay.ms=0',
+    // Kafka's default 3 s delay before a group's first rebalance would slow every test consumer;
+    // the bench's instance comparison asks for it, so that instances started together join together
+    `group.initial.rebalance.delay.ms=${groupInitialRebalanceDelayMs}`,
     'num.partitions=1',
     // tests and the pipeline must create their topics explicitly
     'auto.create.topics.enable=false',
@@ -170,7 +173,7 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
     for (const f of readdirSync(template)) copyFileSync(join(template, f), join(dataDir, f));
-    writeFileSync(configFile, serverProperties(port, controllerPort, dataDir));
+    writeFileSync(configFile, serverProperties(port, controllerPort, dataDir, opts.groupInitialRebalanceDelayMs));
     let current: SpawnedService | undefined = await launch(port, controllerPort);
     return {
       get pid() {

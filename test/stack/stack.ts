@@ -84,6 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       dir: paths.kafkaDir,
       logFile: paths.kafkaLog,
       log,
+      ...(options.groupInitialRebalanceDelayMs === undefined ? {} : { groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs }),
       onSpawn: ({ pid, match, port, controllerPort }) => {
         state.kafka = { pid, match, port, controllerPort, dir: paths.kafkaDir, logFile: paths.kafkaLog, kafkaVersion: KAFKA_VERSION };
         writeState(state);

@@ -7,6 +7,8 @@ export interface StackOptions {
   tenants: string[];
   /** Start a Redis too. Default true. */
   redis?: boolean;
+  /** The broker's `group.initial.rebalance.delay.ms`: 0 unless given (tests join at once); Kafka's own default is 3000. */
+  groupInitialRebalanceDelayMs?: number;
   /** Progress lines ("kafka: ready on ... in 3.9 s"). Default: silent. */
   log?: (line: string) => void;
 }
