@@ -144,8 +144,12 @@ export class PipelineRunner {
       sessionTimeoutMs,
       progress,
     });
-    await this.stage2.start();
-    await this.stage1.start();
+    // Both groups joined at once: each join of a group that already has busy members waits out
+    // their rebalance (5-6 s each on the bench), and a stage 1 joining only once stage 2 was
+    // assigned made a new instance wait for two in a row (11 s). Both settle before an error
+    // is thrown, so the caller's stop() finds neither stage half started.
+    const started = await Promise.allSettled([this.stage2.start(), this.stage1.start()]);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
     this.timer = setInterval(() => this.report(now()), 1_000);
     this.log.info({ topics: config.source.topics, partials: topic, tenants: Object.keys(config.tenants.tenants), default_route: config.tenants.default_route !== undefined }, 'pipeline started');
   }
