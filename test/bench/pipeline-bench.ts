@@ -3,11 +3,12 @@
  * same topic, measured in one run on the local real stack (ratios, because a 2-core machine is
  * noisy). Fills a topic with ≥ 1M gateway logs, runs each phase in its own process, prints for
  * each its records/s (from its first record to its last one read), CPU-seconds per 1M records
- * (process user + system CPU from its first record to all of its output delivered) and peak RSS, the pipeline/bare ratios of all three, and checks
- * the pipeline's totals in every tenant's Prometheus against the generator's own counts (exit 1
- * when any differs). A third phase runs the workload issue 12's goal was set on, the gateway
- * pipeline's 11 cumulative metrics (the shipped file has 21 since issue 10's scores), as run
- * `issue12`, with its own row, ratios and totals check. Issue 10's drift figure follows: the same
+ * (process user + system CPU from its first record to all of its output delivered) and peak RSS,
+ * the pipeline/bare ratios of all three, and checks the pipeline's totals in every tenant's
+ * Prometheus against the generator's own counts (exit 1 when any differs). A third phase runs
+ * the workload issue 12's goal was set on, the gateway pipeline's 11 cumulative metrics (the
+ * shipped file has 21 since issue 10's scores), as run `issue12`, with its own row, ratios and
+ * totals check. Issue 10's drift figure follows: the same
  * workload with one drift metric added, in ABBA order with it (four runs labelled apart), and what
  * the drift metric adds to CPU per record, the mean of the two pairs. The bare consume runs again
  * last; the ratios are to the mean of its two runs, and issue 12's is the mean of its two runs
@@ -86,8 +87,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const runDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 // With the instance comparison, Kafka's own 3 s before a new group's first rebalance (the test
 // stack's is 0): two instances started together then share the topic from the first generation.
-// Without it the first one to join took every partition, and each group's rebalance for the
-// second took 5-6 s (stage 2's group, then stage 1's): 11 s, in which the first read all 1M records.
+// Without it the first one to join took every partition, and the second one's partitions waited
+// out a rebalance of the busy first one (~5 s here; 11 s while stage 1 joined after stage 2),
+// long enough on a fast machine for the first to read all 1M records alone.
 const stack = await startStack({ runDir, tenants: [...TENANTS], redis: !values['skip-instances'], ...(values['skip-instances'] ? {} : { groupInitialRebalanceDelayMs: 3_000 }) });
 try {
   const kafka = new Kafka({ clientId: 'bench-fill', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
