@@ -95,7 +95,9 @@ export class RecordSeries {
     trie: TrieShape,
     private readonly readers: readonly SeriesReader[],
   ) {
-    ({ getters: this.getters, fixed: this.fixed, walk: this.walk } = trie);
+    this.getters = trie.getters;
+    this.fixed = trie.fixed;
+    this.walk = trie.walk;
   }
 
   /** Undefined when there is nothing to share: fewer than two fixed groups with labels, or a group without label paths. */

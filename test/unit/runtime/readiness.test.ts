@@ -259,3 +259,52 @@ describe('start while Kafka cannot be reached', () => {
     await expect(starting).rejects.toThrow('SIGTERM');
   });
 });
+
+/** The fake above, whose stage-2 join waits (as a join into a group with a busy member waits out its rebalance) until released, or fails. */
+class SlowStage2Kafka extends FakeKafka {
+  private release!: (joined: boolean) => void;
+  private readonly stage2Joined = new Promise<boolean>((resolve) => (this.release = resolve));
+
+  constructor() {
+    super({ in: 1, 'sluice.ready-test.partials': 2 });
+  }
+
+  override async consume(options: ConsumeOptions): Promise<Consumer> {
+    if (options.groupId.endsWith('.stage2') && !(await this.stage2Joined)) throw new Error('stage 2 could not join');
+    return super.consume(options);
+  }
+
+  finishStage2Join(joined: boolean): void {
+    this.release(joined);
+  }
+}
+
+describe('start of the two stages', () => {
+  let runner: PipelineRunner | undefined;
+  afterEach(async () => {
+    await runner?.stop();
+    runner = undefined;
+  });
+
+  it("joins stage 1's group while stage 2's join is still waiting, not after it", async () => {
+    const kafka = new SlowStage2Kafka();
+    runner = new PipelineRunner(parsePipeline(PIPELINE, 'p.yaml', {}), { kafka, sink, metrics: new SluiceMetrics(), logger: pino({ level: 'silent' }) });
+    let started = false;
+    const starting = runner.start().then(() => (started = true));
+    // A new instance beside busy ones waited out both rebalances in a row when stage 1 joined last.
+    await eventually(() => kafka.consumers.has('ready-test'), "stage 1's join");
+    expect(started).toBe(false);
+    kafka.finishStage2Join(true);
+    await starting;
+    await eventually(() => runner!.ready, 'both stages to own their partitions');
+  });
+
+  it("fails the start when one stage cannot join, once the other's start has settled", async () => {
+    const kafka = new SlowStage2Kafka();
+    runner = new PipelineRunner(parsePipeline(PIPELINE, 'p.yaml', {}), { kafka, sink, metrics: new SluiceMetrics(), logger: pino({ level: 'silent' }) });
+    const starting = runner.start();
+    await eventually(() => kafka.consumers.has('ready-test'), "stage 1's join");
+    kafka.finishStage2Join(false);
+    await expect(starting).rejects.toThrow('stage 2 could not join');
+  });
+});
