@@ -18,6 +18,7 @@ export const QUOTE = 0x22;
 export const COMMA = 0x2c;
 export const BACKSLASH = 0x5c;
 export const LOWER_N = 0x6e;
+export const NEWLINE = 0x0a;
 export const CARRIAGE_RETURN = 0x0d;
 export const PLUS = 0x2b;
 export const MINUS = 0x2d;

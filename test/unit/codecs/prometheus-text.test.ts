@@ -89,6 +89,16 @@ describe('prometheus_text codec: golden payloads', () => {
     expectGolden(samples, fixture('prometheus-text/batch-job.expected.json'));
   });
 
+  it('unescapes label values of any length exactly, non-ASCII and escapes mixed', () => {
+    // Past 64K code units a value gets its own scratch, past 8K it is made in chunks (exposition-scanner.ts).
+    for (const repeats of [1, 3_000, 40_000]) {
+      const written = `head ${'é\\"😀\\\\x\\n'.repeat(repeats)} tail`;
+      const expected = `head ${'é"😀\\x\n'.repeat(repeats)} tail`;
+      const [sample] = records(build({ grouping_key: { from: 'none' } }).decode(Buffer.from(`m{a="${written}",b="plain"} 1\n`), KEY));
+      expect(sample!.labels).toStrictEqual({ a: expected, b: 'plain' });
+    }
+  });
+
   it('accepts an empty payload and a last line without its newline', () => {
     expect(build().decode(Buffer.from(''), KEY)).toEqual({ ok: true, records: [] });
     expect(records(build().decode(Buffer.from('# only comments\nup 1'), KEY))).toEqual([{ name: 'up', family: 'up', type: 'untyped', labels: { job: 'batch' }, value: 1, timestamp_ms: undefined }]);
@@ -100,6 +110,8 @@ describe('prometheus_text codec: bad lines reject the message, naming the line',
   it.each([
     ['up 1\nfoo{a="1\\x"} 1', 'line 2: invalid escape sequence in the value of label a of foo (only \\\\, \\" and \\n)'],
     ['foo{a="1} 1', 'line 1: unterminated value of label a of foo'],
+    ['foo{a="x\\"y} 1', 'line 1: unterminated value of label a of foo'],
+    ['foo{a="x\\n\\q"} 1', 'line 1: invalid escape sequence in the value of label a of foo (only \\\\, \\" and \\n)'],
     ['foo{a="1" b="2"} 1', "line 1: expected ',' or '}' after the value of label a of foo"],
     ['foo{a:"1"} 1', "line 1: expected '=' after label a of foo"],
     ['foo{a=1} 1', `line 1: expected '"' to open the value of label a of foo`],
@@ -135,6 +147,7 @@ describe('prometheus_text codec: bad lines reject the message, naming the line',
     ['# TYPE h histogram\nh 1', 'line 2: histogram h has samples h_bucket, h_sum and h_count, not h'],
     ['# TYPE s summary\ns 1', 'line 2: summary quantile sample s has no quantile label'],
     ['foo{a="1",b="2"} 1\nbar 2\nfoo{b="2",a="1"} 3', 'line 3: duplicate sample: foo with the same labels as on line 1'],
+    ['foo{a="x\\"y"} 1\nfoo{a="x\\"y"} 2', 'line 2: duplicate sample: foo with the same labels as on line 1'],
   ])('%j → %s', (input, detail) => {
     expect(decoder.decode(Buffer.from(input), KEY)).toEqual(rejected(`prometheus_text ${detail}`));
   });
