@@ -8,6 +8,18 @@ import { isTransient } from './kafkajs-errors.ts';
 /** Re-creating a crashed consumer: the first try within 0.5 s, the ceiling doubling up to 10 s (full jitter). */
 export const CONSUMER_RESTART_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000 };
 
+/**
+ * How often a member heartbeats, and so how soon a busy member learns that its group rebalances:
+ * the coordinator answers a heartbeat with REBALANCE_IN_PROGRESS, and until then the member keeps
+ * its partitions and every other member waits for it. Kafka's guidance is at most a third of the
+ * session timeout, and lower for faster rebalances. Measured (a member joining a group whose one
+ * member is busy, 6 partitions, the test stack's broker): the newcomer owned partitions 3.7-3.9 s
+ * after it started with a heartbeat every 5 s (the session timeout / 6, before), 0.8-1.1 s with 1 s.
+ */
+export function heartbeatIntervalMs(sessionTimeoutMs: number): number {
+  return Math.max(100, Math.min(1_000, Math.floor(sessionTimeoutMs / 3)));
+}
+
 /** One kafkajs consumer instance; a crash marks it, whether it happens while starting or later. */
 interface Incarnation {
   readonly consumer: KafkajsConsumer;
@@ -102,9 +114,7 @@ export class RestartingConsumer implements Consumer {
       maxWaitTimeInMs: 1_000,
       // Every crash is ours to handle (onCrash): one policy, one counter, whatever kafkajs thinks of the error.
       retry: { retries: 5, restartOnFailure: async () => false },
-      ...(options.sessionTimeoutMs
-        ? { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 6)) }
-        : {}),
+      ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs(options.sessionTimeoutMs) } : {}),
     });
     const incarnation: Incarnation = { consumer };
     consumer.on(consumer.events.GROUP_JOIN, (event) => {

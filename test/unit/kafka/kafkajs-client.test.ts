@@ -4,7 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConsumeOptions, TopicPartition } from '../../../src/sources/kafka/client.ts';
 import { chunksBySize } from '../../../src/sources/kafka/record-size.ts';
-import { RestartingConsumer } from '../../../src/sources/kafka/kafkajs-consumer.ts';
+import { heartbeatIntervalMs, RestartingConsumer } from '../../../src/sources/kafka/kafkajs-consumer.ts';
 import { isFenced, isTransient } from '../../../src/sources/kafka/kafkajs-errors.ts';
 
 const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
@@ -131,6 +131,26 @@ describe('RestartingConsumer', () => {
     await expect(consumer.start()).rejects.toBe(denied);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(consumers).toHaveLength(1);
+  });
+});
+
+describe('heartbeatIntervalMs', () => {
+  it('heartbeats every second with the default 30 s session (a busy member learns of a rebalance that soon), never above a third of the session', () => {
+    expect([30_000, 6_000, 1_500, 200].map(heartbeatIntervalMs)).toEqual([1_000, 1_000, 500, 100]);
+  });
+
+  it('is what the consumer gives kafkajs with the session timeout', async () => {
+    const configs: Record<string, unknown>[] = [];
+    const kafka = {
+      consumer: (config: Record<string, unknown>) => {
+        configs.push(config);
+        return new FakeConsumer(false);
+      },
+    } as unknown as Kafka;
+    const consumer = new RestartingConsumer(kafka, { groupId: 'g', sessionTimeoutMs: 30_000, topics: ['in'], fromBeginning: true, onAssigned: () => {}, onBatch: async () => {} }, pino({ level: 'silent' }));
+    await consumer.start();
+    expect(configs[0]).toMatchObject({ sessionTimeout: 30_000, heartbeatInterval: 1_000 });
+    await consumer.stop();
   });
 });
 
