@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFieldGetter } from '../../src/core/field-path.ts';
 import type { SeriesGroupPlan } from '../../src/operators/windowed-metrics/plan.ts';
 import { MAX_RECORD_TUPLES, RecordSeries } from '../../src/operators/windowed-metrics/record-series.ts';
-import { groupKeyPrefix, seriesReader } from '../../src/operators/windowed-metrics/series-key.ts';
+import { groupKeyPrefix, isSeriesId, seriesReader } from '../../src/operators/windowed-metrics/series-key.ts';
 
 /*
  * One trie walk for every fixed group's series (record-series.ts): for any record it must give
@@ -67,6 +67,29 @@ describe('record series', () => {
     expect(second.lookup('acme', record)!.partials[0]).toBeUndefined();
     first.forgetPartials();
     expect(first.lookup('acme', record)).toBe(tuple);
+  });
+
+  it('gives one tuple per distinct label values (as a Map compares them), whatever values repeat or alternate', () => {
+    const shared = RecordSeries.of(groups, readers)!;
+    const tuples = new Map<string, unknown>(); // the tuple each distinct (tenant, values) got first
+    const pools = { api: ['chat', 'embed', 'chat.completions.long'], model: ['qwen', 'qwen3-coder-plus', undefined], app_id: ['a1', null, 'application-9'], http_status: [200, -0, 0, 429, '200', Number.NaN] };
+    let seed = 7;
+    const pick = <T>(values: readonly T[]): T => values[(seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % values.length]!;
+    for (let n = 0; n < 3_000; n++) {
+      const record = { api: pick(pools.api), model: pick(pools.model), app_id: pick(pools.app_id), http_status: pick(pools.http_status) };
+      const tenant = pick(['acme', 'globex']);
+      const tuple = shared.lookup(tenant, record);
+      if (tuple === undefined) {
+        expect([0, 1, 3, 4].some((g) => !isSeriesId(readers[g]!(tenant, record)))).toBe(true); // a group refuses the labels
+        continue;
+      }
+      for (const g of [0, 1, 3, 4]) expect(tuple.series[g]).toBe(readers[g]!(tenant, record));
+      // Map keys are SameValueZero: -0 is 0, NaN is NaN.
+      const key = JSON.stringify([tenant, ...Object.values(record).map((v) => (Object.is(v, -0) ? 0 : Number.isNaN(v) ? 'NaN' : v === undefined ? 'undefined' : v))]);
+      if (!tuples.has(key)) tuples.set(key, tuple);
+      expect(tuple).toBe(tuples.get(key));
+    }
+    expect(tuples.size).toBeGreaterThan(50);
   });
 
   it('is not built when there is nothing to share', () => {
