@@ -7,7 +7,7 @@
  *
  *   node --import tsx test/bench/rebalance-bench.ts [--rounds 4]
  *
- * Measured: 3.7-3.9 s with a heartbeat every 5 s (the session timeout / 6, before), 0.8-1.1 s
+ * Measured: 3.7-3.9 s with a heartbeat every 5 s (the session timeout / 6, before), 0.7-1.1 s
  * with one every second.
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed

@@ -55,7 +55,7 @@ export abstract class ExpositionScanner {
   private escapedLabelValue(from: number, hash: number, label: string, metric: string): string {
     const text = this.text;
     const start = this.i;
-    // An unescaped value is never longer than its escaped form, nor that longer than the rest of the line.
+    // The unescaped value is shorter than its escaped form, which ends within the line: the rest of the line is room enough.
     const units = codeUnits(this.end - start);
     let n = 0;
     for (let k = start; k < from; k++) units[n++] = text.charCodeAt(k);

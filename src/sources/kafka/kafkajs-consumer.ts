@@ -14,7 +14,8 @@ export const CONSUMER_RESTART_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 
  * its partitions and every other member waits for it. Kafka's guidance is at most a third of the
  * session timeout, and lower for faster rebalances. Measured (a member joining a group whose one
  * member is busy, 6 partitions, the test stack's broker): the newcomer owned partitions 3.7-3.9 s
- * after it started with a heartbeat every 5 s (the session timeout / 6, before), 0.8-1.1 s with 1 s.
+ * after it started with a heartbeat every 5 s (the session timeout / 6, before), 0.7-1.1 s with 1 s
+ * (test/bench/rebalance-bench.ts).
  */
 export function heartbeatIntervalMs(sessionTimeoutMs: number): number {
   return Math.max(100, Math.min(1_000, Math.floor(sessionTimeoutMs / 3)));
