@@ -21,6 +21,7 @@ import { groupByTopic } from './group-by-topic.ts';
 import { RestartingConsumer } from './kafkajs-consumer.ts';
 import { isFenced, isTransient } from './kafkajs-errors.ts';
 import { installFastRecordDecoding } from './kafkajs-fast-records.ts';
+import { installRequestQueueFix } from './kafkajs-request-queue.ts';
 import { chunksBySize, RECORD_BATCH_OVERHEAD } from './record-size.ts';
 
 // Node's ESM loader cannot see these two enums among kafkajs's CommonJS exports (Kafka and logLevel it can).
@@ -45,6 +46,7 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
     this.closers = new Closers((error) => logger.warn({ err: error }, 'a Kafka client did not disconnect cleanly'));
     // Before this process's first fetch; a no-op (kafkajs's own decoder stays) after one.
     if (!installFastRecordDecoding()) logger.debug('kafkajs fetched before this client was built: its own record-batch decoder stays in use');
+    installRequestQueueFix();
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
