@@ -46,6 +46,7 @@ export class KafkajsClient implements KafkaClient, OffsetsByTime {
     this.closers = new Closers((error) => logger.warn({ err: error }, 'a Kafka client did not disconnect cleanly'));
     // Before this process's first fetch; a no-op (kafkajs's own decoder stays) after one.
     if (!installFastRecordDecoding()) logger.debug('kafkajs fetched before this client was built: its own record-batch decoder stays in use');
+    // No timer loop on connections with nothing waiting (kafkajs-request-queue.ts); any time before or after connecting.
     installRequestQueueFix();
     this.kafka = new Kafka({
       clientId: options.clientId,
