@@ -6,9 +6,9 @@
  *   node --import tsx test/bench/idle-bench.ts
  *
  * Measured: 4.5 and 5.4 % of a core before Sluice's fix of kafkajs's request-queue timer loop
- * (src/sources/kafka/kafkajs-request-queue.ts), 1.7–2.9 % after (three runs); per second then ListOffsets
- * 4.0, GroupCoordinator (FindCoordinator) 4.8, AddPartitionsToTxn, Produce and EndTxn 2.4 each
- * (stage 1's idle markers), Fetch 3.0, Heartbeat 1.8, Metadata 2.0.
+ * (src/sources/kafka/kafkajs-request-queue.ts), 1.7–2.9 % after (three runs); per second then
+ * ListOffsets 4.0, GroupCoordinator (FindCoordinator) 4.8, AddPartitionsToTxn, Produce and EndTxn
+ * 2.4 each (stage 1's idle markers), Fetch 3.0, Heartbeat 1.8, Metadata 2.0.
  */
 import '../../src/sources/kafka/kafkajs-read-committed.ts'; // before kafkajs: its read_committed filter, fixed
 import { mkdtempSync, rmSync } from 'node:fs';
