@@ -6,7 +6,7 @@
  *   node --import tsx test/bench/idle-bench.ts
  *
  * Measured: 4.5 and 5.4 % of a core before Sluice's fix of kafkajs's request-queue timer loop
- * (src/sources/kafka/kafkajs-request-queue.ts), 1.7–2.9 % after (three runs); per second then
+ * (src/sources/kafka/kafkajs-request-queue.ts), 1.7–3.0 % after (four runs); per second then
  * ListOffsets 4.0, GroupCoordinator (FindCoordinator) 4.8, AddPartitionsToTxn, Produce and EndTxn
  * 2.4 each (stage 1's idle markers), Fetch 3.0, Heartbeat 1.8, Metadata 2.0.
  */
@@ -21,7 +21,7 @@ import { pino } from 'pino';
 import { loadPipelineFile } from '../../src/config/load.ts';
 import { startPipelines } from '../../src/runtime/process.ts';
 import { startStack } from '../stack/index.ts';
-import { BENCH_TENANTS } from './gateway-topic.ts';
+import { BENCH_TENANTS, phaseEnvironment } from './gateway-topic.ts';
 import { threadCpu } from './thread-cpu.ts';
 
 const SETTLE_MS = 15_000;
@@ -30,8 +30,8 @@ const MEASURE_S = 30;
 const runDir = mkdtempSync(join(tmpdir(), 'sluice-idle-bench-'));
 const stack = await startStack({ runDir, tenants: [...BENCH_TENANTS], redis: false });
 try {
-  process.env.SLUICE_KAFKA_BROKERS = stack.kafka.brokers.join(',');
-  for (const tenant of BENCH_TENANTS) process.env[`SLUICE_TENANT_${tenant.toUpperCase()}_URL`] = stack.prometheus[tenant]!.remoteWriteUrl;
+  // The pipeline bench's environment (the stack's addresses, a 1 s idle timeout); no records.
+  Object.assign(process.env, phaseEnvironment(stack, 0, 0));
   const loaded = await loadPipelineFile(new URL('../../pipelines/bailian-gateway.yaml', import.meta.url).pathname);
   const admin = new Kafka({ clientId: 'idle-bench', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();

@@ -1,5 +1,4 @@
-import { createRequire, Module } from 'node:module';
-import path from 'node:path';
+import { kafkajsModulePath, moduleCache, replaceKafkajsModule, requireKafkajs } from './kafkajs-internals.ts';
 
 /**
  * kafkajs 2.2.4 decodes a fetched record batch record by record through general-purpose parts:
@@ -74,16 +73,12 @@ export interface RecordBatchContext {
 
 export type FetchedHeaders = Readonly<Record<string, Buffer | null | (Buffer | null)[]>>;
 
-const require = createRequire(import.meta.url);
-const root = path.dirname(require.resolve('kafkajs/package.json'));
-const RECORD_BATCH_DECODER = path.join(root, 'src/protocol/recordBatch/v0/decoder.js');
-const Long = require(path.join(root, 'src/utils/long.js')) as LongClass;
-const Decoder = require(path.join(root, 'src/protocol/decoder.js')) as new (buffer: Buffer) => KafkajsDecoder;
-const { KafkaJSPartialMessageError } = require(path.join(root, 'src/errors.js')) as { KafkaJSPartialMessageError: new (message: string) => Error };
-const { lookupCodecByAttributes } = require(path.join(root, 'src/protocol/message/compression/index.js')) as {
-  lookupCodecByAttributes(attributes: number): Codec | undefined;
-};
-const headerDecoder = require(path.join(root, 'src/protocol/recordBatch/header/v0/decoder.js')) as (decoder: KafkajsDecoder) => { key: string; value: Buffer | null };
+const RECORD_BATCH_DECODER = kafkajsModulePath('src/protocol/recordBatch/v0/decoder.js');
+const Long = requireKafkajs<LongClass>('src/utils/long.js');
+const Decoder = requireKafkajs<new (buffer: Buffer) => KafkajsDecoder>('src/protocol/decoder.js');
+const { KafkaJSPartialMessageError } = requireKafkajs<{ KafkaJSPartialMessageError: new (message: string) => Error }>('src/errors.js');
+const { lookupCodecByAttributes } = requireKafkajs<{ lookupCodecByAttributes(attributes: number): Codec | undefined }>('src/protocol/message/compression/index.js');
+const headerDecoder = requireKafkajs<(decoder: KafkajsDecoder) => { key: string; value: Buffer | null }>('src/protocol/recordBatch/header/v0/decoder.js');
 
 /** Batch attribute bits (kafkajs's recordBatch/v0/decoder.js). */
 const TIMESTAMP_TYPE_FLAG_MASK = 0x8;
@@ -286,13 +281,8 @@ function plus(base: string, delta: number): string {
  * True when kafkajs decodes record batches with it.
  */
 export function installFastRecordDecoding(): boolean {
-  const cache = require.cache;
-  if (cache[RECORD_BATCH_DECODER]?.exports === decodeRecordBatch) return true;
-  if (cache[RECORD_BATCH_DECODER]) return false;
-  const replacement = new Module(RECORD_BATCH_DECODER);
-  replacement.filename = RECORD_BATCH_DECODER;
-  replacement.loaded = true;
-  replacement.exports = decodeRecordBatch;
-  cache[RECORD_BATCH_DECODER] = replacement;
+  const loaded = moduleCache[RECORD_BATCH_DECODER];
+  if (loaded) return loaded.exports === decodeRecordBatch;
+  replaceKafkajsModule(RECORD_BATCH_DECODER, decodeRecordBatch);
   return true;
 }

@@ -1,5 +1,4 @@
-import { createRequire, Module } from 'node:module';
-import path from 'node:path';
+import { kafkajsModulePath, moduleCache, replaceKafkajsModule } from './kafkajs-internals.ts';
 
 /**
  * kafkajs 2.2.4 (its last release) lets records of aborted transactions through to read_committed
@@ -68,20 +67,13 @@ function compareOffsets(a: string | number, b: string | number): number {
 const FIXED = Symbol.for('sluice.kafkajs-read-committed');
 
 function install(): void {
-  const require = createRequire(import.meta.url);
-  const root = path.dirname(require.resolve('kafkajs/package.json'));
-  const filterPath = path.join(root, 'src/consumer/filterAbortedMessages.js');
-  const batchPath = path.join(root, 'src/consumer/batch.js');
-  const cache = require.cache;
+  const filterPath = kafkajsModulePath('src/consumer/filterAbortedMessages.js');
+  const batchPath = kafkajsModulePath('src/consumer/batch.js');
   // A test runner may evaluate this module again in one process: the mark, not the function's identity, says it is installed.
-  const installed = (cache[filterPath]?.exports as Record<symbol, unknown> | undefined)?.[FIXED] === true;
+  const installed = (moduleCache[filterPath]?.exports as Record<symbol, unknown> | undefined)?.[FIXED] === true;
   if (installed) return;
-  if (cache[batchPath]) throw new Error('kafkajs was loaded before its read_committed fix: import src/sources/kafka/kafkajs-read-committed.ts first');
-  const replacement = new Module(filterPath);
-  replacement.filename = filterPath;
-  replacement.loaded = true;
-  replacement.exports = Object.assign(filterAbortedRecords, { [FIXED]: true });
-  cache[filterPath] = replacement;
+  if (moduleCache[batchPath]) throw new Error('kafkajs was loaded before its read_committed fix: import src/sources/kafka/kafkajs-read-committed.ts first');
+  replaceKafkajsModule(filterPath, Object.assign(filterAbortedRecords, { [FIXED]: true }));
 }
 
 install();
