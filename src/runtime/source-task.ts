@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Rejection } from '../core/dead-letter-reason.ts';
 import { MAX_COMBINER_SERIES, PreAggregator } from '../operators/windowed-metrics/pre-aggregator.ts';
+import { watermarkMoveFires } from '../operators/windowed-metrics/plan.ts';
 import { backoffDelay, type BackoffPolicy } from '../core/backoff.ts';
 import { FencedError, type Consumer, type OutgoingMessage, type SourceBatch, type TopicPartition, type TransactionalProducer } from '../sources/kafka/client.ts';
 import { TAPPED } from '../telemetry/tap/hub.ts';
@@ -220,7 +221,7 @@ export class SourceTask implements PartitionTask {
     if (idle) this.clock.idleAt(now);
     const watermark = this.clock.watermark;
     const changed = !this.preAggregator.isEmpty || this.deadLetters.size > 0 || this.position > this.committedOffset;
-    if (!changed && this.announced?.watermark === watermark && this.announced.idle === idle) return;
+    if (!changed && !this.worthAnnouncing(watermark, idle)) return;
 
     const { groups, partialsTopic, partialsPartitions, config } = this.deps;
     const messages: (OutgoingMessage & { topic: string })[] = [];
@@ -261,6 +262,22 @@ export class SourceTask implements PartitionTask {
     } catch (error) {
       this.fail(error, deadLetters);
     }
+  }
+
+  /**
+   * Whether a transaction with nothing but watermark markers is worth committing. An idle
+   * partition's watermark follows the wall clock, but stage 2 only needs to hear of it when it
+   * can fire a window: announcing each flush interval cost an idle pipeline a transaction per
+   * partition per flush. Between announcements the watermark moves on in memory only, so records
+   * are classified as before; the offset metadata (clock.serialize()) keeps the last announced
+   * one, which a successor may resume from: a few seconds of idle watermark lost, nothing
+   * counted twice (it cannot be ahead of what stage 2 fired on).
+   */
+  private worthAnnouncing(watermark: number, idle: boolean): boolean {
+    const announced = this.announced;
+    if (announced === undefined || announced.idle !== idle) return true;
+    const window = this.deps.config.window;
+    return watermarkMoveFires(this.deps.windowing, window.allowed_lateness, announced.watermark, watermark);
   }
 
   /**

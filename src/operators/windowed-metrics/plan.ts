@@ -39,6 +39,19 @@ export function planWindowing(window: WindowConfig): Windowing {
   }
 }
 
+/**
+ * Whether stage 2's watermark moving from `from` to `to` can fire a window: a time window fires
+ * once the watermark reaches its end plus the allowed lateness, and window ends lie on the `slide`
+ * grid from the epoch. A session closes at each series' own last event plus the gap, so for
+ * sessions any move can.
+ */
+export function watermarkMoveFires(windowing: Windowing, allowedLatenessMs: number, from: number, to: number): boolean {
+  if (!(to > from)) return false;
+  if (windowing.kind === 'session' || from === Number.NEGATIVE_INFINITY) return true;
+  const slide = windowing.slideMs;
+  return Math.floor((to - allowedLatenessMs) / slide) > Math.floor((from - allowedLatenessMs) / slide);
+}
+
 /** The configured metric's aggregator: its kind's, with its static labels and filter around it. */
 export function createAggregator(metric: MetricConfig): Aggregator {
   let aggregator: Aggregator<any, any> = kindOf(metric).create(metric, { help: metric.help, unit: metric.unit });

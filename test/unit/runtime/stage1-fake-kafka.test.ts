@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MARKER_KEY, PARTIALS_KEY } from '../../../src/runtime/repartition-codec.ts';
-import { expectExact, SOURCE_PARTITIONS, StageRig, type RigInstance } from '../../support/stage-rig.ts';
+import { expectExact, mismatches, SOURCE_PARTITIONS, StageRig, type RigInstance } from '../../support/stage-rig.ts';
 
 /**
  * Stage 1's transactions driven through the in-memory Kafka with a manual clock: fencing in the
@@ -145,5 +145,40 @@ describe('stage 1 over the Kafka fake', { timeout: 60_000 }, () => {
     await rig.run(1_000);
     expect(rig.cluster.log('rig.dlq', 0).high, 'dead letters (late records)').toBe(0);
     await rig.finish();
+  });
+
+  it('tells stage 2 of an idle partition\'s watermark once per window it can fire, and the windows close as soon as before', async () => {
+    const rig = new StageRig();
+    await rig.start();
+    await rig.feed(20);
+    await rig.run(4_000); // past idle_timeout (3 s): both partitions announced idle
+    const idleFrom = rig.cluster.commits.length;
+    const startedAt = rig.clock.now();
+    // Window ends the idle watermark (the clock minus max_out_of_orderness, 1 s) passes from here on.
+    const WINDOW_MS = 10_000;
+    const ends: number[] = [];
+    for (let end = Math.ceil((startedAt - 1_000) / WINDOW_MS) * WINDOW_MS; end + 1_000 < startedAt + 40_000; end += WINDOW_MS) ends.push(end);
+    const closedAt = new Map<number, number>();
+    for (let t = 0; t < 40_000; t += 100) {
+      await rig.step(100);
+      for (const end of ends) {
+        if (!closedAt.has(end) && rig.value('t1', 'rig_requests_total', { model: 'm1' }, end) !== undefined) closedAt.set(end, rig.clock.now());
+      }
+    }
+    // Every window closes within a flush interval (200 ms) and a stage-2 poll of the idle
+    // watermark reaching its end, as when each flush announced it.
+    expect(ends.length).toBeGreaterThanOrEqual(3);
+    for (const end of ends) {
+      expect(closedAt.get(end), `window ending ${end - startedAt} ms after idle`).toBeDefined();
+      expect(closedAt.get(end)! - (end + 1_000), `window ending ${end - startedAt} ms after idle`).toBeLessThanOrEqual(500);
+    }
+    // Stage 1's transactions while idle: markers only, one per partition and window end passed
+    // (a flush every 200 ms would have made 200 per partition).
+    const stage1 = rig.cluster.commits.slice(idleFrom).filter((commit) => commit.offsets.groupId === 'rig');
+    expect(stage1.every((commit) => commit.messages.every((m) => String(m.key) === MARKER_KEY))).toBe(true);
+    expect(stage1.length).toBeGreaterThanOrEqual(ends.length * SOURCE_PARTITIONS);
+    expect(stage1.length).toBeLessThanOrEqual((ends.length + 1) * SOURCE_PARTITIONS);
+    await rig.finish();
+    expect(mismatches(rig)).toEqual([]);
   });
 });
