@@ -270,8 +270,8 @@ export class SourceTask implements PartitionTask {
    * can fire a window: announcing each flush interval cost an idle pipeline a transaction per
    * partition per flush. Between announcements the watermark moves on in memory only, so records
    * are classified as before; the offset metadata (clock.serialize()) keeps the last announced
-   * one, which a successor may resume from: a few seconds of idle watermark lost, nothing
-   * counted twice (it cannot be ahead of what stage 2 fired on).
+   * one, the one stage 2 knows, and a successor resumes from it as it would after a crash
+   * between two flushes.
    */
   private worthAnnouncing(watermark: number, idle: boolean): boolean {
     const announced = this.announced;
