@@ -276,8 +276,7 @@ export class SourceTask implements PartitionTask {
   private worthAnnouncing(watermark: number, idle: boolean): boolean {
     const announced = this.announced;
     if (announced === undefined || announced.idle !== idle) return true;
-    const window = this.deps.config.window;
-    return watermarkMoveFires(this.deps.windowing, window.allowed_lateness, announced.watermark, watermark);
+    return watermarkMoveFires(this.deps.windowing, this.deps.config.window.allowed_lateness, announced.watermark, watermark);
   }
 
   /**

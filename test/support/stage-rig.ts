@@ -57,7 +57,7 @@ tenants:
 `;
 
 /** The rig pipeline's tumbling window. */
-const WINDOW_MS = 10_000;
+export const WINDOW_MS = 10_000;
 export const SOURCE = 'in';
 export const SOURCE_PARTITIONS = 2;
 /** Wall and event time start here, on a window boundary. */

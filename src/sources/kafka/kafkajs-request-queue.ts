@@ -9,9 +9,9 @@ import { requireKafkajs } from './kafkajs-internals.ts';
  * A pipeline holds a connection per client and broker (both stages' consumers, a transactional
  * producer per source partition, the admin client: 8 in an idle gateway pipeline). Measured on
  * the shipped gateway pipeline: idle, 4.5–5.4 % of a core before and 1.7–3.0 % after (what
- * remains is its requests: fetches, heartbeats, end offsets, stage 1's idle markers;
- * test/bench/idle-bench.ts); under issue 12's load, three pairs run at the same time took 0.987,
- * 0.918 and 0.970 of the CPU per record of the code before.
+ * remains is its requests: fetches, heartbeats, end offsets, stage 1's idle markers, since then
+ * one per window; test/bench/idle-bench.ts); under issue 12's load, three pairs run at the same
+ * time took 0.987, 0.918 and 0.970 of the CPU per record of the code before.
  *
  * The fix: with nothing pending there is nothing to check, so nothing is scheduled. Requests wait
  * only when the connection is throttled or at its in-flight limit; `push` schedules the check for

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MARKER_KEY, PARTIALS_KEY } from '../../../src/runtime/repartition-codec.ts';
-import { expectExact, mismatches, SOURCE_PARTITIONS, StageRig, type RigInstance } from '../../support/stage-rig.ts';
+import { expectExact, mismatches, SOURCE_PARTITIONS, StageRig, WINDOW_MS, type RigInstance } from '../../support/stage-rig.ts';
 
 /**
  * Stage 1's transactions driven through the in-memory Kafka with a manual clock: fencing in the
@@ -155,7 +155,6 @@ describe('stage 1 over the Kafka fake', { timeout: 60_000 }, () => {
     const idleFrom = rig.cluster.commits.length;
     const startedAt = rig.clock.now();
     // Window ends the idle watermark (the clock minus max_out_of_orderness, 1 s) passes from here on.
-    const WINDOW_MS = 10_000;
     const ends: number[] = [];
     for (let end = Math.ceil((startedAt - 1_000) / WINDOW_MS) * WINDOW_MS; end + 1_000 < startedAt + 40_000; end += WINDOW_MS) ends.push(end);
     const closedAt = new Map<number, number>();
