@@ -35,6 +35,11 @@ export interface DecoderOptions {
    * labels to every sample) bounds that growth by it.
    */
   readonly maxMessageBytes?: number;
+  /**
+   * The top-level fields the pipeline can read (`fieldsThePipelineReads`); a decoder may leave
+   * the others out of its records. Undefined: every field is kept.
+   */
+  readonly readFields?: readonly string[];
 }
 
 /** For callers with no Kafka context at hand (tests, tools). */

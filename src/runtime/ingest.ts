@@ -2,6 +2,7 @@ import type { DecodeContext, Decoder } from '../codecs/decoder.ts';
 import { createDecoder } from '../codecs/index.ts';
 import type { Rejection } from '../core/dead-letter-reason.ts';
 import type { LoadedPipeline } from '../config/load.ts';
+import { fieldsThePipelineReads } from '../config/read-fields.ts';
 import { compileEventTime, type EventTimeExtractor } from '../operators/event-time.ts';
 import { compileTransforms, type RecordTransform } from '../operators/transforms/index.ts';
 import { tappedDecoder } from '../telemetry/tap/offer.ts';
@@ -86,7 +87,11 @@ export class Ingest {
 
   constructor({ config, baseDir }: LoadedPipeline) {
     this.maxBytes = config.source.max_message_bytes;
-    this.decoder = tappedDecoder(config.name, createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes }));
+    // The decode tap shows whole records: while it is on, messages are decoded with every field.
+    const everyField = createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes });
+    const readFields = fieldsThePipelineReads(config);
+    const fieldsRead = readFields === undefined ? everyField : createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes, readFields });
+    this.decoder = tappedDecoder(config.name, fieldsRead, everyField);
     this.tenants = new TenantResolver(config.tenant.field, config.tenants, config.tenant.map);
     this.transform = compileTransforms(config.transforms, config.constants, config.expression_budget);
     this.eventTime = compileEventTime(config.event_time.field, config.event_time.format);

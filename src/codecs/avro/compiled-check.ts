@@ -36,6 +36,31 @@ export function compileAvroCheck(type: avro.Type): AvroCheck | undefined {
   return generatedFunction<AvroCheck>('checkAvroRecord', ['v'], `${body}return true;`, values);
 }
 
+/** One field of a record schema, checked on its own (a JSON scanner that builds no whole record). */
+export interface AvroFieldCheck {
+  readonly name: string;
+  /** The schema gives no default: a record without the field fails. */
+  readonly required: boolean;
+  /** avsc's verdict on a present value of the field (the same test as the record check's). */
+  readonly test: AvroCheck;
+  /** Every string passes (a string, or a union with a string branch): its text need not be made to check it. */
+  readonly anyString: boolean;
+}
+
+/**
+ * The record check of `compileAvroCheck` split by field: a record passes when every present field
+ * passes its `test` and no `required` field is missing. Undefined when the schema is not a record.
+ */
+export function compileAvroFieldChecks(type: avro.Type): AvroFieldCheck[] | undefined {
+  if (type.constructor !== avro.types.RecordType) return undefined;
+  return (type as avro.types.RecordType).fields.map((field) => {
+    const values: unknown[] = [];
+    const test = generatedFunction<AvroCheck>('checkAvroField', ['f'], `return ${valueTest(field.type, 'f', (value) => `p${values.push(value) - 1}`)};`, values);
+    const branches = field.type.constructor === avro.types.UnwrappedUnionType ? (field.type as unknown as { types: avro.Type[] }).types : [field.type];
+    return { name: field.name, required: field.defaultValue() === undefined, test, anyString: branches.some((branch) => branch.constructor === avro.types.StringType) };
+  });
+}
+
 /** A boolean expression over the variable `x`: whether its value passes `type`'s check. */
 function valueTest(type: avro.Type, x: string, param: (value: unknown) => string): string {
   const primitive = primitiveTest(type, x);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import type { Rejection } from '../../core/dead-letter-reason.ts';
-import { compileAvroCheck, type AvroCheck } from './compiled-check.ts';
+import { compileAvroCheck, compileAvroFieldChecks, type AvroCheck, type AvroFieldCheck } from './compiled-check.ts';
 
 /**
  * A record contract given as an Avro schema (`schemas/*.avsc`), checked against decoded JSON.
@@ -12,11 +12,14 @@ export class AvroContract {
   private readonly type: avro.Type;
   /** avsc's verdict, from a check compiled for the schema (compiled-check.ts). */
   private readonly isValid: AvroCheck;
+  /** The same verdict field by field, for a decoder that checks a record as it reads it; undefined unless the schema is a record. */
+  readonly fieldChecks: readonly AvroFieldCheck[] | undefined;
 
   constructor(schema: avro.Schema, readonly name: string) {
     this.type = avro.Type.forSchema(schema);
     const type = this.type;
     this.isValid = compileAvroCheck(type) ?? ((value) => type.isValid(value));
+    this.fieldChecks = compileAvroFieldChecks(type);
   }
 
   static fromFile(path: string): AvroContract {

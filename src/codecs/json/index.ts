@@ -11,8 +11,9 @@ import {
   type DecoderOptions,
 } from '../decoder.ts';
 import { escapedLoneSurrogateOffset } from '../text-validity.ts';
-import { textOf, utf8Check } from '../utf8.ts';
+import { ASCII_TEXT, textOf, utf8Check } from '../utf8.ts';
 import { bomLength } from './bom.ts';
+import { FlatJsonScanner } from './flat-scanner.ts';
 import type { JsonDecodeConfig } from './config.ts';
 import { tooDeepDetail, tooDeepOffset } from './depth.ts';
 import { describeJsonSyntaxError, loneSurrogateDetail } from './syntax-error.ts';
@@ -29,7 +30,19 @@ export { jsonDecodeConfigSchema, type JsonDecodeConfig } from './config.ts';
  */
 export function createJsonDecoder(config: JsonDecodeConfig, options: DecoderOptions): Decoder {
   const contract = config.schema === undefined ? undefined : new AvroContract(readSchemaFile(options.baseDir, config.schema, ['schema']), config.schema);
-  return config.framing === 'ndjson' ? new NdjsonDecoder(contract) : new ObjectDecoder(contract);
+  return config.framing === 'ndjson' ? new NdjsonDecoder(contract) : new ObjectDecoder(contract, flatScanner(options.readFields, contract));
+}
+
+/**
+ * A scanner of the fields read, when the pipeline names them: not for `__proto__` (a store of
+ * that key sets an object's prototype, where JSON.parse makes an own property), nor for a name
+ * the scanner cannot compare with a key's raw bytes (one that JSON would escape, or not ASCII),
+ * nor under a contract that is not a record.
+ */
+function flatScanner(readFields: readonly string[] | undefined, contract: AvroContract | undefined): FlatJsonScanner | undefined {
+  if (readFields === undefined || readFields.includes('__proto__') || !readFields.every((name) => RAW_KEY.test(name))) return undefined;
+  if (contract !== undefined && contract.fieldChecks === undefined) return undefined;
+  return new FlatJsonScanner(readFields, contract?.fieldChecks);
 }
 
 class ObjectDecoder implements Decoder {
@@ -41,11 +54,22 @@ class ObjectDecoder implements Decoder {
   private readonly accepted: DecodedRecord[] = [{}];
   private readonly outcome = accept(this.accepted);
 
-  constructor(private readonly contract: AvroContract | undefined) {}
+  constructor(
+    private readonly contract: AvroContract | undefined,
+    /** Reads just the fields the pipeline uses from the messages it recognises (flat-scanner.ts). */
+    private readonly scanner: FlatJsonScanner | undefined,
+  ) {}
 
   decode(bytes: Buffer, _context: DecodeContext): DecodeOutcome {
     const utf8 = utf8Check(bytes);
     if (utf8 >= 0) return malformed(`not UTF-8: invalid byte sequence at byte ${utf8}`);
+    if (utf8 === ASCII_TEXT && this.scanner !== undefined) {
+      const scanned = this.scanner.scan(bytes);
+      if (scanned !== undefined) {
+        this.accepted[0] = scanned;
+        return this.outcome;
+      }
+    }
     const start = bomLength(bytes);
     const tooDeep = tooDeepOffset(bytes, start, bytes.length);
     if (tooDeep >= 0) return malformed(tooDeepDetail(tooDeep));
@@ -132,6 +156,8 @@ function lineOf(bytes: Buffer, offset: number): number {
 }
 
 const NEWLINE = 0x0a;
+/** Printable ASCII but the quote and the backslash: text a JSON key holds as it is. */
+const RAW_KEY = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /** `codec: json` in the codec registry (../index.ts). */
 export const jsonCodec: CodecType<typeof jsonDecodeConfigSchema> = { codec: 'json', schema: jsonDecodeConfigSchema, create: createJsonDecoder };
