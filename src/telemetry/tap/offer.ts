@@ -38,15 +38,15 @@ export function tapDeadLetter(pipeline: string, headers: Readonly<Record<string,
 
 /**
  * The decoder, offering what it decodes at `decode` while someone taps it (a boolean test
- * otherwise). While tapped, messages go through `everyField`: a decoder given the fields the
- * pipeline reads leaves the others out, and the tap shows the whole record.
+ * otherwise). While `decode` or `transform` is tapped, messages go through `everyField`: a decoder
+ * given the fields the pipeline reads leaves the others out, and the tap shows whole records.
  */
 export function tappedDecoder(pipeline: string, decoder: Decoder, everyField: Decoder = decoder): Decoder {
   return {
     decode(bytes, context) {
-      if (!TAPPED.decode) return decoder.decode(bytes, context);
+      if (!TAPPED.decode && !TAPPED.transform) return decoder.decode(bytes, context);
       const outcome = everyField.decode(bytes, context);
-      if (outcome.ok) tapDecoded(pipeline, outcome.records);
+      if (TAPPED.decode && outcome.ok) tapDecoded(pipeline, outcome.records);
       return outcome;
     },
   };

@@ -45,14 +45,14 @@ describe('Ingest with the fields read', () => {
     expect(record).not.toHaveProperty('user_agent');
   });
 
-  it('decodes whole records while the decode point is tapped', () => {
+  it.each(['decode', 'transform'] as const)('decodes whole records while the %s point is tapped', (point) => {
     const ingest = new Ingest(gateway);
-    TAPPED.decode = true;
+    TAPPED[point] = true;
     try {
       const message = ingest.ingest(Buffer.from(JSON.stringify(log)), EMPTY_CONTEXT);
-      expect((message as { records: { record: Record<string, unknown> }[] }).records[0]!.record).toMatchObject({ user_agent: 'sdk/1.0', region: 'cn-beijing' });
+      expect((message as { records: { record: Record<string, unknown> }[] }).records[0]!.record).toMatchObject({ user_agent: 'sdk/1.0', region: 'cn-beijing', cost: expect.any(Number) });
     } finally {
-      TAPPED.decode = false;
+      TAPPED[point] = false;
     }
   });
 });
