@@ -3,6 +3,7 @@ import { generatedFunction } from '../../core/generated-function.ts';
 import type { DecodedRecord } from '../decoder.ts';
 import { ASCII_TEXT, textOf } from '../utf8.ts';
 import { NOT_A_NUMBER, readNumber, skipEscapedString, stringEnd, type NumberEnd } from './flat-tokens.ts';
+import { TextCache } from './text-cache.ts';
 
 /**
  * Reads the fields a pipeline uses out of a flat JSON object's bytes, without `JSON.parse`
@@ -40,6 +41,8 @@ export class FlatJsonScanner {
   private unslottedRequired: number;
   /** Checks and builds a record from `values`, generated for the slots (see `finishFor`). */
   private finish: (values: unknown[]) => DecodedRecord | undefined;
+  /** The strings of texts that keep coming back (label values), the same objects each time. */
+  private readonly texts = new TextCache();
   /** Where the number `readNumber` last read ends. */
   private readonly numberEnd: NumberEnd = { end: 0 };
   /** Scans in the current window, and how many of them missed. */
@@ -112,7 +115,7 @@ export class FlatJsonScanner {
             i = escapedEnd + 1;
           } else {
             // A string the pipeline does not read is checked as '' where any string passes: its text is never made.
-            if (f >= 0) value = this.fields[f]!.needsText ? textOf(b, ASCII_TEXT, i + 1, end) : '';
+            if (f >= 0) value = this.fields[f]!.needsText ? this.texts.get(b, i + 1, end) : '';
             i = end + 1;
           }
         } else if (c === LOWER_T && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
