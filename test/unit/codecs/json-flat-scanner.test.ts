@@ -85,6 +85,7 @@ describe('a decoder given the fields read: the full decoder’s verdicts and rec
     expect(unread).toEqual([]);
     const outcome = decoders(GATEWAY_READS, SCHEMA).scanning.decode(logs[0]!, EMPTY_CONTEXT);
     expect(outcome.ok && outcome.records[0]).not.toHaveProperty('user_agent'); // the decoder scanned it
+    expect(outcome.ok && Object.getPrototypeOf(outcome.records[0])).toBe(Object.prototype); // a plain object, as JSON.parse's
     expect(GATEWAY_READS).toEqual(expect.arrayContaining(['timestamp', 'tenant_id', 'model', 'latency_ms', 'ttft_ms', 'stream', 'app_id']));
   });
 
