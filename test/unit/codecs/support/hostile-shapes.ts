@@ -26,13 +26,15 @@ const PUSH_KEY: DecodeContext = { key: Buffer.from('job/scaling/instance/node-1'
 
 /** The decoders the shapes (and the fuzz test's fixtures) are decoded with, by name. */
 export function scalingDecoders(): ReadonlyMap<string, NamedDecoder> {
-  const build = (config: Record<string, unknown>, context = NO_CONTEXT): NamedDecoder => ({
-    decoder: createDecoder(decodeConfigSchema.parse(config), { baseDir: fixtures }),
+  const build = (config: Record<string, unknown>, context = NO_CONTEXT, readFields?: readonly string[]): NamedDecoder => ({
+    decoder: createDecoder(decodeConfigSchema.parse(config), { baseDir: fixtures, readFields }),
     context,
   });
   return new Map([
     ['json', build({ codec: 'json', framing: 'object' })],
     ['json/ndjson', build({ codec: 'json', framing: 'ndjson' })],
+    // The flat scanner (json/flat-scanner.ts): a pipeline that reads a few fields.
+    ['json/fields-read', build({ codec: 'json', framing: 'object' }, NO_CONTEXT, ['end', 'key_7', 'tenant', 'n', 's'])],
     ['avro', build({ codec: 'avro', framing: 'plain', schema: '../../../schemas/bailian-gateway-log.avsc' })],
     [
       'avro/confluent',
@@ -114,6 +116,7 @@ const MAX_LONG_VARINT = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0
 
 export const hostileShapes: readonly HostileShape[] = [
   { codec: 'json', shape: 'many keys', make: (b) => repeatText(b, '{', (i) => `"key_${i}":${i},`, '"end":0}') },
+  { codec: 'json', shape: 'many keys, a few read', decoder: 'json/fields-read', make: (b) => repeatText(b, '{', (i) => `"key_${i % 10}":"${i}",`, '"end":0}') },
   { codec: 'json', shape: 'deep nesting', make: (b) => Buffer.from(`{"a":${'['.repeat(count(b, 2))}${']'.repeat(count(b, 2))}}`) },
   { codec: 'json', shape: 'escapes and surrogate pairs', make: (b) => repeatText(b, '{"s":"', () => '\\u00e9\\ud83d\\ude00\\n', '"}') },
   { codec: 'json', shape: 'ndjson lines', decoder: 'json/ndjson', make: (b) => repeatText(b, '', (i) => `{"tenant":"acme","n":${i}}\n`, '') },
