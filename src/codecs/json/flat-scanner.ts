@@ -2,7 +2,7 @@ import type { AvroFieldCheck } from '../avro/compiled-check.ts';
 import { generatedFunction } from '../../core/generated-function.ts';
 import type { DecodedRecord } from '../decoder.ts';
 import { ASCII_TEXT, textOf } from '../utf8.ts';
-import { NOT_A_NUMBER, readNumber, skipEscapedString, stringEnd, type NumberEnd } from './flat-tokens.ts';
+import { NOT_A_NUMBER, readNumber, skipEscapedString, skipWhitespace, stringEnd, type NumberEnd } from './flat-tokens.ts';
 import { TextCache } from './text-cache.ts';
 
 /**
@@ -245,15 +245,6 @@ interface KnownField {
 
 /** A known field the current message has not given. */
 const ABSENT = Symbol('absent');
-
-function skipWhitespace(b: Buffer, i: number, n: number): number {
-  while (i < n) {
-    const c = b[i]!;
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-    i++;
-  }
-  return i;
-}
 
 const SPACE = 0x20;
 const QUOTE = 0x22;

@@ -6,6 +6,16 @@ import { ASCII_TEXT, textOf } from '../utf8.ts';
  * to `JSON.parse`, whose verdict is the decoder's.
  */
 
+/** The offset of the first byte at or after `i` that is not JSON whitespace (space, tab, LF, CR), or `end`. */
+export function skipWhitespace(bytes: Uint8Array, i: number, end: number): number {
+  while (i < end) {
+    const b = bytes[i]!;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) break;
+    i++;
+  }
+  return i;
+}
+
 /**
  * The offset of the quote closing a string whose text starts at `start`, when the text is plain:
  * no escape and no control character (which JSON forbids raw). -1 otherwise, or with no closing quote.

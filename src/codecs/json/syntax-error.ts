@@ -1,3 +1,5 @@
+import { skipWhitespace } from './flat-tokens.ts';
+
 /**
  * Says where and why `bytes[start, end)` is not JSON, without quoting any of it.
  *
@@ -134,15 +136,6 @@ function number(bytes: Uint8Array, i: number, end: number): number | string {
     if (i < end && (bytes[i] === 0x2b || bytes[i] === MINUS)) i++;
     if (i >= end || !isDigit(bytes[i]!)) return `invalid number at byte ${at}`;
     while (i < end && isDigit(bytes[i]!)) i++;
-  }
-  return i;
-}
-
-function skipWhitespace(bytes: Uint8Array, i: number, end: number): number {
-  while (i < end) {
-    const b = bytes[i]!;
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) break;
-    i++;
   }
   return i;
 }
