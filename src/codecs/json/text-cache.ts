@@ -8,8 +8,10 @@ import { ASCII_TEXT, textOf } from '../utf8.ts';
  * is the same object as last time, hash computed, found in a `Map` by identity.
  *
  * Direct-mapped: a range's slot comes from its length and three of its bytes, and a range whose
- * text is not the slot's takes the slot over. So the cache holds at most `SLOTS` strings, and
- * text that never repeats (ids) costs one failed comparison and a store per string.
+ * text is not the slot's takes the slot over. Text that never repeats (ids) costs one failed
+ * comparison and a store per string. Only text up to `MAX_CACHED_LENGTH` bytes is kept (label
+ * values are short), so the cache holds at most `SLOTS` short strings, about 100 KB, whatever
+ * the input: long strings are made each time.
  */
 export class TextCache {
   private readonly slots: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
@@ -18,6 +20,7 @@ export class TextCache {
   get(b: Buffer, start: number, end: number): string {
     const length = end - start;
     if (length === 0) return '';
+    if (length > MAX_CACHED_LENGTH) return textOf(b, ASCII_TEXT, start, end);
     const slot = (length * 31 + b[start]! * 7 + b[start + (length >> 1)]! * 131 + b[end - 1]!) & (SLOTS - 1);
     const cached = this.slots[slot];
     if (cached !== undefined && cached.length === length && sameText(cached, b, start)) return cached;
@@ -33,3 +36,4 @@ function sameText(text: string, b: Buffer, start: number): boolean {
 }
 
 const SLOTS = 1024;
+export const MAX_CACHED_LENGTH = 64;

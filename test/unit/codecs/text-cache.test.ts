@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TextCache } from '../../../src/codecs/json/text-cache.ts';
+import { MAX_CACHED_LENGTH, TextCache } from '../../../src/codecs/json/text-cache.ts';
 import { seededRandom } from '../../support/seeded-random.ts';
 
 describe('TextCache', () => {
@@ -29,5 +29,16 @@ describe('TextCache', () => {
     }
     expect(wrong).toEqual([]);
     expect((cache as unknown as { slots: unknown[] }).slots.length).toBe(1024);
+  });
+
+  it('keeps no long text, whatever comes: a flood of distinct long values holds no memory', () => {
+    const cache = new TextCache();
+    const long = Buffer.from(`"${'x'.repeat(10_000)}"`);
+    for (let i = 0; i < 2_000; i++) {
+      long.write(String(i).padStart(6, '0'), 1, 'latin1');
+      expect(cache.get(long, 1, long.length - 1)).toHaveLength(10_000);
+    }
+    const slots = (cache as unknown as { slots: (string | undefined)[] }).slots;
+    expect(Math.max(...slots.map((text) => text?.length ?? 0))).toBeLessThanOrEqual(MAX_CACHED_LENGTH);
   });
 });
