@@ -11,8 +11,8 @@ import type { PipelineConfig } from './schema.ts';
  * uses. So a metric kind, a transform or an option added later needs no list kept here: naming a
  * field anywhere in the config is enough to have it decoded. The strings that are not fields (help
  * texts, label names, constants) only add names no record has. The pipeline's own `tests` are
- * left out: their records are data, not reads. A `relabel` transform reads every
- * field (`labelmap`, `labeldrop` and `__name__` rules), and so keeps the whole record.
+ * left out: their records are data, not reads. A `relabel` transform reads every field
+ * (`labelmap`, `labeldrop` and `__name__` rules), and so keeps the whole record.
  */
 export function fieldsThePipelineReads(config: PipelineConfig): string[] | undefined {
   if (config.transforms.some((transform) => 'relabel' in transform)) return undefined;

@@ -87,7 +87,8 @@ export class Ingest {
 
   constructor({ config, baseDir }: LoadedPipeline) {
     this.maxBytes = config.source.max_message_bytes;
-    // The decode tap shows whole records: while it is on, messages are decoded with every field.
+    // Records hold the fields the pipeline reads; while the decode or transform tap is on,
+    // messages are decoded with every field, so the tap shows whole records (tappedDecoder).
     const everyField = createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes });
     const readFields = fieldsThePipelineReads(config);
     const fieldsRead = readFields === undefined ? everyField : createDecoder(config.decode, { baseDir, maxMessageBytes: this.maxBytes, readFields });

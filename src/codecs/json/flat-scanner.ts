@@ -8,16 +8,17 @@ import { TextCache } from './text-cache.ts';
 /**
  * Reads the fields a pipeline uses out of a flat JSON object's bytes, without `JSON.parse`
  * making every string, number and property of the message: a gateway log names 20 fields, and
- * the gateway pipeline reads 13 of them (the 7 it skips hold 60 % of the text: ids, the user
- * agent, the trace id).
+ * the gateway pipeline reads 13 of them (the 7 it skips, keys included, are half the text: ids,
+ * the user agent, the trace id).
  *
  * It answers only what it is sure of. The record it returns is exactly `JSON.parse`'s restricted
  * to the fields read (the same values, keys absent where the message has none), and is returned
  * only when the full path would accept the message, contract included. Anything else (nested
  * values, `\u` escapes, text that is not JSON, a value its contract refuses) answers undefined,
  * and the caller decodes the message the full way, which also gives the rejection its detail. So
- * the scanner decides no verdict; it only saves work on messages it recognises, and `test/unit/codecs/json-flat-scanner.test.ts` holds it to that on JSONTestSuite,
- * on hostile mutations of gateway logs and on the shipped contracts.
+ * the scanner decides no verdict; it only saves work on messages it recognises, and
+ * test/unit/codecs/json-flat-scanner.test.ts holds it to that on JSONTestSuite, on hostile
+ * mutations of gateway logs and on the shipped contracts.
  *
  * A stream whose messages it keeps handing back (nested records, say) is not scanned for a while:
  * when more than one in eight of `SCAN_WINDOW` scans missed, the next `REST_MESSAGES` messages go

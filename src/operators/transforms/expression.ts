@@ -102,7 +102,6 @@ function metered(evaluate: CompiledExpression): CompiledExpression {
   };
 }
 
-/** Top-level variable names in a cel-js AST (`{ op: 'id', args: name }` nodes). */
 /** The names an expression reads (record fields, constants, comprehension variables); undefined when `source` is not CEL. */
 export function expressionIdentifiers(source: string): string[] | undefined {
   try {
@@ -112,6 +111,7 @@ export function expressionIdentifiers(source: string): string[] | undefined {
   }
 }
 
+/** Top-level variable names in a cel-js AST (`{ op: 'id', args: name }` nodes). */
 function identifiers(node: unknown, out = new Set<string>()): Set<string> {
   if (Array.isArray(node)) {
     for (const child of node) identifiers(child, out);
