@@ -112,7 +112,7 @@ export class FlatJsonScanner {
             // Escapes: let JSON.parse read just this string (the record's text and its errors are its own).
             const escapedEnd = skipEscapedString(b, i + 1, n);
             if (escapedEnd < 0) return undefined;
-            if (f >= 0) value = JSON.parse(textOf(b, ASCII_TEXT, i, escapedEnd + 1));
+            if (f >= 0) value = this.fields[f]!.needsText ? JSON.parse(textOf(b, ASCII_TEXT, i, escapedEnd + 1)) : '';
             i = escapedEnd + 1;
           } else {
             // A string the pipeline does not read is checked as '' where any string passes: its text is never made.
@@ -198,13 +198,13 @@ export class FlatJsonScanner {
     return b[start + length] === QUOTE ? f : -1;
   }
 
-  /** The known field whose key is `b[start, end)`, or -1, remembered for this key position. */
+  /** The known field whose key is `b[start, end)` (`end` its closing quote), or -1, remembered for this key position. */
   private fieldOf(b: Buffer, start: number, end: number, position: number): number {
     const candidates = this.byLength.get(end - start);
     if (candidates === undefined) return -1;
     for (let c = 0; c < candidates.length; c++) {
       const f = candidates[c]!;
-      if (this.keyIs(f, b, start, end)) {
+      if (this.keyAt(b, start, f) === f) {
         this.lastOrder[position] = f;
         if (this.slotOf[f] === -1) this.giveSlot(f);
         return f;
@@ -219,13 +219,6 @@ export class FlatJsonScanner {
     this.values.push(ABSENT);
     if (this.fields[f]!.check?.required) this.unslottedRequired--;
     this.finish = this.finishFor();
-  }
-
-  private keyIs(f: number, b: Buffer, start: number, end: number): boolean {
-    const key = this.fields[f]!.key;
-    if (key.length !== end - start) return false;
-    for (let k = 0; k < key.length; k++) if (key[k] !== b[start + k]) return false;
-    return true;
   }
 }
 

@@ -13,6 +13,8 @@ describe('TextCache', () => {
     expect(first).toBe('qwen-plus');
     expect(cache.get(bytes, ...at('qwen-plus', 20))).toBe(first);
     expect(cache.get(bytes, ...at('chat.completions'))).toBe('chat.completions');
+    // Kept for the next time (a cache that made every string anew would pass the lines above).
+    expect((cache as unknown as { slots: unknown[] }).slots.filter((text) => text !== undefined).sort()).toEqual(['chat.completions', 'qwen-plus']);
     expect(cache.get(bytes, 0, 0)).toBe('');
   });
 
