@@ -66,7 +66,7 @@ try {
     `${spec.padEnd(36)} CPU-s/1M ${cpuPerMillion(records, r.cpuSeconds, r.threads)}` +
     (r.steady ? `, middle half ${cpuPerMillion(r.steady.records, r.steady.cpuSeconds, r.steady.threads)}` : '') +
     (r.steady && r.firstQuarter
-      ? `; CPU-s first quarter ${r.firstQuarter.cpuSeconds.toFixed(2)}, middle half ${r.steady.cpuSeconds.toFixed(2)}, last quarter and close ${(r.cpuSeconds - r.firstQuarter.cpuSeconds - r.steady.cpuSeconds).toFixed(2)}`
+      ? `; CPU-s first quarter ${r.firstQuarter.cpuSeconds.toFixed(2)}${r.firstQuarter.threads ? ` (other threads ${r.firstQuarter.threads.other.toFixed(2)})` : ''}, middle half ${r.steady.cpuSeconds.toFixed(2)}, last quarter and close ${(r.cpuSeconds - r.firstQuarter.cpuSeconds - r.steady.cpuSeconds).toFixed(2)}`
       : '') +
     `  ${Math.round(records / r.seconds).toLocaleString('en-US')} records/s  peak RSS ${r.maxRssMiB} MiB`;
 

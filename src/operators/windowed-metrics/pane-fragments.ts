@@ -1,5 +1,5 @@
 import type { PartialAggregate } from './partial.ts';
-import type { CombinerWindows, NewPartial } from './pre-aggregator.ts';
+import type { CombinerWindows, PartialMaker } from './pre-aggregator.ts';
 
 /** The start of the pane an event time falls in (floored: event times before 1970 too). */
 export function paneStart(eventTimeMs: number, slideMs: number): number {
@@ -18,7 +18,7 @@ export class PaneFragments implements CombinerWindows {
   private several = new Map<string, Map<number, PartialAggregate>>();
   constructor(
     private readonly slideMs: number,
-    private readonly newPartial: NewPartial,
+    private readonly partials: PartialMaker,
   ) {}
 
   get seriesCount(): number {
@@ -30,7 +30,7 @@ export class PaneFragments implements CombinerWindows {
     const slide = this.slideMs;
     const newest = this.newest.get(key);
     if (newest === undefined) {
-      const partial = this.newPartial(g, key, tenant, start, start + slide);
+      const partial = this.partials.newPartial(g, key, tenant, start, start + slide);
       this.newest.set(key, partial);
       return partial;
     }
@@ -38,7 +38,7 @@ export class PaneFragments implements CombinerWindows {
     let byStart = this.several.get(key);
     if (byStart === undefined) this.several.set(key, (byStart = new Map([[newest.start, newest]])));
     let partial = byStart.get(start);
-    if (partial === undefined) byStart.set(start, (partial = this.newPartial(g, key, tenant, start, start + slide)));
+    if (partial === undefined) byStart.set(start, (partial = this.partials.newPartial(g, key, tenant, start, start + slide)));
     this.newest.set(key, partial);
     return partial;
   }

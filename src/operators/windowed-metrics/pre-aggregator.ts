@@ -16,7 +16,15 @@ import { groupKeyPrefix, isSeriesId, seriesReader, type SeriesId, type SeriesRea
  */
 export const MAX_COMBINER_SERIES = 20_000;
 
-export type NewPartial = (g: number, key: string, tenant: string, start: number, end: number) => PartialAggregate;
+/**
+ * Makes the partials a windowing type hands out: the combiner itself. An object whose method is
+ * called, not a closure: each combiner's own closure reached the call site inlined into
+ * `PreAggregator.add` as another target, and V8 threw that optimised code away when a second
+ * source partition's combiner made its first partial (issue 12's warm-up).
+ */
+export interface PartialMaker {
+  newPartial(g: number, key: string, tenant: string, start: number, end: number): PartialAggregate;
+}
 
 /**
  * One windowing type's part of the combiner: which partial a record of a series at an event time
@@ -35,7 +43,7 @@ export interface CombinerWindows {
  * fragment) until the next flush, so stage 2 receives one partial per series per window from
  * each source partition instead of every record.
  */
-export class PreAggregator {
+export class PreAggregator implements PartialMaker {
   private readonly fragments: CombinerWindows;
   private readonly valueScratch: unknown[][];
   /** Per group: does any metric of the group take this record? */
@@ -61,8 +69,7 @@ export class PreAggregator {
     private readonly groups: readonly SeriesGroupPlan[],
     windowing: Windowing,
   ) {
-    const create = (g: number, key: string, tenant: string, start: number, end: number) => this.newPartial(g, key, tenant, start, end);
-    this.fragments = windowing.kind === 'panes' ? new PaneFragments(windowing.slideMs, create) : new SessionFragments(windowing.gapMs, create, groups);
+    this.fragments = windowing.kind === 'panes' ? new PaneFragments(windowing.slideMs, this) : new SessionFragments(windowing.gapMs, this, groups);
     this.slideMs = windowing.kind === 'panes' ? windowing.slideMs : NaN;
     this.valueScratch = groups.map((g) => new Array<unknown>(g.aggregators.length));
     this.takes = groups.map(() => false);
@@ -156,8 +163,8 @@ export class PreAggregator {
     return this.fragments.seriesCount === 0;
   }
 
-  /** A new partial of the series just read for group `g` (its label values are the series' own, shared). */
-  private newPartial(g: number, key: string, tenant: string, start: number, end: number): PartialAggregate {
+  /** A new partial of the series just read for group `g` (its label values are the series' own, shared): for the windows (PartialMaker). */
+  newPartial(g: number, key: string, tenant: string, start: number, end: number): PartialAggregate {
     // A loop, not `aggregators.map(create)`: the array `map` makes has another elements kind
     // before V8 optimises this function than after, and each group's generated add
     // (group-steps.ts), compiled for one, was deoptimised by the other (8 deopts in a run).

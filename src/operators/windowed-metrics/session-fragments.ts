@@ -1,6 +1,6 @@
 import type { PartialAggregate } from './partial.ts';
 import type { SeriesGroupPlan } from './plan.ts';
-import type { CombinerWindows, NewPartial } from './pre-aggregator.ts';
+import type { CombinerWindows, PartialMaker } from './pre-aggregator.ts';
 
 /** Sessions: per series, fragments of events no more than `gap` apart, merged when an event bridges two. */
 export class SessionFragments implements CombinerWindows {
@@ -8,7 +8,7 @@ export class SessionFragments implements CombinerWindows {
 
   constructor(
     private readonly gapMs: number,
-    private readonly newPartial: NewPartial,
+    private readonly partials: PartialMaker,
     private readonly groups: readonly SeriesGroupPlan[],
   ) {}
 
@@ -39,7 +39,7 @@ export class SessionFragments implements CombinerWindows {
         fragments.splice(i--, 1);
       }
     }
-    if (!target) fragments.push((target = this.newPartial(g, key, tenant, t, t)));
+    if (!target) fragments.push((target = this.partials.newPartial(g, key, tenant, t, t)));
     return target;
   }
 

@@ -30,7 +30,7 @@ const MIN_PRUNE_AT = 4_096;
 
 export class SeriesOrder {
   /** Every series ranked by this order, in key order; slots[i].rank is non-decreasing. */
-  private slots: OrderSlot[] = [];
+  private slots: OrderSlot[] = emptySlots();
   private pruneAt = MIN_PRUNE_AT;
   private packed = new Float64Array(0);
   private stamps = 0;
@@ -68,19 +68,21 @@ export class SeriesOrder {
   private rank(refs: SeriesRef[]): void {
     refs.sort(byKey);
     const old = this.slots;
-    const merged: OrderSlot[] = new Array<OrderSlot>(old.length + refs.length);
+    // Filled by push, as prune() fills its array: every `slots` array then has one elements kind
+    // (a preallocated `new Array(n)` is holey, and optimised code that met one kind was thrown
+    // away when it met the other, three times per run; issue 12's warm-up).
+    const merged: OrderSlot[] = [];
     let from = 0;
-    let to = 0;
     for (const ref of refs) {
       // After every ranked series whose key is <= this one's: equal keys keep first-ranked first.
       const at = upperBound(old, ref.key, from);
-      while (from < at) merged[to++] = old[from++]!;
-      const previous = to > 0 ? merged[to - 1]! : undefined;
+      while (from < at) merged.push(old[from++]!);
+      const previous = merged.length > 0 ? merged[merged.length - 1]! : undefined;
       const slot: OrderSlot = { owner: this, ref, rank: 0, tied: previous !== undefined && previous.ref.key === ref.key, stamp: 0, group: 0 };
       ref.order = slot;
-      merged[to++] = slot;
+      merged.push(slot);
     }
-    while (from < old.length) merged[to++] = old[from++]!;
+    while (from < old.length) merged.push(old[from++]!);
     this.slots = merged;
     this.renumber();
   }
@@ -115,6 +117,17 @@ export class SeriesOrder {
       slot.rank = rank;
     }
   }
+}
+
+/**
+ * An empty array whose elements kind is already "objects", as the arrays rank() and prune() fill
+ * are: an empty literal's is "small integers", and upperBound, optimised on the first ranking's
+ * empty array, was thrown away at the next.
+ */
+function emptySlots(): OrderSlot[] {
+  const slots = [undefined as unknown as OrderSlot];
+  slots.pop();
+  return slots;
 }
 
 function byKey(a: SeriesRef, b: SeriesRef): number {
