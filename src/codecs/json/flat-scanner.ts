@@ -72,7 +72,10 @@ export class FlatJsonScanner {
       return undefined;
     }
     const record = this.scanObject(bytes);
-    if (record === undefined) this.misses++;
+    if (record === undefined) {
+      this.values.fill(ABSENT); // a scan that stopped part-way, or a record refused: its values are left
+      this.misses++;
+    }
     if (++this.scanned === SCAN_WINDOW) {
       if (this.misses * 8 > SCAN_WINDOW) this.resting = REST_MESSAGES;
       this.scanned = this.misses = 0;
@@ -82,7 +85,8 @@ export class FlatJsonScanner {
 
   private scanObject(b: Buffer): DecodedRecord | undefined {
     const n = b.length;
-    const values = this.values.fill(ABSENT);
+    // Every slot is ABSENT here: a record made empties the slots it reads (finishFor), a miss fills them (scan).
+    const values = this.values;
     let i = skipWhitespace(b, 0, n);
     if (b[i] !== OPEN_BRACE) return undefined;
     i = skipWhitespace(b, i + 1, n);
@@ -164,6 +168,7 @@ export class FlatJsonScanner {
       if (check === undefined) return;
       body += `x = v[${slot}];\n`;
       body += check.required ? `if (x === p0 || !${param(check.test)}(x)) return undefined;\n` : `if (x !== p0 && !${param(check.test)}(x)) return undefined;\n`;
+      if (!this.fields[f]!.read) body += `v[${slot}] = p0;\n`; // a read field's slot is emptied by the record maker
     });
     return generatedFunction('finishRecord', ['v'], `${body}return new p1(v);`, params);
   }
@@ -182,7 +187,7 @@ export class FlatJsonScanner {
     const params: unknown[] = [ABSENT];
     let body = 'let x;\n';
     this.slotFields.forEach((f, slot) => {
-      if (this.fields[f]!.read) body += `x = v[${slot}];\nif (x !== p0) this[p${params.push(this.fields[f]!.name) - 1}] = x;\n`;
+      if (this.fields[f]!.read) body += `x = v[${slot}];\nv[${slot}] = p0;\nif (x !== p0) this[p${params.push(this.fields[f]!.name) - 1}] = x;\n`;
     });
     const maker = generatedFunction<new (values: unknown[]) => DecodedRecord>('JsonRecord', ['v'], body, params);
     maker.prototype = Object.prototype;
