@@ -73,7 +73,7 @@ export class FlatJsonScanner {
     }
     const record = this.scanObject(bytes);
     if (record === undefined) {
-      this.values.fill(ABSENT); // a scan that stopped part-way, or a record refused: its values are left
+      this.values.fill(ABSENT); // a scan that stopped part-way, or a record refused, left values in the slots
       this.misses++;
     }
     if (++this.scanned === SCAN_WINDOW) {
@@ -85,7 +85,7 @@ export class FlatJsonScanner {
 
   private scanObject(b: Buffer): DecodedRecord | undefined {
     const n = b.length;
-    // Every slot is ABSENT here: a record made empties the slots it reads (finishFor), a miss fills them (scan).
+    // Every slot is ABSENT here: finishRecord and the record maker empty the slots they read, a miss fills them (scan).
     const values = this.values;
     let i = skipWhitespace(b, 0, n);
     if (b[i] !== OPEN_BRACE) return undefined;
