@@ -168,7 +168,8 @@ export class FlatJsonScanner {
       if (check === undefined) return;
       body += `x = v[${slot}];\n`;
       body += check.required ? `if (x === p0 || !${param(check.test)}(x)) return undefined;\n` : `if (x !== p0 && !${param(check.test)}(x)) return undefined;\n`;
-      if (!this.fields[f]!.read) body += `v[${slot}] = p0;\n`; // a read field's slot is emptied by the record maker
+      // A check-only field's slot is emptied here; a read field's by the record maker, which reads it after.
+      if (!this.fields[f]!.read) body += `v[${slot}] = p0;\n`;
     });
     return generatedFunction('finishRecord', ['v'], `${body}return new p1(v);`, params);
   }
