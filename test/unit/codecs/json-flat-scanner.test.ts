@@ -178,6 +178,23 @@ describe('a decoder given the fields read: the full decoder’s verdicts and rec
     }
   });
 
+  it('leaves no value of a message in the next one, whether its scan missed, was refused or threw', () => {
+    // A field's check that throws on one value stands for any exception inside a scan.
+    const test = (value: unknown): boolean => {
+      if (value === 'throw') throw new Error('check threw');
+      return value !== 'refuse';
+    };
+    const scanner = new FlatJsonScanner(['a', 'b'], [{ name: 'b', required: false, anyString: false, test }]);
+    const scan = (text: string) => scanner.scan(Buffer.from(text));
+    expect(scan('{"a":1,"b":"ok"}')).toEqual({ a: 1, b: 'ok' });
+    expect(scan('{"a":2,"b":[]}')).toBeUndefined(); // stopped part-way: a nested value
+    expect(scan('{"b":"ok"}')).toEqual({ b: 'ok' });
+    expect(scan('{"a":3,"b":"refuse"}')).toBeUndefined(); // refused by the check
+    expect(scan('{"b":"ok"}')).toEqual({ b: 'ok' });
+    expect(() => scan('{"a":4,"b":"throw"}')).toThrow('check threw');
+    expect(scan('{"b":"ok"}')).toEqual({ b: 'ok' });
+  });
+
   it('keeps a field named __proto__ an own property: no scanner then', () => {
     // A flat message, which a scanner would read: its store of `__proto__` would set no property.
     const bytes = Buffer.from('{"__proto__":"p","x":2}');
