@@ -75,10 +75,11 @@ export class FlatJsonScanner {
     try {
       record = this.scanObject(bytes);
     } finally {
-      // A scan that stopped part-way (or threw), or a record refused, left values in the slots.
-      if (record === undefined) this.values.fill(ABSENT);
+      if (record === undefined) {
+        this.values.fill(ABSENT); // a scan that stopped part-way (or threw), or a record refused, left values in the slots
+        this.misses++;
+      }
     }
-    if (record === undefined) this.misses++;
     if (++this.scanned === SCAN_WINDOW) {
       if (this.misses * 8 > SCAN_WINDOW) this.resting = REST_MESSAGES;
       this.scanned = this.misses = 0;
