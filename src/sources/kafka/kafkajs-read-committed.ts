@@ -1,4 +1,5 @@
-import { kafkajsModulePath, moduleCache, replaceKafkajsModule } from './kafkajs-internals.ts';
+import { fastBatchOf } from './kafkajs-batch.ts';
+import { kafkajsModulePath, moduleCache, replaceKafkajsModule, requireKafkajs } from './kafkajs-internals.ts';
 
 /**
  * kafkajs 2.2.4 (its last release) lets records of aborted transactions through to read_committed
@@ -19,6 +20,7 @@ import { kafkajsModulePath, moduleCache, replaceKafkajsModule } from './kafkajs-
  *
  * Import this module before anything imports `kafkajs` (kafkajs-client.ts does so first). It
  * fails loudly if kafkajs's consumer was loaded already, since the broken filter would be in use.
+ * It puts the consumer's `Batch`, which calls the filter, in place as well (kafkajs-batch.ts).
  */
 
 interface AbortedTransaction {
@@ -74,6 +76,9 @@ function install(): void {
   if (installed) return;
   if (moduleCache[batchPath]) throw new Error('kafkajs was loaded before its read_committed fix: import src/sources/kafka/kafkajs-read-committed.ts first');
   replaceKafkajsModule(filterPath, Object.assign(filterAbortedRecords, { [FIXED]: true }));
+  // The consumer's Batch, which calls this filter, replaced here too: it must be in place before
+  // kafkajs's consumer loads, as the filter must (kafkajs-batch.ts).
+  replaceKafkajsModule(batchPath, fastBatchOf<FetchedRecord>(requireKafkajs('src/consumer/batch.js'), filterAbortedRecords));
 }
 
 install();
