@@ -86,6 +86,8 @@ export interface PhaseResult {
   steady?: CpuOverRecords;
   /** CPU from the first record to the middle half's start (the warm-up); the rest of cpuSeconds is the last quarter and the close. */
   firstQuarter?: CpuOverRecords;
+  /** The pipeline's close: from every record in to all output delivered (the final windows, their samples). */
+  close?: { seconds: number; cpuSeconds: number; threads?: { main: number; other: number } };
   endToEndSeconds?: number;
   /** Records this process read (the pipeline: its `sluice_records_in_total`; an instance of a separate run, its share). */
   consumed?: number;

@@ -73,6 +73,7 @@ try {
     (r.steady && r.firstQuarter
       ? `; CPU-s first quarter ${r.firstQuarter.cpuSeconds.toFixed(2)}${r.firstQuarter.threads ? ` (other threads ${r.firstQuarter.threads.other.toFixed(2)})` : ''}, middle half ${r.steady.cpuSeconds.toFixed(2)}, last quarter and close ${(r.cpuSeconds - r.firstQuarter.cpuSeconds - r.steady.cpuSeconds).toFixed(2)}`
       : '') +
+    (r.close ? ` (close ${r.close.cpuSeconds.toFixed(2)} in ${r.close.seconds.toFixed(2)} s)` : '') +
     `  ${Math.round(records / r.seconds).toLocaleString('en-US')} records/s  peak RSS ${r.maxRssMiB} MiB`;
 
   const ratios: number[] = [];
