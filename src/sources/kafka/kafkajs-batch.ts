@@ -4,11 +4,12 @@ import { requireKafkajs } from './kafkajs-internals.ts';
  * kafkajs 2.2.4's consumer wraps each partition's fetched records in a `Batch` whose constructor
  * drops records before the fetched offset by parsing every record's offset into a 64-bit `Long`
  * (a BigInt and an object per record) to compare it, into a new array, and drops control records
- * into another, whatever the fetch held. With
- * Sluice's record decoder (kafkajs-fast-records.ts) offsets are already exact numbers, so this
- * Batch compares numbers and hands the fetched array on when nothing is dropped, as for almost
- * every fetch. It is kafkajs's class otherwise: its prototype's methods, the same fields with the
- * same contents, and kafkajs's own path for offsets past 2^53 (strings from either decoder).
+ * into another, whatever the fetch held. With Sluice's record decoder (kafkajs-fast-records.ts)
+ * offsets are already exact numbers, so this Batch compares numbers and hands the fetched array on
+ * when nothing is dropped, as for almost every fetch. It is kafkajs's class otherwise: its
+ * prototype's methods, the same fields with the same contents, and kafkajs's own path for offsets
+ * past 2^53 (strings from either decoder). Nothing in kafkajs's consumer or Sluice's changes a
+ * batch's arrays, so one array as `rawMessages` and `messages` is safe.
  *
  * Installed with the read_committed fix (kafkajs-read-committed.ts), which must replace kafkajs's
  * modules before its consumer loads; test/unit/kafka/kafkajs-batch.test.ts checks every field
