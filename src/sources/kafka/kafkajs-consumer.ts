@@ -1,9 +1,10 @@
-import type { Consumer as KafkajsConsumer, Kafka } from 'kafkajs';
+import type { Batch, Consumer as KafkajsConsumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { backoffDelay, sleepUnlessAborted, type BackoffPolicy } from '../../core/backoff.ts';
 import type { ConsumeOptions, Consumer, PartitionOffset, SourceRecord, TopicPartition } from './client.ts';
 import { groupByTopic } from './group-by-topic.ts';
 import { isTransient } from './kafkajs-errors.ts';
+import { FetchedRecord } from './kafkajs-fast-records.ts';
 
 /** Re-creating a crashed consumer: the first try within 0.5 s, the ceiling doubling up to 10 s (full jitter). */
 export const CONSUMER_RESTART_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 10_000 };
@@ -146,19 +147,7 @@ export class RestartingConsumer implements Consumer {
           // is committed, and this batch is not where their new consumer reads from.
           const superseded = () => isStale() || incarnation !== this.current;
           if (superseded()) return;
-          const records: SourceRecord[] = new Array(batch.messages.length);
-          for (let i = 0; i < batch.messages.length; i++) {
-            const message = batch.messages[i]!;
-            records[i] = {
-              topic: batch.topic,
-              partition: batch.partition,
-              // A number already from Sluice's batch decoder (kafkajs-fast-records.ts), kafkajs's string from its own.
-              offset: Number(message.offset),
-              key: message.key,
-              value: message.value,
-              headers: message.headers ?? {},
-            };
-          }
+          const records = sourceRecordsOf(batch);
           await options.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: Number(batch.highWatermark), superseded });
           await heartbeat();
         },
@@ -206,4 +195,40 @@ export class RestartingConsumer implements Consumer {
 
 function byTopic(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
   return groupByTopic(partitions).map(([topic, list]) => ({ topic, partitions: list.map((p) => p.partition) }));
+}
+
+/**
+ * A fetched batch's records as SourceRecords. Records from Sluice's record decoder
+ * (kafkajs-fast-records.ts) with exact offsets, as all are below 2^53, are handed on themselves,
+ * their topic and partition set: no copy per record (82 B each, a tenth of what stage 1 allocated
+ * per gateway record, issue 12). Any other batch (kafkajs's own decoder, offsets past 2^53) is copied.
+ */
+export function sourceRecordsOf(batch: Batch): readonly SourceRecord[] {
+  const messages = batch.messages as unknown[];
+  let own = true;
+  for (let i = 0; i < messages.length && own; i++) {
+    const message = messages[i];
+    own = message instanceof FetchedRecord && typeof message.offset === 'number';
+  }
+  if (own) {
+    const fetched = messages as FetchedRecord[];
+    for (let i = 0; i < fetched.length; i++) {
+      fetched[i]!.topic = batch.topic;
+      fetched[i]!.partition = batch.partition;
+    }
+    return fetched as SourceRecord[];
+  }
+  const records: SourceRecord[] = new Array(batch.messages.length);
+  for (let i = 0; i < batch.messages.length; i++) {
+    const message = batch.messages[i]!;
+    records[i] = {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: Number(message.offset),
+      key: message.key,
+      value: message.value,
+      headers: message.headers ?? {},
+    };
+  }
+  return records;
 }

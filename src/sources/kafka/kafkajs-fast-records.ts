@@ -102,6 +102,13 @@ const NO_HEADERS: FetchedHeaders = Object.freeze({});
 
 /** One fetched record, as kafkajs's consumer and Sluice's read it (see the header). */
 export class FetchedRecord {
+  /**
+   * The record's topic and partition, which a record batch does not name: set by Sluice's consumer
+   * (kafkajs-consumer.ts), which then hands the record on as its SourceRecord instead of a copy.
+   */
+  topic = '';
+  partition = -1;
+
   constructor(
     readonly attributes: number,
     /** From the batch's first timestamp: a double where exact, else kafkajs's Long. */
