@@ -28,7 +28,7 @@
 // Before kafkajs: Sluice's kafkajs fixes (the read_committed filter, the consumer's Batch). The
 // bare phase gets them as well: it runs in this script with Sluice's modules loaded, as when
 // issue 12's figures were taken, so its peak RSS, the RSS goal's base, includes them (bench run
-// 53's bare phase, kafkajs alone: 177 and 180 MiB; with Sluice's modules loaded: 264-269). The
+// 53's bare phase, kafkajs alone: 177 and 180 MiB; with Sluice's modules loaded: 264-276). The
 // Batch's ~10 ns per record (kafkajs-batch.ts) is the bare's gain too: no lower CPU ratio for it.
 import '../../src/sources/kafka/kafkajs-read-committed.ts';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
