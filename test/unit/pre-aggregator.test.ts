@@ -24,7 +24,9 @@ function* records(count: number) {
   let seed = 7;
   const next = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) >>> 8) % n;
   for (let i = 0; i < count; i++) {
-    const t = i * 97 - next(4_000);
+    // Every 25th record just before a pane edge and the next one on it: a record on the edge is the next pane's.
+    const edge = Math.floor((i * 97) / 10_000) * 10_000;
+    const t = i % 25 === 0 ? edge - 1 : i % 25 === 1 ? edge : i * 97 - next(4_000);
     yield {
       tenant: next(2) === 0 ? 'acme' : 'globex',
       t,

@@ -56,13 +56,14 @@ function exactOffset(offset: string | number): number | undefined {
 /** `records` at or past `fetchedOffset`: the same array when none is before it. */
 function withinOffset<R extends BatchRecord>(records: R[], fetchedOffset: string | number): R[] {
   const from = exactOffset(fetchedOffset);
+  if (from === undefined) return records.filter(atOrPast(Long.fromValue(fetchedOffset)));
   let before = 0;
   for (let i = 0; i < records.length; i++) {
     const offset = records[i]!.offset;
-    if (from === undefined || typeof offset !== 'number') return records.filter(atOrPast(Long.fromValue(fetchedOffset)));
+    if (typeof offset !== 'number') return records.filter(atOrPast(Long.fromValue(fetchedOffset)));
     if (offset < from) before++;
   }
-  return before === 0 ? records : records.filter((record) => (record.offset as number) >= from!);
+  return before === 0 ? records : records.filter((record) => (record.offset as number) >= from);
 }
 
 /** kafkajs's own comparison, for offsets that are not exact numbers. */

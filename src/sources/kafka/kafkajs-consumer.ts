@@ -205,19 +205,16 @@ function byTopic(partitions: readonly TopicPartition[]): { topic: string; partit
  */
 export function sourceRecordsOf(batch: Batch): readonly SourceRecord[] {
   const messages = batch.messages as unknown[];
-  let own = true;
-  for (let i = 0; i < messages.length && own; i++) {
+  for (let i = 0; i < messages.length; i++) {
     const message = messages[i];
-    own = message instanceof FetchedRecord && typeof message.offset === 'number';
+    if (!(message instanceof FetchedRecord) || typeof message.offset !== 'number') return copiedRecords(batch);
+    message.topic = batch.topic;
+    message.partition = batch.partition;
   }
-  if (own) {
-    const fetched = messages as FetchedRecord[];
-    for (let i = 0; i < fetched.length; i++) {
-      fetched[i]!.topic = batch.topic;
-      fetched[i]!.partition = batch.partition;
-    }
-    return fetched as SourceRecord[];
-  }
+  return messages as SourceRecord[];
+}
+
+function copiedRecords(batch: Batch): SourceRecord[] {
   const records: SourceRecord[] = new Array(batch.messages.length);
   for (let i = 0; i < batch.messages.length; i++) {
     const message = batch.messages[i]!;
