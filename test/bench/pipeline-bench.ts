@@ -8,11 +8,11 @@
  * Prometheus against the generator's own counts (exit 1 when any differs). A third phase runs
  * the workload issue 12's goal was set on, the gateway pipeline's 11 cumulative metrics (the
  * shipped file has 21 since issue 10's scores), as run `issue12`, with its own row, ratios and
- * totals check. Issue 10's drift figure follows: the same
- * workload with one drift metric added, in ABBA order with it (four runs labelled apart), and what
- * the drift metric adds to CPU per record, the mean of the two pairs. The bare consume runs again
- * last; the ratios are to the mean of its two runs, and issue 12's is the mean of its two runs
- * over that: both means sit mid-run, so a machine whose speed drifts during the run moves both.
+ * totals check. Issue 10's drift figure follows: the same workload with and without one drift
+ * metric, two pairs whose runs go at the same time (four runs labelled apart), and what the drift
+ * metric adds to CPU per record, the mean of the two pairs. The bare consume runs again last;
+ * the ratios are to the mean of its two runs, and issue 12's is the mean of its two runs over
+ * that: both means sit mid-run, so a machine whose speed drifts during the run moves both.
  *
  * Then, unless --skip-instances, the same topic once more by one instance and by two at once (stage
  * 1 on two cores; checkpoints in Redis), each run's totals checked too.
@@ -20,9 +20,12 @@
  *   npm run bench [-- --records 1000000] [--skip-instances]
  *   BENCH_PHASE_NODE_ARGS=--cpu-prof node --import tsx test/bench/pipeline-bench.ts   (profiles each phase)
  *   BENCH_MEMORY_TRACE=/tmp/m [BENCH_HEAP_SNAPSHOT_MIB=320] ...   (memory over time per phase: phase.ts)
- *   BENCH_DRIFT_SAME=1 ...   (the drift runs without the drift metric: the ABBA drift figure's own noise.
- *     Once, quiet machine: -11.2 %, pairs -13.2 and -9.3 %, its four identical phases 15.3-20.3 CPU-s
- *     per 1M; scores-bench's in-process reading of the same workload is the one that can tell 10 %)
+ *   BENCH_DRIFT_SAME=1 ...   (the drift runs without the drift metric: the drift figure's own noise.
+ *     When the four runs went one after another (ABBA), once on a quiet machine: -11.2 %, pairs
+ *     -13.2 and -9.3 %, its four identical phases 15.3-20.3 CPU-s per 1M; with the drift metric,
+ *     bench run 57: +6.0 and +44.6 %, the second pair's run without it the phase's fastest. With
+ *     each pair at the same time: -0.8 % (pairs +1.3 and -2.9 %, run 59); with the drift metric,
+ *     runs 58 and 60-62: +7.8, +12.4, +9.9 and +4.1 %, pairs +2.1 to +18.3 %, median +5.8 %)
  *
  * Compare CPU per 1M records only between runs of the same --records: the ten minutes of traffic
  * always make the same windows and about the same series, so the pipeline's work per series and
@@ -103,11 +106,17 @@ try {
   // The workload issue 12's goal was set on (11 metrics; the shipped file has 21 since issue 10): phase.ts.
   const issue12 = await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12' });
   // Issue 10's "a pipeline with one drift metric": issue 12's workload with and without the
-  // shipped input-tokens drift metric, in ABBA order with the run above (each run labelled apart).
-  const drift = [
-    await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12-drift', BENCH_LABEL: 'issue12-drift' }),
-    await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12-drift', BENCH_LABEL: 'issue12-drift-b' }),
-  ];
+  // shipped input-tokens drift metric, two pairs, each pair's runs at the same time (each labelled
+  // apart). Run one after another, the machine's speed moved between them by more than the 10 %
+  // to be told (identical runs 15.3–20.3 CPU-s per 1M); at the same time both meet the same load.
+  const driftPairs: { without: PhaseResult; withDrift: PhaseResult }[] = [];
+  for (const suffix of ['', '-b']) {
+    const [without, withDrift] = await Promise.all([
+      runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12', BENCH_LABEL: `issue12-beside-drift${suffix}` }),
+      runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12-drift', BENCH_LABEL: `issue12-drift${suffix}` }),
+    ]);
+    driftPairs.push({ without, withDrift });
+  }
   const issue12Again = await runPhase('pipeline', { ...env, BENCH_WORKLOAD: 'issue12', BENCH_LABEL: 'issue12-b' });
   // The bare consume once more, last: the two bare runs frame the pipeline runs, so their mean
   // and the two issue-12 runs' mean sit at the same point of the run, and a machine that slows
@@ -125,15 +134,17 @@ try {
   row('bare kafkajs consume + JSON.parse', bare);
   row('sluice pipeline → Prometheus', pipeline);
   row("issue 12's 11 metrics → Prometheus", issue12);
-  row(driftSame ? '11 metrics (BENCH_DRIFT_SAME: no drift)' : '11 metrics + one drift metric', drift[0]!);
-  row('same, again', drift[1]!);
+  driftPairs.forEach(({ without, withDrift }, i) => {
+    row(`${i === 0 ? 'pair' : 'pair again'}: 11 metrics`, without);
+    row(driftSame ? '  beside: the same (BENCH_DRIFT_SAME)' : '  beside: + one drift metric', withDrift);
+  });
   row("issue 12's 11 metrics, again", issue12Again);
   row('bare consume, again', bareAgain);
   say('ratios to the mean of the two bare runs:');
   ratioRow('  pipeline / bare', pipeline);
   ratioRow("  issue 12's 11 metrics / bare", meanOf([issue12, issue12Again]));
-  // Each drift run against its neighbour without (ABBA): a drift between the runs cancels out.
-  const added = [perMillion(drift[0]!) / perMillion(issue12) - 1, perMillion(drift[1]!) / perMillion(issue12Again) - 1];
+  // Each drift run against the run beside it: what load the machine had, both had.
+  const added = driftPairs.map(({ without, withDrift }) => perMillion(withDrift) / perMillion(without) - 1);
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
   say(`${driftSame ? 'the same workload (BENCH_DRIFT_SAME) reads' : 'one drift metric adds to the pipeline\'s CPU per record:'} ${pct((added[0]! + added[1]!) / 2)} (pairs ${added.map(pct).join(', ')}; issue 10's goal <= 10 %)`);
   // The other threads are V8's collector and compiler helpers and libuv's (thread-cpu.ts).
@@ -171,7 +182,7 @@ try {
   say(`dead letters: ${pipeline.deadLetters!.join(' ') || 'none'}; failed samples: ${pipeline.failed!.join(' ') || 'none'}`);
 
   let ok = await checkTotals('bench_run=""', '');
-  for (const run of ['issue12', 'issue12-drift', 'issue12-drift-b', 'issue12-b']) ok = (await checkTotals(`bench_run="${run}"`, run)) && ok;
+  for (const run of ['issue12', 'issue12-beside-drift', 'issue12-drift', 'issue12-beside-drift-b', 'issue12-drift-b', 'issue12-b']) ok = (await checkTotals(`bench_run="${run}"`, run)) && ok;
   for (const run of ['issue12-drift', 'issue12-drift-b']) ok = (await checkDriftScored(run)) && ok;
 
   /** A drift run's drift metric reached every tenant's Prometheus (its scores, not only its records, were computed). */
