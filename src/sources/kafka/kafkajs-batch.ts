@@ -1,4 +1,5 @@
 import { requireKafkajs } from './kafkajs-internals.ts';
+import type { AbortedTransaction } from './kafkajs-read-committed.ts';
 
 /**
  * kafkajs 2.2.4's consumer wraps each partition's fetched records in a `Batch` whose constructor
@@ -22,11 +23,6 @@ interface LongValue {
 
 interface LongClass {
   fromValue(value: string | number): LongValue;
-}
-
-interface AbortedTransaction {
-  readonly producerId: string;
-  readonly firstOffset: string;
 }
 
 /** What the Batch reads of a fetched record (kafkajs's decoder gives offsets as strings, Sluice's as numbers). */

@@ -23,7 +23,8 @@ import { kafkajsModulePath, moduleCache, replaceKafkajsModule, requireKafkajs } 
  * It puts the consumer's `Batch`, which calls the filter, in place as well (kafkajs-batch.ts).
  */
 
-interface AbortedTransaction {
+/** An aborted transaction a fetch response names for a partition (also read by kafkajs-batch.ts). */
+export interface AbortedTransaction {
   readonly producerId: string;
   readonly firstOffset: string;
 }
